@@ -1,0 +1,61 @@
+// The single fault path.
+//
+// Handlers never unwind: an instruction that faults calls raise(), which records the exception
+// and sets PENDING. Memory helpers return 0 after a fault, and handlers check FAULTED before
+// committing anything (register writes, flags, RIP), so a faulting instruction leaves no trace.
+// The run loop then rewinds RIP to the instruction (for faults; traps keep the next RIP) and
+// delivers the exception through the IDT or stops with an exit, as the machine is configured.
+import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF } from "./gen/layout";
+
+
+/** Bits of PENDING: something for the run loop to look at after the current instruction. */
+export const PEND_FAULT: u32 = 1;
+export const PEND_EXIT: u32 = 2;
+export const PEND_IRQ: u32 = 4;
+export const PEND_SERIALIZE: u32 = 8;
+
+/** Nonzero when the run loop must act after this instruction (one test per instruction). */
+export let PENDING: u32 = 0;
+/** True from raise() until the fault is delivered: handlers stop committing when they see it. */
+export let FAULTED: bool = false;
+export let FAULT_VECTOR: u32 = 0;
+export let FAULT_ERROR: u64 = 0;
+export let FAULT_HAS_ERROR: bool = false;
+/** Linear address for #PF (becomes CR2 when delivered). */
+export let FAULT_ADDR: u64 = 0;
+/** A trap reports the address after the instruction; a fault the instruction itself. */
+export let FAULT_IS_TRAP: bool = false;
+
+@inline export function setPending(bits: u32): void { PENDING |= bits; }
+export function clearPending(bits: u32): void { PENDING &= ~bits; }
+
+export function raise(vector: u32, error: u64, hasError: bool): void {
+  if (FAULTED) return; // the first fault of an instruction wins
+  FAULTED = true;
+  FAULT_VECTOR = vector;
+  FAULT_ERROR = error;
+  FAULT_HAS_ERROR = hasError;
+  FAULT_IS_TRAP = false;
+  PENDING |= PEND_FAULT;
+}
+
+export function raiseTrap(vector: u32): void {
+  raise(vector, 0, false);
+  FAULT_IS_TRAP = true;
+}
+
+export function raiseUD(): void { raise(VECTOR_UD, 0, false); }
+export function raiseGP(error: u64): void { raise(VECTOR_GP, error, true); }
+export function raiseDE(): void { raise(VECTOR_DE, 0, false); }
+
+export function raisePF(addr: u64, error: u64): void {
+  if (FAULTED) return;
+  raise(VECTOR_PF, error, true);
+  FAULT_ADDR = addr;
+}
+
+/** Called by the run loop once the fault has been handled. */
+export function clearFault(): void {
+  FAULTED = false;
+  PENDING &= ~PEND_FAULT;
+}

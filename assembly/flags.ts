@@ -1,0 +1,204 @@
+// RFLAGS with lazy evaluation of the arithmetic flags.
+//
+// Arithmetic instructions do not compute CF..OF; they record what they did (CC_OP = kind and
+// operand size) and their operands. A flag is computed only when something reads it: a jcc,
+// setcc, cmov, adc, pushf, an interrupt. CC_OP == CC_NONE means RF itself holds all flags.
+import { sizeMask, signBit, signExtend } from "./state";
+
+export const CF: u64 = 0x1;
+export const PF: u64 = 0x4;
+export const AF: u64 = 0x10;
+export const ZF: u64 = 0x40;
+export const SF: u64 = 0x80;
+export const TF: u64 = 0x100;
+export const IF: u64 = 0x200;
+export const DF: u64 = 0x400;
+export const OF: u64 = 0x800;
+export const AC: u64 = 0x40000;
+export const ID: u64 = 0x200000;
+export const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
+/** Bits software may change with popf at CPL 0 (IOPL, NT, RF, VM and friends are not modelled). */
+export const WRITABLE: u64 = ARITH | TF | IF | DF | AC | ID;
+/** Bit 1 of RFLAGS always reads as one. */
+export const FIXED: u64 = 0x2;
+
+// Lazy kinds; CC_OP = kind << 2 | operand size.
+export const CC_NONE: u32 = 0;
+export const CC_ADD: u32 = 1;
+export const CC_ADC: u32 = 2;
+export const CC_SUB: u32 = 3;
+export const CC_SBB: u32 = 4;
+export const CC_LOGIC: u32 = 5;
+export const CC_INC: u32 = 6;
+export const CC_DEC: u32 = 7;
+export const CC_SHL: u32 = 8;
+export const CC_SHR: u32 = 9;
+export const CC_SAR: u32 = 10;
+/** mul/imul: CF = OF = CC_AUX; SF, ZF, PF from the low half (architecturally undefined). */
+export const CC_MUL: u32 = 11;
+
+export let RF: u64 = FIXED;
+export let CC_OP: u32 = CC_NONE;
+export let CC_DST: u64 = 0;
+export let CC_SRC: u64 = 0;
+export let CC_SRC2: u64 = 0;
+/** Carry-in for adc/sbb, preserved CF for inc/dec, CF=OF for mul. */
+export let CC_AUX: u64 = 0;
+
+@inline export function setCC(kind: u32, osz: u32, src: u64, src2: u64, dst: u64, aux: u64): void {
+  const m = sizeMask(osz);
+  CC_OP = (kind << 2) | osz;
+  CC_SRC = src & m;
+  CC_SRC2 = src2 & m;
+  CC_DST = dst & m;
+  CC_AUX = aux;
+}
+
+function carry(): u64 {
+  const osz = CC_OP & 3;
+  const a = CC_SRC, b = CC_SRC2, r = CC_DST;
+  switch (CC_OP >> 2) {
+    case CC_ADD: return <u64>(r < a);
+    case CC_ADC: return CC_AUX != 0 ? <u64>(r <= a) : <u64>(r < a);
+    case CC_SUB: return <u64>(a < b);
+    case CC_SBB: return CC_AUX != 0 ? <u64>(a <= b) : <u64>(a < b);
+    case CC_INC:
+    case CC_DEC:
+    case CC_MUL: return CC_AUX;
+    case CC_SHL: {
+      const bits = <u64>8 << osz;
+      return b <= bits ? (a >> (bits - b)) & 1 : 0;
+    }
+    case CC_SHR: return (a >> (b - 1)) & 1;
+    case CC_SAR: return (signExtend(a, osz) >> (b - 1)) & 1;
+    default: return 0;
+  }
+}
+
+function overflow(): u64 {
+  const osz = CC_OP & 3;
+  const a = CC_SRC, b = CC_SRC2, r = CC_DST;
+  switch (CC_OP >> 2) {
+    case CC_ADD:
+    case CC_ADC:
+    case CC_INC: return signBit((a ^ r) & (b ^ r), osz);
+    case CC_SUB:
+    case CC_SBB:
+    case CC_DEC: return signBit((a ^ b) & (a ^ r), osz);
+    case CC_SHL: return signBit(r, osz) ^ carry();
+    case CC_SHR: return signBit(a, osz);
+    case CC_MUL: return CC_AUX;
+    default: return 0;
+  }
+}
+
+function adjust(): u64 {
+  switch (CC_OP >> 2) {
+    case CC_ADD:
+    case CC_ADC:
+    case CC_SUB:
+    case CC_SBB:
+    case CC_INC:
+    case CC_DEC: return ((CC_SRC ^ CC_SRC2 ^ CC_DST) >> 4) & 1;
+    default: return 0;
+  }
+}
+
+@inline function parity(v: u64): u64 {
+  return (<u64>popcnt<u32>(<u32>v & 0xFF) & 1) ^ 1;
+}
+
+/** The full RFLAGS value. */
+export function getFlags(): u64 {
+  if (CC_OP == CC_NONE) return RF;
+  const osz = CC_OP & 3;
+  const r = CC_DST;
+  let f = RF & ~ARITH;
+  f |= carry();
+  f |= parity(r) << 2;
+  f |= adjust() << 4;
+  f |= <u64>(r == 0) << 6;
+  f |= signBit(r, osz) << 7;
+  f |= overflow() << 11;
+  return f;
+}
+
+/** Replaces RFLAGS (the caller masks what software may not change). */
+export function setFlags(v: u64): void {
+  RF = (v & ~(<u64>0x8028)) | FIXED; // bits 3, 5 and 15 read as zero
+  CC_OP = CC_NONE;
+}
+
+/** Makes RF authoritative, then sets the masked bits to `bits`. */
+export function setSomeFlags(mask: u64, bits: u64): void {
+  const f = getFlags();
+  RF = (f & ~mask) | (bits & mask);
+  CC_OP = CC_NONE;
+}
+
+@inline export function getCF(): u64 {
+  return CC_OP == CC_NONE ? RF & CF : carry();
+}
+
+@inline function getZF(): bool {
+  return CC_OP == CC_NONE ? (RF & ZF) != 0 : CC_DST == 0;
+}
+
+@inline function getSF(): bool {
+  return CC_OP == CC_NONE ? (RF & SF) != 0 : signBit(CC_DST, CC_OP & 3) != 0;
+}
+
+@inline function getOF(): bool {
+  return CC_OP == CC_NONE ? (RF & OF) != 0 : overflow() != 0;
+}
+
+@inline function getPF(): bool {
+  return CC_OP == CC_NONE ? (RF & PF) != 0 : parity(CC_DST) != 0;
+}
+
+/** Evaluates condition code cc (the low nibble of jcc/setcc/cmovcc opcodes). */
+export function testCC(cc: u32): bool {
+  // After cmp and sub the common conditions follow from the operands directly.
+  const kind = CC_OP >> 2;
+  let r: bool;
+  if (kind == CC_SUB) {
+    const osz = CC_OP & 3;
+    const a = CC_SRC, b = CC_SRC2;
+    switch (cc >> 1) {
+      case 1: r = a < b; break;
+      case 2: r = a == b; break;
+      case 3: r = a <= b; break;
+      case 6: r = <i64>signExtend(a, osz) < <i64>signExtend(b, osz); break;
+      case 7: r = <i64>signExtend(a, osz) <= <i64>signExtend(b, osz); break;
+      default: r = slowCC(cc >> 1);
+    }
+  } else if (kind == CC_LOGIC) {
+    switch (cc >> 1) {
+      case 0: r = false; break;
+      case 1: r = false; break;
+      case 2: r = CC_DST == 0; break;
+      case 3: r = CC_DST == 0; break;
+      default: r = slowCC(cc >> 1);
+    }
+  } else r = slowCC(cc >> 1);
+  return r != ((cc & 1) != 0);
+}
+
+function slowCC(c: u32): bool {
+  switch (c) {
+    case 0: return getOF();
+    case 1: return getCF() != 0;
+    case 2: return getZF();
+    case 3: return getCF() != 0 || getZF();
+    case 4: return getSF();
+    case 5: return getPF();
+    case 6: return getSF() != getOF();
+    default: return getZF() || getSF() != getOF();
+  }
+}
+
+/** Loads RF from a saved RFLAGS value (run() entry). */
+export function loadFlags(v: u64): void {
+  RF = v | FIXED;
+  CC_OP = CC_NONE;
+}

@@ -1,0 +1,36 @@
+// The core's exports: what the TypeScript Machine calls.
+import { LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE } from "./gen/layout";
+import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
+import { flushTlb } from "./mem";
+import { hostWritePhys } from "./codecache";
+import { decodeInsn } from "./decode";
+
+export { run } from "./cpu";
+
+/** Hash of the layout the core was built with; the driver refuses a mismatch. */
+export function layoutHash(): u32 {
+  return LAYOUT_HASH;
+}
+
+/** Reads the machine fields TypeScript wrote and resets caches. Call after configuring. */
+export function init(): void {
+  store<u32>(M_LAYOUT_HASH, LAYOUT_HASH);
+  loadMachineGlobals();
+  for (let c: u32 = 0; c < NCPUS; c++) flushTlb(c);
+  memory.fill(DCACHE, 0, DCACHE_SIZE);
+}
+
+/** Decodes up to n bytes placed at IOBUF; returns the length or a negative DEC_* code. */
+export function hostDecode(n: u32): i32 {
+  return decodeInsn(HOST_ENTRY, IOBUF, n);
+}
+
+/** Writes len bytes from IOBUF to physical address pa, keeping decoded code coherent. */
+export function hostWrite(pa: u64, len: u32): void {
+  hostWritePhys(pa, IOBUF, len);
+}
+
+/** Forgets the TLB of one vCPU (the host changed its CR3 or page tables). */
+export function hostFlushTlb(cpu: u32): void {
+  if (cpu < MAX_CPUS) flushTlb(cpu);
+}

@@ -1,0 +1,114 @@
+// add or adc sbb and sub xor cmp, test, inc dec, not neg.
+import { FAULTED } from "../fault";
+import { getCF, setCC, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC } from "../flags";
+import { getReg, setReg, sizeMask } from "../state";
+import { osz, regOp, imm, loadE, storeE } from "../operand";
+
+export const ALU_ADD: u32 = 0;
+export const ALU_OR: u32 = 1;
+export const ALU_ADC: u32 = 2;
+export const ALU_SBB: u32 = 3;
+export const ALU_AND: u32 = 4;
+export const ALU_SUB: u32 = 5;
+export const ALU_XOR: u32 = 6;
+export const ALU_CMP: u32 = 7;
+
+@inline function compute(k: u32, a: u64, b: u64, cin: u64): u64 {
+  switch (k) {
+    case ALU_ADD: return a + b;
+    case ALU_OR: return a | b;
+    case ALU_ADC: return a + b + cin;
+    case ALU_SBB: return a - b - cin;
+    case ALU_AND: return a & b;
+    case ALU_XOR: return a ^ b;
+    default: return a - b;
+  }
+}
+
+@inline function commit(k: u32, s: u32, a: u64, b: u64, r: u64, cin: u64): void {
+  switch (k) {
+    case ALU_ADD: setCC(CC_ADD, s, a, b, r, 0); break;
+    case ALU_ADC: setCC(CC_ADC, s, a, b, r, cin); break;
+    case ALU_SBB: setCC(CC_SBB, s, a, b, r, cin); break;
+    case ALU_SUB:
+    case ALU_CMP: setCC(CC_SUB, s, a, b, r, 0); break;
+    default: setCC(CC_LOGIC, s, 0, 0, r, 0);
+  }
+}
+
+/** r/m op= b */
+@inline function aluIntoE(e: usize, k: u32, s: u32, b: u64): void {
+  const cin = k == ALU_ADC || k == ALU_SBB ? getCF() : 0;
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  const r = compute(k, a, b, cin);
+  if (k != ALU_CMP) {
+    storeE(e, s, r);
+    if (FAULTED) return;
+  }
+  commit(k, s, a, b, r, cin);
+}
+
+@inline export function aluEG(e: usize, k: u32): void {
+  const s = osz(e);
+  aluIntoE(e, k, s, getReg(regOp(e), s));
+}
+
+@inline export function aluEI(e: usize, k: u32): void {
+  const s = osz(e);
+  aluIntoE(e, k, s, imm(e) & sizeMask(s));
+}
+
+@inline export function aluGE(e: usize, k: u32): void {
+  const s = osz(e);
+  const cin = k == ALU_ADC || k == ALU_SBB ? getCF() : 0;
+  const b = loadE(e, s);
+  if (FAULTED) return;
+  const g = regOp(e);
+  const a = getReg(g, s);
+  const r = compute(k, a, b, cin);
+  if (k != ALU_CMP) setReg(g, s, r);
+  commit(k, s, a, b, r, cin);
+}
+
+@inline export function testEG(e: usize): void {
+  const s = osz(e);
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  setCC(CC_LOGIC, s, 0, 0, a & getReg(regOp(e), s), 0);
+}
+
+export function testEI(e: usize): void {
+  const s = osz(e);
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  setCC(CC_LOGIC, s, 0, 0, a & imm(e), 0);
+}
+
+@inline export function incDecE(e: usize, dec: bool): void {
+  const s = osz(e);
+  const cf = getCF();
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  const r = dec ? a - 1 : a + 1;
+  storeE(e, s, r);
+  if (FAULTED) return;
+  setCC(dec ? CC_DEC : CC_INC, s, a, 1, r, cf);
+}
+
+export function notE(e: usize): void {
+  const s = osz(e);
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  storeE(e, s, ~a);
+}
+
+export function negE(e: usize): void {
+  const s = osz(e);
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  const r = 0 - a;
+  storeE(e, s, r);
+  if (FAULTED) return;
+  setCC(CC_SUB, s, 0, a, r, 0);
+}

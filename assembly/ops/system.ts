@@ -1,0 +1,281 @@
+// nop pause fences, cpuid rdtsc rdtscp, ud2 int3, syscall sysret, hlt cli sti, swapgs,
+// rdmsr wrmsr, mov to/from CRn, lgdt lidt sgdt sidt ltr, invlpg, vmcall.
+import {
+  ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
+  C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
+  C_CPU_INDEX, C_EXIT_VECTOR, VECTOR_BP, EXIT_SYSCALL, EXIT_HALT, EXIT_HYPERCALL, OPTION_SYSCALL_EXITS,
+} from "../gen/layout";
+import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
+import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
+import { RIP, CPL, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
+import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
+import { OPTIONS } from "../machine";
+import { ICOUNT, requestExit } from "../cpu";
+import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
+
+export function nop(e: usize): void {}
+export function pause(e: usize): void {}
+export function fence(e: usize): void {}
+
+/** Raises #GP(0) and returns false unless running at CPL 0. */
+function privileged(): bool {
+  if (CPL == 0) return true;
+  raiseGP(0);
+  return false;
+}
+
+@inline function cpuIndex(): u32 { return load<u32>(ACTIVE + C_CPU_INDEX); }
+
+// ---------------------------------------------------------------- identification and time
+
+/** "TrampLab x86" in EBX, EDX, ECX order. */
+const VENDOR_EBX: u32 = 0x6D617254; // "Tram"
+const VENDOR_EDX: u32 = 0x62614C70; // "pLab"
+const VENDOR_ECX: u32 = 0x36387820; // " x86"
+
+/**
+ * The documented feature set (docs/cpu.md): what the core implements, nothing more.
+ * Leaf 1 EDX: TSC MSR PAE CX8 CMOV; ECX: CX16 POPCNT HYPERVISOR. Leaf 7 EBX: BMI1 (tzcnt).
+ * Leaf 0x80000001 EDX: SYSCALL NX RDTSCP LM; ECX: LAHF-SAHF, ABM (lzcnt).
+ */
+export function cpuid(e: usize): void {
+  const leaf = <u32>reg64(REG_RAX);
+  let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
+  switch (leaf) {
+    case 0: a = 7; b = VENDOR_EBX; d = VENDOR_EDX; c = VENDOR_ECX; break;
+    case 1:
+      a = 0x000506F1; // family 6, model 0x5F, stepping 1: a made-up part
+      b = cpuIndex() << 24;
+      c = (1 << 13) | (1 << 23) | (1 << 31);
+      d = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 15);
+      break;
+    case 7: if (<u32>reg64(REG_RCX) == 0) b = 1 << 3; break;
+    case 0x80000000: a = 0x80000008; break;
+    case 0x80000001: c = (1 << 0) | (1 << 5); d = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29); break;
+    case 0x80000008: a = 0x3024; break; // 36 physical, 48 virtual address bits
+    default: break;
+  }
+  setReg(REG_RAX, 2, a);
+  setReg(24, 2, b); // RBX
+  setReg(REG_RCX, 2, c);
+  setReg(REG_RDX, 2, d);
+}
+
+/** The time-stamp counter: instructions retired by this vCPU (virtual time). */
+@inline function tsc(): u64 { return ICOUNT; }
+
+export function rdtsc(e: usize): void {
+  const t = tsc();
+  setReg(REG_RAX, 2, t);
+  setReg(REG_RDX, 2, t >> 32);
+}
+
+export function rdtscp(e: usize): void {
+  rdtsc(e);
+  setReg(REG_RCX, 2, cpuIndex());
+}
+
+// ---------------------------------------------------------------- traps
+
+export function ud2(e: usize): void { raiseUD(); }
+export function int3(e: usize): void { raiseTrap(VECTOR_BP); }
+export function intN(e: usize): void { raiseTrap(<u32>imm(e)); }
+
+// ---------------------------------------------------------------- system calls
+
+const EFER_SCE: u64 = 1;
+
+export function syscall(e: usize): void {
+  if (OPTIONS & OPTION_SYSCALL_EXITS) { requestExit(EXIT_SYSCALL); return; }
+  if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
+  const star = load<u64>(ACTIVE + C_STAR);
+  setReg64(REG_RCX, RIP);
+  setReg64(REG_R11, getFlags());
+  setFlags(getFlags() & ~load<u64>(ACTIVE + C_SFMASK));
+  store<u32>(ACTIVE + C_CS, <u32>(star >> 32) & 0xFFFC);
+  store<u32>(ACTIVE + C_SS, (<u32>(star >> 32) + 8) & 0xFFFC);
+  RIP = load<u64>(ACTIVE + C_LSTAR);
+  changeCpl(0);
+}
+
+export function sysret(e: usize): void {
+  if (!privileged()) return;
+  if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
+  const target = osz(e) == 3 ? reg64(REG_RCX) : reg64(REG_RCX) & 0xFFFF_FFFF;
+  if (<u64>((<i64>(target << 16)) >> 16) != target) { raiseGP(0); return; }
+  const sel = <u32>(load<u64>(ACTIVE + C_STAR) >> 48);
+  store<u32>(ACTIVE + C_CS, (osz(e) == 3 ? sel + 16 : sel) | 3);
+  store<u32>(ACTIVE + C_SS, (sel + 8) | 3);
+  setFlags((reg64(REG_R11) & 0x3C7FD7) | 2);
+  RIP = target;
+  changeCpl(3);
+}
+
+/** Switches privilege level: the TLB set and the fetch page depend on it. */
+export function changeCpl(cpl: u32): void {
+  if (CPL == cpl) return;
+  CPL = cpl;
+  selectTlb(cpuIndex());
+}
+
+// ---------------------------------------------------------------- interrupt flag and halt
+
+export function cli(e: usize): void {
+  if (privileged()) setSomeFlags(IF, 0);
+}
+
+export function sti(e: usize): void {
+  if (privileged()) setSomeFlags(IF, IF);
+}
+
+export function hlt(e: usize): void {
+  if (privileged()) requestExit(EXIT_HALT);
+}
+
+export function vmcall(e: usize): void {
+  if (CPL != 0) { raiseUD(); return; }
+  store<u32>(ACTIVE + C_EXIT_VECTOR, <u32>reg64(REG_RAX));
+  requestExit(EXIT_HYPERCALL);
+}
+
+// ---------------------------------------------------------------- segment bases and MSRs
+
+export function swapgs(e: usize): void {
+  if (!privileged()) return;
+  const g = load<u64>(ACTIVE + C_GS_BASE);
+  store<u64>(ACTIVE + C_GS_BASE, load<u64>(ACTIVE + C_KERNEL_GS_BASE));
+  store<u64>(ACTIVE + C_KERNEL_GS_BASE, g);
+}
+
+export const MSR_TSC: u32 = 0x10;
+export const MSR_EFER: u32 = 0xC0000080;
+export const MSR_STAR: u32 = 0xC0000081;
+export const MSR_LSTAR: u32 = 0xC0000082;
+export const MSR_CSTAR: u32 = 0xC0000083;
+export const MSR_SFMASK: u32 = 0xC0000084;
+export const MSR_FS_BASE: u32 = 0xC0000100;
+export const MSR_GS_BASE: u32 = 0xC0000101;
+export const MSR_KERNEL_GS_BASE: u32 = 0xC0000102;
+export const MSR_TSC_AUX: u32 = 0xC0000103;
+
+/** CPU-block field of an MSR kept there, or 0 when the MSR is not one of those. */
+function msrField(msr: u32): usize {
+  switch (msr) {
+    case MSR_EFER: return C_EFER;
+    case MSR_STAR: return C_STAR;
+    case MSR_LSTAR: return C_LSTAR;
+    case MSR_CSTAR: return C_CSTAR;
+    case MSR_SFMASK: return C_SFMASK;
+    case MSR_FS_BASE: return C_FS_BASE;
+    case MSR_GS_BASE: return C_GS_BASE;
+    case MSR_KERNEL_GS_BASE: return C_KERNEL_GS_BASE;
+    default: return 0;
+  }
+}
+
+export function rdmsr(e: usize): void {
+  if (!privileged()) return;
+  const msr = <u32>reg64(REG_RCX);
+  let v: u64;
+  const f = msrField(msr);
+  if (f != 0) v = load<u64>(ACTIVE + f);
+  else if (msr == MSR_TSC) v = tsc();
+  else if (msr == MSR_TSC_AUX) v = cpuIndex();
+  else { raiseGP(0); return; }
+  setReg(REG_RAX, 2, v);
+  setReg(REG_RDX, 2, v >> 32);
+}
+
+export function wrmsr(e: usize): void {
+  if (!privileged()) return;
+  const msr = <u32>reg64(REG_RCX);
+  const v = (getReg(REG_RDX, 2) << 32) | getReg(REG_RAX, 2);
+  const f = msrField(msr);
+  if (f == 0) { raiseGP(0); return; }
+  if ((msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_KERNEL_GS_BASE || msr == MSR_LSTAR) &&
+      <u64>((<i64>(v << 16)) >> 16) != v) { raiseGP(0); return; }
+  store<u64>(ACTIVE + f, v);
+  if (msr == MSR_EFER) flushAll();
+}
+
+function flushAll(): void {
+  flushTlb(cpuIndex());
+  invalidateFetch();
+}
+
+// ---------------------------------------------------------------- control registers
+
+export function movRC(e: usize): void {
+  if (!privileged()) return;
+  let v: u64;
+  switch (sub(e)) {
+    case 0: v = load<u64>(ACTIVE + C_CR0); break;
+    case 2: v = load<u64>(ACTIVE + C_CR2); break;
+    case 3: v = load<u64>(ACTIVE + C_CR3); break;
+    case 4: v = load<u64>(ACTIVE + C_CR4); break;
+    case 8: v = 0; break;
+    default: raiseUD(); return;
+  }
+  setReg64(rmOp(e), v);
+}
+
+export function movCR(e: usize): void {
+  if (!privileged()) return;
+  const v = reg64(rmOp(e));
+  switch (sub(e)) {
+    case 0: store<u64>(ACTIVE + C_CR0, v | 0x10); flushAll(); break; // ET reads as one
+    case 2: store<u64>(ACTIVE + C_CR2, v); break;
+    case 3: store<u64>(ACTIVE + C_CR3, v); flushAll(); break;
+    case 4: store<u64>(ACTIVE + C_CR4, v); flushAll(); break;
+    case 8: break;
+    default: raiseUD();
+  }
+}
+
+// ---------------------------------------------------------------- descriptor tables
+
+export function descTableLoad(e: usize, idt: bool): void {
+  if (!privileged()) return;
+  const va = ea(e);
+  const limit = readMem(va, 1);
+  if (FAULTED) return;
+  const base = readMem(va + 2, 3);
+  if (FAULTED) return;
+  store<u64>(ACTIVE + (idt ? C_IDT_BASE : C_GDT_BASE), base);
+  store<u32>(ACTIVE + (idt ? C_IDT_LIMIT : C_GDT_LIMIT), <u32>limit);
+}
+
+export function descTableStore(e: usize, idt: bool): void {
+  const va = ea(e);
+  writeMem(va, <u64>load<u32>(ACTIVE + (idt ? C_IDT_LIMIT : C_GDT_LIMIT)), 1);
+  if (FAULTED) return;
+  writeMem(va + 2, load<u64>(ACTIVE + (idt ? C_IDT_BASE : C_GDT_BASE)), 3);
+}
+
+/** ltr: load the 16-byte TSS descriptor the selector names and keep its base. */
+export function ltr(e: usize): void {
+  if (!privileged()) return;
+  const sel = <u32>loadE(e, 1);
+  if (FAULTED) return;
+  const index = <u64>(sel & 0xFFF8);
+  if (index + 15 > <u64>load<u32>(ACTIVE + C_GDT_LIMIT)) { raiseGP(<u64>sel & 0xFFFC); return; }
+  const d = load<u64>(ACTIVE + C_GDT_BASE) + index;
+  const lo = readMem(d, 3);
+  if (FAULTED) return;
+  const hi = readMem(d + 8, 3);
+  if (FAULTED) return;
+  const base = ((lo >> 16) & 0xFF_FFFF) | (((lo >> 56) & 0xFF) << 24) | ((hi & 0xFFFF_FFFF) << 32);
+  store<u32>(ACTIVE + C_TR, sel);
+  store<u64>(ACTIVE + C_TR_BASE, base);
+}
+
+export function invlpg(e: usize): void {
+  if (!privileged()) return;
+  flushTlbPage(cpuIndex(), ea(e));
+  invalidateFetch();
+}
+
+export function iret(e: usize): void {
+  raiseUD(); // delivered by the interrupt module (system emulation)
+}
+

@@ -1,0 +1,70 @@
+// State of the vCPU that is running now.
+//
+// The CPU block of the running vCPU is copied to the ACTIVE region on entry to run() and back
+// on exit, so registers have fixed addresses. RIP, the flags and the TLB pointers live in wasm
+// globals while the core runs and are written back to the block whenever run() returns, so
+// TypeScript always reads a complete, materialized state between runs.
+import { ACTIVE, C_REGS } from "./gen/layout";
+
+/** Register-file byte offsets (C_REGS is 0: an offset is also the address minus ACTIVE). */
+export const REG_RAX: u32 = 0;
+export const REG_RCX: u32 = 8;
+export const REG_RDX: u32 = 16;
+export const REG_RBX: u32 = 24;
+export const REG_RSP: u32 = 32;
+export const REG_RBP: u32 = 40;
+export const REG_RSI: u32 = 48;
+export const REG_RDI: u32 = 56;
+export const REG_R11: u32 = 88;
+/** A slot that always reads zero: "no base" and "no index" point here. */
+export const REG_ZERO: u32 = 128;
+
+/** Instruction pointer of the running vCPU (the next instruction while a handler runs). */
+export let RIP: u64 = 0;
+/** Current privilege level, 0 or 3. */
+export let CPL: u32 = 0;
+
+
+@inline export function regAddr(off: u32): usize {
+  return ACTIVE + C_REGS + <usize>off;
+}
+
+@inline export function reg64(off: u32): u64 {
+  return load<u64>(regAddr(off));
+}
+
+@inline export function setReg64(off: u32, v: u64): void {
+  store<u64>(regAddr(off), v);
+}
+
+/** Reads a register at operand size osz (0 = 8 ... 3 = 64 bits), zero-extended. */
+@inline export function getReg(off: u32, osz: u32): u64 {
+  const a = regAddr(off);
+  if (osz == 3) return load<u64>(a);
+  if (osz == 2) return <u64>load<u32>(a);
+  if (osz == 1) return <u64>load<u16>(a);
+  return <u64>load<u8>(a);
+}
+
+/** Writes a register at operand size osz; 32-bit writes zero the upper half, 8/16-bit keep it. */
+@inline export function setReg(off: u32, osz: u32, v: u64): void {
+  const a = regAddr(off);
+  if (osz == 3) store<u64>(a, v);
+  else if (osz == 2) store<u64>(a, v & 0xFFFF_FFFF);
+  else if (osz == 1) store<u16>(a, <u16>v);
+  else store<u8>(a, <u8>v);
+}
+
+@inline export function sizeMask(osz: u32): u64 {
+  return osz == 3 ? 0xFFFF_FFFF_FFFF_FFFF : ((<u64>1 << (<u64>8 << osz)) - 1);
+}
+
+@inline export function signBit(v: u64, osz: u32): u64 {
+  return (v >> ((<u64>8 << osz) - 1)) & 1;
+}
+
+/** Sign-extends the low 8 << osz bits of v to 64 bits. */
+@inline export function signExtend(v: u64, osz: u32): u64 {
+  const sh = <u64>64 - (<u64>8 << osz);
+  return <u64>((<i64>(v << sh)) >> sh);
+}

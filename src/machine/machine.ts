@@ -1,0 +1,106 @@
+// The Machine: one wasm instance of the core, its memory, and typed views of its state.
+import { instantiateCore, type CoreExports } from "./core.js";
+import { StructView } from "./struct.js";
+import {
+  regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit,
+} from "../gen/layout.js";
+
+export interface MachineConfig {
+  /** Number of vCPUs, 1 to 64. */
+  cpus?: number;
+  /** Guest RAM in bytes, a multiple of 2 MiB (default 64 MiB). */
+  ramBytes?: number;
+  /** syscall returns to the host with Exit.SYSCALL (user-mode programs without a kernel). */
+  syscallExits?: boolean;
+  /** Exceptions return to the host with Exit.FAULT instead of going through the guest's IDT. */
+  faultExits?: boolean;
+}
+
+const MIB = 1 << 20;
+const WASM_PAGE = 65536;
+
+export class CpuState extends StructView<typeof cpuFields> {
+  constructor(buffer: ArrayBufferLike, readonly index: number) {
+    super(buffer, regions.CPUS.base + index * CPU_BLOCK_SIZE, cpuFields);
+  }
+  reg(i: number): bigint { return this.get("regs", i); }
+  setReg(i: number, v: bigint): void { this.set("regs", v, i); }
+  get rip(): bigint { return this.get("rip"); }
+  set rip(v: bigint) { this.set("rip", v); }
+  get rflags(): bigint { return this.get("rflags"); }
+  set rflags(v: bigint) { this.set("rflags", v); }
+}
+
+export class Machine {
+  readonly memory: WebAssembly.Memory;
+  readonly core: CoreExports;
+  readonly ncpus: number;
+  readonly ramBytes: number;
+  /** Guest physical memory. Read freely; write through writePhys so decoded code stays coherent. */
+  readonly ram: Uint8Array;
+  readonly state: StructView<typeof machineFields>;
+  readonly cpus: CpuState[];
+
+  constructor(config: MachineConfig = {}) {
+    this.ncpus = config.cpus ?? 1;
+    this.ramBytes = config.ramBytes ?? 64 * MIB;
+    if (!Number.isInteger(this.ncpus) || this.ncpus < 1 || this.ncpus > MAX_CPUS) {
+      throw new RangeError(`cpus must be 1 to ${MAX_CPUS}, got ${config.cpus}`);
+    }
+    if (this.ramBytes <= 0 || this.ramBytes % (2 * MIB) !== 0 || this.ramBytes > 2048 * MIB) {
+      throw new RangeError(`ramBytes must be a positive multiple of 2 MiB up to 2 GiB, got ${config.ramBytes}`);
+    }
+    const pageMap = regions.RAM.base + this.ramBytes;
+    const chunkMap = pageMap + this.ramBytes / 4096;
+    const end = chunkMap + this.ramBytes / 128;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(end / WASM_PAGE) });
+    const buffer = this.memory.buffer;
+    this.ram = new Uint8Array(buffer, regions.RAM.base, this.ramBytes);
+    this.state = new StructView(buffer, regions.MACHINE.base, machineFields);
+    this.state.set("ncpus", this.ncpus);
+    this.state.set("ramSize", this.ramBytes);
+    this.state.set("pageMap", pageMap);
+    this.state.set("chunkMap", chunkMap);
+    this.state.set("options", (config.syscallExits ? Option.SYSCALL_EXITS : 0) | (config.faultExits ? Option.FAULT_EXITS : 0));
+    this.cpus = [];
+    for (let i = 0; i < this.ncpus; i++) {
+      const c = new CpuState(buffer, i);
+      c.set("cpuIndex", i);
+      c.set("rflags", 2n);
+      c.set("cr0", 0x10n);
+      this.cpus.push(c);
+    }
+    this.core = instantiateCore(this.memory);
+    this.core.init();
+  }
+
+  /** Runs one vCPU for at most `budget` instructions and says why it stopped. */
+  run(cpu: number, budget: number | bigint): Exit {
+    return this.core.run(cpu, BigInt(budget)) as Exit;
+  }
+
+  /** A copy of guest physical memory. */
+  readPhys(pa: number, len: number): Uint8Array {
+    this.checkPhys(pa, len);
+    return this.ram.slice(pa, pa + len);
+  }
+
+  /** Writes guest physical memory through the core, so cached decoded code is dropped. */
+  writePhys(pa: number, bytes: Uint8Array): void {
+    this.checkPhys(pa, bytes.length);
+    const io = new Uint8Array(this.memory.buffer, regions.IOBUF.base, 0x8000);
+    for (let done = 0; done < bytes.length; done += io.length) {
+      const part = bytes.subarray(done, done + io.length);
+      io.set(part);
+      this.core.hostWrite(BigInt(pa + done), part.length);
+    }
+  }
+
+  private checkPhys(pa: number, len: number): void {
+    if (!Number.isInteger(pa) || pa < 0 || len < 0 || pa + len > this.ramBytes) {
+      throw new RangeError(`physical range 0x${pa.toString(16)}+${len} is outside RAM (${this.ramBytes} bytes)`);
+    }
+  }
+}
+
+export { Exit };

@@ -1,0 +1,52 @@
+// Builds everything the tests, benchmarks and CLI need, skipping steps whose inputs did not
+// change: generated sources, the wasm core (asc), the TypeScript (tsc -> dist/), firmware.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quiet = process.argv.includes("--quiet");
+const force = process.argv.includes("--force");
+const log = (m) => { if (!quiet) console.log(m); };
+
+function newest(paths) {
+  let t = 0;
+  for (const p of paths) {
+    const full = join(root, p);
+    if (!existsSync(full)) continue;
+    const st = statSync(full);
+    if (st.isDirectory()) {
+      for (const f of readdirSync(full)) t = Math.max(t, newest([join(p, f)]));
+    } else t = Math.max(t, st.mtimeMs);
+  }
+  return t;
+}
+
+function stale(outputs, inputs) {
+  if (force) return true;
+  const outs = outputs.map((o) => join(root, o));
+  if (outs.some((o) => !existsSync(o))) return true;
+  return Math.min(...outs.map((o) => statSync(o).mtimeMs)) < newest(inputs);
+}
+
+function step(name, outputs, inputs, cmd, args) {
+  if (!stale(outputs, inputs)) return;
+  log(`build: ${name}`);
+  try {
+    execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
+  } catch (err) {
+    if (quiet) process.stderr.write((err.stdout ?? "") + (err.stderr ?? ""));
+    console.error(`build: ${name} failed`);
+    process.exit(1);
+  }
+  for (const o of outputs) if (o.endsWith(".built")) writeFileSync(join(root, o), "");
+}
+
+const bin = (name) => join(root, "node_modules", ".bin", name);
+mkdirSync(join(root, "build"), { recursive: true });
+
+step("generate layout and opcode tables", ["build/gen.built"],
+  ["tools/gen.mjs", "tools/layout.mjs", "tools/opcodes.mjs"], process.execPath, [join(root, "tools/gen.mjs")]);
+step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
+step("typescript (tsc)", ["dist/.built"], ["src", "test", "bench", "tsconfig.json"], bin("tsc"), ["-p", "tsconfig.json"]);

@@ -1,0 +1,115 @@
+// The machine-state layout: the one description both sides are generated from.
+//
+// Everything the CPU core keeps lives at fixed addresses in the wasm instance's linear
+// memory. `npm run gen` turns this file into assembly/gen/layout.ts (constants for the core)
+// and src/gen/layout.ts (offsets and typed views for TypeScript). The core exports a hash of
+// this description and the driver refuses to run a module whose hash differs from its own.
+
+/** Regions of linear memory, in address order. Sizes are bytes. */
+export const regions = [
+  { name: "MACHINE", base: 0x0000_1000, size: 0x1000, doc: "machine-wide fields (machineFields)" },
+  { name: "ACTIVE", base: 0x0000_2000, size: 0x400, doc: "CPU block of the vCPU now running; copied in and out around run()" },
+  { name: "CPUS", base: 0x0000_3000, size: 64 * 0x400, doc: "saved CPU blocks, one per vCPU (cpuFields)" },
+  { name: "IOBUF", base: 0x0002_0000, size: 0x1_0000, doc: "scratch buffer for host <-> core transfers (decoder tests, fetch bytes)" },
+  { name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000, doc: "ring of recent stores to code, for cross-modifying-code checks" },
+  { name: "TLBS", base: 0x0010_0000, size: 64 * 0x8000, doc: "software TLBs, one 32 KiB set per vCPU (TlbLayout)" },
+  { name: "DCACHE", base: 0x0040_0000, size: 0x40_0000, doc: "decoded-instruction cache, direct-mapped by physical address" },
+  { name: "ASDATA", base: 0x0080_0000, size: 0x80_0000, doc: "AssemblyScript static data (memoryBase) and stack" },
+  { name: "RAM", base: 0x0100_0000, size: 0, doc: "guest physical memory; its size is a machine option; page and chunk maps follow it" },
+];
+
+export const CPU_BLOCK_SIZE = 0x400;
+export const MAX_CPUS = 64;
+export const DCACHE_ENTRY_SIZE = 32;
+
+/** Fields of the MACHINE region. Offsets are assigned in order, aligned to the type size. */
+export const machineFields = [
+  ["layoutHash", "u32", "hash of this layout, checked by the driver"],
+  ["ncpus", "u32", "number of vCPUs"],
+  ["ramSize", "u32", "bytes of guest RAM"],
+  ["options", "u32", "option bits (MachineOption)"],
+  ["pageMap", "u32", "address of the per-4KiB-page code map (after RAM)"],
+  ["chunkMap", "u32", "address of the per-128-byte chunk code map (after the page map)"],
+  ["xmcHead", "u64", "sequence number of the next cross-modifying-code log record"],
+  ["xmcPolicy", "u32", "what a hazard does (XmcPolicy bits)"],
+  ["hostAgent", "u32", "agent id the host uses when it writes guest memory"],
+  ["rngState", "u64", "seeded generator for torn-byte hazards"],
+  ["decodes", "u64", "instructions decoded into the cache (statistic)"],
+  ["invalidations", "u64", "cache entries dropped by stores to code (statistic)"],
+  ["hazards", "u64", "cross-modifying-code hazards detected (statistic)"],
+];
+
+/** Fields of one CPU block. The register file comes first so byte offsets of registers are small. */
+export const cpuFields = [
+  ["regs", "u64", "RAX RCX RDX RBX RSP RBP RSI RDI R8-R15, then a zero slot and a scratch slot", 18],
+  ["rip", "u64", "instruction pointer"],
+  ["rflags", "u64", "flags, materialized whenever the core is not running"],
+  ["cr0", "u64", "control register 0 (PG, WP, PE ...)"],
+  ["cr2", "u64", "page-fault linear address"],
+  ["cr3", "u64", "page-table root"],
+  ["cr4", "u64", "control register 4"],
+  ["efer", "u64", "extended feature enables (SCE, LME, LMA, NXE)"],
+  ["fsBase", "u64", "FS segment base"],
+  ["gsBase", "u64", "GS segment base"],
+  ["kernelGsBase", "u64", "value swapgs exchanges with gsBase"],
+  ["star", "u64", "syscall/sysret selectors"],
+  ["lstar", "u64", "64-bit syscall entry point"],
+  ["cstar", "u64", "compatibility-mode syscall entry (unused)"],
+  ["sfmask", "u64", "RFLAGS bits cleared by syscall"],
+  ["gdtBase", "u64", "GDTR base"],
+  ["idtBase", "u64", "IDTR base"],
+  ["trBase", "u64", "TSS base loaded by ltr"],
+  ["gdtLimit", "u32", "GDTR limit"],
+  ["idtLimit", "u32", "IDTR limit"],
+  ["cs", "u32", "code selector"],
+  ["ss", "u32", "stack selector"],
+  ["tr", "u32", "task register selector"],
+  ["cpl", "u32", "current privilege level, 0 or 3"],
+  ["insns", "u64", "instructions retired by this vCPU"],
+  ["exitReason", "u32", "why run() returned (Exit)"],
+  ["exitVector", "u32", "exception vector or hypercall number of the last exit"],
+  ["exitError", "u64", "error code of the last exception"],
+  ["exitAddr", "u64", "faulting linear address, or other exit detail"],
+  ["exitRip", "u64", "RIP of the instruction that caused the exit"],
+  ["codeVpn", "u64", "virtual page the fetch cache maps (all ones = none)"],
+  ["codeAdd", "u64", "physical minus virtual address of that page"],
+  ["cpuIndex", "u32", "this vCPU's number"],
+  ["faultNest", "u32", "exception nesting during delivery (for #DF and triple fault)"],
+];
+
+/** Byte offsets of the decoded-instruction record (DCACHE_ENTRY_SIZE bytes). */
+export const entryFields = [
+  ["tag", "u32", "physical address + 1 of the instruction; 0 = empty"],
+  ["op", "u16", "handler id (gen/opcodes)"],
+  ["len", "u8", "instruction length in bytes"],
+  ["osz", "u8", "operand size: 0 = 8, 1 = 16, 2 = 32, 3 = 64 bits"],
+  ["reg", "u8", "register-file byte offset of the ModRM.reg (or opcode) register"],
+  ["rm", "u8", "register-file byte offset of the ModRM.rm register (register form)"],
+  ["mem", "u8", "memory-operand bits (MemBits); 0 = register form"],
+  ["base", "u8", "register-file byte offset of the base register (zero slot if none)"],
+  ["index", "u8", "register-file byte offset of the index register (zero slot if none)"],
+  ["scale", "u8", "index shift 0-3"],
+  ["pfx", "u8", "prefix bits (PfxBits)"],
+  ["sub", "u8", "ModRM.reg digit, condition code, or other small operand"],
+  ["disp", "i32", "displacement"],
+  ["aux", "u32", "second immediate or handler detail"],
+  ["imm", "u64", "immediate, sign- or zero-extended as the opcode says"],
+];
+
+/** Small enumerations both sides use, generated as constants (AS) and const objects (TS). */
+export const enums = {
+  Exit: {
+    doc: "why run() returned",
+    values: [["NONE", 0], ["BUDGET", 1], ["SYSCALL", 2], ["FAULT", 3], ["HALT", 4], ["HYPERCALL", 5],
+      ["BREAKPOINT", 6], ["WATCHPOINT", 7], ["HAZARD", 8], ["TRIPLE_FAULT", 9]],
+  },
+  Option: {
+    doc: "bits of the machine's options field",
+    values: [["SYSCALL_EXITS", 1], ["FAULT_EXITS", 2]],
+  },
+  Vector: {
+    doc: "exception vectors",
+    values: [["DE", 0], ["DB", 1], ["NMI", 2], ["BP", 3], ["OF", 4], ["BR", 5], ["UD", 6], ["NM", 7], ["DF", 8],
+      ["TS", 10], ["NP", 11], ["SS", 12], ["GP", 13], ["PF", 14], ["MF", 16], ["AC", 17]],
+  },
+};
