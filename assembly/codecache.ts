@@ -1,47 +1,126 @@
-// The decoded-instruction cache and what keeps it coherent with memory.
+// Decoded basic blocks, and what keeps them coherent with memory.
 //
-// Decoded instructions live in a direct-mapped table indexed by physical address. Two maps
-// after RAM say where decoded code is: one byte per 4 KiB page and one per 128-byte chunk.
-// A page that holds code never gets a write TLB entry, so every store to it comes here; only
-// a store into a chunk that holds code and changes its bytes drops the entries that could
-// overlap it. Data sharing a page with hot code therefore costs a slow-path store, not a
-// flush, and a host write (text_poke from TypeScript, a debugger poke) takes the same path as
-// a guest store.
-import { DCACHE, DCACHE_SIZE, ENTRY_SIZE, E_TAG, RAM, M_DECODES, M_INVALIDATIONS } from "./gen/layout";
-import { PAGE_MAP, CHUNK_MAP } from "./machine";
-import { flushAllWriteTlbs } from "./mem";
+// A block is up to 31 decoded instructions from one page, ending at an instruction that may
+// change RIP or the mode (flag `end` in tools/opcodes.mjs), at the page end, or when full. It
+// lives in a direct-mapped slot found by hashing the physical address of its first
+// instruction, and records the page's code generation when it was decoded.
+//
+// Two maps after RAM say where decoded code is: a byte per 4 KiB page (such a page never gets
+// a write TLB entry, so every store to it comes here) and a byte per 128-byte chunk. A store
+// that changes the bytes of a chunk holding code bumps the page's generation, which retires
+// every block decoded from that page, and sets PEND_CODE so the block running now stops after
+// the storing instruction (x86 runs the new bytes of self-modifying code at once). Data that
+// shares a page with hot code costs a slow-path store, not a re-decode; host writes (the
+// loader, text_poke from TypeScript, debugger pokes) take the same path as guest stores.
+import {
+  DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM,
+  M_DECODES, M_INVALIDATIONS,
+} from "./gen/layout";
+import { PAGE_MAP, PAGE_GEN, CHUNK_MAP, FETCH_BUF, SCRATCH_BLOCK } from "./machine";
+import { flushAllWriteTlbs, translateFetch, NO_PA } from "./mem";
+import { decodeInsn, DECODED_END, DEC_NEED_MORE, DEC_UD } from "./decode";
+import { raiseUD, raiseGP, setPending, PEND_CODE } from "./fault";
 
-export const DC_MASK: u32 = <u32>(DCACHE_SIZE / ENTRY_SIZE) - 1;
-const CHUNK_SHIFT: u64 = 7;
-const MAX_INSN: u32 = 15;
+const SLOT_BITS: u32 = <u32>(31 - clz<u32>(<u32>(DCACHE_SIZE / BLOCK_SLOT_SIZE)));
+const MAX_BLOCK: u32 = <u32>(BLOCK_SLOT_SIZE / ENTRY_SIZE) - 1;
+const CHUNK_SHIFT: u32 = 7;
+const CHUNKS_PER_PAGE: u32 = 4096 >> CHUNK_SHIFT;
 
-@inline export function entryFor(pa: u32): usize {
-  return DCACHE + (<usize>(pa & DC_MASK) << 5);
+@inline function slotFor(pa: u32): usize {
+  return DCACHE + (<usize>((pa * 0x9E3779B1) >>> (32 - SLOT_BITS)) * BLOCK_SLOT_SIZE);
 }
 
-/** Records that an instruction of len bytes at pa was decoded into the cache. */
-export function markCode(pa: u32, len: u32): void {
+@inline function pageGen(pa: u32): usize {
+  return PAGE_GEN + (<usize>(pa >> 12) << 2);
+}
+
+/** The cached, current block starting at pa, or 0. */
+@inline export function lookupBlock(pa: u32): usize {
+  const b = slotFor(pa);
+  if (load<u32>(b + B_TAG) == pa + 1 && load<u32>(b + B_GEN) == load<u32>(pageGen(pa))) return b;
+  return 0;
+}
+
+function decodeFault(r: i32): void {
+  if (r == DEC_UD) raiseUD();
+  else raiseGP(0);
+}
+
+/**
+ * Decodes the block starting at pa (virtual address rip). Returns it, or 0 after raising the
+ * fault its first instruction causes; later undecodable bytes just end the block, so the
+ * fault happens when execution gets there.
+ */
+export function buildBlock(pa: u32, rip: u64): usize {
+  const b = slotFor(pa);
+  store<u32>(b + B_TAG, 0);
+  const page = RAM + <usize>(pa & ~0xFFF);
+  let off = pa & 0xFFF;
+  let count: u32 = 0;
+  while (count < MAX_BLOCK) {
+    const room = 0x1000 - off;
+    const n: u32 = room < 15 ? room : 15;
+    memory.copy(FETCH_BUF, page + off, n);
+    const e = b + <usize>(count + 1) * ENTRY_SIZE;
+    const r = decodeInsn(e, FETCH_BUF, n);
+    if (r == DEC_NEED_MORE) {
+      if (count > 0) break;
+      return crossPageBlock(rip, n);
+    }
+    if (r < 0) {
+      if (count > 0) break;
+      decodeFault(r);
+      return 0;
+    }
+    off += <u32>r;
+    store<u16>(e + E_NEXT, <u16>off);
+    count++;
+    if (DECODED_END || off >= 0x1000) break;
+  }
+  store<u32>(b + B_GEN, load<u32>(pageGen(pa)));
+  store<u32>(b + B_COUNT, count);
+  store<u32>(b + B_END, off);
+  store<u32>(b + B_TAG, pa + 1);
+  markCode(pa, (pa & ~0xFFF) + off - pa);
+  return b;
+}
+
+/** One instruction that straddles two pages, decoded into a scratch block that is never cached. */
+function crossPageBlock(rip: u64, n: u32): usize {
+  const pa2 = translateFetch(rip + n);
+  if (pa2 == NO_PA) return 0;
+  memory.copy(FETCH_BUF + n, RAM + <usize>pa2, 15 - n);
+  const e = SCRATCH_BLOCK + ENTRY_SIZE;
+  const r = decodeInsn(e, FETCH_BUF, 15);
+  if (r < 0) { decodeFault(r); return 0; }
+  const next = <u32>(rip & 0xFFF) + <u32>r;
+  store<u16>(e + E_NEXT, <u16>next);
+  store<u32>(SCRATCH_BLOCK + B_COUNT, 1);
+  store<u32>(SCRATCH_BLOCK + B_END, next);
+  return SCRATCH_BLOCK;
+}
+
+/** Records that len bytes at pa hold decoded code. */
+function markCode(pa: u32, len: u32): void {
   const page = PAGE_MAP + <usize>(pa >> 12);
   if (load<u8>(page) == 0) {
     store<u8>(page, 1);
     flushAllWriteTlbs();
   }
-  store<u8>(CHUNK_MAP + <usize>(pa >> <u32>CHUNK_SHIFT), 1);
-  store<u8>(CHUNK_MAP + <usize>((pa + len - 1) >> <u32>CHUNK_SHIFT), 1);
+  for (let c = pa >> CHUNK_SHIFT; c <= (pa + len - 1) >> CHUNK_SHIFT; c++) store<u8>(CHUNK_MAP + <usize>c, 1);
   store<u64>(M_DECODES, load<u64>(M_DECODES) + 1);
 }
 
-/** Drops every cached instruction that could overlap chunk c. */
-function invalidateChunk(c: u64): void {
-  const start = c << CHUNK_SHIFT;
-  const from = start >= MAX_INSN ? start - MAX_INSN : 0;
-  let dropped: u64 = 0;
-  for (let a = from; a < start + 128; a++) {
-    const e = entryFor(<u32>a);
-    if (load<u32>(e + E_TAG) == <u32>a + 1) { store<u32>(e + E_TAG, 0); dropped++; }
-  }
-  store<u8>(CHUNK_MAP + <usize>c, 0);
-  store<u64>(M_INVALIDATIONS, load<u64>(M_INVALIDATIONS) + dropped);
+/** Retires every block decoded from the page holding pa. */
+function retirePage(pa: u64): void {
+  const g = pageGen(<u32>pa);
+  store<u32>(g, load<u32>(g) + 1);
+  memory.fill(CHUNK_MAP + <usize>((pa >> 12) << 12 >> CHUNK_SHIFT), 0, CHUNKS_PER_PAGE);
+  store<u64>(M_INVALIDATIONS, load<u64>(M_INVALIDATIONS) + 1);
+}
+
+@inline function chunkHasCode(pa: u64): bool {
+  return load<u8>(CHUNK_MAP + <usize>(pa >> CHUNK_SHIFT)) != 0;
 }
 
 function sameBytes(pa: u64, v: u64, n: u32): bool {
@@ -59,30 +138,26 @@ function storeBytes(h: usize, v: u64, n: u32): void {
   else for (let i: u32 = 0; i < n; i++) store<u8>(h + i, <u8>(v >> (<u64>i * 8)));
 }
 
-/** A guest store of n <= 8 bytes to physical memory, keeping decoded code coherent. */
+/** A guest store of n <= 8 bytes within one page of physical memory. */
 export function storePhys(pa: u64, v: u64, n: u32): void {
-  if (load<u8>(PAGE_MAP + <usize>(pa >> 12)) != 0) {
-    const c0 = pa >> CHUNK_SHIFT, c1 = (pa + n - 1) >> CHUNK_SHIFT;
-    const code = load<u8>(CHUNK_MAP + <usize>c0) != 0 || load<u8>(CHUNK_MAP + <usize>c1) != 0;
-    if (code && !sameBytes(pa, v, n)) {
-      invalidateChunk(c0);
-      if (c1 != c0) invalidateChunk(c1);
-    }
+  if (load<u8>(PAGE_MAP + <usize>(pa >> 12)) != 0 &&
+      (chunkHasCode(pa) || chunkHasCode(pa + n - 1)) && !sameBytes(pa, v, n)) {
+    retirePage(pa);
+    setPending(PEND_CODE);
   }
   storeBytes(RAM + <usize>pa, v, n);
 }
 
-/**
- * A host write of len bytes from src to physical memory (loader, text_poke, debugger). Goes
- * through the same invalidation as guest stores.
- */
+/** A host write of len bytes from src to physical memory, coherent like a guest store. */
 export function hostWritePhys(pa: u64, src: usize, len: u32): void {
   if (len == 0) return;
   const last = pa + len - 1;
-  for (let c = pa >> CHUNK_SHIFT; c <= last >> CHUNK_SHIFT; c++) {
-    if (load<u8>(CHUNK_MAP + <usize>c) == 0) continue;
-    const lo = max(c << CHUNK_SHIFT, pa), hi = min((c << CHUNK_SHIFT) + 127, last);
-    if (memory.compare(RAM + <usize>lo, src + <usize>(lo - pa), <usize>(hi - lo + 1)) != 0) invalidateChunk(c);
+  for (let p = pa >> 12; p <= last >> 12; p++) {
+    if (load<u8>(PAGE_MAP + <usize>p) == 0) continue;
+    const lo = max(p << 12, pa), hi = min((p << 12) + 0xFFF, last);
+    let code = false;
+    for (let c = lo >> CHUNK_SHIFT; c <= hi >> CHUNK_SHIFT; c++) code = code || chunkHasCode(c << CHUNK_SHIFT);
+    if (code && memory.compare(RAM + <usize>lo, src + <usize>(lo - pa), <usize>(hi - lo + 1)) != 0) retirePage(lo);
   }
   memory.copy(RAM + <usize>pa, src, len);
 }

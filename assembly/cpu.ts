@@ -1,29 +1,35 @@
-// The run loop: fetch from the decoded cache, execute, and look at PENDING once per instruction.
+// The run loop: find the decoded block at RIP, run its instructions, and look at PENDING
+// once per instruction.
 import {
-  ACTIVE, CPUS, CPU_BLOCK_SIZE, RAM, E_TAG, E_LEN,
+  ACTIVE, CPUS, CPU_BLOCK_SIZE, ENTRY_SIZE, B_COUNT, B_END,
   C_RIP, C_RFLAGS, C_CPL, C_INSNS, C_EXIT_REASON, C_EXIT_VECTOR, C_EXIT_ERROR, C_EXIT_ADDR, C_EXIT_RIP,
   EXIT_NONE, EXIT_BUDGET, EXIT_FAULT,
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
-import { RIP, CPL } from "./state";
+import { RIP, CPL, BLOCK_PAGE, nextRip, thisRip } from "./state";
 import { getFlags, loadFlags } from "./flags";
 import {
-  PENDING, PEND_FAULT, PEND_EXIT, FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_ADDR, FAULT_IS_TRAP,
-  clearFault, raiseUD, raiseGP, clearPending,
+  PENDING, PEND_FAULT, PEND_EXIT, PEND_CODE, FAULT_VECTOR, FAULT_ERROR, FAULT_ADDR, FAULT_IS_TRAP,
+  clearFault, clearPending,
 } from "./fault";
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
-import { entryFor, markCode } from "./codecache";
-import { decodeInsn, DEC_NEED_MORE, DEC_UD } from "./decode";
-import { FETCH_BUF, SCRATCH_ENTRY } from "./machine";
+import { lookupBlock, buildBlock } from "./codecache";
 
 /** Why the current run() will stop (set with requestExit). */
 let EXIT: u32 = EXIT_NONE;
-/** Instructions retired by the running vCPU (rdtsc reads it). */
-export let ICOUNT: u64 = 0;
+/** Instructions retired by the running vCPU before the running block. */
+let ICOUNT: u64 = 0;
+/** First entry of the running block: an entry's index in it gives the exact instruction count. */
+let BLOCK_FIRST: usize = 0;
 
 export function requestExit(reason: u32): void {
   EXIT = reason;
   PENDING |= PEND_EXIT;
+}
+
+/** Instructions retired by the running vCPU before instruction e (rdtsc reads it). */
+export function retiredBefore(e: usize): u64 {
+  return ICOUNT + <u64>((e - BLOCK_FIRST) / ENTRY_SIZE);
 }
 
 @inline function block(cpu: u32): usize {
@@ -56,39 +62,12 @@ function refillCode(rip: u64): bool {
   return true;
 }
 
-/** Decodes the instruction at pa into its cache slot e. Returns the record, or 0 after a fault. */
-function fill(e: usize, pa: u32, rip: u64): usize {
-  store<u32>(e + E_TAG, 0);
-  const room = 0x1000 - (pa & 0xFFF);
-  const n: u32 = room < 15 ? room : 15;
-  memory.copy(FETCH_BUF, RAM + <usize>pa, n);
-  let r = decodeInsn(e, FETCH_BUF, n);
-  if (r == DEC_NEED_MORE) {
-    // The instruction runs onto the next page: fetch from there too, and do not cache it.
-    const pa2 = translateFetch(rip + n);
-    if (pa2 == NO_PA) return 0;
-    memory.copy(FETCH_BUF + n, RAM + <usize>pa2, 15 - n);
-    r = decodeInsn(SCRATCH_ENTRY, FETCH_BUF, 15);
-    if (r < 0) { decodeFault(r); return 0; }
-    return SCRATCH_ENTRY;
-  }
-  if (r < 0) { decodeFault(r); return 0; }
-  store<u32>(e + E_TAG, pa + 1);
-  markCode(pa, <u32>r);
-  return e;
-}
-
-function decodeFault(r: i32): void {
-  if (r == DEC_UD) raiseUD();
-  else raiseGP(0);
-}
-
 /** Records a fault the machine does not deliver and stops the run. */
-function faultExit(rip: u64): void {
+function faultExit(at: u64): void {
   store<u32>(ACTIVE + C_EXIT_VECTOR, FAULT_VECTOR);
   store<u64>(ACTIVE + C_EXIT_ERROR, FAULT_ERROR);
   store<u64>(ACTIVE + C_EXIT_ADDR, FAULT_ADDR);
-  store<u64>(ACTIVE + C_EXIT_RIP, rip);
+  store<u64>(ACTIVE + C_EXIT_RIP, at);
   clearFault();
   requestExit(EXIT_FAULT);
 }
@@ -100,34 +79,55 @@ function faultExit(rip: u64): void {
 export function run(cpu: u32, budget: u64): u32 {
   enterCpu(cpu);
   EXIT = EXIT_NONE;
-  clearPending(PEND_EXIT);
+  clearPending(PEND_EXIT | PEND_CODE);
   let left = budget;
   while (left != 0) {
+    // Find the block at RIP, decoding it if needed.
     const rip = RIP;
-    let e: usize = 0;
+    let b: usize = 0;
     if ((rip >> 12) == CODE_VPN || refillCode(rip)) {
       const pa = <u32>(rip + CODE_ADD);
-      e = entryFor(pa);
-      if (load<u32>(e + E_TAG) != pa + 1) e = fill(e, pa, rip);
+      b = lookupBlock(pa);
+      if (b == 0) b = buildBlock(pa, rip);
     }
-    if (e != 0) {
-      RIP = rip + <u64>load<u8>(e + E_LEN);
+    if (b == 0) {
+      faultExit(rip); // fetch fault: #PF, #GP, or undecodable bytes
+      break;
+    }
+
+    // Run it. RIP already holds the fall-through address for the block's last instruction.
+    const count = load<u32>(b + B_COUNT);
+    const n: u32 = <u64>count < left ? count : <u32>left;
+    BLOCK_PAGE = rip & ~<u64>0xFFF;
+    RIP = BLOCK_PAGE + <u64>load<u32>(b + B_END);
+    let e = b + ENTRY_SIZE;
+    BLOCK_FIRST = e;
+    let done: u32 = 0;
+    while (true) {
       dispatch(e);
-      left--;
-      ICOUNT++;
+      done++;
+      if (PENDING != 0 || done == n) break;
+      e += ENTRY_SIZE;
     }
+
+    // Stopped before the end of the block: continue after the last instruction that ran.
+    if (done != count) RIP = nextRip(e);
     if (PENDING != 0) {
       if (PENDING & PEND_FAULT) {
-        if (!FAULT_IS_TRAP) {
-          RIP = rip;
-          if (e != 0) { left++; ICOUNT--; }
+        if (FAULT_IS_TRAP) faultExit(thisRip(e));
+        else {
+          done--; // a fault retires nothing and reports the instruction itself
+          RIP = thisRip(e);
+          faultExit(RIP);
         }
-        faultExit(rip);
       }
-      if (PENDING & PEND_EXIT) {
-        clearPending(PEND_EXIT);
-        break;
-      }
+      clearPending(PEND_CODE);
+    }
+    left -= done;
+    ICOUNT += done;
+    if (PENDING & PEND_EXIT) {
+      clearPending(PEND_EXIT);
+      break;
     }
   }
   if (EXIT == EXIT_NONE) EXIT = EXIT_BUDGET;
@@ -135,4 +135,3 @@ export function run(cpu: u32, budget: u64): u32 {
   leaveCpu(cpu);
   return EXIT;
 }
-

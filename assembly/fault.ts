@@ -13,6 +13,8 @@ export const PEND_FAULT: u32 = 1;
 export const PEND_EXIT: u32 = 2;
 export const PEND_IRQ: u32 = 4;
 export const PEND_SERIALIZE: u32 = 8;
+/** A store changed decoded code: the running block may be stale. */
+export const PEND_CODE: u32 = 16;
 
 /** Nonzero when the run loop must act after this instruction (one test per instruction). */
 export let PENDING: u32 = 0;

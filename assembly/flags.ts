@@ -3,6 +3,11 @@
 // Arithmetic instructions do not compute CF..OF; they record what they did (CC_OP = kind and
 // operand size) and their operands. A flag is computed only when something reads it: a jcc,
 // setcc, cmov, adc, pushf, an interrupt. CC_OP == CC_NONE means RF itself holds all flags.
+// RF always holds the flags that are not arithmetic (IF, DF, TF, ...).
+//
+// inc and dec keep CF. Rather than computing it, they keep the previous operation's record
+// (CC_PREV_OP, CC_PREV_DST with the untouched CC_SRC, CC_SRC2, CC_CIN) and compute that
+// operation's carry only if someone asks: a `dec ecx; jnz` loop never does.
 import { sizeMask, signBit, signExtend } from "./state";
 
 export const CF: u64 = 0x1;
@@ -17,7 +22,7 @@ export const OF: u64 = 0x800;
 export const AC: u64 = 0x40000;
 export const ID: u64 = 0x200000;
 export const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
-/** Bits software may change with popf at CPL 0 (IOPL, NT, RF, VM and friends are not modelled). */
+/** Bits software may change with popf at CPL 0 (IOPL, NT, RF, VM are not modelled). */
 export const WRITABLE: u64 = ARITH | TF | IF | DF | AC | ID;
 /** Bit 1 of RFLAGS always reads as one. */
 export const FIXED: u64 = 0x2;
@@ -34,7 +39,7 @@ export const CC_DEC: u32 = 7;
 export const CC_SHL: u32 = 8;
 export const CC_SHR: u32 = 9;
 export const CC_SAR: u32 = 10;
-/** mul/imul: CF = OF = CC_AUX; SF, ZF, PF from the low half (architecturally undefined). */
+/** mul/imul: CF = OF = CC_CIN; SF ZF PF from the low half (architecturally undefined). */
 export const CC_MUL: u32 = 11;
 
 export let RF: u64 = FIXED;
@@ -42,52 +47,86 @@ export let CC_OP: u32 = CC_NONE;
 export let CC_DST: u64 = 0;
 export let CC_SRC: u64 = 0;
 export let CC_SRC2: u64 = 0;
-/** Carry-in for adc/sbb, preserved CF for inc/dec, CF=OF for mul. */
-export let CC_AUX: u64 = 0;
+/** Carry-in of adc/sbb; CF = OF of mul. */
+export let CC_CIN: u64 = 0;
+/** For inc/dec: the operation whose CF they keep, and its result. */
+let CC_PREV_OP: u32 = CC_NONE;
+let CC_PREV_DST: u64 = 0;
 
-@inline export function setCC(kind: u32, osz: u32, src: u64, src2: u64, dst: u64, aux: u64): void {
-  const m = sizeMask(osz);
-  CC_OP = (kind << 2) | osz;
-  CC_SRC = src & m;
-  CC_SRC2 = src2 & m;
-  CC_DST = dst & m;
-  CC_AUX = aux;
+@inline export function setLogicCC(s: u32, r: u64): void {
+  CC_OP = (CC_LOGIC << 2) | s;
+  CC_DST = r & sizeMask(s);
 }
 
-function carry(): u64 {
-  const osz = CC_OP & 3;
-  const a = CC_SRC, b = CC_SRC2, r = CC_DST;
-  switch (CC_OP >> 2) {
+/** add, sub and cmp, shifts (src2 = count). */
+@inline export function setArithCC(kind: u32, s: u32, a: u64, b: u64, r: u64): void {
+  const m = sizeMask(s);
+  CC_OP = (kind << 2) | s;
+  CC_SRC = a & m;
+  CC_SRC2 = b & m;
+  CC_DST = r & m;
+}
+
+@inline export function setCarryCC(kind: u32, s: u32, a: u64, b: u64, r: u64, cin: u64): void {
+  setArithCC(kind, s, a, b, r);
+  CC_CIN = cin;
+}
+
+@inline export function setIncDecCC(dec: bool, s: u32, r: u64): void {
+  const kind = CC_OP >> 2;
+  if (kind != CC_INC && kind != CC_DEC) {
+    CC_PREV_OP = CC_OP;
+    CC_PREV_DST = CC_DST;
+  }
+  CC_OP = ((dec ? CC_DEC : CC_INC) << 2) | s;
+  CC_DST = r & sizeMask(s);
+}
+
+@inline export function setMulCC(s: u32, lo: u64, wide: bool): void {
+  CC_OP = (CC_MUL << 2) | s;
+  CC_DST = lo & sizeMask(s);
+  CC_CIN = wide ? 1 : 0;
+}
+
+/** CF of operation op (kind << 2 | size) on a, b giving r. */
+function carryOf(op: u32, a: u64, b: u64, r: u64): u64 {
+  const s = op & 3;
+  switch (op >> 2) {
     case CC_ADD: return <u64>(r < a);
-    case CC_ADC: return CC_AUX != 0 ? <u64>(r <= a) : <u64>(r < a);
+    case CC_ADC: return CC_CIN != 0 ? <u64>(r <= a) : <u64>(r < a);
     case CC_SUB: return <u64>(a < b);
-    case CC_SBB: return CC_AUX != 0 ? <u64>(a <= b) : <u64>(a < b);
-    case CC_INC:
-    case CC_DEC:
-    case CC_MUL: return CC_AUX;
+    case CC_SBB: return CC_CIN != 0 ? <u64>(a <= b) : <u64>(a < b);
+    case CC_MUL: return CC_CIN;
     case CC_SHL: {
-      const bits = <u64>8 << osz;
+      const bits = <u64>8 << s;
       return b <= bits ? (a >> (bits - b)) & 1 : 0;
     }
     case CC_SHR: return (a >> (b - 1)) & 1;
-    case CC_SAR: return (signExtend(a, osz) >> (b - 1)) & 1;
+    case CC_SAR: return (signExtend(a, s) >> (b - 1)) & 1;
+    case CC_NONE: return RF & CF;
     default: return 0;
   }
 }
 
+function carry(): u64 {
+  const kind = CC_OP >> 2;
+  if (kind == CC_INC || kind == CC_DEC) return carryOf(CC_PREV_OP, CC_SRC, CC_SRC2, CC_PREV_DST);
+  return carryOf(CC_OP, CC_SRC, CC_SRC2, CC_DST);
+}
+
 function overflow(): u64 {
-  const osz = CC_OP & 3;
+  const s = CC_OP & 3;
   const a = CC_SRC, b = CC_SRC2, r = CC_DST;
   switch (CC_OP >> 2) {
     case CC_ADD:
-    case CC_ADC:
-    case CC_INC: return signBit((a ^ r) & (b ^ r), osz);
+    case CC_ADC: return signBit((a ^ r) & (b ^ r), s);
     case CC_SUB:
-    case CC_SBB:
-    case CC_DEC: return signBit((a ^ b) & (a ^ r), osz);
-    case CC_SHL: return signBit(r, osz) ^ carry();
-    case CC_SHR: return signBit(a, osz);
-    case CC_MUL: return CC_AUX;
+    case CC_SBB: return signBit((a ^ b) & (a ^ r), s);
+    case CC_INC: return <u64>(r == (sizeMask(s) >> 1) + 1);   // wrapped to the most negative
+    case CC_DEC: return <u64>(r == sizeMask(s) >> 1);         // wrapped to the most positive
+    case CC_SHL: return signBit(r, s) ^ carry();
+    case CC_SHR: return signBit(a, s);
+    case CC_MUL: return CC_CIN;
     default: return 0;
   }
 }
@@ -97,9 +136,9 @@ function adjust(): u64 {
     case CC_ADD:
     case CC_ADC:
     case CC_SUB:
-    case CC_SBB:
-    case CC_INC:
-    case CC_DEC: return ((CC_SRC ^ CC_SRC2 ^ CC_DST) >> 4) & 1;
+    case CC_SBB: return ((CC_SRC ^ CC_SRC2 ^ CC_DST) >> 4) & 1;
+    case CC_INC: return <u64>((CC_DST & 0xF) == 0);
+    case CC_DEC: return <u64>((CC_DST & 0xF) == 0xF);
     default: return 0;
   }
 }
@@ -111,14 +150,14 @@ function adjust(): u64 {
 /** The full RFLAGS value. */
 export function getFlags(): u64 {
   if (CC_OP == CC_NONE) return RF;
-  const osz = CC_OP & 3;
+  const s = CC_OP & 3;
   const r = CC_DST;
   let f = RF & ~ARITH;
   f |= carry();
   f |= parity(r) << 2;
   f |= adjust() << 4;
   f |= <u64>(r == 0) << 6;
-  f |= signBit(r, osz) << 7;
+  f |= signBit(r, s) << 7;
   f |= overflow() << 11;
   return f;
 }
@@ -157,31 +196,25 @@ export function setSomeFlags(mask: u64, bits: u64): void {
 }
 
 /** Evaluates condition code cc (the low nibble of jcc/setcc/cmovcc opcodes). */
-export function testCC(cc: u32): bool {
-  // After cmp and sub the common conditions follow from the operands directly.
-  const kind = CC_OP >> 2;
+@inline export function testCC(cc: u32): bool {
+  const c = cc >> 1;
   let r: bool;
-  if (kind == CC_SUB) {
-    const osz = CC_OP & 3;
-    const a = CC_SRC, b = CC_SRC2;
-    switch (cc >> 1) {
-      case 1: r = a < b; break;
-      case 2: r = a == b; break;
-      case 3: r = a <= b; break;
-      case 6: r = <i64>signExtend(a, osz) < <i64>signExtend(b, osz); break;
-      case 7: r = <i64>signExtend(a, osz) <= <i64>signExtend(b, osz); break;
-      default: r = slowCC(cc >> 1);
-    }
-  } else if (kind == CC_LOGIC) {
-    switch (cc >> 1) {
-      case 0: r = false; break;
-      case 1: r = false; break;
-      case 2: r = CC_DST == 0; break;
-      case 3: r = CC_DST == 0; break;
-      default: r = slowCC(cc >> 1);
-    }
-  } else r = slowCC(cc >> 1);
+  if (c == 2) r = getZF();
+  else if ((CC_OP >> 2) == CC_SUB && c != 0 && c != 4 && c != 5) r = compareCC(c);
+  else r = slowCC(c);
   return r != ((cc & 1) != 0);
+}
+
+/** Conditions after cmp/sub, straight from the operands. */
+function compareCC(c: u32): bool {
+  const s = CC_OP & 3;
+  const a = CC_SRC, b = CC_SRC2;
+  switch (c) {
+    case 1: return a < b;
+    case 3: return a <= b;
+    case 6: return <i64>signExtend(a, s) < <i64>signExtend(b, s);
+    default: return <i64>signExtend(a, s) <= <i64>signExtend(b, s);
+  }
 }
 
 function slowCC(c: u32): bool {

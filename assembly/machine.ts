@@ -1,22 +1,24 @@
 // Machine-wide values the core reads often, cached in globals by init().
-import { M_RAM_SIZE, M_PAGE_MAP, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, RAM, IOBUF, IOBUF_SIZE } from "./gen/layout";
+import { M_RAM_SIZE, M_PAGE_MAP, M_PAGE_GEN, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, RAM, IOBUF, IOBUF_SIZE, BLOCK_SLOT_SIZE } from "./gen/layout";
 
 export let RAM_SIZE: u64 = 0;
 export let PAGE_MAP: usize = 0;
+export let PAGE_GEN: usize = 0;
 export let CHUNK_MAP: usize = 0;
 export let NCPUS: u32 = 1;
 export let OPTIONS: u32 = 0;
 
 /** Bytes of the instruction being decoded (up to 15, plus slack). */
 export const FETCH_BUF: usize = IOBUF + IOBUF_SIZE - 64;
-/** Where an instruction that straddles two pages is decoded; it is never cached. */
-export const SCRATCH_ENTRY: usize = IOBUF + IOBUF_SIZE - 128;
-/** A second scratch record, for decoding on behalf of the host. */
+/** A one-instruction block for an instruction that straddles two pages; never cached. */
+export const SCRATCH_BLOCK: usize = IOBUF + IOBUF_SIZE - 128;
+/** A record for decoding on behalf of the host. */
 export const HOST_ENTRY: usize = IOBUF + IOBUF_SIZE - 160;
 
 export function loadMachineGlobals(): void {
   RAM_SIZE = <u64>load<u32>(M_RAM_SIZE);
   PAGE_MAP = <usize>load<u32>(M_PAGE_MAP);
+  PAGE_GEN = <usize>load<u32>(M_PAGE_GEN);
   CHUNK_MAP = <usize>load<u32>(M_CHUNK_MAP);
   NCPUS = load<u32>(M_NCPUS);
   OPTIONS = load<u32>(M_OPTIONS);

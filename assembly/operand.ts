@@ -1,6 +1,6 @@
 // Operand access for handlers: the decoded record says where each operand is.
 import { ACTIVE, C_FS_BASE, C_GS_BASE, E_BASE, E_INDEX, E_SCALE, E_DISP, E_MEM, E_OSZ, E_REG, E_RM, E_IMM, E_SUB, E_PFX, E_LEN, E_AUX } from "./gen/layout";
-import { RIP, reg64, getReg, setReg } from "./state";
+import { nextRip, reg64, getReg, setReg } from "./state";
 import { MEM_SLOW, MEM_RIPREL, MEM_ASZ, MEM_FS, MEM_GS } from "./decode";
 import { readMem, writeMem } from "./mem";
 
@@ -20,12 +20,12 @@ import { readMem, writeMem } from "./mem";
     + (reg64(load<u8>(e + E_INDEX)) << <u64>load<u8>(e + E_SCALE))
     + <u64><i64>load<i32>(e + E_DISP);
   const m = load<u8>(e + E_MEM);
-  if (m & MEM_SLOW) a = eaSlow(a, m);
+  if (m & MEM_SLOW) a = eaSlow(e, a, m);
   return a;
 }
 
-function eaSlow(a: u64, m: u8): u64 {
-  if (m & MEM_RIPREL) a += RIP;
+function eaSlow(e: usize, a: u64, m: u8): u64 {
+  if (m & MEM_RIPREL) a += nextRip(e);
   if (m & MEM_ASZ) a &= 0xFFFF_FFFF;
   if (m & MEM_FS) a += load<u64>(ACTIVE + C_FS_BASE);
   else if (m & MEM_GS) a += load<u64>(ACTIVE + C_GS_BASE);

@@ -4,7 +4,7 @@
 // on exit, so registers have fixed addresses. RIP, the flags and the TLB pointers live in wasm
 // globals while the core runs and are written back to the block whenever run() returns, so
 // TypeScript always reads a complete, materialized state between runs.
-import { ACTIVE, C_REGS } from "./gen/layout";
+import { ACTIVE, C_REGS, E_NEXT, E_LEN } from "./gen/layout";
 
 /** Register-file byte offsets (C_REGS is 0: an offset is also the address minus ACTIVE). */
 export const REG_RAX: u32 = 0;
@@ -19,8 +19,24 @@ export const REG_R11: u32 = 88;
 /** A slot that always reads zero: "no base" and "no index" point here. */
 export const REG_ZERO: u32 = 128;
 
-/** Instruction pointer of the running vCPU (the next instruction while a handler runs). */
+/**
+ * Instruction pointer of the running vCPU. While a block runs it already holds the address
+ * after the block's last instruction; handlers that branch assign it (they always end a block)
+ * and handlers that need their own address use thisRip()/nextRip().
+ */
 export let RIP: u64 = 0;
+/** Virtual address of the page the running block was decoded from. */
+export let BLOCK_PAGE: u64 = 0;
+
+/** Address of the instruction after e. */
+@inline export function nextRip(e: usize): u64 {
+  return BLOCK_PAGE + <u64>load<u16>(e + E_NEXT);
+}
+
+/** Address of instruction e itself. */
+@inline export function thisRip(e: usize): u64 {
+  return nextRip(e) - <u64>load<u8>(e + E_LEN);
+}
 /** Current privilege level, 0 or 3. */
 export let CPL: u32 = 0;
 

@@ -47,6 +47,6 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 mkdirSync(join(root, "build"), { recursive: true });
 
 step("generate layout and opcode tables", ["build/gen.built"],
-  ["tools/gen.mjs", "tools/layout.mjs", "tools/opcodes.mjs"], process.execPath, [join(root, "tools/gen.mjs")]);
+  ["tools/gen.mjs", "tools/layout.mjs", "tools/opcodes.mjs", "asconfig.json"], process.execPath, [join(root, "tools/gen.mjs")]);
 step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
 step("typescript (tsc)", ["dist/.built"], ["src", "test", "bench", "tsconfig.json"], bin("tsc"), ["-p", "tsconfig.json"]);

@@ -27,9 +27,11 @@ function place(fields) {
 const machine = place(L.machineFields);
 const cpu = place(L.cpuFields);
 const entry = place(L.entryFields);
+const blockHeader = place(L.blockFields);
 const lastEnd = (fs) => fs.reduce((m, f) => Math.max(m, f.offset + f.size * f.count), 0);
 if (lastEnd(cpu) > L.CPU_BLOCK_SIZE) throw new Error("CPU block overflows CPU_BLOCK_SIZE");
 if (lastEnd(entry) > L.DCACHE_ENTRY_SIZE) throw new Error("decoded entry overflows DCACHE_ENTRY_SIZE");
+if (lastEnd(blockHeader) > L.DCACHE_ENTRY_SIZE) throw new Error("block header overflows DCACHE_ENTRY_SIZE");
 const region = Object.fromEntries(L.regions.map((r) => [r.name, r]));
 if (lastEnd(machine) > region.MACHINE.size) throw new Error("machine fields overflow MACHINE");
 
@@ -38,8 +40,8 @@ function fnv1a(text) {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
-const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields, L.entryFields, L.enums,
-  L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE]));
+const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields, L.entryFields, L.blockFields,
+  L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE]));
 
 const constName = (prefix, name) => prefix + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
@@ -48,7 +50,8 @@ function asLayout() {
   s += `@inline export const LAYOUT_HASH: u32 = ${hex(layoutHash)};\n`;
   s += `@inline export const CPU_BLOCK_SIZE: usize = ${hex(L.CPU_BLOCK_SIZE)};\n`;
   s += `@inline export const MAX_CPUS: u32 = ${L.MAX_CPUS};\n`;
-  s += `@inline export const ENTRY_SIZE: usize = ${L.DCACHE_ENTRY_SIZE};\n\n`;
+  s += `@inline export const ENTRY_SIZE: usize = ${L.DCACHE_ENTRY_SIZE};\n`;
+  s += `@inline export const BLOCK_SLOT_SIZE: usize = ${L.BLOCK_SLOT_SIZE};\n\n`;
   for (const r of L.regions) {
     s += `/** ${r.doc} */\n@inline export const ${r.name}: usize = ${hex(r.base)};\n`;
     if (r.size) s += `@inline export const ${r.name}_SIZE: usize = ${hex(r.size)};\n`;
@@ -57,6 +60,8 @@ function asLayout() {
   for (const f of machine) s += `/** ${f.doc} */\n@inline export const ${constName("M_", f.name)}: usize = ${hex(region.MACHINE.base + f.offset)};\n`;
   s += "\n// CPU block fields (offsets within a block).\n";
   for (const f of cpu) s += `/** ${f.doc} */\n@inline export const ${constName("C_", f.name)}: usize = ${f.offset};\n`;
+  s += "\n// Block header fields (offsets within a block slot).\n";
+  for (const f of blockHeader) s += `/** ${f.doc} */\n@inline export const ${constName("B_", f.name)}: usize = ${f.offset};\n`;
   s += "\n// Decoded-instruction record fields (offsets within an entry).\n";
   for (const f of entry) s += `/** ${f.doc} */\n@inline export const ${constName("E_", f.name)}: usize = ${f.offset};\n`;
   for (const [name, e] of Object.entries(L.enums)) {
@@ -70,7 +75,7 @@ function tsLayout() {
   const rec = (fs) => "{\n" + fs.map((f) => `  ${f.name}: { offset: ${f.offset}, type: "${f.type}", count: ${f.count} },`).join("\n") + "\n}";
   let s = BANNER + "// Machine-state layout for the TypeScript side.\n\n";
   s += `export const LAYOUT_HASH = ${hex(layoutHash)};\n`;
-  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\nexport const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\n\n`;
+  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\nexport const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\nexport const BLOCK_SLOT_SIZE = ${L.BLOCK_SLOT_SIZE};\n\n`;
   s += "export const regions = {\n" + L.regions.map((r) => `  ${r.name}: { base: ${hex(r.base)}, size: ${hex(r.size)} },`).join("\n") + "\n} as const;\n\n";
   s += "export type FieldType = \"u8\" | \"u16\" | \"u32\" | \"u64\" | \"i32\" | \"i64\";\n";
   s += "export interface Field { offset: number; type: FieldType; count: number }\n\n";
@@ -86,14 +91,19 @@ function tsLayout() {
 }
 
 // ---------------------------------------------------------------- opcodes
-// Packed decode info, one u32 per opcode / group slot. Must match assembly/decode.ts.
+// Packed decode info, one u64 per opcode / group slot. Must match assembly/decode.ts.
+const B = (n) => 1n << BigInt(n);
 const INFO = {
-  MODRM: 1 << 10, GROUP: 1 << 11, IMM_SHIFT: 12, SIZE_SHIFT: 16, REG_BYTE: 1 << 19, RM_BYTE: 1 << 20,
-  LOCKABLE: 1 << 21, MEM_ONLY: 1 << 22, REG_ONLY: 1 << 23, ZREG: 1 << 24, F3_VARIANT: 1 << 25,
-  EXACT: 1 << 26, VALID: 1 << 27, RAXRM: 1 << 28, NOSZ16: 1 << 29, MODREG: 1 << 30, CC: 2 ** 31,
+  MODRM: B(10), GROUP: B(11), IMM_SHIFT: 12n, SIZE_SHIFT: 16n, REG_BYTE: B(19), RM_BYTE: B(20),
+  LOCKABLE: B(21), MEM_ONLY: B(22), REG_ONLY: B(23), ZREG: B(24), F3_VARIANT: B(25),
+  EXACT: B(26), VALID: B(27), RAXRM: B(28), NOSZ16: B(29), MODREG: B(30), CC: B(31),
+  END: B(32), SIZED: B(33),
 };
+const ID_MASK = 0x3ffn;
 const IMM = { none: 0, b: 1, u: 2, w: 3, z: 4, v: 5, o: 6, jb: 7, jz: 8, wu: 9 };
 const SIZE = { "-": 0, b: 1, w: 2, d: 3, q: 4, v: 5, d64: 6, f64: 7 };
+/** Operand size each size rule fixes; v and d64 get one handler variant per size 16/32/64. */
+const FIXED_OSZ = { b: 0, w: 1, d: 2, q: 3, f64: 3 };
 
 function parseEnc(enc) {
   const t = enc.split(" ");
@@ -101,7 +111,8 @@ function parseEnc(enc) {
   if (t[0] === "F3") { mandatory = 0xf3; t.shift(); }
   let map = 0;
   if (t[0] === "0F") { map = 1; t.shift(); }
-  let op = t.shift(), digit = null, plus = null, exact = null;
+  const op = t.shift();
+  let digit = null, plus = null, exact = null;
   const m = /^([0-9A-F]{2})(?:\/(\d)|\+(r|cc))?$/.exec(op);
   if (!m) throw new Error(`bad encoding ${enc}`);
   const byte = parseInt(m[1], 16);
@@ -113,7 +124,7 @@ function parseEnc(enc) {
 
 function parseOps(ops, size) {
   const list = ops ? ops.split(",") : [];
-  let info = 0, imm = IMM.none;
+  let info = 0n, imm = IMM.none;
   for (const o of list) {
     const k = o[0], s = o.slice(1);
     if (o === "AL" || o === "rAX" || o === "CL" || o === "1") continue;
@@ -137,33 +148,47 @@ function parseOps(ops, size) {
     else throw new Error(`bad operand ${o}`);
   }
   if (size === "b" && list.some((o) => o === "AL")) info |= INFO.RM_BYTE;
-  return info | (imm << INFO.IMM_SHIFT) | (SIZE[size] << INFO.SIZE_SHIFT);
+  return info | (BigInt(imm) << INFO.IMM_SHIFT) | (BigInt(SIZE[size]) << INFO.SIZE_SHIFT);
 }
 
+const sized = (call) => /\bs\b/.test(call);
+const withSize = (call, s) => call.replace(/\bs\b/g, String(s));
+
 function buildOpcodes() {
-  // Handler ids: one per distinct call expression; 0 is reserved for "invalid".
+  // Handler ids: one per distinct call after the operand size is substituted; 0 = invalid.
+  // A row sized by prefixes (v, d64) gets three consecutive ids, for sizes 16, 32 and 64.
   const ids = new Map();
   const names = ["invalid"];
-  for (const r of rows) {
-    if (!ids.has(r.call)) { ids.set(r.call, names.length); names.push(`${r.mn}:${r.call.replace(/\(e(, )?/, "(")}`); }
-  }
-  const map = [new Array(256).fill(0), new Array(256).fill(0)];
-  const groups = [], groupOf = new Map();   // key "map:byte" -> group index
-  const exacts = [], exactOf = new Map();   // key "group:digit" -> exact index
+  const idOf = (r) => {
+    const variants = sized(r.call) && !(r.size in FIXED_OSZ) ? [1, 2, 3] : [sized(r.call) ? FIXED_OSZ[r.size] : null];
+    const key = variants.map((s) => (s === null ? r.call : withSize(r.call, s))).join("|");
+    if (!ids.has(key)) {
+      ids.set(key, names.length);
+      for (const s of variants) names.push(s === null ? r.call : withSize(r.call, s));
+    }
+    return { id: ids.get(key), multi: variants.length > 1 };
+  };
+  const map = [new Array(256).fill(0n), new Array(256).fill(0n)];
+  const groups = [], groupOf = new Map();
+  const exacts = [], exactOf = new Map();
   const variants = [];
+  const rowIds = new Map();
   const groupIndex = (mapNo, byte) => {
     const key = `${mapNo}:${byte}`;
-    if (!groupOf.has(key)) { groupOf.set(key, groups.length / 16); groups.push(...new Array(16).fill(0)); }
-    return groupOf.get(key);
+    if (!groupOf.has(key)) { groupOf.set(key, groups.length / 16); groups.push(...new Array(16).fill(0n)); }
+    return BigInt(groupOf.get(key));
   };
   for (const r of rows) {
     const enc = parseEnc(r.enc);
-    let info = parseOps(r.ops, r.size) | ids.get(r.call) | INFO.VALID;
-    if (r.flags.includes("lock")) info |= INFO.LOCKABLE;
-    if (r.flags.includes("raxrm")) info |= INFO.RAXRM;
-    if (r.flags.includes("nosz16")) info |= INFO.NOSZ16;
-    if (r.flags.includes("modreg")) info |= INFO.MODREG;
+    const { id, multi } = idOf(r);
+    rowIds.set(r, id);
+    let info = parseOps(r.ops, r.size) | BigInt(id) | INFO.VALID;
+    if (multi) info |= INFO.SIZED;
+    for (const [flag, bit] of [["lock", INFO.LOCKABLE], ["raxrm", INFO.RAXRM], ["nosz16", INFO.NOSZ16], ["modreg", INFO.MODREG], ["end", INFO.END]]) {
+      if (r.flags.split(" ").includes(flag)) info |= bit;
+    }
     if (enc.plus === "cc") info |= INFO.CC;
+    if (enc.exact !== null || enc.digit !== null) info |= INFO.MODRM;
     const count = enc.plus ? (enc.plus === "cc" ? 16 : 8) : 1;
     for (let k = 0; k < count; k++) {
       const byte = enc.byte + k;
@@ -171,52 +196,52 @@ function buildOpcodes() {
         // The map slot points at a pair: [info with F3 as the last F2/F3 prefix, info without].
         const base = map[enc.map][byte];
         if (base & INFO.F3_VARIANT) throw new Error(`two F3 variants of ${r.enc}`);
-        variants.push(info >>> 0, base >>> 0);
-        map[enc.map][byte] = (INFO.F3_VARIANT | (variants.length / 2 - 1)) >>> 0;
+        variants.push(info, base);
+        map[enc.map][byte] = INFO.F3_VARIANT | BigInt(variants.length / 2 - 1);
         continue;
       }
       if (enc.digit === null && enc.exact === null) {
-        const old = map[enc.map][byte];
-        if (old & INFO.F3_VARIANT) throw new Error(`row ${r.enc} must precede its F3 variant`);
-        map[enc.map][byte] = info >>> 0;
+        if (map[enc.map][byte] & INFO.F3_VARIANT) throw new Error(`row ${r.enc} must precede its F3 variant`);
+        map[enc.map][byte] = info;
         continue;
       }
       const g = groupIndex(enc.map, byte);
-      map[enc.map][byte] = (INFO.GROUP | INFO.MODRM | INFO.VALID | g) >>> 0;
+      map[enc.map][byte] = INFO.GROUP | INFO.MODRM | INFO.VALID | g;
       if (enc.exact !== null) {
         const digit = (enc.exact >> 3) & 7, rm = enc.exact & 7;
         const key = `${g}:${digit}`;
-        if (!exactOf.has(key)) { exactOf.set(key, exacts.length / 8); exacts.push(...new Array(8).fill(0)); }
-        const x = exactOf.get(key);
-        groups[g * 16 + 8 + digit] = (INFO.EXACT | INFO.MODRM | INFO.VALID | x) >>> 0;
-        exacts[x * 8 + rm] = (info | INFO.MODRM) >>> 0;
+        if (!exactOf.has(key)) { exactOf.set(key, exacts.length / 8); exacts.push(...new Array(8).fill(0n)); }
+        const x = BigInt(exactOf.get(key));
+        groups[Number(g) * 16 + 8 + digit] = INFO.EXACT | INFO.MODRM | INFO.VALID | x;
+        exacts[Number(x) * 8 + rm] = info;
       } else {
-        if (!(info & INFO.REG_ONLY)) groups[g * 16 + enc.digit] = info >>> 0;
-        if (!(info & INFO.MEM_ONLY)) groups[g * 16 + 8 + enc.digit] = info >>> 0;
+        if (!(info & INFO.REG_ONLY)) groups[Number(g) * 16 + enc.digit] = info;
+        if (!(info & INFO.MEM_ONLY)) groups[Number(g) * 16 + 8 + enc.digit] = info;
       }
     }
   }
-  return { ids, names, map, groups, exacts, variants };
+  if (names.length > Number(ID_MASK)) throw new Error("too many handler ids for the 10-bit field");
+  return { names, map, groups, exacts, variants, rowIds };
 }
 
 function asOpcodes(t) {
-  const arr = (name, a) => `export const ${name}: usize = memory.data<u32>([\n` +
-    a.map((v, i) => (i % 8 === 0 ? "  " : "") + hex(v >>> 0) + (i % 8 === 7 || i === a.length - 1 ? ",\n" : ", ")).join("") + "]);\n";
-  let s = BANNER + "// Decode tables: one packed u32 per opcode, group slot, exact ModRM or F3 variant.\n";
+  const arr = (name, a) => `export const ${name}: usize = memory.data<u64>([\n` +
+    a.map((v, i) => (i % 6 === 0 ? "  " : "") + "0x" + v.toString(16).toUpperCase() + (i % 6 === 5 || i === a.length - 1 ? ",\n" : ", ")).join("") + "]);\n";
+  let s = BANNER + "// Decode tables: one packed u64 per opcode, group slot, exact ModRM or F3 variant.\n";
   s += "// Bit layout is INFO_* in assembly/decode.ts.\n\n";
   s += `@inline export const OP_COUNT: u32 = ${t.names.length};\n\n`;
   s += arr("MAP_ONE_BYTE", t.map[0]) + "\n" + arr("MAP_0F", t.map[1]) + "\n";
-  s += arr("GROUPS", t.groups) + "\n" + arr("EXACT", t.exacts.length ? t.exacts : [0]) + "\n" + arr("F3_VARIANTS", t.variants) + "\n";
+  s += arr("GROUPS", t.groups) + "\n" + arr("EXACT", t.exacts.length ? t.exacts : [0n]) + "\n" + arr("F3_VARIANTS", t.variants) + "\n";
   return s;
 }
 
 function asDispatch(t) {
   const idents = new Set();
-  for (const call of t.ids.keys()) for (const m of call.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) if (m[0] !== "e" && m[0] !== "true" && m[0] !== "false") idents.add(m[0]);
+  for (const call of t.names.slice(1)) for (const m of call.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) if (!["e", "true", "false"].includes(m[0])) idents.add(m[0]);
   let s = BANNER + "// The switch from handler id to handler call, executed once per instruction.\n\n";
   s += `import { ${[...idents].sort().join(", ")} } from "../ops/index";\nimport { raiseUD } from "../fault";\nimport { E_OP } from "./layout";\n\n`;
   s += "@inline export function dispatch(e: usize): void {\n  switch (<u32>load<u16>(e + E_OP)) {\n";
-  for (const [call, id] of t.ids) s += `    case ${id}: ${call}; break;\n`;
+  t.names.forEach((call, id) => { if (id) s += `    case ${id}: ${call}; break;\n`; });
   s += "    default: raiseUD();\n  }\n}\n";
   return s;
 }
@@ -225,8 +250,8 @@ function tsOpcodes(t) {
   let s = BANNER + "// The supported instruction rows, for tools and tests (random snippet generation, names).\n\n";
   s += "export interface OpcodeRow { enc: string; mn: string; ops: string; size: string; flags: string; id: number }\n\n";
   s += "export const opcodeRows: readonly OpcodeRow[] = [\n";
-  for (const r of rows) s += `  { enc: ${JSON.stringify(r.enc)}, mn: ${JSON.stringify(r.mn)}, ops: ${JSON.stringify(r.ops)}, size: ${JSON.stringify(r.size)}, flags: ${JSON.stringify(r.flags)}, id: ${t.ids.get(r.call)} },\n`;
-  s += "];\n\n/** Handler names by id. */\nexport const handlerNames: readonly string[] = " + JSON.stringify(t.names, null, 1).replace(/\n\s*/g, " ") + ";\n";
+  for (const r of rows) s += `  { enc: ${JSON.stringify(r.enc)}, mn: ${JSON.stringify(r.mn)}, ops: ${JSON.stringify(r.ops)}, size: ${JSON.stringify(r.size)}, flags: ${JSON.stringify(r.flags)}, id: ${t.rowIds.get(r)} },\n`;
+  s += "];\n\n/** Handler calls by id. */\nexport const handlerNames: readonly string[] = [\n" + t.names.map((n) => `  ${JSON.stringify(n)},`).join("\n") + "\n];\n";
   return s;
 }
 
@@ -239,6 +264,11 @@ const tables = buildOpcodes();
 out["assembly/gen/opcodes.ts"] = asOpcodes(tables);
 out["assembly/gen/dispatch.ts"] = asDispatch(tables);
 out["src/gen/opcodes.ts"] = tsOpcodes(tables);
+
+// asc places static data at memoryBase: it must be the ASDATA region.
+const asconfig = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
+asconfig.options.memoryBase = region.ASDATA.base;
+out["asconfig.json"] = JSON.stringify(asconfig, null, 2) + "\n";
 
 const check = process.argv.includes("--check");
 let stale = [];

@@ -13,14 +13,16 @@ export const regions = [
   { name: "IOBUF", base: 0x0002_0000, size: 0x1_0000, doc: "scratch buffer for host <-> core transfers (decoder tests, fetch bytes)" },
   { name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000, doc: "ring of recent stores to code, for cross-modifying-code checks" },
   { name: "TLBS", base: 0x0010_0000, size: 64 * 0x8000, doc: "software TLBs, one 32 KiB set per vCPU (TlbLayout)" },
-  { name: "DCACHE", base: 0x0040_0000, size: 0x40_0000, doc: "decoded-instruction cache, direct-mapped by physical address" },
-  { name: "ASDATA", base: 0x0080_0000, size: 0x80_0000, doc: "AssemblyScript static data (memoryBase) and stack" },
+  { name: "DCACHE", base: 0x0040_0000, size: 0x80_0000, doc: "decoded basic blocks, direct-mapped by physical address (BLOCK_SLOT_SIZE each)" },
+  { name: "ASDATA", base: 0x00C0_0000, size: 0x40_0000, doc: "AssemblyScript static data (memoryBase) and stack" },
   { name: "RAM", base: 0x0100_0000, size: 0, doc: "guest physical memory; its size is a machine option; page and chunk maps follow it" },
 ];
 
 export const CPU_BLOCK_SIZE = 0x400;
 export const MAX_CPUS = 64;
 export const DCACHE_ENTRY_SIZE = 32;
+/** A cached block: a header the size of an entry, then up to BLOCK_SLOT_SIZE / 32 - 1 entries. */
+export const BLOCK_SLOT_SIZE = 1024;
 
 /** Fields of the MACHINE region. Offsets are assigned in order, aligned to the type size. */
 export const machineFields = [
@@ -29,6 +31,7 @@ export const machineFields = [
   ["ramSize", "u32", "bytes of guest RAM"],
   ["options", "u32", "option bits (MachineOption)"],
   ["pageMap", "u32", "address of the per-4KiB-page code map (after RAM)"],
+  ["pageGen", "u32", "address of the per-page code generation counters (u32 each)"],
   ["chunkMap", "u32", "address of the per-128-byte chunk code map (after the page map)"],
   ["xmcHead", "u64", "sequence number of the next cross-modifying-code log record"],
   ["xmcPolicy", "u32", "what a hazard does (XmcPolicy bits)"],
@@ -71,15 +74,21 @@ export const cpuFields = [
   ["exitError", "u64", "error code of the last exception"],
   ["exitAddr", "u64", "faulting linear address, or other exit detail"],
   ["exitRip", "u64", "RIP of the instruction that caused the exit"],
-  ["codeVpn", "u64", "virtual page the fetch cache maps (all ones = none)"],
-  ["codeAdd", "u64", "physical minus virtual address of that page"],
   ["cpuIndex", "u32", "this vCPU's number"],
   ["faultNest", "u32", "exception nesting during delivery (for #DF and triple fault)"],
 ];
 
+/** The header of a cached block (one entry in size). */
+export const blockFields = [
+  ["tag", "u32", "physical address + 1 of the block's first instruction; 0 = empty"],
+  ["gen", "u32", "the page's code generation when the block was decoded"],
+  ["count", "u32", "instructions in the block"],
+  ["end", "u32", "page offset just past the last instruction"],
+];
+
 /** Byte offsets of the decoded-instruction record (DCACHE_ENTRY_SIZE bytes). */
 export const entryFields = [
-  ["tag", "u32", "physical address + 1 of the instruction; 0 = empty"],
+  ["next", "u16", "page offset of the next instruction (past this one)"],
   ["op", "u16", "handler id (gen/opcodes)"],
   ["len", "u8", "instruction length in bytes"],
   ["osz", "u8", "operand size: 0 = 8, 1 = 16, 2 = 32, 3 = 64 bits"],

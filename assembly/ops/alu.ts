@@ -1,6 +1,6 @@
 // add or adc sbb and sub xor cmp, test, inc dec, not neg.
 import { FAULTED } from "../fault";
-import { getCF, setCC, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC } from "../flags";
+import { getCF, setLogicCC, setArithCC, setCarryCC, setIncDecCC, CC_ADD, CC_ADC, CC_SUB, CC_SBB } from "../flags";
 import { getReg, setReg, sizeMask } from "../state";
 import { osz, regOp, imm, loadE, storeE } from "../operand";
 
@@ -27,12 +27,12 @@ export const ALU_CMP: u32 = 7;
 
 @inline function commit(k: u32, s: u32, a: u64, b: u64, r: u64, cin: u64): void {
   switch (k) {
-    case ALU_ADD: setCC(CC_ADD, s, a, b, r, 0); break;
-    case ALU_ADC: setCC(CC_ADC, s, a, b, r, cin); break;
-    case ALU_SBB: setCC(CC_SBB, s, a, b, r, cin); break;
+    case ALU_ADD: setArithCC(CC_ADD, s, a, b, r); break;
+    case ALU_ADC: setCarryCC(CC_ADC, s, a, b, r, cin); break;
+    case ALU_SBB: setCarryCC(CC_SBB, s, a, b, r, cin); break;
     case ALU_SUB:
-    case ALU_CMP: setCC(CC_SUB, s, a, b, r, 0); break;
-    default: setCC(CC_LOGIC, s, 0, 0, r, 0);
+    case ALU_CMP: setArithCC(CC_SUB, s, a, b, r); break;
+    default: setLogicCC(s, r);
   }
 }
 
@@ -49,18 +49,15 @@ export const ALU_CMP: u32 = 7;
   commit(k, s, a, b, r, cin);
 }
 
-@inline export function aluEG(e: usize, k: u32): void {
-  const s = osz(e);
+@inline export function aluEG(e: usize, s: u32, k: u32): void {
   aluIntoE(e, k, s, getReg(regOp(e), s));
 }
 
-@inline export function aluEI(e: usize, k: u32): void {
-  const s = osz(e);
+@inline export function aluEI(e: usize, s: u32, k: u32): void {
   aluIntoE(e, k, s, imm(e) & sizeMask(s));
 }
 
-@inline export function aluGE(e: usize, k: u32): void {
-  const s = osz(e);
+@inline export function aluGE(e: usize, s: u32, k: u32): void {
   const cin = k == ALU_ADC || k == ALU_SBB ? getCF() : 0;
   const b = loadE(e, s);
   if (FAULTED) return;
@@ -71,44 +68,38 @@ export const ALU_CMP: u32 = 7;
   commit(k, s, a, b, r, cin);
 }
 
-@inline export function testEG(e: usize): void {
-  const s = osz(e);
+@inline export function testEG(e: usize, s: u32): void {
   const a = loadE(e, s);
   if (FAULTED) return;
-  setCC(CC_LOGIC, s, 0, 0, a & getReg(regOp(e), s), 0);
+  setLogicCC(s, a & getReg(regOp(e), s));
 }
 
-export function testEI(e: usize): void {
-  const s = osz(e);
+export function testEI(e: usize, s: u32): void {
   const a = loadE(e, s);
   if (FAULTED) return;
-  setCC(CC_LOGIC, s, 0, 0, a & imm(e), 0);
+  setLogicCC(s, a & imm(e));
 }
 
-@inline export function incDecE(e: usize, dec: bool): void {
-  const s = osz(e);
-  const cf = getCF();
+@inline export function incDecE(e: usize, s: u32, dec: bool): void {
   const a = loadE(e, s);
   if (FAULTED) return;
   const r = dec ? a - 1 : a + 1;
   storeE(e, s, r);
   if (FAULTED) return;
-  setCC(dec ? CC_DEC : CC_INC, s, a, 1, r, cf);
+  setIncDecCC(dec, s, r);
 }
 
-export function notE(e: usize): void {
-  const s = osz(e);
+export function notE(e: usize, s: u32): void {
   const a = loadE(e, s);
   if (FAULTED) return;
   storeE(e, s, ~a);
 }
 
-export function negE(e: usize): void {
-  const s = osz(e);
+export function negE(e: usize, s: u32): void {
   const a = loadE(e, s);
   if (FAULTED) return;
   const r = 0 - a;
   storeE(e, s, r);
   if (FAULTED) return;
-  setCC(CC_SUB, s, 0, a, r, 0);
+  setArithCC(CC_SUB, s, 0, a, r);
 }

@@ -21,8 +21,7 @@ export const BC_POPCNT: u32 = 2;
 }
 
 /** Tests (and changes) bit `offset` of the r/m operand; a memory operand is addressed by it. */
-function bitOp(e: usize, kind: u32, offset: u64, fromReg: bool): void {
-  const s = osz(e);
+function bitOp(e: usize, s: u32, kind: u32, offset: u64, fromReg: bool): void {
   const bits = <u64>8 << s;
   if (!isMem(e)) {
     const bit = offset & (bits - 1);
@@ -44,16 +43,15 @@ function bitOp(e: usize, kind: u32, offset: u64, fromReg: bool): void {
   setSomeFlags(CF, (v >> bit) & 1);
 }
 
-export function btEG(e: usize, kind: u32): void {
-  bitOp(e, kind, getReg(regOp(e), osz(e)), true);
+export function btEG(e: usize, s: u32, kind: u32): void {
+  bitOp(e, s, kind, getReg(regOp(e), s), true);
 }
 
-export function btEI(e: usize, kind: u32): void {
-  bitOp(e, kind, imm(e), false);
+export function btEI(e: usize, s: u32, kind: u32): void {
+  bitOp(e, s, kind, imm(e), false);
 }
 
-export function bitScan(e: usize, reverse: bool): void {
-  const s = osz(e);
+export function bitScan(e: usize, s: u32, reverse: bool): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   if (v == 0) {
@@ -64,8 +62,7 @@ export function bitScan(e: usize, reverse: bool): void {
   setSomeFlags(ZF | CF | OF | SF | AF | PF, 0);
 }
 
-export function bitCount(e: usize, kind: u32): void {
-  const s = osz(e);
+export function bitCount(e: usize, s: u32, kind: u32): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   const bits = <u64>8 << s;
@@ -78,8 +75,7 @@ export function bitCount(e: usize, kind: u32): void {
   else setSomeFlags(ZF | CF, <u64>(v == 0) | (<u64>(r == 0) << 6));
 }
 
-export function bswapZ(e: usize): void {
-  const s = osz(e);
+export function bswapZ(e: usize, s: u32): void {
   const v = getReg(regOp(e), s);
   setReg(regOp(e), s, s == 3 ? bswap<u64>(v) : <u64>bswap<u32>(<u32>v));
 }
@@ -88,8 +84,7 @@ export function setccE(e: usize): void {
   putE(e, 0, testCC(sub(e)) ? 1 : 0);
 }
 
-export function cmovGE(e: usize): void {
-  const s = osz(e);
+export function cmovGE(e: usize, s: u32): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   const g = regOp(e);

@@ -1,17 +1,17 @@
 // jcc, jmp, call, ret, jrcxz, and the flag instructions clc stc cmc cld std.
 import { FAULTED } from "../fault";
 import { testCC, getCF, setSomeFlags, CF, DF } from "../flags";
-import { RIP, REG_RCX, REG_RSP, reg64, setReg64 } from "../state";
+import { RIP, REG_RCX, REG_RSP, reg64, setReg64, nextRip } from "../state";
 import { PFX_ASZ } from "../decode";
 import { imm, sub, pfx, loadE } from "../operand";
 import { push, pop } from "./stack";
 
 @inline export function jcc(e: usize): void {
-  if (testCC(sub(e))) RIP += imm(e);
+  if (testCC(sub(e))) RIP = nextRip(e) + imm(e);
 }
 
 @inline export function jmpJ(e: usize): void {
-  RIP += imm(e);
+  RIP = nextRip(e) + imm(e);
 }
 
 @inline export function jmpE(e: usize): void {
@@ -21,15 +21,16 @@ import { push, pop } from "./stack";
 }
 
 @inline export function callJ(e: usize): void {
-  push(RIP, 3);
+  const next = nextRip(e);
+  push(next, 3);
   if (FAULTED) return;
-  RIP += imm(e);
+  RIP = next + imm(e);
 }
 
 @inline export function callE(e: usize): void {
   const t = loadE(e, 3);
   if (FAULTED) return;
-  push(RIP, 3);
+  push(nextRip(e), 3);
   if (FAULTED) return;
   RIP = t;
 }
@@ -44,7 +45,7 @@ import { push, pop } from "./stack";
 
 export function jrcxz(e: usize): void {
   const c = reg64(REG_RCX);
-  if ((pfx(e) & PFX_ASZ ? c & 0xFFFF_FFFF : c) == 0) RIP += imm(e);
+  if ((pfx(e) & PFX_ASZ ? c & 0xFFFF_FFFF : c) == 0) RIP = nextRip(e) + imm(e);
 }
 
 export const FLAGOP_CLC: u32 = 0;

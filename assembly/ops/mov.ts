@@ -2,30 +2,28 @@
 // cmpxchg cmpxchg8b/16b, xadd.
 import { ACTIVE, C_FS_BASE, C_GS_BASE } from "../gen/layout";
 import { FAULTED, raiseGP } from "../fault";
-import { setCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
+import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
 import { readMem, writeMem, probeWrite } from "../mem";
 import { PFX_FS, PFX_GS } from "../decode";
 import { osz, regOp, rmOp, isMem, imm, pfx, ea, loadE, storeE, putE } from "../operand";
 
-@inline export function movEG(e: usize): void {
-  const s = osz(e);
+@inline export function movEG(e: usize, s: u32): void {
   putE(e, s, getReg(regOp(e), s));
 }
 
-@inline export function movGE(e: usize): void {
-  const s = osz(e);
+@inline export function movGE(e: usize, s: u32): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   setReg(regOp(e), s, v);
 }
 
-@inline export function movEI(e: usize): void {
-  putE(e, osz(e), imm(e));
+@inline export function movEI(e: usize, s: u32): void {
+  putE(e, s, imm(e));
 }
 
-@inline export function movZI(e: usize): void {
-  setReg(regOp(e), osz(e), imm(e));
+@inline export function movZI(e: usize, s: u32): void {
+  setReg(regOp(e), s, imm(e));
 }
 
 /** Address of a moffs operand: the immediate plus any FS/GS base. */
@@ -37,31 +35,28 @@ function moffs(e: usize): u64 {
   return a;
 }
 
-export function movAO(e: usize): void {
-  const s = osz(e);
+export function movAO(e: usize, s: u32): void {
   const v = readMem(moffs(e), s);
   if (FAULTED) return;
   setReg(REG_RAX, s, v);
 }
 
-export function movOA(e: usize): void {
-  const s = osz(e);
+export function movOA(e: usize, s: u32): void {
   writeMem(moffs(e), getReg(REG_RAX, s), s);
 }
 
 /** movzx/movsx/movsxd: the source has size srcSize, the destination the operand size. */
-@inline export function movExtend(e: usize, srcSize: u32, signed: bool): void {
+@inline export function movExtend(e: usize, s: u32, srcSize: u32, signed: bool): void {
   const v = loadE(e, srcSize);
   if (FAULTED) return;
-  setReg(regOp(e), osz(e), signed ? signExtend(v, srcSize) : v);
+  setReg(regOp(e), s, signed ? signExtend(v, srcSize) : v);
 }
 
-@inline export function leaGM(e: usize): void {
-  setReg(regOp(e), osz(e), ea(e));
+@inline export function leaGM(e: usize, s: u32): void {
+  setReg(regOp(e), s, ea(e));
 }
 
-export function xchgEG(e: usize): void {
-  const s = osz(e);
+export function xchgEG(e: usize, s: u32): void {
   const g = regOp(e);
   const a = loadE(e, s);
   if (FAULTED) return;
@@ -72,19 +67,16 @@ export function xchgEG(e: usize): void {
 }
 
 /** cbw / cwde / cdqe: sign-extend the lower half of the accumulator into all of it. */
-export function convertA(e: usize): void {
-  const s = osz(e);
+export function convertA(e: usize, s: u32): void {
   setReg(REG_RAX, s, signExtend(getReg(REG_RAX, s - 1), s - 1));
 }
 
 /** cwd / cdq / cqo: fill rDX with the accumulator's sign. */
-export function convertAD(e: usize): void {
-  const s = osz(e);
+export function convertAD(e: usize, s: u32): void {
   setReg(REG_RDX, s, <u64>(<i64>signExtend(getReg(REG_RAX, s), s) >> 63));
 }
 
-export function cmpxchgEG(e: usize): void {
-  const s = osz(e);
+export function cmpxchgEG(e: usize, s: u32): void {
   const mem = isMem(e);
   const d = loadE(e, s);
   if (FAULTED) return;
@@ -96,12 +88,12 @@ export function cmpxchgEG(e: usize): void {
     if (mem) storeE(e, s, d);
     setReg(REG_RAX, s, d);
   }
-  setCC(CC_SUB, s, acc, d, acc - d, 0);
+  setArithCC(CC_SUB, s, acc, d, acc - d);
 }
 
 /** cmpxchg8b (rDX:rAX as two dwords) and, with REX.W, cmpxchg16b. */
-export function cmpxchgDouble(e: usize): void {
-  const wide = osz(e) == 3;
+export function cmpxchgDouble(e: usize, s: u32): void {
+  const wide = s == 3;
   const va = ea(e);
   if (wide && (va & 15) != 0) { raiseGP(0); return; }
   const half: u32 = wide ? 3 : 2;
@@ -125,8 +117,7 @@ export function cmpxchgDouble(e: usize): void {
   }
 }
 
-export function xaddEG(e: usize): void {
-  const s = osz(e);
+export function xaddEG(e: usize, s: u32): void {
   const g = regOp(e);
   const d = loadE(e, s);
   if (FAULTED) return;
@@ -140,6 +131,6 @@ export function xaddEG(e: usize): void {
     setReg(g, s, d);
     setReg(rmOp(e), s, sum); // when both name one register, the sum wins
   }
-  setCC(CC_ADD, s, d, src, sum, 0);
+  setArithCC(CC_ADD, s, d, src, sum);
 }
 

@@ -1,6 +1,6 @@
 // mul imul div idiv: one-operand forms on rDX:rAX, and imul's two- and three-operand forms.
 import { FAULTED, raiseDE } from "../fault";
-import { setCC, CC_MUL } from "../flags";
+import { setMulCC } from "../flags";
 import { REG_RAX, REG_RDX, getReg, setReg, reg64, setReg64, sizeMask, signExtend } from "../state";
 import { osz, regOp, imm, loadE } from "../operand";
 
@@ -37,8 +37,7 @@ function imulTrunc(a: u64, b: u64, s: u32): u64 {
   return full & sizeMask(s);
 }
 
-export function mulE(e: usize, signed: bool): void {
-  const s = osz(e);
+export function mulE(e: usize, s: u32, signed: bool): void {
   const src = loadE(e, s);
   if (FAULTED) return;
   const acc = getReg(REG_RAX, s);
@@ -58,26 +57,24 @@ export function mulE(e: usize, signed: bool): void {
     setReg(REG_RAX, s, lo);
     setReg(REG_RDX, s, hi);
   }
-  setCC(CC_MUL, s, 0, 0, lo, wide ? 1 : 0);
+  setMulCC(s, lo, wide);
 }
 
-export function imulGE(e: usize): void {
-  const s = osz(e);
+export function imulGE(e: usize, s: u32): void {
   const src = loadE(e, s);
   if (FAULTED) return;
   const g = regOp(e);
   const r = imulTrunc(getReg(g, s), src, s);
   setReg(g, s, r);
-  setCC(CC_MUL, s, 0, 0, r, OVERFLOWED ? 1 : 0);
+  setMulCC(s, r, OVERFLOWED);
 }
 
-export function imulGEI(e: usize): void {
-  const s = osz(e);
+export function imulGEI(e: usize, s: u32): void {
   const src = loadE(e, s);
   if (FAULTED) return;
   const r = imulTrunc(src, imm(e) & sizeMask(s), s);
   setReg(regOp(e), s, r);
-  setCC(CC_MUL, s, 0, 0, r, OVERFLOWED ? 1 : 0);
+  setMulCC(s, r, OVERFLOWED);
 }
 
 /** Remainder of the last udiv128. */
@@ -98,8 +95,7 @@ function udiv128(hi: u64, lo: u64, d: u64): u64 {
   return q;
 }
 
-export function divE(e: usize, signed: bool): void {
-  const s = osz(e);
+export function divE(e: usize, s: u32, signed: bool): void {
   const d = loadE(e, s);
   if (FAULTED) return;
   if (d == 0) { raiseDE(); return; }

@@ -1,6 +1,6 @@
 // rol ror rcl rcr shl shr sar (count 1, CL or imm8), shld shrd.
 import { FAULTED } from "../fault";
-import { getCF, setCC, setSomeFlags, CC_SHL, CC_SHR, CC_SAR, CF, OF, PF, ZF, SF, AF } from "../flags";
+import { getCF, setArithCC, setSomeFlags, CC_SHL, CC_SHR, CC_SAR, CF, OF, PF, ZF, SF, AF } from "../flags";
 import { REG_RCX, getReg, sizeMask, signBit, signExtend } from "../state";
 import { osz, regOp, imm, loadE, storeE } from "../operand";
 
@@ -17,8 +17,7 @@ export const SH_SAR: u32 = 7;
   return c & (s == 3 ? 63 : 31);
 }
 
-export function shiftE(e: usize, kind: u32, fromCL: bool): void {
-  const s = osz(e);
+export function shiftE(e: usize, s: u32, kind: u32, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
   const a = loadE(e, s);
   if (FAULTED) return;
@@ -40,9 +39,9 @@ export function shiftE(e: usize, kind: u32, fromCL: bool): void {
   storeE(e, s, r);
   if (FAULTED) return;
   switch (kind) {
-    case SH_SHL: setCC(CC_SHL, s, a, count, r, 0); break;
-    case SH_SHR: setCC(CC_SHR, s, a, count, r, 0); break;
-    case SH_SAR: setCC(CC_SAR, s, a, count, r, 0); break;
+    case SH_SHL: setArithCC(CC_SHL, s, a, count, r); break;
+    case SH_SHR: setArithCC(CC_SHR, s, a, count, r); break;
+    case SH_SAR: setArithCC(CC_SAR, s, a, count, r); break;
     case SH_ROL: { const cf = r & 1; setSomeFlags(CF | OF, cf | ((signBit(r, s) ^ cf) << 11)); break; }
     case SH_ROR: setSomeFlags(CF | OF, signBit(r, s) | ((signBit(r, s) ^ signBit(r << 1, s)) << 11)); break;
     default: setSomeFlags(CF | OF, RCX_CARRY | (RCX_OF << 11));
@@ -81,8 +80,7 @@ function setResultFlags(s: u32, r: u64, cf: u64, ovf: u64): void {
     cf | (ovf << 11) | (parity << 2) | (<u64>((r & sizeMask(s)) == 0) << 6) | (signBit(r, s) << 7));
 }
 
-export function shiftDouble(e: usize, right: bool, fromCL: bool): void {
-  const s = osz(e);
+export function shiftDouble(e: usize, s: u32, right: bool, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
   const a = loadE(e, s);
   if (FAULTED) return;

@@ -22,31 +22,27 @@ import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
   return v;
 }
 
-@inline export function pushZ(e: usize): void {
-  const s = osz(e);
+@inline export function pushZ(e: usize, s: u32): void {
   push(getReg(regOp(e), s), s);
 }
 
-@inline export function popZ(e: usize): void {
-  const s = osz(e);
+@inline export function popZ(e: usize, s: u32): void {
   const v = pop(s);
   if (FAULTED) return;
   setReg(regOp(e), s, v);
 }
 
-export function pushI(e: usize): void {
-  push(imm(e), osz(e));
+export function pushI(e: usize, s: u32): void {
+  push(imm(e), s);
 }
 
-export function pushE(e: usize): void {
-  const s = osz(e);
+export function pushE(e: usize, s: u32): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   push(v, s);
 }
 
-export function popE(e: usize): void {
-  const s = osz(e);
+export function popE(e: usize, s: u32): void {
   const old = reg64(REG_RSP);
   const v = pop(s);
   if (FAULTED) return;
@@ -57,8 +53,7 @@ export function popE(e: usize): void {
   } else setReg(rmOp(e), s, v);
 }
 
-export function leave(e: usize): void {
-  const s = osz(e);
+export function leave(e: usize, s: u32): void {
   const bp = reg64(REG_RBP);
   const v = readMem(bp, s);
   if (FAULTED) return;
@@ -67,8 +62,7 @@ export function leave(e: usize): void {
 }
 
 /** enter size, level: a frame with `level` saved frame pointers, then `size` bytes. */
-export function enter(e: usize): void {
-  const s = osz(e);
+export function enter(e: usize, s: u32): void {
   const n: u64 = <u64>1 << s;
   const level = aux(e) & 31;
   let sp = reg64(REG_RSP) - n;
@@ -93,12 +87,11 @@ export function enter(e: usize): void {
   setReg64(REG_RSP, sp - imm(e));
 }
 
-export function pushf(e: usize): void {
-  push(getFlags() & ~<u64>0x30000, osz(e)); // RF and VM never appear in the pushed image
+export function pushf(e: usize, s: u32): void {
+  push(getFlags() & ~<u64>0x30000, s); // RF and VM never appear in the pushed image
 }
 
-export function popf(e: usize): void {
-  const s = osz(e);
+export function popf(e: usize, s: u32): void {
   const v = pop(s);
   if (FAULTED) return;
   let mask = WRITABLE;

@@ -6,16 +6,16 @@
 // fault in the middle leaves a state the instruction can resume from, as on hardware.
 import { ACTIVE, C_FS_BASE, C_GS_BASE } from "../gen/layout";
 import { FAULTED } from "../fault";
-import { RF, DF, setCC, CC_SUB } from "../flags";
-import { RIP, REG_RAX, REG_RCX, REG_RSI, REG_RDI, getReg, setReg, reg64, setReg64 } from "../state";
+import { RF, DF, setArithCC, CC_SUB } from "../flags";
+import { RIP, thisRip, REG_RAX, REG_RCX, REG_RSI, REG_RDI, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem } from "../mem";
 import { PFX_REP, PFX_REPNE, PFX_ASZ, PFX_FS, PFX_GS } from "../decode";
 import { osz, pfx, len } from "../operand";
 
 const REP_CHUNK: u32 = 4096;
 
-@inline function step(e: usize): u64 {
-  const n = <u64>1 << osz(e);
+@inline function step(s: u32): u64 {
+  const n = <u64>1 << s;
   return (RF & DF) != 0 ? 0 - n : n;
 }
 
@@ -48,11 +48,11 @@ const REP_CHUNK: u32 = 4096;
 /** After a chunk: count down rCX and stay on the instruction if work remains. */
 @inline function repeatIfLeft(e: usize, p: u32, done: u64, stoppedEarly: bool): void {
   if ((p & (PFX_REP | PFX_REPNE)) == 0) return;
-  if (!stoppedEarly && index(REG_RCX, p) != 0) RIP -= len(e);
+  if (!stoppedEarly && index(REG_RCX, p) != 0) RIP = thisRip(e);
 }
 
-export function movs(e: usize): void {
-  const s = osz(e), p = pfx(e), d = step(e);
+export function movs(e: usize, s: u32): void {
+  const p = pfx(e), d = step(s);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   for (let i: u64 = 0; i < n; i++) {
@@ -67,8 +67,8 @@ export function movs(e: usize): void {
   repeatIfLeft(e, p, n, false);
 }
 
-export function stos(e: usize): void {
-  const s = osz(e), p = pfx(e), d = step(e);
+export function stos(e: usize, s: u32): void {
+  const p = pfx(e), d = step(s);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const v = getReg(REG_RAX, s);
   const n = iterations(p);
@@ -81,8 +81,8 @@ export function stos(e: usize): void {
   repeatIfLeft(e, p, n, false);
 }
 
-export function lods(e: usize): void {
-  const s = osz(e), p = pfx(e), d = step(e);
+export function lods(e: usize, s: u32): void {
+  const p = pfx(e), d = step(s);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   for (let i: u64 = 0; i < n; i++) {
@@ -96,8 +96,8 @@ export function lods(e: usize): void {
 }
 
 /** cmps and scas: compare, set flags as cmp, and stop a repe/repne on the first (mis)match. */
-function compareString(e: usize, withSource: bool): void {
-  const s = osz(e), p = pfx(e), d = step(e);
+function compareString(e: usize, s: u32, withSource: bool): void {
+  const p = pfx(e), d = step(s);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   let stopped = false;
@@ -106,7 +106,7 @@ function compareString(e: usize, withSource: bool): void {
     if (FAULTED) return;
     const b = readMem(index(REG_RDI, p), s);
     if (FAULTED) return;
-    setCC(CC_SUB, s, a, b, a - b, 0);
+    setArithCC(CC_SUB, s, a, b, a - b);
     if (withSource) advance(REG_RSI, p, d);
     advance(REG_RDI, p, d);
     if (!rep) break;
@@ -117,6 +117,6 @@ function compareString(e: usize, withSource: bool): void {
   repeatIfLeft(e, p, n, stopped);
 }
 
-export function cmps(e: usize): void { compareString(e, true); }
-export function scas(e: usize): void { compareString(e, false); }
+export function cmps(e: usize, s: u32): void { compareString(e, s, true); }
+export function scas(e: usize, s: u32): void { compareString(e, s, false); }
 

@@ -7,10 +7,10 @@ import {
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
-import { RIP, CPL, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
+import { RIP, CPL, nextRip, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
 import { OPTIONS } from "../machine";
-import { ICOUNT, requestExit } from "../cpu";
+import { retiredBefore, requestExit } from "../cpu";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}
@@ -61,11 +61,11 @@ export function cpuid(e: usize): void {
   setReg(REG_RDX, 2, d);
 }
 
-/** The time-stamp counter: instructions retired by this vCPU (virtual time). */
-@inline function tsc(): u64 { return ICOUNT; }
+/** The time-stamp counter at instruction e: instructions this vCPU retired before it. */
+@inline function tsc(e: usize): u64 { return retiredBefore(e); }
 
 export function rdtsc(e: usize): void {
-  const t = tsc();
+  const t = tsc(e);
   setReg(REG_RAX, 2, t);
   setReg(REG_RDX, 2, t >> 32);
 }
@@ -89,7 +89,7 @@ export function syscall(e: usize): void {
   if (OPTIONS & OPTION_SYSCALL_EXITS) { requestExit(EXIT_SYSCALL); return; }
   if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
   const star = load<u64>(ACTIVE + C_STAR);
-  setReg64(REG_RCX, RIP);
+  setReg64(REG_RCX, nextRip(e));
   setReg64(REG_R11, getFlags());
   setFlags(getFlags() & ~load<u64>(ACTIVE + C_SFMASK));
   store<u32>(ACTIVE + C_CS, <u32>(star >> 32) & 0xFFFC);
@@ -98,13 +98,13 @@ export function syscall(e: usize): void {
   changeCpl(0);
 }
 
-export function sysret(e: usize): void {
+export function sysret(e: usize, s: u32): void {
   if (!privileged()) return;
   if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
-  const target = osz(e) == 3 ? reg64(REG_RCX) : reg64(REG_RCX) & 0xFFFF_FFFF;
+  const target = s == 3 ? reg64(REG_RCX) : reg64(REG_RCX) & 0xFFFF_FFFF;
   if (<u64>((<i64>(target << 16)) >> 16) != target) { raiseGP(0); return; }
   const sel = <u32>(load<u64>(ACTIVE + C_STAR) >> 48);
-  store<u32>(ACTIVE + C_CS, (osz(e) == 3 ? sel + 16 : sel) | 3);
+  store<u32>(ACTIVE + C_CS, (s == 3 ? sel + 16 : sel) | 3);
   store<u32>(ACTIVE + C_SS, (sel + 8) | 3);
   setFlags((reg64(REG_R11) & 0x3C7FD7) | 2);
   RIP = target;
@@ -179,7 +179,7 @@ export function rdmsr(e: usize): void {
   let v: u64;
   const f = msrField(msr);
   if (f != 0) v = load<u64>(ACTIVE + f);
-  else if (msr == MSR_TSC) v = tsc();
+  else if (msr == MSR_TSC) v = tsc(e);
   else if (msr == MSR_TSC_AUX) v = cpuIndex();
   else { raiseGP(0); return; }
   setReg(REG_RAX, 2, v);
@@ -253,7 +253,7 @@ export function descTableStore(e: usize, idt: bool): void {
 }
 
 /** ltr: load the 16-byte TSS descriptor the selector names and keep its base. */
-export function ltr(e: usize): void {
+export function ltr(e: usize, s: u32): void {
   if (!privileged()) return;
   const sel = <u32>loadE(e, 1);
   if (FAULTED) return;
@@ -275,7 +275,7 @@ export function invlpg(e: usize): void {
   invalidateFetch();
 }
 
-export function iret(e: usize): void {
+export function iret(e: usize, s: u32): void {
   raiseUD(); // delivered by the interrupt module (system emulation)
 }
 

@@ -51,7 +51,8 @@ export class Machine {
       throw new RangeError(`ramBytes must be a positive multiple of 2 MiB up to 2 GiB, got ${config.ramBytes}`);
     }
     const pageMap = regions.RAM.base + this.ramBytes;
-    const chunkMap = pageMap + this.ramBytes / 4096;
+    const pageGen = pageMap + this.ramBytes / 4096;
+    const chunkMap = pageGen + this.ramBytes / 1024;
     const end = chunkMap + this.ramBytes / 128;
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(end / WASM_PAGE) });
     const buffer = this.memory.buffer;
@@ -60,6 +61,7 @@ export class Machine {
     this.state.set("ncpus", this.ncpus);
     this.state.set("ramSize", this.ramBytes);
     this.state.set("pageMap", pageMap);
+    this.state.set("pageGen", pageGen);
     this.state.set("chunkMap", chunkMap);
     this.state.set("options", (config.syscallExits ? Option.SYSCALL_EXITS : 0) | (config.faultExits ? Option.FAULT_EXITS : 0));
     this.cpus = [];
