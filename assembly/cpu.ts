@@ -6,7 +6,7 @@ import {
   EXIT_NONE, EXIT_BUDGET, EXIT_FAULT,
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
-import { RIP, CPL, BLOCK_PAGE, nextRip, thisRip } from "./state";
+import { RIP, CPL, BLOCK_PAGE, BLOCK_FIRST, ICOUNT, EXIT, requestExit, nextRip, thisRip } from "./state";
 import { getFlags, loadFlags } from "./flags";
 import {
   PENDING, PEND_FAULT, PEND_EXIT, PEND_CODE, FAULT_VECTOR, FAULT_ERROR, FAULT_ADDR, FAULT_IS_TRAP,
@@ -14,23 +14,6 @@ import {
 } from "./fault";
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock } from "./codecache";
-
-/** Why the current run() will stop (set with requestExit). */
-let EXIT: u32 = EXIT_NONE;
-/** Instructions retired by the running vCPU before the running block. */
-let ICOUNT: u64 = 0;
-/** First entry of the running block: an entry's index in it gives the exact instruction count. */
-let BLOCK_FIRST: usize = 0;
-
-export function requestExit(reason: u32): void {
-  EXIT = reason;
-  PENDING |= PEND_EXIT;
-}
-
-/** Instructions retired by the running vCPU before instruction e (rdtsc reads it). */
-export function retiredBefore(e: usize): u64 {
-  return ICOUNT + <u64>((e - BLOCK_FIRST) / ENTRY_SIZE);
-}
 
 @inline function block(cpu: u32): usize {
   return CPUS + <usize>cpu * CPU_BLOCK_SIZE;

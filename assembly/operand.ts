@@ -4,22 +4,22 @@ import { nextRip, reg64, getReg, setReg } from "./state";
 import { MEM_SLOW, MEM_RIPREL, MEM_ASZ, MEM_FS, MEM_GS } from "./decode";
 import { readMem, writeMem } from "./mem";
 
-@inline export function osz(e: usize): u32 { return load<u8>(e + E_OSZ); }
-@inline export function regOp(e: usize): u32 { return load<u8>(e + E_REG); }
-@inline export function rmOp(e: usize): u32 { return load<u8>(e + E_RM); }
-@inline export function isMem(e: usize): bool { return load<u8>(e + E_MEM) != 0; }
-@inline export function imm(e: usize): u64 { return load<u64>(e + E_IMM); }
-@inline export function aux(e: usize): u32 { return load<u32>(e + E_AUX); }
-@inline export function sub(e: usize): u32 { return load<u8>(e + E_SUB); }
-@inline export function pfx(e: usize): u32 { return load<u8>(e + E_PFX); }
-@inline export function len(e: usize): u64 { return <u64>load<u8>(e + E_LEN); }
+@inline export function osz(e: usize): u32 { return load<u8>(e, E_OSZ); }
+@inline export function regOp(e: usize): u32 { return load<u8>(e, E_REG); }
+@inline export function rmOp(e: usize): u32 { return load<u8>(e, E_RM); }
+@inline export function isMem(e: usize): bool { return load<u8>(e, E_MEM) != 0; }
+@inline export function imm(e: usize): u64 { return load<u64>(e, E_IMM); }
+@inline export function aux(e: usize): u32 { return load<u32>(e, E_AUX); }
+@inline export function sub(e: usize): u32 { return load<u8>(e, E_SUB); }
+@inline export function pfx(e: usize): u32 { return load<u8>(e, E_PFX); }
+@inline export function len(e: usize): u64 { return <u64>load<u8>(e, E_LEN); }
 
 /** Effective address of the memory operand (RIP already points past the instruction). */
 @inline export function ea(e: usize): u64 {
-  let a = reg64(load<u8>(e + E_BASE))
-    + (reg64(load<u8>(e + E_INDEX)) << <u64>load<u8>(e + E_SCALE))
-    + <u64><i64>load<i32>(e + E_DISP);
-  const m = load<u8>(e + E_MEM);
+  let a = reg64(load<u8>(e, E_BASE))
+    + (reg64(load<u8>(e, E_INDEX)) << <u64>load<u8>(e, E_SCALE))
+    + <u64><i64>load<i32>(e, E_DISP);
+  const m = load<u8>(e, E_MEM);
   if (m & MEM_SLOW) a = eaSlow(e, a, m);
   return a;
 }

@@ -4,7 +4,8 @@
 // on exit, so registers have fixed addresses. RIP, the flags and the TLB pointers live in wasm
 // globals while the core runs and are written back to the block whenever run() returns, so
 // TypeScript always reads a complete, materialized state between runs.
-import { ACTIVE, C_REGS, E_NEXT, E_LEN } from "./gen/layout";
+import { ACTIVE, C_REGS, E_NEXT, E_LEN, ENTRY_SIZE, EXIT_NONE } from "./gen/layout";
+import { setPending, PEND_EXIT } from "./fault";
 
 /** Register-file byte offsets (C_REGS is 0: an offset is also the address minus ACTIVE). */
 export const REG_RAX: u32 = 0;
@@ -28,14 +29,31 @@ export let RIP: u64 = 0;
 /** Virtual address of the page the running block was decoded from. */
 export let BLOCK_PAGE: u64 = 0;
 
+/** First entry of the running block: an entry's index in it gives the exact instruction count. */
+export let BLOCK_FIRST: usize = 0;
+/** Instructions retired by the running vCPU before the running block. */
+export let ICOUNT: u64 = 0;
+/** Why the current run() will stop (set with requestExit). */
+export let EXIT: u32 = EXIT_NONE;
+
+export function requestExit(reason: u32): void {
+  EXIT = reason;
+  setPending(PEND_EXIT);
+}
+
+/** Instructions retired by the running vCPU before instruction e (rdtsc reads it). */
+export function retiredBefore(e: usize): u64 {
+  return ICOUNT + <u64>((e - BLOCK_FIRST) / ENTRY_SIZE);
+}
+
 /** Address of the instruction after e. */
 @inline export function nextRip(e: usize): u64 {
-  return BLOCK_PAGE + <u64>load<u16>(e + E_NEXT);
+  return BLOCK_PAGE + <u64>load<u16>(e, E_NEXT);
 }
 
 /** Address of instruction e itself. */
 @inline export function thisRip(e: usize): u64 {
-  return nextRip(e) - <u64>load<u8>(e + E_LEN);
+  return nextRip(e) - <u64>load<u8>(e, E_LEN);
 }
 /** Current privilege level, 0 or 3. */
 export let CPL: u32 = 0;
@@ -45,30 +63,33 @@ export let CPL: u32 = 0;
   return ACTIVE + C_REGS + <usize>off;
 }
 
+// Register accesses put ACTIVE in the instruction's constant offset, so the engine can fold it
+// into the address instead of adding it in 32-bit arithmetic first.
+
 @inline export function reg64(off: u32): u64 {
-  return load<u64>(regAddr(off));
+  return load<u64>(<usize>off, ACTIVE + C_REGS);
 }
 
 @inline export function setReg64(off: u32, v: u64): void {
-  store<u64>(regAddr(off), v);
+  store<u64>(<usize>off, v, ACTIVE + C_REGS);
 }
 
 /** Reads a register at operand size osz (0 = 8 ... 3 = 64 bits), zero-extended. */
 @inline export function getReg(off: u32, osz: u32): u64 {
-  const a = regAddr(off);
-  if (osz == 3) return load<u64>(a);
-  if (osz == 2) return <u64>load<u32>(a);
-  if (osz == 1) return <u64>load<u16>(a);
-  return <u64>load<u8>(a);
+  const a = <usize>off;
+  if (osz == 3) return load<u64>(a, ACTIVE + C_REGS);
+  if (osz == 2) return <u64>load<u32>(a, ACTIVE + C_REGS);
+  if (osz == 1) return <u64>load<u16>(a, ACTIVE + C_REGS);
+  return <u64>load<u8>(a, ACTIVE + C_REGS);
 }
 
 /** Writes a register at operand size osz; 32-bit writes zero the upper half, 8/16-bit keep it. */
 @inline export function setReg(off: u32, osz: u32, v: u64): void {
-  const a = regAddr(off);
-  if (osz == 3) store<u64>(a, v);
-  else if (osz == 2) store<u64>(a, v & 0xFFFF_FFFF);
-  else if (osz == 1) store<u16>(a, <u16>v);
-  else store<u8>(a, <u8>v);
+  const a = <usize>off;
+  if (osz == 3) store<u64>(a, v, ACTIVE + C_REGS);
+  else if (osz == 2) store<u64>(a, v & 0xFFFF_FFFF, ACTIVE + C_REGS);
+  else if (osz == 1) store<u16>(a, <u16>v, ACTIVE + C_REGS);
+  else store<u8>(a, <u8>v, ACTIVE + C_REGS);
 }
 
 @inline export function sizeMask(osz: u32): u64 {

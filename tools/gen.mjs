@@ -159,12 +159,16 @@ function buildOpcodes() {
   // A row sized by prefixes (v, d64) gets three consecutive ids, for sizes 16, 32 and 64.
   const ids = new Map();
   const names = ["invalid"];
+  const hot = new Set();
   const idOf = (r) => {
     const variants = sized(r.call) && !(r.size in FIXED_OSZ) ? [1, 2, 3] : [sized(r.call) ? FIXED_OSZ[r.size] : null];
     const key = variants.map((s) => (s === null ? r.call : withSize(r.call, s))).join("|");
     if (!ids.has(key)) {
       ids.set(key, names.length);
-      for (const s of variants) names.push(s === null ? r.call : withSize(r.call, s));
+      for (const s of variants) {
+        if (r.flags.split(" ").includes("hot") && s !== 1) hot.add(names.length);
+        names.push(s === null ? r.call : withSize(r.call, s));
+      }
     }
     return { id: ids.get(key), multi: variants.length > 1 };
   };
@@ -221,7 +225,7 @@ function buildOpcodes() {
     }
   }
   if (names.length > Number(ID_MASK)) throw new Error("too many handler ids for the 10-bit field");
-  return { names, map, groups, exacts, variants, rowIds };
+  return { names, map, groups, exacts, variants, rowIds, hot };
 }
 
 function asOpcodes(t) {
@@ -238,10 +242,14 @@ function asOpcodes(t) {
 function asDispatch(t) {
   const idents = new Set();
   for (const call of t.names.slice(1)) for (const m of call.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) if (!["e", "true", "false"].includes(m[0])) idents.add(m[0]);
-  let s = BANNER + "// The switch from handler id to handler call, executed once per instruction.\n\n";
+  let s = BANNER + "// The switch from handler id to handler call, executed once per instruction. Hot handlers\n";
+  s += "// are inlined into the run loop; the rest sit behind one call, so the loop stays small.\n\n";
   s += `import { ${[...idents].sort().join(", ")} } from "../ops/index";\nimport { raiseUD } from "../fault";\nimport { E_OP } from "./layout";\n\n`;
-  s += "@inline export function dispatch(e: usize): void {\n  switch (<u32>load<u16>(e + E_OP)) {\n";
-  t.names.forEach((call, id) => { if (id) s += `    case ${id}: ${call}; break;\n`; });
+  s += "@inline export function dispatch(e: usize): void {\n  switch (<u32>load<u16>(e, E_OP)) {\n";
+  t.names.forEach((call, id) => { if (t.hot.has(id)) s += `    case ${id}: ${call}; break;\n`; });
+  s += "    default: dispatchCold(e);\n  }\n}\n\n";
+  s += "function dispatchCold(e: usize): void {\n  switch (<u32>load<u16>(e, E_OP)) {\n";
+  t.names.forEach((call, id) => { if (id && !t.hot.has(id)) s += `    case ${id}: ${call}; break;\n`; });
   s += "    default: raiseUD();\n  }\n}\n";
   return s;
 }

@@ -22,7 +22,10 @@
 //   flags     lock = LOCK allowed with a memory operand; raxrm = the implicit AL/rAX is the
 //             r/m operand; nosz16 = #UD with a 66 prefix; modreg = ModRM.mod is ignored and
 //             rm names a register (mov to and from control registers); end = the instruction
-//             ends a decoded block (it may change RIP, the mode, or stay on itself).
+//             ends a decoded block (it may change RIP, the mode, or stay on itself);
+//             hot = dispatched from the run loop itself (its 16-bit forms excepted); every
+//             other handler is reached through one out-of-line call, which keeps the loop
+//             small enough for the engine to keep its state in registers.
 
 const rows = [];
 const row = (enc, mn, ops, size, call, flags = "") => rows.push({ enc, mn, ops, size, call, flags });
@@ -33,28 +36,28 @@ ALU.forEach((mn, i) => {
   const k = `ALU_${mn.toUpperCase()}`;
   const lock = mn === "cmp" ? "" : "lock";
   const hex = (n) => n.toString(16).padStart(2, "0").toUpperCase();
-  row(hex(i * 8 + 0), mn, "Eb,Gb", "b", `aluEG(e, s, ${k})`, lock);
-  row(hex(i * 8 + 1), mn, "Ev,Gv", "v", `aluEG(e, s, ${k})`, lock);
-  row(hex(i * 8 + 2), mn, "Gb,Eb", "b", `aluGE(e, s, ${k})`);
-  row(hex(i * 8 + 3), mn, "Gv,Ev", "v", `aluGE(e, s, ${k})`);
-  row(hex(i * 8 + 4), mn, "AL,Ib", "b", `aluEI(e, s, ${k})`, "raxrm");
-  row(hex(i * 8 + 5), mn, "rAX,Iz", "v", `aluEI(e, s, ${k})`, "raxrm");
-  row(`80/${i}`, mn, "Eb,Ib", "b", `aluEI(e, s, ${k})`, lock);
-  row(`81/${i}`, mn, "Ev,Iz", "v", `aluEI(e, s, ${k})`, lock);
-  row(`83/${i}`, mn, "Ev,Ib", "v", `aluEI(e, s, ${k})`, lock);
+  row(hex(i * 8 + 0), mn, "Eb,Gb", "b", `aluEG(e, s, ${k})`, `${lock} hot`.trim());
+  row(hex(i * 8 + 1), mn, "Ev,Gv", "v", `aluEG(e, s, ${k})`, `${lock} hot`.trim());
+  row(hex(i * 8 + 2), mn, "Gb,Eb", "b", `aluGE(e, s, ${k})`, "hot");
+  row(hex(i * 8 + 3), mn, "Gv,Ev", "v", `aluGE(e, s, ${k})`, "hot");
+  row(hex(i * 8 + 4), mn, "AL,Ib", "b", `aluEI(e, s, ${k})`, "raxrm hot");
+  row(hex(i * 8 + 5), mn, "rAX,Iz", "v", `aluEI(e, s, ${k})`, "raxrm hot");
+  row(`80/${i}`, mn, "Eb,Ib", "b", `aluEI(e, s, ${k})`, `${lock} hot`.trim());
+  row(`81/${i}`, mn, "Ev,Iz", "v", `aluEI(e, s, ${k})`, `${lock} hot`.trim());
+  row(`83/${i}`, mn, "Ev,Ib", "v", `aluEI(e, s, ${k})`, `${lock} hot`.trim());
 });
-row("84", "test", "Eb,Gb", "b", "testEG(e, s)");
-row("85", "test", "Ev,Gv", "v", "testEG(e, s)");
-row("A8", "test", "AL,Ib", "b", "testEI(e, s)", "raxrm");
-row("A9", "test", "rAX,Iz", "v", "testEI(e, s)", "raxrm");
-row("F6/0", "test", "Eb,Ib", "b", "testEI(e, s)");
-row("F6/1", "test", "Eb,Ib", "b", "testEI(e, s)");
-row("F7/0", "test", "Ev,Iz", "v", "testEI(e, s)");
-row("F7/1", "test", "Ev,Iz", "v", "testEI(e, s)");
-row("FE/0", "inc", "Eb", "b", "incDecE(e, s, false)", "lock");
-row("FE/1", "dec", "Eb", "b", "incDecE(e, s, true)", "lock");
-row("FF/0", "inc", "Ev", "v", "incDecE(e, s, false)", "lock");
-row("FF/1", "dec", "Ev", "v", "incDecE(e, s, true)", "lock");
+row("84", "test", "Eb,Gb", "b", "testEG(e, s)", "hot");
+row("85", "test", "Ev,Gv", "v", "testEG(e, s)", "hot");
+row("A8", "test", "AL,Ib", "b", "testEI(e, s)", "raxrm hot");
+row("A9", "test", "rAX,Iz", "v", "testEI(e, s)", "raxrm hot");
+row("F6/0", "test", "Eb,Ib", "b", "testEI(e, s)", "hot");
+row("F6/1", "test", "Eb,Ib", "b", "testEI(e, s)", "hot");
+row("F7/0", "test", "Ev,Iz", "v", "testEI(e, s)", "hot");
+row("F7/1", "test", "Ev,Iz", "v", "testEI(e, s)", "hot");
+row("FE/0", "inc", "Eb", "b", "incDecE(e, s, false)", "lock hot");
+row("FE/1", "dec", "Eb", "b", "incDecE(e, s, true)", "lock hot");
+row("FF/0", "inc", "Ev", "v", "incDecE(e, s, false)", "lock hot");
+row("FF/1", "dec", "Ev", "v", "incDecE(e, s, true)", "lock hot");
 row("F6/2", "not", "Eb", "b", "notE(e, s)", "lock");
 row("F7/2", "not", "Ev", "v", "notE(e, s)", "lock");
 row("F6/3", "neg", "Eb", "b", "negE(e, s)", "lock");
@@ -69,7 +72,7 @@ row("F6/6", "div", "Eb", "b", "divE(e, s, false)");
 row("F7/6", "div", "Ev", "v", "divE(e, s, false)");
 row("F6/7", "idiv", "Eb", "b", "divE(e, s, true)");
 row("F7/7", "idiv", "Ev", "v", "divE(e, s, true)");
-row("0F AF", "imul", "Gv,Ev", "v", "imulGE(e, s)");
+row("0F AF", "imul", "Gv,Ev", "v", "imulGE(e, s)", "hot");
 row("69", "imul", "Gv,Ev,Iz", "v", "imulGEI(e, s)");
 row("6B", "imul", "Gv,Ev,Ib", "v", "imulGEI(e, s)");
 
@@ -78,11 +81,12 @@ const SHIFT = ["rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar"];
 SHIFT.forEach((mn, i) => {
   const k = `SH_${(mn === "sal" ? "shl" : mn).toUpperCase()}`;
   row(`C0/${i}`, mn, "Eb,Ub", "b", `shiftE(e, s, ${k}, false)`);
-  row(`C1/${i}`, mn, "Ev,Ub", "v", `shiftE(e, s, ${k}, false)`);
+  const hot = ["shl", "shr", "sar"].includes(mn) ? "hot" : "";
+  row(`C1/${i}`, mn, "Ev,Ub", "v", `shiftE(e, s, ${k}, false)`, hot);
   row(`D0/${i}`, mn, "Eb,1", "b", `shiftE(e, s, ${k}, false)`);
-  row(`D1/${i}`, mn, "Ev,1", "v", `shiftE(e, s, ${k}, false)`);
+  row(`D1/${i}`, mn, "Ev,1", "v", `shiftE(e, s, ${k}, false)`, hot);
   row(`D2/${i}`, mn, "Eb,CL", "b", `shiftE(e, s, ${k}, true)`);
-  row(`D3/${i}`, mn, "Ev,CL", "v", `shiftE(e, s, ${k}, true)`);
+  row(`D3/${i}`, mn, "Ev,CL", "v", `shiftE(e, s, ${k}, true)`, hot);
 });
 row("0F A4", "shld", "Ev,Gv,Ub", "v", "shiftDouble(e, s, false, false)");
 row("0F A5", "shld", "Ev,Gv,CL", "v", "shiftDouble(e, s, false, true)");
@@ -102,32 +106,32 @@ row("F3 0F BD", "lzcnt", "Gv,Ev", "v", "bitCount(e, s, BC_LZCNT)");
 row("F3 0F B8", "popcnt", "Gv,Ev", "v", "bitCount(e, s, BC_POPCNT)");
 
 // ---- data movement ----
-row("88", "mov", "Eb,Gb", "b", "movEG(e, s)");
-row("89", "mov", "Ev,Gv", "v", "movEG(e, s)");
-row("8A", "mov", "Gb,Eb", "b", "movGE(e, s)");
-row("8B", "mov", "Gv,Ev", "v", "movGE(e, s)");
-row("C6/0", "mov", "Eb,Ib", "b", "movEI(e, s)");
-row("C7/0", "mov", "Ev,Iz", "v", "movEI(e, s)");
-row("B0+r", "mov", "Zb,Ib", "b", "movZI(e, s)");
-row("B8+r", "mov", "Zv,Iv", "v", "movZI(e, s)");
+row("88", "mov", "Eb,Gb", "b", "movEG(e, s)", "hot");
+row("89", "mov", "Ev,Gv", "v", "movEG(e, s)", "hot");
+row("8A", "mov", "Gb,Eb", "b", "movGE(e, s)", "hot");
+row("8B", "mov", "Gv,Ev", "v", "movGE(e, s)", "hot");
+row("C6/0", "mov", "Eb,Ib", "b", "movEI(e, s)", "hot");
+row("C7/0", "mov", "Ev,Iz", "v", "movEI(e, s)", "hot");
+row("B0+r", "mov", "Zb,Ib", "b", "movZI(e, s)", "hot");
+row("B8+r", "mov", "Zv,Iv", "v", "movZI(e, s)", "hot");
 row("A0", "mov", "AL,Ob", "b", "movAO(e, s)");
 row("A1", "mov", "rAX,Ov", "v", "movAO(e, s)");
 row("A2", "mov", "Ob,AL", "b", "movOA(e, s)");
 row("A3", "mov", "Ov,rAX", "v", "movOA(e, s)");
-row("0F B6", "movzx", "Gv,Eb", "v", "movExtend(e, s, 0, false)");
-row("0F B7", "movzx", "Gv,Ew", "v", "movExtend(e, s, 1, false)");
-row("0F BE", "movsx", "Gv,Eb", "v", "movExtend(e, s, 0, true)");
-row("0F BF", "movsx", "Gv,Ew", "v", "movExtend(e, s, 1, true)");
-row("63", "movsxd", "Gv,Ed", "v", "movExtend(e, s, 2, true)");
-row("8D", "lea", "Gv,M", "v", "leaGM(e, s)");
+row("0F B6", "movzx", "Gv,Eb", "v", "movExtend(e, s, 0, false)", "hot");
+row("0F B7", "movzx", "Gv,Ew", "v", "movExtend(e, s, 1, false)", "hot");
+row("0F BE", "movsx", "Gv,Eb", "v", "movExtend(e, s, 0, true)", "hot");
+row("0F BF", "movsx", "Gv,Ew", "v", "movExtend(e, s, 1, true)", "hot");
+row("63", "movsxd", "Gv,Ed", "v", "movExtend(e, s, 2, true)", "hot");
+row("8D", "lea", "Gv,M", "v", "leaGM(e, s)", "hot");
 row("86", "xchg", "Eb,Gb", "b", "xchgEG(e, s)", "lock");
 row("87", "xchg", "Ev,Gv", "v", "xchgEG(e, s)", "lock");
 row("90+r", "xchg", "Zv,rAX", "v", "xchgEG(e, s)", "raxrm");
 row("0F C8+r", "bswap", "Zv", "v", "bswapZ(e, s)", "nosz16");
 row("98", "cbw", "", "v", "convertA(e, s)");
 row("99", "cwd", "", "v", "convertAD(e, s)");
-row("0F 40+cc", "cmov", "Gv,Ev", "v", "cmovGE(e, s)");
-row("0F 90+cc", "set", "Eb", "b", "setccE(e)");
+row("0F 40+cc", "cmov", "Gv,Ev", "v", "cmovGE(e, s)", "hot");
+row("0F 90+cc", "set", "Eb", "b", "setccE(e)", "hot");
 row("0F B0", "cmpxchg", "Eb,Gb", "b", "cmpxchgEG(e, s)", "lock");
 row("0F B1", "cmpxchg", "Ev,Gv", "v", "cmpxchgEG(e, s)", "lock");
 row("0F C7/1", "cmpxchg8b", "Mq", "v", "cmpxchgDouble(e, s)", "lock");
@@ -135,8 +139,8 @@ row("0F C0", "xadd", "Eb,Gb", "b", "xaddEG(e, s)", "lock");
 row("0F C1", "xadd", "Ev,Gv", "v", "xaddEG(e, s)", "lock");
 
 // ---- stack ----
-row("50+r", "push", "Zv", "d64", "pushZ(e, s)");
-row("58+r", "pop", "Zv", "d64", "popZ(e, s)");
+row("50+r", "push", "Zv", "d64", "pushZ(e, s)", "hot");
+row("58+r", "pop", "Zv", "d64", "popZ(e, s)", "hot");
 row("6A", "push", "Ib", "d64", "pushI(e, s)");
 row("68", "push", "Iz", "d64", "pushI(e, s)");
 row("FF/6", "push", "Ev", "d64", "pushE(e, s)");
@@ -149,15 +153,15 @@ row("9E", "sahf", "", "-", "sahf(e)");
 row("9F", "lahf", "", "-", "lahf(e)");
 
 // ---- control transfer ----
-row("70+cc", "j", "Jb", "f64", "jcc(e)", "end");
-row("0F 80+cc", "j", "Jz", "f64", "jcc(e)", "end");
-row("EB", "jmp", "Jb", "f64", "jmpJ(e)", "end");
-row("E9", "jmp", "Jz", "f64", "jmpJ(e)", "end");
-row("FF/4", "jmp", "Ev", "f64", "jmpE(e)", "end");
-row("E8", "call", "Jz", "f64", "callJ(e)", "end");
-row("FF/2", "call", "Ev", "f64", "callE(e)", "end");
-row("C3", "ret", "", "f64", "ret(e)", "end");
-row("C2", "ret", "Iw", "f64", "ret(e)", "end");
+row("70+cc", "j", "Jb", "f64", "jcc(e)", "end hot");
+row("0F 80+cc", "j", "Jz", "f64", "jcc(e)", "end hot");
+row("EB", "jmp", "Jb", "f64", "jmpJ(e)", "end hot");
+row("E9", "jmp", "Jz", "f64", "jmpJ(e)", "end hot");
+row("FF/4", "jmp", "Ev", "f64", "jmpE(e)", "end hot");
+row("E8", "call", "Jz", "f64", "callJ(e)", "end hot");
+row("FF/2", "call", "Ev", "f64", "callE(e)", "end hot");
+row("C3", "ret", "", "f64", "ret(e)", "end hot");
+row("C2", "ret", "Iw", "f64", "ret(e)", "end hot");
 row("E3", "jrcxz", "Jb", "f64", "jrcxz(e)", "end");
 
 // ---- flags ----
@@ -180,11 +184,11 @@ row("AE", "scas", "", "b", "scas(e, s)", "end");
 row("AF", "scas", "", "v", "scas(e, s)", "end");
 
 // ---- no-ops, hints, fences ----
-row("90", "nop", "", "-", "nop(e)");
+row("90", "nop", "", "-", "nop(e)", "hot");
 row("F3 90", "pause", "", "-", "pause(e)");
-row("0F 1F", "nop", "Ev", "v", "nop(e)");
+row("0F 1F", "nop", "Ev", "v", "nop(e)", "hot");
 for (const op of ["18", "19", "1A", "1B", "1C", "1D", "1E"]) row(`0F ${op}`, "nop", "Ev", "v", "nop(e)");
-row("0F 0D", "prefetch", "M", "-", "nop(e)");
+row("0F 0D", "prefetch", "M", "-", "nop(e)", "hot");
 row("0F AE/5", "lfence", "R", "-", "fence(e)");
 row("0F AE/6", "mfence", "R", "-", "fence(e)");
 row("0F AE/7", "sfence", "R", "-", "fence(e)");

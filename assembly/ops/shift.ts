@@ -17,7 +17,13 @@ export const SH_SAR: u32 = 7;
   return c & (s == 3 ? 63 : 31);
 }
 
-export function shiftE(e: usize, s: u32, kind: u32, fromCL: bool): void {
+@inline export function shiftE(e: usize, s: u32, kind: u32, fromCL: bool): void {
+  if (kind == SH_SHL || kind == SH_SHR || kind == SH_SAR) shiftLogical(e, s, kind, fromCL);
+  else rotate(e, s, kind, fromCL);
+}
+
+/** shl shr sar: flags stay lazy. */
+@inline function shiftLogical(e: usize, s: u32, kind: u32, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
   const a = loadE(e, s);
   if (FAULTED) return;
@@ -26,26 +32,38 @@ export function shiftE(e: usize, s: u32, kind: u32, fromCL: bool): void {
     return;
   }
   const bits = <u64>8 << s;
-  const m = sizeMask(s);
   let r: u64;
-  switch (kind) {
-    case SH_SHL: r = count < bits ? (a << count) & m : 0; break;
-    case SH_SHR: r = count < bits ? a >> count : 0; break;
-    case SH_SAR: r = <u64>(<i64>signExtend(a, s) >> (count < bits ? count : bits - 1)) & m; break;
-    case SH_ROL: { const c = count % bits; r = c == 0 ? a : ((a << c) | (a >> (bits - c))) & m; break; }
-    case SH_ROR: { const c = count % bits; r = c == 0 ? a : ((a >> c) | (a << (bits - c))) & m; break; }
-    default: r = rotateThroughCarry(a, count, s, kind == SH_RCL);
-  }
+  if (kind == SH_SHL) r = count < bits ? (a << count) & sizeMask(s) : 0;
+  else if (kind == SH_SHR) r = count < bits ? a >> count : 0;
+  else r = <u64>(<i64>signExtend(a, s) >> (count < bits ? count : bits - 1)) & sizeMask(s);
   storeE(e, s, r);
   if (FAULTED) return;
-  switch (kind) {
-    case SH_SHL: setArithCC(CC_SHL, s, a, count, r); break;
-    case SH_SHR: setArithCC(CC_SHR, s, a, count, r); break;
-    case SH_SAR: setArithCC(CC_SAR, s, a, count, r); break;
-    case SH_ROL: { const cf = r & 1; setSomeFlags(CF | OF, cf | ((signBit(r, s) ^ cf) << 11)); break; }
-    case SH_ROR: setSomeFlags(CF | OF, signBit(r, s) | ((signBit(r, s) ^ signBit(r << 1, s)) << 11)); break;
-    default: setSomeFlags(CF | OF, RCX_CARRY | (RCX_OF << 11));
+  setArithCC(kind == SH_SHL ? CC_SHL : kind == SH_SHR ? CC_SHR : CC_SAR, s, a, count, r);
+}
+
+/** rol ror rcl rcr: set CF and OF now. */
+function rotate(e: usize, s: u32, kind: u32, fromCL: bool): void {
+  const count = shiftCount(e, fromCL, s);
+  const a = loadE(e, s);
+  if (FAULTED) return;
+  if (count == 0) {
+    storeE(e, s, a);
+    return;
   }
+  const bits = <u64>8 << s;
+  const m = sizeMask(s);
+  let r: u64;
+  if (kind == SH_ROL) { const c = count % bits; r = c == 0 ? a : ((a << c) | (a >> (bits - c))) & m; }
+  else if (kind == SH_ROR) { const c = count % bits; r = c == 0 ? a : ((a >> c) | (a << (bits - c))) & m; }
+  else r = rotateThroughCarry(a, count, s, kind == SH_RCL);
+  storeE(e, s, r);
+  if (FAULTED) return;
+  if (kind == SH_ROL) {
+    const cf = r & 1;
+    setSomeFlags(CF | OF, cf | ((signBit(r, s) ^ cf) << 11));
+  } else if (kind == SH_ROR) {
+    setSomeFlags(CF | OF, signBit(r, s) | ((signBit(r, s) ^ signBit(r << 1, s)) << 11));
+  } else setSomeFlags(CF | OF, RCX_CARRY | (RCX_OF << 11));
 }
 
 let RCX_CARRY: u64 = 0;

@@ -7,10 +7,9 @@ import {
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
-import { RIP, CPL, nextRip, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
+import { RIP, CPL, nextRip, retiredBefore, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
 import { OPTIONS } from "../machine";
-import { retiredBefore, requestExit } from "../cpu";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}

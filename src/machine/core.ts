@@ -12,18 +12,20 @@ export interface CoreExports {
   hostFlushTlb(cpu: number): void;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<string, WebAssembly.Module>();
 
-function module(): WebAssembly.Module {
-  if (compiled) return compiled;
-  if (!existsSync(coreWasmPath)) throw new Error(`tramplab: ${coreWasmPath} is missing; run \`npm run build\``);
-  compiled = new WebAssembly.Module(readFileSync(coreWasmPath));
-  return compiled;
+function module(path: string): WebAssembly.Module {
+  let m = compiled.get(path);
+  if (m) return m;
+  if (!existsSync(path)) throw new Error(`tramplab: ${path} is missing; run \`npm run build\``);
+  m = new WebAssembly.Module(readFileSync(path));
+  compiled.set(path, m);
+  return m;
 }
 
-/** Instantiates the core over `memory`. */
-export function instantiateCore(memory: WebAssembly.Memory): CoreExports {
-  const instance = new WebAssembly.Instance(module(), { env: { memory } });
+/** Instantiates the core over `memory` (another build of it can be named, e.g. for A/B benchmarks). */
+export function instantiateCore(memory: WebAssembly.Memory, path = coreWasmPath): CoreExports {
+  const instance = new WebAssembly.Instance(module(path), { env: { memory } });
   const core = instance.exports as unknown as CoreExports;
   const hash = core.layoutHash() >>> 0;
   if (hash !== LAYOUT_HASH) {

@@ -14,6 +14,8 @@ export interface MachineConfig {
   syscallExits?: boolean;
   /** Exceptions return to the host with Exit.FAULT instead of going through the guest's IDT. */
   faultExits?: boolean;
+  /** Path of the core's wasm file, when not the one `npm run build` made. */
+  corePath?: string;
 }
 
 const MIB = 1 << 20;
@@ -72,7 +74,7 @@ export class Machine {
       c.set("cr0", 0x10n);
       this.cpus.push(c);
     }
-    this.core = instantiateCore(this.memory);
+    this.core = instantiateCore(this.memory, config.corePath);
     this.core.init();
   }
 
