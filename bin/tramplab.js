@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point: the compiled CLI lives in dist/ (built by `npm run build`).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
+if (!existsSync(cli)) {
+  process.stderr.write("tramplab: not built yet; run `npm run build` first\n");
+  process.exit(2);
+}
+const { main } = await import(cli);
+const code = main(process.argv.slice(2));
+process.exitCode = code;

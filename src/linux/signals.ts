@@ -1,0 +1,40 @@
+// What a Linux process would die of, for each x86 exception.
+import { Vector } from "../gen/layout.js";
+
+export const SIGNALS = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11, SIGXCPU: 24 } as const;
+export type SignalName = keyof typeof SIGNALS;
+
+export function signalFor(vector: number): SignalName {
+  switch (vector) {
+    case Vector.DE: return "SIGFPE";
+    case Vector.DB:
+    case Vector.BP: return "SIGTRAP";
+    case Vector.UD: return "SIGILL";
+    case Vector.AC: return "SIGBUS";
+    default: return "SIGSEGV";
+  }
+}
+
+const VECTOR_TEXT: Record<number, string> = {
+  [Vector.DE]: "divide error (#DE)",
+  [Vector.DB]: "debug trap (#DB)",
+  [Vector.BP]: "breakpoint (#BP)",
+  [Vector.UD]: "invalid opcode (#UD)",
+  [Vector.DF]: "double fault (#DF)",
+  [Vector.SS]: "stack-segment fault (#SS)",
+  [Vector.GP]: "general protection fault (#GP)",
+  [Vector.PF]: "page fault (#PF)",
+  [Vector.AC]: "alignment check (#AC)",
+};
+
+export function describeVector(vector: number): string {
+  return VECTOR_TEXT[vector] ?? `exception vector ${vector}`;
+}
+
+/** The #PF error code in words. */
+export function describePageFault(error: bigint): string {
+  const what = error & 16n ? "executing" : error & 2n ? "writing" : "reading";
+  const why = error & 8n ? "reserved bit or no RAM" : error & 1n ? "protection violation" : "not present";
+  const who = error & 4n ? "user" : "kernel";
+  return `${who} ${what}, ${why}`;
+}

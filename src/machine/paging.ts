@@ -1,0 +1,155 @@
+// Host-side view of x86-64 4-level page tables: building them (the loader, the boot code) and
+// walking them without side effects (system calls, the debugger's `page` command).
+import type { Machine } from "./machine.js";
+
+export const PTE_P = 1n;
+export const PTE_RW = 2n;
+export const PTE_US = 4n;
+export const PTE_A = 0x20n;
+export const PTE_D = 0x40n;
+export const PTE_PS = 0x80n;
+export const PTE_G = 0x100n;
+export const PTE_NX = 1n << 63n;
+const ADDR = 0x000f_ffff_ffff_f000n;
+export const PAGE = 4096;
+
+export interface MapFlags {
+  write?: boolean;
+  user?: boolean;
+  exec?: boolean;
+}
+
+/** Hands out zeroed physical pages from a region of RAM. */
+export class FrameAllocator {
+  constructor(private next: number, private readonly limit: number) {}
+  alloc(): number {
+    if (this.next + PAGE > this.limit) throw new RangeError("out of guest physical memory for page frames");
+    const pa = this.next;
+    this.next += PAGE;
+    return pa;
+  }
+  get used(): number { return this.next; }
+}
+
+export interface WalkStep {
+  level: 4 | 3 | 2 | 1;
+  index: number;
+  entryAddr: number;
+  entry: bigint;
+}
+
+export interface Translation {
+  pa: number;
+  pageSize: number;
+  writable: boolean;
+  user: boolean;
+  exec: boolean;
+  steps: WalkStep[];
+}
+
+export class AddressSpace {
+  readonly root: number;
+  constructor(readonly machine: Machine, readonly frames: FrameAllocator, root?: number) {
+    this.root = root ?? frames.alloc();
+  }
+
+  private readEntry(addr: number): bigint {
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(addr, true);
+  }
+
+  private writeEntry(addr: number, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    this.machine.writePhys(addr, b);
+  }
+
+  /** Maps [va, va+size) to [pa, pa+size) with 4 KiB pages. */
+  map(va: bigint, pa: number, size: number, flags: MapFlags): void {
+    for (let off = 0; off < size; off += PAGE) this.mapPage(va + BigInt(off), pa + off, flags);
+  }
+
+  mapPage(va: bigint, pa: number, flags: MapFlags): void {
+    let table = this.root;
+    for (let level = 4; level > 1; level--) {
+      const at = table + Number((va >> BigInt(12 + 9 * (level - 1))) & 511n) * 8;
+      let e = this.readEntry(at);
+      if ((e & PTE_P) === 0n) {
+        const t = this.frames.alloc();
+        e = BigInt(t) | PTE_P | PTE_RW | PTE_US; // permissions are decided at the leaf
+        this.writeEntry(at, e);
+      }
+      table = Number(e & ADDR);
+    }
+    const leaf = table + Number((va >> 12n) & 511n) * 8;
+    let e = BigInt(pa) | PTE_P;
+    if (flags.write) e |= PTE_RW;
+    if (flags.user) e |= PTE_US;
+    if (!flags.exec) e |= PTE_NX;
+    this.writeEntry(leaf, e);
+  }
+
+  /** Removes the mapping of one page; returns whether one existed. */
+  unmapPage(va: bigint): boolean {
+    const t = walk(this.machine, this.root, va);
+    if (!t || t.pageSize !== PAGE) return false;
+    this.writeEntry(t.steps[t.steps.length - 1].entryAddr, 0n);
+    return true;
+  }
+
+  translate(va: bigint): Translation | null {
+    return walk(this.machine, this.root, va);
+  }
+}
+
+/** Walks the tables rooted at cr3 for va, without setting accessed or dirty bits. */
+export function walk(machine: Machine, cr3: number, va: bigint): Translation | null {
+  const view = new DataView(machine.ram.buffer, machine.ram.byteOffset, machine.ram.byteLength);
+  let table = cr3 & ~0xfff;
+  let writable = true, user = true, exec = true;
+  const steps: WalkStep[] = [];
+  for (let level = 4 as 4 | 3 | 2 | 1; ; level--) {
+    const index = Number((va >> BigInt(12 + 9 * (level - 1))) & 511n);
+    const entryAddr = table + index * 8;
+    if (entryAddr + 8 > machine.ramBytes) return null;
+    const entry = view.getBigUint64(entryAddr, true);
+    steps.push({ level, index, entryAddr, entry });
+    if ((entry & PTE_P) === 0n) return null;
+    writable &&= (entry & PTE_RW) !== 0n;
+    user &&= (entry & PTE_US) !== 0n;
+    exec &&= (entry & PTE_NX) === 0n;
+    const large = (entry & PTE_PS) !== 0n && (level === 2 || level === 3);
+    if (level === 1 || large) {
+      const pageSize = 1 << (12 + 9 * (level - 1));
+      const pa = Number(entry & ADDR & ~BigInt(pageSize - 1)) + Number(va & BigInt(pageSize - 1));
+      return { pa, pageSize, writable, user, exec, steps };
+    }
+    table = Number(entry & ADDR);
+  }
+}
+
+/** Reads len bytes of guest virtual memory, or null if any page is unmapped. */
+export function readVirt(machine: Machine, cr3: number, va: bigint, len: number): Uint8Array | null {
+  const out = new Uint8Array(len);
+  for (let done = 0; done < len;) {
+    const t = walk(machine, cr3, va + BigInt(done));
+    if (!t) return null;
+    const n = Math.min(len - done, PAGE - (t.pa % PAGE));
+    out.set(machine.ram.subarray(t.pa, t.pa + n), done);
+    done += n;
+  }
+  return out;
+}
+
+/** Writes guest virtual memory through writePhys; false if any page is unmapped. */
+export function writeVirt(machine: Machine, cr3: number, va: bigint, bytes: Uint8Array): boolean {
+  const pas: [number, number, number][] = [];
+  for (let done = 0; done < bytes.length;) {
+    const t = walk(machine, cr3, va + BigInt(done));
+    if (!t) return false;
+    const n = Math.min(bytes.length - done, PAGE - (t.pa % PAGE));
+    pas.push([t.pa, done, n]);
+    done += n;
+  }
+  for (const [pa, off, n] of pas) machine.writePhys(pa, bytes.subarray(off, off + n));
+  return true;
+}

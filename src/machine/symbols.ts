@@ -1,0 +1,57 @@
+// Address symbolization: "name+0xoff" for any address inside a known symbol.
+import type { ElfSymbol } from "./elf.js";
+
+export interface SymbolEntry {
+  name: string;
+  addr: bigint;
+  size: bigint;
+}
+
+export class SymbolTable {
+  private readonly sorted: SymbolEntry[];
+  private readonly byName = new Map<string, SymbolEntry>();
+
+  constructor(entries: Iterable<SymbolEntry> = []) {
+    this.sorted = [...entries].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    for (const e of this.sorted) if (!this.byName.has(e.name)) this.byName.set(e.name, e);
+  }
+
+  static fromElf(symbols: ElfSymbol[]): SymbolTable {
+    return new SymbolTable(symbols.filter((s) => s.type !== "other" || s.size > 0n).map((s) => ({ name: s.name, addr: s.value, size: s.size })));
+  }
+
+  /** Adds symbols (e.g. dynamic trampolines) and returns a new table. */
+  with(extra: SymbolEntry[]): SymbolTable {
+    return new SymbolTable([...this.sorted, ...extra]);
+  }
+
+  get(name: string): SymbolEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The symbol containing addr (or the nearest one below it when sizes are unknown). */
+  find(addr: bigint): SymbolEntry | undefined {
+    let lo = 0, hi = this.sorted.length - 1, best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].addr <= addr) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    for (let i = best; i >= 0 && i > best - 8; i--) {
+      const s = this.sorted[i];
+      if (addr < s.addr + (s.size || 1n)) return s;
+    }
+    return undefined;
+  }
+
+  /** "name+0xoff", or the hex address when no symbol covers it. */
+  format(addr: bigint): string {
+    const s = this.find(addr);
+    if (!s) return `0x${addr.toString(16)}`;
+    const off = addr - s.addr;
+    return off === 0n ? s.name : `${s.name}+0x${off.toString(16)}`;
+  }
+
+  get entries(): readonly SymbolEntry[] {
+    return this.sorted;
+  }
+}
