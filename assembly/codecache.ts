@@ -14,12 +14,13 @@
 // loader, text_poke from TypeScript, debugger pokes) take the same path as guest stores.
 import {
   DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM,
-  M_DECODES, M_INVALIDATIONS,
+  M_DECODES, M_INVALIDATIONS, M_HOST_AGENT, ACTIVE, C_CPU_INDEX,
 } from "./gen/layout";
 import { PAGE_MAP, PAGE_GEN, CHUNK_MAP, FETCH_BUF, SCRATCH_BLOCK } from "./machine";
 import { flushAllWriteTlbs, translateFetch, NO_PA } from "./mem";
 import { decodeInsn, DECODED_END, DEC_NEED_MORE, DEC_UD } from "./decode";
 import { raiseUD, raiseGP, setPending, PEND_CODE } from "./fault";
+import { noteCodeWrite, hazardBytes } from "./xmc";
 
 const SLOT_BITS: u32 = <u32>(31 - clz<u32>(<u32>(DCACHE_SIZE / BLOCK_SLOT_SIZE)));
 const MAX_BLOCK: u32 = <u32>(BLOCK_SLOT_SIZE / ENTRY_SIZE) - 1;
@@ -100,6 +101,22 @@ function crossPageBlock(rip: u64, n: u32): usize {
   return SCRATCH_BLOCK;
 }
 
+/**
+ * Decodes the instruction at pa as a vCPU that has not serialized may see it (old or torn
+ * bytes, per the hazard policy) into the scratch block; returns its entry, or 0 after a fault.
+ */
+export function decodeHazard(pa: u64, len: u32): usize {
+  const room = 0x1000 - <u32>(pa & 0xFFF);
+  const n: u32 = room < 15 ? room : 15;
+  memory.copy(FETCH_BUF, RAM + <usize>pa, n);
+  hazardBytes(FETCH_BUF, pa, len);
+  const e = SCRATCH_BLOCK + ENTRY_SIZE;
+  const r = decodeInsn(e, FETCH_BUF, n);
+  if (r < 0) { decodeFault(r == DEC_NEED_MORE ? DEC_UD : r); return 0; }
+  store<u16>(e + E_NEXT, <u16>(<u32>(pa & 0xFFF) + <u32>r));
+  return e;
+}
+
 /** Records that len bytes at pa hold decoded code. */
 function markCode(pa: u32, len: u32): void {
   const page = PAGE_MAP + <usize>(pa >> 12);
@@ -111,11 +128,14 @@ function markCode(pa: u32, len: u32): void {
   store<u64>(M_DECODES, load<u64>(M_DECODES) + 1);
 }
 
-/** Retires every block decoded from the page holding pa. */
+/**
+ * Retires every block decoded from the page holding pa. The chunk marks stay: a chunk that
+ * once held code keeps having its stores checked and logged, so a patch made of several
+ * stores is logged whole even after the first one retired the blocks.
+ */
 function retirePage(pa: u64): void {
   const g = pageGen(<u32>pa);
   store<u32>(g, load<u32>(g) + 1);
-  memory.fill(CHUNK_MAP + <usize>((pa >> 12) << 12 >> CHUNK_SHIFT), 0, CHUNKS_PER_PAGE);
   store<u64>(M_INVALIDATIONS, load<u64>(M_INVALIDATIONS) + 1);
 }
 
@@ -138,10 +158,15 @@ function storeBytes(h: usize, v: u64, n: u32): void {
   else for (let i: u32 = 0; i < n; i++) store<u8>(h + i, <u8>(v >> (<u64>i * 8)));
 }
 
+/** Staging for the new bytes of a guest store to code (the XMC log wants them in memory). */
+const STORE_BUF: usize = FETCH_BUF + 32;
+
 /** A guest store of n <= 8 bytes within one page of physical memory. */
 export function storePhys(pa: u64, v: u64, n: u32): void {
   if (load<u8>(PAGE_MAP + <usize>(pa >> 12)) != 0 &&
       (chunkHasCode(pa) || chunkHasCode(pa + n - 1)) && !sameBytes(pa, v, n)) {
+    store<u64>(STORE_BUF, v);
+    noteCodeWrite(pa, STORE_BUF, n, load<u32>(ACTIVE + C_CPU_INDEX));
     retirePage(pa);
     setPending(PEND_CODE);
   }
@@ -157,7 +182,10 @@ export function hostWritePhys(pa: u64, src: usize, len: u32): void {
     const lo = max(p << 12, pa), hi = min((p << 12) + 0xFFF, last);
     let code = false;
     for (let c = lo >> CHUNK_SHIFT; c <= hi >> CHUNK_SHIFT; c++) code = code || chunkHasCode(c << CHUNK_SHIFT);
-    if (code && memory.compare(RAM + <usize>lo, src + <usize>(lo - pa), <usize>(hi - lo + 1)) != 0) retirePage(lo);
+    if (code && memory.compare(RAM + <usize>lo, src + <usize>(lo - pa), <usize>(hi - lo + 1)) != 0) {
+      noteCodeWrite(lo, src + <usize>(lo - pa), <u32>(hi - lo + 1), load<u32>(M_HOST_AGENT));
+      retirePage(lo);
+    }
   }
   memory.copy(RAM + <usize>pa, src, len);
 }

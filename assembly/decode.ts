@@ -5,7 +5,8 @@
 // The decoder fills a DCACHE-sized record (fields E_* in gen/layout) so handlers never look at
 // raw bytes. Anything the tables do not list is #UD; more than 15 bytes is #GP.
 import {
-  E_OP, E_LEN, E_OSZ, E_REG, E_RM, E_MEM, E_BASE, E_INDEX, E_SCALE, E_PFX, E_SUB, E_DISP, E_AUX, E_IMM,
+  E_OP, E_LEN, E_OSZ, E_REG, E_RM, E_MEM, E_BASE, E_INDEX, E_SCALE, E_PFX, E_SUB, E_FLAGS, E_DISP, E_AUX, E_IMM,
+  ENTRYFLAG_STACK,
 } from "./gen/layout";
 import { MAP_ONE_BYTE, MAP_0F, GROUPS, EXACT, F3_VARIANTS } from "./gen/opcodes";
 import { REG_ZERO } from "./state";
@@ -31,9 +32,10 @@ const INFO_MODREG: u64 = 1 << 30;
 const INFO_CC: u64 = <u64>1 << 31;
 const INFO_END: u64 = <u64>1 << 32;
 const INFO_SIZED: u64 = <u64>1 << 33;
+const INFO_NOPREFIX: u64 = <u64>1 << 34;
 
 const IMM_B: u64 = 1, IMM_U: u64 = 2, IMM_W: u64 = 3, IMM_Z: u64 = 4, IMM_V: u64 = 5;
-const IMM_O: u64 = 6, IMM_JB: u64 = 7, IMM_JZ: u64 = 8, IMM_WU: u64 = 9;
+const IMM_O: u64 = 6, IMM_JB: u64 = 7, IMM_JZ: u64 = 8, IMM_WU: u64 = 9, IMM_ONE: u64 = 10;
 const SIZE_B: u64 = 1, SIZE_W: u64 = 2, SIZE_D: u64 = 3, SIZE_Q: u64 = 4, SIZE_V: u64 = 5, SIZE_D64: u64 = 6, SIZE_F64: u64 = 7;
 
 /** E_MEM bits. */
@@ -140,6 +142,7 @@ export function decodeInsn(e: usize, buf: usize, avail: u32): i32 {
     }
   }
   if ((info & INFO_VALID) == 0) return DEC_UD;
+  if ((info & INFO_NOPREFIX) != 0 && (pfx & PFX_OSZ) != 0 || (info & INFO_NOPREFIX) != 0 && lastRep != 0) return DEC_UD;
   const mod = modrm >> 6;
 
   // Operand size.
@@ -163,6 +166,8 @@ export function decodeInsn(e: usize, buf: usize, avail: u32): i32 {
     const r = ((modrm >> 3) & 7) | rexR;
     reg = regOffset(r, (info & INFO_REG_BYTE) != 0, rex);
     sub = info & INFO_MODREG ? r : (modrm >> 3) & 7;
+    // mov to and from control registers: CR0, CR2, CR3, CR4 and CR8 exist; the rest are #UD.
+    if ((info & INFO_MODREG) != 0 && r != 0 && r != 2 && r != 3 && r != 4 && r != 8) return DEC_UD;
   }
   if (info & INFO_CC) sub = opcode & 15;
   if (info & INFO_RAXRM) rm = 0;
@@ -227,6 +232,7 @@ export function decodeInsn(e: usize, buf: usize, avail: u32): i32 {
   else if (immKind == IMM_JZ) imm = <u64><i64>load<i32>(p);
   else if (immKind == IMM_V) imm = immSize == 8 ? load<u64>(p) : immSize == 2 ? <u64>load<u16>(p) : <u64>load<u32>(p);
   else if (immKind == IMM_O) imm = immSize == 8 ? load<u64>(p) : <u64>load<u32>(p);
+  else if (immKind == IMM_ONE) imm = 1;
   i += immSize;
   if (i > MAX_LEN) return DEC_GP;
 
@@ -247,6 +253,9 @@ export function decodeInsn(e: usize, buf: usize, avail: u32): i32 {
   store<u8>(e + E_SCALE, <u8>scale);
   store<u8>(e + E_PFX, <u8>pfx);
   store<u8>(e + E_SUB, <u8>sub);
+  // A memory operand based on RSP or RBP is SS-relative: a non-canonical address there is #SS.
+  const stack = mem != 0 && (base == 32 || base == 40) && (mem & (MEM_FS | MEM_GS)) == 0;
+  store<u8>(e + E_FLAGS, stack ? <u8>ENTRYFLAG_STACK : 0);
   store<i32>(e + E_DISP, disp);
   store<u32>(e + E_AUX, aux);
   store<u64>(e + E_IMM, imm);

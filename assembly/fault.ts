@@ -27,6 +27,8 @@ export let FAULT_HAS_ERROR: bool = false;
 export let FAULT_ADDR: u64 = 0;
 /** A trap reports the address after the instruction; a fault the instruction itself. */
 export let FAULT_IS_TRAP: bool = false;
+/** The fault is a non-canonical address: #GP, or #SS when the access was stack-relative. */
+export let FAULT_NONCANONICAL: bool = false;
 
 @inline export function setPending(bits: u32): void { PENDING |= bits; }
 export function clearPending(bits: u32): void { PENDING &= ~bits; }
@@ -38,7 +40,15 @@ export function raise(vector: u32, error: u64, hasError: bool): void {
   FAULT_ERROR = error;
   FAULT_HAS_ERROR = hasError;
   FAULT_IS_TRAP = false;
+  FAULT_NONCANONICAL = false;
   PENDING |= PEND_FAULT;
+}
+
+/** A non-canonical linear address: #GP(0) here; the run loop makes it #SS(0) for stack accesses. */
+export function raiseNonCanonical(): void {
+  if (FAULTED) return;
+  raise(VECTOR_GP, 0, true);
+  FAULT_NONCANONICAL = true;
 }
 
 export function raiseTrap(vector: u32): void {

@@ -20,10 +20,11 @@ export const IF: u64 = 0x200;
 export const DF: u64 = 0x400;
 export const OF: u64 = 0x800;
 export const AC: u64 = 0x40000;
+export const NT: u64 = 0x4000;
 export const ID: u64 = 0x200000;
 export const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
-/** Bits software may change with popf at CPL 0 (IOPL, NT, RF, VM are not modelled). */
-export const WRITABLE: u64 = ARITH | TF | IF | DF | AC | ID;
+/** Bits software may change with popf (IF only at CPL 0; IOPL, RF and VM are not modelled). */
+export const WRITABLE: u64 = ARITH | TF | IF | DF | NT | AC | ID;
 /** Bit 1 of RFLAGS always reads as one. */
 export const FIXED: u64 = 0x2;
 

@@ -4,6 +4,7 @@ import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
 import { flushTlb } from "./mem";
 import { hostWritePhys } from "./codecache";
 import { decodeInsn } from "./decode";
+import { requestInterrupt } from "./interrupts";
 
 export { run } from "./cpu";
 
@@ -28,6 +29,11 @@ export function hostDecode(n: u32): i32 {
 /** Writes len bytes from IOBUF to physical address pa, keeping decoded code coherent. */
 export function hostWrite(pa: u64, len: u32): void {
   hostWritePhys(pa, IOBUF, len);
+}
+
+/** Raises interrupt `vector` on vCPU `cpu` from outside (the host as an interrupt source). */
+export function hostInterrupt(cpu: u32, vector: u32): void {
+  requestInterrupt(cpu, vector);
 }
 
 /** Forgets the TLB of one vCPU (the host changed its CR3 or page tables). */

@@ -12,6 +12,8 @@ export let OPTIONS: u32 = 0;
 export const FETCH_BUF: usize = IOBUF + IOBUF_SIZE - 64;
 /** A one-instruction block for an instruction that straddles two pages; never cached. */
 export const SCRATCH_BLOCK: usize = IOBUF + IOBUF_SIZE - 128;
+/** Bytes of an instruction as they were before a cross-modifying-code hazard (16 + slack). */
+export const HAZARD_BUF: usize = IOBUF + IOBUF_SIZE - 192;
 /** A record for decoding on behalf of the host. */
 export const HOST_ENTRY: usize = IOBUF + IOBUF_SIZE - 160;
 

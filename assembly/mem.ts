@@ -7,7 +7,7 @@
 // (see codecache.ts). A miss walks the page tables and raises #PF or #GP when it must.
 import { ACTIVE, C_CR0, C_CR3, C_CR4, C_EFER, TLBS, RAM } from "./gen/layout";
 import { CPL } from "./state";
-import { FAULTED, raiseGP, raisePF } from "./fault";
+import { FAULTED, raiseNonCanonical, raisePF } from "./fault";
 import { RAM_SIZE, PAGE_MAP, NCPUS } from "./machine";
 import { storePhys } from "./codecache";
 
@@ -108,7 +108,7 @@ export function flushAllWriteTlbs(): void {
  * With CR0.PG clear the machine is flat: virtual equals physical, bounded by RAM.
  */
 export function translate(va: u64, acc: u32): u64 {
-  if (!canonical(va)) { raiseGP(0); return NO_PA; }
+  if (!canonical(va)) { raiseNonCanonical(); return NO_PA; }
   const user = CPL == 3;
   const errBase: u64 = (acc == ACC_WRITE ? PF_WRITE : 0) | (user ? PF_USER : 0) | (acc == ACC_FETCH ? PF_FETCH : 0);
   const cr0 = load<u64>(ACTIVE + C_CR0);

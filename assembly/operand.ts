@@ -14,19 +14,29 @@ import { readMem, writeMem } from "./mem";
 @inline export function pfx(e: usize): u32 { return load<u8>(e, E_PFX); }
 @inline export function len(e: usize): u64 { return <u64>load<u8>(e, E_LEN); }
 
-/** Effective address of the memory operand (RIP already points past the instruction). */
+/** Linear address of the memory operand: base + index * scale + disp, plus an FS/GS base. */
 @inline export function ea(e: usize): u64 {
+  return effectiveAddress(e, true);
+}
+
+/** The effective address without a segment base (what lea computes). */
+@inline export function eaNoSegment(e: usize): u64 {
+  return effectiveAddress(e, false);
+}
+
+@inline function effectiveAddress(e: usize, segment: bool): u64 {
   let a = reg64(load<u8>(e, E_BASE))
     + (reg64(load<u8>(e, E_INDEX)) << <u64>load<u8>(e, E_SCALE))
     + <u64><i64>load<i32>(e, E_DISP);
   const m = load<u8>(e, E_MEM);
-  if (m & MEM_SLOW) a = eaSlow(e, a, m);
+  if (m & MEM_SLOW) a = eaSlow(e, a, m, segment);
   return a;
 }
 
-function eaSlow(e: usize, a: u64, m: u8): u64 {
+function eaSlow(e: usize, a: u64, m: u8, segment: bool): u64 {
   if (m & MEM_RIPREL) a += nextRip(e);
   if (m & MEM_ASZ) a &= 0xFFFF_FFFF;
+  if (!segment) return a;
   if (m & MEM_FS) a += load<u64>(ACTIVE + C_FS_BASE);
   else if (m & MEM_GS) a += load<u64>(ACTIVE + C_GS_BASE);
   return a;

@@ -33,6 +33,8 @@ export let BLOCK_PAGE: u64 = 0;
 export let BLOCK_FIRST: usize = 0;
 /** Instructions retired by the running vCPU before the running block. */
 export let ICOUNT: u64 = 0;
+/** The running vCPU's virtual time before the running block (instructions plus time halted). */
+export let CLOCK: u64 = 0;
 /** Why the current run() will stop (set with requestExit). */
 export let EXIT: u32 = EXIT_NONE;
 
@@ -41,9 +43,19 @@ export function requestExit(reason: u32): void {
   setPending(PEND_EXIT);
 }
 
-/** Instructions retired by the running vCPU before instruction e (rdtsc reads it). */
+/** Position of instruction e in the running block. */
+@inline function indexInBlock(e: usize): u64 {
+  return <u64>((e - BLOCK_FIRST) / ENTRY_SIZE);
+}
+
+/** Instructions retired by the running vCPU before instruction e. */
 export function retiredBefore(e: usize): u64 {
-  return ICOUNT + <u64>((e - BLOCK_FIRST) / ENTRY_SIZE);
+  return ICOUNT + indexInBlock(e);
+}
+
+/** The running vCPU's virtual time when instruction e starts (rdtsc reads it). */
+export function clockAt(e: usize): u64 {
+  return CLOCK + indexInBlock(e);
 }
 
 /** Address of the instruction after e. */

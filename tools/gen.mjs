@@ -28,10 +28,14 @@ const machine = place(L.machineFields);
 const cpu = place(L.cpuFields);
 const entry = place(L.entryFields);
 const blockHeader = place(L.blockFields);
+const eventRec = place(L.eventFields);
+const xmcRec = place(L.xmcFields);
 const lastEnd = (fs) => fs.reduce((m, f) => Math.max(m, f.offset + f.size * f.count), 0);
 if (lastEnd(cpu) > L.CPU_BLOCK_SIZE) throw new Error("CPU block overflows CPU_BLOCK_SIZE");
 if (lastEnd(entry) > L.DCACHE_ENTRY_SIZE) throw new Error("decoded entry overflows DCACHE_ENTRY_SIZE");
 if (lastEnd(blockHeader) > L.DCACHE_ENTRY_SIZE) throw new Error("block header overflows DCACHE_ENTRY_SIZE");
+if (lastEnd(eventRec) > L.EVENT_SIZE) throw new Error("event record overflows EVENT_SIZE");
+if (lastEnd(xmcRec) > L.XMC_RECORD_SIZE) throw new Error("xmc record overflows XMC_RECORD_SIZE");
 const region = Object.fromEntries(L.regions.map((r) => [r.name, r]));
 if (lastEnd(machine) > region.MACHINE.size) throw new Error("machine fields overflow MACHINE");
 
@@ -41,7 +45,8 @@ function fnv1a(text) {
   return h;
 }
 const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields, L.entryFields, L.blockFields,
-  L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE]));
+  L.eventFields, L.xmcFields, L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE,
+  L.EVENT_SIZE, L.XMC_RECORD_SIZE, L.HOST_AGENT]));
 
 const constName = (prefix, name) => prefix + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
@@ -51,7 +56,9 @@ function asLayout() {
   s += `@inline export const CPU_BLOCK_SIZE: usize = ${hex(L.CPU_BLOCK_SIZE)};\n`;
   s += `@inline export const MAX_CPUS: u32 = ${L.MAX_CPUS};\n`;
   s += `@inline export const ENTRY_SIZE: usize = ${L.DCACHE_ENTRY_SIZE};\n`;
-  s += `@inline export const BLOCK_SLOT_SIZE: usize = ${L.BLOCK_SLOT_SIZE};\n\n`;
+  s += `@inline export const BLOCK_SLOT_SIZE: usize = ${L.BLOCK_SLOT_SIZE};\n`;
+  s += `@inline export const EVENT_SIZE: usize = ${L.EVENT_SIZE};\n@inline export const XMC_RECORD_SIZE: usize = ${L.XMC_RECORD_SIZE};\n`;
+  s += `@inline export const HOST_AGENT: u32 = ${hex(L.HOST_AGENT)};\n\n`;
   for (const r of L.regions) {
     s += `/** ${r.doc} */\n@inline export const ${r.name}: usize = ${hex(r.base)};\n`;
     if (r.size) s += `@inline export const ${r.name}_SIZE: usize = ${hex(r.size)};\n`;
@@ -62,6 +69,10 @@ function asLayout() {
   for (const f of cpu) s += `/** ${f.doc} */\n@inline export const ${constName("C_", f.name)}: usize = ${f.offset};\n`;
   s += "\n// Block header fields (offsets within a block slot).\n";
   for (const f of blockHeader) s += `/** ${f.doc} */\n@inline export const ${constName("B_", f.name)}: usize = ${f.offset};\n`;
+  s += "\n// Event record fields.\n";
+  for (const f of eventRec) s += `/** ${f.doc} */\n@inline export const ${constName("EV_", f.name)}: usize = ${f.offset};\n`;
+  s += "\n// Cross-modifying-code record fields.\n";
+  for (const f of xmcRec) s += `/** ${f.doc} */\n@inline export const ${constName("X_", f.name)}: usize = ${f.offset};\n`;
   s += "\n// Decoded-instruction record fields (offsets within an entry).\n";
   for (const f of entry) s += `/** ${f.doc} */\n@inline export const ${constName("E_", f.name)}: usize = ${f.offset};\n`;
   for (const [name, e] of Object.entries(L.enums)) {
@@ -75,13 +86,16 @@ function tsLayout() {
   const rec = (fs) => "{\n" + fs.map((f) => `  ${f.name}: { offset: ${f.offset}, type: "${f.type}", count: ${f.count} },`).join("\n") + "\n}";
   let s = BANNER + "// Machine-state layout for the TypeScript side.\n\n";
   s += `export const LAYOUT_HASH = ${hex(layoutHash)};\n`;
-  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\nexport const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\nexport const BLOCK_SLOT_SIZE = ${L.BLOCK_SLOT_SIZE};\n\n`;
+  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\nexport const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\nexport const BLOCK_SLOT_SIZE = ${L.BLOCK_SLOT_SIZE};\n`;
+  s += `export const EVENT_SIZE = ${L.EVENT_SIZE};\nexport const XMC_RECORD_SIZE = ${L.XMC_RECORD_SIZE};\nexport const HOST_AGENT = ${hex(L.HOST_AGENT)};\n\n`;
   s += "export const regions = {\n" + L.regions.map((r) => `  ${r.name}: { base: ${hex(r.base)}, size: ${hex(r.size)} },`).join("\n") + "\n} as const;\n\n";
   s += "export type FieldType = \"u8\" | \"u16\" | \"u32\" | \"u64\" | \"i32\" | \"i64\";\n";
   s += "export interface Field { offset: number; type: FieldType; count: number }\n\n";
   s += `/** Machine-wide fields, offsets relative to regions.MACHINE.base. */\nexport const machineFields = ${rec(machine)} as const satisfies Record<string, Field>;\n\n`;
   s += `/** One CPU block; offsets relative to the block. */\nexport const cpuFields = ${rec(cpu)} as const satisfies Record<string, Field>;\n\n`;
   s += `/** One decoded-instruction record. */\nexport const entryFields = ${rec(entry)} as const satisfies Record<string, Field>;\n`;
+  s += `\n/** One event record. */\nexport const eventFields = ${rec(eventRec)} as const satisfies Record<string, Field>;\n`;
+  s += `\n/** One cross-modifying-code record. */\nexport const xmcFields = ${rec(xmcRec)} as const satisfies Record<string, Field>;\n`;
   for (const [name, e] of Object.entries(L.enums)) {
     s += `\n/** ${e.doc} */\nexport const ${name} = {\n` + e.values.map(([k, v]) => `  ${k}: ${v},`).join("\n") + "\n} as const;\n";
     s += `export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
@@ -97,10 +111,10 @@ const INFO = {
   MODRM: B(10), GROUP: B(11), IMM_SHIFT: 12n, SIZE_SHIFT: 16n, REG_BYTE: B(19), RM_BYTE: B(20),
   LOCKABLE: B(21), MEM_ONLY: B(22), REG_ONLY: B(23), ZREG: B(24), F3_VARIANT: B(25),
   EXACT: B(26), VALID: B(27), RAXRM: B(28), NOSZ16: B(29), MODREG: B(30), CC: B(31),
-  END: B(32), SIZED: B(33),
+  END: B(32), SIZED: B(33), NOPREFIX: B(34),
 };
 const ID_MASK = 0x3ffn;
-const IMM = { none: 0, b: 1, u: 2, w: 3, z: 4, v: 5, o: 6, jb: 7, jz: 8, wu: 9 };
+const IMM = { none: 0, b: 1, u: 2, w: 3, z: 4, v: 5, o: 6, jb: 7, jz: 8, wu: 9, one: 10 };
 const SIZE = { "-": 0, b: 1, w: 2, d: 3, q: 4, v: 5, d64: 6, f64: 7 };
 /** Operand size each size rule fixes; v and d64 get one handler variant per size 16/32/64. */
 const FIXED_OSZ = { b: 0, w: 1, d: 2, q: 3, f64: 3 };
@@ -127,7 +141,8 @@ function parseOps(ops, size) {
   let info = 0n, imm = IMM.none;
   for (const o of list) {
     const k = o[0], s = o.slice(1);
-    if (o === "AL" || o === "rAX" || o === "CL" || o === "1") continue;
+    if (o === "1") { imm = IMM.one; continue; }
+    if (o === "AL" || o === "rAX" || o === "CL") continue;
     if (k === "E" || k === "M" || k === "R") {
       info |= INFO.MODRM;
       if (s === "b") info |= INFO.RM_BYTE;
@@ -188,7 +203,8 @@ function buildOpcodes() {
     rowIds.set(r, id);
     let info = parseOps(r.ops, r.size) | BigInt(id) | INFO.VALID;
     if (multi) info |= INFO.SIZED;
-    for (const [flag, bit] of [["lock", INFO.LOCKABLE], ["raxrm", INFO.RAXRM], ["nosz16", INFO.NOSZ16], ["modreg", INFO.MODREG], ["end", INFO.END]]) {
+    for (const [flag, bit] of [["lock", INFO.LOCKABLE], ["raxrm", INFO.RAXRM], ["nosz16", INFO.NOSZ16], ["modreg", INFO.MODREG],
+      ["end", INFO.END], ["noprefix", INFO.NOPREFIX]]) {
       if (r.flags.split(" ").includes(flag)) info |= bit;
     }
     if (enc.plus === "cc") info |= INFO.CC;

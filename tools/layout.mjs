@@ -11,7 +11,8 @@ export const regions = [
   { name: "ACTIVE", base: 0x0000_2000, size: 0x400, doc: "CPU block of the vCPU now running; copied in and out around run()" },
   { name: "CPUS", base: 0x0000_3000, size: 64 * 0x400, doc: "saved CPU blocks, one per vCPU (cpuFields)" },
   { name: "IOBUF", base: 0x0002_0000, size: 0x1_0000, doc: "scratch buffer for host <-> core transfers (decoder tests, fetch bytes)" },
-  { name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000, doc: "ring of recent stores to code, for cross-modifying-code checks" },
+  { name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000, doc: "ring of recent stores to code, for cross-modifying-code checks (XMC_RECORD_SIZE each)" },
+  { name: "EVLOG", base: 0x0008_0000, size: 0x8_0000, doc: "ring of machine events for the host (EVENT_SIZE each)" },
   { name: "TLBS", base: 0x0010_0000, size: 64 * 0x8000, doc: "software TLBs, one 32 KiB set per vCPU (TlbLayout)" },
   { name: "DCACHE", base: 0x0040_0000, size: 0x80_0000, doc: "decoded basic blocks, direct-mapped by physical address (BLOCK_SLOT_SIZE each)" },
   { name: "ASDATA", base: 0x00C0_0000, size: 0x40_0000, doc: "AssemblyScript static data (memoryBase) and stack" },
@@ -23,6 +24,10 @@ export const MAX_CPUS = 64;
 export const DCACHE_ENTRY_SIZE = 32;
 /** A cached block: a header the size of an entry, then up to BLOCK_SLOT_SIZE / 32 - 1 entries. */
 export const BLOCK_SLOT_SIZE = 1024;
+export const XMC_RECORD_SIZE = 64;
+/** Agent id of the host (TypeScript) when it writes guest memory. */
+export const HOST_AGENT = 0xFFFF;
+export const EVENT_SIZE = 64;
 
 /** Fields of the MACHINE region. Offsets are assigned in order, aligned to the type size. */
 export const machineFields = [
@@ -33,10 +38,12 @@ export const machineFields = [
   ["pageMap", "u32", "address of the per-4KiB-page code map (after RAM)"],
   ["pageGen", "u32", "address of the per-page code generation counters (u32 each)"],
   ["chunkMap", "u32", "address of the per-128-byte chunk code map (after the page map)"],
-  ["xmcHead", "u64", "sequence number of the next cross-modifying-code log record"],
-  ["xmcPolicy", "u32", "what a hazard does (XmcPolicy bits)"],
-  ["hostAgent", "u32", "agent id the host uses when it writes guest memory"],
+  ["xmcHead", "u64", "number of cross-modifying-code records ever written (next record's sequence)"],
+  ["xmcPolicy", "u32", "what a hazard does (XmcPolicy)"],
+  ["hostAgent", "u32", "agent id the host uses when it writes guest memory (a vCPU index or HOST_AGENT)"],
   ["rngState", "u64", "seeded generator for torn-byte hazards"],
+  ["evHead", "u64", "number of events ever written to the event ring"],
+  ["evEnabled", "u32", "event kinds to record (bit per EventKind)"],
   ["decodes", "u64", "instructions decoded into the cache (statistic)"],
   ["invalidations", "u64", "cache entries dropped by stores to code (statistic)"],
   ["hazards", "u64", "cross-modifying-code hazards detected (statistic)"],
@@ -75,7 +82,15 @@ export const cpuFields = [
   ["exitAddr", "u64", "faulting linear address, or other exit detail"],
   ["exitRip", "u64", "RIP of the instruction that caused the exit"],
   ["cpuIndex", "u32", "this vCPU's number"],
-  ["faultNest", "u32", "exception nesting during delivery (for #DF and triple fault)"],
+  ["halted", "u32", "1 while parked by hlt until an interrupt"],
+  ["shadow", "u32", "1 for the instruction after sti: interrupts are held off"],
+  ["clock", "u64", "virtual time of this vCPU in ticks: instructions retired plus time halted"],
+  ["irr", "u64", "interrupt requests pending, one bit per vector", 4],
+  ["isr", "u64", "interrupts in service (cleared by EOI), one bit per vector", 4],
+  ["timerLvt", "u32", "local timer: vector, bit 16 masked, bit 17 periodic"],
+  ["timerInitial", "u64", "local timer period or one-shot count, in ticks"],
+  ["timerDeadline", "u64", "clock value at which the timer fires next; 0 = stopped"],
+  ["serialSeq", "u64", "cross-modifying-code log position at this vCPU's last serialization"],
 ];
 
 /** The header of a cached block (one entry in size). */
@@ -84,6 +99,30 @@ export const blockFields = [
   ["gen", "u32", "the page's code generation when the block was decoded"],
   ["count", "u32", "instructions in the block"],
   ["end", "u32", "page offset just past the last instruction"],
+];
+
+/** One record of the event ring (EVENT_SIZE bytes); a..e mean what EventKind says (docs/events.md). */
+export const eventFields = [
+  ["seq", "u64", "event number since the machine started"],
+  ["clock", "u64", "the vCPU's virtual time"],
+  ["kind", "u32", "EventKind"],
+  ["cpu", "u32", "vCPU index, or HOST_AGENT"],
+  ["a", "u64", "first detail"],
+  ["b", "u64", "second detail"],
+  ["c", "u64", "third detail"],
+  ["d", "u64", "fourth detail"],
+  ["e", "u64", "fifth detail"],
+];
+
+/** One record of the cross-modifying-code log (XMC_RECORD_SIZE bytes). */
+export const xmcFields = [
+  ["seq", "u64", "record number"],
+  ["store", "u64", "number of the store it belongs to (a long host write spans several records)"],
+  ["pa", "u32", "physical address of the first byte"],
+  ["agent", "u16", "who wrote: a vCPU index or HOST_AGENT"],
+  ["len", "u16", "bytes written, at most 16"],
+  ["old", "u8", "bytes before the store", 16],
+  ["new", "u8", "bytes after the store", 16],
 ];
 
 /** Byte offsets of the decoded-instruction record (DCACHE_ENTRY_SIZE bytes). */
@@ -100,6 +139,7 @@ export const entryFields = [
   ["scale", "u8", "index shift 0-3"],
   ["pfx", "u8", "prefix bits (PfxBits)"],
   ["sub", "u8", "ModRM.reg digit, condition code, or other small operand"],
+  ["flags", "u8", "instruction bits (EntryFlag)"],
   ["disp", "i32", "displacement"],
   ["aux", "u32", "second immediate or handler detail"],
   ["imm", "u64", "immediate, sign- or zero-extended as the opcode says"],
@@ -115,6 +155,23 @@ export const enums = {
   Option: {
     doc: "bits of the machine's options field",
     values: [["SYSCALL_EXITS", 1], ["FAULT_EXITS", 2]],
+  },
+  EntryFlag: {
+    doc: "bits of a decoded instruction's flags field",
+    values: [["STACK", 1]],
+  },
+  XmcPolicy: {
+    doc: "what a cross-modifying-code hazard does: report and go on with old, new or torn bytes, or stop",
+    values: [["NEW", 0], ["OLD", 1], ["TORN", 2], ["STOP", 3]],
+  },
+  EventKind: {
+    doc: "kinds of records in the event ring",
+    values: [["EXCEPTION", 1], ["INTERRUPT", 2], ["IRET", 3], ["HYPERCALL", 4], ["SERIALIZE", 5], ["CODE_WRITE", 6],
+      ["HAZARD", 7], ["TRIPLE_FAULT", 8], ["HALT", 9], ["IPI", 10], ["EOI", 11], ["TLB_FLUSH", 12]],
+  },
+  Serialize: {
+    doc: "why a vCPU serialized (SERIALIZE events)",
+    values: [["IRET", 1], ["CPUID", 2], ["INTERRUPT", 3], ["CR_WRITE", 4], ["WRMSR", 5], ["DESCRIPTOR", 6], ["HOST", 7]],
   },
   Vector: {
     doc: "exception vectors",

@@ -23,6 +23,7 @@
 //             r/m operand; nosz16 = #UD with a 66 prefix; modreg = ModRM.mod is ignored and
 //             rm names a register (mov to and from control registers); end = the instruction
 //             ends a decoded block (it may change RIP, the mode, or stay on itself);
+//             noprefix = #UD with a 66, F2 or F3 prefix;
 //             hot = dispatched from the run loop itself (its 16-bit forms excepted); every
 //             other handler is reached through one out-of-line call, which keeps the loop
 //             small enough for the engine to keep its state in registers.
@@ -127,7 +128,7 @@ row("8D", "lea", "Gv,M", "v", "leaGM(e, s)", "hot");
 row("86", "xchg", "Eb,Gb", "b", "xchgEG(e, s)", "lock");
 row("87", "xchg", "Ev,Gv", "v", "xchgEG(e, s)", "lock");
 row("90+r", "xchg", "Zv,rAX", "v", "xchgEG(e, s)", "raxrm");
-row("0F C8+r", "bswap", "Zv", "v", "bswapZ(e, s)", "nosz16");
+row("0F C8+r", "bswap", "Zv", "v", "bswapZ(e, s)");
 row("98", "cbw", "", "v", "convertA(e, s)");
 row("99", "cwd", "", "v", "convertAD(e, s)");
 row("0F 40+cc", "cmov", "Gv,Ev", "v", "cmovGE(e, s)", "hot");
@@ -189,9 +190,9 @@ row("F3 90", "pause", "", "-", "pause(e)");
 row("0F 1F", "nop", "Ev", "v", "nop(e)", "hot");
 for (const op of ["18", "19", "1A", "1B", "1C", "1D", "1E"]) row(`0F ${op}`, "nop", "Ev", "v", "nop(e)");
 row("0F 0D", "prefetch", "M", "-", "nop(e)", "hot");
-row("0F AE/5", "lfence", "R", "-", "fence(e)");
-row("0F AE/6", "mfence", "R", "-", "fence(e)");
-row("0F AE/7", "sfence", "R", "-", "fence(e)");
+row("0F AE/5", "lfence", "R", "-", "fence(e)", "noprefix");
+row("0F AE/6", "mfence", "R", "-", "fence(e)", "noprefix");
+row("0F AE/7", "sfence", "R", "-", "fence(e)", "noprefix");
 
 // ---- system ----
 row("0F A2", "cpuid", "", "-", "cpuid(e)", "end");
@@ -207,7 +208,7 @@ row("F4", "hlt", "", "-", "hlt(e)", "end");
 row("FA", "cli", "", "-", "cli(e)", "end");
 row("FB", "sti", "", "-", "sti(e)", "end");
 row("0F 01 F8", "swapgs", "", "-", "swapgs(e)");
-row("0F 01 C1", "vmcall", "", "-", "vmcall(e)", "end");
+row("0F 01 C1", "vmcall", "", "-", "vmcall(e)", "end noprefix");
 row("0F 32", "rdmsr", "", "-", "rdmsr(e)");
 row("0F 30", "wrmsr", "", "-", "wrmsr(e)", "end");
 row("0F 20", "mov", "Rq,Cq", "f64", "movRC(e)", "modreg");

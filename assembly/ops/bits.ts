@@ -75,9 +75,10 @@ export function bitCount(e: usize, s: u32, kind: u32): void {
   else setSomeFlags(ZF | CF, <u64>(v == 0) | (<u64>(r == 0) << 6));
 }
 
+/** bswap; with a 16-bit operand the result is undefined, and Intel parts clear the register. */
 export function bswapZ(e: usize, s: u32): void {
   const v = getReg(regOp(e), s);
-  setReg(regOp(e), s, s == 3 ? bswap<u64>(v) : <u64>bswap<u32>(<u32>v));
+  setReg(regOp(e), s, s == 3 ? bswap<u64>(v) : s == 2 ? <u64>bswap<u32>(<u32>v) : 0);
 }
 
 export function setccE(e: usize): void {

@@ -6,7 +6,7 @@ import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
 import { readMem, writeMem, probeWrite } from "../mem";
 import { PFX_FS, PFX_GS } from "../decode";
-import { osz, regOp, rmOp, isMem, imm, pfx, ea, loadE, storeE, putE } from "../operand";
+import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, storeE, putE } from "../operand";
 
 @inline export function movEG(e: usize, s: u32): void {
   putE(e, s, getReg(regOp(e), s));
@@ -53,7 +53,7 @@ export function movOA(e: usize, s: u32): void {
 }
 
 @inline export function leaGM(e: usize, s: u32): void {
-  setReg(regOp(e), s, ea(e));
+  setReg(regOp(e), s, eaNoSegment(e));
 }
 
 export function xchgEG(e: usize, s: u32): void {

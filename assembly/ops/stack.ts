@@ -1,13 +1,23 @@
 // push pop (register, r/m, immediate), leave enter, pushf popf, sahf lahf.
-import { FAULTED } from "../fault";
+import { FAULTED, raise } from "../fault";
+import { VECTOR_SS } from "../gen/layout";
 import { getFlags, setSomeFlags, WRITABLE, IF, CF, PF, AF, ZF, SF } from "../flags";
 import { REG_RSP, REG_RBP, CPL, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem } from "../mem";
+import { updateIrq } from "../interrupts";
 import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
+
+/** The stack is SS-relative: a non-canonical stack address is #SS(0), not #GP(0). */
+@inline function stackAddress(a: u64): bool {
+  if (<u64>((<i64>(a << 16)) >> 16) == a) return true;
+  raise(VECTOR_SS, 0, true);
+  return false;
+}
 
 /** Pushes v (2 or 8 bytes by s); RSP changes only if the store succeeds. */
 @inline export function push(v: u64, s: u32): void {
   const sp = reg64(REG_RSP) - (<u64>1 << s);
+  if (!stackAddress(sp)) return;
   writeMem(sp, v, s);
   if (FAULTED) return;
   setReg64(REG_RSP, sp);
@@ -16,6 +26,7 @@ import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
 /** Pops 2 or 8 bytes; check FAULTED before using the value. */
 @inline export function pop(s: u32): u64 {
   const sp = reg64(REG_RSP);
+  if (!stackAddress(sp)) return 0;
   const v = readMem(sp, s);
   if (FAULTED) return 0;
   setReg64(REG_RSP, sp + (<u64>1 << s));
@@ -98,6 +109,7 @@ export function popf(e: usize, s: u32): void {
   if (CPL != 0) mask &= ~IF; // IOPL is 0: user code cannot change IF
   if (s == 1) mask &= 0xFFFF;
   setSomeFlags(mask, v);
+  updateIrq();
 }
 
 /** Register-file offset of AH. */

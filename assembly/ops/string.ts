@@ -38,6 +38,17 @@ const REP_CHUNK: u32 = 4096;
   return a;
 }
 
+/**
+ * With a 67 prefix and a rep prefix, Intel parts write ECX (zero-extending RCX) even when the
+ * count is already zero, and movs/stos write their 32-bit index registers too.
+ */
+@inline function narrowIndexes(p: u32, rsi: bool, rdi: bool): void {
+  if ((p & PFX_ASZ) == 0 || (p & (PFX_REP | PFX_REPNE)) == 0) return;
+  setReg(REG_RCX, 2, reg64(REG_RCX));
+  if (rsi) setReg(REG_RSI, 2, reg64(REG_RSI));
+  if (rdi) setReg(REG_RDI, 2, reg64(REG_RDI));
+}
+
 /** How many iterations to run now: 1 without a rep prefix, else up to REP_CHUNK of rCX. */
 @inline function iterations(p: u32): u64 {
   if ((p & (PFX_REP | PFX_REPNE)) == 0) return 1;
@@ -53,6 +64,7 @@ const REP_CHUNK: u32 = 4096;
 
 export function movs(e: usize, s: u32): void {
   const p = pfx(e), d = step(s);
+  narrowIndexes(p, true, true);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   for (let i: u64 = 0; i < n; i++) {
@@ -69,6 +81,7 @@ export function movs(e: usize, s: u32): void {
 
 export function stos(e: usize, s: u32): void {
   const p = pfx(e), d = step(s);
+  narrowIndexes(p, false, true);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const v = getReg(REG_RAX, s);
   const n = iterations(p);
@@ -83,6 +96,7 @@ export function stos(e: usize, s: u32): void {
 
 export function lods(e: usize, s: u32): void {
   const p = pfx(e), d = step(s);
+  narrowIndexes(p, false, false);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   for (let i: u64 = 0; i < n; i++) {
@@ -98,6 +112,7 @@ export function lods(e: usize, s: u32): void {
 /** cmps and scas: compare, set flags as cmp, and stop a repe/repne on the first (mis)match. */
 function compareString(e: usize, s: u32, withSource: bool): void {
   const p = pfx(e), d = step(s);
+  narrowIndexes(p, false, false);
   const rep = (p & (PFX_REP | PFX_REPNE)) != 0;
   const n = iterations(p);
   let stopped = false;

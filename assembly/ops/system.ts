@@ -3,13 +3,18 @@
 import {
   ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
   C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
-  C_CPU_INDEX, C_EXIT_VECTOR, VECTOR_BP, EXIT_SYSCALL, EXIT_HALT, EXIT_HYPERCALL, OPTION_SYSCALL_EXITS,
+  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, EXIT_SYSCALL, EXIT_HYPERCALL,
+  OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL,
+  SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
-import { RIP, CPL, nextRip, retiredBefore, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
+import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
 import { OPTIONS } from "../machine";
+import { serialize } from "../xmc";
+import { logEvent } from "../events";
+import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining } from "../interrupts";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}
@@ -54,14 +59,15 @@ export function cpuid(e: usize): void {
     case 0x80000008: a = 0x3024; break; // 36 physical, 48 virtual address bits
     default: break;
   }
+  serialize(SERIALIZE_CPUID, clockAt(e));
   setReg(REG_RAX, 2, a);
   setReg(24, 2, b); // RBX
   setReg(REG_RCX, 2, c);
   setReg(REG_RDX, 2, d);
 }
 
-/** The time-stamp counter at instruction e: instructions this vCPU retired before it. */
-@inline function tsc(e: usize): u64 { return retiredBefore(e); }
+/** The time-stamp counter at instruction e: this vCPU's virtual time (ticks). */
+@inline function tsc(e: usize): u64 { return clockAt(e); }
 
 export function rdtsc(e: usize): void {
   const t = tsc(e);
@@ -120,20 +126,31 @@ export function changeCpl(cpl: u32): void {
 // ---------------------------------------------------------------- interrupt flag and halt
 
 export function cli(e: usize): void {
-  if (privileged()) setSomeFlags(IF, 0);
+  if (!privileged()) return;
+  setSomeFlags(IF, 0);
+  updateIrq();
 }
 
+/** sti: interrupts are enabled after the next instruction (the one-instruction shadow). */
 export function sti(e: usize): void {
-  if (privileged()) setSomeFlags(IF, IF);
+  if (!privileged()) return;
+  if ((RF & IF) == 0) store<u32>(ACTIVE + C_SHADOW, 1);
+  setSomeFlags(IF, IF);
+  updateIrq();
 }
 
+/** hlt: park until an interrupt; the run loop lets virtual time pass meanwhile. */
 export function hlt(e: usize): void {
-  if (privileged()) requestExit(EXIT_HALT);
+  if (!privileged()) return;
+  store<u32>(ACTIVE + C_HALTED, 1);
+  logEvent(clockAt(e), EVENTKIND_HALT, nextRip(e), 0, 0, 0, 0);
 }
 
+/** vmcall: the hypercall. The host reads rax and the argument registers, sets rax, resumes. */
 export function vmcall(e: usize): void {
   if (CPL != 0) { raiseUD(); return; }
   store<u32>(ACTIVE + C_EXIT_VECTOR, <u32>reg64(REG_RAX));
+  logEvent(clockAt(e), EVENTKIND_HYPERCALL, reg64(REG_RAX), reg64(REG_RDI), reg64(REG_RSI), reg64(REG_RDX), nextRip(e));
   requestExit(EXIT_HYPERCALL);
 }
 
@@ -156,6 +173,14 @@ export const MSR_FS_BASE: u32 = 0xC0000100;
 export const MSR_GS_BASE: u32 = 0xC0000101;
 export const MSR_KERNEL_GS_BASE: u32 = 0xC0000102;
 export const MSR_TSC_AUX: u32 = 0xC0000103;
+// The local interrupt controller, x2APIC-style.
+export const MSR_APIC_ID: u32 = 0x802;
+export const MSR_APIC_EOI: u32 = 0x80B;
+export const MSR_APIC_ICR: u32 = 0x830;
+export const MSR_APIC_TIMER_LVT: u32 = 0x832;
+export const MSR_APIC_TIMER_INITIAL: u32 = 0x838;
+export const MSR_APIC_TIMER_CURRENT: u32 = 0x839;
+export const MSR_APIC_TIMER_DIVIDE: u32 = 0x83E;
 
 /** CPU-block field of an MSR kept there, or 0 when the MSR is not one of those. */
 function msrField(msr: u32): usize {
@@ -179,7 +204,10 @@ export function rdmsr(e: usize): void {
   const f = msrField(msr);
   if (f != 0) v = load<u64>(ACTIVE + f);
   else if (msr == MSR_TSC) v = tsc(e);
-  else if (msr == MSR_TSC_AUX) v = cpuIndex();
+  else if (msr == MSR_TSC_AUX || msr == MSR_APIC_ID) v = cpuIndex();
+  else if (msr == MSR_APIC_TIMER_LVT) v = load<u32>(ACTIVE + C_TIMER_LVT);
+  else if (msr == MSR_APIC_TIMER_CURRENT) v = timerRemaining(tsc(e));
+  else if (msr == MSR_APIC_TIMER_DIVIDE) v = 0xB; // divide by 1
   else { raiseGP(0); return; }
   setReg(REG_RAX, 2, v);
   setReg(REG_RDX, 2, v >> 32);
@@ -189,6 +217,15 @@ export function wrmsr(e: usize): void {
   if (!privileged()) return;
   const msr = <u32>reg64(REG_RCX);
   const v = (getReg(REG_RDX, 2) << 32) | getReg(REG_RAX, 2);
+  serialize(SERIALIZE_WRMSR, clockAt(e));
+  switch (msr) {
+    case MSR_APIC_EOI: eoi(); return;
+    case MSR_APIC_ICR: sendIpi(v, clockAt(e)); return;
+    case MSR_APIC_TIMER_LVT: store<u32>(ACTIVE + C_TIMER_LVT, <u32>v & 0x300FF); return;
+    case MSR_APIC_TIMER_INITIAL: startTimer(v & 0xFFFF_FFFF, tsc(e) + 1); return; // counts from the next instruction
+    case MSR_APIC_TIMER_DIVIDE: return;
+    default: break;
+  }
   const f = msrField(msr);
   if (f == 0) { raiseGP(0); return; }
   if ((msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_KERNEL_GS_BASE || msr == MSR_LSTAR) &&
@@ -227,8 +264,9 @@ export function movCR(e: usize): void {
     case 3: store<u64>(ACTIVE + C_CR3, v); flushAll(); break;
     case 4: store<u64>(ACTIVE + C_CR4, v); flushAll(); break;
     case 8: break;
-    default: raiseUD();
+    default: raiseUD(); return;
   }
+  serialize(SERIALIZE_CR_WRITE, clockAt(e));
 }
 
 // ---------------------------------------------------------------- descriptor tables
@@ -242,6 +280,7 @@ export function descTableLoad(e: usize, idt: bool): void {
   if (FAULTED) return;
   store<u64>(ACTIVE + (idt ? C_IDT_BASE : C_GDT_BASE), base);
   store<u32>(ACTIVE + (idt ? C_IDT_LIMIT : C_GDT_LIMIT), <u32>limit);
+  serialize(SERIALIZE_DESCRIPTOR, clockAt(e));
 }
 
 export function descTableStore(e: usize, idt: bool): void {
@@ -266,6 +305,7 @@ export function ltr(e: usize, s: u32): void {
   const base = ((lo >> 16) & 0xFF_FFFF) | (((lo >> 56) & 0xFF) << 24) | ((hi & 0xFFFF_FFFF) << 32);
   store<u32>(ACTIVE + C_TR, sel);
   store<u64>(ACTIVE + C_TR_BASE, base);
+  serialize(SERIALIZE_DESCRIPTOR, clockAt(e));
 }
 
 export function invlpg(e: usize): void {
@@ -275,6 +315,7 @@ export function invlpg(e: usize): void {
 }
 
 export function iret(e: usize, s: u32): void {
-  raiseUD(); // delivered by the interrupt module (system emulation)
+  if (s == 1) { raiseUD(); return; } // a 16-bit frame is not supported
+  iretFrame(s);
 }
 

@@ -27,10 +27,14 @@ function module(path: string): WebAssembly.Module {
 export function instantiateCore(memory: WebAssembly.Memory, path = coreWasmPath): CoreExports {
   const instance = new WebAssembly.Instance(module(path), { env: { memory } });
   const core = instance.exports as unknown as CoreExports;
-  const hash = core.layoutHash() >>> 0;
+  checkLayout(core.layoutHash() >>> 0);
+  return core;
+}
+
+/** Refuses a core built from a different layout description than this driver. */
+export function checkLayout(hash: number): void {
   if (hash !== LAYOUT_HASH) {
     throw new Error(`tramplab: core layout hash ${hash.toString(16)} does not match the driver's ` +
       `${LAYOUT_HASH.toString(16)}; rebuild with \`npm run build\``);
   }
-  return core;
 }
