@@ -19,7 +19,7 @@ import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock, decodeHazard } from "./codecache";
 import { OPTIONS } from "./machine";
 import { deliver, takeInterrupt, updateIrq, timerFires, DELIVER_FAULT, DELIVER_SOFTWARE } from "./interrupts";
-import { unsynchronized, check, reportHazard } from "./xmc";
+import { unsynchronized, check, reportHazard, logCodeWrites } from "./xmc";
 import { logEvent } from "./events";
 
 @inline function block(cpu: u32): usize {
@@ -205,7 +205,10 @@ export function run(cpu: u32, budget: u64): u32 {
       ICOUNT += done; CLOCK += done; left -= done;
     }
     if (shadow) { store<u32>(ACTIVE + C_SHADOW, 0); updateIrq(); }
-    clearPending(PEND_CODE);
+    if (PENDING & PEND_CODE) {
+      logCodeWrites(cpu, CLOCK);
+      clearPending(PEND_CODE);
+    }
     if (PENDING & PEND_EXIT) break;
   }
   clearPending(PEND_EXIT);

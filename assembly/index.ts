@@ -1,5 +1,6 @@
 // The core's exports: what the TypeScript Machine calls.
-import { LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE } from "./gen/layout";
+import { LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE, HOST_AGENT } from "./gen/layout";
+import { logCodeWrites } from "./xmc";
 import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
 import { flushTlb } from "./mem";
 import { hostWritePhys } from "./codecache";
@@ -26,9 +27,13 @@ export function hostDecode(n: u32): i32 {
   return decodeInsn(HOST_ENTRY, IOBUF, n);
 }
 
-/** Writes len bytes from IOBUF to physical address pa, keeping decoded code coherent. */
-export function hostWrite(pa: u64, len: u32): void {
+/**
+ * Writes len bytes from IOBUF to physical address pa, keeping decoded code coherent; changes
+ * to code are logged as written by M_HOST_AGENT at virtual time `clock`.
+ */
+export function hostWrite(pa: u64, len: u32, clock: u64): void {
   hostWritePhys(pa, IOBUF, len);
+  logCodeWrites(HOST_AGENT, clock);
 }
 
 /** Raises interrupt `vector` on vCPU `cpu` from outside (the host as an interrupt source). */

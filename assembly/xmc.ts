@@ -24,11 +24,11 @@
 //     write e8                         fetch: old cc or new call -> fine (one byte)
 //     IPI, wait  ------------------>   serializes
 import {
-  XMCLOG, XMCLOG_SIZE, XMC_RECORD_SIZE, M_XMC_HEAD, M_XMC_POLICY, M_RNG_STATE, M_HAZARDS,
+  XMCLOG, XMCLOG_SIZE, XMC_RECORD_SIZE, M_XMC_HEAD, M_XMC_EVENTED, M_XMC_POLICY, M_RNG_STATE, M_HAZARDS,
   ACTIVE, C_SERIAL_SEQ, C_CPU_INDEX, RAM, X_SEQ, X_STORE, X_PA, X_AGENT, X_LEN, X_OLD, X_NEW,
-  EVENTKIND_SERIALIZE, EVENTKIND_HAZARD, XMCPOLICY_OLD, XMCPOLICY_TORN,
+  EVENTKIND_SERIALIZE, EVENTKIND_HAZARD, EVENTKIND_CODE_WRITE, XMCPOLICY_OLD, XMCPOLICY_TORN,
 } from "./gen/layout";
-import { logEvent } from "./events";
+import { logEvent, logEventFor } from "./events";
 import { HAZARD_BUF } from "./machine";
 
 const SLOTS: u64 = <u64>(XMCLOG_SIZE / XMC_RECORD_SIZE);
@@ -69,6 +69,23 @@ export function noteCodeWrite(pa: u64, src: usize, n: u32, agent: u32): void {
   }
   store<u64>(M_XMC_HEAD, seq);
   if (wasSynchronized) store<u64>(ACTIVE + C_SERIAL_SEQ, seq);
+}
+
+/**
+ * Reports the log records not yet reported as CODE_WRITE events, at virtual time `clock`
+ * (the run loop calls it after the storing instruction, the host after its write).
+ */
+export function logCodeWrites(cpu: u32, clock: u64): void {
+  const head = load<u64>(M_XMC_HEAD);
+  let seq = load<u64>(M_XMC_EVENTED);
+  if (head - seq > SLOTS) seq = head - SLOTS;
+  for (; seq < head; seq++) {
+    const r = record(seq);
+    logEventFor(cpu, clock, EVENTKIND_CODE_WRITE, <u64>load<u32>(r, X_PA),
+      <u64>load<u16>(r, X_LEN) | (<u64>load<u16>(r, X_AGENT) << 16) | (load<u64>(r, X_STORE) << 32),
+      seq, load<u64>(r, X_OLD), load<u64>(r, X_NEW));
+  }
+  store<u64>(M_XMC_EVENTED, head);
 }
 
 /** The running vCPU serializes: it will see every store logged so far. */

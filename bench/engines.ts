@@ -39,21 +39,21 @@ export const qemu: Engine = {
   run: (binary, n) => spawnTimed("qemu-x86_64", [binary, String(n)]),
 };
 
-/** In-process: result.wallMs covers only the guest's execution, not loading the ELF. */
-export const tramplab: Engine = {
-  name: "tramplab",
-  run(binary, n) {
-    const bytes = readFileSync(binary);
-    const out: string[] = [];
-    const r = runProgram(bytes, {
-      argv: [binary, String(n)], env: [],
-      stdout: (b) => out.push(Buffer.from(b).toString("utf8")),
-      stderr: (b) => process.stderr.write(b),
-    });
-    if (r.exitCode !== 0) throw new Error(`tramplab ${binary} ${n}: exit ${r.exitCode}`);
-    return { seconds: r.wallMs / 1000, stdout: out.join(""), insns: r.insns };
-  },
-};
+/** Runs a workload in tramplab, in-process; result.wallMs covers only the guest's execution,
+ * not loading the ELF. maxInsns guards against an emulator bug turning a run into a hang. */
+export function runTramplab(binary: string, n: number, maxInsns = 50_000_000_000n): Timed {
+  const bytes = readFileSync(binary);
+  const out: string[] = [];
+  const r = runProgram(bytes, {
+    argv: [binary, String(n)], env: [], maxInsns,
+    stdout: (b) => out.push(Buffer.from(b).toString("utf8")),
+    stderr: (b) => process.stderr.write(b),
+  });
+  if (r.exitCode !== 0) throw new Error(`tramplab ${binary} ${n}: exit ${r.exitCode}${r.limitReached ? " (instruction limit)" : ""}`);
+  return { seconds: r.wallMs / 1000, stdout: out.join(""), insns: r.insns };
+}
+
+export const tramplab: Engine = { name: "tramplab", run: (binary, n) => runTramplab(binary, n) };
 
 export function haveQemu(): boolean {
   return spawnSync("qemu-x86_64", ["--version"], { stdio: "ignore" }).status === 0;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../src/paths.js";
 import { compile, haveGcc } from "../test/programs/build.js";
-import { haveQemu, measure, native, qemu, tramplab, type Engine, type Measurement, type Plan } from "./engines.js";
+import { haveQemu, measure, native, qemu, runTramplab, tramplab, type Engine, type Measurement, type Plan } from "./engines.js";
 
 const execFileP = promisify(execFile);
 const WORKLOADS = join(projectRoot, "bench", "workloads");
@@ -51,7 +51,8 @@ async function buildWorkloads(dir: string): Promise<Workload[]> {
  * output matches the native run's, so the rates below are for correct executions. */
 function instructionModel(w: Workload): (n: number) => number {
   const [a, b] = w.countAt;
-  const ra = tramplab.run(w.binary, a), rb = tramplab.run(w.binary, b);
+  const limit = 2_000_000_000n; // the counting runs are small; more means something is wrong
+  const ra = runTramplab(w.binary, a, limit), rb = runTramplab(w.binary, b, limit);
   const per = Number(rb.insns! - ra.insns!) / (b - a);
   const base = Number(ra.insns!) - per * a;
   if (w.perIteration !== undefined && per !== w.perIteration) {

@@ -39,6 +39,7 @@ export const machineFields = [
   ["pageGen", "u32", "address of the per-page code generation counters (u32 each)"],
   ["chunkMap", "u32", "address of the per-128-byte chunk code map (after the page map)"],
   ["xmcHead", "u64", "number of cross-modifying-code records ever written (next record's sequence)"],
+  ["xmcEvented", "u64", "log records already reported as CODE_WRITE events"],
   ["xmcPolicy", "u32", "what a hazard does (XmcPolicy)"],
   ["hostAgent", "u32", "agent id the host uses when it writes guest memory (a vCPU index or HOST_AGENT)"],
   ["rngState", "u64", "seeded generator for torn-byte hazards"],

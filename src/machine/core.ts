@@ -8,7 +8,8 @@ export interface CoreExports {
   init(): void;
   run(cpu: number, budget: bigint): number;
   hostDecode(n: number): number;
-  hostWrite(pa: bigint, len: number): void;
+  hostWrite(pa: bigint, len: number, clock: bigint): void;
+  hostInterrupt(cpu: number, vector: number): void;
   hostFlushTlb(cpu: number): void;
 }
 

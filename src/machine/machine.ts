@@ -1,8 +1,9 @@
 // The Machine: one wasm instance of the core, its memory, and typed views of its state.
 import { instantiateCore, type CoreExports } from "./core.js";
 import { StructView } from "./struct.js";
+import { EventLog } from "./events.js";
 import {
-  regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit,
+  regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit, XmcPolicy, HOST_AGENT,
 } from "../gen/layout.js";
 
 export interface MachineConfig {
@@ -14,6 +15,12 @@ export interface MachineConfig {
   syscallExits?: boolean;
   /** Exceptions return to the host with Exit.FAULT instead of going through the guest's IDT. */
   faultExits?: boolean;
+  /** What a cross-modifying-code hazard does (default: report it and run the new bytes). */
+  xmcPolicy?: keyof typeof XmcPolicy;
+  /** Seed for the torn-bytes hazard policy. */
+  seed?: number;
+  /** Events kept in the log before the oldest are dropped (and counted). */
+  eventCapacity?: number;
   /** Path of the core's wasm file, when not the one `npm run build` made. */
   corePath?: string;
 }
@@ -42,6 +49,7 @@ export class Machine {
   readonly ram: Uint8Array;
   readonly state: StructView<typeof machineFields>;
   readonly cpus: CpuState[];
+  readonly events: EventLog;
 
   constructor(config: MachineConfig = {}) {
     this.ncpus = config.cpus ?? 1;
@@ -66,6 +74,10 @@ export class Machine {
     this.state.set("pageGen", pageGen);
     this.state.set("chunkMap", chunkMap);
     this.state.set("options", (config.syscallExits ? Option.SYSCALL_EXITS : 0) | (config.faultExits ? Option.FAULT_EXITS : 0));
+    this.state.set("xmcPolicy", XmcPolicy[config.xmcPolicy ?? "NEW"]);
+    this.state.set("rngState", BigInt(config.seed ?? 0x9e3779b9) | 1n);
+    this.state.set("hostAgent", HOST_AGENT);
+    this.state.set("evEnabled", 0xffff_ffff);
     this.cpus = [];
     for (let i = 0; i < this.ncpus; i++) {
       const c = new CpuState(buffer, i);
@@ -76,11 +88,22 @@ export class Machine {
     }
     this.core = instantiateCore(this.memory, config.corePath);
     this.core.init();
+    this.events = new EventLog(this, config.eventCapacity);
   }
 
-  /** Runs one vCPU for at most `budget` instructions and says why it stopped. */
+  /**
+   * Runs one vCPU for at most `budget` ticks of its virtual time (an instruction is a tick; a
+   * halted vCPU lets ticks pass) and says why it stopped. New events are drained into `events`.
+   */
   run(cpu: number, budget: number | bigint): Exit {
-    return this.core.run(cpu, BigInt(budget)) as Exit;
+    const exit = this.core.run(cpu, BigInt(budget)) as Exit;
+    this.events.drain();
+    return exit;
+  }
+
+  /** Virtual time: the slowest vCPU's clock. */
+  get time(): bigint {
+    return this.cpus.reduce((t, c) => (c.get("clock") < t ? c.get("clock") : t), this.cpus[0].get("clock"));
   }
 
   /** A copy of guest physical memory. */
@@ -89,15 +112,44 @@ export class Machine {
     return this.ram.slice(pa, pa + len);
   }
 
-  /** Writes guest physical memory through the core, so cached decoded code is dropped. */
-  writePhys(pa: number, bytes: Uint8Array): void {
+  /**
+   * Writes guest physical memory through the core: cached decoded code is dropped, and changes
+   * to code are logged as written by `agent` (the host, or a vCPU the write stands for).
+   */
+  writePhys(pa: number, bytes: Uint8Array, agent: number = HOST_AGENT): void {
     this.checkPhys(pa, bytes.length);
+    this.state.set("hostAgent", agent);
     const io = new Uint8Array(this.memory.buffer, regions.IOBUF.base, 0x8000);
     for (let done = 0; done < bytes.length; done += io.length) {
       const part = bytes.subarray(done, done + io.length);
       io.set(part);
-      this.core.hostWrite(BigInt(pa + done), part.length);
+      this.core.hostWrite(BigInt(pa + done), part.length, this.time);
     }
+    this.state.set("hostAgent", HOST_AGENT);
+    this.events.drain();
+  }
+
+  /** Raises interrupt `vector` on vCPU `cpu` (a device, or the host as an interrupt source). */
+  interrupt(cpu: number, vector: number): void {
+    this.core.hostInterrupt(cpu, vector);
+  }
+
+  /** A copy of the whole machine: every vCPU, memory, devices and the event-log position. */
+  snapshot(): MachineSnapshot {
+    const bytes = new Uint8Array(this.memory.buffer);
+    // The decoded-block cache is derived state; it is not saved, and is emptied on restore.
+    const head = bytes.slice(0, regions.DCACHE.base);
+    const tail = bytes.slice(regions.DCACHE.base + regions.DCACHE.size);
+    return { head, tail, eventPosition: this.events.position };
+  }
+
+  /** Puts the machine back exactly as the snapshot found it. */
+  restore(s: MachineSnapshot): void {
+    const bytes = new Uint8Array(this.memory.buffer);
+    bytes.set(s.head, 0);
+    bytes.set(s.tail, regions.DCACHE.base + regions.DCACHE.size);
+    bytes.fill(0, regions.DCACHE.base, regions.DCACHE.base + regions.DCACHE.size);
+    this.events.rewind(s.eventPosition);
   }
 
   private checkPhys(pa: number, len: number): void {
@@ -105,6 +157,12 @@ export class Machine {
       throw new RangeError(`physical range 0x${pa.toString(16)}+${len} is outside RAM (${this.ramBytes} bytes)`);
     }
   }
+}
+
+export interface MachineSnapshot {
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+  readonly eventPosition: bigint;
 }
 
 export { Exit };

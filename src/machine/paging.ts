@@ -88,6 +88,25 @@ export class AddressSpace {
     this.writeEntry(leaf, e);
   }
 
+  /** Maps a 2 MiB page (va and pa 2 MiB-aligned). */
+  mapLarge(va: bigint, pa: number, flags: MapFlags): void {
+    let table = this.root;
+    for (let level = 4; level > 2; level--) {
+      const at = table + Number((va >> BigInt(12 + 9 * (level - 1))) & 511n) * 8;
+      let e = this.readEntry(at);
+      if ((e & PTE_P) === 0n) {
+        e = BigInt(this.frames.alloc()) | PTE_P | PTE_RW | PTE_US;
+        this.writeEntry(at, e);
+      }
+      table = Number(e & ADDR);
+    }
+    let e = BigInt(pa) | PTE_P | PTE_PS;
+    if (flags.write) e |= PTE_RW;
+    if (flags.user) e |= PTE_US;
+    if (!flags.exec) e |= PTE_NX;
+    this.writeEntry(table + Number((va >> 21n) & 511n) * 8, e);
+  }
+
   /** Removes the mapping of one page; returns whether one existed. */
   unmapPage(va: bigint): boolean {
     const t = walk(this.machine, this.root, va);

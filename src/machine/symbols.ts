@@ -17,7 +17,7 @@ export class SymbolTable {
   }
 
   static fromElf(symbols: ElfSymbol[]): SymbolTable {
-    return new SymbolTable(symbols.filter((s) => s.type !== "other" || s.size > 0n).map((s) => ({ name: s.name, addr: s.value, size: s.size })));
+    return new SymbolTable(symbols.map((s) => ({ name: s.name, addr: s.value, size: s.size })));
   }
 
   /** Adds symbols (e.g. dynamic trampolines) and returns a new table. */

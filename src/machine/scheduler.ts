@@ -1,0 +1,113 @@
+// Interleaving the vCPUs: deterministic round-robin quanta, or quanta drawn from a seeded
+// generator to explore other interleavings. Same image, configuration and seed give the same
+// run, because the only inputs are the machine's state and this schedule.
+import { Exit, ExitName, VectorName } from "../gen/layout.js";
+import type { Machine, CpuState } from "./machine.js";
+
+export interface ScheduleOptions {
+  /** Ticks each vCPU runs per turn (default 1000). */
+  quantum?: number;
+  /** When set, each turn's quantum is drawn from [1, 2 * quantum] by a generator with this seed. */
+  seed?: number;
+}
+
+/** A hypercall handler: return "stop" to end the run after this hypercall. */
+export type Hypercall = (cpu: CpuState, machine: Machine) => void | "stop";
+
+export type StopReason =
+  | { kind: "time" }
+  | { kind: "stopped"; cpu: number; by: string }
+  | { kind: "fault"; cpu: number; vector: number; error: bigint; rip: bigint; address: bigint }
+  | { kind: "triple-fault"; cpu: number; vector: number; rip: bigint }
+  | { kind: "hazard"; cpu: number; rip: bigint }
+  | { kind: "unknown-hypercall"; cpu: number; nr: bigint; rip: bigint }
+  | { kind: "all-halted" };
+
+export class Scheduler {
+  readonly hypercalls = new Map<number, Hypercall>();
+  quantum: number;
+  private rng: bigint;
+  private readonly random: boolean;
+
+  constructor(readonly machine: Machine, opts: ScheduleOptions = {}) {
+    this.quantum = opts.quantum ?? 1000;
+    this.random = opts.seed !== undefined;
+    this.rng = BigInt(opts.seed ?? 1) * 0x9e3779b97f4a7c15n | 1n;
+  }
+
+  private nextQuantum(): bigint {
+    if (!this.random) return BigInt(this.quantum);
+    // xorshift64: the schedule is part of the run's inputs, so it must be reproducible.
+    let x = this.rng;
+    x ^= (x << 13n) & 0xffff_ffff_ffff_ffffn;
+    x ^= x >> 7n;
+    x ^= (x << 17n) & 0xffff_ffff_ffff_ffffn;
+    this.rng = x;
+    return 1n + (x % BigInt(2 * this.quantum));
+  }
+
+  /** Runs every vCPU in turn until `ticks` of virtual time passed or something stops the run. */
+  runFor(ticks: number | bigint): StopReason {
+    const m = this.machine;
+    const end = m.time + BigInt(ticks);
+    while (m.time < end) {
+      let allHalted = true;
+      for (const cpu of m.cpus) {
+        const target = cpu.get("clock") + this.nextQuantum();
+        const stop = this.runUntil(cpu, target < end ? target : end);
+        if (stop) return stop;
+        if (cpu.get("halted") === 0) allHalted = false;
+      }
+      if (allHalted && this.nothingCanWake()) return { kind: "all-halted" };
+    }
+    return { kind: "time" };
+  }
+
+  /** Runs one vCPU until its clock reaches `target`; a reason to stop the whole run, or null. */
+  private runUntil(cpu: CpuState, target: bigint): StopReason | null {
+    const m = this.machine;
+    while (cpu.get("clock") < target) {
+      const exit = m.run(cpu.index, target - cpu.get("clock"));
+      switch (exit) {
+        case Exit.BUDGET:
+        case Exit.HALT:
+          break;
+        case Exit.HYPERCALL: {
+          const nr = cpu.reg(0);
+          const handler = this.hypercalls.get(Number(nr));
+          if (!handler) return { kind: "unknown-hypercall", cpu: cpu.index, nr, rip: cpu.rip };
+          if (handler(cpu, m) === "stop") return { kind: "stopped", cpu: cpu.index, by: `hypercall ${nr}` };
+          break;
+        }
+        case Exit.FAULT:
+          return { kind: "fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), error: cpu.get("exitError"), rip: cpu.get("exitRip"), address: cpu.get("exitAddr") };
+        case Exit.TRIPLE_FAULT:
+          return { kind: "triple-fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), rip: cpu.get("exitRip") };
+        case Exit.HAZARD:
+          return { kind: "hazard", cpu: cpu.index, rip: cpu.rip };
+        default:
+          return { kind: "stopped", cpu: cpu.index, by: ExitName[exit] ?? `exit ${exit}` };
+      }
+      if (exit === Exit.HALT) break; // idle for the rest of its turn
+    }
+    return null;
+  }
+
+  /** No vCPU has a timer running or an interrupt it could take. */
+  private nothingCanWake(): boolean {
+    return this.machine.cpus.every((c) => c.get("timerDeadline") === 0n && ((c.rflags & 0x200n) === 0n || [0, 1, 2, 3].every((i) => c.get("irr", i) === 0n)));
+  }
+}
+
+/** One paragraph saying why a run stopped, for people. */
+export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (a) => "0x" + a.toString(16)): string {
+  switch (s.kind) {
+    case "time": return "ran for the requested time";
+    case "stopped": return `stopped on cpu${s.cpu} by ${s.by}`;
+    case "fault": return `cpu${s.cpu}: unhandled ${VectorName[s.vector] ?? s.vector} (error 0x${s.error.toString(16)}) at ${symbolize(s.rip)}`;
+    case "triple-fault": return `cpu${s.cpu}: triple fault (a fault while delivering #DF, after ${VectorName[s.vector] ?? s.vector}) at ${symbolize(s.rip)}; the machine is stopped and can be inspected`;
+    case "hazard": return `cpu${s.cpu}: cross-modifying-code hazard at ${symbolize(s.rip)}`;
+    case "unknown-hypercall": return `cpu${s.cpu}: unknown hypercall ${s.nr} at ${symbolize(s.rip)}`;
+    case "all-halted": return "every vCPU is halted and nothing can wake them (no timer, no deliverable interrupt)";
+  }
+}
