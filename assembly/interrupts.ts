@@ -3,17 +3,18 @@
 // controller is programmed through x2APIC-style MSRs (no MMIO): APIC ID 0x802, EOI 0x80B,
 // ICR 0x830, LVT timer 0x832, initial count 0x838, current count 0x839.
 import {
-  ACTIVE, CPUS, CPU_BLOCK_SIZE, C_IDT_BASE, C_IDT_LIMIT, C_TR_BASE, C_CS, C_SS, C_CR2, C_CPU_INDEX, C_IRR, C_ISR,
+  ACTIVE, CPUS, CPU_BLOCK_SIZE, C_IDT_BASE, C_IDT_LIMIT, C_TR_BASE, C_GDT_BASE, C_GDT_LIMIT, C_EXIT_VECTOR,
+  EXIT_UNSUPPORTED, UNSUPPORTED_COMPAT_MODE, C_CS, C_SS, C_CR2, C_CPU_INDEX, C_IRR, C_ISR,
   C_HALTED, C_SHADOW, C_TIMER_LVT, C_TIMER_INITIAL, C_TIMER_DEADLINE, C_CLOCK,
   VECTOR_DE, VECTOR_TS, VECTOR_NP, VECTOR_SS, VECTOR_GP, VECTOR_PF, VECTOR_DF,
   EVENTKIND_EXCEPTION, EVENTKIND_INTERRUPT, EVENTKIND_IRET, EVENTKIND_IPI, EVENTKIND_EOI, SERIALIZE_INTERRUPT, SERIALIZE_IRET,
 } from "./gen/layout";
-import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK } from "./state";
+import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK, requestExit } from "./state";
 import { getFlags, setFlags, RF, IF, TF, WRITABLE } from "./flags";
 import {
   FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, clearFault, setPending, clearPending, PEND_IRQ,
 } from "./fault";
-import { readMem, writeMem, selectTlb } from "./mem";
+import { readMem, writeMem, readSystem, selectTlb } from "./mem";
 import { NCPUS } from "./machine";
 import { logEvent } from "./events";
 import { serialize } from "./xmc";
@@ -119,6 +120,30 @@ function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   return true;
 }
 
+/**
+ * Checks the code selector an IRET returns to against the GDT (when one is loaded): it must
+ * name a present code segment whose DPL is its RPL. A 32-bit code segment would mean
+ * compatibility mode, which the machine does not have: that stops the run as unsupported.
+ */
+function checkReturnCs(cs: u64): bool {
+  const limit = <u64>load<u32>(ACTIVE + C_GDT_LIMIT);
+  if (limit == 0) return true; // no GDT: flat 64-bit segments assumed
+  const index = cs & 0xFFF8;
+  if (index == 0 || index + 7 > limit) { raiseGP(cs & 0xFFFC); return false; }
+  const d = readSystem(load<u64>(ACTIVE + C_GDT_BASE) + index, 3);
+  if (FAULTED) return false;
+  const code = ((d >> 43) & 1) != 0 && ((d >> 44) & 1) != 0;
+  const present = ((d >> 47) & 1) != 0;
+  const dpl = (d >> 45) & 3;
+  if (!code || !present || dpl != (cs & 3)) { raiseGP(cs & 0xFFFC); return false; }
+  if (((d >> 53) & 1) == 0) {
+    store<u32>(ACTIVE + C_EXIT_VECTOR, UNSUPPORTED_COMPAT_MODE);
+    requestExit(EXIT_UNSUPPORTED);
+    return false;
+  }
+  return true;
+}
+
 /** IRETQ (s = 3) or IRETD (s = 2): returns from an interrupt frame, possibly to user mode. */
 export function iretFrame(s: u32): void {
   const n: u64 = <u64>1 << s;
@@ -131,6 +156,7 @@ export function iretFrame(s: u32): void {
   if (FAULTED) return;
   const newCpl = <u32>cs & 3;
   if (newCpl < CPL || <u64>((<i64>(rip << 16)) >> 16) != rip) { raiseGP(0); return; }
+  if (!checkReturnCs(cs)) return;
   let mask = WRITABLE;
   if (CPL != 0) mask &= ~IF;
   setFlags((getFlags() & ~mask) | (flags & mask));

@@ -109,7 +109,7 @@ export function flushAllWriteTlbs(): void {
  */
 export function translate(va: u64, acc: u32): u64 {
   if (!canonical(va)) { raiseNonCanonical(); return NO_PA; }
-  const user = CPL == 3;
+  const user = CPL == 3 && !SYSTEM_ACCESS;
   const errBase: u64 = (acc == ACC_WRITE ? PF_WRITE : 0) | (user ? PF_USER : 0) | (acc == ACC_FETCH ? PF_FETCH : 0);
   const cr0 = load<u64>(ACTIVE + C_CR0);
   if ((cr0 & CR0_PG) == 0) {
@@ -143,6 +143,18 @@ export function translate(va: u64, acc: u32): u64 {
   const pa = ((pte & PTE_ADDR) & ~pageMask) | (va & pageMask);
   if (pa >= RAM_SIZE) { raisePF(va, errBase | PF_PRESENT | PF_RSVD); return NO_PA; }
   return pa;
+}
+
+/** Set while the CPU itself reads a descriptor table: a supervisor access whatever the CPL. */
+let SYSTEM_ACCESS = false;
+
+/** A supervisor-privilege read the CPU makes on its own (descriptor tables); never cached. */
+export function readSystem(va: u64, osz: u32): u64 {
+  SYSTEM_ACCESS = true;
+  const pa = translate(va, ACC_READ);
+  SYSTEM_ACCESS = false;
+  if (pa == NO_PA) return 0;
+  return osz == 3 ? load<u64>(RAM + <usize>pa) : <u64>load<u32>(RAM + <usize>pa);
 }
 
 @inline function fill(arr: usize, ways: u64, va: u64, pa: u64): void {

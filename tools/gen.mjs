@@ -28,6 +28,9 @@ const machine = place(L.machineFields);
 const cpu = place(L.cpuFields);
 const entry = place(L.entryFields);
 const blockHeader = place(L.blockFields);
+const bootParams = place(L.bootParamsFields);
+const percpu = place(L.percpuFields);
+const task = place(L.taskFields);
 const eventRec = place(L.eventFields);
 const xmcRec = place(L.xmcFields);
 const lastEnd = (fs) => fs.reduce((m, f) => Math.max(m, f.offset + f.size * f.count), 0);
@@ -36,6 +39,8 @@ if (lastEnd(entry) > L.DCACHE_ENTRY_SIZE) throw new Error("decoded entry overflo
 if (lastEnd(blockHeader) > L.DCACHE_ENTRY_SIZE) throw new Error("block header overflows DCACHE_ENTRY_SIZE");
 if (lastEnd(eventRec) > L.EVENT_SIZE) throw new Error("event record overflows EVENT_SIZE");
 if (lastEnd(xmcRec) > L.XMC_RECORD_SIZE) throw new Error("xmc record overflows XMC_RECORD_SIZE");
+if (lastEnd(percpu) > L.PERCPU_SIZE) throw new Error("per-CPU area overflows PERCPU_SIZE");
+if (lastEnd(task) > L.TASK_SIZE) throw new Error("task overflows TASK_SIZE");
 const region = Object.fromEntries(L.regions.map((r) => [r.name, r]));
 if (lastEnd(machine) > region.MACHINE.size) throw new Error("machine fields overflow MACHINE");
 
@@ -46,7 +51,8 @@ function fnv1a(text) {
 }
 const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields, L.entryFields, L.blockFields,
   L.eventFields, L.xmcFields, L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE,
-  L.EVENT_SIZE, L.XMC_RECORD_SIZE, L.HOST_AGENT]));
+  L.EVENT_SIZE, L.XMC_RECORD_SIZE, L.HOST_AGENT, L.bootParamsFields, L.percpuFields, L.taskFields, L.firmwareEnums,
+  L.PERCPU_SIZE, L.TASK_SIZE]));
 
 const constName = (prefix, name) => prefix + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
@@ -96,11 +102,54 @@ function tsLayout() {
   s += `/** One decoded-instruction record. */\nexport const entryFields = ${rec(entry)} as const satisfies Record<string, Field>;\n`;
   s += `\n/** One event record. */\nexport const eventFields = ${rec(eventRec)} as const satisfies Record<string, Field>;\n`;
   s += `\n/** One cross-modifying-code record. */\nexport const xmcFields = ${rec(xmcRec)} as const satisfies Record<string, Field>;\n`;
-  for (const [name, e] of Object.entries(L.enums)) {
+  s += `\n// The guest kernel's structures (firmware/include/gen/layout.h has the C twin).\n`;
+  s += `export const PERCPU_SIZE = ${L.PERCPU_SIZE};\nexport const TASK_SIZE = ${L.TASK_SIZE};\n`;
+  s += `export const bootParamsFields = ${rec(bootParams)} as const satisfies Record<string, Field>;\n`;
+  s += `export const percpuFields = ${rec(percpu)} as const satisfies Record<string, Field>;\n`;
+  s += `export const taskFields = ${rec(task)} as const satisfies Record<string, Field>;\n`;
+  for (const [name, e] of Object.entries({ ...L.enums, ...L.firmwareEnums })) {
     s += `\n/** ${e.doc} */\nexport const ${name} = {\n` + e.values.map(([k, v]) => `  ${k}: ${v},`).join("\n") + "\n} as const;\n";
     s += `export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
     s += `export const ${name}Name: Record<number, string> = Object.fromEntries(Object.entries(${name}).map(([k, v]) => [v, k]));\n`;
   }
+  return s;
+}
+
+function cLayout() {
+  const ctype = { u8: "u8", u16: "u16", u32: "u32", u64: "u64", i32: "s32", i64: "s64" };
+  const snake = (n) => n.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+  const struct = (name, fields, size) => {
+    let s = `#ifndef __ASSEMBLER__\nstruct ${name} {\n`;
+    let at = 0;
+    for (const f of fields) {
+      if (f.offset > at) s += `\tu8 __pad${at}[${f.offset - at}];\n`;
+      s += `\t${ctype[f.type]} ${snake(f.name)}${f.count > 1 ? `[${f.count}]` : ""};\t/* ${f.doc} */\n`;
+      at = f.offset + f.size * f.count;
+    }
+    if (size && size > at) s += `\tu8 __pad${at}[${size - at}];\n`;
+    s += `};\n`;
+    for (const f of fields) s += `_Static_assert(__builtin_offsetof(struct ${name}, ${snake(f.name)}) == ${f.offset}, "layout");\n`;
+    if (size) s += `_Static_assert(sizeof(struct ${name}) == ${size}, "layout");\n`;
+    s += `#endif\n`;
+    for (const f of fields) s += `#define ${constName(name.toUpperCase() + "_", f.name)} ${f.offset}\n`;
+    return s + "\n";
+  };
+  let s = BANNER.replace("//", "/*").replace("\n", " */\n") + "/* The guest kernel's structures, shared with the TypeScript control plane. */\n";
+  s += "#ifndef GEN_LAYOUT_H\n#define GEN_LAYOUT_H\n\n";
+  s += "#ifndef __ASSEMBLER__\ntypedef unsigned char u8;\ntypedef unsigned short u16;\ntypedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef int s32;\ntypedef long long s64;\n#endif\n\n";
+  s += `#define PERCPU_SIZE ${L.PERCPU_SIZE}\n#define TASK_SIZE ${L.TASK_SIZE}\n#define LAYOUT_HASH 0x${layoutHash.toString(16)}\n\n`;
+  s += struct("boot_params", bootParams, 0) + struct("percpu", percpu, L.PERCPU_SIZE) + struct("task", task, L.TASK_SIZE);
+  for (const [name, e] of Object.entries(L.firmwareEnums)) {
+    s += `/* ${name}: ${e.doc} */\n`;
+    for (const [k, v] of e.values) s += `#define ${constName("", name).toUpperCase()}_${k} ${v}\n`;
+    s += "\n";
+  }
+  const pt = [["r15", 0], ["r14", 8], ["r13", 16], ["r12", 24], ["rbp", 32], ["rbx", 40], ["r11", 48], ["r10", 56], ["r9", 64],
+    ["r8", 72], ["rax", 80], ["rcx", 88], ["rdx", 96], ["rsi", 104], ["rdi", 112], ["orig_rax", 120], ["rip", 128], ["cs", 136],
+    ["eflags", 144], ["rsp", 152], ["ss", 160]];
+  s += "/* struct pt_regs, as the kernel lays it out (168 bytes). */\n";
+  for (const [n, o] of pt) s += `#define PTREGS_${n.toUpperCase()} ${o}\n`;
+  s += "#define PTREGS_SIZE 168\n\n#endif\n";
   return s;
 }
 
@@ -288,6 +337,7 @@ const tables = buildOpcodes();
 out["assembly/gen/opcodes.ts"] = asOpcodes(tables);
 out["assembly/gen/dispatch.ts"] = asDispatch(tables);
 out["src/gen/opcodes.ts"] = tsOpcodes(tables);
+out["firmware/include/gen/layout.h"] = cLayout();
 
 // asc places static data at memoryBase: it must be the ASDATA region.
 const asconfig = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));

@@ -151,7 +151,7 @@ export const enums = {
   Exit: {
     doc: "why run() returned",
     values: [["NONE", 0], ["BUDGET", 1], ["SYSCALL", 2], ["FAULT", 3], ["HALT", 4], ["HYPERCALL", 5],
-      ["BREAKPOINT", 6], ["WATCHPOINT", 7], ["HAZARD", 8], ["TRIPLE_FAULT", 9]],
+      ["BREAKPOINT", 6], ["WATCHPOINT", 7], ["HAZARD", 8], ["TRIPLE_FAULT", 9], ["UNSUPPORTED", 10]],
   },
   Option: {
     doc: "bits of the machine's options field",
@@ -160,6 +160,10 @@ export const enums = {
   EntryFlag: {
     doc: "bits of a decoded instruction's flags field",
     values: [["STACK", 1]],
+  },
+  Unsupported: {
+    doc: "what an UNSUPPORTED exit ran into (exitVector)",
+    values: [["COMPAT_MODE", 1]],
   },
   XmcPolicy: {
     doc: "what a cross-modifying-code hazard does: report and go on with old, new or torn bytes, or stop",
@@ -178,5 +182,71 @@ export const enums = {
     doc: "exception vectors",
     values: [["DE", 0], ["DB", 1], ["NMI", 2], ["BP", 3], ["OF", 4], ["BR", 5], ["UD", 6], ["NM", 7], ["DF", 8],
       ["TS", 10], ["NP", 11], ["SS", 12], ["GP", 13], ["PF", 14], ["MF", 16], ["AC", 17]],
+  },
+};
+
+// ---------------------------------------------------------------- the guest kernel's structures
+// Shared by the firmware (C and assembly: firmware/include/gen/layout.h) and the TypeScript
+// control plane (src/gen/layout.ts). Offsets are assigned in order, aligned to the type size.
+
+/** Handed to every vCPU at boot (RSI points at it, through the direct map). */
+export const bootParamsFields = [
+  ["ncpus", "u32", "number of vCPUs"],
+  ["preemptModel", "u32", "PreemptModel the kernel runs with (like preempt= on the command line)"],
+  ["tickPeriod", "u64", "local timer period in ticks"],
+  ["percpuBase", "u64", "virtual address of vCPU 0's per-CPU area; vCPU n's is n * PERCPU_SIZE further"],
+  ["pageOffset", "u64", "virtual address where the direct map of physical memory starts"],
+  ["userCodeVa", "u64", "where the user-mode programs are mapped"],
+];
+
+/** One per vCPU, reached through GS base (PERCPU_SIZE bytes). */
+export const percpuFields = [
+  ["self", "u64", "this area's own virtual address (gs:0 gives a plain pointer)"],
+  ["cpu", "u32", "vCPU number"],
+  ["preemptCount", "u32", "preempt_count with the kernel's fields: preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23"],
+  ["resched", "u32", "bit 0 need_resched, bit 1 need_resched_lazy (for the current task)"],
+  ["inIdle", "u32", "1 while the idle loop runs"],
+  ["current", "u64", "the task running on this vCPU"],
+  ["idleTask", "u64", "this vCPU's idle task"],
+  ["irqStackTop", "u64", "top of this vCPU's interrupt stack"],
+  ["userRspScratch", "u64", "user RSP saved by the syscall entry"],
+  ["ticks", "u64", "timer interrupts taken"],
+  ["irqCount", "u64", "interrupts taken (all vectors)"],
+  ["tss", "u8", "the 64-bit TSS (RSP0 at +4, IST1-7 at +36)", 104],
+  ["gdt", "u64", "this vCPU's GDT: null, kernel code, kernel data, user data, user code, TSS (2 slots)", 8],
+];
+
+/** A task (the kernel's task_struct, reduced). Created by the host, used by the guest. */
+export const taskFields = [
+  ["pid", "u32", "task id"],
+  ["kind", "u32", "TaskKind"],
+  ["savedRsp", "u64", "kernel stack pointer saved by switch_to"],
+  ["stackTop", "u64", "top of its kernel stack (TSS RSP0 while it runs)"],
+  ["stackBase", "u64", "bottom of its kernel stack"],
+  ["entry", "u64", "kernel thread: function to run; user task: user entry point"],
+  ["arg", "u64", "kernel thread argument; user task: user stack pointer"],
+  ["name", "u8", "name, NUL-padded", 16],
+];
+
+export const PERCPU_SIZE = 4096;
+export const TASK_SIZE = 256;
+
+export const firmwareEnums = {
+  Hypercall: {
+    doc: "hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10)",
+    values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
+      ["BOOT_DONE", 7], ["WORK_DONE", 8]],
+  },
+  PreemptModel: {
+    doc: "the kernel's preemption models",
+    values: [["NONE", 0], ["VOLUNTARY", 1], ["FULL", 2], ["LAZY", 3]],
+  },
+  TaskKind: {
+    doc: "what a task runs",
+    values: [["IDLE", 0], ["KTHREAD", 1], ["USER", 2]],
+  },
+  Resched: {
+    doc: "bits of a per-CPU resched word",
+    values: [["NEED", 1], ["LAZY", 2]],
   },
 };

@@ -1,7 +1,7 @@
 // jcc, jmp, call, ret, jrcxz, and the flag instructions clc stc cmc cld std.
 import { FAULTED } from "../fault";
 import { testCC, getCF, setSomeFlags, CF, DF } from "../flags";
-import { RIP, REG_RCX, REG_RSP, reg64, setReg64, nextRip } from "../state";
+import { RIP, REG_RCX, REG_RSP, reg64, setReg64, setReg, nextRip } from "../state";
 import { PFX_ASZ } from "../decode";
 import { imm, sub, pfx, loadE } from "../operand";
 import { push, pop } from "./stack";
@@ -46,6 +46,21 @@ import { push, pop } from "./stack";
 export function jrcxz(e: usize): void {
   const c = reg64(REG_RCX);
   if ((pfx(e) & PFX_ASZ ? c & 0xFFFF_FFFF : c) == 0) RIP = nextRip(e) + imm(e);
+}
+
+export const LOOP_ANY: u32 = 0;
+export const LOOP_WHILE_EQUAL: u32 = 1;
+export const LOOP_WHILE_NOT_EQUAL: u32 = 2;
+
+/** loop / loope / loopne: count rCX down (ECX with 67) and branch while it is not zero. */
+export function loopJ(e: usize, kind: u32): void {
+  const narrow = (pfx(e) & PFX_ASZ) != 0;
+  const c = (narrow ? reg64(REG_RCX) & 0xFFFF_FFFF : reg64(REG_RCX)) - 1;
+  if (narrow) setReg(REG_RCX, 2, c); else setReg64(REG_RCX, c);
+  let taken = (narrow ? c & 0xFFFF_FFFF : c) != 0;
+  if (kind == LOOP_WHILE_EQUAL) taken = taken && testCC(4);
+  else if (kind == LOOP_WHILE_NOT_EQUAL) taken = taken && testCC(5);
+  if (taken) RIP = nextRip(e) + imm(e);
 }
 
 export const FLAGOP_CLC: u32 = 0;

@@ -5,7 +5,7 @@ import { FAULTED, raiseGP } from "../fault";
 import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
 import { readMem, writeMem, probeWrite } from "../mem";
-import { PFX_FS, PFX_GS } from "../decode";
+import { PFX_FS, PFX_GS, PFX_ASZ } from "../decode";
 import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, storeE, putE } from "../operand";
 
 @inline export function movEG(e: usize, s: u32): void {
@@ -50,6 +50,18 @@ export function movOA(e: usize, s: u32): void {
   const v = loadE(e, srcSize);
   if (FAULTED) return;
   setReg(regOp(e), s, signed ? signExtend(v, srcSize) : v);
+}
+
+/** xlat: AL = [RBX + AL] (EBX with 67), with any FS/GS override. */
+export function xlat(e: usize): void {
+  let a = reg64(REG_RBX) + getReg(REG_RAX, 0);
+  const p = pfx(e);
+  if (p & PFX_ASZ) a &= 0xFFFF_FFFF;
+  if (p & PFX_FS) a += load<u64>(ACTIVE + C_FS_BASE);
+  else if (p & PFX_GS) a += load<u64>(ACTIVE + C_GS_BASE);
+  const v = readMem(a, 0);
+  if (FAULTED) return;
+  setReg(REG_RAX, 0, v);
 }
 
 @inline export function leaGM(e: usize, s: u32): void {

@@ -39,7 +39,8 @@ const VENDOR_ECX: u32 = 0x36387820; // " x86"
 
 /**
  * The documented feature set (docs/cpu.md): what the core implements, nothing more.
- * Leaf 1 EDX: TSC MSR PAE CX8 CMOV; ECX: CX16 POPCNT HYPERVISOR. Leaf 7 EBX: BMI1 (tzcnt).
+ * Leaf 1 EDX: TSC MSR PAE CX8 CMOV; ECX: CX16 POPCNT HYPERVISOR. Leaf 7: nothing (no BMI1:
+ * tzcnt's encoding is decoded, as BMI1-less parts do not, but andn/bextr/blsi are not).
  * Leaf 0x80000001 EDX: SYSCALL NX RDTSCP LM; ECX: LAHF-SAHF, ABM (lzcnt).
  */
 export function cpuid(e: usize): void {
@@ -53,7 +54,7 @@ export function cpuid(e: usize): void {
       c = (1 << 13) | (1 << 23) | (1 << 31);
       d = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 15);
       break;
-    case 7: if (<u32>reg64(REG_RCX) == 0) b = 1 << 3; break;
+    case 7: break;
     case 0x80000000: a = 0x80000008; break;
     case 0x80000001: c = (1 << 0) | (1 << 5); d = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29); break;
     case 0x80000008: a = 0x3024; break; // 36 physical, 48 virtual address bits
@@ -78,6 +79,34 @@ export function rdtsc(e: usize): void {
 export function rdtscp(e: usize): void {
   rdtsc(e);
   setReg(REG_RCX, 2, cpuIndex());
+}
+
+// ---------------------------------------------------------------- ports and caches
+
+/**
+ * in / out. The machine has no I/O ports: at CPL 3 (IOPL is 0, no I/O bitmap) they raise
+ * #GP(0) as on hardware; at CPL 0 an in reads all ones and an out goes nowhere, as with no
+ * device on the port.
+ */
+export function portIn(e: usize, s: u32, fromDx: bool): void {
+  if (!privileged()) return;
+  setReg(REG_RAX, s == 3 ? 2 : s, 0xFFFF_FFFF);
+}
+
+export function portOut(e: usize, s: u32, fromDx: bool): void {
+  privileged();
+}
+
+/** invd / wbinvd: nothing to flush; privileged. */
+export function cacheFlush(e: usize): void {
+  privileged();
+}
+
+/** rdpmc: no performance counters (CR4.PCE is clear, so CPL 3 gets #GP); reads 0 at CPL 0. */
+export function rdpmc(e: usize): void {
+  if (!privileged()) return;
+  setReg(REG_RAX, 2, 0);
+  setReg(REG_RDX, 2, 0);
 }
 
 // ---------------------------------------------------------------- traps

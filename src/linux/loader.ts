@@ -17,6 +17,15 @@ const CR0_PE = 1n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n, CR0_ET = 0x10n;
 const CR4_PAE = 1n << 5n;
 const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 
+/**
+ * Linux's x86-64 GDT, so selectors mean what they mean there: 0x10 kernel code, 0x18 kernel
+ * data, 0x23 32-bit user code, 0x2b user data, 0x33 64-bit user code.
+ */
+const GDT = [0n, 0x00cf9b000000ffffn, 0x00af9b000000ffffn, 0x00cf93000000ffffn, 0x00cffb000000ffffn,
+  0x00cff3000000ffffn, 0x00affb000000ffffn];
+/** Where the GDT is mapped: kernel-only, like the kernel's per-CPU GDT. */
+const GDT_VA = 0xffff_8000_0000_0000n;
+
 export interface LoadedProgram {
   machine: Machine;
   space: AddressSpace;
@@ -95,7 +104,15 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[], opts
   for (let va = stackBottom; va < STACK_TOP; va += BigInt(PAGE)) space.mapPage(va, frames.alloc(), { user: true, write: true });
   const sp = buildStack(space, image, argv, env, opts.seed ?? 0);
 
+  const gdt = frames.alloc();
+  const gdtBytes = new Uint8Array(GDT.length * 8);
+  GDT.forEach((d, i) => new DataView(gdtBytes.buffer).setBigUint64(i * 8, d, true));
+  machine.writePhys(gdt, gdtBytes);
+  space.mapPage(GDT_VA, gdt, { write: false });
+
   const cpu = machine.cpus[0];
+  cpu.set("gdtBase", GDT_VA);
+  cpu.set("gdtLimit", gdtBytes.length - 1);
   cpu.set("cr0", CR0_PE | CR0_ET | CR0_WP | CR0_PG);
   cpu.set("cr4", CR4_PAE);
   cpu.set("efer", EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);

@@ -85,8 +85,11 @@ class Process {
       const budget = limit === undefined ? SLICE : (limit - done < SLICE ? limit - done : SLICE);
       const exit = m.run(0, budget);
       if (exit === Exit.SYSCALL) this.syscall();
-      else if (exit === Exit.FAULT) {
-        if (this.growStack()) continue;
+      else if (exit === Exit.UNSUPPORTED) {
+        this.diag(`tramplab: the program switched to 32-bit compatibility mode at 0x${this.cpu.rip.toString(16)}, which the emulator does not support`);
+        this.exitCode = 2;
+      } else if (exit === Exit.FAULT) {
+        if (this.growStack() || this.int80()) continue;
         fault = this.faultInfo();
         signal = signalFor(fault.vector);
         this.diag(`tramplab: program killed by ${signal}: ${fault.report}`);
@@ -139,6 +142,31 @@ class Process {
     return BigInt(n);
   }
 
+  /**
+   * `int $0x80` is Linux's 32-bit system-call gate, usable from 64-bit programs too: eax is the
+   * i386 system-call number and ebx, ecx, edx its arguments, truncated to 32 bits.
+   */
+  private int80(): boolean {
+    const c = this.cpu;
+    if (Number(c.get("exitVector")) !== 0x80) return false;
+    const insn = readVirt(this.p.machine, this.cr3, c.get("exitRip"), 2);
+    if (!insn || insn[0] !== 0xcd || insn[1] !== 0x80) return false;
+    const nr = Number(c.reg(0) & 0xffff_ffffn);
+    const arg = (i: number) => c.reg(i) & 0xffff_ffffn;
+    let ret: bigint;
+    if (nr === 1 || nr === 252) { this.exitCode = Number(arg(3) & 0xffn); return true; } // exit, exit_group
+    else if (nr === 4) ret = this.write(Number(arg(3)), arg(1), arg(2)); // write(ebx, ecx, edx)
+    else {
+      if (!this.unsupported.has(1000 + nr)) {
+        this.unsupported.add(1000 + nr);
+        this.diag(`tramplab: unsupported i386 system call ${nr} (int $0x80) returns -ENOSYS`);
+      }
+      ret = BigInt(-ENOSYS);
+    }
+    c.setReg(0, BigInt.asUintN(64, BigInt.asIntN(32, ret)));
+    return true;
+  }
+
   /** A page fault just below the stack grows it, as Linux does, up to STACK_LIMIT. */
   private growStack(): boolean {
     const c = this.cpu;
@@ -160,6 +188,7 @@ class Process {
     const address = c.get("exitAddr");
     const rip = c.get("exitRip");
     let what = describeVector(vector);
+    if (vector >= 32) what = `int $0x${vector.toString(16)}: no gate user code may use (#GP)`;
     if (vector === Vector.PF) what += ` at 0x${address.toString(16)} (${describePageFault(error)})`;
     else if (vector === Vector.GP && error !== 0n) what += ` (error code 0x${error.toString(16)})`;
     const bytes = readVirt(this.p.machine, this.cr3, rip, 15) ?? readVirt(this.p.machine, this.cr3, rip, 1);

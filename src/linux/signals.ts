@@ -11,7 +11,7 @@ export function signalFor(vector: number): SignalName {
     case Vector.BP: return "SIGTRAP";
     case Vector.UD: return "SIGILL";
     case Vector.AC: return "SIGBUS";
-    default: return "SIGSEGV";
+    default: return "SIGSEGV"; // #GP, #PF, #SS, and int n through a gate user code may not use
   }
 }
 

@@ -9,6 +9,11 @@ export interface ScheduleOptions {
   quantum?: number;
   /** When set, each turn's quantum is drawn from [1, 2 * quantum] by a generator with this seed. */
   seed?: number;
+  /**
+   * Stop with "lockup" when a vCPU runs this many ticks with interrupts disabled and never
+   * halts (checked between turns). Off when 0 (the default).
+   */
+  lockupTicks?: number;
 }
 
 /** A hypercall handler: return "stop" to end the run after this hypercall. */
@@ -21,18 +26,24 @@ export type StopReason =
   | { kind: "triple-fault"; cpu: number; vector: number; rip: bigint }
   | { kind: "hazard"; cpu: number; rip: bigint }
   | { kind: "unknown-hypercall"; cpu: number; nr: bigint; rip: bigint }
+  | { kind: "lockup"; cpu: number; rip: bigint; ticks: bigint }
   | { kind: "all-halted" };
 
 export class Scheduler {
   readonly hypercalls = new Map<number, Hypercall>();
   quantum: number;
+  lockupTicks: bigint;
   private rng: bigint;
   private readonly random: boolean;
+  /** Per vCPU: the clock when it was last seen with interrupts enabled or halted. */
+  private readonly lastResponsive: bigint[];
 
   constructor(readonly machine: Machine, opts: ScheduleOptions = {}) {
     this.quantum = opts.quantum ?? 1000;
+    this.lockupTicks = BigInt(opts.lockupTicks ?? 0);
     this.random = opts.seed !== undefined;
-    this.rng = BigInt(opts.seed ?? 1) * 0x9e3779b97f4a7c15n | 1n;
+    this.rng = (BigInt(opts.seed ?? 1) * 0x9e3779b97f4a7c15n & 0xffff_ffff_ffff_ffffn) | 1n;
+    this.lastResponsive = machine.cpus.map((c) => c.get("clock"));
   }
 
   private nextQuantum(): bigint {
@@ -54,7 +65,7 @@ export class Scheduler {
       let allHalted = true;
       for (const cpu of m.cpus) {
         const target = cpu.get("clock") + this.nextQuantum();
-        const stop = this.runUntil(cpu, target < end ? target : end);
+        const stop = this.runUntil(cpu, target < end ? target : end) ?? this.checkLockup(cpu);
         if (stop) return stop;
         if (cpu.get("halted") === 0) allHalted = false;
       }
@@ -93,6 +104,17 @@ export class Scheduler {
     return null;
   }
 
+  private checkLockup(cpu: CpuState): StopReason | null {
+    const now = cpu.get("clock");
+    if ((cpu.rflags & 0x200n) !== 0n || cpu.get("halted") !== 0) {
+      this.lastResponsive[cpu.index] = now;
+      return null;
+    }
+    const stuck = now - this.lastResponsive[cpu.index];
+    if (this.lockupTicks > 0n && stuck >= this.lockupTicks) return { kind: "lockup", cpu: cpu.index, rip: cpu.rip, ticks: stuck };
+    return null;
+  }
+
   /** No vCPU has a timer running or an interrupt it could take. */
   private nothingCanWake(): boolean {
     return this.machine.cpus.every((c) => c.get("timerDeadline") === 0n && ((c.rflags & 0x200n) === 0n || [0, 1, 2, 3].every((i) => c.get("irr", i) === 0n)));
@@ -108,6 +130,7 @@ export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (
     case "triple-fault": return `cpu${s.cpu}: triple fault (a fault while delivering #DF, after ${VectorName[s.vector] ?? s.vector}) at ${symbolize(s.rip)}; the machine is stopped and can be inspected`;
     case "hazard": return `cpu${s.cpu}: cross-modifying-code hazard at ${symbolize(s.rip)}`;
     case "unknown-hypercall": return `cpu${s.cpu}: unknown hypercall ${s.nr} at ${symbolize(s.rip)}`;
+    case "lockup": return `cpu${s.cpu}: stuck with interrupts disabled for ${s.ticks} ticks at ${symbolize(s.rip)}`;
     case "all-halted": return "every vCPU is halted and nothing can wake them (no timer, no deliverable interrupt)";
   }
 }

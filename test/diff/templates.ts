@@ -9,14 +9,16 @@ import { DATA_BASE, FS_BASE, GS_BASE, MEM_HI, MEM_LO } from "./layout.js";
 import { Label, type Fixup, type Snippet } from "./snippet.js";
 import { rowInfos, type RowInfo } from "./rows.js";
 
-export type RowKind = "skip" | "generic" | "stack" | "branch" | "call" | "callE" | "jmpE" | "ret" | "string" | "popf" | "trap" | "privileged";
+export type RowKind = "skip" | "generic" | "stack" | "branch" | "call" | "callE" | "jmpE" | "ret" | "string" | "popf" | "trap" | "privileged" | "xlat";
 
-const PRIVILEGED = new Set(["hlt", "cli", "sti", "swapgs", "rdmsr", "wrmsr", "sysret", "lgdt", "lidt", "invlpg", "ltr"]);
+const PRIVILEGED = new Set(["hlt", "cli", "sti", "swapgs", "rdmsr", "wrmsr", "sysret", "lgdt", "lidt", "invlpg", "ltr",
+  "in", "out", "invd", "wbinvd", "rdpmc"]);
 
 export function rowKind(r: RowInfo): RowKind {
   const { mn, ops } = r.row;
   if (mn in SKIPPED) return "skip";
-  if (mn === "j" || mn === "jrcxz" || (mn === "jmp" && ops.startsWith("J"))) return "branch";
+  if (mn === "j" || mn === "jrcxz" || /^loopn?e?$/.test(mn) || (mn === "jmp" && ops.startsWith("J"))) return "branch";
+  if (mn === "xlat") return "xlat";
   if (mn === "call") return ops === "Jz" ? "call" : "callE";
   if (mn === "jmp") return "jmpE";
   if (mn === "ret") return "ret";
@@ -56,6 +58,7 @@ export function genRow(s: Snippet, r: RowInfo): boolean {
     case "jmpE": return indirect(s, r, false);
     case "string": return stringOp(s, r);
     case "popf": return popf(s, r);
+    case "xlat": return xlat(s, r);
     default: return genGeneric(s, r);
   }
 }
@@ -69,7 +72,7 @@ function forwardBranch(s: Snippet, r: RowInfo): boolean {
   const legacy: number[] = [];
   if (rng.chance(0.08)) legacy.push(0x66); // ignored by Intel CPUs in 64-bit mode
   if (rng.chance(0.1)) legacy.push(rng.pick([0x2e, 0x3e])); // branch hints
-  if (r.row.mn === "jrcxz" && rng.chance(0.3)) legacy.push(0x67); // jecxz
+  if ((r.row.mn === "jrcxz" || r.row.mn.startsWith("loop")) && rng.chance(0.3)) legacy.push(0x67); // ECX forms
   const opcode = [...r.opcode];
   if (r.plus === "cc") opcode[opcode.length - 1] += rng.int(16);
   const rel = r.imms[0] === "jb" ? 1 : 4;
@@ -226,6 +229,22 @@ function stringOp(s: Snippet, r: RowInfo): boolean {
   // With a zero count nothing runs, so no flag changes.
   const effect = rep && count === 0 ? { read: 0, defined: 0, undefined: 0 } : undefined;
   if (!s.emit({ ...bytesOf(...bytes), row: r, features }, { effect })) { undo(); return false; }
+  return true;
+}
+
+/** xlat: AL = [RBX + AL], with RBX pinned into the data region (and maybe FS/GS or 67). */
+function xlat(s: Snippet, r: RowInfo): boolean {
+  const rng = s.rng;
+  const undo = s.mark();
+  const seg = rng.weighted([[8, 0], [1, 0x64], [1, 0x65]]);
+  const a32 = rng.chance(0.15);
+  const base = seg === 0x64 ? FS_BASE : seg === 0x65 ? GS_BASE : 0n;
+  const t = BigInt(DATA_BASE + rng.range(MEM_LO, MEM_HI - 256));
+  const v = BigInt.asUintN(64, t - base);
+  if (a32 && v >> 32n) { undo(); return false; }
+  if (!s.pin(3, v | (a32 ? rng.u64() << 32n : 0n))) { undo(); return false; }
+  const bytes = [...(seg ? [seg] : []), ...(a32 ? [0x67] : []), 0xd7];
+  if (!s.emit({ ...bytesOf(...bytes), row: r, features: a32 ? ["asz32"] : [] })) { undo(); return false; }
   return true;
 }
 

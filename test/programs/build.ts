@@ -25,10 +25,6 @@ export function haveGcc(): boolean {
   return spawnSync("gcc", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-export function haveQemu(): boolean {
-  return spawnSync("qemu-x86_64", ["--version"], { stdio: "ignore" }).status === 0;
-}
-
 /** Compiles rt.c plus the given sources (paths relative to test/programs unless absolute)
  * into `out`. Rejects with gcc's diagnostics. */
 export async function compile(sources: string[], out: string, flags: string[]): Promise<string> {

@@ -2,7 +2,8 @@
  * one deliberately deep recursion. Proves: call/ret and the return-address stack under
  * heavy use, callee-saved registers across calls, stack-passed arguments (more than six),
  * and — through the deep recursion, which needs ~2.5 MiB of stack — that the stack grows on
- * demand the way Linux grows it (the emulator starts with 128 KiB mapped). */
+ * demand the way Linux grows it (the emulator starts with 128 KiB mapped), also when one
+ * 600 KB frame is touched at its far end first. */
 #include "rt.h"
 
 static u64 calls;
@@ -62,6 +63,16 @@ static NOINLINE u64 deep(u32 n) {
   return below + pad[n % sizeof pad];
 }
 
+/* One 600 KB frame, touched from its lowest address (the new stack pointer) upwards: the
+ * first access lands far below everything mapped so far. */
+static NOINLINE u64 big_frame(u32 seed) {
+  volatile u8 buf[600000];
+  u64 sum = 0;
+  for (u32 i = 0; i < sizeof buf; i += 1000) buf[i] = (u8)(seed + i / 1000);
+  for (u32 i = 0; i < sizeof buf; i += 1000) sum += buf[i];
+  return sum;
+}
+
 int main(void) {
   for (u64 m = 0; m <= 3; m++) {
     for (u64 n = 0; n <= 4; n++) {
@@ -92,6 +103,7 @@ int main(void) {
   out_dec("is_even(10001)", is_even(10001));
   out_dec("sum_args", sum_args(200, 1, -2, 3, -4, 5, -6, 7, -8));
   out_dec("deep(20000)", (i64)deep(20000));
+  out_dec("big_frame(3)", (i64)big_frame(3));
 
   int ok = moves == (1u << 15) - 1 && queens(8, 0, 0, 0) == 92;
   put_str(STDERR, ok ? "recursion: ok\n" : "recursion: FAILED\n");
