@@ -149,8 +149,11 @@ export function run(cpu: u32, budget: u64): u32 {
   let left = budget;
   while (left != 0) {
     // Between blocks: the timer, interrupts, halt.
-    const deadline = load<u64>(ACTIVE + C_TIMER_DEADLINE);
-    if (deadline != 0 && deadline <= CLOCK) timerFires();
+    let deadline = load<u64>(ACTIVE + C_TIMER_DEADLINE);
+    if (deadline != 0 && deadline <= CLOCK) {
+      timerFires();
+      deadline = load<u64>(ACTIVE + C_TIMER_DEADLINE);
+    }
     if (PENDING & PEND_IRQ) {
       if (!takeInterrupt()) { stopWithFault(EXIT_TRIPLE_FAULT, RIP); break; }
     }
@@ -171,7 +174,7 @@ export function run(cpu: u32, budget: u64): u32 {
     const count = load<u32>(b + B_COUNT);
     let n: u64 = <u64>count;
     if (n > left) n = left;
-    if (deadline != 0 && deadline - CLOCK < n) n = deadline - CLOCK;
+    if (deadline > CLOCK && deadline - CLOCK < n) n = deadline - CLOCK;
     const shadow = load<u32>(ACTIVE + C_SHADOW) != 0;
     const checked = unsynchronized();
     if (shadow || checked) n = 1;

@@ -49,4 +49,25 @@ mkdirSync(join(root, "build"), { recursive: true });
 step("generate layout and opcode tables", ["build/gen.built"],
   ["tools/gen.mjs", "tools/layout.mjs", "tools/opcodes.mjs", "asconfig.json"], process.execPath, [join(root, "tools/gen.mjs")]);
 step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
+// The guest firmware: compiled like a kernel, so every traceable function starts with a real
+// `call __fentry__` and __mcount_loc lists them.
+const FW_CFLAGS = ["-O2", "-pg", "-mfentry", "-mrecord-mcount", "-mcmodel=kernel", "-mno-red-zone", "-mgeneral-regs-only",
+  "-fno-pic", "-fno-pie", "-fno-omit-frame-pointer", "-ffreestanding", "-fno-builtin", "-fno-stack-protector",
+  "-fcf-protection=none", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wall", "-Wextra", "-Werror",
+  "-Wno-unused-parameter", "-Ifirmware/include"];
+function buildFirmware() {
+  const dir = join(root, "build", "firmware");
+  mkdirSync(dir, { recursive: true });
+  const sources = readdirSync(join(root, "firmware")).filter((f) => f.endsWith(".c") || f.endsWith(".S")).sort();
+  const objs = [];
+  for (const f of sources) {
+    const obj = join("build", "firmware", f.replace(/\.[cS]$/, ".o"));
+    const args = f.endsWith(".c") ? [...FW_CFLAGS, "-c", `firmware/${f}`, "-o", obj] : ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", `firmware/${f}`, "-o", obj];
+    step(`firmware ${f}`, [obj], [`firmware/${f}`, "firmware/include"], "gcc", args);
+    objs.push(obj);
+  }
+  step("firmware (ld)", ["build/firmware.elf"], ["firmware"], "ld",
+    ["-T", "firmware/kernel.lds", "-nostdlib", "-static", "-z", "max-page-size=4096", "-o", "build/firmware.elf", ...objs]);
+}
+buildFirmware();
 step("typescript (tsc)", ["dist/.built"], ["src", "test", "bench", "tsconfig.json"], bin("tsc"), ["-p", "tsconfig.json"]);

@@ -22,7 +22,7 @@ export interface BareMetal {
 }
 
 export function bootBareMetal(bytes: Uint8Array, config: MachineConfig = {}): BareMetal {
-  const image = parseElf(bytes);
+  const image = parseElf(bytes, "any");
   const machine = new Machine(config);
   for (const seg of image.segments) {
     if (seg.vaddr + seg.memsz > BigInt(machine.ramBytes)) {

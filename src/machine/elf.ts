@@ -60,7 +60,11 @@ const SHT_SYMTAB = 2;
 /** Highest user-space address a segment may reach (canonical lower half). */
 export const USER_TOP = 0x0000_8000_0000_0000n;
 
-export function parseElf(bytes: Uint8Array): ElfImage {
+/** Where an image must live: user programs below USER_TOP, kernels in the upper half. */
+export type AddressSpaceKind = "user" | "kernel" | "any";
+const KERNEL_BOTTOM = 0xffff_8000_0000_0000n;
+
+export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): ElfImage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (off: number, len: number, what: string) => {
     if (off < 0 || len < 0 || off + len > bytes.length) throw new ElfError(`truncated ELF file: ${what} lies outside the file (${bytes.length} bytes)`);
@@ -103,8 +107,10 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     const memsz = view.getBigUint64(p + 40, true);
     const align = view.getBigUint64(p + 48, true);
     if (filesz > memsz) throw new ElfError(`segment ${i}: file size ${filesz} exceeds memory size ${memsz}`);
-    if (vaddr + memsz > USER_TOP || vaddr + memsz < vaddr) {
-      throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+0x${memsz.toString(16)}) lies outside user memory`);
+    const end = vaddr + memsz;
+    const outside = end > 1n << 64n || (space === "user" && end > USER_TOP) || (space === "kernel" && vaddr < KERNEL_BOTTOM);
+    if (outside) {
+      throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+0x${memsz.toString(16)}) lies outside ${space === "kernel" ? "the kernel half of" : "user"} memory`);
     }
     need(Number(offset), Number(filesz), `segment ${i}`);
     segments.push({ vaddr, memsz, data: bytes.subarray(Number(offset), Number(offset + filesz)), flags, align });

@@ -18,6 +18,8 @@ export interface MachineEvent {
   c: bigint;
   d: bigint;
   e: bigint;
+  /** Recorded by the host rather than the core; then seq is the core position it follows. */
+  host?: boolean;
 }
 
 export class EventLog {
@@ -48,6 +50,19 @@ export class EventLog {
     }
   }
 
+  /**
+   * Appends an event of the host's own (the kernel control plane: context switches, patch
+   * steps, grace-period steps). It takes the next sequence number after the core's records.
+   */
+  record(kind: EventKind, cpu: number | "host", clock: bigint, a = 0n, b = 0n, c = 0n, d = 0n, e = 0n): MachineEvent {
+    this.drain();
+    // Host events carry the core position they follow, so a rewind can drop them too.
+    const ev: MachineEvent = { seq: this.next, clock, kind, cpu, a, b, c, d, e, host: true };
+    if (this.events.length >= this.capacity) { this.events.shift(); this.dropped++; }
+    this.events.push(ev);
+    return ev;
+  }
+
   /** Forgets the events read so far (the dropped count stays). */
   clear(): void {
     this.events.length = 0;
@@ -59,7 +74,8 @@ export class EventLog {
   /** Back to an earlier position (a restored snapshot): later events are forgotten. */
   rewind(position: bigint): void {
     this.next = position;
-    while (this.events.length > 0 && this.events[this.events.length - 1].seq >= position) this.events.pop();
+    const after = (e: MachineEvent) => (e.host ? e.seq > position : e.seq >= position);
+    while (this.events.length > 0 && after(this.events[this.events.length - 1])) this.events.pop();
   }
 
   ofKind(kind: EventKind): MachineEvent[] {

@@ -19,15 +19,30 @@ export interface MapFlags {
   exec?: boolean;
 }
 
-/** Hands out zeroed physical pages from a region of RAM. */
+/** Hands out zeroed physical pages from one or more regions of RAM, in order. */
 export class FrameAllocator {
-  constructor(private next: number, private readonly limit: number) {}
-  alloc(): number {
-    if (this.next + PAGE > this.limit) throw new RangeError("out of guest physical memory for page frames");
-    const pa = this.next;
-    this.next += PAGE;
-    return pa;
+  private readonly ranges: [number, number][];
+  private next: number;
+  constructor(start: number, limit: number, ...more: [number, number][]) {
+    this.ranges = [[start, limit], ...more];
+    this.next = start;
   }
+
+  /** `count` contiguous pages; returns the first one's physical address. */
+  alloc(count = 1): number {
+    while (this.ranges.length > 0) {
+      const [, limit] = this.ranges[0];
+      if (this.next + count * PAGE <= limit) {
+        const pa = this.next;
+        this.next += count * PAGE;
+        return pa;
+      }
+      this.ranges.shift();
+      if (this.ranges.length > 0) this.next = this.ranges[0][0];
+    }
+    throw new RangeError("out of guest physical memory for page frames");
+  }
+
   get used(): number { return this.next; }
 }
 

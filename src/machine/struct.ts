@@ -48,3 +48,16 @@ function write(v: DataView, at: number, f: Field, value: number | bigint): void 
     case "i64": v.setBigInt64(at, BigInt.asIntN(64, BigInt(value)), true); break;
   }
 }
+
+/** Bytes of a struct described by `fields`, with the given values (arrays of u8 as bytes). */
+export function packStruct<T extends Record<string, Field>>(fields: T, size: number,
+  values: Partial<Record<keyof T & string, number | bigint | Uint8Array>>): Uint8Array {
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  for (const [name, value] of Object.entries(values) as [keyof T & string, number | bigint | Uint8Array][]) {
+    const f = fields[name];
+    if (value instanceof Uint8Array) bytes.set(value.subarray(0, f.count * sizeOf(f)), f.offset);
+    else write(view, f.offset, f, value);
+  }
+  return bytes;
+}

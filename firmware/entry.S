@@ -1,0 +1,183 @@
+/* The guest kernel's entry code: boot, exception and interrupt entries, the system-call entry,
+ * the context switch, and the fentry stub that every traceable function calls until ftrace
+ * turns the call into a NOP. */
+#include "kernel.h"
+
+.section .note.GNU-stack, "", @progbits
+
+/* Every vCPU starts here in 64-bit mode at CPL 0, interrupts off, on a boot stack that becomes
+ * its idle task's stack: rdi = vCPU number, rsi = struct boot_params (virtual address). */
+.section .head.text, "ax"
+.globl startup_64
+startup_64:
+	xor %ebp, %ebp
+	call start_kernel_cpu
+	ud2
+
+.text
+
+/* The target of `call __fentry__` at every traceable function's entry. */
+.globl __fentry__
+__fentry__:
+	ret
+
+/* Registers in struct pt_regs order, below what the CPU pushed and the orig_rax slot. */
+.macro SAVE_REGS
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %rax
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+.macro RESTORE_REGS
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rax
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+.endm
+
+/* From user mode GS holds the user's base: swap in the kernel's per-CPU one. */
+.macro SWAPGS_IF_USER
+	testb $3, PTREGS_CS(%rsp)
+	jz 1f
+	swapgs
+1:
+.endm
+
+/* An exception entry: handler(regs, error_code). has_error: the CPU pushed an error code. */
+.macro IDTENTRY name, handler, has_error
+.globl \name
+\name:
+	.if \has_error == 0
+	push $-1
+	.endif
+	SAVE_REGS
+	SWAPGS_IF_USER
+	cld
+	mov %rsp, %rdi
+	mov PTREGS_ORIG_RAX(%rsp), %rsi
+	call \handler
+	jmp exception_return
+.endm
+
+/* An interrupt entry: handler(regs) runs on this stack and moves to the IRQ stack itself. */
+.macro IRQENTRY name, handler
+.globl \name
+\name:
+	push $-1
+	SAVE_REGS
+	SWAPGS_IF_USER
+	cld
+	mov %rsp, %rdi
+	call \handler
+	jmp exception_return
+.endm
+
+IDTENTRY asm_exc_divide_error, do_divide_error, 0
+IDTENTRY asm_exc_int3, do_int3, 0
+IDTENTRY asm_exc_invalid_op, do_invalid_op, 0
+IDTENTRY asm_exc_double_fault, do_double_fault, 1
+IDTENTRY asm_exc_general_protection, do_general_protection, 1
+IDTENTRY asm_exc_page_fault, do_page_fault, 1
+IRQENTRY asm_sysvec_timer, timer_interrupt
+IRQENTRY asm_sysvec_call_function, call_function_interrupt
+IRQENTRY asm_sysvec_reschedule, reschedule_interrupt
+
+.globl exception_return
+exception_return:
+	SWAPGS_IF_USER
+	RESTORE_REGS
+	add $8, %rsp
+	iretq
+
+/* syscall from user mode: rcx = return RIP, r11 = RFLAGS; SFMASK cleared IF. Builds a
+ * pt_regs frame on the task's kernel stack (TSS RSP0) and returns with iretq. */
+.globl entry_SYSCALL_64
+entry_SYSCALL_64:
+	swapgs
+	mov %rsp, %gs:PERCPU_USER_RSP_SCRATCH
+	mov %gs:(PERCPU_TSS + 4), %rsp
+	push $USER_DS
+	push %gs:PERCPU_USER_RSP_SCRATCH
+	push %r11
+	push $USER_CS
+	push %rcx
+	push %rax
+	SAVE_REGS
+	cld
+	mov %rsp, %rdi
+	call do_syscall_64
+	jmp exception_return
+
+/* call_on_irqstack(fn, regs): run fn(regs) on this vCPU's interrupt stack. The frame pointer
+ * left on the task stack keeps backtraces connected across the switch. */
+.globl call_on_irqstack
+call_on_irqstack:
+	push %rbp
+	mov %rsp, %rbp
+	mov %gs:PERCPU_IRQ_STACK_TOP, %rsp
+	mov %rdi, %rax
+	mov %rsi, %rdi
+	call *%rax
+	leave
+	ret
+
+/* switch_to(prev, next): save prev's callee-saved registers and stack, continue on next's.
+ * A new task's stack was prepared by the host to "return" into ret_from_fork. */
+.globl switch_to
+switch_to:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, TASK_SAVED_RSP(%rdi)
+	mov TASK_SAVED_RSP(%rsi), %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+
+.globl ret_from_fork
+ret_from_fork:
+	xor %ebp, %ebp
+	call task_start
+	ud2
+
+/* enter_user(rip, rsp): first entry of a user task, through an iretq frame. */
+.globl enter_user
+enter_user:
+	cli
+	push $USER_DS
+	push %rsi
+	push $0x202
+	push $USER_CS
+	push %rdi
+	swapgs
+	iretq

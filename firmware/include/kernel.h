@@ -1,0 +1,133 @@
+/* The guest kernel: common definitions. */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include "gen/layout.h"
+
+/* Selectors of the per-CPU GDT. */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS 0x1b
+#define USER_CS 0x23
+#define TSS_SEL 0x28
+
+/* Interrupt vectors. */
+#define VEC_TIMER 0xef
+#define VEC_CALL_FUNCTION 0xf0
+#define VEC_RESCHED 0xf1
+
+/* System calls of the user-mode tasks (rax). */
+#define SYS_WORK 0
+#define SYS_YIELD 1
+#define SYS_SLEEP 2
+
+#ifndef __ASSEMBLER__
+
+#define notrace __attribute__((no_instrument_function))
+/* Code that must never be instrumented: entry, idle, the int3 text-poke handler. */
+#define noinstr __attribute__((noinline, no_instrument_function, section(".noinstr.text")))
+#define __noreturn __attribute__((noreturn))
+#define NULL ((void *)0)
+
+typedef unsigned long size_t;
+
+/* preempt_count fields (include/linux/preempt.h). */
+#define PREEMPT_OFFSET 0x1
+#define SOFTIRQ_OFFSET 0x100
+#define HARDIRQ_OFFSET 0x10000
+#define NMI_OFFSET 0x100000
+#define PREEMPT_MASK 0xff
+#define HARDIRQ_MASK 0xf0000
+
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define MSR_APIC_EOI 0x80b
+#define MSR_APIC_ICR 0x830
+#define MSR_APIC_TIMER_LVT 0x832
+#define MSR_APIC_TIMER_INITIAL 0x838
+
+#define X86_EFLAGS_IF 0x200
+
+struct pt_regs {
+	u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+	u64 orig_rax, rip, cs, eflags, rsp, ss;
+};
+_Static_assert(sizeof(struct pt_regs) == PTREGS_SIZE, "pt_regs");
+
+static inline notrace struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+	asm volatile("mov %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline notrace struct task *current_task(void)
+{
+	return (struct task *)this_cpu()->current;
+}
+
+static inline notrace long hypercall3(long nr, long a, long b, long c)
+{
+	long r;
+	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
+	return r;
+}
+
+static inline notrace void wrmsr(u32 msr, u64 v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline notrace u64 read_flags(void)
+{
+	u64 f;
+	asm volatile("pushf; pop %0" : "=r"(f) : : "memory");
+	return f;
+}
+
+static inline notrace void local_irq_disable(void) { asm volatile("cli" : : : "memory"); }
+static inline notrace void local_irq_enable(void) { asm volatile("sti" : : : "memory"); }
+static inline notrace void local_irq_restore(u64 f) { if (f & X86_EFLAGS_IF) local_irq_enable(); }
+static inline notrace u64 local_irq_save(void) { u64 f = read_flags(); local_irq_disable(); return f; }
+
+static inline notrace int user_mode(struct pt_regs *regs) { return (regs->cs & 3) == 3; }
+
+/* main.c */
+extern struct boot_params *boot_params;
+void printk(const char *s);
+
+/* sched.c */
+void schedule(void);
+void preempt_schedule_irq(void);
+void preempt_disable(void);
+void preempt_enable(void);
+void cond_resched(void);
+void might_resched(void);
+void msleep(u64 ticks);
+void yield(void);
+void irqentry_exit(struct pt_regs *regs);
+void sched_tick(struct pt_regs *regs);
+void __noreturn task_exit(void);
+void task_start(void);
+
+/* traps.c */
+void __noreturn die(struct pt_regs *regs, u64 vector, u64 error);
+
+/* entry.S */
+void switch_to(struct task *prev, struct task *next);
+void ret_from_fork(void);
+void call_on_irqstack(void (*fn)(struct pt_regs *), struct pt_regs *regs);
+void __noreturn enter_user(u64 rip, u64 rsp);
+
+/* lib.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+size_t strlen(const char *s);
+
+#endif /* __ASSEMBLER__ */
+#endif

@@ -1,0 +1,127 @@
+/* Early boot of each vCPU: per-CPU area through GS, GDT and TSS, IDT, system-call MSRs and
+ * the local timer; then the vCPU becomes its idle task. */
+#include "kernel.h"
+
+struct boot_params *boot_params;
+
+struct idt_entry {
+	u16 offset_low, selector;
+	u8 ist, type;
+	u16 offset_mid;
+	u32 offset_high, zero;
+} __attribute__((packed));
+
+static struct idt_entry idt_table[256] __attribute__((aligned(4096)));
+
+extern char asm_exc_divide_error[], asm_exc_int3[], asm_exc_invalid_op[], asm_exc_double_fault[];
+extern char asm_exc_general_protection[], asm_exc_page_fault[];
+extern char asm_sysvec_timer[], asm_sysvec_call_function[], asm_sysvec_reschedule[];
+extern char entry_SYSCALL_64[];
+
+static notrace void set_intr_gate(int vector, void *handler, int ist)
+{
+	u64 a = (u64)handler;
+	struct idt_entry *e = &idt_table[vector];
+	e->offset_low = (u16)a;
+	e->selector = KERNEL_CS;
+	e->ist = (u8)ist;
+	e->type = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+	e->offset_mid = (u16)(a >> 16);
+	e->offset_high = (u32)(a >> 32);
+	e->zero = 0;
+}
+
+/* Every vCPU writes the same gates; the table is shared. */
+static notrace void setup_idt(void)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof(idt_table) - 1, (u64)idt_table };
+	set_intr_gate(0, asm_exc_divide_error, 0);
+	set_intr_gate(3, asm_exc_int3, 0);
+	set_intr_gate(6, asm_exc_invalid_op, 0);
+	set_intr_gate(8, asm_exc_double_fault, 1);
+	set_intr_gate(13, asm_exc_general_protection, 0);
+	set_intr_gate(14, asm_exc_page_fault, 0);
+	set_intr_gate(VEC_TIMER, asm_sysvec_timer, 0);
+	set_intr_gate(VEC_CALL_FUNCTION, asm_sysvec_call_function, 0);
+	set_intr_gate(VEC_RESCHED, asm_sysvec_reschedule, 0);
+	asm volatile("lidt %0" : : "m"(idtr));
+}
+
+/* The per-CPU GDT: null, kernel code and data, user data and code (sysret's order), the TSS. */
+static notrace void setup_gdt(struct percpu *pc)
+{
+	u64 tss = (u64)pc->tss;
+	pc->gdt[0] = 0;
+	pc->gdt[1] = 0x00209a0000000000ull;
+	pc->gdt[2] = 0x0000920000000000ull;
+	pc->gdt[3] = 0x0000f20000000000ull;
+	pc->gdt[4] = 0x0020fa0000000000ull;
+	pc->gdt[5] = (sizeof(pc->tss) - 1) | ((tss & 0xffffff) << 16) | (0x89ull << 40) | (((tss >> 24) & 0xff) << 56);
+	pc->gdt[6] = tss >> 32;
+	struct { u16 limit; u64 base; } __attribute__((packed)) gdtr = { 8 * 8 - 1, (u64)pc->gdt };
+	asm volatile("lgdt %0" : : "m"(gdtr));
+	asm volatile("ltr %w0" : : "r"(TSS_SEL));
+}
+
+static notrace void setup_syscall(void)
+{
+	wrmsr(MSR_STAR, ((u64)(USER_DS - 8 - 3) << 48) | ((u64)KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
+	wrmsr(MSR_SFMASK, 0x47700); /* TF, IF, DF, AC, NT and IOPL cleared on entry */
+}
+
+static notrace void setup_timer(void)
+{
+	wrmsr(MSR_APIC_TIMER_LVT, VEC_TIMER | (1 << 17)); /* periodic */
+	wrmsr(MSR_APIC_TIMER_INITIAL, boot_params->tick_period);
+}
+
+void cpu_idle(void);
+
+/* C entry of every vCPU (from startup_64). The host filled the per-CPU area: self, cpu,
+ * current = idle task, the IRQ stack and the IST stacks. */
+void __noreturn notrace start_kernel_cpu(u64 cpu, struct boot_params *bp)
+{
+	struct percpu *pc = (struct percpu *)(bp->percpu_base + cpu * PERCPU_SIZE);
+	boot_params = bp;
+	wrmsr(MSR_GS_BASE, (u64)pc);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	setup_gdt(pc);
+	setup_idt();
+	setup_syscall();
+	pc->preempt_count = PREEMPT_OFFSET; /* the idle task runs with preemption disabled */
+	hypercall3(HYPERCALL_BOOT_DONE, (long)cpu, 0, 0);
+	setup_timer();
+	cpu_idle();
+	for (;;)
+		;
+}
+
+/* sti;hlt: the one-instruction shadow of sti means no interrupt slips in before the hlt. */
+static noinstr void default_idle(void)
+{
+	asm volatile("sti; hlt; cli" : : : "memory");
+}
+
+/* The idle task: sleep until an interrupt, and schedule when there is work. */
+void cpu_idle(void)
+{
+	struct percpu *pc = this_cpu();
+	for (;;) {
+		local_irq_disable();
+		if (pc->resched & (RESCHED_NEED | RESCHED_LAZY)) {
+			pc->preempt_count -= PREEMPT_OFFSET;
+			schedule();
+			pc->preempt_count += PREEMPT_OFFSET;
+			continue;
+		}
+		pc->in_idle = 1;
+		default_idle();
+		pc->in_idle = 0;
+	}
+}
+
+void printk(const char *s)
+{
+	hypercall3(HYPERCALL_CONSOLE, (long)s, (long)strlen(s), 0);
+}

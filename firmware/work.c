@@ -1,0 +1,95 @@
+/* Workloads: kernel threads that run through chains of traced functions, counting their own
+ * calls so tests can compare a trace with what really ran. */
+#include "kernel.h"
+
+/* work_calls[i]: calls of the i-th traced workload function, counted by the function itself. */
+enum { W_LEAF, W_MIDDLE, W_TOP, W_LONG, W_SYSCALL, W_COUNT };
+u64 work_calls[W_COUNT];
+/* A sink the compiler cannot see through, so the work is really done. */
+volatile u64 work_sink;
+
+static inline notrace void count(int i)
+{
+	asm volatile("lock incq %0" : "+m"(work_calls[i]));
+}
+
+__attribute__((noinline)) u64 work_leaf(u64 x)
+{
+	count(W_LEAF);
+	return x * 2654435761u + 1;
+}
+
+__attribute__((noinline)) u64 work_middle(u64 x)
+{
+	count(W_MIDDLE);
+	x = work_leaf(x);
+	might_resched();
+	return work_leaf(x ^ 0x5a5a);
+}
+
+__attribute__((noinline)) u64 work_top(u64 x)
+{
+	count(W_TOP);
+	return work_middle(x) + work_middle(x + 1);
+}
+
+/* A long traced function: n rounds of arithmetic with no preemption point of its own. A task
+ * can only leave the CPU in the middle of it by being preempted. */
+__attribute__((noinline)) u64 long_work(u64 n)
+{
+	count(W_LONG);
+	u64 x = n;
+	for (u64 i = 0; i < n; i++)
+		x = (x << 7) ^ (x >> 3) ^ i;
+	work_sink = x;
+	return x;
+}
+
+void sys_work(u64 n)
+{
+	count(W_SYSCALL);
+	work_sink = work_top(n);
+}
+
+/* Kernel threads (entry points named in the host's workload description). */
+void kthread_busy(u64 rounds)
+{
+	for (u64 i = 0;; i++) {
+		work_sink = work_top(i);
+		work_sink = long_work(rounds);
+		cond_resched();
+	}
+}
+
+void kthread_sleeper(u64 ticks)
+{
+	for (u64 i = 0;; i++) {
+		work_sink = work_top(i);
+		msleep(ticks);
+	}
+}
+
+void kthread_yielder(u64 unused)
+{
+	for (u64 i = unused;; i++) {
+		work_sink = work_top(i);
+		yield();
+	}
+}
+
+/* Misbehaving threads, created only when a test asks for them. */
+void kthread_spin_irqs_off(u64 unused)
+{
+	(void)unused;
+	local_irq_disable();
+	for (;;)
+		work_sink++;
+}
+
+void kthread_oops(u64 after)
+{
+	for (u64 i = 0; i < after; i++)
+		work_sink = work_top(i);
+	volatile u64 *volatile p = NULL;
+	*p = 1; /* a NULL-pointer write: #PF, oops */
+}

@@ -1,0 +1,163 @@
+// Booting the guest kernel: what a boot loader and early kernel setup would do before the
+// vCPUs start. Page tables (kernel text read-only and executable, rodata read-only, data
+// not executable, a direct map of RAM, the user programs), per-CPU areas, stacks, the tasks of
+// the workload, and every vCPU in 64-bit mode at startup_64.
+import { Machine } from "../machine/machine.js";
+import { parseElf, PF_W, PF_X, ElfError, type ElfImage } from "../machine/elf.js";
+import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
+import { SymbolTable } from "../machine/symbols.js";
+import { packStruct } from "../machine/struct.js";
+import { bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind } from "../gen/layout.js";
+import {
+  KERNEL_VMA, KERNEL_LMA, PAGE_OFFSET, USER_CODE_VA, USER_STACK_TOP, USER_STACK_STRIDE, USER_STACK_SIZE,
+  THREAD_SIZE, IRQ_STACK_SIZE, IST_STACK_SIZE, directMap, kernelImagePhys,
+} from "./memory.js";
+import type { KernelConfig, TaskSpec } from "./config.js";
+
+const CR0_PE = 1n, CR0_ET = 0x10n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n;
+const CR4_PAE = 1n << 5n;
+const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
+const MIB2 = 2 << 20;
+const MODEL = { none: PM.NONE, voluntary: PM.VOLUNTARY, full: PM.FULL, lazy: PM.LAZY } as const;
+
+/** A task as the host created it. */
+export interface BootTask {
+  pid: number;
+  name: string;
+  kind: "idle" | "kthread" | "user";
+  /** Virtual address of its struct task (the guest's pointer to it). */
+  addr: bigint;
+  cpu: number;
+  stackBase: bigint;
+  stackTop: bigint;
+}
+
+export interface BootedKernel {
+  machine: Machine;
+  image: ElfImage;
+  symbols: SymbolTable;
+  space: AddressSpace;
+  frames: FrameAllocator;
+  tasks: BootTask[];
+  percpuBase: bigint;
+  bootParams: bigint;
+}
+
+function symbolAddr(symbols: SymbolTable, name: string): bigint {
+  const s = symbols.get(name);
+  if (!s) throw new ElfError(`the firmware has no symbol ${name}`);
+  return s.addr;
+}
+
+/** Maps the image's segments at their link addresses; .user is also mapped for user mode. */
+function mapKernelImage(space: AddressSpace, image: ElfImage, symbols: SymbolTable): void {
+  const m = space.machine;
+  const userStart = symbols.get("__user_start")?.addr;
+  for (const seg of image.segments) {
+    if (seg.vaddr < KERNEL_VMA) throw new ElfError(`segment at 0x${seg.vaddr.toString(16)} is below the kernel map`);
+    const isUser = userStart !== undefined && seg.vaddr === userStart;
+    for (let va = seg.vaddr & ~0xfffn; va < seg.vaddr + seg.memsz; va += BigInt(PAGE)) {
+      const pa = kernelImagePhys(va);
+      space.mapPage(va, pa, { write: (seg.flags & PF_W) !== 0, exec: (seg.flags & PF_X) !== 0 && !isUser });
+      if (isUser) space.mapPage(USER_CODE_VA + (va - seg.vaddr), pa, { user: true, exec: true });
+    }
+    m.writePhys(kernelImagePhys(seg.vaddr), seg.data);
+  }
+}
+
+function stack(frames: FrameAllocator, bytes: number): { base: bigint; top: bigint } {
+  const pa = frames.alloc(bytes / PAGE);
+  return { base: directMap(pa), top: directMap(pa + bytes) };
+}
+
+export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKernel {
+  const image = parseElf(firmware, "kernel");
+  const symbols = SymbolTable.fromElf(image.symbols);
+  const machine = new Machine({ cpus: config.cpus, ramBytes: config.ramBytes, seed: config.seed });
+  const kernelEnd = kernelImagePhys(symbolAddr(symbols, "_end"));
+  const frames = new FrameAllocator(1 << 20, KERNEL_LMA, [Math.ceil(kernelEnd / MIB2) * MIB2, machine.ramBytes]);
+  const space = new AddressSpace(machine, frames);
+  mapKernelImage(space, image, symbols);
+  for (let pa = 0; pa < machine.ramBytes; pa += MIB2) space.mapLarge(PAGE_OFFSET + BigInt(pa), pa, { write: true });
+
+  // Per-CPU areas (contiguous, so percpuBase + n * PERCPU_SIZE works) and the task pool.
+  const percpuPa = frames.alloc((config.cpus * PERCPU_SIZE) / PAGE);
+  const percpuBase = directMap(percpuPa);
+  const bootPa = frames.alloc();
+  const bootParams = directMap(bootPa);
+  machine.writePhys(bootPa, packStruct(bootParamsFields, 64, {
+    ncpus: config.cpus, preemptModel: MODEL[config.preempt], tickPeriod: BigInt(config.tickPeriod),
+    percpuBase, pageOffset: PAGE_OFFSET, userCodeVa: USER_CODE_VA,
+  }));
+
+  const tasks: BootTask[] = [];
+  let poolPa = 0, poolUsed = PAGE;
+  const retFromFork = symbolAddr(symbols, "ret_from_fork");
+  const newTask = (name: string, kind: BootTask["kind"], cpu: number, entry: bigint, arg: bigint): BootTask => {
+    if (poolUsed + TASK_SIZE > PAGE) { poolPa = frames.alloc(); poolUsed = 0; }
+    const addr = directMap(poolPa + poolUsed);
+    const taskPa = poolPa + poolUsed;
+    poolUsed += TASK_SIZE;
+    const s = stack(frames, THREAD_SIZE);
+    const t: BootTask = { pid: tasks.length, name, kind, addr, cpu, stackBase: s.base, stackTop: s.top };
+    // A new task's stack "returns" from switch_to into ret_from_fork: six callee-saved zeros
+    // and the return address.
+    const savedRsp = s.top - 7n * 8n;
+    if (kind !== "idle") {
+      const frame = new Uint8Array(7 * 8);
+      new DataView(frame.buffer).setBigUint64(6 * 8, retFromFork, true);
+      machine.writePhys(Number(savedRsp - PAGE_OFFSET), frame);
+    }
+    machine.writePhys(taskPa, packStruct(taskFields, TASK_SIZE, {
+      pid: t.pid, kind: kind === "idle" ? TaskKind.IDLE : kind === "user" ? TaskKind.USER : TaskKind.KTHREAD,
+      savedRsp, stackTop: s.top, stackBase: s.base, entry, arg, name: Buffer.from(name.slice(0, 15), "latin1"),
+    }));
+    tasks.push(t);
+    return t;
+  };
+
+  // Idle tasks: each vCPU boots on its idle task's stack.
+  const idle = machine.cpus.map((cpu) => newTask(`swapper/${cpu.index}`, "idle", cpu.index, 0n, 0n));
+  let nextCpu = 0, users = 0;
+  for (const spec of config.workload) spawn(spec);
+  function spawn(spec: TaskSpec): void {
+    const cpu = spec.cpu ?? nextCpu++ % config.cpus;
+    if (cpu < 0 || cpu >= config.cpus) throw new RangeError(`task ${spec.name}: no vCPU ${cpu}`);
+    if (spec.kind === "kthread") {
+      newTask(spec.name, "kthread", cpu, symbolAddr(symbols, spec.entry), BigInt(spec.arg ?? 0));
+      return;
+    }
+    const entry = USER_CODE_VA + (symbolAddr(symbols, spec.entry) - symbolAddr(symbols, "__user_start"));
+    const top = USER_STACK_TOP - BigInt(users++) * USER_STACK_STRIDE;
+    for (let va = top - BigInt(USER_STACK_SIZE); va < top; va += BigInt(PAGE)) space.mapPage(va, frames.alloc(), { user: true, write: true });
+    newTask(spec.name, "user", cpu, entry, top - 8n);
+  }
+
+  // Per-CPU areas: what the host sets up before the vCPU runs.
+  for (const cpu of machine.cpus) {
+    const i = cpu.index;
+    const irq = stack(frames, IRQ_STACK_SIZE);
+    const ist = stack(frames, IST_STACK_SIZE);
+    const tss = new Uint8Array(104);
+    const tv = new DataView(tss.buffer);
+    tv.setBigUint64(4, idle[i].stackTop, true);  // RSP0
+    tv.setBigUint64(36, ist.top, true);          // IST1: #DF
+    tv.setUint16(102, 104, true);                // no I/O bitmap
+    machine.writePhys(percpuPa + i * PERCPU_SIZE, packStruct(percpuFields, PERCPU_SIZE, {
+      self: percpuBase + BigInt(i * PERCPU_SIZE), cpu: i, current: idle[i].addr, idleTask: idle[i].addr,
+      irqStackTop: irq.top, tss,
+    }));
+    cpu.set("cr0", CR0_PE | CR0_ET | CR0_WP | CR0_PG);
+    cpu.set("cr4", CR4_PAE);
+    cpu.set("efer", EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);
+    cpu.set("cr3", BigInt(space.root));
+    cpu.set("cs", 0x08);
+    cpu.set("ss", 0x10);
+    cpu.rip = image.entry;
+    cpu.rflags = 2n;
+    cpu.setReg(4, idle[i].stackTop);
+    cpu.setReg(7, BigInt(i));
+    cpu.setReg(6, bootParams);
+  }
+  return { machine, image, symbols, space, frames, tasks, percpuBase, bootParams };
+}

@@ -1,0 +1,86 @@
+// The guest kernel's configuration: the preemption model and what Kconfig derives from it.
+
+export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
+export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
+
+/**
+ * Which rule decides whether TASKS_RCU is built (seed 000, Feb 2024):
+ *   old: TASKS_RCU if PREEMPTION                        (`select TASKS_RCU if PREEMPTION`)
+ *   new: TASKS_RCU if NEED_TASKS_RCU && (PREEMPTION || lazy preemption)
+ * Lazy preemption is modelled as in the PREEMPT_AUTO series the thread was about, where it did
+ * not select PREEMPTION; that is exactly what made the old rule leave Tasks RCU out.
+ */
+export type KconfigRule = "old" | "new";
+
+export interface Kconfig {
+  PREEMPTION: boolean;
+  /** Selected by the function tracer (and kprobes, BPF). */
+  NEED_TASKS_RCU: boolean;
+  TASKS_RCU: boolean;
+  TASKS_RUDE_RCU: boolean;
+  TASKS_TRACE_RCU: boolean;
+}
+
+export function deriveKconfig(model: PreemptModel, rule: KconfigRule = "new"): Kconfig {
+  const PREEMPTION = model === "full";
+  const NEED_TASKS_RCU = true;
+  const TASKS_RCU = rule === "old" ? PREEMPTION : NEED_TASKS_RCU && (PREEMPTION || model === "lazy");
+  return { PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
+}
+
+export interface TaskSpec {
+  name: string;
+  kind: "kthread" | "user";
+  /** Firmware symbol: a kernel thread function, or a user program in the .user section. */
+  entry: string;
+  arg?: number;
+  /** The vCPU whose run queue it starts on (default: spread round-robin). */
+  cpu?: number;
+}
+
+export interface KernelConfig {
+  cpus: number;
+  preempt: PreemptModel;
+  kconfig: KconfigRule;
+  /** Local timer period in ticks (1 tick = 1 instruction = 1 ns of virtual time). */
+  tickPeriod: number;
+  /** Timer ticks a task may run before it is asked to give the CPU up. */
+  timeslice: number;
+  ramBytes: number;
+  /** Seed of the interleaving (quanta); undefined = plain round-robin. */
+  seed?: number;
+  /** Ticks each vCPU runs per turn of the machine's round-robin. */
+  quantum: number;
+  workload: TaskSpec[];
+  /** Stop and report when a vCPU spends this many ticks with interrupts off (0 = never). */
+  softLockupTicks: number;
+}
+
+/** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */
+export function defaultWorkload(cpus: number): TaskSpec[] {
+  const w: TaskSpec[] = [];
+  for (let c = 0; c < cpus; c++) {
+    w.push({ name: `busy/${c}`, kind: "kthread", entry: "kthread_busy", arg: 3000, cpu: c });
+    w.push({ name: `sleeper/${c}`, kind: "kthread", entry: "kthread_sleeper", arg: 3, cpu: c });
+  }
+  w.push({ name: "yielder", kind: "kthread", entry: "kthread_yielder", arg: 0, cpu: 0 });
+  w.push({ name: "user-worker", kind: "user", entry: "user_worker", cpu: cpus > 1 ? 1 : 0 });
+  w.push({ name: "user-sleeper", kind: "user", entry: "user_sleeper", cpu: cpus > 2 ? 2 : 0 });
+  return w;
+}
+
+export function kernelConfig(overrides: Partial<KernelConfig> = {}): KernelConfig {
+  const cpus = overrides.cpus ?? 4;
+  return {
+    cpus,
+    preempt: "full",
+    kconfig: "new",
+    tickPeriod: 50_000,
+    timeslice: 3,
+    ramBytes: 128 << 20,
+    quantum: 1000,
+    workload: defaultWorkload(cpus),
+    softLockupTicks: 20_000_000,
+    ...overrides,
+  };
+}

@@ -1,0 +1,145 @@
+// The guest kernel as a whole: the booted machine, the scheduler policy behind its hypercalls,
+// the console, oops and lockup reports, and a summary of a run.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildDir } from "../paths.js";
+import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
+import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
+import { readVirt } from "../machine/paging.js";
+import type { Machine, CpuState } from "../machine/machine.js";
+import type { SymbolTable } from "../machine/symbols.js";
+import { bootKernel, type BootedKernel } from "./boot.js";
+import { SchedPolicy, type Task } from "./sched.js";
+import { makeOops, type Oops } from "./oops.js";
+import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
+import { physOfDirect } from "./memory.js";
+
+export const firmwarePath = join(buildDir, "firmware.elf");
+
+export interface Lockup {
+  cpu: number;
+  task: string;
+  pid: number;
+  rip: bigint;
+  ticks: bigint;
+  text: string;
+}
+
+export class Kernel {
+  readonly machine: Machine;
+  readonly symbols: SymbolTable;
+  readonly sched: SchedPolicy;
+  readonly scheduler: Scheduler;
+  readonly kconfig: Kconfig;
+  readonly console: string[] = [];
+  readonly oopses: Oops[] = [];
+  readonly lockups: Lockup[] = [];
+  readonly booted: BootedKernel;
+  private readonly cr3: number;
+  /** vCPUs that finished early boot. */
+  readonly online = new Set<number>();
+
+  constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
+    this.booted = bootKernel(firmware, config);
+    this.machine = this.booted.machine;
+    this.symbols = this.booted.symbols;
+    this.kconfig = deriveKconfig(config.preempt, config.kconfig);
+    this.cr3 = this.booted.space.root;
+    this.sched = new SchedPolicy(this.machine, this.booted.tasks, physOfDirect(this.booted.percpuBase), config.preempt,
+      config.timeslice, config.tickPeriod);
+    this.scheduler = new Scheduler(this.machine, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
+    this.installHypercalls();
+  }
+
+  static boot(overrides: Partial<KernelConfig> = {}): Kernel {
+    return new Kernel(kernelConfig(overrides));
+  }
+
+  private installHypercalls(): void {
+    const h = this.scheduler.hypercalls;
+    const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
+    h.set(Hypercall.CONSOLE, (cpu) => {
+      const bytes = readVirt(this.machine, this.cr3, cpu.reg(7), Number(cpu.reg(6) & 0xffffn));
+      this.console.push(bytes ? Buffer.from(bytes).toString("latin1") : "<unreadable console write>");
+    });
+    h.set(Hypercall.BOOT_DONE, (cpu) => { this.online.add(cpu.index); });
+    h.set(Hypercall.SCHED_TICK, (cpu) => this.sched.tick(cpu.index, cpu.reg(6) !== 0n, cpu.get("clock")));
+    h.set(Hypercall.SLEEP, (cpu) => this.sched.sleep(cpu.index, cpu.reg(7), cpu.get("clock")));
+    h.set(Hypercall.TASK_EXIT, (cpu) => this.sched.exit(this.sched.task(cpu.reg(7))));
+    h.set(Hypercall.SCHEDULE, (cpu) => {
+      const preempt = cpu.reg(6) !== 0n;
+      ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), preempt, cpu.get("clock"), preempt ? this.interruptedRip(cpu.index) : 0n));
+    });
+    h.set(Hypercall.OOPS, (cpu) => {
+      const task = this.sched.current[cpu.index];
+      const oops = makeOops(this.machine, this.cr3, this.symbols, task, cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.reg(2), cpu.get("cr2"));
+      this.oopses.push(oops);
+      this.console.push(oops.text + "\n");
+      this.machine.events.record(EventKind.OOPS, cpu.index, cpu.get("clock"), BigInt(task.pid), BigInt(oops.vector), oops.rip);
+    });
+  }
+
+  /** Where the task was when the interrupt that is preempting it arrived. */
+  private interruptedRip(cpu: number): bigint {
+    const ev = this.machine.events.events;
+    for (let i = ev.length - 1; i >= 0; i--) {
+      if (ev[i].cpu === cpu && (ev[i].kind === EventKind.INTERRUPT || ev[i].kind === EventKind.EXCEPTION)) return ev[i].c;
+    }
+    return 0n;
+  }
+
+  /** Runs the machine for `ticks` of virtual time; lockups are reported, oopses recorded. */
+  run(ticks: number | bigint): StopReason {
+    const stop = this.scheduler.runFor(ticks);
+    if (stop.kind === "lockup") this.reportLockup(stop.cpu, stop.rip, stop.ticks);
+    return stop;
+  }
+
+  private reportLockup(cpu: number, rip: bigint, ticks: bigint): void {
+    const task = this.sched.current[cpu];
+    const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${ticks} ticks with interrupts off! [${task.name}:${task.pid}]\n` +
+      `RIP: ${this.symbols.format(rip)}`;
+    this.lockups.push({ cpu, task: task.name, pid: task.pid, rip, ticks, text });
+    this.console.push(text + "\n");
+    this.machine.events.record(EventKind.LOCKUP, cpu, this.machine.cpus[cpu].get("clock"), BigInt(task.pid), rip);
+  }
+
+  describe(stop: StopReason): string {
+    return describeStop(stop, (a) => this.symbols.format(a));
+  }
+
+  /** Reads a u64 of a firmware global (its symbol's address in the kernel map). */
+  readGlobal(name: string, index = 0): bigint {
+    const s = this.symbols.get(name);
+    if (!s) throw new Error(`no symbol ${name}`);
+    const b = readVirt(this.machine, this.cr3, s.addr + BigInt(index * 8), 8)!;
+    return new DataView(b.buffer).getBigUint64(0, true);
+  }
+
+  /** Interrupts taken by `cpu` according to its per-CPU counter. */
+  irqCount(cpu: number): bigint {
+    const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields.irqCount.offset;
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);
+  }
+
+  /** What `tramplab run` prints after a run. */
+  summary(): string {
+    const m = this.machine;
+    const lines: string[] = [];
+    lines.push(`tramplab: ${m.ncpus} vCPUs, preempt=${this.config.preempt}, virtual time ${m.time} ticks (${Number(m.time) / 1e6} ms at 1 GHz)`);
+    lines.push("cpu  busy   idle   interrupts");
+    for (let c = 0; c < m.ncpus; c++) {
+      const total = this.sched.busyTicks[c] + this.sched.idleTicks[c] || 1;
+      const busy = (100 * this.sched.busyTicks[c]) / total;
+      lines.push(`${String(c).padStart(3)}  ${busy.toFixed(1).padStart(5)}% ${(100 - busy).toFixed(1).padStart(5)}%  ${this.irqCount(c)}`);
+    }
+    lines.push("task               pid cpu state     voluntary involuntary  ticks");
+    for (const t of this.sched.tasks) {
+      lines.push(`${t.name.padEnd(18)} ${String(t.pid).padStart(3)} ${String(t.cpu).padStart(3)} ${t.state.padEnd(9)} ${String(t.nvcsw).padStart(9)} ${String(t.nivcsw).padStart(11)} ${String(t.runTicks).padStart(6)}`);
+    }
+    lines.push("(voluntary: the task blocked, nvcsw; involuntary: it was preempted or yielded while runnable, nivcsw)");
+    return lines.join("\n");
+  }
+}
+
+export type { Task };

@@ -1,0 +1,34 @@
+// Where things are in the guest kernel's address space, as in Linux x86-64.
+
+/** vmlinux is linked here (__START_KERNEL_map + 16 MiB)... */
+export const KERNEL_VMA = 0xffff_ffff_8100_0000n;
+/** ...and loaded at this physical address. */
+export const KERNEL_LMA = 0x100_0000;
+/** The direct map of all physical memory (PAGE_OFFSET without KASLR). */
+export const PAGE_OFFSET = 0xffff_8880_0000_0000n;
+/** Executable memory for dynamic trampolines (the module / execmem area). */
+export const EXECMEM_START = 0xffff_ffff_a000_0000n;
+export const EXECMEM_END = 0xffff_ffff_a800_0000n;
+/** The user-mode programs of the .user section are mapped here again for user tasks. */
+export const USER_CODE_VA = 0x40_0000n;
+/** User task n's stack ends at USER_STACK_TOP - n * USER_STACK_STRIDE. */
+export const USER_STACK_TOP = 0x7fff_0000_0000n;
+export const USER_STACK_STRIDE = 0x10_0000n;
+export const USER_STACK_SIZE = 64 << 10;
+
+/** Kernel stacks (THREAD_SIZE), the per-CPU IRQ stack, and the #DF IST stack. */
+export const THREAD_SIZE = 16 << 10;
+export const IRQ_STACK_SIZE = 16 << 10;
+export const IST_STACK_SIZE = 8 << 10;
+
+export function directMap(pa: number): bigint {
+  return PAGE_OFFSET + BigInt(pa);
+}
+
+export function physOfDirect(va: bigint): number {
+  return Number(va - PAGE_OFFSET);
+}
+
+export function kernelImagePhys(va: bigint): number {
+  return Number(va - KERNEL_VMA) + KERNEL_LMA;
+}

@@ -1,0 +1,160 @@
+// The scheduler's policy, in the host. The guest does the mechanics (context switch, preemption
+// points, need_resched checks); through hypercalls it asks which task runs next and reports
+// ticks and sleeps. Tasks are pinned to the vCPU they start on; each run queue is FIFO with a
+// time slice counted in timer ticks.
+//
+// Switch counting follows the kernel's __schedule(): a switch away from a task that blocked
+// (it slept or exited, and was not preempted) counts in nvcsw; any other switch, whether the
+// task was preempted or merely yielded while runnable, counts in nivcsw.
+import { EventKind, percpuFields, PERCPU_SIZE, Resched } from "../gen/layout.js";
+import type { Machine } from "../machine/machine.js";
+import type { PreemptModel } from "./config.js";
+import type { BootTask } from "./boot.js";
+
+export type TaskState = "running" | "runnable" | "sleeping" | "dead";
+
+export interface Task extends BootTask {
+  state: TaskState;
+  /** Virtual time a sleeping task wakes at. */
+  wakeAt: bigint;
+  nvcsw: number;
+  nivcsw: number;
+  /** Timer ticks it was running on. */
+  runTicks: number;
+  /** Ticks since it last got the CPU. */
+  sliceUsed: number;
+  /** How it last left the CPU (for Tasks RCU: a preempted task may be inside a trampoline). */
+  preempted: boolean;
+  /** Switches that were not preemptions (schedule() called by the task itself). */
+  voluntarySchedules: number;
+  /** Seen in user mode at its last tick. */
+  inUser: boolean;
+}
+
+export interface SwitchInfo {
+  cpu: number;
+  prev: Task;
+  next: Task;
+  preempt: boolean;
+  clock: bigint;
+}
+
+const VEC_RESCHED = 0xf1;
+
+export class SchedPolicy {
+  readonly tasks: Task[];
+  private readonly byAddr = new Map<bigint, Task>();
+  readonly current: Task[];
+  readonly runqueue: Task[][];
+  readonly idle: Task[];
+  readonly idleTicks: number[];
+  readonly busyTicks: number[];
+  /** Called after every switch decision (Tasks RCU watches these). */
+  readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
+
+  constructor(private readonly machine: Machine, bootTasks: BootTask[], private readonly percpuPa: number,
+    readonly model: PreemptModel, readonly timeslice: number, readonly tickPeriod: number) {
+    this.tasks = bootTasks.map((t) => ({
+      ...t, state: t.kind === "idle" ? "running" : "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 0, runTicks: 0,
+      sliceUsed: 0, preempted: false, voluntarySchedules: 0, inUser: false,
+    }));
+    for (const t of this.tasks) this.byAddr.set(t.addr, t);
+    const n = machine.ncpus;
+    this.idle = Array.from({ length: n }, (_, c) => this.tasks.find((t) => t.kind === "idle" && t.cpu === c)!);
+    this.current = [...this.idle];
+    this.runqueue = Array.from({ length: n }, (_, c) => this.tasks.filter((t) => t.kind !== "idle" && t.cpu === c));
+    this.idleTicks = new Array(n).fill(0);
+    this.busyTicks = new Array(n).fill(0);
+  }
+
+  task(addr: bigint): Task {
+    const t = this.byAddr.get(addr);
+    if (!t) throw new Error(`the guest named an unknown task 0x${addr.toString(16)}`);
+    return t;
+  }
+
+  private reschedAddr(cpu: number): number {
+    return this.percpuPa + cpu * PERCPU_SIZE + percpuFields.resched.offset;
+  }
+
+  private resched(cpu: number): number {
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getUint32(this.reschedAddr(cpu), true);
+  }
+
+  /** Sets need_resched (or its lazy form) for `cpu`'s current task; kicks an idle vCPU. */
+  setResched(cpu: number, lazy: boolean): void {
+    const bit = lazy ? Resched.LAZY : Resched.NEED;
+    const v = this.resched(cpu) | bit;
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v, true);
+    this.machine.writePhys(this.reschedAddr(cpu), b);
+    if (this.current[cpu].kind === "idle") this.machine.interrupt(cpu, VEC_RESCHED);
+  }
+
+  /** HYPERCALL_SCHED_TICK from `cpu`: account the tick, wake sleepers, expire the slice. */
+  tick(cpu: number, user: boolean, now: bigint): void {
+    const cur = this.current[cpu];
+    if (cur.kind === "idle") this.idleTicks[cpu]++;
+    else {
+      this.busyTicks[cpu]++;
+      cur.runTicks++;
+      cur.sliceUsed++;
+      cur.inUser = user;
+    }
+    for (const t of this.tasks) {
+      if (t.state === "sleeping" && t.wakeAt <= now) this.wake(t, now);
+    }
+    if (cur.kind === "idle") {
+      if (this.runqueue[cpu].length > 0) this.setResched(cpu, false);
+      return;
+    }
+    if (this.model === "lazy" && (this.resched(cpu) & Resched.LAZY)) {
+      this.setResched(cpu, false); // a lazy request outstanding for a whole tick becomes a real one
+    } else if (cur.sliceUsed >= this.timeslice && this.runqueue[cpu].length > 0) {
+      this.setResched(cpu, this.model === "lazy");
+    }
+  }
+
+  private wake(t: Task, now: bigint): void {
+    t.state = "runnable";
+    this.runqueue[t.cpu].push(t);
+    this.machine.events.record(EventKind.WAKEUP, t.cpu, now, BigInt(t.pid));
+    if (this.current[t.cpu].kind === "idle") this.setResched(t.cpu, false);
+  }
+
+  /** HYPERCALL_SLEEP: the current task blocks for `ticks` timer ticks. */
+  sleep(cpu: number, ticks: bigint, now: bigint): void {
+    const t = this.current[cpu];
+    t.state = "sleeping";
+    t.wakeAt = now + ticks * BigInt(this.tickPeriod);
+  }
+
+  exit(task: Task): void {
+    task.state = "dead";
+  }
+
+  /** HYPERCALL_SCHEDULE: pick what runs next on `cpu`; returns its task address. */
+  schedule(cpu: number, prevAddr: bigint, preempt: boolean, now: bigint, preemptedAt: bigint): bigint {
+    const prev = this.task(prevAddr);
+    const blocked = prev.state === "sleeping" || prev.state === "dead";
+    let next = this.runqueue[cpu].shift();
+    if (!next) next = blocked || prev.kind === "idle" ? this.idle[cpu] : prev;
+    if (next === prev) {
+      prev.state = "running";
+      return prev.addr;
+    }
+    if (blocked && !preempt) prev.nvcsw++;
+    else prev.nivcsw++;
+    if (!preempt) prev.voluntarySchedules++;
+    prev.preempted = preempt;
+    if (prev.state === "running") prev.state = "runnable";
+    if (prev.state === "runnable" && prev.kind !== "idle") this.runqueue[cpu].push(prev);
+    next.state = "running";
+    next.sliceUsed = 0;
+    this.current[cpu] = next;
+    this.machine.events.record(EventKind.SWITCH, cpu, now, BigInt(prev.pid), BigInt(next.pid), preempt ? 1n : 0n, preemptedAt);
+    for (const f of this.onSwitch) f({ cpu, prev, next, preempt, clock: now });
+    return next.addr;
+  }
+}
+
