@@ -2,65 +2,137 @@
 import { readFileSync } from "node:fs";
 import { ElfError } from "../machine/elf.js";
 import { runProgram } from "../linux/process.js";
+import { Kernel } from "../kernel/kernel.js";
+import { kernelConfig, PREEMPT_MODELS, type PreemptModel, type KconfigRule } from "../kernel/config.js";
+import { parseDuration, UsageError } from "./args.js";
 
-const USAGE = `usage: tramplab run [--max-insns N] [--stats] PROGRAM [ARGS...]
+const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
 
 Commands:
-  run PROGRAM [ARGS]   run a static x86-64 Linux program in the emulator
-Options for run (before PROGRAM):
+  run                  boot the built-in guest kernel and run its workload
+  run PROGRAM [ARGS]   run a static x86-64 Linux program in user mode
+
+Options for the built-in kernel:
+  --cpus N             vCPUs (default 4)
+  --preempt MODEL      none | voluntary | full | lazy (default full)
+  --kconfig RULE       old | new: the TASKS_RCU Kconfig rule (default new)
+  --seed S             explore another interleaving (seeded quanta)
+  --time T             virtual time to run: 50ms, 200us, 1s or a tick count (default 50ms)
+Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr`;
 
-class UsageError extends Error {}
+interface RunOptions {
+  program?: string;
+  programArgs: string[];
+  maxInsns?: bigint;
+  stats: boolean;
+  cpus?: number;
+  preempt?: PreemptModel;
+  kconfig?: KconfigRule;
+  seed?: number;
+  time?: bigint;
+}
 
-function parseRun(args: string[]): { program: string; programArgs: string[]; maxInsns?: bigint; stats: boolean } {
-  let maxInsns: bigint | undefined;
-  let stats = false;
+function intArg(name: string, v: string | undefined, min: number, max: number): number {
+  if (!v || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} needs an integer from ${min} to ${max}, got ${v ?? "nothing"}`);
+  return Number(v);
+}
+
+function parseRun(args: string[]): RunOptions {
+  const o: RunOptions = { programArgs: [], stats: false };
   let i = 0;
   for (; i < args.length && args[i].startsWith("--"); i++) {
     const a = args[i];
-    if (a === "--stats") stats = true;
-    else if (a === "--max-insns") {
-      const v = args[++i];
-      if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
-      maxInsns = BigInt(v);
-    } else if (a === "--") { i++; break; }
-    else throw new UsageError(`unknown option ${a}`);
+    const value = () => args[++i];
+    switch (a) {
+      case "--stats": o.stats = true; break;
+      case "--max-insns": {
+        const v = value();
+        if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
+        o.maxInsns = BigInt(v);
+        break;
+      }
+      case "--cpus": o.cpus = intArg("--cpus", value(), 1, 64); break;
+      case "--seed": o.seed = intArg("--seed", value(), 0, 2 ** 31); break;
+      case "--preempt": {
+        const v = value();
+        if (!PREEMPT_MODELS.includes(v as PreemptModel)) throw new UsageError(`--preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${v ?? "nothing"}`);
+        o.preempt = v as PreemptModel;
+        break;
+      }
+      case "--kconfig": {
+        const v = value();
+        if (v !== "old" && v !== "new") throw new UsageError(`--kconfig must be old or new, got ${v ?? "nothing"}`);
+        o.kconfig = v;
+        break;
+      }
+      case "--time": o.time = parseDuration(value()); break;
+      case "--": i++; return finish();
+      default: throw new UsageError(`unknown option ${a}`);
+    }
   }
-  if (i >= args.length) throw new UsageError("run: missing PROGRAM");
-  return { program: args[i], programArgs: args.slice(i + 1), maxInsns, stats };
+  return finish();
+  function finish(): RunOptions {
+    if (i < args.length) { o.program = args[i]; o.programArgs = args.slice(i + 1); }
+    return o;
+  }
 }
 
-function cmdRun(args: string[]): number {
-  const opt = parseRun(args);
+function runUserProgram(o: RunOptions): number {
+  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined) {
+    throw new UsageError("--cpus, --preempt, --kconfig, --seed and --time apply to the built-in kernel, not to a program");
+  }
   let result;
   try {
-    const bytes = readFileSync(opt.program);
-    result = runProgram(bytes, { argv: [opt.program, ...opt.programArgs], maxInsns: opt.maxInsns, env: [] });
+    result = runProgram(readFileSync(o.program!), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [] });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code) { process.stderr.write(`tramplab: ${opt.program}: cannot read (${code})\n`); return 2; }
-    if (e instanceof ElfError) { process.stderr.write(`tramplab: ${opt.program}: ${e.message}\n`); return 2; }
+    if (code) { process.stderr.write(`tramplab: ${o.program}: cannot read (${code})\n`); return 2; }
+    if (e instanceof ElfError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
     throw e;
   }
-  if (opt.stats) {
+  if (o.stats) {
     const mips = Number(result.insns) / (result.wallMs * 1000);
     process.stderr.write(`tramplab: ${result.insns} instructions retired in ${result.wallMs.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
   }
   return result.exitCode;
 }
 
+function runKernel(o: RunOptions): number {
+  if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
+  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed });
+  const kernel = new Kernel(config);
+  const t0 = performance.now();
+  const stop = kernel.run(o.time ?? 50_000_000n);
+  const wall = performance.now() - t0;
+  const out = kernel.console.join("");
+  if (out) process.stdout.write(out.endsWith("\n") ? out : out + "\n");
+  process.stdout.write(kernel.summary() + "\n");
+  process.stdout.write(`stopped: ${kernel.describe(stop)}\n`);
+  if (o.stats) {
+    const insns = kernel.machine.cpus.reduce((n, c) => n + c.get("insns"), 0n);
+    process.stderr.write(`tramplab: ${insns} instructions retired in ${wall.toFixed(1)} ms (${(Number(insns) / (wall * 1000)).toFixed(1)} guest MIPS)\n`);
+  }
+  return stop.kind === "time" ? 0 : 1;
+}
+
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case "run": return cmdRun(rest);
+      case "run": {
+        const o = parseRun(rest);
+        return o.program ? runUserProgram(o) : runKernel(o);
+      }
       case "help":
       case "--help":
       case "-h":
+        process.stdout.write(USAGE + "\n");
+        return 0;
       case undefined:
         process.stdout.write(USAGE + "\n");
-        return cmd === undefined ? 2 : 0;
+        return 2;
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (e) {
