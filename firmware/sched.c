@@ -22,7 +22,7 @@ void notrace preempt_disable(void)
 	asm volatile("" : : : "memory");
 }
 
-static void __schedule(long preempt);
+static void __schedule(long reason, void *where);
 
 void preempt_enable(void)
 {
@@ -30,17 +30,18 @@ void preempt_enable(void)
 	asm volatile("" : : : "memory");
 	pc->preempt_count -= PREEMPT_OFFSET;
 	if (pc->preempt_count == 0 && preemptible_model() && (pc->resched & RESCHED_NEED))
-		__schedule(1);
+		__schedule(SCHED_REASON_PREEMPT_ENABLE, __builtin_return_address(0));
 }
 
-/* The switch itself. preempt = 1 when the task did not ask to stop (an involuntary switch). */
-static void __schedule(long preempt)
+/* The switch itself. reason says whether the task asked to stop (SCHED_REASON_VOLUNTARY) or
+ * was preempted, and how; `where` is the preemption point's caller, for the host's records. */
+static void __schedule(long reason, void *where)
 {
 	u64 flags = local_irq_save();
 	struct percpu *pc = this_cpu();
 	struct task *prev = (struct task *)pc->current;
 	pc->preempt_count += PREEMPT_OFFSET;
-	struct task *next = (struct task *)hypercall3(HYPERCALL_SCHEDULE, (long)prev, preempt, 0);
+	struct task *next = (struct task *)hypercall3(HYPERCALL_SCHEDULE, (long)prev, reason, (long)where);
 	pc->resched = 0;
 	if (next != prev) {
 		pc->current = (u64)next;
@@ -54,29 +55,34 @@ static void __schedule(long preempt)
 
 void schedule(void)
 {
-	__schedule(0);
+	__schedule(SCHED_REASON_VOLUNTARY, __builtin_return_address(0));
 }
 
 /* Interrupt return to kernel mode with need_resched set (FULL and LAZY only). */
 void preempt_schedule_irq(void)
 {
 	do {
-		__schedule(1);
+		__schedule(SCHED_REASON_IRQ_PREEMPT, 0);
 	} while (this_cpu()->resched & RESCHED_NEED);
+}
+
+static void __cond_resched(void *where)
+{
+	if (!preemptible_model() && (this_cpu()->resched & RESCHED_NEED))
+		__schedule(SCHED_REASON_COND_RESCHED, where);
 }
 
 /* An explicit preemption point: honoured in the NONE and VOLUNTARY models. */
 void cond_resched(void)
 {
-	if (!preemptible_model() && (this_cpu()->resched & RESCHED_NEED))
-		__schedule(1);
+	__cond_resched(__builtin_return_address(0));
 }
 
 /* might_sleep()'s preemption point: VOLUNTARY only. */
 void might_resched(void)
 {
 	if (boot_params->preempt_model == PREEMPT_MODEL_VOLUNTARY)
-		cond_resched();
+		__cond_resched(__builtin_return_address(0));
 }
 
 void msleep(u64 ticks)
@@ -97,7 +103,7 @@ void irqentry_exit(struct pt_regs *regs)
 	struct percpu *pc = this_cpu();
 	if (user_mode(regs)) {
 		while (pc->resched & (RESCHED_NEED | RESCHED_LAZY))
-			__schedule(1);
+			__schedule(SCHED_REASON_IRQ_PREEMPT, 0);
 	} else if (preemptible_model() && pc->preempt_count == 0 && (pc->resched & RESCHED_NEED)) {
 		preempt_schedule_irq();
 	}

@@ -61,6 +61,16 @@ void kthread_busy(u64 rounds)
 	}
 }
 
+/* Many short traced calls, with might_resched() inside work_middle, then cond_resched(). */
+void kthread_worker(u64 rounds)
+{
+	for (u64 i = 0;; i++) {
+		for (u64 j = 0; j < rounds; j++)
+			work_sink = work_top(i + j);
+		cond_resched();
+	}
+}
+
 void kthread_sleeper(u64 ticks)
 {
 	for (u64 i = 0;; i++) {

@@ -251,4 +251,8 @@ export const firmwareEnums = {
     doc: "bits of a per-CPU resched word",
     values: [["NEED", 1], ["LAZY", 2]],
   },
+  SchedReason: {
+    doc: "why __schedule() runs (the SCHEDULE hypercall's second argument)",
+    values: [["VOLUNTARY", 0], ["IRQ_PREEMPT", 1], ["COND_RESCHED", 2], ["PREEMPT_ENABLE", 3]],
+  },
 };

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
-import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
+import { Hypercall, EventKind, PERCPU_SIZE, percpuFields, SchedReason } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
 import { readVirt } from "../machine/paging.js";
 import type { Machine, CpuState } from "../machine/machine.js";
@@ -67,8 +67,9 @@ export class Kernel {
     h.set(Hypercall.SLEEP, (cpu) => this.sched.sleep(cpu.index, cpu.reg(7), cpu.get("clock")));
     h.set(Hypercall.TASK_EXIT, (cpu) => this.sched.exit(this.sched.task(cpu.reg(7))));
     h.set(Hypercall.SCHEDULE, (cpu) => {
-      const preempt = cpu.reg(6) !== 0n;
-      ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), preempt, cpu.get("clock"), preempt ? this.interruptedRip(cpu.index) : 0n));
+      const reason = Number(cpu.reg(6));
+      const where = reason === SchedReason.IRQ_PREEMPT ? this.interruptedRip(cpu.index) : cpu.reg(2);
+      ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), reason, cpu.get("clock"), where));
     });
     h.set(Hypercall.OOPS, (cpu) => {
       const task = this.sched.current[cpu.index];

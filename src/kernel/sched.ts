@@ -6,7 +6,7 @@
 // Switch counting follows the kernel's __schedule(): a switch away from a task that blocked
 // (it slept or exited, and was not preempted) counts in nvcsw; any other switch, whether the
 // task was preempted or merely yielded while runnable, counts in nivcsw.
-import { EventKind, percpuFields, PERCPU_SIZE, Resched } from "../gen/layout.js";
+import { EventKind, percpuFields, PERCPU_SIZE, Resched, SchedReason } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import type { PreemptModel } from "./config.js";
 import type { BootTask } from "./boot.js";
@@ -35,6 +35,8 @@ export interface SwitchInfo {
   cpu: number;
   prev: Task;
   next: Task;
+  /** Why: SchedReason (VOLUNTARY, or a kind of preemption). */
+  reason: number;
   preempt: boolean;
   clock: bigint;
 }
@@ -133,8 +135,12 @@ export class SchedPolicy {
     task.state = "dead";
   }
 
-  /** HYPERCALL_SCHEDULE: pick what runs next on `cpu`; returns its task address. */
-  schedule(cpu: number, prevAddr: bigint, preempt: boolean, now: bigint, preemptedAt: bigint): bigint {
+  /**
+   * HYPERCALL_SCHEDULE: pick what runs next on `cpu`; returns its task address. `where` is the
+   * preempted RIP (an interrupt preempted it) or the preemption point's caller.
+   */
+  schedule(cpu: number, prevAddr: bigint, reason: number, now: bigint, where: bigint): bigint {
+    const preempt = reason !== SchedReason.VOLUNTARY;
     const prev = this.task(prevAddr);
     const blocked = prev.state === "sleeping" || prev.state === "dead";
     let next = this.runqueue[cpu].shift();
@@ -152,8 +158,8 @@ export class SchedPolicy {
     next.state = "running";
     next.sliceUsed = 0;
     this.current[cpu] = next;
-    this.machine.events.record(EventKind.SWITCH, cpu, now, BigInt(prev.pid), BigInt(next.pid), preempt ? 1n : 0n, preemptedAt);
-    for (const f of this.onSwitch) f({ cpu, prev, next, preempt, clock: now });
+    this.machine.events.record(EventKind.SWITCH, cpu, now, BigInt(prev.pid), BigInt(next.pid), BigInt(reason), where);
+    for (const f of this.onSwitch) f({ cpu, prev, next, reason, preempt, clock: now });
     return next.addr;
   }
 }

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x80a2d893
+#define LAYOUT_HASH 0x26b50dcc
 
 #ifndef __ASSEMBLER__
 struct boot_params {
@@ -140,6 +140,12 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 /* Resched: bits of a per-CPU resched word */
 #define RESCHED_NEED 1
 #define RESCHED_LAZY 2
+
+/* SchedReason: why __schedule() runs (the SCHEDULE hypercall's second argument) */
+#define SCHED_REASON_VOLUNTARY 0
+#define SCHED_REASON_IRQ_PREEMPT 1
+#define SCHED_REASON_COND_RESCHED 2
+#define SCHED_REASON_PREEMPT_ENABLE 3
 
 /* struct pt_regs, as the kernel lays it out (168 bytes). */
 #define PTREGS_R15 0
