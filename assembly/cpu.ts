@@ -77,7 +77,7 @@ function handleFault(at: u64): void {
   const kind = FAULT_IS_TRAP ? DELIVER_SOFTWARE : DELIVER_FAULT;
   const hasError = FAULT_HAS_ERROR, error = FAULT_ERROR;
   clearFault();
-  if (!deliver(vector, kind, hasError, error)) stopWithFault(EXIT_TRIPLE_FAULT, at);
+  if (!deliver(vector, kind, hasError, error, at)) stopWithFault(EXIT_TRIPLE_FAULT, at);
 }
 
 /** The block to run at RIP, or 0 after handling a fetch fault. */

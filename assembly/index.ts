@@ -1,5 +1,5 @@
 // The core's exports: what the TypeScript Machine calls.
-import { LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE, HOST_AGENT } from "./gen/layout";
+import { CPUS, CPU_BLOCK_SIZE, C_IRR, LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE, HOST_AGENT } from "./gen/layout";
 import { logCodeWrites } from "./xmc";
 import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
 import { flushTlb } from "./mem";
@@ -38,7 +38,8 @@ export function hostWrite(pa: u64, len: u32, clock: u64): void {
 
 /** Raises interrupt `vector` on vCPU `cpu` from outside (the host as an interrupt source). */
 export function hostInterrupt(cpu: u32, vector: u32): void {
-  requestInterrupt(cpu, vector);
+  const a = CPUS + <usize>cpu * CPU_BLOCK_SIZE + C_IRR + ((<usize>vector >> 6) << 3);
+  store<u64>(a, load<u64>(a) | (<u64>1 << <u64>(vector & 63)));
 }
 
 /** Forgets the TLB of one vCPU (the host changed its CR3 or page tables). */

@@ -51,13 +51,14 @@ function makesDoubleFault(first: u32, second: u32): bool {
  * return to. A fault during delivery is handled as the hardware does: serially, as #DF, or
  * (during #DF) as a triple fault, which returns false and leaves the vCPU stopped.
  */
-export function deliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
+export function deliver(vector: u32, kind: u32, hasError: bool, error: u64, at: u64 = 0): bool {
   let v = vector, k = kind, he = hasError, err = error;
   for (let round = 0; round < 3; round++) {
     if (tryDeliver(v, k, he, err)) return true;
     const second = FAULT_VECTOR, secondHas = FAULT_HAS_ERROR, secondErr = FAULT_ERROR;
     clearFault();
     if (v == VECTOR_DF) return false;
+    if (k == DELIVER_SOFTWARE) RIP = at;
     if (k == DELIVER_FAULT && makesDoubleFault(v, second)) { v = VECTOR_DF; he = true; err = 0; }
     else { v = second; he = secondHas; err = secondErr; }
     k = DELIVER_FAULT;
@@ -145,7 +146,7 @@ function checkReturnCs(cs: u64): bool {
 }
 
 /** IRETQ (s = 3) or IRETD (s = 2): returns from an interrupt frame, possibly to user mode. */
-export function iretFrame(s: u32): void {
+export function iretFrame(s: u32, clock: u64): void {
   const n: u64 = <u64>1 << s;
   const sp = reg64(REG_RSP);
   const rip = readMem(sp, s);
@@ -163,10 +164,10 @@ export function iretFrame(s: u32): void {
   setReg64(REG_RSP, rsp);
   store<u32>(ACTIVE + C_CS, <u32>cs);
   store<u32>(ACTIVE + C_SS, <u32>ss);
-  logEvent(CLOCK, EVENTKIND_IRET, rip, <u64>CPL, <u64>newCpl, 0, 0);
+  logEvent(clock, EVENTKIND_IRET, rip, <u64>CPL, <u64>newCpl, 0, 0);
   RIP = rip;
   changeCpl(newCpl);
-  serialize(SERIALIZE_IRET, CLOCK);
+  serialize(SERIALIZE_IRET, clock);
   updateIrq();
 }
 
@@ -228,11 +229,11 @@ export function requestInterrupt(cpu: u32, vector: u32): void {
   if (cpu == cpuIndex()) updateIrq();
 }
 
-export function eoi(): void {
+export function eoi(clock: u64): void {
   const v = highest(ACTIVE, C_ISR);
   if (v >= 0) {
     clearBit(ACTIVE, C_ISR, <u32>v);
-    logEvent(CLOCK, EVENTKIND_EOI, <u64>v, 0, 0, 0, 0);
+    logEvent(clock, EVENTKIND_EOI, <u64>v, 0, 0, 0, 0);
   }
   updateIrq();
 }

@@ -128,6 +128,11 @@ export function translate(va: u64, acc: u32): u64 {
     if (pteAddr + 8 > RAM_SIZE) { raisePF(va, errBase | PF_RSVD); return NO_PA; }
     pte = load<u64>(RAM + <usize>pteAddr);
     if ((pte & PTE_P) == 0) { raisePF(va, errBase); return NO_PA; }
+    // Reserved bits: PS in a PML4 entry, NX while EFER.NXE is clear.
+    if ((shift == 39 && (pte & PTE_PS) != 0) || (!nxe && (pte & PTE_NX) != 0)) {
+      raisePF(va, errBase | PF_PRESENT | PF_RSVD);
+      return NO_PA;
+    }
     allow &= pte;
     if (nxe && (pte & PTE_NX) != 0) noExec = true;
     if ((pte & PTE_A) == 0) store<u64>(RAM + <usize>pteAddr, pte | PTE_A);

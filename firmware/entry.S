@@ -96,7 +96,30 @@ __fentry__:
 .endm
 
 IDTENTRY asm_exc_divide_error, do_divide_error, 0
-IDTENTRY asm_exc_int3, do_int3, 0
+
+/* #BP from kernel mode first moves the CPU's 5-word frame down 16 bytes: the INT3 handler
+ * may emulate a `call`, which pushes a return address just below the interrupted RSP, where
+ * the frame would otherwise be. Interrupts are off (interrupt gate), so the word used below
+ * the stack as scratch is safe. */
+.globl asm_exc_int3
+asm_exc_int3:
+	testb $3, 8(%rsp)
+	jnz 1f
+	sub $16, %rsp
+	mov %rax, -8(%rsp)
+	mov 16(%rsp), %rax
+	mov %rax, 0(%rsp)
+	mov 24(%rsp), %rax
+	mov %rax, 8(%rsp)
+	mov 32(%rsp), %rax
+	mov %rax, 16(%rsp)
+	mov 40(%rsp), %rax
+	mov %rax, 24(%rsp)
+	mov 48(%rsp), %rax
+	mov %rax, 32(%rsp)
+	mov -8(%rsp), %rax
+1:
+IDTENTRY asm_exc_int3_body, do_int3, 0
 IDTENTRY asm_exc_invalid_op, do_invalid_op, 0
 IDTENTRY asm_exc_double_fault, do_double_fault, 1
 IDTENTRY asm_exc_general_protection, do_general_protection, 1

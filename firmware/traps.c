@@ -18,8 +18,12 @@ void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, 0, error); }
 void do_invalid_op(struct pt_regs *regs, u64 error) { fault(regs, 6, error); }
 void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, 13, error); }
 
+int poke_int3_handler(struct pt_regs *regs);
+
 void do_int3(struct pt_regs *regs, u64 error)
 {
+	if (poke_int3_handler(regs))
+		return;
 	fault(regs, 3, error);
 }
 

@@ -31,6 +31,10 @@ const blockHeader = place(L.blockFields);
 const bootParams = place(L.bootParamsFields);
 const percpu = place(L.percpuFields);
 const task = place(L.taskFields);
+const ftraceOps = place(L.ftraceOpsFields);
+const pokeLoc = place(L.pokeLocFields);
+const traceRing = place(L.traceRingFields);
+const traceEntry = place(L.traceEntryFields);
 const eventRec = place(L.eventFields);
 const xmcRec = place(L.xmcFields);
 const lastEnd = (fs) => fs.reduce((m, f) => Math.max(m, f.offset + f.size * f.count), 0);
@@ -41,6 +45,9 @@ if (lastEnd(eventRec) > L.EVENT_SIZE) throw new Error("event record overflows EV
 if (lastEnd(xmcRec) > L.XMC_RECORD_SIZE) throw new Error("xmc record overflows XMC_RECORD_SIZE");
 if (lastEnd(percpu) > L.PERCPU_SIZE) throw new Error("per-CPU area overflows PERCPU_SIZE");
 if (lastEnd(task) > L.TASK_SIZE) throw new Error("task overflows TASK_SIZE");
+if (lastEnd(ftraceOps) > L.FTRACE_OPS_SIZE) throw new Error("ftrace_ops overflows FTRACE_OPS_SIZE");
+if (lastEnd(pokeLoc) !== L.POKE_LOC_SIZE) throw new Error("text_poke_loc must be POKE_LOC_SIZE");
+if (lastEnd(traceEntry) !== L.TRACE_ENTRY_SIZE) throw new Error("trace entry must be TRACE_ENTRY_SIZE");
 const region = Object.fromEntries(L.regions.map((r) => [r.name, r]));
 if (lastEnd(machine) > region.MACHINE.size) throw new Error("machine fields overflow MACHINE");
 
@@ -52,7 +59,8 @@ function fnv1a(text) {
 const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields, L.entryFields, L.blockFields,
   L.eventFields, L.xmcFields, L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE,
   L.EVENT_SIZE, L.XMC_RECORD_SIZE, L.HOST_AGENT, L.bootParamsFields, L.percpuFields, L.taskFields, L.firmwareEnums,
-  L.PERCPU_SIZE, L.TASK_SIZE]));
+  L.PERCPU_SIZE, L.TASK_SIZE, L.ftraceOpsFields, L.pokeLocFields, L.traceRingFields, L.traceEntryFields,
+  L.FTRACE_OPS_SIZE, L.POKE_LOC_SIZE, L.TRACE_ENTRY_SIZE]));
 
 const constName = (prefix, name) => prefix + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
@@ -107,6 +115,11 @@ function tsLayout() {
   s += `export const bootParamsFields = ${rec(bootParams)} as const satisfies Record<string, Field>;\n`;
   s += `export const percpuFields = ${rec(percpu)} as const satisfies Record<string, Field>;\n`;
   s += `export const taskFields = ${rec(task)} as const satisfies Record<string, Field>;\n`;
+  s += `export const FTRACE_OPS_SIZE = ${L.FTRACE_OPS_SIZE};\nexport const POKE_LOC_SIZE = ${L.POKE_LOC_SIZE};\nexport const TRACE_ENTRY_SIZE = ${L.TRACE_ENTRY_SIZE};\n`;
+  s += `export const ftraceOpsFields = ${rec(ftraceOps)} as const satisfies Record<string, Field>;\n`;
+  s += `export const pokeLocFields = ${rec(pokeLoc)} as const satisfies Record<string, Field>;\n`;
+  s += `export const traceRingFields = ${rec(traceRing)} as const satisfies Record<string, Field>;\n`;
+  s += `export const traceEntryFields = ${rec(traceEntry)} as const satisfies Record<string, Field>;\n`;
   for (const [name, e] of Object.entries({ ...L.enums, ...L.firmwareEnums })) {
     s += `\n/** ${e.doc} */\nexport const ${name} = {\n` + e.values.map(([k, v]) => `  ${k}: ${v},`).join("\n") + "\n} as const;\n";
     s += `export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
@@ -138,7 +151,10 @@ function cLayout() {
   s += "#ifndef GEN_LAYOUT_H\n#define GEN_LAYOUT_H\n\n";
   s += "#ifndef __ASSEMBLER__\ntypedef unsigned char u8;\ntypedef unsigned short u16;\ntypedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef int s32;\ntypedef long long s64;\n#endif\n\n";
   s += `#define PERCPU_SIZE ${L.PERCPU_SIZE}\n#define TASK_SIZE ${L.TASK_SIZE}\n#define LAYOUT_HASH 0x${layoutHash.toString(16)}\n\n`;
+  s += `#define FTRACE_OPS_SIZE ${L.FTRACE_OPS_SIZE}\n#define POKE_LOC_SIZE ${L.POKE_LOC_SIZE}\n#define TRACE_ENTRY_SIZE ${L.TRACE_ENTRY_SIZE}\n\n`;
   s += struct("boot_params", bootParams, 0) + struct("percpu", percpu, L.PERCPU_SIZE) + struct("task", task, L.TASK_SIZE);
+  s += struct("ftrace_ops", ftraceOps, L.FTRACE_OPS_SIZE) + struct("text_poke_loc", pokeLoc, L.POKE_LOC_SIZE);
+  s += struct("trace_ring", traceRing, 0) + struct("trace_entry", traceEntry, L.TRACE_ENTRY_SIZE);
   for (const [name, e] of Object.entries(L.firmwareEnums)) {
     s += `/* ${name}: ${e.doc} */\n`;
     for (const [k, v] of e.values) s += `#define ${constName("", name).toUpperCase()}_${k} ${v}\n`;

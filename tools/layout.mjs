@@ -230,14 +230,59 @@ export const taskFields = [
   ["name", "u8", "name, NUL-padded", 16],
 ];
 
+/** struct ftrace_ops in guest memory (allocated by the host; the guest reads it). */
+export const ftraceOpsFields = [
+  ["func", "u64", "the callback: func(ip, parent_ip, op, fregs)"],
+  ["next", "u64", "next ops on ftrace_ops_list (the list ends at ftrace_list_end)"],
+  ["flags", "u64", "FtraceOpsFlag bits"],
+  ["filterHash", "u64", "sorted array of site addresses the ops traces (filter hash)"],
+  ["notraceHash", "u64", "sorted array of site addresses it never traces (notrace hash)"],
+  ["filterCount", "u32", "entries in filterHash; 0 = every function"],
+  ["notraceCount", "u32", "entries in notraceHash"],
+  ["trampoline", "u64", "its dynamic trampoline, if it has one"],
+  ["trampolineSize", "u32", "bytes of that trampoline"],
+  ["id", "u32", "the host's number for this ops (host callbacks are dispatched on it)"],
+  ["private", "u64", "tracer data (ring buffers, counters)"],
+  ["calls", "u64", "times the callback ran (counted by the tracers themselves)"],
+];
+
+/** One entry of the text-poke vector the INT3 handler searches (struct text_poke_loc). */
+export const pokeLocFields = [
+  ["relAddr", "i32", "site address minus _stext"],
+  ["disp", "i32", "displacement of the emulated call or jump"],
+  ["len", "u8", "instruction length (5)"],
+  ["opcode", "u8", "what to emulate: E8 call, E9 jmp (a NOP is jmp +0), EB jmp8, C3 ret, CC int3"],
+  ["text", "u8", "the new bytes", 5],
+  ["old", "u8", "the first byte before int3 was written"],
+];
+
+/** A per-CPU ring buffer of the function tracer. */
+export const traceRingFields = [
+  ["head", "u64", "entries ever written on this vCPU"],
+  ["mask", "u64", "capacity - 1 (a power of two)"],
+  ["entries", "u64", "address of the entries (TRACE_ENTRY_SIZE each)"],
+];
+
+/** One function-tracer record. */
+export const traceEntryFields = [
+  ["ip", "u64", "the traced function (its patch site)"],
+  ["parentIp", "u64", "where it was called from"],
+  ["ts", "u64", "the vCPU's virtual time (rdtsc)"],
+  ["pid", "u32", "current task"],
+  ["flags", "u32", "TraceFlag bits, preempt depth in bits 8-11, vCPU in bits 16-31"],
+];
+
 export const PERCPU_SIZE = 4096;
 export const TASK_SIZE = 256;
+export const FTRACE_OPS_SIZE = 128;
+export const POKE_LOC_SIZE = 16;
+export const TRACE_ENTRY_SIZE = 32;
 
 export const firmwareEnums = {
   Hypercall: {
     doc: "hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10)",
     values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
-      ["BOOT_DONE", 7], ["WORK_DONE", 8]],
+      ["BOOT_DONE", 7], ["WORK_DONE", 8], ["FTRACE_CALLBACK", 9]],
   },
   PreemptModel: {
     doc: "the kernel's preemption models",
@@ -250,6 +295,14 @@ export const firmwareEnums = {
   Resched: {
     doc: "bits of a per-CPU resched word",
     values: [["NEED", 1], ["LAZY", 2]],
+  },
+  FtraceOpsFlag: {
+    doc: "ftrace_ops flags (include/linux/ftrace.h bit numbers)",
+    values: [["ENABLED", 1], ["DYNAMIC", 2], ["SAVE_REGS", 4], ["RECURSION", 16], ["STUB", 32]],
+  },
+  TraceFlag: {
+    doc: "function-tracer record flag bits (the trace file's flag columns)",
+    values: [["IRQS_OFF", 1], ["NEED_RESCHED", 2], ["NEED_RESCHED_LAZY", 4], ["HARDIRQ", 8], ["SOFTIRQ", 16], ["NMI", 32]],
   },
   SchedReason: {
     doc: "why __schedule() runs (the SCHEDULE hypercall's second argument)",

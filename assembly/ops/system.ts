@@ -248,7 +248,7 @@ export function wrmsr(e: usize): void {
   const v = (getReg(REG_RDX, 2) << 32) | getReg(REG_RAX, 2);
   serialize(SERIALIZE_WRMSR, clockAt(e));
   switch (msr) {
-    case MSR_APIC_EOI: eoi(); return;
+    case MSR_APIC_EOI: eoi(clockAt(e)); return;
     case MSR_APIC_ICR: sendIpi(v, clockAt(e)); return;
     case MSR_APIC_TIMER_LVT: store<u32>(ACTIVE + C_TIMER_LVT, <u32>v & 0x300FF); return;
     case MSR_APIC_TIMER_INITIAL: startTimer(v & 0xFFFF_FFFF, tsc(e) + 1); return; // counts from the next instruction
@@ -345,6 +345,6 @@ export function invlpg(e: usize): void {
 
 export function iret(e: usize, s: u32): void {
   if (s == 1) { raiseUD(); return; } // a 16-bit frame is not supported
-  iretFrame(s);
+  iretFrame(s, clockAt(e));
 }
 

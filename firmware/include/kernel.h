@@ -97,6 +97,18 @@ static inline notrace u64 local_irq_save(void) { u64 f = read_flags(); local_irq
 
 static inline notrace int user_mode(struct pt_regs *regs) { return (regs->cs & 3) == 3; }
 
+static inline notrace void preempt_disable_notrace(void)
+{
+	this_cpu()->preempt_count += PREEMPT_OFFSET;
+	asm volatile("" : : : "memory");
+}
+
+static inline notrace void preempt_enable_no_resched_notrace(void)
+{
+	asm volatile("" : : : "memory");
+	this_cpu()->preempt_count -= PREEMPT_OFFSET;
+}
+
 /* main.c */
 extern struct boot_params *boot_params;
 void printk(const char *s);

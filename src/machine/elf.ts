@@ -162,11 +162,12 @@ function readSymbols(view: DataView, bytes: Uint8Array, sections: Section[]): El
     const value = view.getBigUint64(p + 8, true);
     const size = view.getBigUint64(p + 16, true);
     const stype = info & 15;
-    if (nameOff === 0 || shndx === 0 || stype === 3 || stype === 4) continue; // unnamed, undefined, section, file
+    // Skip unnamed and undefined symbols, and section/file ones.
+    if (nameOff === 0 || shndx === 0 || stype === 3 || stype === 4) continue;
     out.push({
       name: cString(bytes, strtab.offset + nameOff), value, size,
       type: stype === 2 ? "func" : stype === 1 ? "object" : "other",
-      section: shndx < sections.length ? sections[shndx].name : "",
+      section: shndx === 0xfff1 ? "*ABS*" : shndx < sections.length ? sections[shndx].name : "",
     });
   }
   return out;

@@ -115,9 +115,16 @@ export class Scheduler {
     return null;
   }
 
-  /** No vCPU has a timer running or an interrupt it could take. */
+  /**
+   * No halted vCPU can ever wake: each has interrupts disabled, or neither a pending interrupt
+   * nor an unmasked running timer. (Another vCPU's IPI cannot come: all are halted.)
+   */
   private nothingCanWake(): boolean {
-    return this.machine.cpus.every((c) => c.get("timerDeadline") === 0n && ((c.rflags & 0x200n) === 0n || [0, 1, 2, 3].every((i) => c.get("irr", i) === 0n)));
+    return this.machine.cpus.every((c) => {
+      if ((c.rflags & 0x200n) === 0n) return true;
+      const timer = c.get("timerDeadline") !== 0n && (c.get("timerLvt") & (1 << 16)) === 0;
+      return !timer && [0, 1, 2, 3].every((i) => c.get("irr", i) === 0n);
+    });
   }
 }
 

@@ -5,6 +5,8 @@ export interface SymbolEntry {
   name: string;
   addr: bigint;
   size: bigint;
+  /** A constant (`.set`), not an address: found by name, never used to symbolize. */
+  absolute?: boolean;
 }
 
 export class SymbolTable {
@@ -12,17 +14,18 @@ export class SymbolTable {
   private readonly byName = new Map<string, SymbolEntry>();
 
   constructor(entries: Iterable<SymbolEntry> = []) {
-    this.sorted = [...entries].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
-    for (const e of this.sorted) if (!this.byName.has(e.name)) this.byName.set(e.name, e);
+    const all = [...entries];
+    this.sorted = all.filter((e) => !e.absolute).sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    for (const e of all) if (!this.byName.has(e.name)) this.byName.set(e.name, e);
   }
 
   static fromElf(symbols: ElfSymbol[]): SymbolTable {
-    return new SymbolTable(symbols.map((s) => ({ name: s.name, addr: s.value, size: s.size })));
+    return new SymbolTable(symbols.map((s) => ({ name: s.name, addr: s.value, size: s.size, absolute: s.section === "*ABS*" })));
   }
 
   /** Adds symbols (e.g. dynamic trampolines) and returns a new table. */
   with(extra: SymbolEntry[]): SymbolTable {
-    return new SymbolTable([...this.sorted, ...extra]);
+    return new SymbolTable([...this.byName.values(), ...extra]);
   }
 
   get(name: string): SymbolEntry | undefined {

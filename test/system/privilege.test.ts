@@ -34,7 +34,7 @@ beforeAll(() => {
 describe("privilege levels", () => {
   it("the guest reaches CPL 3 with iretq and ends in a system call at CPL 0", () => {
     expect(stop).toEqual({ kind: "stopped", cpu: 0, by: "hypercall 1" });
-    expect(log.length).toBe(12);
+    expect(log.length).toBe(13);
     const firstIret = b.machine.events.ofKind(EventKind.IRET)[1]; // [0] returns from the CPL 0 int $0x81
     expect(firstIret.a).toBe(sym("user_start"));
     expect([firstIret.b, firstIret.c]).toEqual([0n, 3n]);
@@ -66,7 +66,7 @@ describe("privilege levels", () => {
   });
 
   it("an interrupt taken at CPL 3 switches to RSP0 and returns to the interrupted user code", () => {
-    const t = log[11];
+    const t = log[12];
     expect(t.vector).toBe(VEC_TIMER);
     expect(t.cs).toBe(USER_CS);
     expect(t.top).toBe(sym("kstack_top"));
@@ -100,8 +100,13 @@ describe("privilege levels", () => {
     }
   });
 
+  it("int n from CPL 3 to a DPL 0 gate raises #GP(n * 8 + 2) reported on the int instruction", () => {
+    expect(log[8]).toMatchObject({ vector: Vector.GP, error: BigInt(VEC_TIMER * 8 + 2), rip: sym("u_int_kernel_gate"), cs: USER_CS });
+    expect(v("irq_count"), "the timer handler did not run for it").toBe(1n);
+  });
+
   it("user accesses to supervisor and unmapped pages raise #PF with the U bit", () => {
-    const pf = log.slice(8, 11);
+    const pf = log.slice(9, 12);
     expect(pf.map((t) => [t.vector, t.error, t.rip, t.cr2])).toEqual([
       [Vector.PF, 5n, sym("u_read_sup"), 0x600000n],  // P|U
       [Vector.PF, 7n, sym("u_write_sup"), 0x600000n], // P|W|U

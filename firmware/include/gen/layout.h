@@ -14,7 +14,11 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x26b50dcc
+#define LAYOUT_HASH 0xedaa49d5
+
+#define FTRACE_OPS_SIZE 128
+#define POKE_LOC_SIZE 16
+#define TRACE_ENTRY_SIZE 32
 
 #ifndef __ASSEMBLER__
 struct boot_params {
@@ -116,6 +120,108 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define TASK_ARG 40
 #define TASK_NAME 48
 
+#ifndef __ASSEMBLER__
+struct ftrace_ops {
+	u64 func;	/* the callback: func(ip, parent_ip, op, fregs) */
+	u64 next;	/* next ops on ftrace_ops_list (the list ends at ftrace_list_end) */
+	u64 flags;	/* FtraceOpsFlag bits */
+	u64 filter_hash;	/* sorted array of site addresses the ops traces (filter hash) */
+	u64 notrace_hash;	/* sorted array of site addresses it never traces (notrace hash) */
+	u32 filter_count;	/* entries in filterHash; 0 = every function */
+	u32 notrace_count;	/* entries in notraceHash */
+	u64 trampoline;	/* its dynamic trampoline, if it has one */
+	u32 trampoline_size;	/* bytes of that trampoline */
+	u32 id;	/* the host's number for this ops (host callbacks are dispatched on it) */
+	u64 private;	/* tracer data (ring buffers, counters) */
+	u64 calls;	/* times the callback ran (counted by the tracers themselves) */
+	u8 __pad80[48];
+};
+_Static_assert(__builtin_offsetof(struct ftrace_ops, func) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, next) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, flags) == 16, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, filter_hash) == 24, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, notrace_hash) == 32, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, filter_count) == 40, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, notrace_count) == 44, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, trampoline) == 48, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, trampoline_size) == 56, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, id) == 60, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, private) == 64, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, calls) == 72, "layout");
+_Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
+#endif
+#define FTRACE_OPS_FUNC 0
+#define FTRACE_OPS_NEXT 8
+#define FTRACE_OPS_FLAGS 16
+#define FTRACE_OPS_FILTER_HASH 24
+#define FTRACE_OPS_NOTRACE_HASH 32
+#define FTRACE_OPS_FILTER_COUNT 40
+#define FTRACE_OPS_NOTRACE_COUNT 44
+#define FTRACE_OPS_TRAMPOLINE 48
+#define FTRACE_OPS_TRAMPOLINE_SIZE 56
+#define FTRACE_OPS_ID 60
+#define FTRACE_OPS_PRIVATE 64
+#define FTRACE_OPS_CALLS 72
+
+#ifndef __ASSEMBLER__
+struct text_poke_loc {
+	s32 rel_addr;	/* site address minus _stext */
+	s32 disp;	/* displacement of the emulated call or jump */
+	u8 len;	/* instruction length (5) */
+	u8 opcode;	/* what to emulate: E8 call, E9 jmp (a NOP is jmp +0), EB jmp8, C3 ret, CC int3 */
+	u8 text[5];	/* the new bytes */
+	u8 old;	/* the first byte before int3 was written */
+};
+_Static_assert(__builtin_offsetof(struct text_poke_loc, rel_addr) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct text_poke_loc, disp) == 4, "layout");
+_Static_assert(__builtin_offsetof(struct text_poke_loc, len) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct text_poke_loc, opcode) == 9, "layout");
+_Static_assert(__builtin_offsetof(struct text_poke_loc, text) == 10, "layout");
+_Static_assert(__builtin_offsetof(struct text_poke_loc, old) == 15, "layout");
+_Static_assert(sizeof(struct text_poke_loc) == 16, "layout");
+#endif
+#define TEXT_POKE_LOC_REL_ADDR 0
+#define TEXT_POKE_LOC_DISP 4
+#define TEXT_POKE_LOC_LEN 8
+#define TEXT_POKE_LOC_OPCODE 9
+#define TEXT_POKE_LOC_TEXT 10
+#define TEXT_POKE_LOC_OLD 15
+
+#ifndef __ASSEMBLER__
+struct trace_ring {
+	u64 head;	/* entries ever written on this vCPU */
+	u64 mask;	/* capacity - 1 (a power of two) */
+	u64 entries;	/* address of the entries (TRACE_ENTRY_SIZE each) */
+};
+_Static_assert(__builtin_offsetof(struct trace_ring, head) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct trace_ring, mask) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct trace_ring, entries) == 16, "layout");
+#endif
+#define TRACE_RING_HEAD 0
+#define TRACE_RING_MASK 8
+#define TRACE_RING_ENTRIES 16
+
+#ifndef __ASSEMBLER__
+struct trace_entry {
+	u64 ip;	/* the traced function (its patch site) */
+	u64 parent_ip;	/* where it was called from */
+	u64 ts;	/* the vCPU's virtual time (rdtsc) */
+	u32 pid;	/* current task */
+	u32 flags;	/* TraceFlag bits, preempt depth in bits 8-11, vCPU in bits 16-31 */
+};
+_Static_assert(__builtin_offsetof(struct trace_entry, ip) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct trace_entry, parent_ip) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct trace_entry, ts) == 16, "layout");
+_Static_assert(__builtin_offsetof(struct trace_entry, pid) == 24, "layout");
+_Static_assert(__builtin_offsetof(struct trace_entry, flags) == 28, "layout");
+_Static_assert(sizeof(struct trace_entry) == 32, "layout");
+#endif
+#define TRACE_ENTRY_IP 0
+#define TRACE_ENTRY_PARENT_IP 8
+#define TRACE_ENTRY_TS 16
+#define TRACE_ENTRY_PID 24
+#define TRACE_ENTRY_FLAGS 28
+
 /* Hypercall: hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10) */
 #define HYPERCALL_CONSOLE 1
 #define HYPERCALL_SCHED_TICK 2
@@ -125,6 +231,7 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define HYPERCALL_TASK_EXIT 6
 #define HYPERCALL_BOOT_DONE 7
 #define HYPERCALL_WORK_DONE 8
+#define HYPERCALL_FTRACE_CALLBACK 9
 
 /* PreemptModel: the kernel's preemption models */
 #define PREEMPT_MODEL_NONE 0
@@ -140,6 +247,21 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 /* Resched: bits of a per-CPU resched word */
 #define RESCHED_NEED 1
 #define RESCHED_LAZY 2
+
+/* FtraceOpsFlag: ftrace_ops flags (include/linux/ftrace.h bit numbers) */
+#define FTRACE_OPS_FLAG_ENABLED 1
+#define FTRACE_OPS_FLAG_DYNAMIC 2
+#define FTRACE_OPS_FLAG_SAVE_REGS 4
+#define FTRACE_OPS_FLAG_RECURSION 16
+#define FTRACE_OPS_FLAG_STUB 32
+
+/* TraceFlag: function-tracer record flag bits (the trace file's flag columns) */
+#define TRACE_FLAG_IRQS_OFF 1
+#define TRACE_FLAG_NEED_RESCHED 2
+#define TRACE_FLAG_NEED_RESCHED_LAZY 4
+#define TRACE_FLAG_HARDIRQ 8
+#define TRACE_FLAG_SOFTIRQ 16
+#define TRACE_FLAG_NMI 32
 
 /* SchedReason: why __schedule() runs (the SCHEDULE hypercall's second argument) */
 #define SCHED_REASON_VOLUNTARY 0

@@ -1,0 +1,127 @@
+/* The guest half of ftrace: the list function every shared site reaches, and the tracers.
+ * Which ops exist, their hashes and where each site points are decided by the host
+ * (src/kernel/ftrace); this code only reads what the host published. Nothing here is traced. */
+#include "kernel.h"
+
+/* The ops the static trampolines pass as `op`, and the list the list function walks. */
+struct ftrace_ops *function_trace_op;
+struct ftrace_ops ftrace_list_end = { .flags = FTRACE_OPS_FLAG_STUB };
+struct ftrace_ops *ftrace_ops_list = &ftrace_list_end;
+
+/* Every patch site, sorted, as the host's ftrace records: ftrace_records[i] is record i. */
+u64 *ftrace_records;
+u64 ftrace_nr_records;
+
+static notrace int in_hash(const u64 *hash, u32 n, u64 ip)
+{
+	u32 lo = 0, hi = n;
+	while (lo < hi) {
+		u32 mid = (lo + hi) / 2;
+		if (hash[mid] == ip)
+			return 1;
+		if (hash[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* ftrace_ops_test: does op want this ip? (filter empty or ip in it) and not in notrace. An ops
+ * that needs full registers is skipped while the site still goes through ftrace_caller. */
+static notrace int ftrace_ops_test(struct ftrace_ops *op, u64 ip, struct pt_regs *fregs)
+{
+	if ((op->flags & FTRACE_OPS_FLAG_SAVE_REGS) && (!fregs || fregs->cs == 0))
+		return 0;
+	if (op->filter_count && !in_hash((const u64 *)op->filter_hash, op->filter_count, ip))
+		return 0;
+	if (op->notrace_count && in_hash((const u64 *)op->notrace_hash, op->notrace_count, ip))
+		return 0;
+	return 1;
+}
+
+typedef void (*ftrace_func_t)(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs);
+
+/* What a site shared by several ops (or ftrace_call with several ops registered) calls. */
+notrace void ftrace_ops_list_func(u64 ip, u64 parent_ip, struct ftrace_ops *ignored, struct pt_regs *fregs)
+{
+	preempt_disable_notrace();
+	for (struct ftrace_ops *op = ftrace_ops_list; op != &ftrace_list_end; op = (struct ftrace_ops *)op->next) {
+		if (op->flags & FTRACE_OPS_FLAG_STUB)
+			continue;
+		if (ftrace_ops_test(op, ip, fregs))
+			((ftrace_func_t)op->func)(ip, parent_ip, op, fregs);
+	}
+	preempt_enable_no_resched_notrace();
+}
+
+static notrace int record_index(u64 ip)
+{
+	u64 lo = 0, hi = ftrace_nr_records;
+	while (lo < hi) {
+		u64 mid = (lo + hi) / 2;
+		if (ftrace_records[mid] == ip)
+			return (int)mid;
+		if (ftrace_records[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static inline notrace u64 rdtsc(void)
+{
+	u32 lo, hi;
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline notrace void count_call(struct ftrace_ops *op)
+{
+	asm volatile("lock incq %0" : "+m"(op->calls));
+}
+
+/* The function tracer: one record per call in this vCPU's ring (op->private: the rings). */
+notrace void function_trace_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	u64 flags = read_flags();
+	struct percpu *pc = this_cpu();
+	struct trace_ring *ring = (struct trace_ring *)op->private + pc->cpu;
+	struct trace_entry *e = (struct trace_entry *)ring->entries + (ring->head & ring->mask);
+	u32 pcnt = pc->preempt_count, f = 0;
+	count_call(op);
+	if (!(flags & X86_EFLAGS_IF))
+		f |= TRACE_FLAG_IRQS_OFF;
+	if (pc->resched & RESCHED_NEED)
+		f |= TRACE_FLAG_NEED_RESCHED;
+	if (pc->resched & RESCHED_LAZY)
+		f |= TRACE_FLAG_NEED_RESCHED_LAZY;
+	if (pcnt & HARDIRQ_MASK)
+		f |= TRACE_FLAG_HARDIRQ;
+	if (pcnt & SOFTIRQ_OFFSET)
+		f |= TRACE_FLAG_SOFTIRQ;
+	e->ip = ip;
+	e->parent_ip = parent_ip;
+	e->ts = rdtsc();
+	e->pid = ((struct task *)pc->current)->pid;
+	e->flags = f | ((pcnt & 0xf) << 8) | (pc->cpu << 16);
+	asm volatile("" : : : "memory");
+	ring->head++;
+}
+
+/* A per-function hit counter (op->private: one u64 per ftrace record). */
+notrace void function_count_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	int i = record_index(ip);
+	count_call(op);
+	if (i >= 0)
+		asm volatile("lock incq %0" : "+m"(((u64 *)op->private)[i]));
+}
+
+/* A callback the host implements: reached through this stub and a hypercall. */
+notrace void ftrace_host_callback(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	count_call(op);
+	hypercall3(HYPERCALL_FTRACE_CALLBACK, (long)op, (long)ip, (long)parent_ip);
+}

@@ -1,0 +1,132 @@
+/* The static ftrace trampolines, shaped like the kernel's arch/x86/kernel/ftrace_64.S.
+ *
+ * A patched site `call ftrace_caller` arrives here with [rsp] = the traced function's address
+ * + 5 (the instruction after the site) and [rsp + 8] = the traced function's own return
+ * address. The trampoline saves a pt_regs-shaped frame and calls
+ *     func(ip = site, parent_ip, op, fregs)
+ * through its patchable call site (ftrace_call / ftrace_regs_call), which points at one ops'
+ * callback or at ftrace_ops_list_func. A dynamic trampoline is a copy of one of these, with
+ * the `movq function_trace_op(%rip), %rdx` redirected to an ops pointer stored after it and
+ * the call pointed straight at that ops' callback. */
+#include "kernel.h"
+
+.section .note.GNU-stack, "", @progbits
+
+/* pt_regs plus 8 bytes so the callback is called on a 16-byte aligned stack. */
+#define FRAME (PTREGS_SIZE + 8)
+
+.text
+
+.globl ftrace_stub
+ftrace_stub:
+	ret
+
+/* ftrace_caller: the argument registers only (struct ftrace_regs); CS = 0 says so. */
+.globl ftrace_caller, ftrace_caller_op_ptr, ftrace_call, ftrace_caller_end
+ftrace_caller:
+	sub $FRAME, %rsp
+	mov %rax, PTREGS_RAX(%rsp)
+	mov %rcx, PTREGS_RCX(%rsp)
+	mov %rdx, PTREGS_RDX(%rsp)
+	mov %rsi, PTREGS_RSI(%rsp)
+	mov %rdi, PTREGS_RDI(%rsp)
+	mov %r8, PTREGS_R8(%rsp)
+	mov %r9, PTREGS_R9(%rsp)
+	mov %rbp, PTREGS_RBP(%rsp)
+	movq $0, PTREGS_ORIG_RAX(%rsp)
+	movq $0, PTREGS_CS(%rsp)
+	mov FRAME(%rsp), %rdi
+	mov %rdi, PTREGS_RIP(%rsp)
+	lea FRAME+8(%rsp), %rax
+	mov %rax, PTREGS_RSP(%rsp)
+ftrace_caller_op_ptr:
+	movq function_trace_op(%rip), %rdx
+	sub $5, %rdi                         /* ip: the patch site */
+	mov FRAME+8(%rsp), %rsi              /* parent_ip */
+	mov %rsp, %rcx                       /* fregs */
+ftrace_call:
+	call ftrace_stub
+	mov PTREGS_RIP(%rsp), %rax           /* a callback may redirect the return */
+	mov %rax, FRAME(%rsp)
+	mov PTREGS_RAX(%rsp), %rax
+	mov PTREGS_RCX(%rsp), %rcx
+	mov PTREGS_RDX(%rsp), %rdx
+	mov PTREGS_RSI(%rsp), %rsi
+	mov PTREGS_RDI(%rsp), %rdi
+	mov PTREGS_R8(%rsp), %r8
+	mov PTREGS_R9(%rsp), %r9
+	mov PTREGS_RBP(%rsp), %rbp
+	add $FRAME, %rsp
+ftrace_caller_end:
+	ret
+
+/* ftrace_regs_caller: a full pt_regs (flags, CS, SS, every register) for SAVE_REGS ops. */
+.globl ftrace_regs_caller, ftrace_regs_caller_op_ptr, ftrace_regs_call, ftrace_regs_caller_jmp, ftrace_regs_caller_end
+ftrace_regs_caller:
+	pushfq
+	sub $FRAME, %rsp
+	mov %rax, PTREGS_RAX(%rsp)
+	mov %rcx, PTREGS_RCX(%rsp)
+	mov %rdx, PTREGS_RDX(%rsp)
+	mov %rsi, PTREGS_RSI(%rsp)
+	mov %rdi, PTREGS_RDI(%rsp)
+	mov %r8, PTREGS_R8(%rsp)
+	mov %r9, PTREGS_R9(%rsp)
+	mov %rbp, PTREGS_RBP(%rsp)
+ftrace_regs_caller_op_ptr:
+	movq function_trace_op(%rip), %rdx
+	mov %r15, PTREGS_R15(%rsp)
+	mov %r14, PTREGS_R14(%rsp)
+	mov %r13, PTREGS_R13(%rsp)
+	mov %r12, PTREGS_R12(%rsp)
+	mov %r11, PTREGS_R11(%rsp)
+	mov %r10, PTREGS_R10(%rsp)
+	mov %rbx, PTREGS_RBX(%rsp)
+	movq $0, PTREGS_ORIG_RAX(%rsp)
+	mov FRAME(%rsp), %rax
+	mov %rax, PTREGS_EFLAGS(%rsp)
+	movq $KERNEL_CS, PTREGS_CS(%rsp)
+	movq $KERNEL_DS, PTREGS_SS(%rsp)
+	lea FRAME+16(%rsp), %rax
+	mov %rax, PTREGS_RSP(%rsp)
+	mov FRAME+8(%rsp), %rdi
+	mov %rdi, PTREGS_RIP(%rsp)
+	sub $5, %rdi
+	mov FRAME+16(%rsp), %rsi
+	mov %rsp, %rcx
+ftrace_regs_call:
+	call ftrace_stub
+	mov PTREGS_EFLAGS(%rsp), %rax        /* callbacks may change flags and RIP */
+	mov %rax, FRAME(%rsp)
+	mov PTREGS_RIP(%rsp), %rax
+	mov %rax, FRAME+8(%rsp)
+	mov PTREGS_R15(%rsp), %r15
+	mov PTREGS_R14(%rsp), %r14
+	mov PTREGS_R13(%rsp), %r13
+	mov PTREGS_R12(%rsp), %r12
+	mov PTREGS_R11(%rsp), %r11
+	mov PTREGS_R10(%rsp), %r10
+	mov PTREGS_RBX(%rsp), %rbx
+	mov PTREGS_RAX(%rsp), %rax
+	mov PTREGS_RCX(%rsp), %rcx
+	mov PTREGS_RDX(%rsp), %rdx
+	mov PTREGS_RSI(%rsp), %rsi
+	mov PTREGS_RDI(%rsp), %rdi
+	mov PTREGS_R8(%rsp), %r8
+	mov PTREGS_R9(%rsp), %r9
+	mov PTREGS_RBP(%rsp), %rbp
+	/* A nonzero ORIG_RAX names a direct trampoline to go to instead of returning; copies of
+	 * this trampoline have the jnz turned into a 2-byte NOP. */
+	cmpq $0, PTREGS_ORIG_RAX(%rsp)
+ftrace_regs_caller_jmp:
+	jnz 1f
+	add $FRAME, %rsp
+	popfq
+ftrace_regs_caller_end:
+	ret
+1:	mov PTREGS_ORIG_RAX(%rsp), %rax      /* direct call: never used by this kernel */
+	mov %rax, FRAME+8(%rsp)
+	mov PTREGS_RAX(%rsp), %rax
+	add $FRAME, %rsp
+	popfq
+	ret
