@@ -119,9 +119,10 @@ notrace void function_count_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, s
 		asm volatile("lock incq %0" : "+m"(((u64 *)op->private)[i]));
 }
 
-/* A callback the host implements: reached through this stub and a hypercall. */
-notrace void ftrace_host_callback(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+/* A callback the host implements: reached through this stub and a hypercall, which also
+ * says who called the stub (a trampoline, or the list function). */
+__attribute__((noinline)) notrace void ftrace_host_callback(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
 {
 	count_call(op);
-	hypercall3(HYPERCALL_FTRACE_CALLBACK, (long)op, (long)ip, (long)parent_ip);
+	hypercall4(HYPERCALL_FTRACE_CALLBACK, (long)op, (long)ip, (long)parent_ip, (long)__builtin_return_address(0));
 }

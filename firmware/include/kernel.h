@@ -78,6 +78,14 @@ static inline notrace long hypercall3(long nr, long a, long b, long c)
 	return r;
 }
 
+static inline notrace long hypercall4(long nr, long a, long b, long c, long d)
+{
+	long r;
+	register long r10 asm("r10") = d;
+	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10) : "memory");
+	return r;
+}
+
 static inline notrace void wrmsr(u32 msr, u64 v)
 {
 	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields, SchedReason } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
-import { readVirt } from "../machine/paging.js";
+import { readVirt, walk } from "../machine/paging.js";
+import { GuestHeap } from "./heap.js";
+import { Ftrace } from "./ftrace/ftrace.js";
+import { TextPoke } from "./ftrace/textpoke.js";
+import { Trampolines } from "./ftrace/trampoline.js";
 import type { Machine, CpuState } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { bootKernel, type BootedKernel } from "./boot.js";
@@ -27,7 +31,8 @@ export interface Lockup {
 
 export class Kernel {
   readonly machine: Machine;
-  readonly symbols: SymbolTable;
+  private readonly baseSymbols: SymbolTable;
+  private symbolCache?: { count: number; table: SymbolTable };
   readonly sched: SchedPolicy;
   readonly scheduler: Scheduler;
   readonly kconfig: Kconfig;
@@ -38,17 +43,60 @@ export class Kernel {
   private readonly cr3: number;
   /** vCPUs that finished early boot. */
   readonly online = new Set<number>();
+  readonly heap: GuestHeap;
+  readonly trampolines: Trampolines;
+  readonly poke: TextPoke;
+  readonly ftrace: Ftrace;
 
   constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
     this.booted = bootKernel(firmware, config);
     this.machine = this.booted.machine;
-    this.symbols = this.booted.symbols;
+    this.baseSymbols = this.booted.symbols;
     this.kconfig = deriveKconfig(config.preempt, config.kconfig);
     this.cr3 = this.booted.space.root;
     this.sched = new SchedPolicy(this.machine, this.booted.tasks, physOfDirect(this.booted.percpuBase), config.preempt,
       config.timeslice, config.tickPeriod);
     this.scheduler = new Scheduler(this.machine, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
     this.installHypercalls();
+
+    this.heap = new GuestHeap(this.machine, this.booted.frames);
+    this.trampolines = new Trampolines(this.machine, this.booted.space, this.booted.frames, () => this.symbols, firmware);
+    const sym = (n: string) => this.baseSymbols.get(n)!.addr;
+    this.poke = new TextPoke(this.machine, () => this.symbols, () => this.runSome(), (va) => this.phys(va),
+      sym("text_poke_vec"), sym("text_poke_nr"), sym("text_poke_int3_hits"), sym("_stext"));
+    this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
+      trampolines: this.trampolines, phys: (va) => this.phys(va) });
+    this.ftrace.init(this.mcountLoc());
+  }
+
+  /** Symbols of the firmware image plus the live dynamic trampolines. */
+  get symbols(): SymbolTable {
+    const live = this.trampolines?.all.length ?? 0;
+    if (live === 0) return this.baseSymbols;
+    if (this.symbolCache?.count !== live) this.symbolCache = { count: live, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
+    return this.symbolCache.table;
+  }
+
+  /** Physical address of a mapped kernel virtual address. */
+  phys(va: bigint): number {
+    const t = walk(this.machine, this.cr3, va);
+    if (!t) throw new Error(`0x${va.toString(16)} is not mapped`);
+    return t.pa;
+  }
+
+  /** The compiler's table of fentry sites, __start_mcount_loc to __stop_mcount_loc. */
+  private mcountLoc(): bigint[] {
+    const start = this.baseSymbols.get("__start_mcount_loc")!.addr, stop = this.baseSymbols.get("__stop_mcount_loc")!.addr;
+    const bytes = readVirt(this.machine, this.cr3, start, Number(stop - start))!;
+    const v = new DataView(bytes.buffer);
+    return Array.from({ length: bytes.length / 8 }, (_, i) => v.getBigUint64(i * 8, true));
+  }
+
+  /** Lets the machine run one round of quanta (text_poke waits for IPIs this way). */
+  private runSome(): boolean {
+    const stop = this.scheduler.runFor(BigInt(this.config.quantum) * BigInt(this.machine.ncpus));
+    if (stop.kind === "lockup") this.reportLockup(stop.cpu, stop.rip, stop.ticks);
+    return stop.kind === "time";
   }
 
   static boot(overrides: Partial<KernelConfig> = {}): Kernel {
@@ -70,6 +118,11 @@ export class Kernel {
       const reason = Number(cpu.reg(6));
       const where = reason === SchedReason.IRQ_PREEMPT ? this.interruptedRip(cpu.index) : cpu.reg(2);
       ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), reason, cpu.get("clock"), where));
+    });
+    h.set(Hypercall.FTRACE_CALLBACK, (cpu) => {
+      const ops = this.ftrace.opsByGuestAddr(cpu.reg(7));
+      if (!ops || ops.callback.kind !== "host") throw new Error(`FTRACE_CALLBACK for an unknown ops 0x${cpu.reg(7).toString(16)}`);
+      ops.callback.fn({ cpu: cpu.index, ip: cpu.reg(6), parentIp: cpu.reg(2), op: cpu.reg(7), caller: cpu.reg(10) });
     });
     h.set(Hypercall.OOPS, (cpu) => {
       const task = this.sched.current[cpu.index];

@@ -1,0 +1,370 @@
+// Dynamic ftrace: records of every fentry site, ops registration, and deciding what each site
+// calls (kernel/trace/ftrace.c and arch/x86/kernel/ftrace.c, restated). The bytes go into
+// memory through TextPoke; this file decides which bytes, and always checks the old ones first.
+import { ftraceOpsFields, FTRACE_OPS_SIZE, EventKind } from "../../gen/layout.js";
+import { packStruct } from "../../machine/struct.js";
+import type { Machine } from "../../machine/machine.js";
+import type { SymbolTable } from "../../machine/symbols.js";
+import type { GuestHeap } from "../heap.js";
+import { selectFunctions, GlobError } from "./glob.js";
+import {
+  type DynFtrace, FTRACE_FL_ENABLED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN,
+  FTRACE_REF_MAX, MCOUNT_INSN_SIZE, NOP5, callInsn, hexBytes, sameBytes, refCount,
+} from "./records.js";
+import type { TextPoke } from "./textpoke.js";
+import type { Trampolines } from "./trampoline.js";
+import type { FtraceOps } from "./ops.js";
+
+export class FtraceError extends Error {
+  constructor(readonly errno: "EBUSY" | "ENODEV" | "EINVAL", message: string) {
+    super(message);
+  }
+}
+
+/** What ftrace_check_record() decides for a record (FTRACE_UPDATE_*). */
+export type UpdateAction = "ignore" | "make_call" | "modify_call" | "make_nop";
+
+const BUG_TYPES: Record<Exclude<UpdateAction, "ignore"> | "init", string> = {
+  init: "Initializing ftrace call sites",
+  make_nop: "Setting ftrace call site to NOP",
+  make_call: "Setting ftrace call site to call ftrace function",
+  modify_call: "Updating ftrace call site to call a different ftrace function",
+};
+
+export interface FtraceDeps {
+  machine: Machine;
+  symbols: () => SymbolTable;
+  heap: GuestHeap;
+  poke: TextPoke;
+  trampolines: Trampolines;
+  /** Physical address of a kernel virtual address (text, data, execmem). */
+  phys: (va: bigint) => number;
+}
+
+export class Ftrace {
+  readonly records: DynFtrace[] = [];
+  readonly ops: FtraceOps[] = [];
+  /** Set by ftrace_bug(): ftrace is off for good. */
+  disabled = false;
+  readonly bugs: string[] = [];
+  /** Boot conversion: sites skipped because they lie in .noinstr.text. */
+  skippedNoinstr = 0;
+  private byId = new Map<number, FtraceOps>();
+
+  constructor(private readonly d: FtraceDeps) {}
+
+  private sym(name: string): bigint {
+    const s = this.d.symbols().get(name);
+    if (!s) throw new Error(`the firmware has no ${name}`);
+    return s.addr;
+  }
+
+  private read(va: bigint, len: number): Uint8Array {
+    return this.d.machine.readPhys(this.d.phys(va), len);
+  }
+
+  private writeData(va: bigint, bytes: Uint8Array): void {
+    this.d.machine.writePhys(this.d.phys(va), bytes);
+  }
+
+  private writePtr(symbol: string, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    this.writeData(this.sym(symbol), b);
+  }
+
+  // ---------------------------------------------------------------- boot: ftrace_init
+
+  /**
+   * ftrace_init(): one record per __mcount_loc entry, sorted; every `call __fentry__` becomes
+   * the 5-byte NOP after its bytes are checked. The vCPUs have not started, so the sites are
+   * written directly (text_poke_early). Sites in .noinstr.text are never recorded.
+   */
+  init(mcountLoc: bigint[]): void {
+    const stext = this.sym("_stext"), etext = this.sym("_etext");
+    const noinstr = [this.sym("__noinstr_text_start"), this.sym("__noinstr_text_end")];
+    const fentry = this.sym("__fentry__");
+    const ips = [...new Set(mcountLoc.filter((ip) => ip !== 0n))].sort((a, b) => (a < b ? -1 : 1));
+    for (const ip of ips) {
+      if (ip >= noinstr[0] && ip < noinstr[1]) { this.skippedNoinstr++; continue; }
+      if (ip < stext || ip >= etext) continue;
+      const name = this.d.symbols().find(ip)?.name ?? `__ftrace_invalid_address___${ip - stext}`;
+      this.records.push({ ip, name, index: this.records.length, flags: 0, installed: 0n });
+    }
+    for (const rec of this.records) {
+      const old = callInsn(rec.ip, fentry);
+      if (!this.verify(rec, old, "init")) return;
+      this.writeData(rec.ip, NOP5);
+    }
+    // The guest's copy of the records (sorted), for tracers that index by record.
+    const table = this.d.heap.alloc(this.records.length * 8);
+    const bytes = new Uint8Array(this.records.length * 8);
+    this.records.forEach((r, i) => new DataView(bytes.buffer).setBigUint64(i * 8, r.ip, true));
+    this.d.heap.write(table, bytes);
+    this.writePtr("ftrace_records", table);
+    this.writePtr("ftrace_nr_records", BigInt(this.records.length));
+  }
+
+  /** The record of a function (by name) or site. */
+  record(nameOrIp: string | bigint): DynFtrace | undefined {
+    return typeof nameOrIp === "string" ? this.records.find((r) => r.name === nameOrIp) : this.records.find((r) => r.ip === nameOrIp);
+  }
+
+  // ---------------------------------------------------------------- verification and bugs
+
+  /** ftrace_verify_code: the site holds `expected`, or ftrace_bug() and false. */
+  private verify(rec: DynFtrace, expected: Uint8Array, type: keyof typeof BUG_TYPES): boolean {
+    const actual = this.read(rec.ip, MCOUNT_INSN_SIZE);
+    if (sameBytes(actual, expected)) return true;
+    this.bug(rec, type, expected, actual);
+    return false;
+  }
+
+  /** ftrace_bug(): report, then ftrace_kill(). */
+  private bug(rec: DynFtrace, type: keyof typeof BUG_TYPES, expected: Uint8Array, actual: Uint8Array): void {
+    const colon = (b: Uint8Array) => hexBytes(b).replace(/ /g, ":");
+    const s = this.d.symbols().find(rec.ip);
+    const lines = [
+      "------------[ ftrace bug ]------------",
+      `ftrace failed to modify [<${rec.ip.toString(16)}>] ${rec.name}+0x${(rec.ip - (s?.addr ?? rec.ip)).toString(16)}/0x${(s?.size ?? 0n).toString(16)}`,
+      ` actual:   ${colon(actual)}`,
+      ` expected: ${colon(expected)}`,
+      BUG_TYPES[type],
+      `ftrace record flags: ${(rec.flags >>> 0).toString(16)}`,
+      ` (${refCount(rec)}) ${rec.flags & FTRACE_FL_REGS ? "R" : " "}`,
+      ` expected tramp: ${this.addrCurr(rec).toString(16)}`,
+    ];
+    this.bugs.push(lines.join("\n"));
+    this.d.machine.events.record(EventKind.POKE, "host", this.d.machine.time, rec.ip, 0n, 1n);
+    this.disabled = true; // ftrace_kill()
+  }
+
+  // ---------------------------------------------------------------- where each site points
+
+  /** The ops that trace record i. */
+  private users(i: number): FtraceOps[] {
+    return this.ops.filter((o) => o.enabled && o.traces(i));
+  }
+
+  /**
+   * Hash accounting (__ftrace_hash_rec_update): count = ops tracing the record; REGS if one of
+   * them wants registers; TRAMP iff exactly one ops traces it and that ops has a trampoline.
+   */
+  private account(rec: DynFtrace): void {
+    const users = this.users(rec.index);
+    let f = rec.flags & ~(FTRACE_REF_MAX | FTRACE_FL_REGS | FTRACE_FL_TRAMP);
+    f |= Math.min(users.length, FTRACE_REF_MAX);
+    if (users.some((o) => o.saveRegs)) f |= FTRACE_FL_REGS;
+    if (users.length === 1 && users[0].trampoline) f |= FTRACE_FL_TRAMP;
+    rec.flags = f;
+  }
+
+  /** ftrace_get_addr_new: what the record should call given its wanted flags. */
+  private addrNew(rec: DynFtrace): bigint {
+    if (rec.flags & FTRACE_FL_TRAMP) return this.users(rec.index)[0].trampoline!.addr;
+    if (rec.flags & FTRACE_FL_REGS) return this.sym("ftrace_regs_caller");
+    return this.sym("ftrace_caller");
+  }
+
+  /** ftrace_get_addr_curr: what it calls now (from what was installed). */
+  private addrCurr(rec: DynFtrace): bigint {
+    return rec.installed;
+  }
+
+  /** ftrace_check_record(rec, enable = 1, update = 0). */
+  checkRecord(rec: DynFtrace): UpdateAction {
+    const wanted = refCount(rec) > 0;
+    const on = (rec.flags & FTRACE_FL_ENABLED) !== 0;
+    if (!wanted) return on ? "make_nop" : "ignore";
+    if (!on) return "make_call";
+    return this.addrNew(rec) !== rec.installed ? "modify_call" : "ignore";
+  }
+
+  /** ftrace_update_record: commit the _EN flags to what was just installed. */
+  private updateRecord(rec: DynFtrace, target: bigint): void {
+    const t = this.d.trampolines;
+    if (rec.installed) t.find(rec.installed)?.sites.delete(rec.ip);
+    rec.installed = target;
+    if (target) t.find(target)?.sites.add(rec.ip);
+    let f = rec.flags & ~(FTRACE_FL_ENABLED | FTRACE_FL_REGS_EN | FTRACE_FL_TRAMP_EN);
+    if (target) {
+      f |= FTRACE_FL_ENABLED;
+      if (f & FTRACE_FL_REGS) f |= FTRACE_FL_REGS_EN;
+      if (f & FTRACE_FL_TRAMP) f |= FTRACE_FL_TRAMP_EN;
+    }
+    rec.flags = f;
+  }
+
+  /**
+   * ftrace_replace_code: pass 1 checks every site it will touch holds what ftrace thinks it
+   * holds (nothing is written if one does not: ftrace_bug); pass 2 queues the new bytes.
+   */
+  private replaceCode(): void {
+    const plan: { rec: DynFtrace; action: UpdateAction; old: Uint8Array; next: Uint8Array; target: bigint }[] = [];
+    for (const rec of this.records) {
+      this.account(rec);
+      const action = this.checkRecord(rec);
+      if (action === "ignore") continue;
+      const old = action === "make_call" ? NOP5 : callInsn(rec.ip, this.addrCurr(rec));
+      if (!this.verify(rec, old, action)) return;
+      const target = action === "make_nop" ? 0n : this.addrNew(rec);
+      plan.push({ rec, action, old, next: target ? callInsn(rec.ip, target) : NOP5, target });
+    }
+    for (const p of plan) {
+      this.d.poke.add({ addr: p.rec.ip, old: p.old, new: p.next });
+      this.updateRecord(p.rec, p.target);
+    }
+    this.d.poke.finish();
+  }
+
+  // ---------------------------------------------------------------- the static trampolines' call
+
+  /** update_ftrace_function: what ftrace_call calls, and the op it passes. */
+  private traceFunction(): { func: bigint; op: bigint } {
+    const live = this.ops.filter((o) => o.enabled);
+    const listFunc = this.sym("ftrace_ops_list_func");
+    if (live.length === 0) return { func: this.sym("ftrace_stub"), op: this.sym("ftrace_list_end") };
+    if (live.length === 1) {
+      const o = live[0];
+      // A dynamic or recursion-protected ops is only ever called through the list function.
+      return { func: o.dynamic || o.recursion ? listFunc : this.callbackAddr(o), op: o.addr };
+    }
+    return { func: listFunc, op: this.sym("ftrace_list_end") };
+  }
+
+  private setCallSite(site: string, func: bigint): void {
+    const ip = this.sym(site);
+    const old = this.read(ip, MCOUNT_INSN_SIZE);
+    const next = callInsn(ip, func);
+    if (!sameBytes(old, next)) this.d.poke.single({ addr: ip, old, new: next });
+  }
+
+  /**
+   * ftrace_modify_all_code: point ftrace_call at the list function first (safe for any mix of
+   * ops), re-patch the sites, then publish the final op and switch ftrace_call to the final
+   * function once every vCPU has synced.
+   */
+  private modifyAllCode(): void {
+    const listFunc = this.sym("ftrace_ops_list_func");
+    const final = this.traceFunction();
+    this.setCallSite("ftrace_call", listFunc);
+    this.setCallSite("ftrace_regs_call", listFunc);
+    this.replaceCode();
+    if (this.disabled) return;
+    this.writePtr("function_trace_op", final.op);
+    if (final.func !== listFunc) {
+      this.setCallSite("ftrace_call", final.func);
+      this.setCallSite("ftrace_regs_call", final.func);
+    }
+  }
+
+  // ---------------------------------------------------------------- registering ops
+
+  callbackAddr(o: FtraceOps): bigint {
+    return this.sym(o.callback.kind === "guest" ? o.callback.symbol : "ftrace_host_callback");
+  }
+
+  private names(): string[] {
+    return this.records.map((r) => r.name);
+  }
+
+  /** Parses the ops' filter and notrace globs into record sets (ftrace_set_filter). */
+  private computeHashes(o: FtraceOps): void {
+    const pick = (globs: string) => {
+      const sel = selectFunctions(globs, this.names());
+      return new Set(this.records.filter((r) => sel.has(r.name)).map((r) => r.index));
+    };
+    const filter = pick(o.filter);
+    if (o.filter.trim() !== "" && filter.size === 0) throw new FtraceError("EINVAL", `filter "${o.filter}" matches no traceable function`);
+    o.filterSet = filter;
+    o.notraceSet = pick(o.notrace);
+  }
+
+  /** Writes the ops' struct and hashes into guest memory. */
+  private publishOps(o: FtraceOps, next: bigint): void {
+    for (const h of o.hashes) this.d.heap.release(h.va, h.size);
+    o.hashes = [];
+    const hash = (set: Set<number>) => {
+      if (set.size === 0) return 0n;
+      const ips = [...set].sort((a, b) => a - b).map((i) => this.records[i].ip);
+      const va = this.d.heap.alloc(ips.length * 8);
+      const b = new Uint8Array(ips.length * 8);
+      ips.forEach((ip, i) => new DataView(b.buffer).setBigUint64(i * 8, ip, true));
+      this.d.heap.write(va, b);
+      o.hashes.push({ va, size: b.length });
+      return va;
+    };
+    this.d.heap.write(o.addr, packStruct(ftraceOpsFields, FTRACE_OPS_SIZE, {
+      func: this.callbackAddr(o), next, flags: o.guestFlags,
+      filterHash: o.filter.trim() === "" ? 0n : hash(o.filterSet), filterCount: o.filter.trim() === "" ? 0 : o.filterSet.size,
+      notraceHash: hash(o.notraceSet), notraceCount: o.notraceSet.size,
+      trampoline: o.trampoline?.addr ?? 0n, trampolineSize: o.trampoline?.size ?? 0, id: o.id, private: o.private,
+    }));
+  }
+
+  /** The guest's ftrace_ops_list, newest first, ending at ftrace_list_end. */
+  private publishList(): void {
+    let next = this.sym("ftrace_list_end");
+    const live = this.ops.filter((o) => o.enabled);
+    for (let i = 0; i < live.length; i++) {
+      const o = live[i];
+      this.d.heap.writeU64(o.addr + BigInt(ftraceOpsFields.next.offset), next);
+      next = o.addr;
+    }
+    this.writePtr("ftrace_ops_list", next);
+  }
+
+  /**
+   * register_ftrace_function → ftrace_startup: add the ops to the list, give it a trampoline,
+   * account its hash, and patch every site whose target changed.
+   */
+  register(o: FtraceOps): void {
+    if (this.disabled) throw new FtraceError("ENODEV", "ftrace is disabled after an ftrace bug");
+    if (o.enabled) throw new FtraceError("EBUSY", `ops ${o.name} is already registered`);
+    this.computeHashes(o);
+    o.addr = this.d.heap.alloc(FTRACE_OPS_SIZE);
+    this.byId.set(o.id, o);
+    // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
+    if (!o.trampoline) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
+    o.enabled = true;
+    this.ops.push(o);
+    this.publishOps(o, 0n);
+    this.publishList();
+    this.modifyAllCode();
+  }
+
+  /**
+   * unregister_ftrace_function → ftrace_shutdown: unlink, re-account, patch the sites it used
+   * back to a NOP (or to what the remaining ops need). Freeing its trampoline is the caller's
+   * business, after the grace periods the configuration demands.
+   */
+  unregister(o: FtraceOps): void {
+    if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
+    o.enabled = false;
+    this.ops.splice(this.ops.indexOf(o), 1);
+    this.publishList();
+    if (!this.disabled) this.modifyAllCode();
+  }
+
+  /** Changes a registered ops' filter or notrace and updates the sites (ftrace_set_filter). */
+  setFilter(o: FtraceOps, filter: string, notrace = o.notrace): void {
+    const before = [o.filter, o.notrace];
+    [o.filter, o.notrace] = [filter, notrace];
+    try {
+      this.computeHashes(o);
+    } catch (e) {
+      [o.filter, o.notrace] = before;
+      this.computeHashes(o);
+      throw e;
+    }
+    if (!o.enabled) return;
+    this.publishOps(o, this.d.heap.readU64(o.addr + BigInt(ftraceOpsFields.next.offset)));
+    if (!this.disabled) this.modifyAllCode();
+  }
+
+  opsByGuestAddr(addr: bigint): FtraceOps | undefined {
+    return this.ops.find((o) => o.addr === addr) ?? [...this.byId.values()].find((o) => o.addr === addr);
+  }
+}
+
+export { GlobError };

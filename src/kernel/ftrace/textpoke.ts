@@ -1,0 +1,217 @@
+// Live patching of kernel text under running vCPUs: the batched INT3 protocol of
+// arch/x86/kernel/alternative.c (text_poke_bp_batch / smp_text_poke_batch_finish).
+//
+// The patching agent is the host; every write is a physical write logged as the host's, and
+// every sync is a real IPI that each vCPU takes (and serializes in) while the machine keeps
+// running. For a batch of up to 256 sites, sorted by address:
+//
+//   0. publish the batch in text_poke_vec, where the guest's INT3 handler finds it;
+//   1. write int3 (CC) over each site's first byte;                 sync every vCPU
+//   2. write each site's tail (bytes 1-4);                          sync every vCPU
+//   3. write each site's new first byte;                            sync every vCPU
+//   4. retire the vector.
+//
+//     host (patching)                    vCPU n (running through a site)
+//     write CC                           executes old insn or CC: both whole
+//     IPI, wait  ------------------->    takes the IPI: serialized
+//     write tail                         executes CC -> INT3 handler emulates the NEW insn
+//     IPI, wait  ------------------->    serialized: a later fetch of the site sees CC+tail
+//     write head                         executes CC or the new insn: both whole
+//     IPI, wait  ------------------->    serialized
+//
+// Writing the 5 bytes in one store instead lets a vCPU fetch a mix of old and new bytes; the
+// core reports that as a cross-modifying-code hazard (see assembly/xmc.ts).
+import { EventKind, pokeLocFields, POKE_LOC_SIZE } from "../../gen/layout.js";
+import { packStruct } from "../../machine/struct.js";
+import type { Machine } from "../../machine/machine.js";
+import type { SymbolTable } from "../../machine/symbols.js";
+import { NOP5, hexBytes, sameBytes } from "./records.js";
+
+export const TEXT_POKE_MAX = 256;
+const VEC_CALL_FUNCTION = 0xf0;
+
+export interface PokeRequest {
+  addr: bigint;
+  /** Bytes the site holds now (verified by the caller; logged here). */
+  old: Uint8Array;
+  new: Uint8Array;
+}
+
+export interface PokeStats {
+  batches: number;
+  syncs: number;
+  ipis: number;
+  sitesChanged: number;
+  int3Hits: bigint;
+}
+
+/** Runs the machine a little; returns false if the run stopped for another reason. */
+export type RunSome = () => boolean;
+
+export class TextPoke {
+  private queue: PokeRequest[] = [];
+  readonly stats: PokeStats = { batches: 0, syncs: 0, ipis: 0, sitesChanged: 0, int3Hits: 0n };
+  /** The patch log: every step of every batch, one line each. */
+  readonly log: string[] = [];
+  /** Write all 5 bytes of a site at once instead of the protocol (to show why it exists). */
+  naive = false;
+
+  constructor(private readonly machine: Machine, private readonly symbols: () => SymbolTable, private readonly runSome: RunSome,
+    private readonly phys: (va: bigint) => number,
+    private readonly vecAddr: bigint, private readonly nrAddr: bigint, private readonly hitsAddr: bigint, private readonly stext: bigint) {}
+
+  /** text_poke_queue: add a site; the batch is flushed first if it is full or out of order. */
+  add(req: PokeRequest): void {
+    const last = this.queue[this.queue.length - 1];
+    if (this.queue.length >= TEXT_POKE_MAX || (last && req.addr <= last.addr)) this.finish();
+    this.queue.push(req);
+  }
+
+  /** text_poke_finish: patch everything queued. */
+  finish(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    if (this.naive) this.naiveBatch(batch);
+    else this.batch(batch);
+  }
+
+  /** One site patched on its own (text_poke_bp). */
+  single(req: PokeRequest): void {
+    this.finish();
+    this.add(req);
+    this.finish();
+  }
+
+  private name(addr: bigint): string {
+    return this.symbols().format(addr);
+  }
+
+  /** A physical write of kernel text (or data) at virtual address addr, as the host. */
+  private write(addr: bigint, bytes: Uint8Array): void {
+    this.machine.writePhys(this.phys(addr), bytes);
+  }
+
+  private batch(batch: PokeRequest[]): void {
+    const n = ++this.stats.batches;
+    this.log.push(`batch ${n}: ${batch.length} site${batch.length === 1 ? "" : "s"}`);
+    this.machine.events.record(EventKind.POKE, "host", this.machine.time, BigInt(n), BigInt(batch.length));
+
+    // Step 0: publish the vector (sorted) for the INT3 handler.
+    this.publish(batch);
+
+    // Step 1: int3 over every first byte.
+    for (const p of batch) {
+      this.write(p.addr, Uint8Array.of(0xcc));
+      this.logStep("int3", p.addr, p.old, Uint8Array.of(0xcc, ...p.old.subarray(1)));
+    }
+    this.sync();
+
+    // Step 2: the tails.
+    const tails = batch.filter((p) => p.new.length > 1 && !sameBytes(p.new.subarray(1), p.old.subarray(1)));
+    for (const p of tails) {
+      this.write(p.addr + 1n, p.new.subarray(1));
+      this.logStep("tail", p.addr, Uint8Array.of(0xcc, ...p.old.subarray(1)), Uint8Array.of(0xcc, ...p.new.subarray(1)));
+    }
+    if (tails.length > 0) this.sync();
+
+    // Step 3: the first bytes.
+    const heads = batch.filter((p) => p.new[0] !== 0xcc);
+    for (const p of heads) {
+      this.write(p.addr, p.new.subarray(0, 1));
+      this.logStep("head", p.addr, Uint8Array.of(0xcc, ...p.new.subarray(1)), p.new);
+    }
+    if (heads.length > 0) this.sync();
+
+    // Step 4: no vCPU can be in the INT3 handler for these sites any more.
+    this.write(this.nrAddr, new Uint8Array(4));
+    this.stats.sitesChanged += batch.length;
+  }
+
+  /** What the protocol prevents: 5 bytes written at once, no int3, no sync. */
+  private naiveBatch(batch: PokeRequest[]): void {
+    this.log.push(`naive batch: ${batch.length} site${batch.length === 1 ? "" : "s"} written in place`);
+    for (const p of batch) {
+      this.write(p.addr, p.new);
+      this.logStep("write", p.addr, p.old, p.new);
+    }
+    this.stats.sitesChanged += batch.length;
+  }
+
+  private publish(batch: PokeRequest[]): void {
+    const vec = new Uint8Array(batch.length * POKE_LOC_SIZE);
+    batch.forEach((p, i) => vec.set(packStruct(pokeLocFields, POKE_LOC_SIZE, {
+      relAddr: Number(p.addr - this.stext), disp: emulatedDisp(p.new), len: p.new.length, opcode: emulatedOpcode(p.new),
+      text: p.new, old: p.old[0],
+    }), i * POKE_LOC_SIZE));
+    this.write(this.vecAddr, vec);
+    const nr = new Uint8Array(4);
+    new DataView(nr.buffer).setUint32(0, batch.length, true);
+    this.write(this.nrAddr, nr);
+  }
+
+  private logStep(step: string, addr: bigint, before: Uint8Array, after: Uint8Array): void {
+    this.log.push(`  ${step.padEnd(5)} ${this.name(addr).padEnd(28)} ${this.render(addr, before)} -> ${this.render(addr, after)}`);
+  }
+
+  /** Bytes as text, with a call's rel32 shown as its target (stable across rebuilds). */
+  private render(addr: bigint, b: Uint8Array): string {
+    if (b.length === 5 && (b[0] === 0xe8 || b[0] === 0xcc) && !sameBytes(b.subarray(1), NOP5.subarray(1))) {
+      const rel = BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
+      const target = addr + 5n + rel;
+      return `${b[0].toString(16)} <${this.name(target)}>`;
+    }
+    if (sameBytes(b, NOP5)) return "nop5";
+    return hexBytes(b);
+  }
+
+  private int3Hits(): bigint[] {
+    const v = new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset);
+    const base = this.phys(this.hitsAddr);
+    return this.machine.cpus.map((c) => v.getBigUint64(base + c.index * 8, true));
+  }
+
+  /**
+   * smp_text_poke_sync_each_cpu: IPI every vCPU and run the machine until each has taken it
+   * (taking an interrupt serializes). vCPUs with interrupts off make it wait, as they would.
+   */
+  private sync(): void {
+    const m = this.machine;
+    const hitsBefore = this.int3Hits();
+    const from = m.events.events.length;
+    for (const c of m.cpus) m.interrupt(c.index, VEC_CALL_FUNCTION);
+    this.stats.syncs++;
+    this.stats.ipis += m.ncpus;
+    const waiting = new Set(m.cpus.map((c) => c.index));
+    let rounds = 0;
+    while (waiting.size > 0) {
+      const ev = m.events.events;
+      for (let i = from; i < ev.length; i++) {
+        const e = ev[i];
+        if (e.kind === EventKind.INTERRUPT && e.a === BigInt(VEC_CALL_FUNCTION) && typeof e.cpu === "number") waiting.delete(e.cpu);
+      }
+      if (waiting.size === 0) break;
+      if (!this.runSome() || ++rounds > 100_000) {
+        throw new Error(`text_poke sync: vCPU ${[...waiting].join(", ")} did not take the sync IPI`);
+      }
+    }
+    const hits = this.int3Hits().map((h, i) => h - hitsBefore[i]);
+    const total = hits.reduce((a, b) => a + b, 0n);
+    this.stats.int3Hits += total;
+    const who = hits.map((h, i) => (h > 0n ? `cpu${i} x${h}` : "")).filter(Boolean).join(", ");
+    this.log.push(`  sync  ${m.ncpus} vCPUs${total > 0n ? `; int3 emulated: ${who}` : ""}`);
+  }
+}
+
+/** The instruction the INT3 handler emulates for new bytes (a NOP5 is `jmp +0`). */
+function emulatedOpcode(b: Uint8Array): number {
+  if (sameBytes(b, NOP5)) return 0xe9;
+  return b[0];
+}
+
+function emulatedDisp(b: Uint8Array): number {
+  if (sameBytes(b, NOP5)) return 0;
+  if (b[0] === 0xe8 || b[0] === 0xe9) return new DataView(b.buffer, b.byteOffset).getInt32(1, true);
+  if (b[0] === 0xeb) return new DataView(b.buffer, b.byteOffset).getInt8(1);
+  return 0;
+}

@@ -1,0 +1,115 @@
+// Tracers built on ftrace ops: the function tracer (per-CPU ring buffers the guest fills, the
+// host reads) and a per-function hit counter. Their callbacks are firmware functions.
+import { traceRingFields, traceEntryFields, TRACE_ENTRY_SIZE, TraceFlag } from "../../gen/layout.js";
+import { packStruct } from "../../machine/struct.js";
+import type { Machine } from "../../machine/machine.js";
+import type { GuestHeap } from "../heap.js";
+import { physOfDirect } from "../memory.js";
+import { FtraceOps } from "./ops.js";
+
+const RING_SIZE = 24;
+
+export interface TraceRecord {
+  ip: bigint;
+  parentIp: bigint;
+  /** Virtual time (ticks = ns). */
+  ts: bigint;
+  pid: number;
+  cpu: number;
+  flags: number;
+  preemptDepth: number;
+}
+
+/** The function tracer: op->private points at one struct trace_ring per vCPU. */
+export class FunctionTracer {
+  readonly ops: FtraceOps;
+  private readonly rings: bigint;
+  private readonly entries: bigint[] = [];
+  /** Per vCPU: records read so far, and records lost to overwriting before they were read. */
+  readonly read: bigint[];
+  readonly overruns: bigint[];
+
+  constructor(private readonly machine: Machine, heap: GuestHeap, readonly capacity = 1 << 14, filter = "", notrace = "") {
+    if (capacity & (capacity - 1)) throw new RangeError("ring capacity must be a power of two");
+    const n = machine.ncpus;
+    this.rings = heap.alloc(n * RING_SIZE);
+    for (let c = 0; c < n; c++) {
+      const e = heap.alloc(capacity * TRACE_ENTRY_SIZE);
+      this.entries.push(e);
+      heap.write(this.rings + BigInt(c * RING_SIZE), packStruct(traceRingFields, RING_SIZE, { head: 0n, mask: BigInt(capacity - 1), entries: e }));
+    }
+    this.read = new Array(n).fill(0n);
+    this.overruns = new Array(n).fill(0n);
+    this.ops = new FtraceOps({ name: "function", callback: { kind: "guest", symbol: "function_trace_call" }, filter, notrace, private: this.rings, dynamic: false });
+  }
+
+  private view(): DataView {
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset);
+  }
+
+  /** Records written so far on vCPU c. */
+  head(c: number): bigint {
+    return this.view().getBigUint64(physOfDirect(this.rings) + c * RING_SIZE + traceRingFields.head.offset, true);
+  }
+
+  /** Takes the records not read yet, oldest first per vCPU, merged by time (trace_pipe). */
+  consume(): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    const v = this.view();
+    for (let c = 0; c < this.machine.ncpus; c++) {
+      const head = this.head(c);
+      let from = this.read[c];
+      if (head - from > BigInt(this.capacity)) {
+        this.overruns[c] += head - from - BigInt(this.capacity);
+        from = head - BigInt(this.capacity);
+      }
+      for (let i = from; i < head; i++) {
+        const at = physOfDirect(this.entries[c]) + Number(i % BigInt(this.capacity)) * TRACE_ENTRY_SIZE;
+        const flags = v.getUint32(at + traceEntryFields.flags.offset, true);
+        out.push({
+          ip: v.getBigUint64(at + traceEntryFields.ip.offset, true),
+          parentIp: v.getBigUint64(at + traceEntryFields.parentIp.offset, true),
+          ts: v.getBigUint64(at + traceEntryFields.ts.offset, true),
+          pid: v.getUint32(at + traceEntryFields.pid.offset, true),
+          cpu: flags >>> 16, flags: flags & 0xff, preemptDepth: (flags >> 8) & 0xf,
+        });
+      }
+      this.read[c] = head;
+    }
+    return out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu));
+  }
+
+  get written(): bigint {
+    return this.machine.cpus.reduce((n, c) => n + this.head(c.index), 0n);
+  }
+
+  get lost(): bigint {
+    return this.overruns.reduce((a, b) => a + b, 0n);
+  }
+}
+
+/** The latency-format flag columns: irqs-off, need-resched, hardirq/softirq, preempt-depth. */
+export function flagColumns(r: TraceRecord): string {
+  const irq = r.flags & TraceFlag.IRQS_OFF ? "d" : ".";
+  const need = r.flags & TraceFlag.NEED_RESCHED;
+  const lazy = r.flags & TraceFlag.NEED_RESCHED_LAZY;
+  const resched = need && lazy ? "B" : need ? "N" : lazy ? "L" : ".";
+  const ctx = r.flags & TraceFlag.NMI ? "z" : r.flags & TraceFlag.HARDIRQ ? "h" : r.flags & TraceFlag.SOFTIRQ ? "s" : ".";
+  const depth = r.preemptDepth ? r.preemptDepth.toString(16) : ".";
+  return irq + resched + ctx + depth + ".";
+}
+
+/** A per-function hit counter: op->private points at one u64 per ftrace record. */
+export class FunctionCounter {
+  readonly ops: FtraceOps;
+  private readonly counters: bigint;
+
+  constructor(private readonly machine: Machine, heap: GuestHeap, readonly records: number, filter = "", notrace = "", name = "counter") {
+    this.counters = heap.alloc(records * 8);
+    this.ops = new FtraceOps({ name, callback: { kind: "guest", symbol: "function_count_call" }, filter, notrace, private: this.counters });
+  }
+
+  hits(index: number): bigint {
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(physOfDirect(this.counters) + index * 8, true);
+  }
+}

@@ -1,0 +1,115 @@
+// Dynamic trampolines (arch/x86/kernel/ftrace.c create_trampoline): a private copy of
+// ftrace_caller or ftrace_regs_caller for one ops, which calls its callback directly.
+import type { Machine } from "../../machine/machine.js";
+import type { AddressSpace, FrameAllocator } from "../../machine/paging.js";
+import { PAGE } from "../../machine/paging.js";
+import type { SymbolTable } from "../../machine/symbols.js";
+import { EXECMEM_START, EXECMEM_END, kernelImagePhys } from "../memory.js";
+import { callInsn, hexBytes } from "./records.js";
+import type { FtraceOps } from "./ops.js";
+
+/** `ret` appended to the copy (RET_SIZE = 1 without retpolines and SLS hardening). */
+const RET = 0xc3;
+const RET_SIZE = 1;
+
+export class TrampolineError extends Error {}
+
+export interface Trampoline {
+  ops: FtraceOps;
+  addr: bigint;
+  /** Bytes of code (the copy and its ret); the ops pointer follows. */
+  size: number;
+  /** Pages it occupies in execmem. */
+  pages: { va: bigint; pa: number }[];
+  /** Offset of the patchable call to the callback. */
+  callOffset: number;
+  /** Sites whose call points here now. */
+  sites: Set<bigint>;
+  state: "live" | "freed";
+  allocatedAt: bigint;
+}
+
+export class Trampolines {
+  readonly all: Trampoline[] = [];
+  private next = EXECMEM_START;
+
+  constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator,
+    private readonly symbols: () => SymbolTable, private readonly image: Uint8Array) {}
+
+  private sym(name: string): bigint {
+    const s = this.symbols().get(name);
+    if (!s) throw new TrampolineError(`the firmware has no ${name}`);
+    return s.addr;
+  }
+
+  private templateBytes(start: bigint, end: bigint): Uint8Array {
+    const pa = kernelImagePhys(start);
+    return this.machine.readPhys(pa, Number(end - start));
+  }
+
+  /**
+   * create_trampoline: copy the template, append the return, store the ops pointer after it,
+   * point the copied `movq function_trace_op(%rip), %rdx` at that pointer, and make the copied
+   * ftrace_call a call to the ops' callback. Then map it executable and read-only.
+   */
+  create(ops: FtraceOps, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
+    const regs = ops.saveRegs;
+    const start = this.sym(regs ? "ftrace_regs_caller" : "ftrace_caller");
+    const end = this.sym(regs ? "ftrace_regs_caller_end" : "ftrace_caller_end");
+    const opPtr = Number(this.sym(regs ? "ftrace_regs_caller_op_ptr" : "ftrace_caller_op_ptr") - start);
+    const callOffset = Number(this.sym(regs ? "ftrace_regs_call" : "ftrace_call") - start);
+    const size = Number(end - start) + RET_SIZE;
+
+    // 1. Copy the template and append the return.
+    const code = new Uint8Array(size + 8);
+    code.set(this.templateBytes(start, end));
+    code[size - RET_SIZE] = RET;
+    // 2. A copy never takes the direct-call path: its jnz becomes a 2-byte NOP.
+    if (regs) {
+      const jmp = Number(this.sym("ftrace_regs_caller_jmp") - start);
+      if (code[jmp] !== 0x75) throw new TrampolineError(`ftrace_regs_caller_jmp holds ${hexBytes(code.subarray(jmp, jmp + 2))}, expected 75 xx`);
+      code.set([0x66, 0x90], jmp);
+    }
+    // 3. The pages, in the executable region.
+    const pageCount = Math.ceil(code.length / PAGE);
+    const addr = this.next;
+    if (addr + BigInt(pageCount * PAGE) > EXECMEM_END) throw new TrampolineError("execmem is full");
+    this.next += BigInt(pageCount * PAGE);
+    // 4. The ops pointer after the code, and the ops load redirected to it.
+    const view = new DataView(code.buffer);
+    view.setBigUint64(size, opsAddr, true);
+    if (code[opPtr] !== 0x48 || code[opPtr + 1] !== 0x8b || code[opPtr + 2] !== 0x15) {
+      throw new TrampolineError(`the ops load at +0x${opPtr.toString(16)} is ${hexBytes(code.subarray(opPtr, opPtr + 3))}, expected 48 8b 15`);
+    }
+    view.setInt32(opPtr + 3, size - (opPtr + 7), true);
+    // 5. The call to the callback.
+    code.set(callInsn(addr + BigInt(callOffset), func), callOffset);
+    // 6. Written, then mapped executable and read-only.
+    const pages: Trampoline["pages"] = [];
+    for (let i = 0; i < pageCount; i++) {
+      const pa = this.frames.alloc();
+      this.machine.writePhys(pa, code.subarray(i * PAGE, (i + 1) * PAGE));
+      const va = addr + BigInt(i * PAGE);
+      this.space.mapPage(va, pa, { exec: true });
+      pages.push({ va, pa });
+    }
+    const t: Trampoline = { ops, addr, size, pages, callOffset, sites: new Set(), state: "live", allocatedAt: now };
+    this.all.push(t);
+    return t;
+  }
+
+  /** The address a live trampoline's call goes to (arch_ftrace_trampoline_func). */
+  callTarget(t: Trampoline): bigint {
+    const b = this.machine.readPhys(t.pages[0].pa + t.callOffset, 5);
+    if (b[0] !== 0xe8) throw new TrampolineError(`expected E8 at the trampoline's call, got ${b[0].toString(16)}`);
+    return t.addr + BigInt(t.callOffset) + 5n + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
+  }
+
+  find(addr: bigint): Trampoline | undefined {
+    return this.all.find((t) => addr >= t.addr && addr < t.addr + BigInt(t.pages.length * PAGE));
+  }
+
+  symbolEntries(): { name: string; addr: bigint; size: bigint }[] {
+    return this.all.filter((t) => t.state === "live").map((t) => ({ name: `ftrace_trampoline[${t.ops.name}]`, addr: t.addr, size: BigInt(t.size) }));
+  }
+}
