@@ -82,14 +82,20 @@ static inline notrace void count_call(struct ftrace_ops *op)
 	asm volatile("lock incq %0" : "+m"(op->calls));
 }
 
-/* The function tracer: one record per call in this vCPU's ring (op->private: the rings). */
+/* The function tracer: one record per call in this vCPU's ring (op->private: the rings).
+ * A slot is reserved with one xadd, so an interrupt that traces while the record is being
+ * written gets the next slot; the record's commit word, written last, tells the reader it is
+ * complete. Preemption is off meanwhile, as the ring is this vCPU's. */
 notrace void function_trace_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
 {
 	u64 flags = read_flags();
+	preempt_disable_notrace();
 	struct percpu *pc = this_cpu();
 	struct trace_ring *ring = (struct trace_ring *)op->private + pc->cpu;
-	struct trace_entry *e = (struct trace_entry *)ring->entries + (ring->head & ring->mask);
-	u32 pcnt = pc->preempt_count, f = 0;
+	u64 slot = 1;
+	asm volatile("xadd %0, %1" : "+r"(slot), "+m"(ring->head));
+	struct trace_entry *e = (struct trace_entry *)ring->entries + (slot & ring->mask);
+	u32 pcnt = pc->preempt_count - PREEMPT_OFFSET, f = 0;
 	count_call(op);
 	if (!(flags & X86_EFLAGS_IF))
 		f |= TRACE_FLAG_IRQS_OFF;
@@ -107,7 +113,8 @@ notrace void function_trace_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, s
 	e->pid = ((struct task *)pc->current)->pid;
 	e->flags = f | ((pcnt & 0xf) << 8) | (pc->cpu << 16);
 	asm volatile("" : : : "memory");
-	ring->head++;
+	e->commit = slot + 1;
+	preempt_enable_no_resched_notrace();
 }
 
 /* A per-function hit counter (op->private: one u64 per ftrace record). */

@@ -71,6 +71,18 @@ void kthread_worker(u64 rounds)
 	}
 }
 
+/* Bursts of traced calls with sleeps between them, so the vCPUs go idle in between.
+ * arg: calls per burst in bits 0-15, ticks of sleep in bits 16-31 (at least 1). */
+void kthread_burst(u64 arg)
+{
+	u64 calls = arg & 0xffff, ticks = (arg >> 16) & 0xffff;
+	for (u64 i = 0;; i++) {
+		for (u64 j = 0; j < calls; j++)
+			work_sink = work_top(i + j);
+		msleep(ticks ? ticks : 1);
+	}
+}
+
 void kthread_sleeper(u64 ticks)
 {
 	for (u64 i = 0;; i++) {

@@ -258,7 +258,7 @@ export const pokeLocFields = [
 
 /** A per-CPU ring buffer of the function tracer. */
 export const traceRingFields = [
-  ["head", "u64", "entries ever written on this vCPU"],
+  ["head", "u64", "slots ever reserved on this vCPU (a record is complete when its commit says so)"],
   ["mask", "u64", "capacity - 1 (a power of two)"],
   ["entries", "u64", "address of the entries (TRACE_ENTRY_SIZE each)"],
 ];
@@ -270,13 +270,14 @@ export const traceEntryFields = [
   ["ts", "u64", "the vCPU's virtual time (rdtsc)"],
   ["pid", "u32", "current task"],
   ["flags", "u32", "TraceFlag bits, preempt depth in bits 8-11, vCPU in bits 16-31"],
+  ["commit", "u64", "slot number + 1, written last: the record is complete"],
 ];
 
 export const PERCPU_SIZE = 4096;
 export const TASK_SIZE = 256;
 export const FTRACE_OPS_SIZE = 128;
 export const POKE_LOC_SIZE = 16;
-export const TRACE_ENTRY_SIZE = 32;
+export const TRACE_ENTRY_SIZE = 40;
 
 export const firmwareEnums = {
   Hypercall: {

@@ -5,6 +5,11 @@ import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig, PREEMPT_MODELS, type PreemptModel, type KconfigRule } from "../kernel/config.js";
 import { parseDuration, UsageError } from "./args.js";
+import { FunctionTracer } from "../kernel/ftrace/tracers.js";
+import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
+import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
+import { EventKind } from "../gen/layout.js";
+import type { StopReason } from "../machine/scheduler.js";
 
 const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
 
@@ -18,6 +23,9 @@ Options for the built-in kernel:
   --kconfig RULE       old | new: the TASKS_RCU Kconfig rule (default new)
   --seed S             explore another interleaving (seeded quanta)
   --time T             virtual time to run: 50ms, 200us, 1s or a tick count (default 50ms)
+  --tracer function    switch the function tracer on a third of the way in and off at two thirds
+  --filter GLOBS       set_ftrace_filter for the tracer (default: every function)
+  --trace-lines N      trace lines to print (default 20)
 Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr`;
@@ -32,6 +40,9 @@ interface RunOptions {
   kconfig?: KconfigRule;
   seed?: number;
   time?: bigint;
+  tracer?: "function";
+  filter?: string;
+  traceLines?: number;
 }
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number {
@@ -68,6 +79,19 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case "--time": o.time = parseDuration(value()); break;
+      case "--tracer": {
+        const v = value();
+        if (v !== "function") throw new UsageError(`--tracer must be function, got ${v ?? "nothing"}`);
+        o.tracer = v;
+        break;
+      }
+      case "--filter": {
+        const v = value();
+        if (v === undefined) throw new UsageError("--filter needs a glob list");
+        o.filter = v;
+        break;
+      }
+      case "--trace-lines": o.traceLines = intArg("--trace-lines", value(), 0, 1_000_000); break;
       case "--": i++; return finish();
       default: throw new UsageError(`unknown option ${a}`);
     }
@@ -80,8 +104,8 @@ function parseRun(args: string[]): RunOptions {
 }
 
 function runUserProgram(o: RunOptions): number {
-  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined) {
-    throw new UsageError("--cpus, --preempt, --kconfig, --seed and --time apply to the built-in kernel, not to a program");
+  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined) {
+    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer and --filter apply to the built-in kernel, not to a program");
   }
   let result;
   try {
@@ -101,10 +125,12 @@ function runUserProgram(o: RunOptions): number {
 
 function runKernel(o: RunOptions): number {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
+  if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
   const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed });
   const kernel = new Kernel(config);
+  const time = o.time ?? 50_000_000n;
   const t0 = performance.now();
-  const stop = kernel.run(o.time ?? 50_000_000n);
+  const stop = o.tracer ? traceLive(kernel, time, o) : kernel.run(time);
   const wall = performance.now() - t0;
   const out = kernel.console.join("");
   if (out) process.stdout.write(out.endsWith("\n") ? out : out + "\n");
@@ -115,6 +141,38 @@ function runKernel(o: RunOptions): number {
     process.stderr.write(`tramplab: ${insns} instructions retired in ${wall.toFixed(1)} ms (${(Number(insns) / (wall * 1000)).toFixed(1)} guest MIPS)\n`);
   }
   return stop.kind === "time" ? 0 : 1;
+}
+
+/** Runs a third of the time, switches the function tracer on, a third, off, a third. */
+function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
+  const w = (s: string) => process.stdout.write(s + "\n");
+  const third = time / 3n;
+  const tracer = new FunctionTracer(kernel.machine, kernel.heap, 1 << 14, o.filter ?? "");
+  let stop = kernel.run(third);
+  if (stop.kind !== "time") return stop;
+  const before = { ...kernel.poke.stats };
+  try {
+    kernel.ftrace.register(tracer.ops);
+  } catch (e) {
+    if (e instanceof FtraceError || e instanceof GlobError) throw new UsageError(e.message);
+    throw e;
+  }
+  const s = kernel.poke.stats;
+  w(`tracing on at ${kernel.machine.time} ticks: ${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
+    `${s.ipis - before.ipis} IPIs, ${s.int3Hits - before.int3Hits} int3 hits emulated`);
+  w("enabled_functions:");
+  process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, kernel.symbols.get("ftrace_ops_list_func")!.addr));
+  stop = kernel.run(third);
+  const records = tracer.consume();
+  kernel.ftrace.unregister(tracer.ops);
+  w(`tracing off at ${kernel.machine.time} ticks; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
+  const n = o.traceLines ?? 20;
+  const text = traceFile(tracer, records, kernel.sched.tasks, kernel.symbols, kernel.machine.ncpus).split("\n");
+  const header = text.filter((l) => l.startsWith("#"));
+  const lines = text.filter((l) => l && !l.startsWith("#"));
+  process.stdout.write([...header, ...lines.slice(0, n), ...(lines.length > n ? [`... ${lines.length - n} more lines`] : [])].join("\n") + "\n");
+  if (stop.kind !== "time") return stop;
+  return kernel.run(time - 2n * third);
 }
 
 export function main(argv: string[]): number {

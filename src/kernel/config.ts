@@ -54,6 +54,8 @@ export interface KernelConfig {
   workload: TaskSpec[];
   /** Stop and report when a vCPU spends this many ticks with interrupts off (0 = never). */
   softLockupTicks: number;
+  /** What a cross-modifying-code hazard does in the core (default: report, run the new bytes). */
+  xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
 }
 
 /** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */
@@ -70,6 +72,8 @@ export function defaultWorkload(cpus: number): TaskSpec[] {
 }
 
 export function kernelConfig(overrides: Partial<KernelConfig> = {}): KernelConfig {
+  // An option given as undefined means "the default", not "undefined".
+  overrides = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<KernelConfig>;
   const cpus = overrides.cpus ?? 4;
   return {
     cpus,

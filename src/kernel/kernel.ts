@@ -92,6 +92,20 @@ export class Kernel {
     return Array.from({ length: bytes.length / 8 }, (_, i) => v.getBigUint64(i * 8, true));
   }
 
+  /** Every vCPU is halted in its idle task: no task is in the middle of anything. */
+  allIdle(): boolean {
+    return this.machine.cpus.every((c) => c.get("halted") !== 0 && this.sched.current[c.index].kind === "idle");
+  }
+
+  /** Runs until `done()` holds (checked after each round of quanta), at most `maxTicks`. */
+  runUntil(done: () => boolean, maxTicks: number | bigint): boolean {
+    const end = this.machine.time + BigInt(maxTicks);
+    while (!done()) {
+      if (this.machine.time >= end || !this.runSome()) return false;
+    }
+    return true;
+  }
+
   /** Lets the machine run one round of quanta (text_poke waits for IPIs this way). */
   private runSome(): boolean {
     const stop = this.scheduler.runFor(BigInt(this.config.quantum) * BigInt(this.machine.ncpus));

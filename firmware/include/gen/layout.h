@@ -14,11 +14,11 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xedaa49d5
+#define LAYOUT_HASH 0x6d28426
 
 #define FTRACE_OPS_SIZE 128
 #define POKE_LOC_SIZE 16
-#define TRACE_ENTRY_SIZE 32
+#define TRACE_ENTRY_SIZE 40
 
 #ifndef __ASSEMBLER__
 struct boot_params {
@@ -189,7 +189,7 @@ _Static_assert(sizeof(struct text_poke_loc) == 16, "layout");
 
 #ifndef __ASSEMBLER__
 struct trace_ring {
-	u64 head;	/* entries ever written on this vCPU */
+	u64 head;	/* slots ever reserved on this vCPU (a record is complete when its commit says so) */
 	u64 mask;	/* capacity - 1 (a power of two) */
 	u64 entries;	/* address of the entries (TRACE_ENTRY_SIZE each) */
 };
@@ -208,19 +208,22 @@ struct trace_entry {
 	u64 ts;	/* the vCPU's virtual time (rdtsc) */
 	u32 pid;	/* current task */
 	u32 flags;	/* TraceFlag bits, preempt depth in bits 8-11, vCPU in bits 16-31 */
+	u64 commit;	/* slot number + 1, written last: the record is complete */
 };
 _Static_assert(__builtin_offsetof(struct trace_entry, ip) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct trace_entry, parent_ip) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct trace_entry, ts) == 16, "layout");
 _Static_assert(__builtin_offsetof(struct trace_entry, pid) == 24, "layout");
 _Static_assert(__builtin_offsetof(struct trace_entry, flags) == 28, "layout");
-_Static_assert(sizeof(struct trace_entry) == 32, "layout");
+_Static_assert(__builtin_offsetof(struct trace_entry, commit) == 32, "layout");
+_Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #endif
 #define TRACE_ENTRY_IP 0
 #define TRACE_ENTRY_PARENT_IP 8
 #define TRACE_ENTRY_TS 16
 #define TRACE_ENTRY_PID 24
 #define TRACE_ENTRY_FLAGS 28
+#define TRACE_ENTRY_COMMIT 32
 
 /* Hypercall: hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10) */
 #define HYPERCALL_CONSOLE 1

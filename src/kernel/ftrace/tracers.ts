@@ -52,7 +52,11 @@ export class FunctionTracer {
     return this.view().getBigUint64(physOfDirect(this.rings) + c * RING_SIZE + traceRingFields.head.offset, true);
   }
 
-  /** Takes the records not read yet, oldest first per vCPU, merged by time (trace_pipe). */
+  /**
+   * Takes the complete records not read yet, merged by time (trace_pipe). A record still being
+   * written (its commit word not yet set: the writer was interrupted or is in flight) and
+   * everything after it on that vCPU wait for the next read.
+   */
   consume(): TraceRecord[] {
     const out: TraceRecord[] = [];
     const v = this.view();
@@ -63,8 +67,10 @@ export class FunctionTracer {
         this.overruns[c] += head - from - BigInt(this.capacity);
         from = head - BigInt(this.capacity);
       }
-      for (let i = from; i < head; i++) {
+      let i = from;
+      for (; i < head; i++) {
         const at = physOfDirect(this.entries[c]) + Number(i % BigInt(this.capacity)) * TRACE_ENTRY_SIZE;
+        if (v.getBigUint64(at + traceEntryFields.commit.offset, true) !== i + 1n) break;
         const flags = v.getUint32(at + traceEntryFields.flags.offset, true);
         out.push({
           ip: v.getBigUint64(at + traceEntryFields.ip.offset, true),
@@ -74,7 +80,7 @@ export class FunctionTracer {
           cpu: flags >>> 16, flags: flags & 0xff, preemptDepth: (flags >> 8) & 0xf,
         });
       }
-      this.read[c] = head;
+      this.read[c] = i;
     }
     return out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu));
   }
