@@ -49,6 +49,11 @@ export class Ftrace {
   readonly bugs: string[] = [];
   /** Boot conversion: sites skipped because they lie in .noinstr.text. */
   skippedNoinstr = 0;
+  /**
+   * Give each ops its own dynamic trampoline (x86-64 since v3.18). When false every site goes
+   * through ftrace_caller and the list function, as before: the comparison seed 003 argues.
+   */
+  useTrampolines = true;
   private byId = new Map<number, FtraceOps>();
 
   constructor(private readonly d: FtraceDeps) {}
@@ -325,7 +330,7 @@ export class Ftrace {
     o.addr = this.d.heap.alloc(FTRACE_OPS_SIZE);
     this.byId.set(o.id, o);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
-    if (!o.trampoline) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
+    if (!o.trampoline && this.useTrampolines) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
     o.enabled = true;
     this.ops.push(o);
     this.publishOps(o, 0n);
