@@ -90,6 +90,7 @@ void __noreturn notrace start_kernel_cpu(u64 cpu, struct boot_params *bp)
 	setup_idt();
 	setup_syscall();
 	pc->preempt_count = PREEMPT_OFFSET; /* the idle task runs with preemption disabled */
+	pc->rcu_watching = 1;
 	hypercall3(HYPERCALL_BOOT_DONE, (long)cpu, 0, 0);
 	setup_timer();
 	cpu_idle();
@@ -103,7 +104,16 @@ static noinstr void default_idle(void)
 	asm volatile("sti; hlt; cli" : : : "memory");
 }
 
-/* The idle task: sleep until an interrupt, and schedule when there is work. */
+/* Traced, and called where RCU is not watching this vCPU: the kind of code that must either
+ * be noinstr or have its trampolines freed only after Tasks Rude RCU. Counts its calls. */
+u64 idle_calls;
+__attribute__((noinline)) void arch_cpu_idle_enter(void)
+{
+	asm volatile("lock incq %0" : "+m"(idle_calls));
+}
+
+/* The idle task: sleep until an interrupt, and schedule when there is work. It runs with
+ * preemption disabled; between rcu_idle_enter and rcu_idle_exit RCU does not watch it. */
 void cpu_idle(void)
 {
 	struct percpu *pc = this_cpu();
@@ -116,7 +126,10 @@ void cpu_idle(void)
 			continue;
 		}
 		pc->in_idle = 1;
+		pc->rcu_watching = 0;   /* rcu_idle_enter() */
+		arch_cpu_idle_enter();
 		default_idle();
+		pc->rcu_watching = 1;   /* rcu_idle_exit() */
 		pc->in_idle = 0;
 	}
 }

@@ -208,6 +208,7 @@ export const percpuFields = [
   ["preemptCount", "u32", "preempt_count with the kernel's fields: preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23"],
   ["resched", "u32", "bit 0 need_resched, bit 1 need_resched_lazy (for the current task)"],
   ["inIdle", "u32", "1 while the idle loop runs"],
+  ["rcuWatching", "u32", "0 while RCU does not watch this vCPU (deep in the idle loop)"],
   ["current", "u64", "the task running on this vCPU"],
   ["idleTask", "u64", "this vCPU's idle task"],
   ["irqStackTop", "u64", "top of this vCPU's interrupt stack"],
@@ -228,6 +229,8 @@ export const taskFields = [
   ["entry", "u64", "kernel thread: function to run; user task: user entry point"],
   ["arg", "u64", "kernel thread argument; user task: user stack pointer"],
   ["name", "u8", "name, NUL-padded", 16],
+  ["trcReaderNesting", "u32", "rcu_read_lock_trace() depth (Tasks Trace RCU readers)"],
+  ["trcReaderExits", "u32", "outermost rcu_read_unlock_trace() calls so far"],
 ];
 
 /** struct ftrace_ops in guest memory (allocated by the host; the guest reads it). */

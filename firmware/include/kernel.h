@@ -134,6 +134,8 @@ void irqentry_exit(struct pt_regs *regs);
 void sched_tick(struct pt_regs *regs);
 void __noreturn task_exit(void);
 void task_start(void);
+void rcu_read_lock_trace(void);
+void rcu_read_unlock_trace(void);
 
 /* traps.c */
 void __noreturn die(struct pt_regs *regs, u64 vector, u64 error);

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x6d28426
+#define LAYOUT_HASH 0xd174c19f
 
 #define FTRACE_OPS_SIZE 128
 #define POKE_LOC_SIZE 16
@@ -50,6 +50,8 @@ struct percpu {
 	u32 preempt_count;	/* preempt_count with the kernel's fields: preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23 */
 	u32 resched;	/* bit 0 need_resched, bit 1 need_resched_lazy (for the current task) */
 	u32 in_idle;	/* 1 while the idle loop runs */
+	u32 rcu_watching;	/* 0 while RCU does not watch this vCPU (deep in the idle loop) */
+	u8 __pad28[4];
 	u64 current;	/* the task running on this vCPU */
 	u64 idle_task;	/* this vCPU's idle task */
 	u64 irq_stack_top;	/* top of this vCPU's interrupt stack */
@@ -58,21 +60,22 @@ struct percpu {
 	u64 irq_count;	/* interrupts taken (all vectors) */
 	u8 tss[104];	/* the 64-bit TSS (RSP0 at +4, IST1-7 at +36) */
 	u64 gdt[8];	/* this vCPU's GDT: null, kernel code, kernel data, user data, user code, TSS (2 slots) */
-	u8 __pad240[3856];
+	u8 __pad248[3848];
 };
 _Static_assert(__builtin_offsetof(struct percpu, self) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, cpu) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, preempt_count) == 12, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, resched) == 16, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, in_idle) == 20, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, current) == 24, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, idle_task) == 32, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, irq_stack_top) == 40, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, user_rsp_scratch) == 48, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, ticks) == 56, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, irq_count) == 64, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, tss) == 72, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, gdt) == 176, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, rcu_watching) == 24, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, current) == 32, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, idle_task) == 40, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, irq_stack_top) == 48, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, user_rsp_scratch) == 56, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, ticks) == 64, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, irq_count) == 72, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, tss) == 80, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, gdt) == 184, "layout");
 _Static_assert(sizeof(struct percpu) == 4096, "layout");
 #endif
 #define PERCPU_SELF 0
@@ -80,14 +83,15 @@ _Static_assert(sizeof(struct percpu) == 4096, "layout");
 #define PERCPU_PREEMPT_COUNT 12
 #define PERCPU_RESCHED 16
 #define PERCPU_IN_IDLE 20
-#define PERCPU_CURRENT 24
-#define PERCPU_IDLE_TASK 32
-#define PERCPU_IRQ_STACK_TOP 40
-#define PERCPU_USER_RSP_SCRATCH 48
-#define PERCPU_TICKS 56
-#define PERCPU_IRQ_COUNT 64
-#define PERCPU_TSS 72
-#define PERCPU_GDT 176
+#define PERCPU_RCU_WATCHING 24
+#define PERCPU_CURRENT 32
+#define PERCPU_IDLE_TASK 40
+#define PERCPU_IRQ_STACK_TOP 48
+#define PERCPU_USER_RSP_SCRATCH 56
+#define PERCPU_TICKS 64
+#define PERCPU_IRQ_COUNT 72
+#define PERCPU_TSS 80
+#define PERCPU_GDT 184
 
 #ifndef __ASSEMBLER__
 struct task {
@@ -99,7 +103,9 @@ struct task {
 	u64 entry;	/* kernel thread: function to run; user task: user entry point */
 	u64 arg;	/* kernel thread argument; user task: user stack pointer */
 	u8 name[16];	/* name, NUL-padded */
-	u8 __pad64[192];
+	u32 trc_reader_nesting;	/* rcu_read_lock_trace() depth (Tasks Trace RCU readers) */
+	u32 trc_reader_exits;	/* outermost rcu_read_unlock_trace() calls so far */
+	u8 __pad72[184];
 };
 _Static_assert(__builtin_offsetof(struct task, pid) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct task, kind) == 4, "layout");
@@ -109,6 +115,8 @@ _Static_assert(__builtin_offsetof(struct task, stack_base) == 24, "layout");
 _Static_assert(__builtin_offsetof(struct task, entry) == 32, "layout");
 _Static_assert(__builtin_offsetof(struct task, arg) == 40, "layout");
 _Static_assert(__builtin_offsetof(struct task, name) == 48, "layout");
+_Static_assert(__builtin_offsetof(struct task, trc_reader_nesting) == 64, "layout");
+_Static_assert(__builtin_offsetof(struct task, trc_reader_exits) == 68, "layout");
 _Static_assert(sizeof(struct task) == 256, "layout");
 #endif
 #define TASK_PID 0
@@ -119,6 +127,8 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define TASK_ENTRY 32
 #define TASK_ARG 40
 #define TASK_NAME 48
+#define TASK_TRC_READER_NESTING 64
+#define TASK_TRC_READER_EXITS 68
 
 #ifndef __ASSEMBLER__
 struct ftrace_ops {
