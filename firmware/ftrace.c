@@ -133,3 +133,12 @@ __attribute__((noinline)) notrace void ftrace_host_callback(u64 ip, u64 parent_i
 	count_call(op);
 	hypercall4(HYPERCALL_FTRACE_CALLBACK, (long)op, (long)ip, (long)parent_ip, (long)__builtin_return_address(0));
 }
+
+/* A slow callback: op->private iterations of busy work, with preemption left on, so a task can
+ * be preempted while a trampoline is on its stack (the case Tasks RCU exists for). */
+notrace void function_slow_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	count_call(op);
+	for (volatile u64 i = 0; i < op->private; i++)
+		;
+}

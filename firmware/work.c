@@ -52,12 +52,17 @@ void sys_work(u64 n)
 }
 
 /* Kernel threads (entry points named in the host's workload description). */
+
+/* CPU-bound, with a preemption point between rounds and a short sleep every 16 rounds, as
+ * kernel threads do (without the sleep it would hold up Tasks RCU for good). */
 void kthread_busy(u64 rounds)
 {
 	for (u64 i = 0;; i++) {
 		work_sink = work_top(i);
 		work_sink = long_work(rounds);
 		cond_resched();
+		if ((i & 15) == 15)
+			msleep(1);
 	}
 }
 
@@ -96,6 +101,24 @@ void kthread_yielder(u64 unused)
 	for (u64 i = unused;; i++) {
 		work_sink = work_top(i);
 		yield();
+	}
+}
+
+/* A traced function a victim thread calls again and again. */
+u64 victim_calls;
+__attribute__((noinline)) void victim_traced(u64 i)
+{
+	asm volatile("lock incq %0" : "+m"(victim_calls));
+	work_sink = i;
+}
+
+/* Calls victim_traced `calls` times, then sleeps a tick (a voluntary switch), forever. */
+void kthread_victim(u64 calls)
+{
+	for (u64 i = 0;; i++) {
+		for (u64 j = 0; j < calls; j++)
+			victim_traced(j);
+		msleep(1);
 	}
 }
 

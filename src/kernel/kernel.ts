@@ -10,6 +10,8 @@ import { GuestHeap } from "./heap.js";
 import { Ftrace } from "./ftrace/ftrace.js";
 import { TextPoke } from "./ftrace/textpoke.js";
 import { Trampolines } from "./ftrace/trampoline.js";
+import { RcuSubsystem } from "./rcu/index.js";
+import type { Flavour } from "./rcu/flavour.js";
 import type { Machine, CpuState } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { bootKernel, type BootedKernel } from "./boot.js";
@@ -47,6 +49,7 @@ export class Kernel {
   readonly trampolines: Trampolines;
   readonly poke: TextPoke;
   readonly ftrace: Ftrace;
+  readonly rcu: RcuSubsystem;
 
   constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
     this.booted = bootKernel(firmware, config);
@@ -67,6 +70,24 @@ export class Kernel {
     this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
       trampolines: this.trampolines, phys: (va) => this.phys(va) });
     this.ftrace.init(this.mcountLoc());
+
+    this.rcu = new RcuSubsystem({ machine: this.machine, sched: this.sched, percpuPa: physOfDirect(this.booted.percpuBase),
+      tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n });
+    this.scheduler.afterRound.push(() => this.rcu.advance(this.machine.time));
+  }
+
+  /**
+   * synchronize_*(): runs the machine until a grace period of `f` that starts now has ended.
+   * Returns the virtual time it took, or throws if it did not end within `maxTicks`.
+   */
+  synchronize(f: Flavour, maxTicks: number | bigint = 2_000_000_000n): bigint {
+    const start = this.machine.time;
+    const seq = f.request(start);
+    this.rcu.advance(start);
+    if (!this.runUntil(() => f.done(seq), maxTicks)) {
+      throw new Error(`${f.name}: grace period ${seq} did not end within ${maxTicks} ticks (${f.describe(this.machine.time)})`);
+    }
+    return this.machine.time - start;
   }
 
   /** Symbols of the firmware image plus the live dynamic trampolines. */

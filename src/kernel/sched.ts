@@ -51,8 +51,12 @@ export class SchedPolicy {
   readonly idle: Task[];
   readonly idleTicks: number[];
   readonly busyTicks: number[];
-  /** Called after every switch decision (Tasks RCU watches these). */
+  /** Called after every switch (the scheduler's tracepoint). */
   readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
+  /** Called for every __schedule() the guest enters, switch or not (RCU watches these). */
+  readonly onSchedule: ((cpu: number, prev: Task, next: Task, reason: number) => void)[] = [];
+  /** Called for every scheduler tick, with the task it interrupted. */
+  readonly onTick: ((cpu: number, task: Task, user: boolean) => void)[] = [];
 
   constructor(private readonly machine: Machine, bootTasks: BootTask[], private readonly percpuPa: number,
     readonly model: PreemptModel, readonly timeslice: number, readonly tickPeriod: number) {
@@ -96,6 +100,7 @@ export class SchedPolicy {
   /** HYPERCALL_SCHED_TICK from `cpu`: account the tick, wake sleepers, expire the slice. */
   tick(cpu: number, user: boolean, now: bigint): void {
     const cur = this.current[cpu];
+    for (const f of this.onTick) f(cpu, cur, user);
     if (cur.kind === "idle") this.idleTicks[cpu]++;
     else {
       this.busyTicks[cpu]++;
@@ -147,6 +152,7 @@ export class SchedPolicy {
     if (!next) next = blocked || prev.kind === "idle" ? this.idle[cpu] : prev;
     if (next === prev) {
       prev.state = "running";
+      for (const f of this.onSchedule) f(cpu, prev, next, reason);
       return prev.addr;
     }
     if (blocked && !preempt) prev.nvcsw++;
@@ -159,6 +165,7 @@ export class SchedPolicy {
     next.sliceUsed = 0;
     this.current[cpu] = next;
     this.machine.events.record(EventKind.SWITCH, cpu, now, BigInt(prev.pid), BigInt(next.pid), BigInt(reason), where);
+    for (const f of this.onSchedule) f(cpu, prev, next, reason);
     for (const f of this.onSwitch) f({ cpu, prev, next, reason, preempt, clock: now });
     return next.addr;
   }

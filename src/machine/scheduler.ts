@@ -31,6 +31,8 @@ export type StopReason =
 
 export class Scheduler {
   readonly hypercalls = new Map<number, Hypercall>();
+  /** Called after every round of quanta (the kernel's control plane advances its state machines). */
+  readonly afterRound: (() => void)[] = [];
   quantum: number;
   lockupTicks: bigint;
   private rng: bigint;
@@ -69,6 +71,7 @@ export class Scheduler {
         if (stop) return stop;
         if (cpu.get("halted") === 0) allHalted = false;
       }
+      for (const f of this.afterRound) f();
       if (allHalted && this.nothingCanWake()) return { kind: "all-halted" };
     }
     return { kind: "time" };

@@ -1,0 +1,48 @@
+// Tasks Trace RCU: explicit readers (rcu_read_lock_trace) that may block and take page faults.
+// A grace period ends when every task that was inside a reader at the scan has left it: its
+// nesting is back to 0, or it has done another outermost unlock since.
+import { Flavour } from "./flavour.js";
+import type { Task } from "../sched.js";
+
+export interface TraceReaderState {
+  nesting: number;
+  exits: number;
+}
+
+export class TasksTraceRcu extends Flavour {
+  readonly name = "rcu_tasks_trace";
+  readonly holdouts = new Map<Task, number>();
+  private nextScan = 0n;
+
+  constructor(private readonly tasks: () => readonly Task[], private readonly reader: (t: Task) => TraceReaderState,
+    private readonly tickPeriod: number) {
+    super();
+  }
+
+  advance(now: bigint): void {
+    if (this.state === "idle" && this.wanted()) {
+      this.startGp(now);
+      this.holdouts.clear();
+      for (const t of this.tasks()) {
+        const r = this.reader(t);
+        if (t.state !== "dead" && r.nesting > 0) this.holdouts.set(t, r.exits);
+      }
+      this.current!.holdouts = this.holdouts.size;
+      this.setState("wait_readers", now);
+      this.nextScan = now;
+    }
+    if (this.state !== "wait_readers" || now < this.nextScan) return;
+    this.current!.scans++;
+    for (const [t, exits] of [...this.holdouts]) {
+      const r = this.reader(t);
+      if (t.state === "dead" || r.nesting === 0 || r.exits !== exits) this.holdouts.delete(t);
+    }
+    if (this.holdouts.size === 0) this.endGp(now);
+    else this.nextScan = now + BigInt(this.tickPeriod);
+  }
+
+  override describe(now: bigint): string {
+    const h = [...this.holdouts.keys()].map((t) => `${t.name}:${t.pid}`);
+    return super.describe(now) + (h.length ? `; readers: ${h.join(" ")}` : "");
+  }
+}
