@@ -8,18 +8,18 @@
 /* Every vCPU starts here in 64-bit mode at CPL 0, interrupts off, on a boot stack that becomes
  * its idle task's stack: rdi = vCPU number, rsi = struct boot_params (virtual address). */
 .section .head.text, "ax"
-.globl startup_64
-startup_64:
+SYM_FUNC_START startup_64
 	xor %ebp, %ebp
 	call start_kernel_cpu
 	ud2
+SYM_FUNC_END startup_64
 
 .text
 
 /* The target of `call __fentry__` at every traceable function's entry. */
-.globl __fentry__
-__fentry__:
+SYM_FUNC_START __fentry__
 	ret
+SYM_FUNC_END __fentry__
 
 /* Registers in struct pt_regs order, below what the CPU pushed and the orig_rax slot. */
 .macro SAVE_REGS
@@ -68,8 +68,7 @@ __fentry__:
 
 /* An exception entry: handler(regs, error_code). has_error: the CPU pushed an error code. */
 .macro IDTENTRY name, handler, has_error
-.globl \name
-\name:
+SYM_FUNC_START \name
 	.if \has_error == 0
 	push $-1
 	.endif
@@ -80,12 +79,12 @@ __fentry__:
 	mov PTREGS_ORIG_RAX(%rsp), %rsi
 	call \handler
 	jmp exception_return
+SYM_FUNC_END \name
 .endm
 
 /* An interrupt entry: handler(regs) runs on this stack and moves to the IRQ stack itself. */
 .macro IRQENTRY name, handler
-.globl \name
-\name:
+SYM_FUNC_START \name
 	push $-1
 	SAVE_REGS
 	SWAPGS_IF_USER
@@ -93,6 +92,7 @@ __fentry__:
 	mov %rsp, %rdi
 	call \handler
 	jmp exception_return
+SYM_FUNC_END \name
 .endm
 
 IDTENTRY asm_exc_divide_error, do_divide_error, 0
@@ -101,8 +101,7 @@ IDTENTRY asm_exc_divide_error, do_divide_error, 0
  * may emulate a `call`, which pushes a return address just below the interrupted RSP, where
  * the frame would otherwise be. Interrupts are off (interrupt gate), so the word used below
  * the stack as scratch is safe. */
-.globl asm_exc_int3
-asm_exc_int3:
+SYM_FUNC_START asm_exc_int3
 	testb $3, 8(%rsp)
 	jnz 1f
 	sub $16, %rsp
@@ -119,6 +118,7 @@ asm_exc_int3:
 	mov %rax, 32(%rsp)
 	mov -8(%rsp), %rax
 1:
+SYM_FUNC_END asm_exc_int3
 IDTENTRY asm_exc_int3_body, do_int3, 0
 IDTENTRY asm_exc_invalid_op, do_invalid_op, 0
 IDTENTRY asm_exc_double_fault, do_double_fault, 1
@@ -128,17 +128,16 @@ IRQENTRY asm_sysvec_timer, timer_interrupt
 IRQENTRY asm_sysvec_call_function, call_function_interrupt
 IRQENTRY asm_sysvec_reschedule, reschedule_interrupt
 
-.globl exception_return
-exception_return:
+SYM_FUNC_START exception_return
 	SWAPGS_IF_USER
 	RESTORE_REGS
 	add $8, %rsp
 	iretq
+SYM_FUNC_END exception_return
 
 /* syscall from user mode: rcx = return RIP, r11 = RFLAGS; SFMASK cleared IF. Builds a
  * pt_regs frame on the task's kernel stack (TSS RSP0) and returns with iretq. */
-.globl entry_SYSCALL_64
-entry_SYSCALL_64:
+SYM_FUNC_START entry_SYSCALL_64
 	swapgs
 	mov %rsp, %gs:PERCPU_USER_RSP_SCRATCH
 	mov %gs:(PERCPU_TSS + 4), %rsp
@@ -153,11 +152,11 @@ entry_SYSCALL_64:
 	mov %rsp, %rdi
 	call do_syscall_64
 	jmp exception_return
+SYM_FUNC_END entry_SYSCALL_64
 
 /* call_on_irqstack(fn, regs): run fn(regs) on this vCPU's interrupt stack. The frame pointer
  * left on the task stack keeps backtraces connected across the switch. */
-.globl call_on_irqstack
-call_on_irqstack:
+SYM_FUNC_START call_on_irqstack
 	push %rbp
 	mov %rsp, %rbp
 	mov %gs:PERCPU_IRQ_STACK_TOP, %rsp
@@ -166,11 +165,11 @@ call_on_irqstack:
 	call *%rax
 	leave
 	ret
+SYM_FUNC_END call_on_irqstack
 
 /* switch_to(prev, next): save prev's callee-saved registers and stack, continue on next's.
  * A new task's stack was prepared by the host to "return" into ret_from_fork. */
-.globl switch_to
-switch_to:
+SYM_FUNC_START switch_to
 	push %rbp
 	push %rbx
 	push %r12
@@ -186,16 +185,16 @@ switch_to:
 	pop %rbx
 	pop %rbp
 	ret
+SYM_FUNC_END switch_to
 
-.globl ret_from_fork
-ret_from_fork:
+SYM_FUNC_START ret_from_fork
 	xor %ebp, %ebp
 	call task_start
 	ud2
+SYM_FUNC_END ret_from_fork
 
 /* enter_user(rip, rsp): first entry of a user task, through an iretq frame. */
-.globl enter_user
-enter_user:
+SYM_FUNC_START enter_user
 	cli
 	push $USER_DS
 	push %rsi
@@ -204,3 +203,4 @@ enter_user:
 	push %rdi
 	swapgs
 	iretq
+SYM_FUNC_END enter_user

@@ -7,23 +7,42 @@
  * through its patchable call site (ftrace_call / ftrace_regs_call), which points at one ops'
  * callback or at ftrace_ops_list_func. A dynamic trampoline is a copy of one of these, with
  * the `movq function_trace_op(%rip), %rdx` redirected to an ops pointer stored after it and
- * the call pointed straight at that ops' callback. */
+ * the call pointed straight at that ops' callback.
+ *
+ * For frame-pointer backtraces through a trampoline, it builds two frame records above its
+ * pt_regs and points %rbp at them while the callback runs (and until it returns):
+ *     [rbp]      -> second record       [rbp + 8]  = traced function + 5 (where we return)
+ *     [second]   =  the caller's rbp    [second + 8] = parent_ip
+ * so an unwinder sees callback <- trampoline <- traced function <- its caller. */
 #include "kernel.h"
 
 .section .note.GNU-stack, "", @progbits
 
-/* pt_regs plus 8 bytes so the callback is called on a 16-byte aligned stack. */
-#define FRAME (PTREGS_SIZE + 8)
+/* pt_regs, 8 bytes so the callback is called on a 16-byte aligned stack, two frame records. */
+#define RECORDS (PTREGS_SIZE + 8)
+#define FRAME (RECORDS + 32)
+
+/* Frame records for the unwinder; \ret and \parent are memory operands, %rax is free. */
+.macro frame_records ret, parent
+	mov \ret, %rax
+	mov %rax, RECORDS+8(%rsp)
+	mov %rbp, RECORDS+16(%rsp)
+	mov \parent, %rax
+	mov %rax, RECORDS+24(%rsp)
+	lea RECORDS+16(%rsp), %rax
+	mov %rax, RECORDS(%rsp)
+	lea RECORDS(%rsp), %rbp
+.endm
 
 .text
 
-.globl ftrace_stub
-ftrace_stub:
+SYM_FUNC_START ftrace_stub
 	ret
+SYM_FUNC_END ftrace_stub
 
 /* ftrace_caller: the argument registers only (struct ftrace_regs); CS = 0 says so. */
-.globl ftrace_caller, ftrace_caller_op_ptr, ftrace_call, ftrace_caller_end
-ftrace_caller:
+.globl ftrace_caller_op_ptr, ftrace_call, ftrace_caller_end
+SYM_FUNC_START ftrace_caller
 	sub $FRAME, %rsp
 	mov %rax, PTREGS_RAX(%rsp)
 	mov %rcx, PTREGS_RCX(%rsp)
@@ -39,6 +58,7 @@ ftrace_caller:
 	mov %rdi, PTREGS_RIP(%rsp)
 	lea FRAME+8(%rsp), %rax
 	mov %rax, PTREGS_RSP(%rsp)
+	frame_records FRAME(%rsp), FRAME+8(%rsp)
 ftrace_caller_op_ptr:
 	movq function_trace_op(%rip), %rdx
 	sub $5, %rdi                         /* ip: the patch site */
@@ -59,10 +79,11 @@ ftrace_call:
 	add $FRAME, %rsp
 ftrace_caller_end:
 	ret
+SYM_FUNC_END ftrace_caller
 
 /* ftrace_regs_caller: a full pt_regs (flags, CS, SS, every register) for SAVE_REGS ops. */
-.globl ftrace_regs_caller, ftrace_regs_caller_op_ptr, ftrace_regs_call, ftrace_regs_caller_jmp, ftrace_regs_caller_end
-ftrace_regs_caller:
+.globl ftrace_regs_caller_op_ptr, ftrace_regs_call, ftrace_regs_caller_jmp, ftrace_regs_caller_end
+SYM_FUNC_START ftrace_regs_caller
 	pushfq
 	sub $FRAME, %rsp
 	mov %rax, PTREGS_RAX(%rsp)
@@ -89,6 +110,7 @@ ftrace_regs_caller_op_ptr:
 	movq $KERNEL_DS, PTREGS_SS(%rsp)
 	lea FRAME+16(%rsp), %rax
 	mov %rax, PTREGS_RSP(%rsp)
+	frame_records FRAME+8(%rsp), FRAME+16(%rsp)
 	mov FRAME+8(%rsp), %rdi
 	mov %rdi, PTREGS_RIP(%rsp)
 	sub $5, %rdi
@@ -130,3 +152,4 @@ ftrace_regs_caller_end:
 	add $FRAME, %rsp
 	popfq
 	ret
+SYM_FUNC_END ftrace_regs_caller

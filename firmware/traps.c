@@ -4,7 +4,14 @@
 
 void __noreturn die(struct pt_regs *regs, u64 vector, u64 error)
 {
+	struct percpu *pc = this_cpu();
 	hypercall3(HYPERCALL_OOPS, (long)regs, (long)vector, (long)error);
+	if (pc->current == pc->idle_task) {
+		/* The idle task cannot exit: this vCPU is lost. */
+		printk("Kernel panic - not syncing: Attempted to kill the idle task!\n");
+		for (;;)
+			asm volatile("cli; hlt");
+	}
 	task_exit();
 }
 

@@ -6,18 +6,17 @@
 .section .user, "ax"
 
 /* Asks the kernel to do traced work, again and again. */
-.globl user_worker
-user_worker:
+SYM_FUNC_START user_worker
 	xor %ebx, %ebx
 1:	mov $SYS_WORK, %eax
 	mov %rbx, %rdi
 	syscall
 	inc %rbx
 	jmp 1b
+SYM_FUNC_END user_worker
 
 /* Works, then sleeps for a few ticks. */
-.globl user_sleeper
-user_sleeper:
+SYM_FUNC_START user_sleeper
 1:	mov $SYS_WORK, %eax
 	xor %edi, %edi
 	syscall
@@ -25,3 +24,4 @@ user_sleeper:
 	mov $2, %edi
 	syscall
 	jmp 1b
+SYM_FUNC_END user_sleeper

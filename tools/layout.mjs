@@ -174,7 +174,8 @@ export const enums = {
     values: [["EXCEPTION", 1], ["INTERRUPT", 2], ["IRET", 3], ["HYPERCALL", 4], ["SERIALIZE", 5], ["CODE_WRITE", 6],
       ["HAZARD", 7], ["TRIPLE_FAULT", 8], ["HALT", 9], ["IPI", 10], ["EOI", 11], ["TLB_FLUSH", 12],
       // Recorded by the host's kernel control plane, not by the core:
-      ["SWITCH", 32], ["WAKEUP", 33], ["OOPS", 34], ["LOCKUP", 35], ["POKE", 36], ["GP", 37], ["FREE", 38]],
+      ["SWITCH", 32], ["WAKEUP", 33], ["OOPS", 34], ["LOCKUP", 35], ["POKE", 36], ["GP", 37], ["FREE", 38],
+      ["OPS", 39]],
   },
   Serialize: {
     doc: "why a vCPU serialized (SERIALIZE events)",

@@ -151,5 +151,18 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 size_t strlen(const char *s);
 
+#else /* __ASSEMBLER__ */
+
+/* Assembly functions with an ELF type and size, so every address inside one symbolizes. */
+.macro SYM_FUNC_START name
+.globl \name
+.type \name, @function
+\name:
+.endm
+
+.macro SYM_FUNC_END name
+.size \name, . - \name
+.endm
+
 #endif /* __ASSEMBLER__ */
 #endif

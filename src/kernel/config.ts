@@ -28,6 +28,9 @@ export function deriveKconfig(model: PreemptModel, rule: KconfigRule = "new"): K
   return { PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
 }
 
+export type { ReleasePolicy } from "./ftrace/release.js";
+import type { ReleasePolicy } from "./ftrace/release.js";
+
 export interface TaskSpec {
   name: string;
   kind: "kthread" | "user";
@@ -56,6 +59,8 @@ export interface KernelConfig {
   softLockupTicks: number;
   /** What a cross-modifying-code hazard does in the core (default: report, run the new bytes). */
   xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
+  /** What unregistering a dynamic ops waits for before freeing its trampoline (ftrace/release.ts). */
+  release: ReleasePolicy;
 }
 
 /** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */
@@ -85,6 +90,7 @@ export function kernelConfig(overrides: Partial<KernelConfig> = {}): KernelConfi
     quantum: 1000,
     workload: defaultWorkload(cpus),
     softLockupTicks: 20_000_000,
+    release: "kernel",
     ...overrides,
   };
 }

@@ -5,12 +5,16 @@ import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields, SchedReason } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
-import { readVirt, walk } from "../machine/paging.js";
+import { readVirt, walk, PAGE } from "../machine/paging.js";
 import { GuestHeap } from "./heap.js";
 import { Ftrace } from "./ftrace/ftrace.js";
 import { TextPoke } from "./ftrace/textpoke.js";
 import { Trampolines } from "./ftrace/trampoline.js";
 import { RcuSubsystem } from "./rcu/index.js";
+import { Releases, releaseSteps } from "./ftrace/release.js";
+import { taskContext, findHold } from "./stacks.js";
+import { makeUseAfterFree, type UseAfterFree } from "./uaf.js";
+import type { TimelineContext } from "./timeline.js";
 import type { Flavour } from "./rcu/flavour.js";
 import type { Machine, CpuState } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
@@ -34,13 +38,15 @@ export interface Lockup {
 export class Kernel {
   readonly machine: Machine;
   private readonly baseSymbols: SymbolTable;
-  private symbolCache?: { count: number; table: SymbolTable };
+  private symbolCache?: { version: number; table: SymbolTable };
   readonly sched: SchedPolicy;
   readonly scheduler: Scheduler;
   readonly kconfig: Kconfig;
   readonly console: string[] = [];
   readonly oopses: Oops[] = [];
   readonly lockups: Lockup[] = [];
+  /** Executions of freed trampoline memory, caught. */
+  readonly useAfterFrees: UseAfterFree[] = [];
   readonly booted: BootedKernel;
   private readonly cr3: number;
   /** vCPUs that finished early boot. */
@@ -50,6 +56,8 @@ export class Kernel {
   readonly poke: TextPoke;
   readonly ftrace: Ftrace;
   readonly rcu: RcuSubsystem;
+  /** Unregistered ops waiting for their grace periods, and freed ones. */
+  readonly releases: Releases;
 
   constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
     this.booted = bootKernel(firmware, config);
@@ -67,13 +75,60 @@ export class Kernel {
     const sym = (n: string) => this.baseSymbols.get(n)!.addr;
     this.poke = new TextPoke(this.machine, () => this.symbols, () => this.runSome(), (va) => this.phys(va),
       sym("text_poke_vec"), sym("text_poke_nr"), sym("text_poke_int3_hits"), sym("_stext"));
-    this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
-      trampolines: this.trampolines, phys: (va) => this.phys(va) });
-    this.ftrace.init(this.mcountLoc());
 
     this.rcu = new RcuSubsystem({ machine: this.machine, sched: this.sched, percpuPa: physOfDirect(this.booted.percpuBase),
-      tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n });
-    this.scheduler.afterRound.push(() => this.rcu.advance(this.machine.time));
+      tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n,
+      context: (t) => taskContext(this.machine, this.cr3, this.sched, t),
+      releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
+        .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
+    const flavours = this.rcu.flavours;
+    for (const f of flavours) {
+      f.listeners.push((fl, phase, seq, now) =>
+        this.machine.events.record(EventKind.GP, "host", now, BigInt(flavours.indexOf(fl)), BigInt(seq), phase === "start" ? 0n : 1n));
+    }
+    this.releases = new Releases({
+      freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))),
+      freeMemory: (va, size) => this.heap.release(va, size),
+    });
+    this.scheduler.afterRound.push(() => {
+      this.rcu.advance(this.machine.time);
+      this.releases.advance(this.machine.time);
+    });
+
+    this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
+      trampolines: this.trampolines, phys: (va) => this.phys(va),
+      release: (ops, trampoline, memory, policy = this.config.release) => {
+        const now = this.machine.time;
+        const steps = releaseSteps(policy, this.kconfig, this.rcu).map((flavour) => ({ flavour }));
+        return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
+      } });
+    this.ftrace.init(this.mcountLoc());
+  }
+
+  /** Tasks (idle ones included) whose IP or live stack points into [start, end), described. */
+  holders(start: bigint, end: bigint): string[] {
+    const out: string[] = [];
+    for (const t of this.sched.tasks) {
+      if (t.state === "dead") continue;
+      const h = findHold(taskContext(this.machine, this.cr3, this.sched, t), (a) => a >= start && a < end, true);
+      if (!h) continue;
+      const where = h.where === "ip" ? "its IP is" : `its stack at ${h.at!.toString(16)} holds`;
+      out.push(`${t.name}/${t.pid} (${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}): ${where} ${this.symbols.format(h.value)}`);
+    }
+    return out;
+  }
+
+  /** How timelines name tasks, addresses and grace-period mechanisms. */
+  get timelineContext(): TimelineContext {
+    return {
+      symbolize: (a) => this.symbols.format(a),
+      task: (pid) => {
+        const t = this.sched.tasks.find((x) => x.pid === pid);
+        return t ? `${t.name}/${pid}` : `pid ${pid}`;
+      },
+      flavour: (i) => this.rcu.flavours[i]?.name ?? `flavour ${i}`,
+      ops: (id) => this.ftrace.byId.get(id)?.name ?? `ops ${id}`,
+    };
   }
 
   /**
@@ -90,11 +145,11 @@ export class Kernel {
     return this.machine.time - start;
   }
 
-  /** Symbols of the firmware image plus the live dynamic trampolines. */
+  /** Symbols of the firmware image plus the dynamic trampolines still mapped. */
   get symbols(): SymbolTable {
-    const live = this.trampolines?.all.length ?? 0;
-    if (live === 0) return this.baseSymbols;
-    if (this.symbolCache?.count !== live) this.symbolCache = { count: live, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
+    const version = this.trampolines?.version ?? 0;
+    if (version === 0) return this.baseSymbols;
+    if (this.symbolCache?.version !== version) this.symbolCache = { version, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
     return this.symbolCache.table;
   }
 
@@ -161,10 +216,17 @@ export class Kernel {
     });
     h.set(Hypercall.OOPS, (cpu) => {
       const task = this.sched.current[cpu.index];
+      const clock = cpu.get("clock");
       const oops = makeOops(this.machine, this.cr3, this.symbols, task, cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.reg(2), cpu.get("cr2"));
       this.oopses.push(oops);
+      this.machine.events.record(EventKind.OOPS, cpu.index, clock, BigInt(task.pid), BigInt(oops.vector), oops.rip);
+      const freed = [oops.rip, oops.cr2].map((a) => this.trampolines.find(a)).find((t) => t?.state === "freed");
+      if (freed) {
+        const uaf = makeUseAfterFree(oops, freed, clock, this.machine.events.events, this.timelineContext);
+        this.useAfterFrees.push(uaf);
+        this.console.push(uaf.text + "\n");
+      }
       this.console.push(oops.text + "\n");
-      this.machine.events.record(EventKind.OOPS, cpu.index, cpu.get("clock"), BigInt(task.pid), BigInt(oops.vector), oops.rip);
     });
   }
 

@@ -25,6 +25,8 @@ export interface Task extends BootTask {
   sliceUsed: number;
   /** How it last left the CPU (for Tasks RCU: a preempted task may be inside a trampoline). */
   preempted: boolean;
+  /** Where it was when it was last preempted: the interrupted RIP, or the preemption point's caller. */
+  preemptedAt: bigint;
   /** Switches that were not preemptions (schedule() called by the task itself). */
   voluntarySchedules: number;
   /** Seen in user mode at its last tick. */
@@ -62,7 +64,7 @@ export class SchedPolicy {
     readonly model: PreemptModel, readonly timeslice: number, readonly tickPeriod: number) {
     this.tasks = bootTasks.map((t) => ({
       ...t, state: t.kind === "idle" ? "running" : "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 0, runTicks: 0,
-      sliceUsed: 0, preempted: false, voluntarySchedules: 0, inUser: false,
+      sliceUsed: 0, preempted: false, preemptedAt: 0n, voluntarySchedules: 0, inUser: false,
     }));
     for (const t of this.tasks) this.byAddr.set(t.addr, t);
     const n = machine.ncpus;
@@ -159,6 +161,7 @@ export class SchedPolicy {
     else prev.nivcsw++;
     if (!preempt) prev.voluntarySchedules++;
     prev.preempted = preempt;
+    prev.preemptedAt = preempt ? where : 0n;
     if (prev.state === "running") prev.state = "runnable";
     if (prev.state === "runnable" && prev.kind !== "idle") this.runqueue[cpu].push(prev);
     next.state = "running";

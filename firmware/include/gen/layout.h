@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xd174c19f
+#define LAYOUT_HASH 0xe76a4de1
 
 #define FTRACE_OPS_SIZE 128
 #define POKE_LOC_SIZE 16

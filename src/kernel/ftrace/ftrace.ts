@@ -12,7 +12,8 @@ import {
   FTRACE_REF_MAX, MCOUNT_INSN_SIZE, NOP5, callInsn, hexBytes, sameBytes, refCount,
 } from "./records.js";
 import type { TextPoke } from "./textpoke.js";
-import type { Trampolines } from "./trampoline.js";
+import type { Trampoline, Trampolines } from "./trampoline.js";
+import type { Release, ReleasePolicy } from "./release.js";
 import type { FtraceOps } from "./ops.js";
 
 export class FtraceError extends Error {
@@ -39,6 +40,11 @@ export interface FtraceDeps {
   trampolines: Trampolines;
   /** Physical address of a kernel virtual address (text, data, execmem). */
   phys: (va: bigint) => number;
+  /**
+   * The tail of ftrace_shutdown for a dynamic ops: wait for the grace periods `policy` names,
+   * then free its trampoline and memory.
+   */
+  release: (o: FtraceOps, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[], policy?: ReleasePolicy) => Release;
 }
 
 export class Ftrace {
@@ -54,7 +60,10 @@ export class Ftrace {
    * through ftrace_caller and the list function, as before: the comparison seed 003 argues.
    */
   useTrampolines = true;
-  private byId = new Map<number, FtraceOps>();
+  /** Every ops ever registered, by id (timelines name them). */
+  readonly byId = new Map<number, FtraceOps>();
+  /** Guest addresses of unregistered ops whose memory is not freed yet (callbacks may still run). */
+  private retired = new Map<bigint, FtraceOps>();
 
   constructor(private readonly d: FtraceDeps) {}
 
@@ -333,6 +342,7 @@ export class Ftrace {
     if (!o.trampoline && this.useTrampolines) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
     o.enabled = true;
     this.ops.push(o);
+    this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 1n, o.trampoline?.addr ?? 0n);
     this.publishOps(o, 0n);
     this.publishList();
     this.modifyAllCode();
@@ -340,15 +350,30 @@ export class Ftrace {
 
   /**
    * unregister_ftrace_function → ftrace_shutdown: unlink, re-account, patch the sites it used
-   * back to a NOP (or to what the remaining ops need). Freeing its trampoline is the caller's
-   * business, after the grace periods the configuration demands.
+   * back to a NOP (or to what the remaining ops need). A dynamic ops then waits for the grace
+   * periods of `policy` (the kernel's, by default) before its trampoline and memory are
+   * freed: the returned Release tracks that. A static ops keeps both for the next time.
    */
-  unregister(o: FtraceOps): void {
+  unregister(o: FtraceOps, policy?: ReleasePolicy): Release | undefined {
     if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
     o.enabled = false;
     this.ops.splice(this.ops.indexOf(o), 1);
+    this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
     this.publishList();
     if (!this.disabled) this.modifyAllCode();
+    if (!o.dynamic) return undefined;
+    const t = o.trampoline;
+    if (t) this.d.trampolines.retire(t);
+    const memory = [{ va: o.addr, size: FTRACE_OPS_SIZE }, ...o.hashes];
+    this.retired.set(o.addr, o);
+    const addr = o.addr;
+    o.trampoline = undefined;
+    o.hashes = [];
+    const release = this.d.release(o, t, memory, policy);
+    const forget = () => { if (this.retired.get(addr) === o) this.retired.delete(addr); };
+    if (release.freedAt !== undefined) forget();
+    else release.onFreed = forget;
+    return release;
   }
 
   /** Changes a registered ops' filter or notrace and updates the sites (ftrace_set_filter). */
@@ -368,7 +393,7 @@ export class Ftrace {
   }
 
   opsByGuestAddr(addr: bigint): FtraceOps | undefined {
-    return this.ops.find((o) => o.addr === addr) ?? [...this.byId.values()].find((o) => o.addr === addr);
+    return this.ops.find((o) => o.addr === addr) ?? this.retired.get(addr);
   }
 }
 

@@ -95,7 +95,7 @@ export class TextPoke {
   private batch(batch: PokeRequest[]): void {
     const n = ++this.stats.batches;
     this.log.push(`batch ${n}: ${batch.length} site${batch.length === 1 ? "" : "s"}`);
-    this.machine.events.record(EventKind.POKE, "host", this.machine.time, BigInt(n), BigInt(batch.length));
+    this.machine.events.record(EventKind.POKE, "host", this.machine.time, BigInt(n), BigInt(batch.length), 0n, batch[0].addr);
 
     // Step 0: publish the vector (sorted) for the INT3 handler.
     this.publish(batch);

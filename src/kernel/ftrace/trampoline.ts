@@ -1,5 +1,6 @@
 // Dynamic trampolines (arch/x86/kernel/ftrace.c create_trampoline): a private copy of
 // ftrace_caller or ftrace_regs_caller for one ops, which calls its callback directly.
+import { EventKind } from "../../gen/layout.js";
 import type { Machine } from "../../machine/machine.js";
 import type { AddressSpace, FrameAllocator } from "../../machine/paging.js";
 import { PAGE } from "../../machine/paging.js";
@@ -25,12 +26,23 @@ export interface Trampoline {
   callOffset: number;
   /** Sites whose call points here now. */
   sites: Set<bigint>;
-  state: "live" | "freed";
+  /** live: its ops is registered; releasing: unregistered, waiting for grace periods; freed. */
+  state: "live" | "releasing" | "freed";
   allocatedAt: bigint;
+  /** Set by free(): when, and what the release waited for (for use-after-free reports). */
+  freedAt?: bigint;
+  freedBy?: string;
+  /** Tasks that still had it on their IP or stack when it was freed (what a safe free never sees). */
+  heldAtFree?: string[];
 }
+
+/** What freed trampoline memory is filled with: INT3, so even a stale mapping traps. */
+export const POISON = 0xcc;
 
 export class Trampolines {
   readonly all: Trampoline[] = [];
+  /** Bumped whenever a trampoline is created or changes state (symbol tables depend on it). */
+  version = 0;
   private next = EXECMEM_START;
 
   constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator,
@@ -95,7 +107,35 @@ export class Trampolines {
     }
     const t: Trampoline = { ops, addr, size, pages, callOffset, sites: new Set(), state: "live", allocatedAt: now };
     this.all.push(t);
+    this.version++;
     return t;
+  }
+
+  /** Its ops was unregistered; it stays mapped until free(). */
+  retire(t: Trampoline): void {
+    if (t.state !== "live") throw new TrampolineError(`the trampoline of ${t.ops.name} is already ${t.state}`);
+    t.state = "releasing";
+    this.version++;
+  }
+
+  /**
+   * arch_ftrace_trampoline_free, made strict: unmap the pages, shoot the translation down on
+   * every vCPU, and poison the frames. Neither the addresses nor the frames are ever reused,
+   * so any later execution there faults and can be named.
+   */
+  free(t: Trampoline, now: bigint, why: string, holders: string[] = []): void {
+    if (t.state === "freed") throw new TrampolineError(`the trampoline of ${t.ops.name} was already freed`);
+    for (const p of t.pages) this.space.unmapPage(p.va);
+    for (let c = 0; c < this.machine.ncpus; c++) this.machine.core.hostFlushTlb(c);
+    this.machine.events.record(EventKind.TLB_FLUSH, "host", now, t.addr, BigInt(t.pages.length * PAGE));
+    for (const p of t.pages) this.machine.writePhys(p.pa, new Uint8Array(PAGE).fill(POISON));
+    this.machine.events.record(EventKind.FREE, "host", now, t.addr, BigInt(t.size), BigInt(t.ops.id));
+    t.state = "freed";
+    t.freedAt = now;
+    t.freedBy = why;
+    t.heldAtFree = holders;
+    t.sites.clear();
+    this.version++;
   }
 
   /** The address a live trampoline's call goes to (arch_ftrace_trampoline_func). */
@@ -109,7 +149,13 @@ export class Trampolines {
     return this.all.find((t) => addr >= t.addr && addr < t.addr + BigInt(t.pages.length * PAGE));
   }
 
+  /** Trampolines whose memory is still mapped (live or waiting to be freed). */
+  mapped(): Trampoline[] {
+    return this.all.filter((t) => t.state !== "freed");
+  }
+
+  /** Names for backtraces; freed ones keep theirs, marked, so reports can say what was there. */
   symbolEntries(): { name: string; addr: bigint; size: bigint }[] {
-    return this.all.filter((t) => t.state === "live").map((t) => ({ name: `ftrace_trampoline[${t.ops.name}]`, addr: t.addr, size: BigInt(t.size) }));
+    return this.all.map((t) => ({ name: `ftrace_trampoline[${t.ops.name}]${t.state === "freed" ? "(freed)" : ""}`, addr: t.addr, size: BigInt(t.size) }));
   }
 }

@@ -14,6 +14,9 @@ export interface GpRecord {
 
 export type RcuCallback = () => void;
 
+/** Told when a grace period starts and ends (the kernel logs them in the event ring). */
+export type GpListener = (f: Flavour, phase: "start" | "end", seq: number, now: bigint) => void;
+
 export abstract class Flavour {
   abstract readonly name: string;
   /** Grace periods completed. */
@@ -24,6 +27,7 @@ export abstract class Flavour {
   readonly history: GpRecord[] = [];
   /** Stall reports, as the kernel prints them. */
   readonly stalls: string[] = [];
+  readonly listeners: GpListener[] = [];
   protected requestedSeq = 0;
   protected requestedAt = 0n;
   protected current?: GpRecord;
@@ -62,10 +66,12 @@ export abstract class Flavour {
 
   protected startGp(now: bigint): void {
     this.current = { seq: this.completed + 1, requestedAt: this.requestedAt, startedAt: now, endedAt: 0n, holdouts: 0, scans: 0 };
+    for (const l of this.listeners) l(this, "start", this.current.seq, now);
   }
 
   protected endGp(now: bigint): void {
     this.completed++;
+    for (const l of this.listeners) l(this, "end", this.completed, now);
     if (this.current) {
       this.current.endedAt = now;
       this.history.push(this.current);

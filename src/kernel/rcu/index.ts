@@ -8,6 +8,8 @@
 //   kernel tick, count 0   if PREEMPT_RCU  no          no               -
 //   preempted in a tramp.  passes!    waits           passes!          -
 //   explicit reader        -          -               -                waits until it ends
+//
+// ip-check and stack-scan (scan.ts) are the alternatives to Tasks RCU seed 000 floated.
 import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason } from "./constants.js";
 import type { Machine } from "../../machine/machine.js";
 import type { SchedPolicy, Task } from "../sched.js";
@@ -16,6 +18,8 @@ import { Rcu } from "./rcu.js";
 import { TasksRcu } from "./tasks.js";
 import { TasksRudeRcu } from "./rude.js";
 import { TasksTraceRcu } from "./trace.js";
+import { TrampolineScan } from "./scan.js";
+import type { TaskContext } from "../stacks.js";
 import { physOfDirect } from "../memory.js";
 
 export interface RcuDeps {
@@ -26,6 +30,9 @@ export interface RcuDeps {
   /** PREEMPT_RCU: ticks in kernel code outside preempt-disabled regions are quiescent. */
   preemptible: boolean;
   stallTicks: bigint;
+  /** For the scan-based alternatives: where a task is, and which memory is being released. */
+  context: (t: Task) => TaskContext;
+  releasing: () => { start: bigint; end: bigint }[];
 }
 
 export class RcuSubsystem {
@@ -33,13 +40,20 @@ export class RcuSubsystem {
   readonly tasks: TasksRcu;
   readonly rude: TasksRudeRcu;
   readonly trace: TasksTraceRcu;
+  /** Seed 000's alternatives to Tasks RCU (not kernel flavours; see scan.ts). */
+  readonly ipCheck: TrampolineScan;
+  readonly stackScan: TrampolineScan;
 
   constructor(private readonly d: RcuDeps) {
     const n = d.machine.ncpus;
-    this.rcu = new Rcu(n, d.preemptible);
+    this.rcu = new Rcu(n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
+      (cpu) => d.sched.setResched(cpu, false), d.tickPeriod);
     this.tasks = new TasksRcu({ tasks: () => d.sched.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks });
     this.rude = new TasksRudeRcu(n, (cpu) => d.sched.setResched(cpu, false));
     this.trace = new TasksTraceRcu(() => d.sched.tasks, (t) => this.readerState(t), d.tickPeriod);
+    const scan = { tasks: () => d.sched.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
+    this.ipCheck = new TrampolineScan("ip-check", scan);
+    this.stackScan = new TrampolineScan("stack-scan", scan);
     d.sched.onSchedule.push((cpu, prev, _next, reason) => {
       this.rcu.qs(cpu);            // rcu_note_context_switch()
       this.rude.scheduled(cpu);
@@ -49,7 +63,7 @@ export class RcuSubsystem {
   }
 
   get flavours(): Flavour[] {
-    return [this.rcu, this.tasks, this.rude, this.trace];
+    return [this.rcu, this.tasks, this.rude, this.trace, this.ipCheck, this.stackScan];
   }
 
   private percpu32(cpu: number, field: "preemptCount" | "rcuWatching"): number {

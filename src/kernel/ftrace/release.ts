@@ -1,0 +1,126 @@
+// Releasing an unregistered ops: the tail of ftrace_shutdown. Its sites were already patched
+// away; what remains is to wait until no CPU and no task can still be in its trampoline (or
+// its callback, reached through it), then free the trampoline and the ops' memory.
+//
+// The kernel's steps for a dynamic ops (kernel/trace/ftrace.c, restated):
+//   1. synchronize_rcu_tasks_rude()  every CPU schedules: none is still inside with
+//                                    preemption off, even where RCU is not watching (idle)
+//   2. synchronize_rcu_tasks()       every task switches voluntarily, runs in user mode or
+//                                    sleeps: none is preempted inside. Without TASKS_RCU
+//                                    this is synchronize_rcu(), which does not wait for that.
+//   3. ftrace_trampoline_free()      unmap the trampoline
+//
+// Other policies exist to reproduce the hazards (free at once; plain RCU only) and to compare
+// seed 000's alternatives (ip-check, stack-scan in place of step 2).
+import type { Kconfig } from "../config.js";
+import type { RcuSubsystem } from "../rcu/index.js";
+import type { Flavour } from "../rcu/flavour.js";
+import type { FtraceOps } from "./ops.js";
+import type { Trampoline } from "./trampoline.js";
+
+export type ReleasePolicy = "kernel" | "immediate" | "rcu" | "tasks" | "ip-check" | "stack-scan";
+export const RELEASE_POLICIES: readonly ReleasePolicy[] = ["kernel", "immediate", "rcu", "tasks", "ip-check", "stack-scan"];
+
+export const RELEASE_POLICY_DOC: Record<ReleasePolicy, string> = {
+  kernel: "Tasks Rude RCU, then synchronize_rcu_tasks() (plain RCU when TASKS_RCU is not built)",
+  immediate: "free at once (unsafe on purpose)",
+  rcu: "plain RCU only (unsafe on preemptible kernels)",
+  tasks: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says",
+  "ip-check": "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)",
+  "stack-scan": "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)",
+};
+
+/** The grace periods a policy waits for, in order. */
+export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSubsystem): Flavour[] {
+  switch (policy) {
+    case "kernel": return [rcu.rude, kconfig.TASKS_RCU ? rcu.tasks : rcu.rcu];
+    case "immediate": return [];
+    case "rcu": return [rcu.rcu];
+    case "tasks": return [rcu.rude, rcu.tasks];
+    case "ip-check": return [rcu.rude, rcu.ipCheck];
+    case "stack-scan": return [rcu.rude, rcu.stackScan];
+  }
+}
+
+export interface ReleaseStep {
+  flavour: Flavour;
+  /** The grace period waited for (known once the step started). */
+  seq?: number;
+  startedAt?: bigint;
+  endedAt?: bigint;
+}
+
+export interface Release {
+  ops: FtraceOps;
+  trampoline?: Trampoline;
+  /** The ops' guest memory: its struct and hashes, freed with the trampoline. */
+  memory: { va: bigint; size: number }[];
+  policy: ReleasePolicy;
+  steps: ReleaseStep[];
+  /** Index of the step being waited for; steps.length once freed. */
+  step: number;
+  unregisteredAt: bigint;
+  freedAt?: bigint;
+  /** Called once it is freed. */
+  onFreed?: () => void;
+}
+
+export interface ReleaseDeps {
+  freeTrampoline: (t: Trampoline, now: bigint, why: string) => void;
+  freeMemory: (va: bigint, size: number) => void;
+}
+
+export class Releases {
+  readonly all: Release[] = [];
+
+  constructor(private readonly d: ReleaseDeps) {}
+
+  start(r: Omit<Release, "step">, now: bigint): Release {
+    const rel: Release = { ...r, step: 0 };
+    this.all.push(rel);
+    this.advanceOne(rel, now);
+    return rel;
+  }
+
+  pending(): Release[] {
+    return this.all.filter((r) => r.freedAt === undefined);
+  }
+
+  advance(now: bigint): void {
+    for (const r of this.pending()) this.advanceOne(r, now);
+  }
+
+  private advanceOne(r: Release, now: bigint): void {
+    while (r.step < r.steps.length) {
+      const s = r.steps[r.step];
+      if (s.seq === undefined) {
+        s.seq = s.flavour.request(now);
+        s.startedAt = now;
+        s.flavour.advance(now);
+      }
+      if (!s.flavour.done(s.seq)) return;
+      s.endedAt = now;
+      r.step++;
+    }
+    if (r.freedAt !== undefined) return;
+    r.freedAt = now;
+    if (r.trampoline) this.d.freeTrampoline(r.trampoline, now, describeWait(r));
+    for (const m of r.memory) this.d.freeMemory(m.va, m.size);
+    r.onFreed?.();
+  }
+
+  describe(now: bigint): string {
+    const lines = this.all.map((r) => {
+      const what = r.trampoline ? `trampoline 0x${r.trampoline.addr.toString(16)}` : "no trampoline";
+      const state = r.freedAt !== undefined ? `freed at ${r.freedAt}` : `waiting for ${r.steps[r.step].flavour.name} for ${now - (r.steps[r.step].startedAt ?? now)} ticks`;
+      return `${r.ops.name}: ${what}, policy ${r.policy}, ${state}`;
+    });
+    return lines.length ? lines.join("\n") : "no ops released";
+  }
+}
+
+/** "ftrace_shutdown(name), policy p: after rcu_tasks_rude gp 3 (t0..t1), rcu gp 9 (t2..t3)". */
+export function describeWait(r: Release): string {
+  const waited = r.steps.map((s) => `${s.flavour.name} gp ${s.seq} (${s.startedAt}..${s.endedAt})`);
+  return `ftrace_shutdown(${r.ops.name}), policy ${r.policy}: ` + (waited.length ? `after ${waited.join(", ")}` : "with no grace period");
+}
