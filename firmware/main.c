@@ -104,8 +104,10 @@ static noinstr void default_idle(void)
 	asm volatile("sti; hlt; cli" : : : "memory");
 }
 
-/* Traced, and called where RCU is not watching this vCPU: the kind of code that must either
- * be noinstr or have its trampolines freed only after Tasks Rude RCU. Counts its calls. */
+/* Traced, and called where RCU is not watching this vCPU, with preemption disabled and
+ * interrupts enabled: the kind of code that must either be noinstr or have its trampolines
+ * freed only after Tasks Rude RCU. (With interrupts off, the sync IPIs of the text-poke
+ * protocol would already flush it; with them on, nothing but a forced schedule does.) */
 u64 idle_calls;
 __attribute__((noinline)) void arch_cpu_idle_enter(void)
 {
@@ -127,7 +129,9 @@ void cpu_idle(void)
 		}
 		pc->in_idle = 1;
 		pc->rcu_watching = 0;   /* rcu_idle_enter() */
+		local_irq_enable();
 		arch_cpu_idle_enter();
+		local_irq_disable();
 		default_idle();
 		pc->rcu_watching = 1;   /* rcu_idle_exit() */
 		pc->in_idle = 0;

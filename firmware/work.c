@@ -122,7 +122,43 @@ void kthread_victim(u64 calls)
 	}
 }
 
+/* Stays inside one preempt-disabled region for `rounds` rounds of long_work at a time (a
+ * plain RCU reader), then gives the CPU up voluntarily. */
+void kthread_preempt_off(u64 rounds)
+{
+	for (;;) {
+		preempt_disable();
+		for (u64 i = 0; i < rounds; i++)
+			work_sink = long_work(1000);
+		preempt_enable();
+		msleep(1);
+	}
+}
+
+/* A Tasks Trace RCU reader that blocks inside its read-side section for `ticks` timer ticks,
+ * then leaves it and sleeps a tick outside. reader_sections counts completed sections. */
+u64 reader_sections;
+void kthread_trace_reader(u64 ticks)
+{
+	for (;;) {
+		rcu_read_lock_trace();
+		work_sink = work_top(ticks);
+		msleep(ticks);
+		rcu_read_unlock_trace();
+		asm volatile("lock incq %0" : "+m"(reader_sections));
+		msleep(1);
+	}
+}
+
 /* Misbehaving threads, created only when a test asks for them. */
+
+/* CPU-bound forever, never sleeping, never yielding: only preemption takes the CPU away. */
+void kthread_hog(u64 unused)
+{
+	for (u64 i = unused;; i++)
+		work_sink = long_work(1000 + (i & 7));
+}
+
 void kthread_spin_irqs_off(u64 unused)
 {
 	(void)unused;

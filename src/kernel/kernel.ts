@@ -86,6 +86,7 @@ export class Kernel {
       f.listeners.push((fl, phase, seq, now) =>
         this.machine.events.record(EventKind.GP, "host", now, BigInt(flavours.indexOf(fl)), BigInt(seq), phase === "start" ? 0n : 1n));
     }
+    releaseSteps(config.release, this.kconfig, this.rcu); // a bad policy is refused at boot
     this.releases = new Releases({
       freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))),
       freeMemory: (va, size) => this.heap.release(va, size),
@@ -97,10 +98,13 @@ export class Kernel {
 
     this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
       trampolines: this.trampolines, phys: (va) => this.phys(va),
-      release: (ops, trampoline, memory, policy = this.config.release) => {
-        const now = this.machine.time;
-        const steps = releaseSteps(policy, this.kconfig, this.rcu).map((flavour) => ({ flavour }));
-        return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
+      release: (policy = this.config.release) => {
+        const flavours = releaseSteps(policy, this.kconfig, this.rcu);
+        return (ops, trampoline, memory) => {
+          const now = this.machine.time;
+          const steps = flavours.map((flavour) => ({ flavour }));
+          return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
+        };
       } });
     this.ftrace.init(this.mcountLoc());
   }

@@ -53,6 +53,8 @@ export class SchedPolicy {
   readonly idle: Task[];
   readonly idleTicks: number[];
   readonly busyTicks: number[];
+  /** Per vCPU: the next __schedule() keeps the current task if it can run (forceSchedule). */
+  private readonly keepCurrent: boolean[];
   /** Called after every switch (the scheduler's tracepoint). */
   readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
   /** Called for every __schedule() the guest enters, switch or not (RCU watches these). */
@@ -73,6 +75,7 @@ export class SchedPolicy {
     this.runqueue = Array.from({ length: n }, (_, c) => this.tasks.filter((t) => t.kind !== "idle" && t.cpu === c));
     this.idleTicks = new Array(n).fill(0);
     this.busyTicks = new Array(n).fill(0);
+    this.keepCurrent = new Array(n).fill(false);
   }
 
   task(addr: bigint): Task {
@@ -97,6 +100,16 @@ export class SchedPolicy {
     new DataView(b.buffer).setUint32(0, v, true);
     this.machine.writePhys(this.reschedAddr(cpu), b);
     if (this.current[cpu].kind === "idle") this.machine.interrupt(cpu, VEC_RESCHED);
+  }
+
+  /**
+   * Makes `cpu` pass through __schedule() soon without giving its task's turn away: what a
+   * worker queued there (schedule_on_each_cpu) or resched_cpu() from RCU achieves. The worker
+   * itself is not modelled; the current task keeps the CPU.
+   */
+  forceSchedule(cpu: number): void {
+    this.keepCurrent[cpu] = true;
+    this.setResched(cpu, false);
   }
 
   /** HYPERCALL_SCHED_TICK from `cpu`: account the tick, wake sleepers, expire the slice. */
@@ -150,7 +163,9 @@ export class SchedPolicy {
     const preempt = reason !== SchedReason.VOLUNTARY;
     const prev = this.task(prevAddr);
     const blocked = prev.state === "sleeping" || prev.state === "dead";
-    let next = this.runqueue[cpu].shift();
+    const keep = this.keepCurrent[cpu] && !blocked && prev.kind !== "idle";
+    this.keepCurrent[cpu] = false;
+    let next = keep ? prev : this.runqueue[cpu].shift();
     if (!next) next = blocked || prev.kind === "idle" ? this.idle[cpu] : prev;
     if (next === prev) {
       prev.state = "running";

@@ -41,10 +41,11 @@ export interface FtraceDeps {
   /** Physical address of a kernel virtual address (text, data, execmem). */
   phys: (va: bigint) => number;
   /**
-   * The tail of ftrace_shutdown for a dynamic ops: wait for the grace periods `policy` names,
-   * then free its trampoline and memory.
+   * The tail of ftrace_shutdown for a dynamic ops: checks `policy` (throwing before anything
+   * changed if it is bad) and returns what starts the wait for its grace periods, after which
+   * the trampoline and memory are freed.
    */
-  release: (o: FtraceOps, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[], policy?: ReleasePolicy) => Release;
+  release: (policy?: ReleasePolicy) => (o: FtraceOps, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[]) => Release;
 }
 
 export class Ftrace {
@@ -356,6 +357,7 @@ export class Ftrace {
    */
   unregister(o: FtraceOps, policy?: ReleasePolicy): Release | undefined {
     if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
+    const startRelease = this.d.release(policy);
     o.enabled = false;
     this.ops.splice(this.ops.indexOf(o), 1);
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
@@ -369,7 +371,7 @@ export class Ftrace {
     const addr = o.addr;
     o.trampoline = undefined;
     o.hashes = [];
-    const release = this.d.release(o, t, memory, policy);
+    const release = startRelease(o, t, memory);
     const forget = () => { if (this.retired.get(addr) === o) this.retired.delete(addr); };
     if (release.freedAt !== undefined) forget();
     else release.onFreed = forget;

@@ -18,28 +18,38 @@ import type { Flavour } from "../rcu/flavour.js";
 import type { FtraceOps } from "./ops.js";
 import type { Trampoline } from "./trampoline.js";
 
-export type ReleasePolicy = "kernel" | "immediate" | "rcu" | "tasks" | "ip-check" | "stack-scan";
-export const RELEASE_POLICIES: readonly ReleasePolicy[] = ["kernel", "immediate", "rcu", "tasks", "ip-check", "stack-scan"];
+/**
+ * A preset, or grace-period mechanisms to wait for in order, joined by "+" (for example
+ * "rcu_tasks" alone, or "rcu_tasks_rude+stack-scan").
+ */
+export type ReleasePolicy = string;
 
-export const RELEASE_POLICY_DOC: Record<ReleasePolicy, string> = {
-  kernel: "Tasks Rude RCU, then synchronize_rcu_tasks() (plain RCU when TASKS_RCU is not built)",
-  immediate: "free at once (unsafe on purpose)",
-  rcu: "plain RCU only (unsafe on preemptible kernels)",
-  tasks: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says",
-  "ip-check": "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)",
-  "stack-scan": "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)",
+export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => string[]; doc: string }> = {
+  kernel: {
+    steps: (k) => ["rcu_tasks_rude", k.TASKS_RCU ? "rcu_tasks" : "rcu"],
+    doc: "Tasks Rude RCU, then synchronize_rcu_tasks() (plain RCU when TASKS_RCU is not built)",
+  },
+  immediate: { steps: () => [], doc: "free at once (unsafe on purpose)" },
+  rcu: { steps: () => ["rcu"], doc: "plain RCU only (unsafe on preemptible kernels)" },
+  tasks: { steps: () => ["rcu_tasks_rude", "rcu_tasks"], doc: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says" },
+  "ip-check": { steps: () => ["rcu_tasks_rude", "ip-check"], doc: "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)" },
+  "stack-scan": { steps: () => ["rcu_tasks_rude", "stack-scan"], doc: "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)" },
 };
 
-/** The grace periods a policy waits for, in order. */
+export class ReleasePolicyError extends Error {}
+
+/** The grace-period mechanisms a policy waits for, in order. */
 export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSubsystem): Flavour[] {
-  switch (policy) {
-    case "kernel": return [rcu.rude, kconfig.TASKS_RCU ? rcu.tasks : rcu.rcu];
-    case "immediate": return [];
-    case "rcu": return [rcu.rcu];
-    case "tasks": return [rcu.rude, rcu.tasks];
-    case "ip-check": return [rcu.rude, rcu.ipCheck];
-    case "stack-scan": return [rcu.rude, rcu.stackScan];
-  }
+  const preset = RELEASE_PRESETS[policy];
+  const names = preset ? preset.steps(kconfig) : policy.split("+").filter((n) => n !== "");
+  return names.map((n) => {
+    const f = rcu.flavours.find((x) => x.name === n);
+    if (!f) {
+      throw new ReleasePolicyError(`unknown release policy "${policy}": use one of ${Object.keys(RELEASE_PRESETS).join(", ")}, ` +
+        `or mechanisms joined by "+" from ${rcu.flavours.map((x) => x.name).join(", ")}`);
+    }
+    return f;
+  });
 }
 
 export interface ReleaseStep {

@@ -47,9 +47,9 @@ export class RcuSubsystem {
   constructor(private readonly d: RcuDeps) {
     const n = d.machine.ncpus;
     this.rcu = new Rcu(n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
-      (cpu) => d.sched.setResched(cpu, false), d.tickPeriod);
+      (cpu) => d.sched.forceSchedule(cpu), d.tickPeriod);
     this.tasks = new TasksRcu({ tasks: () => d.sched.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks });
-    this.rude = new TasksRudeRcu(n, (cpu) => d.sched.setResched(cpu, false));
+    this.rude = new TasksRudeRcu(n, (cpu) => d.sched.forceSchedule(cpu));
     this.trace = new TasksTraceRcu(() => d.sched.tasks, (t) => this.readerState(t), d.tickPeriod);
     const scan = { tasks: () => d.sched.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
     this.ipCheck = new TrampolineScan("ip-check", scan);

@@ -14,7 +14,7 @@ export class TasksTraceRcu extends Flavour {
   readonly holdouts = new Map<Task, number>();
   private nextScan = 0n;
 
-  constructor(private readonly tasks: () => readonly Task[], private readonly reader: (t: Task) => TraceReaderState,
+  constructor(private readonly tasks: () => readonly Task[], readonly reader: (t: Task) => TraceReaderState,
     private readonly tickPeriod: number) {
     super();
   }

@@ -1,0 +1,57 @@
+// The trampoline-lifetime scenario of seeds 000 and 003: a victim thread calls a traced
+// function whose ops has a dynamic trampoline and a slow callback; another thread competes for
+// its vCPU. The ops is unregistered at the worst moment — while the victim is inside the
+// trampoline or its callback — and the release policy decides whether that is survived.
+import { Kernel } from "../../src/kernel/kernel.js";
+import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
+import type { KconfigRule, PreemptModel } from "../../src/kernel/config.js";
+import type { Release } from "../../src/kernel/ftrace/release.js";
+import { PAGE } from "../../src/machine/paging.js";
+
+export const TICK = 20_000;
+
+export interface VictimOptions {
+  preempt: PreemptModel;
+  kconfig?: KconfigRule;
+  release: string;
+  seed?: number;
+  /** Unregister while the victim is preempted inside (default for preemptible models) or running inside. */
+  when?: "preempted" | "running";
+}
+
+export interface VictimRun {
+  k: Kernel;
+  ops: FtraceOps;
+  release: Release;
+  /** What held the trampoline when the ops was unregistered (Kernel.holders). */
+  heldAtUnregister: string[];
+  unregisteredAt: bigint;
+}
+
+export function victimRun(o: VictimOptions): VictimRun {
+  const k = Kernel.boot({
+    cpus: 2, preempt: o.preempt, kconfig: o.kconfig ?? "new", tickPeriod: TICK, timeslice: 10, seed: o.seed, release: o.release,
+    workload: [
+      { name: "victim", kind: "kthread", entry: "kthread_victim", arg: 20, cpu: 0 },
+      { name: "long", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 0 },
+      { name: "busy1", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 1 },
+    ],
+  });
+  const ops = new FtraceOps({ name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 3000n });
+  k.run(5 * TICK);
+  k.ftrace.register(ops);
+  const t = ops.trampoline!;
+  const victim = k.sched.tasks.find((x) => x.name === "victim")!;
+  const when = o.when ?? (o.preempt === "full" || o.preempt === "lazy" ? "preempted" : "running");
+  const inside = () => {
+    const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.startsWith("victim/"));
+    return held && (when === "running" ? victim.state === "running" : victim.state === "runnable" && victim.preempted);
+  };
+  if (!k.runUntil(inside, 2000 * TICK)) throw new Error(`the victim was never ${when} inside the trampoline`);
+  const heldAtUnregister = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE));
+  const unregisteredAt = k.machine.time;
+  const release = k.ftrace.unregister(ops)!;
+  k.runUntil(() => release.freedAt !== undefined, 5000 * TICK);
+  k.run(100 * TICK);
+  return { k, ops, release, heldAtUnregister, unregisteredAt };
+}
