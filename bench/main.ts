@@ -128,3 +128,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await (await import("./ftrace.js")).ftraceBench(); // the ftrace benchmark (bench/ftrace.ts): trampolines vs list function, patching

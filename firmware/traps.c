@@ -74,6 +74,8 @@ void call_function_interrupt(struct pt_regs *regs)
 	struct percpu *pc = this_cpu();
 	pc->irq_count++;
 	wrmsr(MSR_APIC_EOI, 0);
+	/* Taking the interrupt serialized this vCPU; counting it tells the sender it is done. */
+	__atomic_add_fetch(&pc->call_function_count, 1, __ATOMIC_RELEASE);
 	(void)regs;
 }
 

@@ -1,7 +1,7 @@
 // Builds everything the tests, benchmarks and CLI need, skipping steps whose inputs did not
 // change: generated sources, the wasm core (asc), the TypeScript (tsc -> dist/), firmware.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,10 +51,7 @@ step("generate layout and opcode tables", ["build/gen.built"],
 step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
 // The guest firmware: compiled like a kernel, so every traceable function starts with a real
 // `call __fentry__` and __mcount_loc lists them.
-const FW_CFLAGS = ["-O2", "-pg", "-mfentry", "-mrecord-mcount", "-mcmodel=kernel", "-mno-red-zone", "-mgeneral-regs-only",
-  "-fno-pic", "-fno-pie", "-fno-omit-frame-pointer", "-ffreestanding", "-fno-builtin", "-fno-stack-protector",
-  "-fcf-protection=none", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wall", "-Wextra", "-Werror",
-  "-Wno-unused-parameter", "-Ifirmware/include"];
+const FW_CFLAGS = JSON.parse(readFileSync(join(root, "tools", "firmware-flags.json"), "utf8")).cflags;
 function buildFirmware() {
   const dir = join(root, "build", "firmware");
   mkdirSync(dir, { recursive: true });
@@ -63,7 +60,7 @@ function buildFirmware() {
   for (const f of sources) {
     const obj = join("build", "firmware", f.replace(/\.[cS]$/, ".o"));
     const args = f.endsWith(".c") ? [...FW_CFLAGS, "-c", `firmware/${f}`, "-o", obj] : ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", `firmware/${f}`, "-o", obj];
-    step(`firmware ${f}`, [obj], [`firmware/${f}`, "firmware/include"], "gcc", args);
+    step(`firmware ${f}`, [obj], [`firmware/${f}`, "firmware/include", "tools/firmware-flags.json"], "gcc", args);
     objs.push(obj);
   }
   step("firmware (ld)", ["build/firmware.elf"], ["firmware"], "ld",

@@ -216,6 +216,7 @@ export const percpuFields = [
   ["userRspScratch", "u64", "user RSP saved by the syscall entry"],
   ["ticks", "u64", "timer interrupts taken"],
   ["irqCount", "u64", "interrupts taken (all vectors)"],
+  ["callFunctionCount", "u64", "call-function IPIs handled (the host's on_each_cpu waits on it)"],
   ["tss", "u8", "the 64-bit TSS (RSP0 at +4, IST1-7 at +36)", 104],
   ["gdt", "u64", "this vCPU's GDT: null, kernel code, kernel data, user data, user code, TSS (2 slots)", 8],
 ];

@@ -19,10 +19,11 @@ static inline notrace u64 bench_rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
-/* Calls table[0..n-1] in a loop forever. The calls are indirect through a table of
- * pointers, so every call costs the same whatever its index, and the compiler cannot inline,
- * merge or reorder them. */
-static notrace __noreturn void bench_loop(bench_fn_t *const *table, u64 nr, u64 n)
+/* Calls table[0..n-1] (or table[n-1..0], `down`) in a loop forever. The calls are indirect
+ * through a table of pointers, so every call costs the same whatever its index, and the
+ * compiler cannot inline, merge or reorder them. Inlined into each thread with `down` a
+ * constant, so the measured upward loop carries no trace of the downward one. */
+static inline __attribute__((always_inline)) notrace __noreturn void bench_loop(bench_fn_t *const *table, u64 nr, u64 n, int down)
 {
 	u64 x = 0;
 	if (n > nr)
@@ -30,7 +31,7 @@ static notrace __noreturn void bench_loop(bench_fn_t *const *table, u64 nr, u64 
 	for (u64 r = 0;; r++) {
 		bench_round_clock[r % BENCH_CLOCK_RING] = bench_rdtsc();
 		for (u64 i = 0; i < n; i++)
-			x = table[i](x);
+			x = table[down ? n - 1 - i : i](x);
 		bench_sink = x;
 		asm volatile("lock incq %0" : "+m"(bench_rounds));
 	}
@@ -39,13 +40,21 @@ static notrace __noreturn void bench_loop(bench_fn_t *const *table, u64 nr, u64 
 /* The workload of the traced-call and patching measurements: bench_f0 .. bench_f(n-1). */
 notrace void kthread_bench_calls(u64 n)
 {
-	bench_loop(bench_table, bench_nr, n);
+	bench_loop(bench_table, bench_nr, n, 0);
+}
+
+/* The same calls in the opposite order. Text poking walks the sites upwards, batch by batch,
+ * about as fast as an untraced loop walks them: a thread going the same way never meets an
+ * open batch unless it starts in one, a thread going the other way crosses every batch. */
+notrace void kthread_bench_calls_down(u64 n)
+{
+	bench_loop(bench_table, bench_nr, n, 1);
 }
 
 /* The same loop over bench_plain_f0 .. bench_plain_f(n-1), which have no fentry site at all. */
 notrace void kthread_bench_plain_calls(u64 n)
 {
-	bench_loop(bench_plain_table, bench_plain_nr, n);
+	bench_loop(bench_plain_table, bench_plain_nr, n, 0);
 }
 
 /* The least an ops callback can do: count that it ran (op->calls, as the firmware's tracers

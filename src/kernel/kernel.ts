@@ -12,7 +12,14 @@ import { TextPoke } from "./ftrace/textpoke.js";
 import { Trampolines } from "./ftrace/trampoline.js";
 import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
-import { taskContext, findHold } from "./stacks.js";
+import { taskContext, findHold, type Hold } from "./stacks.js";
+
+/** A task found holding some memory (Kernel.holders). */
+export interface Holder {
+  task: Task;
+  hold: Hold;
+  text: string;
+}
 import { makeUseAfterFree, type UseAfterFree } from "./uaf.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Flavour } from "./rcu/flavour.js";
@@ -74,7 +81,8 @@ export class Kernel {
     this.trampolines = new Trampolines(this.machine, this.booted.space, this.booted.frames, () => this.symbols, firmware);
     const sym = (n: string) => this.baseSymbols.get(n)!.addr;
     this.poke = new TextPoke(this.machine, () => this.symbols, () => this.runSome(), (va) => this.phys(va),
-      sym("text_poke_vec"), sym("text_poke_nr"), sym("text_poke_int3_hits"), sym("_stext"));
+      sym("text_poke_vec"), sym("text_poke_nr"), sym("text_poke_int3_hits"), sym("_stext"),
+      () => this.machine.cpus.map((c) => this.percpuU64(c.index, "callFunctionCount")));
 
     this.rcu = new RcuSubsystem({ machine: this.machine, sched: this.sched, percpuPa: physOfDirect(this.booted.percpuBase),
       tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n,
@@ -88,7 +96,8 @@ export class Kernel {
     }
     releaseSteps(config.release, this.kconfig, this.rcu); // a bad policy is refused at boot
     this.releases = new Releases({
-      freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))),
+      freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))
+        .map((h) => ({ pid: h.task.pid, name: h.task.name, live: h.hold.where !== "stack", text: h.text }))),
       freeMemory: (va, size) => this.heap.release(va, size),
     });
     this.scheduler.afterRound.push(() => {
@@ -109,15 +118,17 @@ export class Kernel {
     this.ftrace.init(this.mcountLoc());
   }
 
-  /** Tasks (idle ones included) whose IP or live stack points into [start, end), described. */
-  holders(start: bigint, end: bigint): string[] {
-    const out: string[] = [];
+  /** Tasks (idle ones included) whose IP or live stack points into [start, end). */
+  holders(start: bigint, end: bigint): Holder[] {
+    const out: Holder[] = [];
     for (const t of this.sched.tasks) {
       if (t.state === "dead") continue;
-      const h = findHold(taskContext(this.machine, this.cr3, this.sched, t), (a) => a >= start && a < end, true);
-      if (!h) continue;
-      const where = h.where === "ip" ? "its IP is" : `its stack at ${h.at!.toString(16)} holds`;
-      out.push(`${t.name}/${t.pid} (${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}): ${where} ${this.symbols.format(h.value)}`);
+      const hold = findHold(taskContext(this.machine, this.cr3, this.sched, t), (a) => a >= start && a < end, "stack");
+      if (!hold) continue;
+      const where = hold.where === "ip" ? "its IP is" : hold.where === "frame" ? `the return address at ${hold.at!.toString(16)} is`
+        : `its stack at ${hold.at!.toString(16)} holds (maybe stale)`;
+      const text = `${t.name}/${t.pid} (${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}): ${where} ${this.symbols.format(hold.value)}`;
+      out.push({ task: t, hold, text });
     }
     return out;
   }
@@ -271,10 +282,15 @@ export class Kernel {
     return new DataView(b.buffer).getBigUint64(0, true);
   }
 
+  /** A u64 field of `cpu`'s per-CPU area. */
+  percpuU64(cpu: number, field: "irqCount" | "ticks" | "callFunctionCount"): bigint {
+    const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);
+  }
+
   /** Interrupts taken by `cpu` according to its per-CPU counter. */
   irqCount(cpu: number): bigint {
-    const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields.irqCount.offset;
-    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);
+    return this.percpuU64(cpu, "irqCount");
   }
 
   /** What `tramplab run` prints after a run. */

@@ -13,11 +13,35 @@ export interface TaskContext {
   rip: bigint | null;
   /** Stack words from its stack pointer up to the top of its kernel stack, lowest first. */
   stack: { va: bigint; value: bigint }[];
+  /** Return-address slots of its frame-pointer chain, innermost first. */
+  frames: { va: bigint; value: bigint }[];
 }
 
 function savedRsp(m: Machine, t: Task): bigint {
   const pa = physOfDirect(t.addr) + taskFields.savedRsp.offset;
   return new DataView(m.ram.buffer, m.ram.byteOffset).getBigUint64(pa, true);
+}
+
+/** switch_to pushes rbp first, then five more registers: rbp is the sixth word up. */
+const SWITCH_TO_RBP_SLOT = 5n * 8n;
+
+function readU64(m: Machine, cr3: number, va: bigint): bigint | null {
+  const b = readVirt(m, cr3, va, 8);
+  return b ? new DataView(b.buffer, b.byteOffset).getBigUint64(0, true) : null;
+}
+
+/** Walks [rbp] = caller's rbp, [rbp + 8] = return address, through any stack, at most `max` frames. */
+function frameChain(m: Machine, cr3: number, rbp: bigint | null, max = 64): TaskContext["frames"] {
+  const out: TaskContext["frames"] = [];
+  const seen = new Set<bigint>();
+  while (rbp && out.length < max && !seen.has(rbp)) {
+    seen.add(rbp);
+    const ret = readU64(m, cr3, rbp + 8n);
+    if (ret === null || ret === 0n) break;
+    out.push({ va: rbp + 8n, value: ret });
+    rbp = readU64(m, cr3, rbp);
+  }
+  return out;
 }
 
 /**
@@ -29,15 +53,18 @@ export function taskContext(m: Machine, cr3: number, sched: SchedPolicy, t: Task
   const cpu = sched.current.indexOf(t);
   let rip: bigint | null = null;
   let rsp: bigint;
+  let rbp: bigint | null;
   if (cpu >= 0) {
     const c = m.cpus[cpu];
-    if (c.get("cpl") === 3) return { cpu, rip: null, stack: [] };
+    if (c.get("cpl") === 3) return { cpu, rip: null, stack: [], frames: [] };
     rip = c.rip;
     rsp = c.reg(4);
+    rbp = c.reg(5);
     if (rsp < t.stackBase || rsp >= t.stackTop) rsp = t.stackBase;
   } else {
     if (t.preempted) rip = t.preemptedAt;
     rsp = savedRsp(m, t);
+    rbp = readU64(m, cr3, rsp + SWITCH_TO_RBP_SLOT);
     if (rsp < t.stackBase || rsp >= t.stackTop) rsp = t.stackBase;
   }
   rsp &= ~7n;
@@ -47,20 +74,30 @@ export function taskContext(m: Machine, cr3: number, sched: SchedPolicy, t: Task
     const v = new DataView(bytes.buffer, bytes.byteOffset);
     for (let off = 0; off + 8 <= bytes.length; off += 8) stack.push({ va: rsp + BigInt(off), value: v.getBigUint64(off, true) });
   }
-  return { cpu: cpu >= 0 ? cpu : undefined, rip, stack };
+  return { cpu: cpu >= 0 ? cpu : undefined, rip, stack, frames: frameChain(m, cr3, rbp) };
 }
 
-/** Why a task is tied to some memory: its instruction pointer, or a word of its stack. */
+/**
+ * Why a task is tied to some memory: its instruction pointer, a return address in its frame
+ * chain (it will certainly come back there), or some other word of its live stack (perhaps a
+ * stale one in a slot nobody overwrote: a conservative scan cannot tell).
+ */
 export interface Hold {
-  where: "ip" | "stack";
+  where: "ip" | "frame" | "stack";
   value: bigint;
   /** For a stack word: its address. */
   at?: bigint;
 }
 
-/** The first reference into `inside` memory: the IP, then (if `stack`) stack words from the top of the frame chain down. */
-export function findHold(ctx: TaskContext, inside: (a: bigint) => boolean, stack: boolean): Hold | null {
+/**
+ * The first reference into `inside` memory, looking as deep as `depth` says: the IP only; the
+ * IP and the frame chain's return addresses; or those and then every word of the live stack.
+ */
+export function findHold(ctx: TaskContext, inside: (a: bigint) => boolean, depth: "ip" | "frames" | "stack"): Hold | null {
   if (ctx.rip !== null && inside(ctx.rip)) return { where: "ip", value: ctx.rip };
-  if (stack) for (const w of ctx.stack) if (inside(w.value)) return { where: "stack", value: w.value, at: w.va };
+  if (depth === "ip") return null;
+  for (const f of ctx.frames) if (inside(f.value)) return { where: "frame", value: f.value, at: f.va };
+  if (depth === "frames") return null;
+  for (const w of ctx.stack) if (inside(w.value)) return { where: "stack", value: w.value, at: w.va };
   return null;
 }

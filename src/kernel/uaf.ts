@@ -58,7 +58,7 @@ export function makeUseAfterFree(oops: Oops, t: Trampoline, clock: bigint, event
     ` [${t.addr.toString(16)}, ${(t.addr + BigInt(t.size)).toString(16)}) in ${t.pages.length} page(s), allocated at ${t.allocatedAt};`,
     ` freed at ${t.freedAt} by ${t.freedBy}.`,
     ` Its pages are unmapped and poisoned; this access came ${clock - (t.freedAt ?? clock)} ticks after the free.`,
-    ...(t.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...t.heldAtFree.map((h) => `   ${h}`)] : []),
+    ...(t.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...t.heldAtFree.map((h) => `   ${h.text}`)] : []),
     "",
     `Timeline (virtual time in ticks)${shown.length < timeline.length ? `, last ${shown.length} of ${timeline.length} events` : ""}:`,
     ...shown,

@@ -44,11 +44,11 @@ export function victimRun(o: VictimOptions): VictimRun {
   const victim = k.sched.tasks.find((x) => x.name === "victim")!;
   const when = o.when ?? (o.preempt === "full" || o.preempt === "lazy" ? "preempted" : "running");
   const inside = () => {
-    const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.startsWith("victim/"));
+    const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.task === victim);
     return held && (when === "running" ? victim.state === "running" : victim.state === "runnable" && victim.preempted);
   };
   if (!k.runUntil(inside, 2000 * TICK)) throw new Error(`the victim was never ${when} inside the trampoline`);
-  const heldAtUnregister = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE));
+  const heldAtUnregister = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).map((h) => h.text);
   const unregisteredAt = k.machine.time;
   const release = k.ftrace.unregister(ops)!;
   k.runUntil(() => release.freedAt !== undefined, 5000 * TICK);

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xe76a4de1
+#define LAYOUT_HASH 0xa5657bc5
 
 #define FTRACE_OPS_SIZE 128
 #define POKE_LOC_SIZE 16
@@ -58,9 +58,10 @@ struct percpu {
 	u64 user_rsp_scratch;	/* user RSP saved by the syscall entry */
 	u64 ticks;	/* timer interrupts taken */
 	u64 irq_count;	/* interrupts taken (all vectors) */
+	u64 call_function_count;	/* call-function IPIs handled (the host's on_each_cpu waits on it) */
 	u8 tss[104];	/* the 64-bit TSS (RSP0 at +4, IST1-7 at +36) */
 	u64 gdt[8];	/* this vCPU's GDT: null, kernel code, kernel data, user data, user code, TSS (2 slots) */
-	u8 __pad248[3848];
+	u8 __pad256[3840];
 };
 _Static_assert(__builtin_offsetof(struct percpu, self) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, cpu) == 8, "layout");
@@ -74,8 +75,9 @@ _Static_assert(__builtin_offsetof(struct percpu, irq_stack_top) == 48, "layout")
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp_scratch) == 56, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, ticks) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct percpu, irq_count) == 72, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, tss) == 80, "layout");
-_Static_assert(__builtin_offsetof(struct percpu, gdt) == 184, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, call_function_count) == 80, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, tss) == 88, "layout");
+_Static_assert(__builtin_offsetof(struct percpu, gdt) == 192, "layout");
 _Static_assert(sizeof(struct percpu) == 4096, "layout");
 #endif
 #define PERCPU_SELF 0
@@ -90,8 +92,9 @@ _Static_assert(sizeof(struct percpu) == 4096, "layout");
 #define PERCPU_USER_RSP_SCRATCH 56
 #define PERCPU_TICKS 64
 #define PERCPU_IRQ_COUNT 72
-#define PERCPU_TSS 80
-#define PERCPU_GDT 184
+#define PERCPU_CALL_FUNCTION_COUNT 80
+#define PERCPU_TSS 88
+#define PERCPU_GDT 192
 
 #ifndef __ASSEMBLER__
 struct task {

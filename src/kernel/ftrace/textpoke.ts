@@ -58,7 +58,8 @@ export class TextPoke {
 
   constructor(private readonly machine: Machine, private readonly symbols: () => SymbolTable, private readonly runSome: RunSome,
     private readonly phys: (va: bigint) => number,
-    private readonly vecAddr: bigint, private readonly nrAddr: bigint, private readonly hitsAddr: bigint, private readonly stext: bigint) {}
+    private readonly vecAddr: bigint, private readonly nrAddr: bigint, private readonly hitsAddr: bigint, private readonly stext: bigint,
+    private readonly callFunctionCounts: () => bigint[]) {}
 
   /** text_poke_queue: add a site; the batch is flushed first if it is full or out of order. */
   add(req: PokeRequest): void {
@@ -178,22 +179,14 @@ export class TextPoke {
   private sync(): void {
     const m = this.machine;
     const hitsBefore = this.int3Hits();
-    const from = m.events.events.length;
+    const before = this.callFunctionCounts();
     for (const c of m.cpus) m.interrupt(c.index, VEC_CALL_FUNCTION);
     this.stats.syncs++;
     this.stats.ipis += m.ncpus;
-    const waiting = new Set(m.cpus.map((c) => c.index));
+    const waiting = () => this.callFunctionCounts().flatMap((n, cpu) => (n > before[cpu] ? [] : [cpu]));
     let rounds = 0;
-    while (waiting.size > 0) {
-      const ev = m.events.events;
-      for (let i = from; i < ev.length; i++) {
-        const e = ev[i];
-        if (e.kind === EventKind.INTERRUPT && e.a === BigInt(VEC_CALL_FUNCTION) && typeof e.cpu === "number") waiting.delete(e.cpu);
-      }
-      if (waiting.size === 0) break;
-      if (!this.runSome() || ++rounds > 100_000) {
-        throw new Error(`text_poke sync: vCPU ${[...waiting].join(", ")} did not take the sync IPI`);
-      }
+    for (let w = waiting(); w.length > 0; w = waiting()) {
+      if (!this.runSome() || ++rounds > 100_000) throw new Error(`text_poke sync: vCPU ${w.join(", ")} did not take the sync IPI`);
     }
     const hits = this.int3Hits().map((h, i) => h - hitsBefore[i]);
     const total = hits.reduce((a, b) => a + b, 0n);

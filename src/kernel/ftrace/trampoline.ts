@@ -33,7 +33,15 @@ export interface Trampoline {
   freedAt?: bigint;
   freedBy?: string;
   /** Tasks that still had it on their IP or stack when it was freed (what a safe free never sees). */
-  heldAtFree?: string[];
+  heldAtFree?: HeldBy[];
+}
+
+/** A task that pointed into a trampoline: live = by its IP or a return address of its frame chain. */
+export interface HeldBy {
+  pid: number;
+  name: string;
+  live: boolean;
+  text: string;
 }
 
 /** What freed trampoline memory is filled with: INT3, so even a stale mapping traps. */
@@ -123,7 +131,7 @@ export class Trampolines {
    * every vCPU, and poison the frames. Neither the addresses nor the frames are ever reused,
    * so any later execution there faults and can be named.
    */
-  free(t: Trampoline, now: bigint, why: string, holders: string[] = []): void {
+  free(t: Trampoline, now: bigint, why: string, holders: HeldBy[] = []): void {
     if (t.state === "freed") throw new TrampolineError(`the trampoline of ${t.ops.name} was already freed`);
     for (const p of t.pages) this.space.unmapPage(p.va);
     for (let c = 0; c < this.machine.ncpus; c++) this.machine.core.hostFlushTlb(c);

@@ -51,7 +51,7 @@ export class TrampolineScan extends Flavour {
   hold(t: Task): Hold | null {
     const ranges = this.d.ranges();
     const inside = (a: bigint) => ranges.some((r) => a >= r.start && a < r.end);
-    return findHold(this.d.context(t), inside, this.mode === "stack-scan");
+    return findHold(this.d.context(t), inside, this.mode === "stack-scan" ? "stack" : "ip");
   }
 
   private candidates(): Task[] {
