@@ -58,11 +58,12 @@ void schedule(void)
 	__schedule(SCHED_REASON_VOLUNTARY, __builtin_return_address(0));
 }
 
-/* Interrupt return to kernel mode with need_resched set (FULL and LAZY only). */
-void preempt_schedule_irq(void)
+/* Interrupt return to kernel mode with need_resched set (FULL and LAZY only). The host is
+ * told the interrupted RIP: where the task will resume. */
+void preempt_schedule_irq(struct pt_regs *regs)
 {
 	do {
-		__schedule(SCHED_REASON_IRQ_PREEMPT, 0);
+		__schedule(SCHED_REASON_IRQ_PREEMPT, (void *)regs->rip);
 	} while (this_cpu()->resched & RESCHED_NEED);
 }
 
@@ -103,9 +104,9 @@ void irqentry_exit(struct pt_regs *regs)
 	struct percpu *pc = this_cpu();
 	if (user_mode(regs)) {
 		while (pc->resched & (RESCHED_NEED | RESCHED_LAZY))
-			__schedule(SCHED_REASON_IRQ_PREEMPT, 0);
+			__schedule(SCHED_REASON_IRQ_PREEMPT, (void *)regs->rip);
 	} else if (preemptible_model() && pc->preempt_count == 0 && (pc->resched & RESCHED_NEED)) {
-		preempt_schedule_irq();
+		preempt_schedule_irq(regs);
 	}
 }
 

@@ -123,7 +123,7 @@ void printk(const char *s);
 
 /* sched.c */
 void schedule(void);
-void preempt_schedule_irq(void);
+void preempt_schedule_irq(struct pt_regs *regs);
 void preempt_disable(void);
 void preempt_enable(void);
 void cond_resched(void);

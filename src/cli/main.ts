@@ -10,12 +10,14 @@ import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
 import type { StopReason } from "../machine/scheduler.js";
+import { torture, TORTURE_USAGE } from "./torture.js";
 
 const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
 
 Commands:
   run                  boot the built-in guest kernel and run its workload
   run PROGRAM [ARGS]   run a static x86-64 Linux program in user mode
+  torture [...]        random ftrace register/unregister campaigns, checked (torture --help)
 
 Options for the built-in kernel:
   --cpus N             vCPUs (default 4)
@@ -183,6 +185,7 @@ export function main(argv: string[]): number {
         const o = parseRun(rest);
         return o.program ? runUserProgram(o) : runKernel(o);
       }
+      case "torture": return torture(rest);
       case "help":
       case "--help":
       case "-h":
@@ -194,7 +197,7 @@ export function main(argv: string[]): number {
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${USAGE}\n`); return 2; }
+    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : USAGE}\n`); return 2; }
     throw e;
   }
 }

@@ -1,16 +1,76 @@
 // Guest kernel memory the host hands out (what kmalloc would): ops, hashes, ring buffers,
-// tracer data. Reached through the direct map; freed blocks are reused by size.
+// tracer data. Ordinary blocks are reached through the direct map and reused by size once
+// freed. Guarded blocks (for objects whose lifetime is the point: ftrace_ops and their hashes)
+// get pages of their own that are unmapped when freed, so any later access faults and the
+// fault can name the object.
+import { EventKind } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
-import type { FrameAllocator } from "../machine/paging.js";
+import type { AddressSpace, FrameAllocator } from "../machine/paging.js";
 import { PAGE } from "../machine/paging.js";
-import { directMap, physOfDirect } from "./memory.js";
+import { directMap, physOfDirect, GUARDED_START, GUARDED_END } from "./memory.js";
+
+export interface GuardedBlock {
+  va: bigint;
+  size: number;
+  /** What it holds, for reports ("ftrace_ops ops0", "filter hash of ops0"). */
+  what: string;
+  pages: { va: bigint; pa: number }[];
+  allocatedAt: bigint;
+  freedAt?: bigint;
+  freedBy?: string;
+}
 
 export class GuestHeap {
   private chunk = 0;
   private used = PAGE;
   private readonly free = new Map<number, bigint[]>();
+  private nextGuarded = GUARDED_START;
+  readonly guarded: GuardedBlock[] = [];
 
-  constructor(private readonly machine: Machine, private readonly frames: FrameAllocator) {}
+  constructor(private readonly machine: Machine, private readonly frames: FrameAllocator, private readonly space: AddressSpace) {}
+
+  /** A zeroed guarded block: fresh pages, mapped read-write, followed by an unmapped guard page. */
+  allocGuarded(size: number, what: string): bigint {
+    const n = Math.max(1, Math.ceil(size / PAGE));
+    const va = this.nextGuarded;
+    if (va + BigInt((n + 1) * PAGE) > GUARDED_END) throw new Error("the guarded area is full");
+    this.nextGuarded += BigInt((n + 1) * PAGE);
+    const pages = Array.from({ length: n }, (_, i) => {
+      const pa = this.frames.alloc();
+      this.machine.writePhys(pa, new Uint8Array(PAGE));
+      this.space.mapPage(va + BigInt(i * PAGE), pa, { write: true, exec: false });
+      return { va: va + BigInt(i * PAGE), pa };
+    });
+    this.guarded.push({ va, size, what, pages, allocatedAt: this.machine.time });
+    return va;
+  }
+
+  /** The guarded block containing `va` (live or freed), if any. */
+  findGuarded(va: bigint): GuardedBlock | undefined {
+    if (va < GUARDED_START || va >= GUARDED_END) return undefined;
+    return this.guarded.find((b) => va >= b.va && va < b.va + BigInt(b.pages.length * PAGE));
+  }
+
+  /** Unmaps a guarded block on every vCPU; its addresses and frames are never used again. */
+  freeGuarded(va: bigint, why: string): void {
+    const b = this.findGuarded(va);
+    if (!b || b.va !== va) throw new Error(`0x${va.toString(16)} is not a guarded block`);
+    if (b.freedAt !== undefined) throw new Error(`${b.what} at 0x${va.toString(16)} was already freed`);
+    for (const p of b.pages) this.space.unmapPage(p.va);
+    for (let c = 0; c < this.machine.ncpus; c++) this.machine.core.hostFlushTlb(c);
+    this.machine.events.record(EventKind.TLB_FLUSH, "host", this.machine.time, b.va, BigInt(b.pages.length * PAGE));
+    b.freedAt = this.machine.time;
+    b.freedBy = why;
+  }
+
+  /** Physical address of a heap address, direct-mapped or guarded. */
+  private phys(va: bigint): number {
+    const b = this.findGuarded(va);
+    if (!b) return physOfDirect(va);
+    if (b.freedAt !== undefined) throw new Error(`host access to freed ${b.what} at 0x${va.toString(16)}`);
+    const off = Number(va - b.va);
+    return b.pages[Math.floor(off / PAGE)].pa + (off % PAGE);
+  }
 
   /** A zeroed block of `size` bytes (16-byte aligned); its kernel virtual address. */
   alloc(size: number): bigint {
@@ -27,7 +87,9 @@ export class GuestHeap {
     return va;
   }
 
-  release(va: bigint, size: number): void {
+  /** Frees a block: a guarded one is unmapped (`why` says who freed it), an ordinary one reused. */
+  release(va: bigint, size: number, why = "kfree"): void {
+    if (this.findGuarded(va)) { this.freeGuarded(va, why); return; }
     const rounded = Math.max(16, Math.ceil(size / 16) * 16);
     if (rounded > PAGE) return; // page-sized blocks are not reused
     const list = this.free.get(rounded) ?? [];
@@ -36,7 +98,13 @@ export class GuestHeap {
   }
 
   write(va: bigint, bytes: Uint8Array): void {
-    this.machine.writePhys(physOfDirect(va), bytes);
+    // Page by page: a guarded block's pages are not contiguous in physical memory.
+    for (let done = 0; done < bytes.length;) {
+      const room = PAGE - Number((va + BigInt(done)) % BigInt(PAGE));
+      const part = bytes.subarray(done, done + room);
+      this.machine.writePhys(this.phys(va + BigInt(done)), part);
+      done += part.length;
+    }
   }
 
   writeU64(va: bigint, v: bigint): void {
@@ -46,6 +114,6 @@ export class GuestHeap {
   }
 
   readU64(va: bigint): bigint {
-    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(physOfDirect(va), true);
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(this.phys(va), true);
   }
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
-import { Hypercall, EventKind, PERCPU_SIZE, percpuFields, SchedReason } from "../gen/layout.js";
+import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
 import { readVirt, walk, PAGE } from "../machine/paging.js";
 import { GuestHeap } from "./heap.js";
@@ -20,7 +20,7 @@ export interface Holder {
   hold: Hold;
   text: string;
 }
-import { makeUseAfterFree, type UseAfterFree } from "./uaf.js";
+import { makeUseAfterFree, freedTrampoline, freedBlock, type UseAfterFree, type FreedObject } from "./uaf.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Flavour } from "./rcu/flavour.js";
 import type { Machine, CpuState } from "../machine/machine.js";
@@ -77,7 +77,7 @@ export class Kernel {
     this.scheduler = new Scheduler(this.machine, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
     this.installHypercalls();
 
-    this.heap = new GuestHeap(this.machine, this.booted.frames);
+    this.heap = new GuestHeap(this.machine, this.booted.frames, this.booted.space);
     this.trampolines = new Trampolines(this.machine, this.booted.space, this.booted.frames, () => this.symbols, firmware);
     const sym = (n: string) => this.baseSymbols.get(n)!.addr;
     this.poke = new TextPoke(this.machine, () => this.symbols, () => this.runSome(), (va) => this.phys(va),
@@ -98,7 +98,7 @@ export class Kernel {
     this.releases = new Releases({
       freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))
         .map((h) => ({ pid: h.task.pid, name: h.task.name, live: h.hold.where !== "stack", text: h.text }))),
-      freeMemory: (va, size) => this.heap.release(va, size),
+      freeMemory: (va, size, why) => this.heap.release(va, size, why),
     });
     this.scheduler.afterRound.push(() => {
       this.rcu.advance(this.machine.time);
@@ -107,6 +107,7 @@ export class Kernel {
 
     this.ftrace = new Ftrace({ machine: this.machine, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
       trampolines: this.trampolines, phys: (va) => this.phys(va),
+      deferFree: (fn) => this.rcu.rcu.call(fn, this.machine.time),
       release: (policy = this.config.release) => {
         const flavours = releaseSteps(policy, this.kconfig, this.rcu);
         return (ops, trampoline, memory) => {
@@ -116,6 +117,15 @@ export class Kernel {
         };
       } });
     this.ftrace.init(this.mcountLoc());
+  }
+
+  /** The freed trampoline or guarded object `addr` lies in, if any. */
+  freedAt(addr: bigint): FreedObject | undefined {
+    const t = this.trampolines.find(addr);
+    if (t?.state === "freed") return freedTrampoline(t);
+    const b = this.heap.findGuarded(addr);
+    if (b?.freedAt !== undefined) return freedBlock(b);
+    return undefined;
   }
 
   /** Tasks (idle ones included) whose IP or live stack points into [start, end). */
@@ -220,9 +230,7 @@ export class Kernel {
     h.set(Hypercall.SLEEP, (cpu) => this.sched.sleep(cpu.index, cpu.reg(7), cpu.get("clock")));
     h.set(Hypercall.TASK_EXIT, (cpu) => this.sched.exit(this.sched.task(cpu.reg(7))));
     h.set(Hypercall.SCHEDULE, (cpu) => {
-      const reason = Number(cpu.reg(6));
-      const where = reason === SchedReason.IRQ_PREEMPT ? this.interruptedRip(cpu.index) : cpu.reg(2);
-      ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), reason, cpu.get("clock"), where));
+      ret(cpu, this.sched.schedule(cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.get("clock"), cpu.reg(2)));
     });
     h.set(Hypercall.FTRACE_CALLBACK, (cpu) => {
       const ops = this.ftrace.opsByGuestAddr(cpu.reg(7));
@@ -235,7 +243,7 @@ export class Kernel {
       const oops = makeOops(this.machine, this.cr3, this.symbols, task, cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.reg(2), cpu.get("cr2"));
       this.oopses.push(oops);
       this.machine.events.record(EventKind.OOPS, cpu.index, clock, BigInt(task.pid), BigInt(oops.vector), oops.rip);
-      const freed = [oops.rip, oops.cr2].map((a) => this.trampolines.find(a)).find((t) => t?.state === "freed");
+      const freed = this.freedAt(oops.rip) ?? (oops.vector === 14 ? this.freedAt(oops.cr2) : undefined);
       if (freed) {
         const uaf = makeUseAfterFree(oops, freed, clock, this.machine.events.events, this.timelineContext);
         this.useAfterFrees.push(uaf);
@@ -243,15 +251,6 @@ export class Kernel {
       }
       this.console.push(oops.text + "\n");
     });
-  }
-
-  /** Where the task was when the interrupt that is preempting it arrived. */
-  private interruptedRip(cpu: number): bigint {
-    const ev = this.machine.events.events;
-    for (let i = ev.length - 1; i >= 0; i--) {
-      if (ev[i].cpu === cpu && (ev[i].kind === EventKind.INTERRUPT || ev[i].kind === EventKind.EXCEPTION)) return ev[i].c;
-    }
-    return 0n;
   }
 
   /** Runs the machine for `ticks` of virtual time; lockups are reported, oopses recorded. */

@@ -9,6 +9,12 @@ export const PAGE_OFFSET = 0xffff_8880_0000_0000n;
 /** Executable memory for dynamic trampolines (the module / execmem area). */
 export const EXECMEM_START = 0xffff_ffff_a000_0000n;
 export const EXECMEM_END = 0xffff_ffff_a800_0000n;
+/**
+ * Guarded kernel objects (the vmalloc area): each on a page of its own with an unmapped page
+ * after it, unmapped when freed and never reused, so a stale pointer faults (as with KFENCE).
+ */
+export const GUARDED_START = 0xffff_c900_0000_0000n;
+export const GUARDED_END = 0xffff_c910_0000_0000n;
 /** The user-mode programs of the .user section are mapped here again for user tasks. */
 export const USER_CODE_VA = 0x40_0000n;
 /** User task n's stack ends at USER_STACK_TOP - n * USER_STACK_STRIDE. */

@@ -1,12 +1,38 @@
-// Use-after-free reports: a vCPU executed (or a task returned into) trampoline memory that was
-// freed. Said the way a memory-safety report says it: what was accessed, by whom, the call
-// trace, what the memory was, who freed it and after which grace periods, and the events that
-// led there.
+// Use-after-free reports: a vCPU executed freed trampoline memory (or a task returned into
+// it), or read or wrote a freed guarded object (an ftrace_ops, a hash). Said the way a
+// memory-safety report says it: what was accessed and how, by whom, the call trace, what the
+// memory was, who freed it and after which grace periods, and the events that led there.
 import { EventKind } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
 import type { Oops } from "./oops.js";
 import type { Trampoline } from "./ftrace/trampoline.js";
+import type { GuardedBlock } from "./heap.js";
 import { describeEvent, type TimelineContext } from "./timeline.js";
+
+/** What was freed: a dynamic trampoline or a guarded heap object, described alike. */
+export interface FreedObject {
+  /** "the dynamic trampoline of ops \"x\"", "ftrace_ops ops0". */
+  what: string;
+  start: bigint;
+  size: number;
+  /** Bytes of pages it occupied (all unmapped now). */
+  span: number;
+  allocatedAt: bigint;
+  freedAt?: bigint;
+  freedBy?: string;
+  /** Tasks found pointing into it when it was freed. */
+  heldAtFree?: { text: string }[];
+  trampoline?: Trampoline;
+}
+
+export function freedTrampoline(t: Trampoline): FreedObject {
+  return { what: `the dynamic trampoline of ops "${t.ops.name}"`, start: t.addr, size: t.size, span: t.pages.length * 4096,
+    allocatedAt: t.allocatedAt, freedAt: t.freedAt, freedBy: t.freedBy, heldAtFree: t.heldAtFree, trampoline: t };
+}
+
+export function freedBlock(b: GuardedBlock): FreedObject {
+  return { what: b.what, start: b.va, size: b.size, span: b.pages.length * 4096, allocatedAt: b.allocatedAt, freedAt: b.freedAt, freedBy: b.freedBy };
+}
 
 export interface UseAfterFree {
   task: string;
@@ -15,7 +41,10 @@ export interface UseAfterFree {
   /** The faulting instruction pointer and the address accessed. */
   rip: bigint;
   address: bigint;
-  trampoline: Trampoline;
+  access: "fetch" | "read" | "write";
+  object: FreedObject;
+  /** Set when the freed object is a trampoline. */
+  trampoline?: Trampoline;
   /** The task came back into the trampoline from its callback (RIP just past the call). */
   returned: boolean;
   clock: bigint;
@@ -23,6 +52,8 @@ export interface UseAfterFree {
 }
 
 const RULE = "==================================================================";
+/** Page-fault error code bits. */
+const PF_WRITE = 2n, PF_FETCH = 16n;
 
 /** Events worth showing: the task's own switches and faults, and the host's patch, GP and free steps. */
 function relevant(ev: MachineEvent, pid: number, cpu: number, since: bigint): boolean {
@@ -35,34 +66,37 @@ function relevant(ev: MachineEvent, pid: number, cpu: number, since: bigint): bo
   }
 }
 
-export function makeUseAfterFree(oops: Oops, t: Trampoline, clock: bigint, events: readonly MachineEvent[],
+export function makeUseAfterFree(oops: Oops, o: FreedObject, clock: bigint, events: readonly MachineEvent[],
   x: TimelineContext, maxLines = 40): UseAfterFree {
-  const address = t.addr <= oops.cr2 && oops.cr2 < t.addr + BigInt(t.pages.length * 4096) ? oops.cr2 : oops.rip;
-  const fetch = address === oops.rip;
-  const returned = oops.rip === t.addr + BigInt(t.callOffset) + 5n;
-  const off = address - t.addr;
-  const name = `ftrace_trampoline[${t.ops.name}]`;
-  const timeline = events.filter((e) => relevant(e, oops.pid, oops.cpu, t.allocatedAt)).map((e) => describeEvent(e, x));
+  const inside = (a: bigint) => a >= o.start && a < o.start + BigInt(o.span);
+  const access = oops.error & PF_FETCH || (inside(oops.rip) && !inside(oops.cr2)) ? "fetch" : oops.error & PF_WRITE ? "write" : "read";
+  const address = access === "fetch" ? oops.rip : oops.cr2;
+  const t = o.trampoline;
+  const returned = t !== undefined && oops.rip === t.addr + BigInt(t.callOffset) + 5n;
+  const off = address - o.start;
+  const where = t ? `ftrace_trampoline[${t.ops.name}]+0x${off.toString(16)} (freed)` : x.symbolize(oops.rip);
+  const timeline = events.filter((e) => relevant(e, oops.pid, oops.cpu, o.allocatedAt)).map((e) => describeEvent(e, x));
   const shown = timeline.slice(-maxLines);
+  const how = { fetch: "Instruction fetch", read: "Read", write: "Write" }[access];
   const lines = [
     RULE,
-    `BUG: use-after-free in ${name}+0x${off.toString(16)} (freed)`,
-    `${fetch ? "Instruction fetch" : "Access"} at addr ${address.toString(16).padStart(16, "0")} by task ${oops.task}/${oops.pid} on CPU ${oops.cpu}` +
+    `BUG: use-after-free in ${where}`,
+    `${how} at addr ${address.toString(16).padStart(16, "0")} by task ${oops.task}/${oops.pid} on CPU ${oops.cpu}` +
       (returned ? ": it returned into the trampoline from the callback the trampoline had called" : ""),
     "",
-    `RIP: ${fetch ? `${name}+0x${off.toString(16)} (freed)` : x.symbolize(oops.rip)}`,
+    `RIP: ${access === "fetch" ? where : x.symbolize(oops.rip)}`,
     "Call Trace:",
     ...oops.backtrace.map((f) => ` ${f}`),
     "",
-    `The address is 0x${off.toString(16)} bytes into the dynamic trampoline of ops "${t.ops.name}",`,
-    ` [${t.addr.toString(16)}, ${(t.addr + BigInt(t.size)).toString(16)}) in ${t.pages.length} page(s), allocated at ${t.allocatedAt};`,
-    ` freed at ${t.freedAt} by ${t.freedBy}.`,
-    ` Its pages are unmapped and poisoned; this access came ${clock - (t.freedAt ?? clock)} ticks after the free.`,
-    ...(t.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...t.heldAtFree.map((h) => `   ${h.text}`)] : []),
+    `The address is 0x${off.toString(16)} bytes into ${o.what},`,
+    ` [${o.start.toString(16)}, ${(o.start + BigInt(o.size)).toString(16)}), allocated at ${o.allocatedAt};`,
+    ` freed at ${o.freedAt} by ${o.freedBy}.`,
+    ` Its pages are unmapped${t ? " and poisoned" : ""}; this access came ${clock - (o.freedAt ?? clock)} ticks after the free.`,
+    ...(o.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...o.heldAtFree.map((h) => `   ${h.text}`)] : []),
     "",
     `Timeline (virtual time in ticks)${shown.length < timeline.length ? `, last ${shown.length} of ${timeline.length} events` : ""}:`,
     ...shown,
     RULE,
   ];
-  return { task: oops.task, pid: oops.pid, cpu: oops.cpu, rip: oops.rip, address, trampoline: t, returned, clock, text: lines.join("\n") };
+  return { task: oops.task, pid: oops.pid, cpu: oops.cpu, rip: oops.rip, address, access, object: o, trampoline: t, returned, clock, text: lines.join("\n") };
 }

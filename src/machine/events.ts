@@ -45,8 +45,7 @@ export class EventLog {
         seq: r.get("seq"), clock: r.get("clock"), kind: r.get("kind") as EventKind, cpu: cpu === HOST_AGENT ? "host" : cpu,
         a: r.get("a"), b: r.get("b"), c: r.get("c"), d: r.get("d"), e: r.get("e"),
       };
-      if (this.events.length >= this.capacity) { this.events.shift(); this.dropped++; }
-      this.events.push(ev);
+      this.push(ev);
     }
   }
 
@@ -58,9 +57,18 @@ export class EventLog {
     this.drain();
     // Host events carry the core position they follow, so a rewind can drop them too.
     const ev: MachineEvent = { seq: this.next, clock, kind, cpu, a, b, c, d, e, host: true };
-    if (this.events.length >= this.capacity) { this.events.shift(); this.dropped++; }
-    this.events.push(ev);
+    this.push(ev);
     return ev;
+  }
+
+  /** Appends; a full log first drops its oldest quarter in one go (counted), not one event per push. */
+  private push(ev: MachineEvent): void {
+    if (this.events.length >= this.capacity) {
+      const n = Math.max(1, this.capacity >> 2);
+      this.events.splice(0, n);
+      this.dropped += n;
+    }
+    this.events.push(ev);
   }
 
   /** Forgets the events read so far (the dropped count stays). */

@@ -40,6 +40,8 @@ export interface FtraceDeps {
   trampolines: Trampolines;
   /** Physical address of a kernel virtual address (text, data, execmem). */
   phys: (va: bigint) => number;
+  /** call_rcu(): run `fn` after an RCU grace period. */
+  deferFree: (fn: () => void) => void;
   /**
    * The tail of ftrace_shutdown for a dynamic ops: checks `policy` (throwing before anything
    * changed if it is bad) and returns what starts the wait for its grace periods, after which
@@ -297,12 +299,15 @@ export class Ftrace {
 
   /** Writes the ops' struct and hashes into guest memory. */
   private publishOps(o: FtraceOps, next: bigint): void {
-    for (const h of o.hashes) this.d.heap.release(h.va, h.size);
+    // The old hashes may still be read by a vCPU in the list function (preemption disabled):
+    // free them after an RCU grace period, as free_ftrace_hash_rcu() does.
+    const old = o.hashes;
+    if (old.length > 0) this.d.deferFree(() => { for (const h of old) this.d.heap.release(h.va, h.size, `the filter of ${o.name} changed; freed after an RCU grace period`); });
     o.hashes = [];
     const hash = (set: Set<number>) => {
       if (set.size === 0) return 0n;
       const ips = [...set].sort((a, b) => a - b).map((i) => this.records[i].ip);
-      const va = this.d.heap.alloc(ips.length * 8);
+      const va = this.d.heap.allocGuarded(ips.length * 8, `hash of ftrace_ops ${o.name}`);
       const b = new Uint8Array(ips.length * 8);
       ips.forEach((ip, i) => new DataView(b.buffer).setBigUint64(i * 8, ip, true));
       this.d.heap.write(va, b);
@@ -337,7 +342,7 @@ export class Ftrace {
     if (this.disabled) throw new FtraceError("ENODEV", "ftrace is disabled after an ftrace bug");
     if (o.enabled) throw new FtraceError("EBUSY", `ops ${o.name} is already registered`);
     this.computeHashes(o);
-    o.addr = this.d.heap.alloc(FTRACE_OPS_SIZE);
+    o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
     this.byId.set(o.id, o);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
     if (!o.trampoline && this.useTrampolines) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);

@@ -38,18 +38,24 @@ export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => string[]; 
 
 export class ReleasePolicyError extends Error {}
 
+/** The grace-period mechanisms a policy can name (RcuSubsystem.flavours). */
+export const RELEASE_MECHANISMS = ["rcu", "rcu_tasks", "rcu_tasks_rude", "rcu_tasks_trace", "ip-check", "stack-scan"];
+
+/** Throws ReleasePolicyError unless `policy` is a preset or mechanisms joined by "+". */
+export function checkReleasePolicy(policy: ReleasePolicy): void {
+  if (RELEASE_PRESETS[policy]) return;
+  const names = policy.split("+");
+  if (names.length > 0 && names.every((n) => RELEASE_MECHANISMS.includes(n))) return;
+  throw new ReleasePolicyError(`unknown release policy "${policy}": use one of ${Object.keys(RELEASE_PRESETS).join(", ")}, ` +
+    `or mechanisms joined by "+" from ${RELEASE_MECHANISMS.join(", ")}`);
+}
+
 /** The grace-period mechanisms a policy waits for, in order. */
 export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSubsystem): Flavour[] {
+  checkReleasePolicy(policy);
   const preset = RELEASE_PRESETS[policy];
-  const names = preset ? preset.steps(kconfig) : policy.split("+").filter((n) => n !== "");
-  return names.map((n) => {
-    const f = rcu.flavours.find((x) => x.name === n);
-    if (!f) {
-      throw new ReleasePolicyError(`unknown release policy "${policy}": use one of ${Object.keys(RELEASE_PRESETS).join(", ")}, ` +
-        `or mechanisms joined by "+" from ${rcu.flavours.map((x) => x.name).join(", ")}`);
-    }
-    return f;
-  });
+  const names = preset ? preset.steps(kconfig) : policy.split("+");
+  return names.map((n) => rcu.flavours.find((x) => x.name === n)!);
 }
 
 export interface ReleaseStep {
@@ -77,7 +83,7 @@ export interface Release {
 
 export interface ReleaseDeps {
   freeTrampoline: (t: Trampoline, now: bigint, why: string) => void;
-  freeMemory: (va: bigint, size: number) => void;
+  freeMemory: (va: bigint, size: number, why: string) => void;
 }
 
 export class Releases {
@@ -114,8 +120,9 @@ export class Releases {
     }
     if (r.freedAt !== undefined) return;
     r.freedAt = now;
-    if (r.trampoline) this.d.freeTrampoline(r.trampoline, now, describeWait(r));
-    for (const m of r.memory) this.d.freeMemory(m.va, m.size);
+    const why = describeWait(r);
+    if (r.trampoline) this.d.freeTrampoline(r.trampoline, now, why);
+    for (const m of r.memory) this.d.freeMemory(m.va, m.size, why);
     r.onFreed?.();
   }
 

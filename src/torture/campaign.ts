@@ -1,0 +1,55 @@
+// A torture campaign: iterations 0..n-1 of one seed, optionally one shard of them, each an
+// independent run. Its summary says how many configurations were safe, how many premature
+// frees the unsafe ones produced, and whether every one was caught.
+import { makePlan, describeConfig, type ConfigPins } from "./plan.js";
+import { runIteration, type IterationResult } from "./run.js";
+
+export interface CampaignOptions {
+  seed: number;
+  iterations: number;
+  pins?: ConfigPins;
+  /** 1-based shard index and shard count: this run takes iterations i with i % count == index - 1. */
+  shard?: { index: number; count: number };
+  /** Called after each iteration (progress lines). */
+  onResult?: (r: IterationResult) => void;
+}
+
+export interface CampaignSummary {
+  run: number;
+  safe: number;
+  unsafe: number;
+  prematureFrees: number;
+  caught: number;
+  failures: IterationResult[];
+}
+
+export function iterationsOf(o: CampaignOptions): number[] {
+  const all = Array.from({ length: o.iterations }, (_, i) => i);
+  return o.shard ? all.filter((i) => i % o.shard!.count === o.shard!.index - 1) : all;
+}
+
+export function runCampaign(o: CampaignOptions): CampaignSummary {
+  const s: CampaignSummary = { run: 0, safe: 0, unsafe: 0, prematureFrees: 0, caught: 0, failures: [] };
+  for (const i of iterationsOf(o)) {
+    const r = runIteration(makePlan(o.seed, i, o.pins));
+    s.run++;
+    if (r.safe) s.safe++; else s.unsafe++;
+    s.prematureFrees += r.prematureFrees;
+    s.caught += r.caught;
+    if (r.failure) s.failures.push(r);
+    o.onResult?.(r);
+  }
+  return s;
+}
+
+export function describeResult(r: IterationResult): string {
+  const head = `${String(r.plan.iteration).padStart(5)} ${r.failure ? "FAIL" : "ok  "} ${r.safe ? "safe  " : "unsafe"} ${describeConfig(r.plan.config)}`;
+  const what = r.prematureFrees || r.caught ? `; ${r.prematureFrees} premature free(s), ${r.caught} caught` : "";
+  return head + what;
+}
+
+/** The replay line printed with a failure. */
+export function replayCommand(r: IterationResult): string {
+  const pins = Object.entries(r.plan.pins).map(([k, v]) => `${k}=${v}`).join(",");
+  return `tramplab torture --seed ${r.plan.seed} --iteration ${r.plan.iteration}${pins ? ` --config ${pins}` : ""} --verbose`;
+}

@@ -1,0 +1,124 @@
+// What one torture iteration does, drawn from (seed, iteration): a machine configuration, a
+// workload, some ftrace ops, and a sequence of register / unregister / filter changes with
+// runs of random length between them. Any dimension can be pinned with --config.
+import { PREEMPT_MODELS, type KconfigRule, type PreemptModel, type TaskSpec } from "../kernel/config.js";
+import { Rng } from "./rng.js";
+import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+
+export interface TortureConfig {
+  cpus: number;
+  preempt: PreemptModel;
+  kconfig: KconfigRule;
+  release: string;
+  /** The interleaving's seed (Kernel quanta). */
+  interleave: number;
+  timeslice: number;
+}
+
+export interface OpsPlan {
+  name: string;
+  /** function_slow_call's busy-loop length (op->private): 0 makes it a plain counter. */
+  spin: number;
+  saveRegs: boolean;
+}
+
+export type Step =
+  | { kind: "register"; ops: number; filter: string }
+  | { kind: "unregister"; ops: number }
+  | { kind: "filter"; ops: number; filter: string }
+  | { kind: "run"; ticks: number };
+
+export interface Plan {
+  seed: number;
+  iteration: number;
+  /** The --config pins it was drawn under (part of what replays it). */
+  pins: ConfigPins;
+  config: TortureConfig;
+  workload: TaskSpec[];
+  ops: OpsPlan[];
+  steps: Step[];
+}
+
+/** Release policies drawn by default: the kernel's, the safe alternatives and the unsafe ones. */
+export const TORTURE_RELEASES = ["kernel", "tasks", "stack-scan", "rcu", "immediate", "ip-check", "rcu_tasks", "rcu_tasks_rude"];
+
+export const FILTERS = [
+  "victim_traced", "work_*", "work_leaf work_middle", "long_work", "victim_traced work_top",
+  "arch_cpu_idle_enter", "victim_traced arch_cpu_idle_enter", "*_traced", "work_* !work_top",
+];
+
+export const TICK = 20_000;
+
+export type ConfigPins = Partial<Record<keyof TortureConfig, string>>;
+
+export class PlanError extends Error {}
+
+/** Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2". */
+export function parsePins(text: string): ConfigPins {
+  const pins: ConfigPins = {};
+  for (const part of text.split(",").filter(Boolean)) {
+    const [key, value] = part.split("=");
+    if (!value) throw new PlanError(`--config: "${part}" is not key=value`);
+    switch (key) {
+      case "cpus": if (!/^[1-8]$/.test(value)) throw new PlanError(`--config cpus must be 1 to 8, got ${value}`); break;
+      case "preempt": if (!PREEMPT_MODELS.includes(value as PreemptModel)) throw new PlanError(`--config preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${value}`); break;
+      case "kconfig": if (value !== "old" && value !== "new") throw new PlanError(`--config kconfig must be old or new, got ${value}`); break;
+      case "release":
+        try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
+        break;
+      case "timeslice": if (!/^\d+$/.test(value) || Number(value) < 1) throw new PlanError(`--config timeslice must be a positive integer, got ${value}`); break;
+      default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice)`);
+    }
+    pins[key as keyof TortureConfig] = value;
+  }
+  return pins;
+}
+
+export function makePlan(seed: number, iteration: number, pins: ConfigPins = {}): Plan {
+  const r = new Rng(seed, iteration);
+  const config: TortureConfig = {
+    cpus: pins.cpus ? Number(pins.cpus) : r.int(1, 4),
+    preempt: (pins.preempt as PreemptModel) ?? r.pick(PREEMPT_MODELS),
+    kconfig: (pins.kconfig as KconfigRule) ?? r.pick(["old", "new"] as const),
+    release: pins.release ?? r.pick(TORTURE_RELEASES),
+    interleave: r.int(1, 1_000_000),
+    timeslice: pins.timeslice ? Number(pins.timeslice) : r.int(2, 12),
+  };
+  const workload: TaskSpec[] = [];
+  for (let c = 0; c < config.cpus; c++) {
+    workload.push({ name: `victim/${c}`, kind: "kthread", entry: "kthread_victim", arg: r.int(2, 40), cpu: c });
+    workload.push({ name: `busy/${c}`, kind: "kthread", entry: "kthread_busy", arg: r.int(500, 5_000), cpu: c });
+  }
+  if (r.chance(0.5)) workload.push({ name: "user-worker", kind: "user", entry: "user_worker", cpu: r.int(0, config.cpus - 1) });
+  if (r.chance(0.5)) workload.push({ name: "burst", kind: "kthread", entry: "kthread_burst", arg: r.int(1, 20) | (r.int(1, 4) << 16), cpu: r.int(0, config.cpus - 1) });
+
+  const ops: OpsPlan[] = Array.from({ length: r.int(1, 3) }, (_, i) => ({
+    name: `ops${i}`, spin: r.pick([0, 200, 2000, 20_000, 50_000]), saveRegs: r.chance(0.3),
+  }));
+  const steps: Step[] = [{ kind: "run", ticks: r.int(1, 10) * TICK }];
+  const registered = new Set<number>();
+  const n = r.int(4, 12);
+  for (let i = 0; i < n; i++) {
+    const o = r.int(0, ops.length - 1);
+    const roll = r.next() % 10;
+    if (!registered.has(o)) { steps.push({ kind: "register", ops: o, filter: r.pick(FILTERS) }); registered.add(o); }
+    else if (roll < 5) { steps.push({ kind: "unregister", ops: o }); registered.delete(o); }
+    else steps.push({ kind: "filter", ops: o, filter: r.pick(FILTERS) });
+    steps.push({ kind: "run", ticks: r.int(0, 20) * TICK + r.int(0, TICK) });
+  }
+  for (const o of registered) steps.push({ kind: "unregister", ops: o });
+  return { seed, iteration, pins, config, workload, ops, steps };
+}
+
+export function describeStep(s: Step, ops: OpsPlan[]): string {
+  switch (s.kind) {
+    case "register": return `register ${ops[s.ops].name} (spin ${ops[s.ops].spin}${ops[s.ops].saveRegs ? ", SAVE_REGS" : ""}) filter "${s.filter}"`;
+    case "unregister": return `unregister ${ops[s.ops].name}`;
+    case "filter": return `set ${ops[s.ops].name}'s filter to "${s.filter}"`;
+    case "run": return `run ${s.ticks} ticks`;
+  }
+}
+
+export function describeConfig(c: TortureConfig): string {
+  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},timeslice=${c.timeslice} (interleaving ${c.interleave})`;
+}
