@@ -1,4 +1,4 @@
-// The ftrace benchmark (issue 5): the argument of the 2014 thread that gave x86-64 per-ops
+// The ftrace benchmark: the argument of the 2014 thread that gave x86-64 per-ops
 // dynamic trampolines, measured on tramplab's guest kernel.
 //   1. what a traced call costs the guest, in exact instructions, through the list function
 //      and through per-ops trampolines, for 1 to 1000 registered ops (bench/ftrace-calls.ts);
@@ -103,7 +103,7 @@ function patchTable(firmware: Uint8Array): string {
 
 export async function ftraceBench(): Promise<void> {
   const t0 = performance.now();
-  console.log("\nftrace benchmark (issue 5): dynamic trampolines vs the list function");
+  console.log("\nftrace benchmark: dynamic trampolines vs the list function");
   const log = (m: string) => console.log(`  ${m}`);
   const calls = await buildBenchFirmware("calls", log);
   const patch = await buildBenchFirmware("patch", log);

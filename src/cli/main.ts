@@ -9,6 +9,7 @@ import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
+import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { torture, TORTURE_USAGE } from "./torture.js";
 
@@ -28,6 +29,8 @@ Options for the built-in kernel:
   --tracer function    switch the function tracer on a third of the way in and off at two thirds
   --filter GLOBS       set_ftrace_filter for the tracer (default: every function)
   --trace-lines N      trace lines to print (default 20)
+  --release POLICY     what unregistering waits for before freeing a trampoline: kernel (default),
+                       tasks, stack-scan, ip-check, rcu, immediate, or mechanisms joined by +
 Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr`;
@@ -45,6 +48,7 @@ interface RunOptions {
   tracer?: "function";
   filter?: string;
   traceLines?: number;
+  release?: string;
 }
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number {
@@ -94,6 +98,12 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case "--trace-lines": o.traceLines = intArg("--trace-lines", value(), 0, 1_000_000); break;
+      case "--release": {
+        const v = value();
+        try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`--release: ${(e as Error).message}`); }
+        o.release = v;
+        break;
+      }
       case "--": i++; return finish();
       default: throw new UsageError(`unknown option ${a}`);
     }
@@ -106,8 +116,8 @@ function parseRun(args: string[]): RunOptions {
 }
 
 function runUserProgram(o: RunOptions): number {
-  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined) {
-    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer and --filter apply to the built-in kernel, not to a program");
+  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined || o.release) {
+    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter and --release apply to the built-in kernel, not to a program");
   }
   let result;
   try {
@@ -128,7 +138,7 @@ function runUserProgram(o: RunOptions): number {
 function runKernel(o: RunOptions): number {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
-  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed });
+  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release });
   const kernel = new Kernel(config);
   const time = o.time ?? 50_000_000n;
   const t0 = performance.now();

@@ -12,7 +12,7 @@ import { TextPoke } from "./ftrace/textpoke.js";
 import { Trampolines } from "./ftrace/trampoline.js";
 import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
-import { taskContext, findHold, type Hold } from "./stacks.js";
+import { taskContext, findHold, runningTasks, type Hold } from "./stacks.js";
 
 /** A task found holding some memory (Kernel.holders). */
 export interface Holder {
@@ -46,6 +46,7 @@ export class Kernel {
   readonly machine: Machine;
   private readonly baseSymbols: SymbolTable;
   private symbolCache?: { version: number; table: SymbolTable };
+  private runningCache?: { key: bigint; map: Map<Task, number> };
   readonly sched: SchedPolicy;
   readonly scheduler: Scheduler;
   readonly kconfig: Kconfig;
@@ -86,7 +87,7 @@ export class Kernel {
 
     this.rcu = new RcuSubsystem({ machine: this.machine, sched: this.sched, percpuPa: physOfDirect(this.booted.percpuBase),
       tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n,
-      context: (t) => taskContext(this.machine, this.cr3, this.sched, t),
+      context: (t) => taskContext(this.machine, this.cr3, this.running(), t),
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
     const flavours = this.rcu.flavours;
@@ -128,12 +129,22 @@ export class Kernel {
     return undefined;
   }
 
+  /** Which task each vCPU is really executing now (see stacks.ts); cached until the machine moves. */
+  running(): Map<Task, number> {
+    const key = this.machine.cpus.reduce((a, c) => a + c.get("insns") + c.get("clock"), 0n);
+    if (this.runningCache?.key !== key) {
+      this.runningCache = { key, map: runningTasks(this.machine, this.sched, (cpu) => this.percpuU64(cpu, "current")) };
+    }
+    return this.runningCache.map;
+  }
+
   /** Tasks (idle ones included) whose IP or live stack points into [start, end). */
   holders(start: bigint, end: bigint): Holder[] {
     const out: Holder[] = [];
+    const running = this.running();
     for (const t of this.sched.tasks) {
       if (t.state === "dead") continue;
-      const hold = findHold(taskContext(this.machine, this.cr3, this.sched, t), (a) => a >= start && a < end, "stack");
+      const hold = findHold(taskContext(this.machine, this.cr3, running, t), (a) => a >= start && a < end, "stack");
       if (!hold) continue;
       const where = hold.where === "ip" ? "its IP is" : hold.where === "frame" ? `the return address at ${hold.at!.toString(16)} is`
         : `its stack at ${hold.at!.toString(16)} holds (maybe stale)`;
@@ -282,7 +293,7 @@ export class Kernel {
   }
 
   /** A u64 field of `cpu`'s per-CPU area. */
-  percpuU64(cpu: number, field: "irqCount" | "ticks" | "callFunctionCount"): bigint {
+  percpuU64(cpu: number, field: "irqCount" | "ticks" | "callFunctionCount" | "current"): bigint {
     const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);
   }
@@ -308,6 +319,14 @@ export class Kernel {
       lines.push(`${t.name.padEnd(18)} ${String(t.pid).padStart(3)} ${String(t.cpu).padStart(3)} ${t.state.padEnd(9)} ${String(t.nvcsw).padStart(9)} ${String(t.nivcsw).padStart(11)} ${String(t.runTicks).padStart(6)}`);
     }
     lines.push("(voluntary: the task blocked, nvcsw; involuntary: it was preempted or yielded while runnable, nivcsw)");
+    lines.push("grace periods     done  mean latency (ticks)  state");
+    for (const f of this.rcu.flavours) {
+      const l = f.latencies();
+      const mean = l.length ? String(l.reduce((a, b) => a + b, 0n) / BigInt(l.length)) : "-";
+      lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${f.describe(this.machine.time).replace(/^[^:]*: /, "")}`);
+    }
+    if (this.releases.all.length > 0) lines.push("released ops:", ...this.releases.describe(this.machine.time).split("\n").map((l) => `  ${l}`));
+    if (this.useAfterFrees.length > 0) lines.push(`${this.useAfterFrees.length} use-after-free(s) caught (reports above)`);
     return lines.join("\n");
   }
 }

@@ -53,6 +53,8 @@ export class SchedPolicy {
   readonly idle: Task[];
   readonly idleTicks: number[];
   readonly busyTicks: number[];
+  /** Sleeping tasks by wake time. */
+  private readonly sleepers: Task[] = [];
   /** Per vCPU: the next __schedule() keeps the current task if it can run (forceSchedule). */
   private readonly keepCurrent: boolean[];
   /** Called after every switch (the scheduler's tracepoint). */
@@ -123,8 +125,10 @@ export class SchedPolicy {
       cur.sliceUsed++;
       cur.inUser = user;
     }
-    for (const t of this.tasks) {
-      if (t.state === "sleeping" && t.wakeAt <= now) this.wake(t, now);
+    if (this.sleepers.length > 0 && this.sleepers[0].wakeAt <= now) {
+      let n = 0;
+      while (n < this.sleepers.length && this.sleepers[n].wakeAt <= now) n++;
+      for (const t of this.sleepers.splice(0, n)) if (t.state === "sleeping") this.wake(t, now);
     }
     if (cur.kind === "idle") {
       if (this.runqueue[cpu].length > 0) this.setResched(cpu, false);
@@ -149,6 +153,10 @@ export class SchedPolicy {
     const t = this.current[cpu];
     t.state = "sleeping";
     t.wakeAt = now + ticks * BigInt(this.tickPeriod);
+    // Kept sorted by wake time (ties in sleep order), so a tick only looks at the due ones.
+    let i = this.sleepers.length;
+    while (i > 0 && this.sleepers[i - 1].wakeAt > t.wakeAt) i--;
+    this.sleepers.splice(i, 0, t);
   }
 
   exit(task: Task): void {

@@ -45,12 +45,30 @@ function frameChain(m: Machine, cr3: number, rbp: bigint | null, max = 64): Task
 }
 
 /**
+ * Which task each vCPU is executing right now, judged from the machine rather than from the
+ * scheduler's bookkeeping (which changes at the SCHEDULE hypercall, a few instructions before
+ * switch_to really moves to the next stack): the task whose kernel stack holds the vCPU's RSP;
+ * otherwise (user mode, or on the IRQ or an IST stack) the task the guest's per-CPU `current`
+ * names.
+ */
+export function runningTasks(m: Machine, sched: SchedPolicy, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
+  const out = new Map<Task, number>();
+  for (const c of m.cpus) {
+    const rsp = c.reg(4);
+    const onStack = c.get("cpl") === 3 ? undefined : sched.tasks.find((t) => rsp >= t.stackBase && rsp < t.stackTop);
+    out.set(onStack ?? sched.task(guestCurrent(c.index)), c.index);
+  }
+  return out;
+}
+
+/**
  * A running task in the kernel is read live (its vCPU is stopped between rounds). If its stack
  * pointer is not on its own stack (it is on the IRQ or an IST stack), the whole of its stack
- * is read: possibly stale words, but never a missed one.
+ * is read: possibly stale words, but never a missed one. A switched-out task is read from
+ * what switch_to saved.
  */
-export function taskContext(m: Machine, cr3: number, sched: SchedPolicy, t: Task): TaskContext {
-  const cpu = sched.current.indexOf(t);
+export function taskContext(m: Machine, cr3: number, running: Map<Task, number>, t: Task): TaskContext {
+  const cpu = running.get(t) ?? -1;
   let rip: bigint | null = null;
   let rsp: bigint;
   let rbp: bigint | null;
