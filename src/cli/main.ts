@@ -12,6 +12,7 @@ import { EventKind } from "../gen/layout.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { torture, TORTURE_USAGE } from "./torture.js";
+import { checkNoinstrCommand } from "./noinstr.js";
 
 const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
 
@@ -19,6 +20,7 @@ Commands:
   run                  boot the built-in guest kernel and run its workload
   run PROGRAM [ARGS]   run a static x86-64 Linux program in user mode
   torture [...]        random ftrace register/unregister campaigns, checked (torture --help)
+  check-noinstr IMAGE  report calls and jumps that leave .noinstr.text (exit 1 if any)
 
 Options for the built-in kernel:
   --cpus N             vCPUs (default 4)
@@ -196,6 +198,7 @@ export function main(argv: string[]): number {
         return o.program ? runUserProgram(o) : runKernel(o);
       }
       case "torture": return torture(rest);
+      case "check-noinstr": return checkNoinstrCommand(rest);
       case "help":
       case "--help":
       case "-h":

@@ -1,0 +1,44 @@
+// tramplab check-noinstr IMAGE: report every call or jump that leaves .noinstr.text
+// (src/noinstr). Exit 0 when there is none, 1 when there are some, 2 when the image cannot be
+// checked.
+import { readFileSync } from "node:fs";
+import { ElfError } from "../machine/elf.js";
+import { checkNoinstr, type NoinstrReport } from "../noinstr/check.js";
+
+export const NOINSTR_USAGE = `usage: tramplab check-noinstr IMAGE
+
+Decodes every function in IMAGE's .noinstr.text (its own section, or the range between
+__noinstr_text_start and __noinstr_text_end) and prints one line per call or jump out of it,
+indirect ones included. Exit status: 0 clean, 1 violations found, 2 the image cannot be checked.`;
+
+export function checkNoinstrCommand(args: string[]): number {
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    process.stdout.write(NOINSTR_USAGE + "\n");
+    return 0;
+  }
+  if (args.length !== 1 || args[0].startsWith("-")) {
+    const why = args.length === 0 ? "check-noinstr needs an IMAGE" : args.length > 1 ? `check-noinstr takes one IMAGE, got ${args.length} arguments` : `unknown check-noinstr option ${args[0]}`;
+    process.stderr.write(`tramplab: ${why}\n${NOINSTR_USAGE}\n`);
+    return 2;
+  }
+  const path = args[0];
+  let report: NoinstrReport;
+  try {
+    report = checkNoinstr(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) { process.stderr.write(`tramplab: ${path}: cannot read (${code})\n`); return 2; }
+    if (e instanceof ElfError) { process.stderr.write(`tramplab: ${path}: ${e.message}\n`); return 2; }
+    throw e;
+  }
+  for (const f of report.findings) process.stdout.write(f.message + "\n");
+  process.stdout.write(summary(path, report) + "\n");
+  return report.findings.length === 0 ? 0 : 1;
+}
+
+function summary(path: string, r: NoinstrReport): string {
+  const checked = `${r.functions} function${r.functions === 1 ? "" : "s"}, ${r.instructions} instruction${r.instructions === 1 ? "" : "s"} checked`;
+  if (r.findings.length === 0) return `${path}: ${checked}: nothing leaves .noinstr.text`;
+  const n = r.findings.length;
+  return `${path}: ${checked}: ${n} instruction${n === 1 ? "" : "s"} can leave .noinstr.text`;
+}
