@@ -32,8 +32,9 @@ export interface NoinstrFinding {
   where: string;
   /** Where it goes; undefined for indirect and undecodable ones. */
   target?: bigint;
-  /** The target as a symbol (`name`, `name+0xoff`, or an address), `{dynamic}` if indirect. */
-  callee: string;
+  /** The target as a symbol (`name`, `name+0xoff`, or an address), `{dynamic}` if indirect;
+   * undefined for undecodable bytes. */
+  callee?: string;
   bytes: Uint8Array;
   /** One line, as printed by `tramplab check-noinstr`. */
   message: string;
@@ -75,26 +76,29 @@ function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, name
   try {
     while (decoder.canDecode) {
       const insn = decoder.decode();
-      const ip = insn.ip;
-      const len = insn.length;
       const kind = insn.code === Code.INVALID ? "undecodable" : leavingKind(insn.flowControl, NEAR_BRANCH.has(insn.op0Kind));
       const target = kind === "call" || kind === "jump" || kind === "conditional jump" ? insn.nearBranchTarget : undefined;
+      const off = Number(insn.ip - piece.start);
+      const len = insn.length;
       insn.free();
       count++;
       if (kind === undefined || (target !== undefined && inside(target))) continue;
-      const off = Number(ip - piece.start);
-      const where = piece.name !== undefined ? `${piece.name}+0x${(ip - piece.start).toString(16)}` : names.format(ip);
-      const callee = target === undefined ? "{dynamic}" : names.format(target);
-      const insnBytes = bytes.slice(off, off + len);
-      const message = kind === "undecodable"
-        ? `${where}: undecodable bytes (${hex(insnBytes)}): cannot tell whether control leaves .noinstr.text section`
-        : `${where}: call to ${callee}() leaves .noinstr.text section`;
-      out.push({ kind, ip, where, target, callee: kind === "undecodable" ? "" : callee, bytes: insnBytes, message });
+      out.push(finding(kind, target, piece, off, bytes.slice(off, off + len), names));
     }
   } finally {
     decoder.free();
   }
   return count;
+}
+
+function finding(kind: FindingKind, target: bigint | undefined, piece: CodePiece, off: number, bytes: Uint8Array, names: Namer): NoinstrFinding {
+  const ip = piece.start + BigInt(off);
+  const where = piece.name !== undefined ? `${piece.name}+0x${off.toString(16)}` : names.format(ip);
+  if (kind === "undecodable") {
+    return { kind, ip, where, bytes, message: `${where}: undecodable bytes (${hex(bytes)}): cannot tell whether control leaves .noinstr.text section` };
+  }
+  const callee = target === undefined ? "{dynamic}" : names.format(target);
+  return { kind, ip, where, target, callee, bytes, message: `${where}: call to ${callee}() leaves .noinstr.text section` };
 }
 
 const NEAR_BRANCH = new Set<number>([OpKind.NearBranch16, OpKind.NearBranch32, OpKind.NearBranch64]);
