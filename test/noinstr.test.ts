@@ -40,7 +40,7 @@ const VIOLATIONS: Expected[] = [
   { func: "indirect_out", insn: /^call\s+\*/, kind: "indirect call", callee: "{dynamic}", proves: "an indirect call" },
   { func: "indirect_tail", insn: /^jmp\s+\*/, kind: "indirect jump", callee: "{dynamic}", proves: "an indirect tail jump" },
 ];
-const NOINSTR_FUNCS = ["asm_cond_tail", "helper", "stays_inside", "tail_inside", "idle", "calls_out", "tail_out", "maybe_tail", "indirect_out", "indirect_tail"];
+const NOINSTR_FUNCS = ["asm_cond_tail", "helper", "stays_inside", "tail_inside", "table_switch", "idle", "calls_out", "tail_out", "maybe_tail", "indirect_out", "indirect_tail"];
 
 /** objdump -d of one section: function name -> its instructions (offset and text). */
 function objdumpSection(path: string, section: string): Map<string, { off: bigint; text: string }[]> {
@@ -88,6 +88,13 @@ describe("check-noinstr", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** table_switch's dispatch through its jump table, as objdump shows it. */
+  const tableJump = () => {
+    const jumps = listing.get("table_switch")!.filter((i) => /^jmp\s+\*/.test(i.text));
+    expect(jumps, "table_switch has one indirect jmp").toHaveLength(1);
+    return jumps[0];
+  };
+
   const expectedLine = (v: Expected) => {
     const hits = (listing.get(v.func) ?? []).filter((i) => v.insn.test(i.text));
     expect(hits, `${v.func}: objdump shows exactly one ${v.insn}`).toHaveLength(1);
@@ -112,15 +119,28 @@ describe("check-noinstr", () => {
     expect(report.findings.map((f) => f.message)).toContain("asm_cond_tail+0x2: call to instrumented_tail() leaves .noinstr.text section");
   });
 
-  it("fixture: functions that call and jump only within .noinstr.text are not reported", () => {
+  it("fixture: functions that call and jump only within .noinstr.text (a jump table included) are not reported", () => {
     // The negative result means something only if these really branch: pin that down.
     expect(listing.get("stays_inside")!.map((i) => i.text)).toContainEqual(expect.stringMatching(/^call\s+[0-9a-f]+ <helper>$/));
     expect(listing.get("tail_inside")!.map((i) => i.text)).toContainEqual(expect.stringMatching(/^jmp\s+[0-9a-f]+ <helper>$/));
+    expect(tableJump().text).toMatch(/^jmp\s+\*0x[0-9a-f]+\(,%r\w+,8\)$/);
     const reported = new Set(report.findings.map((f) => f.where.split("+")[0]));
-    for (const clean of ["stays_inside", "tail_inside", "helper", "idle"]) expect(reported.has(clean), clean).toBe(false);
+    for (const clean of ["stays_inside", "tail_inside", "table_switch", "helper", "idle"]) expect(reported.has(clean), clean).toBe(false);
   });
 
-  it("fixture: all 10 noinstr functions and every instruction objdump lists in .noinstr.text are checked", () => {
+  it("fixture: a jump table whose first entry is redirected out of the function is an indirect jump again", () => {
+    const elf = parseElf(readFileSync(fixture), "any");
+    const jmp = tableJump();
+    const table = BigInt(/\*(0x[0-9a-f]+)\(/.exec(jmp.text)![1]);
+    const seg = elf.segments.find((g) => table >= g.vaddr && table < g.vaddr + g.memsz)!;
+    const fileOff = seg.data.byteOffset - elf.bytes.byteOffset + Number(table - seg.vaddr);
+    const instrumented = elf.symbols.find((x) => x.name === "instrumented")!.value;
+    const redirected = variant(dir, fixture, "redirected-table", (b) => b.writeBigUInt64LE(instrumented, fileOff));
+    const lines = checkNoinstr(readFileSync(redirected)).findings.map((f) => f.message);
+    expect(lines).toContain(`table_switch+0x${jmp.off.toString(16)}: call to {dynamic}() leaves .noinstr.text section`);
+  });
+
+  it("fixture: all 11 noinstr functions and every instruction objdump lists in .noinstr.text are checked", () => {
     expect(report.region.from).toBe("section");
     expect([...listing.keys()].sort()).toEqual([...NOINSTR_FUNCS].sort());
     expect(report.functions).toBe(NOINSTR_FUNCS.length);
@@ -196,7 +216,7 @@ describe("check-noinstr", () => {
     const bad = run(fixture);
     expect(bad.stderr).toBe("");
     expect(bad.stdout).toBe([...report.findings.map((f) => f.message),
-      `${fixture}: 10 functions, ${report.instructions} instructions checked: 6 instructions can leave .noinstr.text`, ""].join("\n"));
+      `${fixture}: 11 functions, ${report.instructions} instructions checked: 6 instructions can leave .noinstr.text`, ""].join("\n"));
     expect(bad.status).toBe(1);
 
     const clean = run(FIRMWARE);

@@ -9,7 +9,9 @@
 // can transfer control is judged by its target:
 //   call / jmp / jcc rel   fine when the target lies inside .noinstr.text, reported otherwise
 //                          (a jmp or jcc to another function is a sibling call: still a call)
-//   call / jmp indirect    always reported: the target is known only at run time
+//   call / jmp indirect    reported: the target is known only at run time, except for a
+//                          jump through a read-only jump table into the same function
+//                          (a compiled switch; see jumptable.ts)
 //   undecodable bytes      reported: nothing can be said about where they lead
 // Reports use the wording kernel developers already grep for, with `{dynamic}` standing for
 // an indirect target: `func+0xoff: call to callee() leaves .noinstr.text section`.
@@ -17,6 +19,7 @@ import iced from "iced-x86";
 import { parseElf, type ElfImage } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { hex } from "../machine/disasm.js";
+import { jumpTableTargets } from "./jumptable.js";
 import { bytesAt, findRegion, piecesOf, type CodePiece, type NoinstrRegion } from "./region.js";
 
 export { NoinstrError, type NoinstrRegion } from "./region.js";
@@ -78,11 +81,12 @@ function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, name
       const insn = decoder.decode();
       const kind = insn.code === Code.INVALID ? "undecodable" : leavingKind(insn.flowControl, NEAR_BRANCH.has(insn.op0Kind));
       const target = kind === "call" || kind === "jump" || kind === "conditional jump" ? insn.nearBranchTarget : undefined;
+      const switchJump = kind === "indirect jump" && piece.name !== undefined && jumpTableTargets(elf, insn, piece) !== undefined;
       const off = Number(insn.ip - piece.start);
       const len = insn.length;
       insn.free();
       count++;
-      if (kind === undefined || (target !== undefined && inside(target))) continue;
+      if (kind === undefined || switchJump || (target !== undefined && inside(target))) continue;
       out.push(finding(kind, target, piece, off, bytes.slice(off, off + len), names));
     }
   } finally {
