@@ -55,7 +55,7 @@ notrace void ftrace_ops_list_func(u64 ip, u64 parent_ip, struct ftrace_ops *igno
 	preempt_enable_no_resched_notrace();
 }
 
-static notrace int record_index(u64 ip)
+noinstr int record_index(u64 ip)
 {
 	u64 lo = 0, hi = ftrace_nr_records;
 	while (lo < hi) {

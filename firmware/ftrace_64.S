@@ -13,12 +13,18 @@
  * pt_regs and points %rbp at them while the callback runs (and until it returns):
  *     [rbp]      -> second record       [rbp + 8]  = traced function + 5 (where we return)
  *     [second]   =  the caller's rbp    [second + 8] = parent_ip
- * so an unwinder sees callback <- trampoline <- traced function <- its caller. */
+ * so an unwinder sees callback <- trampoline <- traced function <- its caller.
+ *
+ * Around the callback call sits the recursion guard (firmware/recursion.c): if this stack (or
+ * task context) is already inside a callback, the callbacks are skipped and the skip counted.
+ * The guard is called through an absolute address so that copies in execmem reach it. */
 #include "kernel.h"
 
 .section .note.GNU-stack, "", @progbits
 
-/* pt_regs, 8 bytes so the callback is called on a 16-byte aligned stack, two frame records. */
+/* pt_regs, the guard's token (8 bytes, which also keeps the callback's stack 16-byte
+ * aligned), two frame records. */
+#define TOKEN PTREGS_SIZE
 #define RECORDS (PTREGS_SIZE + 8)
 #define FRAME (RECORDS + 32)
 
@@ -32,6 +38,23 @@
 	lea RECORDS+16(%rsp), %rax
 	mov %rax, RECORDS(%rsp)
 	lea RECORDS(%rsp), %rbp
+.endm
+
+/* ftrace_recursion_enter(ip = PTREGS_RIP - 5): a zero token means skip to \skip. */
+.macro recursion_enter skip
+	mov PTREGS_RIP(%rsp), %rdi
+	sub $5, %rdi
+	movabs $ftrace_recursion_enter, %rax
+	call *%rax
+	mov %rax, TOKEN(%rsp)
+	test %rax, %rax
+	jz \skip
+.endm
+
+.macro recursion_exit
+	mov TOKEN(%rsp), %rdi
+	movabs $ftrace_recursion_exit, %rax
+	call *%rax
 .endm
 
 .text
@@ -59,14 +82,17 @@ SYM_FUNC_START ftrace_caller
 	lea FRAME+8(%rsp), %rax
 	mov %rax, PTREGS_RSP(%rsp)
 	frame_records FRAME(%rsp), FRAME+8(%rsp)
+	recursion_enter 2f
 ftrace_caller_op_ptr:
 	movq function_trace_op(%rip), %rdx
+	mov PTREGS_RIP(%rsp), %rdi
 	sub $5, %rdi                         /* ip: the patch site */
 	mov FRAME+8(%rsp), %rsi              /* parent_ip */
 	mov %rsp, %rcx                       /* fregs */
 ftrace_call:
 	call ftrace_stub
-	mov PTREGS_RIP(%rsp), %rax           /* a callback may redirect the return */
+	recursion_exit
+2:	mov PTREGS_RIP(%rsp), %rax           /* a callback may redirect the return */
 	mov %rax, FRAME(%rsp)
 	mov PTREGS_RAX(%rsp), %rax
 	mov PTREGS_RCX(%rsp), %rcx
@@ -94,8 +120,6 @@ SYM_FUNC_START ftrace_regs_caller
 	mov %r8, PTREGS_R8(%rsp)
 	mov %r9, PTREGS_R9(%rsp)
 	mov %rbp, PTREGS_RBP(%rsp)
-ftrace_regs_caller_op_ptr:
-	movq function_trace_op(%rip), %rdx
 	mov %r15, PTREGS_R15(%rsp)
 	mov %r14, PTREGS_R14(%rsp)
 	mov %r13, PTREGS_R13(%rsp)
@@ -113,12 +137,17 @@ ftrace_regs_caller_op_ptr:
 	frame_records FRAME+8(%rsp), FRAME+16(%rsp)
 	mov FRAME+8(%rsp), %rdi
 	mov %rdi, PTREGS_RIP(%rsp)
+	recursion_enter 2f
+ftrace_regs_caller_op_ptr:
+	movq function_trace_op(%rip), %rdx
+	mov PTREGS_RIP(%rsp), %rdi
 	sub $5, %rdi
 	mov FRAME+16(%rsp), %rsi
 	mov %rsp, %rcx
 ftrace_regs_call:
 	call ftrace_stub
-	mov PTREGS_EFLAGS(%rsp), %rax        /* callbacks may change flags and RIP */
+	recursion_exit
+2:	mov PTREGS_EFLAGS(%rsp), %rax        /* callbacks may change flags and RIP */
 	mov %rax, FRAME(%rsp)
 	mov PTREGS_RIP(%rsp), %rax
 	mov %rax, FRAME+8(%rsp)

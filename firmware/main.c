@@ -37,8 +37,8 @@ static notrace void setup_idt(void)
 	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof(idt_table) - 1, (u64)idt_table };
 	set_intr_gate(0, asm_exc_divide_error, 0);
 	set_intr_gate(3, asm_exc_int3, 0);
-	set_intr_gate(6, asm_exc_invalid_op, 0);
-	set_intr_gate(8, asm_exc_double_fault, 1);
+	set_intr_gate(6, asm_exc_invalid_op, IST_INVALID_OP); /* see do_invalid_op() */
+	set_intr_gate(8, asm_exc_double_fault, IST_DOUBLE_FAULT);
 	set_intr_gate(13, asm_exc_general_protection, 0);
 	set_intr_gate(14, asm_exc_page_fault, 0);
 	set_intr_gate(VEC_TIMER, asm_sysvec_timer, 0);

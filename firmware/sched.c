@@ -35,11 +35,21 @@ void preempt_enable(void)
 
 /* The switch itself. reason says whether the task asked to stop (SCHED_REASON_VOLUNTARY) or
  * was preempted, and how; `where` is the preemption point's caller, for the host's records. */
+u64 atomic_sleeps;
+
 static void __schedule(long reason, void *where)
 {
 	u64 flags = local_irq_save();
 	struct percpu *pc = this_cpu();
 	struct task *prev = (struct task *)pc->current;
+	/* preempt_count is per CPU: a task that blocks with it raised (a bug, reported) must not
+	 * hand its count to the next task, and gets it back when it resumes. */
+	u32 saved = pc->preempt_count;
+	if (reason == SCHED_REASON_VOLUNTARY && (saved & PREEMPT_MASK) && prev != (struct task *)pc->idle_task) {
+		atomic_sleeps++;
+		printk("BUG: scheduling while atomic\n");
+		pc->preempt_count = 0;
+	}
 	pc->preempt_count += PREEMPT_OFFSET;
 	struct task *next = (struct task *)hypercall3(HYPERCALL_SCHEDULE, (long)prev, reason, (long)where);
 	pc->resched = 0;
@@ -49,7 +59,7 @@ static void __schedule(long reason, void *where)
 		switch_to(prev, next);
 		pc = this_cpu();
 	}
-	pc->preempt_count -= PREEMPT_OFFSET;
+	pc->preempt_count = saved;
 	local_irq_restore(flags);
 }
 

@@ -22,7 +22,7 @@ static void fault(struct pt_regs *regs, u64 vector, u64 error)
 }
 
 void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, 0, error); }
-void do_invalid_op(struct pt_regs *regs, u64 error) { fault(regs, 6, error); }
+
 void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, 13, error); }
 
 int poke_int3_handler(struct pt_regs *regs);
@@ -34,8 +34,88 @@ void do_int3(struct pt_regs *regs, u64 error)
 	fault(regs, 3, error);
 }
 
-void do_page_fault(struct pt_regs *regs, u64 error)
+/* ---- #UD: WARN_ON() and BUG.
+ *
+ * This kernel handles #UD on an IST stack of its own (Linux keeps IST for #DB, NMI, #DF and
+ * #MC; any of them raises the same question). A WARN_ON() inside an ftrace callback traps
+ * here, and report_bug() is traced: whether that call is traced again depends on whose
+ * in_tracing flag this stack uses. ist_enter() links it to the interrupted stack's flag. */
+u64 warn_count;
+extern u64 __start___bug_table[], __stop___bug_table[];
+
+static notrace int is_warning(u64 ip)
 {
+	for (u64 *p = __start___bug_table; p < __stop___bug_table; p++)
+		if (*p == ip)
+			return 1;
+	return 0;
+}
+
+/* Traced on purpose: the handler's instrumentable part. */
+__attribute__((noinline)) void report_bug(struct pt_regs *regs)
+{
+	warn_count++;
+	hypercall3(HYPERCALL_WARN, (long)regs, 0, 0);
+}
+
+notrace void do_invalid_op(struct pt_regs *regs, u64 error)
+{
+	u64 link = ist_enter(regs);
+	int warning = !user_mode(regs) && is_warning(regs->rip);
+	if (warning) {
+		report_bug(regs);
+		regs->rip += 2; /* past the ud2 */
+	}
+	ist_exit(link);
+	if (!warning)
+		fault(regs, 6, error);
+}
+
+/* ---- #PF: demand paging.
+ *
+ * Two regions (boot_params) are mapped a page at a time on first touch, like swapped or
+ * file-backed memory: a kernel one (where ftrace callbacks fault) and a user one (what
+ * system-call probes read). The host maps the page (MAP_PAGE) and may say the fault waits
+ * for I/O: then the task sleeps in the handler, as a major fault does. */
+u64 demand_faults;
+u64 mm_fault_accounted;
+
+static notrace int demand_paged(u64 addr)
+{
+	return (addr >= boot_params->demand_start && addr < boot_params->demand_end) ||
+	       (addr >= boot_params->user_demand_start && addr < boot_params->user_demand_end);
+}
+
+/* Traced: called from inside handle_mm_fault(), one level deeper. */
+__attribute__((noinline)) void mm_account_fault(u64 addr)
+{
+	mm_fault_accounted++;
+	(void)addr;
+}
+
+/* Traced: the fault handler's instrumentable part. */
+__attribute__((noinline)) void handle_mm_fault(u64 addr, struct pt_regs *regs)
+{
+	demand_faults++;
+	mm_account_fault(addr);
+	long sleep = hypercall3(HYPERCALL_MAP_PAGE, (long)addr, 0, 0);
+	if (sleep > 0 && (regs->eflags & X86_EFLAGS_IF)) {
+		/* might_sleep(): a fault that waits must not come from atomic context. */
+		if (this_cpu()->preempt_count & PREEMPT_MASK)
+			printk("BUG: sleeping function called from invalid context (page fault)\n");
+		local_irq_enable();
+		msleep((u64)sleep);
+		local_irq_disable();
+	}
+}
+
+notrace void do_page_fault(struct pt_regs *regs, u64 error)
+{
+	u64 addr = read_cr2();
+	if (!(error & 1) && demand_paged(addr)) { /* not present, in a demand region */
+		handle_mm_fault(addr, regs);
+		return;
+	}
 	fault(regs, 14, error);
 }
 
@@ -47,23 +127,45 @@ void __noreturn do_double_fault(struct pt_regs *regs, u64 error)
 		asm volatile("cli; hlt");
 }
 
-static void handle_timer(struct pt_regs *regs)
+/* ---- The timer interrupt.
+ *
+ * As in the kernel's system-vector entry, the switch to the IRQ stack comes first and
+ * irq_enter_rcu() raises preempt_count's hardirq field there. irq_enter_rcu() is traced, and
+ * its fentry call runs before its body: in that window preempt_count still describes the
+ * interrupted context. A per-task recursion guard then sees "task context, already tracing"
+ * when the interrupt hit a callback, and only its TRANSITION bit lets the call through. A
+ * per-stack guard sees the IRQ stack's own flag. */
+__attribute__((noinline)) void irq_enter_rcu(void)
 {
-	struct percpu *pc = this_cpu();
-	pc->ticks++;
-	pc->irq_count++;
-	wrmsr(MSR_APIC_EOI, 0);
+	this_cpu()->preempt_count += HARDIRQ_OFFSET;
+	asm volatile("" : : : "memory");
+}
+
+__attribute__((noinline)) void irq_exit_rcu(void)
+{
+	asm volatile("" : : : "memory");
+	this_cpu()->preempt_count -= HARDIRQ_OFFSET;
+}
+
+/* The tick's work (traced, in hardirq context). */
+__attribute__((noinline)) void update_process_times(struct pt_regs *regs)
+{
+	this_cpu()->ticks++;
 	sched_tick(regs);
 }
 
-/* The timer interrupt. Until preempt_count gets its hardirq bit (the first line), code here
- * still looks like the interrupted context to anything that asks. */
-void timer_interrupt(struct pt_regs *regs)
+static notrace void sysvec_timer_on_irqstack(struct pt_regs *regs)
 {
-	struct percpu *pc = this_cpu();
-	pc->preempt_count += HARDIRQ_OFFSET;
-	call_on_irqstack(handle_timer, regs);
-	pc->preempt_count -= HARDIRQ_OFFSET;
+	irq_enter_rcu();
+	this_cpu()->irq_count++;
+	wrmsr(MSR_APIC_EOI, 0);
+	update_process_times(regs);
+	irq_exit_rcu();
+}
+
+notrace void timer_interrupt(struct pt_regs *regs)
+{
+	call_on_irqstack(sysvec_timer_on_irqstack, regs);
 	irqentry_exit(regs);
 }
 
@@ -89,10 +191,12 @@ void reschedule_interrupt(struct pt_regs *regs)
 }
 
 void sys_work(u64 n);
+void trace_sys_enter(struct pt_regs *regs, u64 nr);
 
 void do_syscall_64(struct pt_regs *regs)
 {
 	local_irq_enable();
+	trace_sys_enter(regs, regs->orig_rax);
 	switch (regs->orig_rax) {
 	case SYS_WORK: sys_work(regs->rdi); regs->rax = 0; break;
 	case SYS_YIELD: yield(); regs->rax = 0; break;

@@ -31,7 +31,10 @@ const blockHeader = place(L.blockFields);
 const bootParams = place(L.bootParamsFields);
 const percpu = place(L.percpuFields);
 const task = place(L.taskFields);
+const stackHeader = place(L.stackHeaderFields);
 const ftraceOps = place(L.ftraceOpsFields);
+const tracepointFunc = place(L.tracepointFuncFields);
+const probeData = place(L.probeDataFields);
 const pokeLoc = place(L.pokeLocFields);
 const traceRing = place(L.traceRingFields);
 const traceEntry = place(L.traceEntryFields);
@@ -45,6 +48,8 @@ if (lastEnd(eventRec) > L.EVENT_SIZE) throw new Error("event record overflows EV
 if (lastEnd(xmcRec) > L.XMC_RECORD_SIZE) throw new Error("xmc record overflows XMC_RECORD_SIZE");
 if (lastEnd(percpu) > L.PERCPU_SIZE) throw new Error("per-CPU area overflows PERCPU_SIZE");
 if (lastEnd(task) > L.TASK_SIZE) throw new Error("task overflows TASK_SIZE");
+if (lastEnd(stackHeader) > L.STACK_HEADER_SIZE) throw new Error("stack header overflows STACK_HEADER_SIZE");
+if (lastEnd(tracepointFunc) > L.TRACEPOINT_FUNC_SIZE || lastEnd(probeData) > L.PROBE_DATA_SIZE) throw new Error("probe structures overflow their sizes");
 if (lastEnd(ftraceOps) > L.FTRACE_OPS_SIZE) throw new Error("ftrace_ops overflows FTRACE_OPS_SIZE");
 if (lastEnd(pokeLoc) !== L.POKE_LOC_SIZE) throw new Error("text_poke_loc must be POKE_LOC_SIZE");
 if (lastEnd(traceEntry) !== L.TRACE_ENTRY_SIZE) throw new Error("trace entry must be TRACE_ENTRY_SIZE");
@@ -60,7 +65,8 @@ const layoutHash = fnv1a(JSON.stringify([L.regions, L.machineFields, L.cpuFields
   L.eventFields, L.xmcFields, L.enums, L.CPU_BLOCK_SIZE, L.MAX_CPUS, L.DCACHE_ENTRY_SIZE, L.BLOCK_SLOT_SIZE,
   L.EVENT_SIZE, L.XMC_RECORD_SIZE, L.HOST_AGENT, L.bootParamsFields, L.percpuFields, L.taskFields, L.firmwareEnums,
   L.PERCPU_SIZE, L.TASK_SIZE, L.ftraceOpsFields, L.pokeLocFields, L.traceRingFields, L.traceEntryFields,
-  L.FTRACE_OPS_SIZE, L.POKE_LOC_SIZE, L.TRACE_ENTRY_SIZE]));
+  L.FTRACE_OPS_SIZE, L.POKE_LOC_SIZE, L.TRACE_ENTRY_SIZE, L.stackHeaderFields, L.STACK_SIZE, L.STACK_HEADER_SIZE, L.STACK_MAGIC,
+  L.tracepointFuncFields, L.TRACEPOINT_FUNC_SIZE, L.probeDataFields, L.PROBE_DATA_SIZE, L.PROBE_MAGIC]));
 
 const constName = (prefix, name) => prefix + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
@@ -115,6 +121,11 @@ function tsLayout() {
   s += `export const bootParamsFields = ${rec(bootParams)} as const satisfies Record<string, Field>;\n`;
   s += `export const percpuFields = ${rec(percpu)} as const satisfies Record<string, Field>;\n`;
   s += `export const taskFields = ${rec(task)} as const satisfies Record<string, Field>;\n`;
+  s += `export const STACK_SIZE = ${L.STACK_SIZE};\nexport const STACK_HEADER_SIZE = ${L.STACK_HEADER_SIZE};\nexport const STACK_MAGIC = ${hex(L.STACK_MAGIC)};\n`;
+  s += `export const stackHeaderFields = ${rec(stackHeader)} as const satisfies Record<string, Field>;\n`;
+  s += `export const TRACEPOINT_FUNC_SIZE = ${L.TRACEPOINT_FUNC_SIZE};\nexport const PROBE_DATA_SIZE = ${L.PROBE_DATA_SIZE};\nexport const PROBE_MAGIC = ${hex(L.PROBE_MAGIC)};\n`;
+  s += `export const tracepointFuncFields = ${rec(tracepointFunc)} as const satisfies Record<string, Field>;\n`;
+  s += `export const probeDataFields = ${rec(probeData)} as const satisfies Record<string, Field>;\n`;
   s += `export const FTRACE_OPS_SIZE = ${L.FTRACE_OPS_SIZE};\nexport const POKE_LOC_SIZE = ${L.POKE_LOC_SIZE};\nexport const TRACE_ENTRY_SIZE = ${L.TRACE_ENTRY_SIZE};\n`;
   s += `export const ftraceOpsFields = ${rec(ftraceOps)} as const satisfies Record<string, Field>;\n`;
   s += `export const pokeLocFields = ${rec(pokeLoc)} as const satisfies Record<string, Field>;\n`;
@@ -151,8 +162,12 @@ function cLayout() {
   s += "#ifndef GEN_LAYOUT_H\n#define GEN_LAYOUT_H\n\n";
   s += "#ifndef __ASSEMBLER__\ntypedef unsigned char u8;\ntypedef unsigned short u16;\ntypedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef int s32;\ntypedef long long s64;\n#endif\n\n";
   s += `#define PERCPU_SIZE ${L.PERCPU_SIZE}\n#define TASK_SIZE ${L.TASK_SIZE}\n#define LAYOUT_HASH 0x${layoutHash.toString(16)}\n\n`;
+  s += `#define STACK_SIZE ${L.STACK_SIZE}\n#define STACK_HEADER_SIZE ${L.STACK_HEADER_SIZE}\n#define STACK_MAGIC ${hex(L.STACK_MAGIC)}\n`;
   s += `#define FTRACE_OPS_SIZE ${L.FTRACE_OPS_SIZE}\n#define POKE_LOC_SIZE ${L.POKE_LOC_SIZE}\n#define TRACE_ENTRY_SIZE ${L.TRACE_ENTRY_SIZE}\n\n`;
   s += struct("boot_params", bootParams, 0) + struct("percpu", percpu, L.PERCPU_SIZE) + struct("task", task, L.TASK_SIZE);
+  s += struct("stack_header", stackHeader, L.STACK_HEADER_SIZE);
+  s += `#define TRACEPOINT_FUNC_SIZE ${L.TRACEPOINT_FUNC_SIZE}\n#define PROBE_DATA_SIZE ${L.PROBE_DATA_SIZE}\n#define PROBE_MAGIC ${hex(L.PROBE_MAGIC)}\n\n`;
+  s += struct("tracepoint_func", tracepointFunc, L.TRACEPOINT_FUNC_SIZE) + struct("probe_data", probeData, L.PROBE_DATA_SIZE);
   s += struct("ftrace_ops", ftraceOps, L.FTRACE_OPS_SIZE) + struct("text_poke_loc", pokeLoc, L.POKE_LOC_SIZE);
   s += struct("trace_ring", traceRing, 0) + struct("trace_entry", traceEntry, L.TRACE_ENTRY_SIZE);
   for (const [name, e] of Object.entries(L.firmwareEnums)) {

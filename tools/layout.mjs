@@ -175,7 +175,7 @@ export const enums = {
       ["HAZARD", 7], ["TRIPLE_FAULT", 8], ["HALT", 9], ["IPI", 10], ["EOI", 11], ["TLB_FLUSH", 12],
       // Recorded by the host's kernel control plane, not by the core:
       ["SWITCH", 32], ["WAKEUP", 33], ["OOPS", 34], ["LOCKUP", 35], ["POKE", 36], ["GP", 37], ["FREE", 38],
-      ["OPS", 39]],
+      ["OPS", 39], ["RECURSION", 40], ["WARN", 41], ["MAP_PAGE", 42]],
   },
   Serialize: {
     doc: "why a vCPU serialized (SERIALIZE events)",
@@ -200,6 +200,14 @@ export const bootParamsFields = [
   ["percpuBase", "u64", "virtual address of vCPU 0's per-CPU area; vCPU n's is n * PERCPU_SIZE further"],
   ["pageOffset", "u64", "virtual address where the direct map of physical memory starts"],
   ["userCodeVa", "u64", "where the user-mode programs are mapped"],
+  ["recursionScheme", "u32", "RecursionScheme ftrace's callback guard uses"],
+  ["istLink", "u32", "1: an IST handler for a trap shares the interrupted stack's in_tracing flag (the proposal); 0: it has its own"],
+  ["transitionBit", "u32", "per-task scheme: 1 tolerates one nested entry in the same context (TRACE_CTX_TRANSITION), 0 does not"],
+  ["recursionEvents", "u32", "1: every recursion-guard decision is reported to the host (RECURSION hypercall)"],
+  ["demandStart", "u64", "start of the kernel region whose pages the #PF handler maps on demand (MAP_PAGE hypercall)"],
+  ["demandEnd", "u64", "end of that region"],
+  ["userDemandStart", "u64", "the same for user memory (probes touch it from the system-call entry)"],
+  ["userDemandEnd", "u64", "end of that region"],
 ];
 
 /** One per vCPU, reached through GS base (PERCPU_SIZE bytes). */
@@ -233,7 +241,40 @@ export const taskFields = [
   ["name", "u8", "name, NUL-padded", 16],
   ["trcReaderNesting", "u32", "rcu_read_lock_trace() depth (Tasks Trace RCU readers)"],
   ["trcReaderExits", "u32", "outermost rcu_read_unlock_trace() calls so far"],
+  ["traceRecursion", "u32", "the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4"],
 ];
+
+/**
+ * The header at the base (lowest address) of every kernel stack: task stacks, each vCPU's IRQ
+ * stack and IST stacks. All stacks are STACK_SIZE bytes and STACK_SIZE-aligned, so code finds
+ * the header of the stack it runs on as rsp & ~(STACK_SIZE - 1). Created by the host.
+ */
+export const stackHeaderFields = [
+  ["magic", "u32", "STACK_MAGIC: the header is intact (an overflow runs into it first)"],
+  ["kind", "u32", "StackKind"],
+  ["owner", "u32", "task pid (TASK) or vCPU (IRQ, IST)"],
+  ["inTracing", "u32", "the per-stack in_tracing flag: a callback is running on this stack"],
+  ["link", "u64", "while an IST handler runs for a trap: the header of the interrupted stack, whose flag it shares"],
+  ["recursions", "u64", "callback calls skipped on this stack because in_tracing was set"],
+  ["entered", "u64", "callback calls made on this stack"],
+];
+
+/** A probe of the sys_enter tracepoint (firmware/tracepoint.c): what the host registers. */
+export const tracepointFuncFields = [
+  ["func", "u64", "probe(data, regs, syscall nr)"],
+  ["data", "u64", "the probe's private data (struct probe_data)"],
+];
+export const TRACEPOINT_FUNC_SIZE = 16;
+
+/** The private data of the firmware's faulting probe, allocated and freed by the host. */
+export const probeDataFields = [
+  ["magic", "u64", "PROBE_MAGIC while the data is alive"],
+  ["userAddr", "u64", "user memory the probe reads (mapped on demand: the first touch of each page faults)"],
+  ["pages", "u64", "how many pages it cycles through"],
+  ["hits", "u64", "probe calls"],
+];
+export const PROBE_DATA_SIZE = 32;
+export const PROBE_MAGIC = 0x9e0bed;
 
 /** struct ftrace_ops in guest memory (allocated by the host; the guest reads it). */
 export const ftraceOpsFields = [
@@ -279,6 +320,9 @@ export const traceEntryFields = [
 ];
 
 export const PERCPU_SIZE = 4096;
+export const STACK_SIZE = 16384;
+export const STACK_HEADER_SIZE = 48;
+export const STACK_MAGIC = 0x57ac4ead;
 export const TASK_SIZE = 256;
 export const FTRACE_OPS_SIZE = 128;
 export const POKE_LOC_SIZE = 16;
@@ -288,11 +332,27 @@ export const firmwareEnums = {
   Hypercall: {
     doc: "hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10)",
     values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
-      ["BOOT_DONE", 7], ["WORK_DONE", 8], ["FTRACE_CALLBACK", 9]],
+      ["BOOT_DONE", 7], ["WORK_DONE", 8], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12]],
   },
   PreemptModel: {
     doc: "the kernel's preemption models",
     values: [["NONE", 0], ["VOLUNTARY", 1], ["FULL", 2], ["LAZY", 3]],
+  },
+  StackKind: {
+    doc: "what a kernel stack is for",
+    values: [["TASK", 1], ["IRQ", 2], ["IST", 3]],
+  },
+  RecursionScheme: {
+    doc: "how ftrace keeps callbacks from recursing (boot_params.recursionScheme)",
+    values: [["PER_STACK", 0], ["PER_TASK", 1], ["NONE", 2]],
+  },
+  Ist: {
+    doc: "IST slots of the TSS (1-based, as an IDT gate's ist field names them): exceptions handled on a stack of their own",
+    values: [["DOUBLE_FAULT", 1], ["INVALID_OP", 2]],
+  },
+  TracepointReadSide: {
+    doc: "how the sys_enter tracepoint protects its probe list while probes run",
+    values: [["TRACE", 0], ["PREEMPT", 1]],
   },
   TaskKind: {
     doc: "what a task runs",

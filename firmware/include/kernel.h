@@ -27,6 +27,8 @@
 /* Code that must never be instrumented: entry, idle, the int3 text-poke handler. */
 #define noinstr __attribute__((noinline, no_instrument_function, section(".noinstr.text")))
 #define __noreturn __attribute__((noreturn))
+/* Helpers noinstr code uses must be inlined: an out-of-line copy would land in .text. */
+#define __always_inline inline __attribute__((always_inline))
 #define NULL ((void *)0)
 
 typedef unsigned long size_t;
@@ -59,26 +61,26 @@ struct pt_regs {
 };
 _Static_assert(sizeof(struct pt_regs) == PTREGS_SIZE, "pt_regs");
 
-static inline notrace struct percpu *this_cpu(void)
+static __always_inline notrace struct percpu *this_cpu(void)
 {
 	struct percpu *p;
 	asm volatile("mov %%gs:0, %0" : "=r"(p));
 	return p;
 }
 
-static inline notrace struct task *current_task(void)
+static __always_inline notrace struct task *current_task(void)
 {
 	return (struct task *)this_cpu()->current;
 }
 
-static inline notrace long hypercall3(long nr, long a, long b, long c)
+static __always_inline notrace long hypercall3(long nr, long a, long b, long c)
 {
 	long r;
 	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
 	return r;
 }
 
-static inline notrace long hypercall4(long nr, long a, long b, long c, long d)
+static __always_inline notrace long hypercall4(long nr, long a, long b, long c, long d)
 {
 	long r;
 	register long r10 asm("r10") = d;
@@ -86,32 +88,50 @@ static inline notrace long hypercall4(long nr, long a, long b, long c, long d)
 	return r;
 }
 
-static inline notrace void wrmsr(u32 msr, u64 v)
+static __always_inline notrace void wrmsr(u32 msr, u64 v)
 {
 	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
 }
 
-static inline notrace u64 read_flags(void)
+static __always_inline notrace u64 read_flags(void)
 {
 	u64 f;
 	asm volatile("pushf; pop %0" : "=r"(f) : : "memory");
 	return f;
 }
 
-static inline notrace void local_irq_disable(void) { asm volatile("cli" : : : "memory"); }
-static inline notrace void local_irq_enable(void) { asm volatile("sti" : : : "memory"); }
-static inline notrace void local_irq_restore(u64 f) { if (f & X86_EFLAGS_IF) local_irq_enable(); }
-static inline notrace u64 local_irq_save(void) { u64 f = read_flags(); local_irq_disable(); return f; }
+static __always_inline notrace void local_irq_disable(void) { asm volatile("cli" : : : "memory"); }
+static __always_inline notrace void local_irq_enable(void) { asm volatile("sti" : : : "memory"); }
+static __always_inline notrace void local_irq_restore(u64 f) { if (f & X86_EFLAGS_IF) local_irq_enable(); }
+static __always_inline notrace u64 local_irq_save(void) { u64 f = read_flags(); local_irq_disable(); return f; }
 
-static inline notrace int user_mode(struct pt_regs *regs) { return (regs->cs & 3) == 3; }
+static __always_inline notrace int user_mode(struct pt_regs *regs) { return (regs->cs & 3) == 3; }
 
-static inline notrace void preempt_disable_notrace(void)
+static __always_inline notrace u64 read_cr2(void)
+{
+	u64 v;
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+/* WARN_ON(cond): if cond holds, a `ud2` listed in __bug_table; the #UD handler reports it
+ * (report_bug) and resumes after it. A ud2 that is not listed is a BUG: the task dies. */
+#define WARN_ON(cond) ({						\
+	int __warn = !!(cond);						\
+	if (__warn)							\
+		asm volatile("1:\tud2\n\t"					\
+			     ".pushsection __bug_table, \"a\"\n\t"		\
+			     ".balign 8\n\t.quad 1b\n\t.popsection");	\
+	__warn;								\
+})
+
+static __always_inline notrace void preempt_disable_notrace(void)
 {
 	this_cpu()->preempt_count += PREEMPT_OFFSET;
 	asm volatile("" : : : "memory");
 }
 
-static inline notrace void preempt_enable_no_resched_notrace(void)
+static __always_inline notrace void preempt_enable_no_resched_notrace(void)
 {
 	asm volatile("" : : : "memory");
 	this_cpu()->preempt_count -= PREEMPT_OFFSET;
@@ -139,6 +159,10 @@ void rcu_read_unlock_trace(void);
 
 /* traps.c */
 void __noreturn die(struct pt_regs *regs, u64 vector, u64 error);
+
+/* recursion.c */
+u64 ist_enter(struct pt_regs *regs);
+void ist_exit(u64 old_link);
 
 /* entry.S */
 void switch_to(struct task *prev, struct task *next);

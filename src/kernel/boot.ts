@@ -7,11 +7,12 @@ import { parseElf, PF_W, PF_X, ElfError, type ElfImage } from "../machine/elf.js
 import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { packStruct } from "../machine/struct.js";
-import { bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind } from "../gen/layout.js";
+import { bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind, RecursionScheme, Ist } from "../gen/layout.js";
 import {
   KERNEL_VMA, KERNEL_LMA, PAGE_OFFSET, USER_CODE_VA, USER_STACK_TOP, USER_STACK_STRIDE, USER_STACK_SIZE,
-  THREAD_SIZE, IRQ_STACK_SIZE, IST_STACK_SIZE, directMap, kernelImagePhys,
+  directMap, kernelImagePhys, DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END,
 } from "./memory.js";
+import { KernelStacks } from "./kstacks.js";
 import type { KernelConfig, TaskSpec } from "./config.js";
 
 const CR0_PE = 1n, CR0_ET = 0x10n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n;
@@ -19,6 +20,7 @@ const CR4_PAE = 1n << 5n;
 const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 const MIB2 = 2 << 20;
 const MODEL = { none: PM.NONE, voluntary: PM.VOLUNTARY, full: PM.FULL, lazy: PM.LAZY } as const;
+const SCHEME = { "per-stack": RecursionScheme.PER_STACK, "per-task": RecursionScheme.PER_TASK, none: RecursionScheme.NONE } as const;
 
 /** A task as the host created it. */
 export interface BootTask {
@@ -41,6 +43,7 @@ export interface BootedKernel {
   tasks: BootTask[];
   percpuBase: bigint;
   bootParams: bigint;
+  stacks: KernelStacks;
 }
 
 function symbolAddr(symbols: SymbolTable, name: string): bigint {
@@ -65,11 +68,6 @@ function mapKernelImage(space: AddressSpace, image: ElfImage, symbols: SymbolTab
   }
 }
 
-function stack(frames: FrameAllocator, bytes: number): { base: bigint; top: bigint } {
-  const pa = frames.alloc(bytes / PAGE);
-  return { base: directMap(pa), top: directMap(pa + bytes) };
-}
-
 export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKernel {
   const image = parseElf(firmware, "kernel");
   const symbols = SymbolTable.fromElf(image.symbols);
@@ -85,10 +83,14 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
   const percpuBase = directMap(percpuPa);
   const bootPa = frames.alloc();
   const bootParams = directMap(bootPa);
-  machine.writePhys(bootPa, packStruct(bootParamsFields, 64, {
+  machine.writePhys(bootPa, packStruct(bootParamsFields, 128, {
     ncpus: config.cpus, preemptModel: MODEL[config.preempt], tickPeriod: BigInt(config.tickPeriod),
     percpuBase, pageOffset: PAGE_OFFSET, userCodeVa: USER_CODE_VA,
+    recursionScheme: SCHEME[config.recursion], istLink: config.istLink ? 1 : 0,
+    transitionBit: config.transitionBit ? 1 : 0, recursionEvents: config.recursionEvents ? 1 : 0,
+    demandStart: DEMAND_START, demandEnd: DEMAND_END, userDemandStart: USER_DEMAND_START, userDemandEnd: USER_DEMAND_END,
   }));
+  const stacks = new KernelStacks(machine, space, frames);
 
   const tasks: BootTask[] = [];
   let poolPa = 0, poolUsed = PAGE;
@@ -98,7 +100,7 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
     const addr = directMap(poolPa + poolUsed);
     const taskPa = poolPa + poolUsed;
     poolUsed += TASK_SIZE;
-    const s = stack(frames, THREAD_SIZE);
+    const s = stacks.create("task", tasks.length, `task ${name}`);
     const t: BootTask = { pid: tasks.length, name, kind, addr, cpu, stackBase: s.base, stackTop: s.top };
     // A new task's stack "returns" from switch_to into ret_from_fork: six callee-saved zeros
     // and the return address.
@@ -106,7 +108,7 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
     if (kind !== "idle") {
       const frame = new Uint8Array(7 * 8);
       new DataView(frame.buffer).setBigUint64(6 * 8, retFromFork, true);
-      machine.writePhys(Number(savedRsp - PAGE_OFFSET), frame);
+      stacks.write(s, savedRsp, frame);
     }
     machine.writePhys(taskPa, packStruct(taskFields, TASK_SIZE, {
       pid: t.pid, kind: kind === "idle" ? TaskKind.IDLE : kind === "user" ? TaskKind.USER : TaskKind.KTHREAD,
@@ -136,12 +138,14 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
   // Per-CPU areas: what the host sets up before the vCPU runs.
   for (const cpu of machine.cpus) {
     const i = cpu.index;
-    const irq = stack(frames, IRQ_STACK_SIZE);
-    const ist = stack(frames, IST_STACK_SIZE);
+    const irq = stacks.create("irq", i, `irq cpu${i}`);
+    const df = stacks.create("ist", i, `ist #DF cpu${i}`);
+    const ud = stacks.create("ist", i, `ist #UD cpu${i}`);
     const tss = new Uint8Array(104);
     const tv = new DataView(tss.buffer);
-    tv.setBigUint64(4, idle[i].stackTop, true);  // RSP0
-    tv.setBigUint64(36, ist.top, true);          // IST1: #DF
+    tv.setBigUint64(4, idle[i].stackTop, true);                       // RSP0
+    tv.setBigUint64(36 + (Ist.DOUBLE_FAULT - 1) * 8, df.top, true);   // IST1: #DF
+    tv.setBigUint64(36 + (Ist.INVALID_OP - 1) * 8, ud.top, true);     // IST2: #UD (WARN traps)
     tv.setUint16(102, 104, true);                // no I/O bitmap
     machine.writePhys(percpuPa + i * PERCPU_SIZE, packStruct(percpuFields, PERCPU_SIZE, {
       self: percpuBase + BigInt(i * PERCPU_SIZE), cpu: i, current: idle[i].addr, idleTask: idle[i].addr,
@@ -159,5 +163,5 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
     cpu.setReg(7, BigInt(i));
     cpu.setReg(6, bootParams);
   }
-  return { machine, image, symbols, space, frames, tasks, percpuBase, bootParams };
+  return { machine, image, symbols, space, frames, tasks, percpuBase, bootParams, stacks };
 }

@@ -61,7 +61,25 @@ export interface KernelConfig {
   xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
   /** What unregistering a dynamic ops waits for before freeing its trampoline (ftrace/release.ts). */
   release: ReleasePolicy;
+  /**
+   * How ftrace keeps callbacks from recursing: an in_tracing flag per kernel stack (seed 002's
+   * proposal), the kernel's per-task context bits with the transition bit, or nothing.
+   */
+  recursion: RecursionSchemeName;
+  /** Per-stack scheme: a trap handled on an IST stack shares the interrupted stack's flag. */
+  istLink: boolean;
+  /** Per-task scheme: tolerate one nested entry in the same context (the kernel's TRANSITION bit). */
+  transitionBit: boolean;
+  /** Report every recursion-guard decision as a RECURSION event (slow: one hypercall each). */
+  recursionEvents: boolean;
+  /** How the sys_enter tracepoint protects its probes (firmware/tracepoint.c). */
+  tracepointReadSide: ReadSide;
 }
+
+import type { ReadSide } from "./tracepoint.js";
+
+export type RecursionSchemeName = "per-stack" | "per-task" | "none";
+export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];
 
 /** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */
 export function defaultWorkload(cpus: number): TaskSpec[] {
@@ -91,6 +109,11 @@ export function kernelConfig(overrides: Partial<KernelConfig> = {}): KernelConfi
     workload: defaultWorkload(cpus),
     softLockupTicks: 20_000_000,
     release: "kernel",
+    recursion: "per-stack",
+    istLink: true,
+    transitionBit: true,
+    recursionEvents: false,
+    tracepointReadSide: "trace",
     ...overrides,
   };
 }

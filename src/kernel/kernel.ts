@@ -30,6 +30,10 @@ import { SchedPolicy, type Task } from "./sched.js";
 import { makeOops, type Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
 import { physOfDirect } from "./memory.js";
+import { DemandPager } from "./traps/demand.js";
+import { makeWarning, type Warning } from "./traps/warn.js";
+import { SysEnterTracepoint } from "./tracepoint.js";
+import type { KernelStacks } from "./kstacks.js";
 
 export const firmwarePath = join(buildDir, "firmware.elf");
 
@@ -66,6 +70,12 @@ export class Kernel {
   readonly rcu: RcuSubsystem;
   /** Unregistered ops waiting for their grace periods, and freed ones. */
   readonly releases: Releases;
+  /** Pages the guest's #PF handler asked for (and how long its faults sleep). */
+  readonly demand: DemandPager;
+  /** WARN_ON() reports. */
+  readonly warnings: Warning[] = [];
+  /** The sys_enter tracepoint's probes (seed 004). */
+  readonly sysEnter: SysEnterTracepoint;
 
   constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
     this.booted = bootKernel(firmware, config);
@@ -118,6 +128,21 @@ export class Kernel {
         };
       } });
     this.ftrace.init(this.mcountLoc());
+    this.demand = new DemandPager(this.machine, this.booted.space, this.booted.frames);
+    this.sysEnter = new SysEnterTracepoint({ heap: this.heap, symbol: (n) => this.baseSymbols.get(n)!.addr,
+      writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),
+      now: () => this.machine.time }, config.tracepointReadSide);
+  }
+
+  /** Every kernel stack, with its in_tracing header. */
+  get stacks(): KernelStacks {
+    return this.booted.stacks;
+  }
+
+  private writeGlobal(va: bigint, v: bigint, size: 4 | 8): void {
+    const b = new Uint8Array(size);
+    if (size === 8) new DataView(b.buffer).setBigUint64(0, v, true); else new DataView(b.buffer).setUint32(0, Number(v), true);
+    this.machine.writePhys(this.phys(va), b);
   }
 
   /** The freed trampoline or guarded object `addr` lies in, if any. */
@@ -248,10 +273,28 @@ export class Kernel {
       if (!ops || ops.callback.kind !== "host") throw new Error(`FTRACE_CALLBACK for an unknown ops 0x${cpu.reg(7).toString(16)}`);
       ops.callback.fn({ cpu: cpu.index, ip: cpu.reg(6), parentIp: cpu.reg(2), op: cpu.reg(7), caller: cpu.reg(10) });
     });
+    h.set(Hypercall.MAP_PAGE, (cpu) => ret(cpu, this.demand.fault(cpu.index, cpu.reg(7), cpu.get("clock"))));
+    h.set(Hypercall.RECURSION, (cpu) => {
+      const pid = this.sched.current[cpu.index]?.pid ?? -1;
+      this.machine.events.record(EventKind.RECURSION, cpu.index, cpu.get("clock"), cpu.reg(7), cpu.reg(6), cpu.reg(2), cpu.reg(10), BigInt(pid));
+    });
+    h.set(Hypercall.WARN, (cpu) => {
+      const task = this.sched.current[cpu.index];
+      const w = makeWarning(this.machine, this.cr3, this.symbols, task, cpu.index, cpu.reg(7));
+      this.warnings.push(w);
+      this.machine.events.record(EventKind.WARN, cpu.index, cpu.get("clock"), BigInt(task.pid), w.rip);
+      this.console.push(w.text + "\n");
+    });
     h.set(Hypercall.OOPS, (cpu) => {
       const task = this.sched.current[cpu.index];
       const clock = cpu.get("clock");
       const oops = makeOops(this.machine, this.cr3, this.symbols, task, cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.reg(2), cpu.get("cr2"));
+      const guard = oops.vector === 8 ? this.booted.stacks.guardOf(oops.cr2) : undefined;
+      if (guard) {
+        oops.overflow = guard.name;
+        oops.text = `BUG: stack guard page was hit at 0x${oops.cr2.toString(16)} (stack is 0x${guard.base.toString(16)}..0x${guard.top.toString(16)}, ${guard.name})\n` +
+          `kernel stack overflow (double-fault)\n${oops.text}`;
+      }
       this.oopses.push(oops);
       this.machine.events.record(EventKind.OOPS, cpu.index, clock, BigInt(task.pid), BigInt(oops.vector), oops.rip);
       const freed = this.freedAt(oops.rip) ?? (oops.vector === 14 ? this.freedAt(oops.cr2) : undefined);

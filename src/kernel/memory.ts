@@ -15,6 +15,18 @@ export const EXECMEM_END = 0xffff_ffff_a800_0000n;
  */
 export const GUARDED_START = 0xffff_c900_0000_0000n;
 export const GUARDED_END = 0xffff_c910_0000_0000n;
+/** Kernel stacks (vmap'ed, each with an unmapped guard gap below it). */
+export const VMAP_STACKS_START = 0xffff_c980_0000_0000n;
+export const VMAP_STACKS_END = 0xffff_c990_0000_0000n;
+/**
+ * Kernel memory the #PF handler maps a page at a time on first touch (MAP_PAGE hypercall), as
+ * if swapped or file-backed: where callbacks and probes take faults that may sleep.
+ */
+export const DEMAND_START = 0xffff_c9a0_0000_0000n;
+export const DEMAND_END = 0xffff_c9a0_0100_0000n;
+/** User memory mapped on demand the same way (what sys_enter probes read). */
+export const USER_DEMAND_START = 0x7000_0000_0000n;
+export const USER_DEMAND_END = 0x7000_0100_0000n;
 /** The user-mode programs of the .user section are mapped here again for user tasks. */
 export const USER_CODE_VA = 0x40_0000n;
 /** User task n's stack ends at USER_STACK_TOP - n * USER_STACK_STRIDE. */
@@ -22,10 +34,6 @@ export const USER_STACK_TOP = 0x7fff_0000_0000n;
 export const USER_STACK_STRIDE = 0x10_0000n;
 export const USER_STACK_SIZE = 64 << 10;
 
-/** Kernel stacks (THREAD_SIZE), the per-CPU IRQ stack, and the #DF IST stack. */
-export const THREAD_SIZE = 16 << 10;
-export const IRQ_STACK_SIZE = 16 << 10;
-export const IST_STACK_SIZE = 8 << 10;
 
 export function directMap(pa: number): bigint {
   return PAGE_OFFSET + BigInt(pa);

@@ -16,6 +16,8 @@ export interface Oops {
   cr2: bigint;
   backtrace: string[];
   text: string;
+  /** A double fault on a stack's guard page: which stack overflowed. */
+  overflow?: string;
 }
 
 const PT_REGS = ["r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",

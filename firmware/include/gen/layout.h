@@ -14,8 +14,11 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xa5657bc5
+#define LAYOUT_HASH 0x482e4ba5
 
+#define STACK_SIZE 16384
+#define STACK_HEADER_SIZE 48
+#define STACK_MAGIC 0x57AC4EAD
 #define FTRACE_OPS_SIZE 128
 #define POKE_LOC_SIZE 16
 #define TRACE_ENTRY_SIZE 40
@@ -28,6 +31,14 @@ struct boot_params {
 	u64 percpu_base;	/* virtual address of vCPU 0's per-CPU area; vCPU n's is n * PERCPU_SIZE further */
 	u64 page_offset;	/* virtual address where the direct map of physical memory starts */
 	u64 user_code_va;	/* where the user-mode programs are mapped */
+	u32 recursion_scheme;	/* RecursionScheme ftrace's callback guard uses */
+	u32 ist_link;	/* 1: an IST handler for a trap shares the interrupted stack's in_tracing flag (the proposal); 0: it has its own */
+	u32 transition_bit;	/* per-task scheme: 1 tolerates one nested entry in the same context (TRACE_CTX_TRANSITION), 0 does not */
+	u32 recursion_events;	/* 1: every recursion-guard decision is reported to the host (RECURSION hypercall) */
+	u64 demand_start;	/* start of the kernel region whose pages the #PF handler maps on demand (MAP_PAGE hypercall) */
+	u64 demand_end;	/* end of that region */
+	u64 user_demand_start;	/* the same for user memory (probes touch it from the system-call entry) */
+	u64 user_demand_end;	/* end of that region */
 };
 _Static_assert(__builtin_offsetof(struct boot_params, ncpus) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, preempt_model) == 4, "layout");
@@ -35,6 +46,14 @@ _Static_assert(__builtin_offsetof(struct boot_params, tick_period) == 8, "layout
 _Static_assert(__builtin_offsetof(struct boot_params, percpu_base) == 16, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, page_offset) == 24, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, user_code_va) == 32, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, recursion_scheme) == 40, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, ist_link) == 44, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, transition_bit) == 48, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, recursion_events) == 52, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, demand_start) == 56, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, demand_end) == 64, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, user_demand_start) == 72, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, user_demand_end) == 80, "layout");
 #endif
 #define BOOT_PARAMS_NCPUS 0
 #define BOOT_PARAMS_PREEMPT_MODEL 4
@@ -42,6 +61,14 @@ _Static_assert(__builtin_offsetof(struct boot_params, user_code_va) == 32, "layo
 #define BOOT_PARAMS_PERCPU_BASE 16
 #define BOOT_PARAMS_PAGE_OFFSET 24
 #define BOOT_PARAMS_USER_CODE_VA 32
+#define BOOT_PARAMS_RECURSION_SCHEME 40
+#define BOOT_PARAMS_IST_LINK 44
+#define BOOT_PARAMS_TRANSITION_BIT 48
+#define BOOT_PARAMS_RECURSION_EVENTS 52
+#define BOOT_PARAMS_DEMAND_START 56
+#define BOOT_PARAMS_DEMAND_END 64
+#define BOOT_PARAMS_USER_DEMAND_START 72
+#define BOOT_PARAMS_USER_DEMAND_END 80
 
 #ifndef __ASSEMBLER__
 struct percpu {
@@ -108,7 +135,8 @@ struct task {
 	u8 name[16];	/* name, NUL-padded */
 	u32 trc_reader_nesting;	/* rcu_read_lock_trace() depth (Tasks Trace RCU readers) */
 	u32 trc_reader_exits;	/* outermost rcu_read_unlock_trace() calls so far */
-	u8 __pad72[184];
+	u32 trace_recursion;	/* the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4 */
+	u8 __pad76[180];
 };
 _Static_assert(__builtin_offsetof(struct task, pid) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct task, kind) == 4, "layout");
@@ -120,6 +148,7 @@ _Static_assert(__builtin_offsetof(struct task, arg) == 40, "layout");
 _Static_assert(__builtin_offsetof(struct task, name) == 48, "layout");
 _Static_assert(__builtin_offsetof(struct task, trc_reader_nesting) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct task, trc_reader_exits) == 68, "layout");
+_Static_assert(__builtin_offsetof(struct task, trace_recursion) == 72, "layout");
 _Static_assert(sizeof(struct task) == 256, "layout");
 #endif
 #define TASK_PID 0
@@ -132,6 +161,69 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define TASK_NAME 48
 #define TASK_TRC_READER_NESTING 64
 #define TASK_TRC_READER_EXITS 68
+#define TASK_TRACE_RECURSION 72
+
+#ifndef __ASSEMBLER__
+struct stack_header {
+	u32 magic;	/* STACK_MAGIC: the header is intact (an overflow runs into it first) */
+	u32 kind;	/* StackKind */
+	u32 owner;	/* task pid (TASK) or vCPU (IRQ, IST) */
+	u32 in_tracing;	/* the per-stack in_tracing flag: a callback is running on this stack */
+	u64 link;	/* while an IST handler runs for a trap: the header of the interrupted stack, whose flag it shares */
+	u64 recursions;	/* callback calls skipped on this stack because in_tracing was set */
+	u64 entered;	/* callback calls made on this stack */
+	u8 __pad40[8];
+};
+_Static_assert(__builtin_offsetof(struct stack_header, magic) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, kind) == 4, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, owner) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, in_tracing) == 12, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, link) == 16, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, recursions) == 24, "layout");
+_Static_assert(__builtin_offsetof(struct stack_header, entered) == 32, "layout");
+_Static_assert(sizeof(struct stack_header) == 48, "layout");
+#endif
+#define STACK_HEADER_MAGIC 0
+#define STACK_HEADER_KIND 4
+#define STACK_HEADER_OWNER 8
+#define STACK_HEADER_IN_TRACING 12
+#define STACK_HEADER_LINK 16
+#define STACK_HEADER_RECURSIONS 24
+#define STACK_HEADER_ENTERED 32
+
+#define TRACEPOINT_FUNC_SIZE 16
+#define PROBE_DATA_SIZE 32
+#define PROBE_MAGIC 0x9E0BED
+
+#ifndef __ASSEMBLER__
+struct tracepoint_func {
+	u64 func;	/* probe(data, regs, syscall nr) */
+	u64 data;	/* the probe's private data (struct probe_data) */
+};
+_Static_assert(__builtin_offsetof(struct tracepoint_func, func) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct tracepoint_func, data) == 8, "layout");
+_Static_assert(sizeof(struct tracepoint_func) == 16, "layout");
+#endif
+#define TRACEPOINT_FUNC_FUNC 0
+#define TRACEPOINT_FUNC_DATA 8
+
+#ifndef __ASSEMBLER__
+struct probe_data {
+	u64 magic;	/* PROBE_MAGIC while the data is alive */
+	u64 user_addr;	/* user memory the probe reads (mapped on demand: the first touch of each page faults) */
+	u64 pages;	/* how many pages it cycles through */
+	u64 hits;	/* probe calls */
+};
+_Static_assert(__builtin_offsetof(struct probe_data, magic) == 0, "layout");
+_Static_assert(__builtin_offsetof(struct probe_data, user_addr) == 8, "layout");
+_Static_assert(__builtin_offsetof(struct probe_data, pages) == 16, "layout");
+_Static_assert(__builtin_offsetof(struct probe_data, hits) == 24, "layout");
+_Static_assert(sizeof(struct probe_data) == 32, "layout");
+#endif
+#define PROBE_DATA_MAGIC 0
+#define PROBE_DATA_USER_ADDR 8
+#define PROBE_DATA_PAGES 16
+#define PROBE_DATA_HITS 24
 
 #ifndef __ASSEMBLER__
 struct ftrace_ops {
@@ -248,12 +340,33 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define HYPERCALL_BOOT_DONE 7
 #define HYPERCALL_WORK_DONE 8
 #define HYPERCALL_FTRACE_CALLBACK 9
+#define HYPERCALL_RECURSION 10
+#define HYPERCALL_MAP_PAGE 11
+#define HYPERCALL_WARN 12
 
 /* PreemptModel: the kernel's preemption models */
 #define PREEMPT_MODEL_NONE 0
 #define PREEMPT_MODEL_VOLUNTARY 1
 #define PREEMPT_MODEL_FULL 2
 #define PREEMPT_MODEL_LAZY 3
+
+/* StackKind: what a kernel stack is for */
+#define STACK_KIND_TASK 1
+#define STACK_KIND_IRQ 2
+#define STACK_KIND_IST 3
+
+/* RecursionScheme: how ftrace keeps callbacks from recursing (boot_params.recursionScheme) */
+#define RECURSION_SCHEME_PER_STACK 0
+#define RECURSION_SCHEME_PER_TASK 1
+#define RECURSION_SCHEME_NONE 2
+
+/* Ist: IST slots of the TSS (1-based, as an IDT gate's ist field names them): exceptions handled on a stack of their own */
+#define IST_DOUBLE_FAULT 1
+#define IST_INVALID_OP 2
+
+/* TracepointReadSide: how the sys_enter tracepoint protects its probe list while probes run */
+#define TRACEPOINT_READ_SIDE_TRACE 0
+#define TRACEPOINT_READ_SIDE_PREEMPT 1
 
 /* TaskKind: what a task runs */
 #define TASK_KIND_IDLE 0

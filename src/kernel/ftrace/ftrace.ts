@@ -58,6 +58,8 @@ export class Ftrace {
   readonly bugs: string[] = [];
   /** Boot conversion: sites skipped because they lie in .noinstr.text. */
   skippedNoinstr = 0;
+  /** ftrace_recursion_sites: the guest's per-record recursion counters. */
+  private recursionTable = 0n;
   /**
    * Give each ops its own dynamic trampoline (x86-64 since v3.18). When false every site goes
    * through ftrace_caller and the list function, as before: the comparison seed 003 argues.
@@ -120,6 +122,23 @@ export class Ftrace {
     this.d.heap.write(table, bytes);
     this.writePtr("ftrace_records", table);
     this.writePtr("ftrace_nr_records", BigInt(this.records.length));
+    // One counter per record for the recursion guard (firmware/recursion.c), zeroed.
+    this.recursionTable = this.d.heap.alloc(this.records.length * 8);
+    this.d.heap.write(this.recursionTable, new Uint8Array(this.records.length * 8));
+    this.writePtr("ftrace_recursion_sites", this.recursionTable);
+  }
+
+  /** Callback calls the recursion guard skipped: in all, and per site (function name) that had any. */
+  recursions(): { total: bigint; sites: Map<string, bigint> } {
+    const sites = new Map<string, bigint>();
+    const counts = this.records.length ? this.read(this.recursionTable, this.records.length * 8) : new Uint8Array(0);
+    const view = new DataView(counts.buffer, counts.byteOffset, counts.byteLength);
+    this.records.forEach((r, i) => {
+      const n = view.getBigUint64(i * 8, true);
+      if (n) sites.set(r.name, n);
+    });
+    const total = new DataView(this.read(this.sym("ftrace_recursions"), 8).buffer).getBigUint64(0, true);
+    return { total, sites };
   }
 
   /** The record of a function (by name) or site. */

@@ -1,0 +1,42 @@
+/* ftrace callbacks that misbehave on purpose, for the recursion tests, and the traced functions
+ * they reach. Each counts its calls in op->calls like the other tracers. */
+#include "kernel.h"
+
+static __always_inline notrace void count_call(struct ftrace_ops *op)
+{
+	asm volatile("lock incq %0" : "+m"(op->calls));
+}
+
+u64 recursion_target_calls;
+
+/* A traced function a callback calls: if its site is traced too, that is recursion. */
+__attribute__((noinline)) void recursion_target(void)
+{
+	asm volatile("lock incq %0" : "+m"(recursion_target_calls));
+}
+
+/* Calls a traced function from inside the callback, every time. Without a recursion guard
+ * the callback re-enters itself until the stack overflows. */
+notrace void function_recursing_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	count_call(op);
+	recursion_target();
+}
+
+/* Touches kernel memory that is mapped on demand (op->private: the start of its pages), a new
+ * page on each call, so every call takes a page fault whose handler runs traced code. */
+notrace void function_faulting_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	u64 n;
+	count_call(op);
+	n = op->calls;
+	(void)*(volatile u64 *)(op->private + (n % 1024) * 4096);
+}
+
+/* WARN_ON() when called for the function whose site is op->private; the #UD handler's
+ * report_bug() is traced, and for it this callback only counts. */
+notrace void function_warning_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	count_call(op);
+	WARN_ON(ip == op->private);
+}

@@ -1,0 +1,107 @@
+// The sys_enter tracepoint's control plane (firmware/tracepoint.c has the guest half and the
+// read-side story). Registering publishes a new probe array; unregistering publishes one
+// without the probe and hands the old array and the probe's data to a grace period of the
+// caller's choosing, after which they are freed. The probe data is a guarded block: a probe
+// that still runs after its data was freed faults, and the fault is reported as a use-after-free.
+import { PROBE_DATA_SIZE, PROBE_MAGIC, probeDataFields, TRACEPOINT_FUNC_SIZE, TracepointReadSide } from "../gen/layout.js";
+import { packStruct } from "../machine/struct.js";
+import { PAGE } from "../machine/paging.js";
+import type { GuestHeap } from "./heap.js";
+import type { Flavour } from "./rcu/flavour.js";
+import { USER_DEMAND_START, USER_DEMAND_END } from "./memory.js";
+
+export type ReadSide = "trace" | "preempt";
+export const READ_SIDES: readonly ReadSide[] = ["trace", "preempt"];
+
+export interface Probe {
+  name: string;
+  /** The guest's struct probe_data (guarded). */
+  data: bigint;
+  /** The user pages it reads, demand-paged. */
+  userAddr: bigint;
+  pages: number;
+  state: "live" | "releasing" | "freed";
+  /** Which grace period its release waited for, and when it was freed. */
+  releasedAfter?: string;
+  freedAt?: bigint;
+}
+
+export interface TracepointDeps {
+  heap: GuestHeap;
+  symbol: (name: string) => bigint;
+  writeU64: (va: bigint, v: bigint) => void;
+  writeU32: (va: bigint, v: number) => void;
+  now: () => bigint;
+}
+
+export class SysEnterTracepoint {
+  readonly probes: Probe[] = [];
+  private array = 0n;
+  private arraySize = 0;
+  private nextUser = USER_DEMAND_START;
+
+  constructor(private readonly d: TracepointDeps, readonly readSide: ReadSide) {
+    d.writeU32(d.symbol("sys_enter_read_side"), readSide === "trace" ? TracepointReadSide.TRACE : TracepointReadSide.PREEMPT);
+  }
+
+  get live(): Probe[] { return this.probes.filter((p) => p.state === "live"); }
+
+  /** tracepoint_probe_register: probe_user_read with fresh data reading `pages` user pages. */
+  register(name: string, pages = 64): Probe {
+    const userAddr = this.nextUser;
+    if (userAddr + BigInt(pages * PAGE) > USER_DEMAND_END) throw new Error("the user demand region is full");
+    this.nextUser += BigInt(pages * PAGE);
+    const data = this.d.heap.allocGuarded(PROBE_DATA_SIZE, `probe_data of probe "${name}"`);
+    this.d.heap.write(data, packStruct(probeDataFields, PROBE_DATA_SIZE, { magic: BigInt(PROBE_MAGIC), userAddr, pages: BigInt(pages) }));
+    const p: Probe = { name, data, userAddr, pages, state: "live" };
+    this.probes.push(p);
+    this.publish();
+    return p;
+  }
+
+  /**
+   * tracepoint_probe_unregister: the probe leaves the array at once; the old array and its data
+   * are freed after a grace period of `flavour` (Tasks Trace RCU is the one that covers readers
+   * that block in a fault).
+   */
+  unregister(p: Probe, flavour: Flavour): void {
+    if (p.state !== "live") throw new Error(`probe "${p.name}" is not registered`);
+    p.state = "releasing";
+    const old = { array: this.array, size: this.arraySize };
+    this.publish();
+    p.releasedAfter = flavour.name;
+    flavour.call(() => {
+      if (old.array) this.d.heap.release(old.array, old.size);
+      this.d.heap.freeGuarded(p.data, `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`);
+      p.state = "freed";
+      p.freedAt = this.d.now();
+    }, this.d.now());
+  }
+
+  /** Calls of a live probe (its data's hit counter). */
+  hits(p: Probe): bigint {
+    if (p.state === "freed") throw new Error(`probe "${p.name}" was freed`);
+    return this.d.heap.readU64(p.data + BigInt(probeDataFields.hits.offset));
+  }
+
+  /** rcu_assign_pointer(tp->funcs, new array): built first, then published with one store. */
+  private publish(): void {
+    const live = this.live;
+    const func = this.d.symbol("probe_user_read");
+    if (live.length === 0) {
+      this.array = 0n;
+      this.arraySize = 0;
+    } else {
+      this.arraySize = (live.length + 1) * TRACEPOINT_FUNC_SIZE;
+      this.array = this.d.heap.alloc(this.arraySize);
+      const bytes = new Uint8Array(this.arraySize);
+      const v = new DataView(bytes.buffer);
+      live.forEach((p, i) => {
+        v.setBigUint64(i * TRACEPOINT_FUNC_SIZE, func, true);
+        v.setBigUint64(i * TRACEPOINT_FUNC_SIZE + 8, p.data, true);
+      });
+      this.d.heap.write(this.array, bytes);
+    }
+    this.d.writeU64(this.d.symbol("sys_enter_probes"), this.array);
+  }
+}
