@@ -12,6 +12,7 @@ import { EventKind } from "../gen/layout.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { torture, TORTURE_USAGE } from "./torture.js";
+import { scenario, SCENARIO_USAGE } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
 
 const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
@@ -20,6 +21,7 @@ Commands:
   run                  boot the built-in guest kernel and run its workload
   run PROGRAM [ARGS]   run a static x86-64 Linux program in user mode
   torture [...]        random ftrace register/unregister campaigns, checked (torture --help)
+  scenario FILE...     run declarative scenario files and check their expectations (scenario --help)
   check-noinstr IMAGE  report calls and jumps that leave .noinstr.text (exit 1 if any)
 
 Options for the built-in kernel:
@@ -198,6 +200,9 @@ export function main(argv: string[]): number {
         return o.program ? runUserProgram(o) : runKernel(o);
       }
       case "torture": return torture(rest);
+      case "scenario":
+        if (rest.includes("--help")) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
+        return scenario(rest);
       case "check-noinstr": return checkNoinstrCommand(rest);
       case "help":
       case "--help":
@@ -210,7 +215,7 @@ export function main(argv: string[]): number {
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : USAGE}\n`); return 2; }
+    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : cmd === "scenario" ? SCENARIO_USAGE : USAGE}\n`); return 2; }
     throw e;
   }
 }

@@ -1,0 +1,72 @@
+// tramplab scenario: runs declarative scenario files (src/scenario, docs/scenarios.md).
+// Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
+import { readFileSync } from "node:fs";
+import { UsageError } from "./args.js";
+import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
+import { ScenarioErrors } from "../scenario/schema.js";
+import type { Scenario } from "../scenario/types.js";
+
+export const SCENARIO_USAGE = `usage: tramplab scenario [--seed S] [--update-golden] [--verbose] FILE...
+
+  Runs each scenario file: boots the machine it describes, carries out its steps, checks its
+  expectations. Every file is checked completely before anything runs.
+  --seed S          interleave the vCPUs with seed S instead of the file's machine.seed
+  --update-golden   rewrite the golden files the scenarios compare with (review the diff)
+  --verbose         print every step, use-after-free report and ftrace bug, also on success`;
+
+interface Options {
+  files: string[];
+  seed?: number;
+  updateGolden: boolean;
+  verbose: boolean;
+}
+
+function parse(args: string[]): Options {
+  const o: Options = { files: [], updateGolden: false, verbose: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--seed") {
+      const v = args[++i];
+      if (!v || !/^\d+$/.test(v) || Number(v) > 2 ** 31) throw new UsageError(`--seed needs an integer from 0 to ${2 ** 31}, got ${v ?? "nothing"}`);
+      o.seed = Number(v);
+    } else if (a === "--update-golden") o.updateGolden = true;
+    else if (a === "--verbose") o.verbose = true;
+    else if (a.startsWith("--")) throw new UsageError(`unknown scenario option ${a}`);
+    else o.files.push(a);
+  }
+  if (o.files.length === 0) throw new UsageError("scenario needs a FILE");
+  return o;
+}
+
+export function scenario(args: string[]): number {
+  const o = parse(args);
+  // Check every file before running any.
+  const loaded: Scenario[] = [];
+  let bad = false;
+  for (const file of o.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      process.stderr.write(`tramplab: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      bad = true;
+      continue;
+    }
+    try {
+      loaded.push(loadScenario(file, text, { updateGolden: o.updateGolden }));
+    } catch (e) {
+      if (!(e instanceof ScenarioErrors)) throw e;
+      process.stderr.write(e.message + "\n");
+      bad = true;
+    }
+  }
+  if (bad) return 2;
+  let failed = 0;
+  for (const s of loaded) {
+    const r = runScenario(s, { seed: o.seed, updateGolden: o.updateGolden });
+    process.stdout.write(report(r, o.verbose) + "\n");
+    if (!passed(r)) failed++;
+  }
+  if (loaded.length > 1) process.stdout.write(`${loaded.length - failed} of ${loaded.length} scenarios passed\n`);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,36 @@
+// What reading steps and expectations share: the kind of a list item, and ops names.
+import { isMap, isScalar, type Node } from "yaml";
+import { suggest, type Field, type Reader } from "./schema.js";
+import type { Pos } from "./types.js";
+
+type Item = { value: Node | null; at: Pos };
+
+export const FLAVOURS = ["rcu", "rcu_tasks", "rcu_tasks_rude", "rcu_tasks_trace"];
+
+export interface StepContext {
+  r: Reader;
+  jiffy: number;
+  ops: Set<string>;
+}
+
+/** `- kind` or `- kind: argument` (a scalar or a map). */
+export function kindOf(r: Reader, item: Item, what: string, kinds: readonly string[]): { kind: string; arg: Field } | undefined {
+  if (item.value && isScalar(item.value) && typeof item.value.value === "string") {
+    const kind = item.value.value;
+    if (!kinds.includes(kind)) return r.fail(item.at, `unknown ${what} "${kind}"${suggest(kind, kinds)}`);
+    return { kind, arg: { key: kind, keyAt: item.at, value: null, at: item.at } };
+  }
+  if (!item.value || !isMap(item.value) || item.value.items.length !== 1) return r.fail(item.at, `each ${what} is "- kind" or "- kind: argument", one per item (kinds: ${kinds.join(", ")})`);
+  const key = item.value.items[0].key;
+  const name = isScalar(key) ? String(key.value) : "";
+  if (!kinds.includes(name)) return r.fail(r.at(key as Node, item.at), `unknown ${what} "${name}"${suggest(name, kinds)}`);
+  const m = r.fields(item.value, item.at, what, kinds);
+  return m && m.size === 1 ? { kind: [...m.keys()][0], arg: [...m.values()][0] } : undefined;
+}
+
+export function opsName(x: StepContext, f: Field | Item, what: string): string | undefined {
+  const name = x.r.str(f, what);
+  if (name !== undefined && !x.ops.has(name)) return x.r.fail(f.at, `${what}: no ops "${name}" is declared${suggest(name, [...x.ops])}`);
+  return name;
+}
+

@@ -1,0 +1,168 @@
+// Checking expectations against what the run did. A failed one says what was expected and what
+// happened instead, with a diff for golden text.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { EventKind, SchedReason } from "../gen/layout.js";
+import { traceFile } from "../kernel/ftrace/tracefs.js";
+import { describeEvent } from "../kernel/timeline.js";
+import { unifiedDiff } from "./diff.js";
+import type { ScenarioRun } from "./run.js";
+import type { Expectation, Pos, Range } from "./types.js";
+
+export interface Failure {
+  at: Pos;
+  what: string;
+  expected: string;
+  actual: string;
+  diff?: string[];
+}
+
+export interface Golden {
+  /** Absolute path of a golden file named by the scenario. */
+  resolve: (name: string) => string;
+  /** Rewrite golden files with the actual text instead of comparing. */
+  update: boolean;
+  /** Golden files written (with update). */
+  written: string[];
+}
+
+export function inRange(v: bigint, r: Range): boolean {
+  return (r.min === undefined || v >= r.min) && (r.max === undefined || v <= r.max);
+}
+
+export function describeRange(r: Range, unit = ""): string {
+  const u = (v: bigint) => (unit === "ticks" ? ticks(v) : `${v}${unit}`);
+  if (r.min !== undefined && r.min === r.max) return `exactly ${u(r.min)}`;
+  if (r.min !== undefined && r.max !== undefined) return `${u(r.min)} to ${u(r.max)}`;
+  return r.min !== undefined ? `at least ${u(r.min)}` : `at most ${u(r.max!)}`;
+}
+
+/** "1234567 ticks (1.235 ms)". */
+export function ticks(v: bigint): string {
+  return `${v} ticks (${(Number(v) / 1e6).toFixed(3)} ms)`;
+}
+
+/** Checks one expectation now; undefined when it holds. */
+export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure | undefined {
+  const k = run.kernel;
+  const fail = (expected: string, actual: string, diff?: string[]): Failure => ({ at: e.at, what: e.kind, expected, actual, diff });
+  const none = <T>(items: T[], what: string, show: (t: T) => string) =>
+    items.length === 0 ? undefined : fail(`no ${what}`, `${items.length} ${what}: ${show(items[0])}${items.length > 1 ? " (and more)" : ""}`);
+  const firstLine = (s: string) => s.split("\n").find((l) => /\w/.test(l) && !/^=+$/.test(l)) ?? s;
+  switch (e.kind) {
+    case "no-hazard": {
+      const x = k.timelineContext;
+      return none(k.machine.events.ofKind(EventKind.HAZARD), "cross-modifying-code hazard(s)", (h) => describeEvent(h, x).trim());
+    }
+    case "no-use-after-free": return none(k.useAfterFrees, "use-after-free(s)", (u) => firstLine(u.text));
+    case "no-oops": return none(k.oopses, "oops(es)", (o) => firstLine(o.text));
+    case "no-lockup": return none(k.lockups, "soft lockup(s)", (l) => firstLine(l.text));
+    case "no-ftrace-bug": return none(k.ftrace.bugs, "ftrace bug(s)", (b) => b.split("\n")[1]);
+    case "use-after-free": {
+      const match = k.useAfterFrees.filter((u) => (e.ops === undefined || u.trampoline?.ops.name === e.ops) &&
+        (e.task === undefined || u.task === e.task) && (e.returned === undefined || u.returned === e.returned));
+      if (inRange(BigInt(match.length), e.count)) return undefined;
+      const want = [e.ops && `in the trampoline of ${e.ops}`, e.task && `by ${e.task}`, e.returned !== undefined && (e.returned ? "returning into it" : "not by a return")].filter(Boolean).join(" ");
+      const seen = k.useAfterFrees.map((u) => `${firstLine(u.text).replace(/^BUG: use-after-free in /, "")} by ${u.task}/${u.pid}${u.returned ? " (returned)" : ""}`);
+      return fail(`${describeRange(e.count)} use-after-free(s)${want ? " " + want : ""}`, seen.length ? `${match.length} matching; caught: ${seen.join("; ")}` : "none caught");
+    }
+    case "ftrace-bug": {
+      const bug = k.ftrace.bugs[0];
+      if (!bug) return fail("an ftrace bug report", "none (ftrace is " + (k.ftrace.disabled ? "disabled" : "enabled") + ")");
+      const lines = bug.split("\n");
+      const site = /\] (\S+)\+0x/.exec(lines[1])?.[1];
+      const bytes = (label: string) => lines.find((l) => l.trimStart().startsWith(label))?.split(":").slice(1).join(":").trim().replace(/:/g, " ");
+      const norm = (s: string) => s.toLowerCase().split(/[\s:]+/).join(" ");
+      const wrong = [
+        e.function !== undefined && site !== e.function && `site ${e.function}, got ${site}`,
+        e.actual !== undefined && bytes("actual:") !== norm(e.actual) && `actual bytes ${norm(e.actual)}, got ${bytes("actual:")}`,
+        e.expected !== undefined && bytes("expected:") !== norm(e.expected) && `expected bytes ${norm(e.expected)}, got ${bytes("expected:")}`,
+        !k.ftrace.disabled && "ftrace disabled, but it is enabled",
+      ].filter(Boolean);
+      return wrong.length ? fail(wrong.join("; "), bug) : undefined;
+    }
+    case "trace": return checkTrace(run, e, golden, fail);
+    case "patch-log": return compareGolden(k.poke.log.join("\n") + "\n", e.golden, golden, fail);
+    case "release": {
+      const r = run.live(e.ops).releases.at(-1);
+      if (!r) return fail(`ops ${e.ops} released`, "it was never unregistered (or it is static: nothing to free)");
+      const names = r.steps.map((s) => s.flavour.name);
+      const waited = `waited for ${names.join(" + ") || "nothing"}`;
+      if ((r.freedAt !== undefined) !== e.freed) return fail(e.freed ? "freed" : "not freed yet", `${r.freedAt !== undefined ? `freed at ${r.freedAt}` : `not freed (${k.releases.describe(k.machine.time)})`}; ${waited}`);
+      if (e.steps && names.join(" ") !== e.steps.join(" ")) return fail(`waits for ${e.steps.join(" + ")}`, waited);
+      const delay = r.freedAt !== undefined ? r.freedAt - r.unregisteredAt : undefined;
+      if (e.delay && (delay === undefined || !inRange(delay, e.delay))) return fail(`freed ${describeRange(e.delay, "ticks")} after unregistering`, delay === undefined ? "not freed" : ticks(delay));
+      if (e.afterVoluntarySwitch) {
+        const task = k.sched.tasks.find((t) => t.name === e.afterVoluntarySwitch)!;
+        const sw = k.machine.events.ofKind(EventKind.SWITCH).find((ev) => ev.clock > r.unregisteredAt && Number(ev.a) === task.pid && Number(ev.c) === SchedReason.VOLUNTARY);
+        if (!sw || r.freedAt === undefined || r.freedAt <= sw.clock) {
+          return fail(`freed after ${task.name} switched out voluntarily`, sw ? `${task.name} switched voluntarily at ${sw.clock}, freed at ${r.freedAt ?? "never"}` : `${task.name} never switched voluntarily after the unregister`);
+        }
+      }
+      return undefined;
+    }
+    case "grace-period": {
+      const f = k.rcu.flavours.find((x) => x.name === e.flavour)!;
+      if (e.completed && !inRange(BigInt(f.completed), e.completed)) return fail(`${describeRange(e.completed)} ${f.name} grace periods completed`, String(f.completed));
+      const lat = f.latencies();
+      const out = lat.filter((l) => e.latency && !inRange(l, e.latency));
+      if (e.latency && out.length) return fail(`every ${f.name} grace period ${describeRange(e.latency, "ticks")}`, `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(ticks).join(", ")}`);
+      return undefined;
+    }
+    case "counter": {
+      const l = run.live(e.ops), rec = k.ftrace.record(e.function)!;
+      const v = l.counter ? l.counter.hits(rec.index) : l.hostCalls ? l.hostCalls.get(rec.ip) ?? 0n : BigInt(l.records.filter((x) => x.ip === rec.ip).length);
+      return inRange(v, e.value) ? undefined : fail(`${e.function} counted by ${e.ops}: ${describeRange(e.value)}`, String(v));
+    }
+    case "global": {
+      const v = k.readGlobal(e.symbol, e.index);
+      return inRange(v, e.value) ? undefined : fail(`${e.symbol}[${e.index}]: ${describeRange(e.value)}`, String(v));
+    }
+    case "task": {
+      const t = k.sched.tasks.find((x) => x.name === e.name)!;
+      return t.state === e.state ? undefined : fail(`${e.name} ${e.state}`, `${e.name} ${t.state}`);
+    }
+    case "console": {
+      const text = k.console.join("");
+      const missing = e.includes.filter((s) => !text.includes(s)), present = e.excludes.filter((s) => text.includes(s));
+      if (!missing.length && !present.length) return undefined;
+      return fail([...missing.map((s) => `"${s}" on the console`), ...present.map((s) => `no "${s}" on the console`)].join("; "),
+        text.trim() ? text.trim().split("\n").slice(-20).join("\n") : "(the console is empty)");
+    }
+    case "poke": {
+      const s = k.poke.stats;
+      const wrong = ([["int3 hits", e.int3Hits, s.int3Hits], ["batches", e.batches, BigInt(s.batches)], ["sites changed", e.sitesChanged, BigInt(s.sitesChanged)]] as const)
+        .filter(([, r, v]) => r && !inRange(v, r));
+      return wrong.length ? fail(wrong.map(([n, r]) => `${n} ${describeRange(r!)}`).join("; "), wrong.map(([n, , v]) => `${n} ${v}`).join("; ")) : undefined;
+    }
+  }
+  return undefined;
+}
+
+function checkTrace(run: ScenarioRun, e: Extract<Expectation, { kind: "trace" }>, golden: Golden,
+  fail: (expected: string, actual: string, diff?: string[]) => Failure): Failure | undefined {
+  const k = run.kernel;
+  const l = run.live(e.ops);
+  const name = (ip: bigint) => k.symbols.find(ip)?.name ?? `0x${ip.toString(16)}`;
+  const seen = [...new Set(l.records.map((r) => name(r.ip)))].sort();
+  if (e.functions && seen.join(" ") !== [...e.functions].sort().join(" ")) return fail(`exactly these functions traced: ${[...e.functions].sort().join(" ")}`, seen.join(" ") || "nothing traced");
+  const missing = e.includes.filter((f) => !seen.includes(f)), extra = e.excludes.filter((f) => seen.includes(f));
+  if (missing.length || extra.length) {
+    return fail([...missing.map((f) => `${f} traced`), ...extra.map((f) => `${f} not traced`)].join("; "), `traced: ${seen.join(" ") || "nothing"}`);
+  }
+  if (e.records && !inRange(BigInt(l.records.length), e.records)) return fail(`${describeRange(e.records)} trace records`, String(l.records.length));
+  if (e.lost && !inRange(l.tracer!.lost, e.lost)) return fail(`${describeRange(e.lost)} records lost to ring overruns`, String(l.tracer!.lost));
+  if (e.golden) return compareGolden(traceFile(l.tracer!, l.records, k.sched.tasks, k.symbols, k.machine.ncpus), e.golden, golden, fail);
+  return undefined;
+}
+
+function compareGolden(actual: string, name: string, golden: Golden, fail: (expected: string, actual: string, diff?: string[]) => Failure): Failure | undefined {
+  const path = golden.resolve(name);
+  if (golden.update) {
+    if (!existsSync(path) || readFileSync(path, "utf8") !== actual) { writeFileSync(path, actual); golden.written.push(name); }
+    return undefined;
+  }
+  const expected = readFileSync(path, "utf8");
+  if (expected === actual) return undefined;
+  const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
+  return fail(`the text of ${name}`, `${actual.split("\n").length - 1} lines that differ (diff below; --update-golden rewrites it after review)`, diff);
+}

@@ -1,0 +1,120 @@
+// Reading expectations: `- kind` for the yes/no ones, `- kind: { ... }` for the rest.
+import { isMap, isScalar, type Node } from "yaml";
+import type { Field } from "./schema.js";
+import type { Expectation, Pos, Range } from "./types.js";
+import { kindOf, opsName, FLAVOURS, type StepContext } from "./context.js";
+
+type Item = { value: Node | null; at: Pos };
+
+const FLAGS = ["no-hazard", "no-use-after-free", "no-oops", "no-lockup", "no-ftrace-bug"] as const;
+export const EXPECTATION_KINDS = [...FLAGS, "use-after-free", "ftrace-bug", "trace", "patch-log", "release", "grace-period",
+  "counter", "global", "task", "console", "poke"];
+const TASK_STATES = ["running", "runnable", "sleeping", "dead"];
+
+export function readExpectation(x: StepContext, item: Item): Expectation | undefined {
+  const { r } = x;
+  const k = kindOf(r, item, "expectation", EXPECTATION_KINDS);
+  if (!k) return undefined;
+  const { kind, arg } = k;
+  const at = item.at;
+  const isFlag = (FLAGS as readonly string[]).includes(kind);
+  if (isFlag) {
+    if (arg.value !== null && !(isScalar(arg.value) && arg.value.value === null)) return r.fail(arg.at, `${kind} takes no argument`);
+    return { at, kind } as Expectation;
+  }
+  /** The map argument with `keys`; kinds that may be bare accept a missing argument. */
+  const map = (keys: string[], required: string[] = [], bare = false) => {
+    if (arg.value === null || (isScalar(arg.value) && arg.value.value === null)) {
+      return bare ? new Map<string, Field>() : r.fail(arg.at, `${kind} needs ${required.length ? required.join(" and ") : "an argument"}`);
+    }
+    return r.fields(arg.value, arg.at, kind, keys, required);
+  };
+  const count = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.count(g, w)) : undefined);
+  const time = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.duration(g, w, x.jiffy)) : undefined);
+  const list = (m: Map<string, Field>, key: string) => (m.has(key) ? r.strings(m.get(key)!, `${kind}.${key}`) : undefined);
+  switch (kind) {
+    case "use-after-free": {
+      const m = map(["trampoline", "task", "returned", "count"], [], true);
+      if (!m) return undefined;
+      const ops = m.has("trampoline") ? opsName(x, m.get("trampoline")!, "use-after-free.trampoline") : undefined;
+      const task = m.has("task") ? r.str(m.get("task")!, "use-after-free.task") : undefined;
+      const returned = m.has("returned") ? r.bool(m.get("returned")!, "use-after-free.returned") : undefined;
+      return { at, kind, ops, task, returned, count: count(m.get("count"), "use-after-free.count") ?? { min: 1n } };
+    }
+    case "ftrace-bug": {
+      const m = map(["function", "actual", "expected"], [], true);
+      if (!m) return undefined;
+      const s = (key: string) => (m.has(key) ? r.str(m.get(key)!, `ftrace-bug.${key}`) : undefined);
+      return { at, kind, function: s("function"), actual: s("actual"), expected: s("expected") };
+    }
+    case "trace": {
+      const m = map(["ops", "functions", "includes", "excludes", "records", "lost", "golden"], ["ops"]);
+      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "trace.ops") : undefined;
+      if (!m || !ops) return undefined;
+      return {
+        at, kind, ops, functions: list(m, "functions"), includes: list(m, "includes") ?? [], excludes: list(m, "excludes") ?? [],
+        records: count(m.get("records"), "trace.records"), lost: count(m.get("lost"), "trace.lost") ?? { min: 0n, max: 0n },
+        golden: m.has("golden") ? r.str(m.get("golden")!, "trace.golden") : undefined,
+      };
+    }
+    case "patch-log": {
+      if (arg.value && isMap(arg.value)) {
+        const m = map(["golden"], ["golden"]);
+        const golden = m?.has("golden") ? r.str(m.get("golden")!, "patch-log.golden") : undefined;
+        return golden ? { at, kind, golden } : undefined;
+      }
+      const golden = r.str(arg, "patch-log (the golden file, relative to the scenario)");
+      return golden ? { at, kind, golden } : undefined;
+    }
+    case "release": {
+      const m = map(["ops", "freed", "steps", "delay", "after-voluntary-switch"], ["ops"]);
+      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "release.ops") : undefined;
+      if (!m || !ops) return undefined;
+      const steps = list(m, "steps");
+      return {
+        at, kind, ops, freed: m.has("freed") ? r.bool(m.get("freed")!, "release.freed") ?? true : true, steps,
+        delay: time(m.get("delay"), "release.delay"),
+        afterVoluntarySwitch: m.has("after-voluntary-switch") ? r.str(m.get("after-voluntary-switch")!, "release.after-voluntary-switch") : undefined,
+      };
+    }
+    case "grace-period": {
+      const m = map(["flavour", "completed", "latency"], ["flavour"]);
+      const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "grace-period.flavour", FLAVOURS) : undefined;
+      if (!m || !flavour) return undefined;
+      return { at, kind, flavour, completed: count(m.get("completed"), "grace-period.completed"), latency: time(m.get("latency"), "grace-period.latency") };
+    }
+    case "counter": {
+      const m = map(["ops", "function", "value"], ["ops", "function", "value"]);
+      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "counter.ops") : undefined;
+      const fn = m?.has("function") ? r.str(m.get("function")!, "counter.function") : undefined;
+      const value = count(m?.get("value"), "counter.value");
+      return ops && fn && value ? { at, kind, ops, function: fn, value } : undefined;
+    }
+    case "global": {
+      const m = map(["symbol", "index", "value"], ["symbol", "value"]);
+      const symbol = m?.has("symbol") ? r.str(m.get("symbol")!, "global.symbol") : undefined;
+      const index = m?.has("index") ? r.int(m.get("index")!, "global.index", 0, 1 << 20) : 0;
+      const value = count(m?.get("value"), "global.value");
+      return symbol && index !== undefined && value ? { at, kind, symbol, index, value } : undefined;
+    }
+    case "task": {
+      const m = map(["name", "state"], ["name", "state"]);
+      const name = m?.has("name") ? r.str(m.get("name")!, "task.name") : undefined;
+      const state = m?.has("state") ? r.oneOf(m.get("state")!, "task.state", TASK_STATES) : undefined;
+      return name && state ? { at, kind, name, state } : undefined;
+    }
+    case "console": {
+      const m = map(["includes", "excludes"]);
+      if (!m) return undefined;
+      return { at, kind, includes: list(m, "includes") ?? [], excludes: list(m, "excludes") ?? [] };
+    }
+    case "poke": {
+      const m = map(["int3-hits", "batches", "sites-changed"]);
+      if (!m) return undefined;
+      if (m.size === 0) return r.fail(arg.at, "poke needs int3-hits, batches or sites-changed");
+      return { at, kind, int3Hits: count(m.get("int3-hits"), "poke.int3-hits"), batches: count(m.get("batches"), "poke.batches"),
+        sitesChanged: count(m.get("sites-changed"), "poke.sites-changed") };
+    }
+  }
+  return undefined;
+}

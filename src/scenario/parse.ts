@@ -1,0 +1,241 @@
+// The scenario file format (docs/scenarios.md): YAML with four sections, read strictly. Unknown
+// keys, wrong types and unknown step or expectation kinds are errors with their position.
+import { isMap, isScalar, type Node } from "yaml";
+import { PREEMPT_MODELS, RECURSION_SCHEMES, type TaskSpec } from "../kernel/config.js";
+import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+import { Reader, ScenarioErrors, type Field } from "./schema.js";
+import { kindOf, opsName, FLAVOURS, type StepContext } from "./context.js";
+import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
+import { readExpectation, EXPECTATION_KINDS } from "./parse-expect.js";
+
+type Item = { value: Node | null; at: Pos };
+
+const TOP = ["name", "machine", "ops", "steps", "expect"];
+const MACHINE = ["cpus", "preempt", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion",
+  "xmc-policy", "soft-lockup", "trampolines", "workload"];
+const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host"];
+export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site", "mark", "expect"];
+const ERRNOS = ["EBUSY", "ENODEV", "EINVAL"] as const;
+const DEFAULT_WITHIN = 1_000_000_000n;
+
+/** Reads and checks a scenario's text; throws ScenarioErrors listing every problem found. */
+export function parseScenario(file: string, text: string): Scenario {
+  const r = new Reader(file, text);
+  const origin = { line: 1, col: 1 };
+  const top = r.errors.length ? undefined : r.fields(r.doc.contents as Node | null, origin, "the scenario", TOP, ["machine", "steps"]);
+  if (!top) throw new ScenarioErrors(r.errors);
+  const name = top.has("name") ? r.str(top.get("name")!, "name") ?? "" : "";
+  const machine = readMachine(r, top.get("machine")!);
+  const jiffy = machine?.tickPeriod ?? 50_000;
+  const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
+  const known = new Set(ops.map((o) => o.name));
+  const x = { r, jiffy, ops: known };
+  const steps = (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined);
+  const expectations = top.has("expect") ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined) : [];
+  checkOrder(r, steps, top.get("steps")!.at);
+  if (r.errors.length || !machine) throw new ScenarioErrors(r.errors);
+  return { file, name, machine, ops, steps, expectations };
+}
+
+function readMachine(r: Reader, f: Field): MachineSpec | undefined {
+  const m = r.fields(f.value, f.at, "machine", MACHINE);
+  if (!m) return undefined;
+  const get = <T>(k: string, read: (f: Field) => T | undefined): T | undefined => (m.has(k) ? read(m.get(k)!) : undefined);
+  const tickPeriod = get("tick-period", (v) => r.int(v, "machine.tick-period", 1000, 100_000_000));
+  const release = get("release", (v) => {
+    const p = r.str(v, "machine.release");
+    if (p === undefined) return undefined;
+    try { checkReleasePolicy(p); return p; } catch (e) { return r.fail(v.at, `machine.release: ${(e as Error).message}`); }
+  });
+  const xmc = get("xmc-policy", (v) => r.oneOf(v, "machine.xmc-policy", ["new", "old", "torn", "stop"] as const));
+  const spec: MachineSpec = {
+    cpus: get("cpus", (v) => r.int(v, "machine.cpus", 1, 64)) ?? 4,
+    preempt: get("preempt", (v) => r.oneOf(v, "machine.preempt", PREEMPT_MODELS)) ?? "full",
+    kconfig: get("kconfig", (v) => r.oneOf(v, "machine.kconfig", ["old", "new"] as const)) ?? "new",
+    release: release ?? "kernel",
+    seed: get("seed", (v) => r.int(v, "machine.seed", 0, 2 ** 31)),
+    quantum: get("quantum", (v) => r.int(v, "machine.quantum", 1, 1_000_000)),
+    tickPeriod,
+    timeslice: get("timeslice", (v) => r.int(v, "machine.timeslice", 1, 1_000_000)),
+    recursion: get("recursion", (v) => r.oneOf(v, "machine.recursion", RECURSION_SCHEMES)),
+    xmcPolicy: xmc?.toUpperCase() as MachineSpec["xmcPolicy"],
+    softLockupTicks: get("soft-lockup", (v) => { const d = r.duration(v, "machine.soft-lockup", tickPeriod ?? 50_000); return d === undefined ? undefined : Number(d); }),
+    trampolines: get("trampolines", (v) => r.bool(v, "machine.trampolines")) ?? true,
+    workload: get("workload", (v) => readWorkload(r, v)),
+  };
+  return spec;
+}
+
+function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
+  const out: (TaskSpec & { at: Pos })[] = [];
+  for (const item of r.items(f, "machine.workload") ?? []) {
+    const t = r.fields(item.value, item.at, "a workload task", ["name", "entry", "arg", "cpu", "kind"], ["name", "entry"]);
+    if (!t) continue;
+    const name = r.str(t.get("name")!, "task name"), entry = r.str(t.get("entry")!, "task entry") ?? "";
+    const kind = t.has("kind") ? r.oneOf(t.get("kind")!, "task kind", ["kthread", "user"] as const) : "kthread";
+    const arg = t.has("arg") ? r.int(t.get("arg")!, "task arg", 0, 2 ** 31) : undefined;
+    const cpu = t.has("cpu") ? r.int(t.get("cpu")!, "task cpu", 0, 63) : undefined;
+    if (name && kind) out.push({ name, entry, kind, arg, cpu, at: item.at });
+  }
+  return out;
+}
+
+function readOps(r: Reader, f: Field): OpsSpec[] {
+  const all = r.fields(f.value, f.at, "ops", allKeys(f));
+  const out: OpsSpec[] = [];
+  for (const [name, o] of all ?? []) {
+    if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
+    const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin"], ["tracer"]);
+    if (!m) continue;
+    const kind = r.oneOf(m.get("tracer") ?? o, `ops ${name}: tracer`, OPS_KINDS);
+    const flag = (k: string) => (m.has(k) ? r.bool(m.get(k)!, `ops ${name}: ${k}`) : undefined);
+    const ring = m.has("ring") ? r.int(m.get("ring")!, `ops ${name}: ring`, 1, 1 << 20) : 1 << 14;
+    if (ring !== undefined && (ring & (ring - 1)) !== 0) r.fail(m.get("ring")!.at, `ops ${name}: ring must be a power of two`);
+    if (m.has("ring") && kind !== "function") r.fail(m.get("ring")!.keyAt, `ops ${name}: ring applies to the function tracer only`);
+    if (m.has("spin") && kind !== "slow") r.fail(m.get("spin")!.keyAt, `ops ${name}: spin applies to the slow tracer only`);
+    if (m.has("dynamic") && kind === "function") r.fail(m.get("dynamic")!.keyAt, `ops ${name}: the function tracer's ops is static`);
+    if (!kind) continue;
+    out.push({
+      name, kind, at: o.keyAt, filterAt: m.get("filter")?.at ?? o.keyAt,
+      filter: m.has("filter") ? r.str(m.get("filter")!, `ops ${name}: filter`) ?? "" : "",
+      notrace: m.has("notrace") ? r.str(m.get("notrace")!, `ops ${name}: notrace`) ?? "" : "",
+      saveRegs: flag("save-regs") ?? false, recursion: flag("recursion") ?? false, dynamic: flag("dynamic"),
+      ring: ring ?? 1 << 14, spin: m.has("spin") ? r.int(m.get("spin")!, `ops ${name}: spin`, 0, 10_000_000) ?? 0 : 3000,
+    });
+  }
+  return out;
+}
+
+/** Ops are named by the user: every key of the map is an ops name. */
+function allKeys(f: Field): string[] {
+  const n = f.value;
+  if (!n || !isMap(n)) return [];
+  return n.items.map((p) => (isScalar(p.key) && typeof p.key.value === "string" ? p.key.value : "")).filter(Boolean);
+}
+
+function readStep(x: StepContext, item: Item): Step | undefined {
+  const { r } = x;
+  const k = kindOf(r, item, "step", STEP_KINDS);
+  if (!k) return undefined;
+  const { kind, arg } = k;
+  const at = item.at;
+  const need = (ok: boolean) => (ok ? true : r.fail(arg.at, `step ${kind} needs an argument`));
+  /** A bare ops name, or a map with `ops` and the extra keys given. */
+  const opsArg = (extra: string[]) => {
+    if (!arg.value || !isMap(arg.value)) return { ops: opsName(x, arg, `${kind}`), m: new Map<string, Field>() };
+    const m = r.fields(arg.value, arg.at, `step ${kind}`, ["ops", ...extra], ["ops"]) ?? new Map<string, Field>();
+    return { ops: m.has("ops") ? opsName(x, m.get("ops")!, `${kind}.ops`) : undefined, m };
+  };
+  const fails = (m: Map<string, Field>) => (m.has("fails") ? r.oneOf(m.get("fails")!, `${kind}.fails`, ERRNOS) : undefined);
+  switch (kind) {
+    case "boot":
+      if (arg.value && !(isScalar(arg.value) && arg.value.value === null)) return r.fail(arg.at, "boot takes no argument (the machine section configures it)");
+      return { at, kind };
+    case "run": {
+      const ticks = need(arg.value !== null) ? r.duration(arg, "run", x.jiffy) : undefined;
+      return ticks === undefined ? undefined : { at, kind, ticks };
+    }
+    case "register": {
+      const { ops, m } = opsArg(["fails"]);
+      return ops ? { at, kind, ops, fails: fails(m) } : undefined;
+    }
+    case "unregister": {
+      const { ops, m } = opsArg(["policy", "fails"]);
+      let policy: string | undefined;
+      if (m.has("policy")) {
+        policy = r.str(m.get("policy")!, "unregister.policy");
+        try { if (policy !== undefined) checkReleasePolicy(policy); } catch (e) { r.fail(m.get("policy")!.at, `unregister.policy: ${(e as Error).message}`); }
+      }
+      return ops ? { at, kind, ops, policy, fails: fails(m) } : undefined;
+    }
+    case "filter": {
+      const m = r.fields(arg.value, arg.at, "step filter", ["ops", "filter", "notrace", "fails"], ["ops"]);
+      if (!m) return undefined;
+      const ops = m.has("ops") ? opsName(x, m.get("ops")!, "filter.ops") : undefined;
+      if (!m.has("filter") && !m.has("notrace")) return r.fail(arg.at, "step filter: give filter, notrace or both");
+      const filter = m.has("filter") ? r.str(m.get("filter")!, "filter.filter") : undefined;
+      const notrace = m.has("notrace") ? r.str(m.get("notrace")!, "filter.notrace") : undefined;
+      return ops ? { at, kind, ops, filter, notrace, fails: fails(m), filterAt: (m.get("filter") ?? m.get("notrace"))!.at } : undefined;
+    }
+    case "synchronize": {
+      if (arg.value && isMap(arg.value)) {
+        const m = r.fields(arg.value, arg.at, "step synchronize", ["flavour", "within"], ["flavour"]);
+        const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "synchronize.flavour", FLAVOURS) : undefined;
+        const within = m?.has("within") ? r.duration(m.get("within")!, "synchronize.within", x.jiffy) : DEFAULT_WITHIN;
+        return flavour && within !== undefined ? { at, kind, flavour, within } : undefined;
+      }
+      const flavour = need(arg.value !== null) && r.oneOf(arg, "synchronize", FLAVOURS);
+      return flavour ? { at, kind, flavour, within: DEFAULT_WITHIN } : undefined;
+    }
+    case "interrupt": return readInterrupt(x, arg, at);
+    case "until": return readUntil(x, arg, at);
+    case "corrupt-site": {
+      const m = r.fields(arg.value, arg.at, "step corrupt-site", ["function", "bytes"], ["function", "bytes"]);
+      const fn = m?.has("function") ? r.str(m.get("function")!, "corrupt-site.function") : undefined;
+      const text = m?.has("bytes") ? r.str(m.get("bytes")!, "corrupt-site.bytes") : undefined;
+      const hex = text?.trim().split(/[\s:]+/) ?? [];
+      if (text !== undefined && (hex.length !== 5 || !hex.every((h) => /^[0-9a-fA-F]{2}$/.test(h)))) return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be 5 hex bytes, like \"e8 12 34 56 78\"");
+      return fn && text ? { at, kind, function: fn, bytes: Uint8Array.from(hex.map((h) => parseInt(h, 16))) } : undefined;
+    }
+    case "mark": {
+      const text = need(arg.value !== null) && r.str(arg, "mark");
+      return text ? { at, kind, text } : undefined;
+    }
+    case "expect": {
+      const list = r.items(arg, "step expect");
+      const expectations = (list ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined);
+      return list ? { at, kind, expectations } : undefined;
+    }
+  }
+  return undefined;
+}
+
+function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {
+  const { r } = x;
+  const m = r.fields(arg.value, arg.at, "step interrupt", ["cpu", "vector", "at-insn", "after-insns", "within"], ["cpu", "vector"]);
+  if (!m) return undefined;
+  const cpu = m.has("cpu") ? r.int(m.get("cpu")!, "interrupt.cpu", 0, 63) : undefined;
+  const vector = m.has("vector") ? r.oneOf(m.get("vector")!, "interrupt.vector", ["timer", "reschedule", "call-function"] as const) : undefined;
+  if (m.has("at-insn") && m.has("after-insns")) return r.fail(arg.at, "step interrupt: give at-insn or after-insns, not both");
+  const atInsn = m.has("at-insn") ? r.count(m.get("at-insn")!, "interrupt.at-insn") : undefined;
+  const afterInsns = m.has("after-insns") ? r.count(m.get("after-insns")!, "interrupt.after-insns") : undefined;
+  const within = m.has("within") ? r.duration(m.get("within")!, "interrupt.within", x.jiffy) : DEFAULT_WITHIN;
+  return cpu !== undefined && vector && within !== undefined ? { at, kind: "interrupt", cpu, vector, atInsn, afterInsns, within } : undefined;
+}
+
+function readUntil(x: StepContext, arg: Field, at: Pos): Step | undefined {
+  const { r } = x;
+  const m = r.fields(arg.value, arg.at, "step until", ["task", "inside", "as", "freed", "all-idle", "within"], ["within"]);
+  if (!m) return undefined;
+  const within = m.has("within") ? r.duration(m.get("within")!, "until.within", x.jiffy) : undefined;
+  const conditions = ["inside", "freed", "all-idle"].filter((c) => m.has(c));
+  if (conditions.length !== 1) return r.fail(arg.at, "step until: give exactly one of inside (with task), freed, all-idle");
+  if (within === undefined) return undefined;
+  switch (conditions[0]) {
+    case "inside": {
+      if (!m.has("task")) return r.fail(arg.at, "step until: inside needs the task that should be inside");
+      const task = r.str(m.get("task")!, "until.task"), ops = opsName(x, m.get("inside")!, "until.inside");
+      const as = m.has("as") ? r.oneOf(m.get("as")!, "until.as", ["preempted", "running", "any"] as const) : "any";
+      return task && ops && as ? { at, kind: "until", within, until: { kind: "inside", task, ops, as } } : undefined;
+    }
+    case "freed": {
+      const ops = opsName(x, m.get("freed")!, "until.freed");
+      return ops ? { at, kind: "until", within, until: { kind: "freed", ops } } : undefined;
+    }
+    default:
+      if (r.bool(m.get("all-idle")!, "until.all-idle") !== true) return r.fail(m.get("all-idle")!.at, "until.all-idle must be true");
+      return { at, kind: "until", within, until: { kind: "all-idle" } };
+  }
+}
+
+/** boot comes once; before it only the image may be changed (corrupt-site), and expect needs a machine. */
+function checkOrder(r: Reader, steps: Step[], at: Pos): void {
+  const boot = steps.findIndex((s) => s.kind === "boot");
+  if (boot < 0) { r.fail(at, "steps: there is no boot step"); return; }
+  steps.forEach((s, i) => {
+    if (s.kind === "boot" && i !== boot) r.fail(s.at, "boot comes once");
+    else if (i < boot && s.kind !== "corrupt-site") r.fail(s.at, `${s.kind} needs a booted machine: put it after boot`);
+  });
+}
+
+export { EXPECTATION_KINDS, DEFAULT_WITHIN };

@@ -1,0 +1,257 @@
+// Carrying a scenario's steps out on the library API: the same calls the tests make.
+import { Kernel } from "../kernel/kernel.js";
+import { kernelConfig, type KernelConfig } from "../kernel/config.js";
+import { FtraceOps } from "../kernel/ftrace/ops.js";
+import { FtraceError } from "../kernel/ftrace/ftrace.js";
+import { GlobError } from "../kernel/ftrace/glob.js";
+import { FunctionTracer, FunctionCounter, type TraceRecord } from "../kernel/ftrace/tracers.js";
+import { parseElf } from "../machine/elf.js";
+import type { Release } from "../kernel/ftrace/release.js";
+import type { Flavour } from "../kernel/rcu/flavour.js";
+import { PAGE } from "../machine/paging.js";
+import type { MachineSpec, OpsSpec, Pos, Scenario, Step, Until } from "./types.js";
+
+/** An ops of the scenario, alive once the machine booted. */
+export interface LiveOps {
+  spec: OpsSpec;
+  ops: FtraceOps;
+  tracer?: FunctionTracer;
+  counter?: FunctionCounter;
+  /** Host callback: calls per traced function's address. */
+  hostCalls?: Map<bigint, bigint>;
+  /** Function tracer: every record read so far (the rings are drained after each step). */
+  records: TraceRecord[];
+  releases: Release[];
+}
+
+/** A step that could not be carried out: the scenario stops there. */
+export class StepFailure extends Error {
+  constructor(readonly at: Pos, message: string) {
+    super(message);
+  }
+}
+
+export const VECTORS = { timer: 0xef, "call-function": 0xf0, reschedule: 0xf1 } as const;
+
+export function kernelConfigOf(m: MachineSpec, seed: number | undefined): KernelConfig {
+  return kernelConfig({
+    cpus: m.cpus, preempt: m.preempt, kconfig: m.kconfig, release: m.release, seed, quantum: m.quantum, tickPeriod: m.tickPeriod,
+    timeslice: m.timeslice, recursion: m.recursion, xmcPolicy: m.xmcPolicy, softLockupTicks: m.softLockupTicks,
+    workload: m.workload?.map(({ at: _at, ...t }) => t),
+  });
+}
+
+export class ScenarioRun {
+  k?: Kernel;
+  readonly ops = new Map<string, LiveOps>();
+  /** What happened, one line per step, with the virtual time (printed with failures). */
+  readonly log: string[] = [];
+  /** Latencies of synchronize steps. */
+  readonly syncs: { flavour: string; ticks: bigint }[] = [];
+  /** Runs that ended early (lockup, every vCPU halted). */
+  readonly stops: string[] = [];
+  private image: Uint8Array;
+
+  constructor(readonly scenario: Scenario, readonly seed: number | undefined, firmware: Uint8Array) {
+    this.image = new Uint8Array(firmware);
+  }
+
+  get kernel(): Kernel {
+    if (!this.k) throw new Error("the machine has not booted");
+    return this.k;
+  }
+
+  /** Carries out one step; throws StepFailure when it cannot. */
+  step(s: Step): void {
+    const at = this.k ? `${String(this.k.machine.time).padStart(12)}` : " before boot";
+    this.log.push(`${at}  line ${s.at.line}: ${describeStep(s)}`);
+    switch (s.kind) {
+      case "boot": return this.boot();
+      case "run": return this.run(s.at, s.ticks);
+      case "register": return this.ftraceCall(s.at, s.fails, () => this.kernel.ftrace.register(this.live(s.ops).ops));
+      case "unregister": return this.ftraceCall(s.at, s.fails, () => {
+        const l = this.live(s.ops);
+        const r = this.kernel.ftrace.unregister(l.ops, s.policy);
+        if (r) l.releases.push(r);
+      });
+      case "filter": return this.ftraceCall(s.at, s.fails, () => {
+        const o = this.live(s.ops).ops;
+        this.kernel.ftrace.setFilter(o, s.filter ?? o.filter, s.notrace ?? o.notrace);
+      });
+      case "synchronize": return this.synchronize(s.at, s.flavour, s.within);
+      case "interrupt": return this.interrupt(s);
+      case "until": return this.until(s.at, s.until, s.within);
+      case "corrupt-site": return this.corrupt(s.at, s.function, s.bytes);
+      case "mark": this.kernel.poke.log.push(`# ${s.text}`); return;
+      case "expect": return; // evaluated by the caller, which holds the expectations' logic
+    }
+  }
+
+  private boot(): void {
+    const k = new Kernel(kernelConfigOf(this.scenario.machine, this.seed), this.image);
+    k.ftrace.useTrampolines = this.scenario.machine.trampolines;
+    this.k = k;
+    for (const spec of this.scenario.ops) this.ops.set(spec.name, this.makeOps(k, spec));
+    if (k.ftrace.bugs.length) this.log.push(`              ftrace_bug at boot: ftrace is disabled`);
+  }
+
+  private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
+    const common = { name: spec.name, filter: spec.filter, notrace: spec.notrace, saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic };
+    const l: LiveOps = { spec, ops: undefined as unknown as FtraceOps, records: [], releases: [] };
+    switch (spec.kind) {
+      case "function":
+        // The tracer's rings, under an ops named as the scenario names it (trampolines and logs show it).
+        l.tracer = new FunctionTracer(k.machine, k.heap, spec.ring);
+        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_trace_call" }, private: l.tracer.ops.private, dynamic: false });
+        break;
+      case "counter":
+        l.counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length);
+        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_count_call" }, private: l.counter.ops.private });
+        break;
+      case "slow":
+        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(spec.spin) });
+        break;
+      case "host": {
+        const calls = (l.hostCalls = new Map());
+        l.ops = new FtraceOps({ ...common, callback: { kind: "host", fn: (c) => calls.set(c.ip, (calls.get(c.ip) ?? 0n) + 1n) } });
+        break;
+      }
+    }
+    return l;
+  }
+
+  live(name: string): LiveOps {
+    return this.ops.get(name)!;
+  }
+
+  /** Drains the function tracers' rings (after each step, so they never overrun between). */
+  drain(): void {
+    for (const l of this.ops.values()) if (l.tracer) l.records.push(...l.tracer.consume());
+  }
+
+  private run(at: Pos, ticks: bigint): void {
+    const stop = this.kernel.run(ticks);
+    if (stop.kind === "time") return;
+    const what = this.kernel.describe(stop);
+    if (stop.kind === "lockup" || stop.kind === "all-halted") { this.stops.push(what); return; }
+    throw new StepFailure(at, `the machine stopped: ${what}`);
+  }
+
+  private ftraceCall(at: Pos, fails: string | undefined, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof FtraceError || e instanceof GlobError)) throw e;
+      const errno = e instanceof FtraceError ? e.errno : "EINVAL";
+      if (fails === errno) { this.log.push(`              refused as expected: ${errno}: ${e.message}`); return; }
+      throw new StepFailure(at, fails ? `expected ${fails}, got ${errno}: ${e.message}` : `${errno}: ${e.message}`);
+    }
+    if (fails) throw new StepFailure(at, `expected the call to fail with ${fails}, but it succeeded`);
+  }
+
+  private flavour(name: string): Flavour {
+    return this.kernel.rcu.flavours.find((f) => f.name === name)!;
+  }
+
+  private synchronize(at: Pos, name: string, within: bigint): void {
+    try {
+      const ticks = this.kernel.synchronize(this.flavour(name), within);
+      this.syncs.push({ flavour: name, ticks });
+      this.log.push(`              synchronize_${name}() took ${ticks} ticks`);
+    } catch (e) {
+      throw new StepFailure(at, (e as Error).message);
+    }
+  }
+
+  /** Runs until vCPU `cpu` has retired exactly the instruction count asked for, then raises the interrupt. */
+  private interrupt(s: Extract<Step, { kind: "interrupt" }>): void {
+    const k = this.kernel;
+    if (s.cpu >= k.machine.ncpus) throw new StepFailure(s.at, `there is no cpu ${s.cpu}`);
+    const cpu = k.machine.cpus[s.cpu];
+    const target = s.atInsn ?? cpu.get("insns") + (s.afterInsns ?? 0n);
+    if (cpu.get("insns") > target) throw new StepFailure(s.at, `cpu${s.cpu} already retired ${cpu.get("insns")} instructions, past ${target}`);
+    const end = k.machine.time + s.within;
+    const quantum = BigInt(k.config.quantum);
+    // No vCPU's clock is behind machine time, so running `left` ticks retires at most `left`
+    // instructions on this one: the loop lands on the count exactly, never past it.
+    while (cpu.get("insns") < target) {
+      if (k.machine.time >= end) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${s.within} ticks`);
+      const left = target - cpu.get("insns");
+      this.run(s.at, left < quantum ? left : quantum);
+    }
+    const where = k.symbols.format(cpu.rip);
+    if (s.vector === "reschedule") {
+      // resched_curr(): set need_resched, then the IPI (setResched sends it itself to an idle vCPU).
+      k.sched.setResched(s.cpu, false);
+      if (k.sched.current[s.cpu].kind !== "idle") k.machine.interrupt(s.cpu, VECTORS.reschedule);
+    } else k.machine.interrupt(s.cpu, VECTORS[s.vector]);
+    this.log.push(`              ${s.vector} interrupt raised on cpu${s.cpu} after instruction ${cpu.get("insns")}, at ${where} (${k.sched.current[s.cpu].name})`);
+  }
+
+  private until(at: Pos, u: Until, within: bigint): void {
+    const k = this.kernel;
+    let done: () => boolean;
+    switch (u.kind) {
+      case "all-idle": done = () => k.allIdle(); break;
+      case "freed": {
+        const l = this.live(u.ops);
+        done = () => l.releases.length > 0 && l.releases.every((r) => r.freedAt !== undefined);
+        break;
+      }
+      case "inside": {
+        const task = k.sched.tasks.find((t) => t.name === u.task)!;
+        const ops = this.live(u.ops).ops;
+        done = () => {
+          const t = ops.trampoline;
+          if (!t) return false;
+          const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.task === task);
+          if (!held) return false;
+          return u.as === "any" || (u.as === "running" ? task.state === "running" : task.state === "runnable" && task.preempted);
+        };
+      }
+    }
+    if (!k.runUntil(done, within)) throw new StepFailure(at, `the condition did not hold within ${within} ticks (${describeUntil(u)})`);
+    if (u.kind === "inside") {
+      const t = this.live(u.ops).ops.trampoline!;
+      for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`              holds the trampoline: ${h.text}`);
+    }
+  }
+
+  private corrupt(at: Pos, fn: string, bytes: Uint8Array): void {
+    if (this.k) {
+      const rec = this.k.ftrace.record(fn)!;
+      this.k.machine.writePhys(this.k.phys(rec.ip), bytes);
+      return;
+    }
+    // Before boot: the site in the image file, so boot's conversion finds it.
+    const elf = parseElf(this.image, "kernel");
+    const sym = elf.symbols.find((s) => s.name === fn);
+    const seg = sym && elf.segments.find((s) => sym.value >= s.vaddr && sym.value < s.vaddr + BigInt(s.data.length));
+    if (!sym || !seg) throw new StepFailure(at, `the image has no code for ${fn}`);
+    this.image.set(bytes, seg.data.byteOffset + Number(sym.value - seg.vaddr));
+  }
+}
+
+function describeUntil(u: Until): string {
+  switch (u.kind) {
+    case "inside": return `${u.task} inside the trampoline of ${u.ops}${u.as === "any" ? "" : `, ${u.as}`}`;
+    case "freed": return `every release of ${u.ops} freed`;
+    case "all-idle": return "every vCPU idle";
+  }
+}
+
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case "boot": return "boot";
+    case "run": return `run ${s.ticks} ticks`;
+    case "register": return `register ${s.ops}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
+    case "unregister": return `unregister ${s.ops}${s.policy ? ` (policy ${s.policy})` : ""}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
+    case "filter": return `set ${s.ops}'s${s.filter !== undefined ? ` filter "${s.filter}"` : ""}${s.notrace !== undefined ? ` notrace "${s.notrace}"` : ""}`;
+    case "synchronize": return `synchronize_${s.flavour}()`;
+    case "interrupt": return `${s.vector} interrupt on cpu${s.cpu} ${s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`}`;
+    case "until": return `run until ${describeUntil(s.until)} (at most ${s.within} ticks)`;
+    case "corrupt-site": return `corrupt ${s.function}'s site: ${[...s.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+    case "mark": return `mark "${s.text}"`;
+    case "expect": return `check ${s.expectations.length} expectation(s)`;
+  }
+}

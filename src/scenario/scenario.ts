@@ -1,0 +1,136 @@
+// Loading, running and reporting a scenario file: the library entry points that
+// `tramplab scenario` and the tests use.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { firmwarePath } from "../kernel/kernel.js";
+import { describeEvent } from "../kernel/timeline.js";
+import { parseScenario } from "./parse.js";
+import { validate } from "./validate.js";
+import { ScenarioErrors } from "./schema.js";
+import { ScenarioRun, StepFailure } from "./run.js";
+import { check, ticks, type Failure, type Golden } from "./expect.js";
+import { describeWait } from "../kernel/ftrace/release.js";
+import { EventKind } from "../gen/layout.js";
+import type { Scenario } from "./types.js";
+
+/** Events shown after a failure; interrupts, IRETs and hypercalls would drown them. */
+const NOTABLE = new Set<number>([EventKind.SWITCH, EventKind.HAZARD, EventKind.TRIPLE_FAULT, EventKind.OOPS, EventKind.LOCKUP,
+  EventKind.POKE, EventKind.GP, EventKind.FREE, EventKind.OPS, EventKind.TLB_FLUSH, EventKind.WARN]);
+
+export interface ScenarioOptions {
+  /** Interleaving seed instead of the file's (replaying or exploring). */
+  seed?: number;
+  /** Rewrite the golden files the scenario compares with. */
+  updateGolden?: boolean;
+  firmware?: Uint8Array;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  seed?: number;
+  /** Expectations that did not hold. */
+  failures: Failure[];
+  /** The step that could not be carried out (the run stopped there). */
+  stepFailure?: StepFailure;
+  run: ScenarioRun;
+  goldenWritten: string[];
+  expectationsChecked: number;
+}
+
+function goldenOf(file: string, update: boolean): Golden {
+  return { resolve: (name) => resolve(dirname(file), name), update, written: [] };
+}
+
+/** Reads, parses and checks a scenario file; throws ScenarioErrors (every problem, with positions). */
+export function loadScenario(file: string, text: string, opts: ScenarioOptions = {}): Scenario {
+  const s = parseScenario(file, text);
+  const errors = validate(s, opts.firmware ?? readFileSync(firmwarePath), goldenOf(file, opts.updateGolden ?? false));
+  if (errors.length) throw new ScenarioErrors(errors);
+  return s;
+}
+
+export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
+  const seed = opts.seed ?? s.machine.seed;
+  const run = new ScenarioRun(s, seed, opts.firmware ?? readFileSync(firmwarePath));
+  const golden = goldenOf(s.file, opts.updateGolden ?? false);
+  const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };
+  const expect = (list: Scenario["expectations"]) => {
+    for (const e of list) {
+      result.expectationsChecked++;
+      const f = check(run, e, golden);
+      if (f) result.failures.push(f);
+    }
+  };
+  for (const step of s.steps) {
+    try {
+      run.step(step);
+    } catch (e) {
+      if (!(e instanceof StepFailure)) throw e;
+      result.stepFailure = e;
+      return result;
+    }
+    if (run.k) run.drain();
+    if (step.kind === "expect") expect(step.expectations);
+  }
+  expect(s.expectations);
+  return result;
+}
+
+export function passed(r: ScenarioResult): boolean {
+  return !r.stepFailure && r.failures.length === 0;
+}
+
+/** The command that runs exactly this again. */
+export function replayCommand(r: ScenarioResult): string {
+  return `tramplab scenario ${r.scenario.file}${r.seed !== undefined ? ` --seed ${r.seed}` : ""}`;
+}
+
+function seedText(r: ScenarioResult): string {
+  return r.seed !== undefined ? `seed ${r.seed}` : "no seed (plain round-robin quanta)";
+}
+
+/** What happened to each released ops, use-after-frees caught and synchronize latencies. */
+function facts(r: ScenarioResult): string[] {
+  const k = r.run.k;
+  if (!k) return [];
+  const out: string[] = [];
+  for (const rel of k.releases.all) {
+    out.push(rel.freedAt !== undefined
+      ? `${rel.ops.name}: freed ${ticks(rel.freedAt - rel.unregisteredAt)} after unregister; ${describeWait(rel).replace(/^ftrace_shutdown\([^)]*\), /, "")}`
+      : `${rel.ops.name}: not freed; ${k.releases.describe(k.machine.time).split("\n").find((l) => l.startsWith(rel.ops.name + ":"))}`);
+  }
+  for (const u of k.useAfterFrees) out.push(`caught: ${u.text.split("\n")[1]} by ${u.task}/${u.pid} on CPU ${u.cpu}${u.returned ? ", returning into it" : ""}`);
+  for (const b of k.ftrace.bugs) out.push(`ftrace bug: ${b.split("\n")[1]}`);
+  for (const s of r.run.syncs) out.push(`synchronize_${s.flavour}(): ${ticks(s.ticks)}`);
+  for (const s of r.run.stops) out.push(`a run ended early: ${s}`);
+  if (r.goldenWritten.length) out.push(`golden file(s) written: ${r.goldenWritten.join(", ")}`);
+  return out;
+}
+
+/** The report printed for a run: a short summary when it passed, the differences when not. */
+export function report(r: ScenarioResult, verbose = false): string {
+  const s = r.scenario;
+  const k = r.run.k;
+  const head = `${passed(r) ? "PASS" : "FAIL"} ${s.file}${s.name ? `: ${s.name}` : ""}`;
+  const stats = `  ${s.steps.length} steps, ${r.expectationsChecked} expectations checked, ${k ? ticks(k.machine.time).replace(/^\d+ ticks \((.*)\)$/, "$1") : "0 ms"} of virtual time, ${seedText(r)}`;
+  const lines = [head, stats, ...facts(r).map((f) => `  ${f}`)];
+  if (verbose || !passed(r)) lines.push("steps:", ...r.run.log.map((l) => `  ${l}`));
+  if (r.stepFailure) lines.push(`${s.file}:${r.stepFailure.at.line}:${r.stepFailure.at.col}: step failed: ${r.stepFailure.message}`);
+  for (const f of r.failures) {
+    lines.push(`${s.file}:${f.at.line}:${f.at.col}: expectation ${f.what} failed`);
+    lines.push(...indent("expected: ", f.expected), ...indent("actual:   ", f.actual));
+    if (f.diff) lines.push(...f.diff.map((l) => `    ${l}`));
+  }
+  if (!passed(r) && k) {
+    const x = k.timelineContext;
+    const events = k.machine.events.events.filter((e) => NOTABLE.has(e.kind)).slice(-15).map((e) => describeEvent(e, x));
+    lines.push("last notable events (switches, patching, grace periods, frees, faults):", ...events.map((e) => `  ${e}`));
+  }
+  if (!passed(r)) lines.push(`${seedText(r)}; replay: ${replayCommand(r)}`);
+  if (verbose && k) lines.push(...k.useAfterFrees.map((u) => u.text), ...k.ftrace.bugs);
+  return lines.join("\n");
+}
+
+function indent(label: string, text: string): string[] {
+  return text.split("\n").map((l, i) => `  ${i === 0 ? label : " ".repeat(label.length)}${l}`);
+}

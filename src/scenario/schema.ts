@@ -1,0 +1,191 @@
+// Reading a YAML document node by node, so that every complaint names the line and column of
+// the node it is about. The reader never throws on bad input: it records a ScenarioError and
+// returns undefined, so one pass reports every problem in the file.
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from "yaml";
+import type { Pos, Range } from "./types.js";
+
+export class ScenarioError extends Error {
+  constructor(readonly file: string, readonly pos: Pos, message: string) {
+    super(message);
+  }
+
+  /** FILE:LINE:COL: message */
+  get line(): string {
+    return `${this.file}:${this.pos.line}:${this.pos.col}: ${this.message}`;
+  }
+}
+
+/** Everything that is found wrong with a file before it runs. */
+export class ScenarioErrors extends Error {
+  readonly errors: ScenarioError[];
+
+  constructor(errors: ScenarioError[]) {
+    const sorted = [...errors].sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+    super(sorted.map((e) => e.line).join("\n"));
+    this.errors = sorted;
+  }
+}
+
+/** A key of a map and its value, both with positions. */
+export interface Field {
+  key: string;
+  keyAt: Pos;
+  value: Node | null;
+  at: Pos;
+}
+
+export class Reader {
+  readonly errors: ScenarioError[] = [];
+  readonly doc: Document;
+  private readonly lines = new LineCounter();
+
+  constructor(readonly file: string, text: string) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    for (const e of this.doc.errors) this.errors.push(new ScenarioError(file, this.posOf(e.pos[0]), e.message.split("\n")[0]));
+  }
+
+  posOf(offset: number): Pos {
+    const p = this.lines.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+
+  /** Where a node starts (an alias counts where it is written, not where its anchor is). */
+  at(node: Node | null | undefined, fallback: Pos): Pos {
+    return node?.range ? this.posOf(node.range[0]) : fallback;
+  }
+
+  fail(at: Pos, message: string): undefined {
+    this.errors.push(new ScenarioError(this.file, at, message));
+    return undefined;
+  }
+
+  private resolve(node: Node | null): Node | null {
+    return node && isAlias(node) ? ((node.resolve(this.doc) as Node | undefined) ?? null) : node;
+  }
+
+  /** The fields of a map; unknown keys are reported (with the nearest known one). */
+  fields(node: Node | null, at: Pos, what: string, allowed: readonly string[], required: readonly string[] = []): Map<string, Field> | undefined {
+    const n = this.resolve(node);
+    if (!n || !isMap(n)) return this.fail(this.at(node, at), `${what} must be a map of ${allowed.join(", ")}`);
+    const out = new Map<string, Field>();
+    for (const pair of n.items) {
+      const k = pair.key as Node | null;
+      const keyAt = this.at(k, this.at(n, at));
+      if (!k || !isScalar(k) || typeof k.value !== "string") { this.fail(keyAt, `${what}: keys must be plain names`); continue; }
+      const value = this.resolve(pair.value as Node | null);
+      const valueAt = this.at(pair.value as Node | null, keyAt);
+      if (!allowed.includes(k.value)) { this.fail(keyAt, `${what}: unknown key "${k.value}"${suggest(k.value, allowed)}`); continue; }
+      out.set(k.value, { key: k.value, keyAt, value, at: valueAt });
+    }
+    for (const r of required) if (!out.has(r)) this.fail(this.at(n, at), `${what}: "${r}" is required`);
+    return out;
+  }
+
+  /** The items of a sequence, with positions. */
+  items(f: { value: Node | null; at: Pos }, what: string): { value: Node | null; at: Pos }[] | undefined {
+    if (!f.value || !isSeq(f.value)) return this.fail(f.at, `${what} must be a list`);
+    return f.value.items.map((item) => ({ value: this.resolve(item as Node | null), at: this.at(item as Node | null, f.at) }));
+  }
+
+  private scalar(f: { value: Node | null; at: Pos }): Scalar | undefined {
+    return f.value && isScalar(f.value) ? f.value : undefined;
+  }
+
+  str(f: { value: Node | null; at: Pos }, what: string): string | undefined {
+    const s = this.scalar(f);
+    if (!s || s.value === null || typeof s.value === "object" || typeof s.value === "boolean") return this.fail(f.at, `${what} must be a string`);
+    return String(s.value);
+  }
+
+  oneOf<T extends string>(f: { value: Node | null; at: Pos }, what: string, values: readonly T[]): T | undefined {
+    const s = this.scalar(f);
+    const v = s && typeof s.value === "string" ? s.value : undefined;
+    if (v === undefined || !values.includes(v as T)) return this.fail(f.at, `${what} must be one of ${values.join(", ")}${v ? `, got "${v}"${suggest(v, values)}` : ""}`);
+    return v as T;
+  }
+
+  bool(f: { value: Node | null; at: Pos }, what: string): boolean | undefined {
+    const s = this.scalar(f);
+    if (!s || typeof s.value !== "boolean") return this.fail(f.at, `${what} must be true or false`);
+    return s.value;
+  }
+
+  int(f: { value: Node | null; at: Pos }, what: string, min: number, max: number): number | undefined {
+    const s = this.scalar(f);
+    const v = s?.value;
+    const n = typeof v === "number" ? v : typeof v === "string" && /^\d[\d_]*$/.test(v) ? Number(v.replace(/_/g, "")) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) return this.fail(f.at, `${what} must be an integer from ${min} to ${max}`);
+    return n;
+  }
+
+  /**
+   * Virtual time: a tick count (1 tick = 1 instruction = 1 ns), "250us", "5ms", "1s", or
+   * "N jiffies" (timer periods of the scenario's machine).
+   */
+  duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
+    const s = this.scalar(f);
+    const v = s?.value;
+    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    const m = typeof v === "string" ? /^(\d[\d_]*)\s*(ns|us|ms|s|jiffies|jiffy)?$/.exec(v.trim()) : null;
+    if (!m) return this.fail(f.at, `${what} must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`);
+    const n = BigInt(m[1].replace(/_/g, ""));
+    const unit = m[2] ?? "ns";
+    return n * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);
+  }
+
+  /** A count or duration range: a single value (exact) or { min, max }. */
+  range(f: { value: Node | null; at: Pos }, what: string, read: (f: Field | { value: Node | null; at: Pos }, what: string) => bigint | undefined): Range | undefined {
+    if (f.value && isMap(f.value)) {
+      const m = this.fields(f.value, f.at, what, ["min", "max"]);
+      if (!m) return undefined;
+      if (m.size === 0) return this.fail(f.at, `${what} needs min, max or both`);
+      const r: Range = {};
+      const min = m.get("min"), max = m.get("max");
+      if (min) r.min = read(min, `${what}.min`);
+      if (max) r.max = read(max, `${what}.max`);
+      if (r.min !== undefined && r.max !== undefined && r.min > r.max) return this.fail(f.at, `${what}: min is above max`);
+      return r;
+    }
+    const v = read(f, what);
+    return v === undefined ? undefined : { min: v, max: v };
+  }
+
+  count(f: { value: Node | null; at: Pos }, what: string): bigint | undefined {
+    const n = this.int(f, what, 0, Number.MAX_SAFE_INTEGER);
+    return n === undefined ? undefined : BigInt(n);
+  }
+
+  /** A list of strings, or one string standing for a list of one. */
+  strings(f: { value: Node | null; at: Pos }, what: string): string[] | undefined {
+    if (f.value && isSeq(f.value)) {
+      const out: string[] = [];
+      for (const item of this.items(f, what) ?? []) {
+        const s = this.str(item, `each of ${what}`);
+        if (s !== undefined) out.push(s);
+      }
+      return out;
+    }
+    const s = this.str(f, `${what} (a string or a list of strings)`);
+    return s === undefined ? undefined : [s];
+  }
+}
+
+/** ", did you mean "x"?" when a known name is a small edit away. */
+export function suggest(word: string, known: readonly string[]): string {
+  let best = "", bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(word, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

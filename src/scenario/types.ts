@@ -1,0 +1,105 @@
+// A scenario as read from its file: machine configuration, ftrace ops, steps and expectations.
+// Every part keeps the position it came from, so a failure can point at its line.
+import type { KconfigRule, PreemptModel, RecursionSchemeName, TaskSpec } from "../kernel/config.js";
+
+/** 1-based line and column in the scenario file. */
+export interface Pos {
+  line: number;
+  col: number;
+}
+
+/** An inclusive range; a bound left out is open. */
+export interface Range {
+  min?: bigint;
+  max?: bigint;
+}
+
+export interface MachineSpec {
+  cpus: number;
+  preempt: PreemptModel;
+  kconfig: KconfigRule;
+  release: string;
+  /** Seed of the interleaving; undefined: plain round-robin quanta. */
+  seed?: number;
+  quantum?: number;
+  tickPeriod?: number;
+  timeslice?: number;
+  recursion?: RecursionSchemeName;
+  xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
+  softLockupTicks?: number;
+  /** Per-ops dynamic trampolines (default) or every site through ftrace_caller. */
+  trampolines: boolean;
+  /** undefined: the kernel's default workload for `cpus`. */
+  workload?: (TaskSpec & { at: Pos })[];
+}
+
+export type OpsKind = "function" | "counter" | "slow" | "host";
+
+export interface OpsSpec {
+  name: string;
+  kind: OpsKind;
+  filter: string;
+  notrace: string;
+  saveRegs: boolean;
+  recursion: boolean;
+  dynamic?: boolean;
+  /** function: ring entries per vCPU (a power of two). */
+  ring: number;
+  /** slow: the busy loop's length (op->private of function_slow_call). */
+  spin: number;
+  at: Pos;
+  filterAt: Pos;
+}
+
+/** An ftrace errno a step is expected to fail with. */
+export type Errno = "EBUSY" | "ENODEV" | "EINVAL";
+
+export type InterruptVector = "timer" | "reschedule" | "call-function";
+
+export type Until =
+  | { kind: "inside"; task: string; ops: string; as: "preempted" | "running" | "any" }
+  | { kind: "freed"; ops: string }
+  | { kind: "all-idle" };
+
+export type Step = { at: Pos } & (
+  | { kind: "boot" }
+  | { kind: "run"; ticks: bigint }
+  | { kind: "register"; ops: string; fails?: Errno }
+  | { kind: "unregister"; ops: string; policy?: string; fails?: Errno }
+  | { kind: "filter"; ops: string; filter?: string; notrace?: string; fails?: Errno; filterAt: Pos }
+  | { kind: "synchronize"; flavour: string; within: bigint }
+  | { kind: "interrupt"; cpu: number; vector: InterruptVector; atInsn?: bigint; afterInsns?: bigint; within: bigint }
+  | { kind: "until"; until: Until; within: bigint }
+  | { kind: "corrupt-site"; function: string; bytes: Uint8Array }
+  | { kind: "mark"; text: string }
+  | { kind: "expect"; expectations: Expectation[] }
+);
+
+export type Expectation = { at: Pos; kind: string } & (
+  | { kind: "no-hazard" }
+  | { kind: "no-use-after-free" }
+  | { kind: "no-oops" }
+  | { kind: "no-lockup" }
+  | { kind: "no-ftrace-bug" }
+  | { kind: "use-after-free"; ops?: string; task?: string; returned?: boolean; count: Range }
+  | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
+  | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; records?: Range; lost?: Range; golden?: string }
+  | { kind: "patch-log"; golden: string }
+  | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string }
+  | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range }
+  | { kind: "counter"; ops: string; function: string; value: Range }
+  | { kind: "global"; symbol: string; index: number; value: Range }
+  | { kind: "task"; name: string; state: string }
+  | { kind: "console"; includes: string[]; excludes: string[] }
+  | { kind: "poke"; int3Hits?: Range; batches?: Range; sitesChanged?: Range }
+);
+
+export interface Scenario {
+  file: string;
+  /** One-line description (the file's `name:`). */
+  name: string;
+  machine: MachineSpec;
+  ops: OpsSpec[];
+  steps: Step[];
+  expectations: Expectation[];
+}

@@ -1,0 +1,91 @@
+// Checks a parsed scenario against the firmware before anything runs: the workload's entry
+// points, the tasks, functions and symbols named, the filters, the golden files. A probe kernel
+// is built for it (booted, never run) so the checks see the same records a run will.
+import { existsSync } from "node:fs";
+import { Kernel } from "../kernel/kernel.js";
+import { defaultWorkload } from "../kernel/config.js";
+import { selectFunctions, GlobError } from "../kernel/ftrace/glob.js";
+import { ScenarioError } from "./schema.js";
+import { kernelConfigOf } from "./run.js";
+import type { Expectation, Pos, Scenario, Step } from "./types.js";
+
+export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (n: string) => string; update: boolean }): ScenarioError[] {
+  const errors: ScenarioError[] = [];
+  const fail = (at: Pos, msg: string) => errors.push(new ScenarioError(s.file, at, msg));
+  const m = s.machine;
+  const probe = new Kernel(kernelConfigOf({ ...m, workload: [] }, undefined), firmware);
+  const names = probe.ftrace.records.map((r) => r.name);
+  const isRecord = new Set(names);
+  const workload = m.workload ?? defaultWorkload(m.cpus);
+  const tasks = new Set([...workload.map((t) => t.name), ...Array.from({ length: m.cpus }, (_, c) => `swapper/${c}`)]);
+  const ops = new Map(s.ops.map((o) => [o.name, o]));
+
+  for (const t of m.workload ?? []) {
+    if (!probe.symbols.get(t.entry)) fail(t.at, `task ${t.name}: the firmware has no ${t.entry}`);
+    if (t.cpu !== undefined && t.cpu >= m.cpus) fail(t.at, `task ${t.name}: cpu ${t.cpu}, but the machine has ${m.cpus} vCPUs`);
+  }
+  const globs = (at: Pos, what: string, filter: string | undefined, mustMatch: boolean) => {
+    if (filter === undefined) return;
+    try {
+      if (mustMatch && filter.trim() !== "" && selectFunctions(filter, names).size === 0) fail(at, `${what} "${filter}" matches no traceable function`);
+      else selectFunctions(filter, names);
+    } catch (e) {
+      if (e instanceof GlobError) fail(at, `${what}: ${e.message}`);
+      else throw e;
+    }
+  };
+  for (const o of s.ops) {
+    globs(o.filterAt, `ops ${o.name}: filter`, o.filter, true);
+    globs(o.filterAt, `ops ${o.name}: notrace`, o.notrace, false);
+  }
+  const fn = (at: Pos, f: string, what: string) => { if (!isRecord.has(f)) fail(at, `${what}: ${f} is not a traceable function of the firmware`); };
+  const task = (at: Pos, t: string | undefined, what: string) => { if (t !== undefined && !tasks.has(t)) fail(at, `${what}: no task ${t} (tasks: ${[...tasks].join(", ")})`); };
+
+  const step = (st: Step) => {
+    switch (st.kind) {
+      case "filter":
+        globs(st.filterAt, "filter", st.filter, true);
+        globs(st.filterAt, "notrace", st.notrace, false);
+        break;
+      case "interrupt": if (st.cpu >= m.cpus) fail(st.at, `interrupt: cpu ${st.cpu}, but the machine has ${m.cpus} vCPUs`); break;
+      case "corrupt-site": fn(st.at, st.function, "corrupt-site"); break;
+      case "until":
+        if (st.until.kind === "inside") {
+          task(st.at, st.until.task, "until");
+          if (!m.trampolines) fail(st.at, "until inside: the machine has trampolines: false, so no ops has a trampoline");
+        }
+        if (st.until.kind === "freed" && !isDynamic(st.until.ops)) fail(st.at, `until freed: ops ${st.until.ops} is static; unregistering it frees nothing`);
+        break;
+      case "expect": st.expectations.forEach(expectation); break;
+    }
+  };
+  const isDynamic = (name: string) => { const o = ops.get(name)!; return o.kind !== "function" && o.dynamic !== false; };
+  const expectation = (e: Expectation) => {
+    switch (e.kind) {
+      case "use-after-free": task(e.at, e.task, "use-after-free"); break;
+      case "trace":
+        if (ops.get(e.ops)!.kind !== "function") fail(e.at, `trace: ops ${e.ops} is not a function tracer`);
+        for (const f of [...(e.functions ?? []), ...e.includes, ...e.excludes]) fn(e.at, f, "trace");
+        if (e.golden) goldenFile(e.at, e.golden);
+        break;
+      case "patch-log": goldenFile(e.at, e.golden); break;
+      case "release":
+        if (!isDynamic(e.ops)) fail(e.at, `release: ops ${e.ops} is static; unregistering it frees nothing`);
+        task(e.at, e.afterVoluntarySwitch, "release.after-voluntary-switch");
+        break;
+      case "counter":
+        if (ops.get(e.ops)!.kind === "slow") fail(e.at, `counter: ops ${e.ops} (tracer slow) counts nothing; use a counter, function or host tracer`);
+        fn(e.at, e.function, "counter");
+        break;
+      case "global": if (!probe.symbols.get(e.symbol)) fail(e.at, `global: the firmware has no symbol ${e.symbol}`); break;
+      case "task": task(e.at, e.name, "task"); break;
+      case "ftrace-bug": if (e.function !== undefined) fn(e.at, e.function, "ftrace-bug"); break;
+    }
+  };
+  const goldenFile = (at: Pos, name: string) => {
+    if (!golden.update && !existsSync(golden.resolve(name))) fail(at, `golden file ${name} does not exist (run with --update-golden to create it)`);
+  };
+  s.steps.forEach(step);
+  s.expectations.forEach(expectation);
+  return errors;
+}
