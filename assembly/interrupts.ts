@@ -56,6 +56,9 @@ export function deliver(vector: u32, kind: u32, hasError: bool, error: u64, at: 
   for (let round = 0; round < 3; round++) {
     if (tryDeliver(v, k, he, err)) return true;
     const second = FAULT_VECTOR, secondHas = FAULT_HAS_ERROR, secondErr = FAULT_ERROR;
+    // A #PF loads CR2 when it is recognized, even when delivering it fails: a double fault
+    // on a stack's guard page finds the guard address there.
+    if (second == VECTOR_PF) store<u64>(ACTIVE + C_CR2, FAULT_ADDR);
     clearFault();
     if (v == VECTOR_DF) return false;
     if (k == DELIVER_SOFTWARE) RIP = at;
@@ -68,6 +71,7 @@ export function deliver(vector: u32, kind: u32, hasError: bool, error: u64, at: 
 
 /** One attempt; false (with the fault raised) if reading the IDT or pushing the frame faults. */
 function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
+  if (vector == VECTOR_PF && kind == DELIVER_FAULT) store<u64>(ACTIVE + C_CR2, FAULT_ADDR);
   const oldCpl = CPL, oldRip = RIP, oldRsp = reg64(REG_RSP), oldFlags = getFlags();
   const oldCs = load<u32>(ACTIVE + C_CS), oldSs = load<u32>(ACTIVE + C_SS);
   const ext: u64 = kind == DELIVER_EXTERNAL ? 1 : 0;
@@ -113,7 +117,6 @@ function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   if (type == GATE_INTERRUPT) f &= ~IF;
   setFlags(f);
   RIP = target;
-  if (vector == VECTOR_PF && kind == DELIVER_FAULT) store<u64>(ACTIVE + C_CR2, FAULT_ADDR);
   serialize(SERIALIZE_INTERRUPT, CLOCK);
   logEvent(CLOCK, kind == DELIVER_EXTERNAL ? EVENTKIND_INTERRUPT : EVENTKIND_EXCEPTION,
     <u64>vector, error, oldRip, FAULT_ADDR, <u64>oldCpl | (<u64>kind << 8));

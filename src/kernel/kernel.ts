@@ -189,6 +189,7 @@ export class Kernel {
       },
       flavour: (i) => this.rcu.flavours[i]?.name ?? `flavour ${i}`,
       ops: (id) => this.ftrace.byId.get(id)?.name ?? `ops ${id}`,
+      stack: (header) => this.booted.stacks.find(header)?.name ?? `stack 0x${header.toString(16)}`,
     };
   }
 

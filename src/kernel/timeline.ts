@@ -2,6 +2,7 @@
 // command and failing scenario runs. Field meanings are in docs/events.md.
 import { EventKind, EventKindName, SchedReason, SchedReasonName, VectorName } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
+import { TRACE_CTX } from "./traps/recursion.js";
 
 export interface TimelineContext {
   symbolize: (addr: bigint) => string;
@@ -10,6 +11,8 @@ export interface TimelineContext {
   flavour: (index: number) => string;
   /** Name of the ftrace ops with this id (OPS events). */
   ops: (id: number) => string;
+  /** Name of the kernel stack whose header is at this address (RECURSION events). */
+  stack?: (header: bigint) => string;
 }
 
 const REASON: Record<number, string> = {
@@ -48,6 +51,13 @@ export function describeEvent(ev: MachineEvent, x: TimelineContext): string {
     case EventKind.TLB_FLUSH: what = `TLB shootdown of ${hex(ev.a)}+${hex(ev.b)} on every vCPU`; break;
     case EventKind.FREE: what = `trampoline ${hex(ev.a)} (${ev.b} bytes) of "${x.ops(Number(ev.c))}" freed`; break;
     case EventKind.OOPS: what = `oops in ${x.task(Number(ev.a))}: ${VectorName[Number(ev.b)] ?? ev.b} at ${x.symbolize(ev.c)}`; break;
+    case EventKind.RECURSION: {
+      const by = ev.c < 8n ? `per-task bit ${TRACE_CTX[Number(ev.c)]}` : `in_tracing of ${x.stack?.(ev.c) ?? hex(ev.c)}`;
+      what = `${x.symbolize(ev.a)}: ${ev.b === 1n ? `callbacks run (${by} taken` : `skipped as recursion (${by} busy`}, preempt_count ${hex(ev.d)})`;
+      break;
+    }
+    case EventKind.WARN: what = `WARNING in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
+    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${ev.b} ticks` : ""}`; break;
     case EventKind.LOCKUP: what = `soft lockup in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
     default: what = `${EventKindName[ev.kind] ?? ev.kind} ${hex(ev.a)} ${hex(ev.b)} ${hex(ev.c)}`;
   }

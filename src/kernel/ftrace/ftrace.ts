@@ -418,6 +418,12 @@ export class Ftrace {
     if (!this.disabled) this.modifyAllCode();
   }
 
+  /** op->calls: how many times a registered ops' callback ran (the tracers count themselves). */
+  calls(o: FtraceOps): bigint {
+    if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
+    return this.d.heap.readU64(o.addr + BigInt(ftraceOpsFields.calls.offset));
+  }
+
   opsByGuestAddr(addr: bigint): FtraceOps | undefined {
     return this.ops.find((o) => o.addr === addr) ?? this.retired.get(addr);
   }

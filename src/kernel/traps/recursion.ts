@@ -63,14 +63,3 @@ export function decision(ev: MachineEvent, stacks: KernelStacks): Decision {
     ...(perTask ? { bit: TRACE_CTX[Number(ev.c)] } : { stack: stacks.find(ev.c) }),
   };
 }
-
-export function describeDecision(d: Decision, symbolize: (a: bigint) => string): string {
-  const pc = `preempt_count=0x${d.preemptCount.toString(16)}`;
-  if (d.bit) {
-    return d.entered ? `${symbolize(d.ip)}: callbacks run, per-task bit ${d.bit} taken (${pc})`
-      : `${symbolize(d.ip)}: skipped as recursion, per-task bit ${d.bit} busy and TRANSITION unavailable (${pc})`;
-  }
-  const on = d.stack ? d.stack.name : "an unknown stack";
-  return d.entered ? `${symbolize(d.ip)}: callbacks run, in_tracing of ${on} taken (${pc})`
-    : `${symbolize(d.ip)}: skipped as recursion, in_tracing of ${on} already set (${pc})`;
-}

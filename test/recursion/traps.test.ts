@@ -1,0 +1,96 @@
+// A trap taken inside a callback belongs to the code that caused it: its handler's traced calls
+// must not re-enter the tracer. Per stack, the handler shares the interrupted stack's flag, on
+// the same stack (#PF) or through the IST link (#UD). Per task, preempt_count does not change
+// on an exception, so the handler looks like the transition window: its traced calls get
+// through one at a time on the TRANSITION bit.
+import { describe, it, expect } from "vitest";
+import { Kernel } from "../../src/kernel/kernel.js";
+import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
+import { FunctionCounter } from "../../src/kernel/ftrace/tracers.js";
+import { DEMAND_START } from "../../src/kernel/memory.js";
+import type { KernelConfig } from "../../src/kernel/config.js";
+
+const TICK = 20_000;
+
+function boot(o: Partial<KernelConfig>): Kernel {
+  return Kernel.boot({
+    cpus: 1, preempt: "full", tickPeriod: TICK, ...o,
+    workload: [{ name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 0 }],
+  });
+}
+
+/** A callback on work_leaf that traps, and a counter on the handler's traced functions. */
+function trapRun(o: Partial<KernelConfig>, callback: "function_faulting_call" | "function_warning_call", handler: string) {
+  const k = boot(o);
+  k.run(3 * TICK);
+  const leaf = k.ftrace.record("work_leaf")!;
+  const trapping = new FtraceOps({ name: "trapping", callback: { kind: "guest", symbol: callback }, filter: "work_leaf",
+    private: callback === "function_faulting_call" ? DEMAND_START : leaf.ip });
+  const counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length, handler, "", "handler-counter");
+  k.ftrace.register(counter.ops);
+  k.ftrace.register(trapping);
+  k.run(30 * TICK);
+  const hits = (name: string) => counter.hits(k.ftrace.record(name)!.index);
+  return { k, calls: k.ftrace.calls(trapping), hits, skipped: k.ftrace.recursions().sites };
+}
+
+describe("a callback that takes a page fault", () => {
+  const handler = "handle_mm_fault mm_account_fault";
+
+  it("per-stack: the #PF handler runs on the same stack, sees its in_tracing flag set, and none of its traced calls is traced", () => {
+    const { k, calls, hits, skipped } = trapRun({ recursion: "per-stack" }, "function_faulting_call", handler);
+    const faults = k.readGlobal("demand_faults");
+    expect(calls).toBeGreaterThan(50n);
+    expect(faults).toBe(calls); // every call touched a new page
+    expect(k.demand.mapped).toHaveLength(Number(calls));
+    expect(hits("handle_mm_fault")).toBe(0n);
+    expect(hits("mm_account_fault")).toBe(0n);
+    expect(skipped.get("handle_mm_fault")).toBe(faults);
+    expect(skipped.get("mm_account_fault")).toBe(faults);
+    expect(k.oopses).toEqual([]);
+  });
+
+  it("per-task: every traced call of the handler is traced, each on the TRANSITION bit, since the trap left the context NORMAL", () => {
+    // The faulting callback holds NORMAL for the whole fault. handle_mm_fault's fentry takes
+    // TRANSITION, runs the counter and gives it back before handle_mm_fault's body calls
+    // mm_account_fault, whose fentry takes it again. Only a callback nested in a callback is
+    // refused: the scheme cannot tell a trap from the interrupt-entry window.
+    const { k, calls, hits, skipped } = trapRun({ recursion: "per-task" }, "function_faulting_call", handler);
+    const faults = k.readGlobal("demand_faults");
+    expect(calls).toBeGreaterThan(50n);
+    expect(faults).toBe(calls);
+    expect(hits("handle_mm_fault")).toBe(faults);
+    expect(hits("mm_account_fault")).toBe(faults);
+    expect(skipped.get("handle_mm_fault")).toBeUndefined();
+    expect(skipped.get("mm_account_fault")).toBeUndefined();
+    expect(k.oopses).toEqual([]);
+  });
+});
+
+describe("a callback that hits WARN_ON(): #UD, handled on an IST stack", () => {
+  it("per-stack with the IST link: report_bug() shares the task stack's flag and is not traced", () => {
+    const { k, calls, hits, skipped } = trapRun({ recursion: "per-stack", istLink: true }, "function_warning_call", "report_bug");
+    expect(calls).toBeGreaterThan(50n);
+    expect(k.warnings.length).toBe(Number(calls));
+    expect(k.warnings[0].text).toMatch(/^WARNING: CPU: 0 PID: 1 at function_warning_call\+0x[0-9a-f]+\nComm: busy/);
+    expect(hits("report_bug")).toBe(0n);
+    expect(skipped.get("report_bug")).toBe(calls);
+    expect(k.oopses).toEqual([]);
+  });
+
+  it("per-stack without the link: the IST stack's own flag is clear, so report_bug() is traced from inside the callback", () => {
+    const { k, calls, hits, skipped } = trapRun({ recursion: "per-stack", istLink: false }, "function_warning_call", "report_bug");
+    expect(calls).toBeGreaterThan(50n);
+    expect(hits("report_bug")).toBe(calls);
+    expect(skipped.get("report_bug")).toBeUndefined();
+    const ist = k.stacks.all.find((s) => s.name === "ist #UD cpu0")!;
+    expect(k.stacks.header(ist).get("entered")).toBe(calls);
+  });
+
+  it("per-task: report_bug() is traced once per warning on the TRANSITION bit, whatever stack it runs on", () => {
+    const { k, calls, hits } = trapRun({ recursion: "per-task" }, "function_warning_call", "report_bug");
+    expect(calls).toBeGreaterThan(50n);
+    expect(hits("report_bug")).toBe(calls);
+    expect(k.warnings.length).toBe(Number(calls));
+  });
+});
