@@ -91,6 +91,10 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
       if (e.steps && names.join(" ") !== e.steps.join(" ")) return fail(`waits for ${e.steps.join(" + ")}`, waited);
       const delay = r.freedAt !== undefined ? r.freedAt - r.unregisteredAt : undefined;
       if (e.delay && (delay === undefined || !inRange(delay, e.delay))) return fail(`freed ${describeRange(e.delay, "ticks")} after unregistering`, delay === undefined ? "not freed" : ticks(delay));
+      const held = (r.trampoline?.heldAtFree ?? []).filter((h) => h.live);
+      if (e.heldAtFree && !inRange(BigInt(held.length), e.heldAtFree)) {
+        return fail(`${describeRange(e.heldAtFree)} task(s) inside the trampoline when it was freed`, held.length ? held.map((h) => h.text).join("; ") : "none");
+      }
       if (e.afterVoluntarySwitch) {
         const task = k.sched.tasks.find((t) => t.name === e.afterVoluntarySwitch)!;
         const sw = k.machine.events.ofKind(EventKind.SWITCH).find((ev) => ev.clock > r.unregisteredAt && Number(ev.a) === task.pid && Number(ev.c) === SchedReason.VOLUNTARY);
@@ -119,7 +123,13 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
     }
     case "task": {
       const t = k.sched.tasks.find((x) => x.name === e.name)!;
-      return t.state === e.state ? undefined : fail(`${e.name} ${e.state}`, `${e.name} ${t.state}`);
+      if (e.state && t.state !== e.state) return fail(`${e.name} ${e.state}`, `${e.name} ${t.state}`);
+      // Preempted by an interrupt (not at cond_resched() or preempt_enable()): it may have been anywhere.
+      const irq = k.machine.events.ofKind(EventKind.SWITCH).filter((ev) => Number(ev.a) === t.pid && Number(ev.c) === SchedReason.IRQ_PREEMPT);
+      if (e.irqPreemptions && !inRange(BigInt(irq.length), e.irqPreemptions)) {
+        return fail(`${e.name} preempted by an interrupt ${describeRange(e.irqPreemptions)} time(s)`, `${irq.length}${irq.length ? `, first at ${k.symbols.format(irq[0].d)}` : ""}`);
+      }
+      return undefined;
     }
     case "console": {
       const text = k.console.join("");
@@ -127,6 +137,17 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
       if (!missing.length && !present.length) return undefined;
       return fail([...missing.map((s) => `"${s}" on the console`), ...present.map((s) => `no "${s}" on the console`)].join("; "),
         text.trim() ? text.trim().split("\n").slice(-20).join("\n") : "(the console is empty)");
+    }
+    case "site": {
+      const rec = k.ftrace.record(e.function)!;
+      const b = k.machine.readPhys(k.phys(rec.ip), 5);
+      const hex = (x: Uint8Array) => [...x].map((v) => v.toString(16).padStart(2, "0")).join(" ");
+      const target = b[0] === 0xe8 ? rec.ip + 5n + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true)) : undefined;
+      const holds = `${hex(b)}${target !== undefined ? ` (call ${k.symbols.format(target)})` : ""}`;
+      if (e.bytes && hex(b) !== hex(e.bytes)) return fail(`${e.function}'s site holds ${hex(e.bytes)}`, holds);
+      const callee = target !== undefined ? k.symbols.find(target) : undefined;
+      if (e.calls && (callee?.name !== e.calls || callee.addr !== target)) return fail(`${e.function}'s site calls ${e.calls}`, holds);
+      return undefined;
     }
     case "poke": {
       const s = k.poke.stats;
@@ -164,5 +185,5 @@ function compareGolden(actual: string, name: string, golden: Golden, fail: (expe
   const expected = readFileSync(path, "utf8");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
-  return fail(`the text of ${name}`, `${actual.split("\n").length - 1} lines that differ (diff below; --update-golden rewrites it after review)`, diff);
+  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${actual.split("\n").length - 1} lines that differ from it (diff below; --update-golden rewrites it, review the diff)`, diff);
 }

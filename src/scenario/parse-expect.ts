@@ -8,8 +8,16 @@ type Item = { value: Node | null; at: Pos };
 
 const FLAGS = ["no-hazard", "no-use-after-free", "no-oops", "no-lockup", "no-ftrace-bug"] as const;
 export const EXPECTATION_KINDS = [...FLAGS, "use-after-free", "ftrace-bug", "trace", "patch-log", "release", "grace-period",
-  "counter", "global", "task", "console", "poke"];
+  "counter", "global", "task", "console", "poke", "site"];
 const TASK_STATES = ["running", "runnable", "sleeping", "dead"];
+
+/** "nop" (the 5-byte NOP) or 5 hex bytes separated by spaces or colons. */
+export function parseBytes(text: string): Uint8Array | undefined {
+  if (text.trim() === "nop") return Uint8Array.of(0x0f, 0x1f, 0x44, 0x00, 0x00);
+  const hex = text.trim().split(/[\s:]+/);
+  if (hex.length !== 5 || !hex.every((h) => /^[0-9a-fA-F]{2}$/.test(h))) return undefined;
+  return Uint8Array.from(hex.map((h) => parseInt(h, 16)));
+}
 
 export function readExpectation(x: StepContext, item: Item): Expectation | undefined {
   const { r } = x;
@@ -67,7 +75,7 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
       return golden ? { at, kind, golden } : undefined;
     }
     case "release": {
-      const m = map(["ops", "freed", "steps", "delay", "after-voluntary-switch"], ["ops"]);
+      const m = map(["ops", "freed", "steps", "delay", "after-voluntary-switch", "held-at-free"], ["ops"]);
       const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "release.ops") : undefined;
       if (!m || !ops) return undefined;
       const steps = list(m, "steps");
@@ -75,6 +83,7 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
         at, kind, ops, freed: m.has("freed") ? r.bool(m.get("freed")!, "release.freed") ?? true : true, steps,
         delay: time(m.get("delay"), "release.delay"),
         afterVoluntarySwitch: m.has("after-voluntary-switch") ? r.str(m.get("after-voluntary-switch")!, "release.after-voluntary-switch") : undefined,
+        heldAtFree: count(m.get("held-at-free"), "release.held-at-free"),
       };
     }
     case "grace-period": {
@@ -98,15 +107,27 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
       return symbol && index !== undefined && value ? { at, kind, symbol, index, value } : undefined;
     }
     case "task": {
-      const m = map(["name", "state"], ["name", "state"]);
+      const m = map(["name", "state", "irq-preemptions"], ["name"]);
       const name = m?.has("name") ? r.str(m.get("name")!, "task.name") : undefined;
       const state = m?.has("state") ? r.oneOf(m.get("state")!, "task.state", TASK_STATES) : undefined;
-      return name && state ? { at, kind, name, state } : undefined;
+      if (m && m.size === 1) return r.fail(arg.at, "task needs state, irq-preemptions or both");
+      return name ? { at, kind, name, state, irqPreemptions: count(m!.get("irq-preemptions"), "task.irq-preemptions") } : undefined;
     }
     case "console": {
       const m = map(["includes", "excludes"]);
       if (!m) return undefined;
       return { at, kind, includes: list(m, "includes") ?? [], excludes: list(m, "excludes") ?? [] };
+    }
+    case "site": {
+      const m = map(["function", "bytes", "calls"], ["function"]);
+      const fn = m?.has("function") ? r.str(m.get("function")!, "site.function") : undefined;
+      if (!m || !fn) return undefined;
+      if (m.has("bytes") === m.has("calls")) return r.fail(arg.at, "site needs bytes or calls (one of them)");
+      const calls = m.has("calls") ? r.str(m.get("calls")!, "site.calls") : undefined;
+      const text = m.has("bytes") ? r.str(m.get("bytes")!, "site.bytes") : undefined;
+      const bytes = text === undefined ? undefined : parseBytes(text);
+      if (text !== undefined && !bytes) return r.fail(m.get("bytes")!.at, "site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
+      return { at, kind, function: fn, bytes, calls };
     }
     case "poke": {
       const m = map(["int3-hits", "batches", "sites-changed"]);

@@ -6,7 +6,7 @@ import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
 import { kindOf, opsName, FLAVOURS, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
-import { readExpectation, EXPECTATION_KINDS } from "./parse-expect.js";
+import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
 
 type Item = { value: Node | null; at: Pos };
 
@@ -173,9 +173,9 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       const m = r.fields(arg.value, arg.at, "step corrupt-site", ["function", "bytes"], ["function", "bytes"]);
       const fn = m?.has("function") ? r.str(m.get("function")!, "corrupt-site.function") : undefined;
       const text = m?.has("bytes") ? r.str(m.get("bytes")!, "corrupt-site.bytes") : undefined;
-      const hex = text?.trim().split(/[\s:]+/) ?? [];
-      if (text !== undefined && (hex.length !== 5 || !hex.every((h) => /^[0-9a-fA-F]{2}$/.test(h)))) return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be 5 hex bytes, like \"e8 12 34 56 78\"");
-      return fn && text ? { at, kind, function: fn, bytes: Uint8Array.from(hex.map((h) => parseInt(h, 16))) } : undefined;
+      const bytes = text === undefined ? undefined : parseBytes(text);
+      if (text !== undefined && !bytes) return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
+      return fn && bytes ? { at, kind, function: fn, bytes } : undefined;
     }
     case "mark": {
       const text = need(arg.value !== null) && r.str(arg, "mark");

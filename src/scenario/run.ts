@@ -185,7 +185,9 @@ export class ScenarioRun {
       k.sched.setResched(s.cpu, false);
       if (k.sched.current[s.cpu].kind !== "idle") k.machine.interrupt(s.cpu, VECTORS.reschedule);
     } else k.machine.interrupt(s.cpu, VECTORS[s.vector]);
-    this.log.push(`              ${s.vector} interrupt raised on cpu${s.cpu} after instruction ${cpu.get("insns")}, at ${where} (${k.sched.current[s.cpu].name})`);
+    const past = cpu.get("insns") - target;
+    this.log.push(`              ${s.vector} interrupt raised on cpu${s.cpu} after instruction ${cpu.get("insns")}` +
+      `${past ? ` (${past} past the ${target} asked for)` : ""}, at ${where} (${k.sched.current[s.cpu].name})`);
   }
 
   private until(at: Pos, u: Until, within: bigint): void {

@@ -85,12 +85,13 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
   | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; records?: Range; lost?: Range; golden?: string }
   | { kind: "patch-log"; golden: string }
-  | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string }
+  | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string; heldAtFree?: Range }
   | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range }
   | { kind: "counter"; ops: string; function: string; value: Range }
   | { kind: "global"; symbol: string; index: number; value: Range }
-  | { kind: "task"; name: string; state: string }
+  | { kind: "task"; name: string; state?: string; irqPreemptions?: Range }
   | { kind: "console"; includes: string[]; excludes: string[] }
+  | { kind: "site"; function: string; bytes?: Uint8Array; calls?: string }
   | { kind: "poke"; int3Hits?: Range; batches?: Range; sitesChanged?: Range }
 );
 

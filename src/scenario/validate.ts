@@ -80,6 +80,14 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
       case "global": if (!probe.symbols.get(e.symbol)) fail(e.at, `global: the firmware has no symbol ${e.symbol}`); break;
       case "task": task(e.at, e.name, "task"); break;
       case "ftrace-bug": if (e.function !== undefined) fn(e.at, e.function, "ftrace-bug"); break;
+      case "site": {
+        fn(e.at, e.function, "site");
+        // A dynamic trampoline's name exists once its ops registered: ftrace_trampoline[OPS].
+        const tramp = e.calls && /^ftrace_trampoline\[([^\]]+)\]$/.exec(e.calls);
+        if (tramp && !ops.has(tramp[1])) fail(e.at, `site.calls: no ops "${tramp[1]}" is declared`);
+        if (e.calls && !tramp && !probe.symbols.get(e.calls)) fail(e.at, `site.calls: the firmware has no symbol ${e.calls}`);
+        break;
+      }
     }
   };
   const goldenFile = (at: Pos, name: string) => {

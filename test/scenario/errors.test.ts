@@ -1,0 +1,152 @@
+import { describe, it, expect } from "vitest";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectRoot } from "../../src/paths.js";
+import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
+import { ScenarioErrors } from "../../src/scenario/schema.js";
+import { main } from "../../src/cli/main.js";
+
+const fixture = (name: string) => `test/scenario/fixtures/${name}`;
+const text = (name: string) => readFileSync(join(projectRoot, fixture(name)), "utf8");
+
+/** The error lines a bad file gives, or [] if it loads. */
+function errorsOf(name: string): string[] {
+  try {
+    loadScenario(fixture(name), text(name));
+    return [];
+  } catch (e) {
+    if (!(e instanceof ScenarioErrors)) throw e;
+    return e.errors.map((x) => x.line);
+  }
+}
+
+/** Runs the CLI in this process, capturing what it prints. */
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [], err: string[] = [];
+  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => { err.push(s); return true; }) as typeof process.stderr.write;
+  try {
+    const code = main(["scenario", ...args]);
+    return { code, out: out.join(""), err: err.join("") };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}
+
+describe("bad scenario files are refused before anything runs, each problem at FILE:LINE:COL", () => {
+  it("broken YAML: the parser's complaint, at its position", () => {
+    expect(errorsOf("syntax-error.yaml")).toEqual([`${fixture("syntax-error.yaml")}:6:3: Flow map in block collection must be sufficiently indented and end with a }`]);
+  });
+
+  it("unknown keys, wrong types, unknown step and expectation kinds: every one reported, in file order, with the near miss named", () => {
+    const f = fixture("unknown-keys.yaml");
+    expect(errorsOf("unknown-keys.yaml")).toEqual([
+      `${f}:4:9: machine.cpus must be an integer from 1 to 64`,
+      `${f}:5:3: machine: unknown key "preemt" (did you mean "preempt"?)`,
+      `${f}:6:12: machine.release: unknown release policy "rcuu": use one of kernel, immediate, rcu, tasks, ip-check, stack-scan, or mechanisms joined by "+" from rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, ip-check, stack-scan`,
+      `${f}:8:44: task arg must be an integer from 0 to 2147483648`,
+      `${f}:10:19: ops slow: tracer must be one of function, counter, slow, host, got "slo" (did you mean "slow"?)`,
+      `${f}:11:33: ops fn: ring must be a power of two`,
+      `${f}:14:5: unknown step "registr" (did you mean "register"?)`,
+      `${f}:15:17: unregister: no ops "slwo" is declared`,
+      `${f}:16:10: run must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`,
+      `${f}:17:34: interrupt.vector must be one of timer, reschedule, call-function, got "nmi"`,
+      `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle`,
+      `${f}:20:5: unknown expectation "no-hazards" (did you mean "no-hazard"?)`,
+      `${f}:21:29: task.state must be one of running, runnable, sleeping, dead, got "asleep"`,
+    ]);
+  });
+
+  it("names the firmware does not have (entry points, functions, filters, tasks) and missing golden files", () => {
+    const f = fixture("bad-names.yaml");
+    expect(errorsOf("bad-names.yaml")).toEqual([
+      `${f}:6:7: task worker: the firmware has no kthread_nothing`,
+      `${f}:6:7: task worker: cpu 2, but the machine has 2 vCPUs`,
+      `${f}:8:39: ops tracer: filter "nothing_like_this*" matches no traceable function`,
+      `${f}:9:33: ops slow: filter: unterminated [ in work_[top`,
+      `${f}:12:5: until: no task wroker (tasks: worker, swapper/0, swapper/1)`,
+      `${f}:13:5: corrupt-site: not_a_function is not a traceable function of the firmware`,
+      `${f}:15:5: trace: work_topp is not a traceable function of the firmware`,
+      `${f}:16:5: counter: ops slow (tracer slow) counts nothing; use a counter, function or host tracer`,
+      `${f}:17:5: golden file golden/absent.log does not exist (run with --update-golden to create it)`,
+      `${f}:18:5: release: ops tracer is static; unregistering it frees nothing`,
+    ]);
+  });
+
+  it("steps before boot (other than changing the image) and a second boot", () => {
+    const f = fixture("boot-not-first.yaml");
+    expect(errorsOf("boot-not-first.yaml")).toEqual([`${f}:4:5: run needs a booted machine: put it after boot`, `${f}:6:5: boot comes once`]);
+  });
+
+  it("the command line: every file is checked first, errors go to stderr, exit 2, nothing runs", () => {
+    const r = cli(fixture("bad-names.yaml"), "scenarios/seed003-plain-rcu.yaml");
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err.split("\n")[0]).toBe(`${fixture("bad-names.yaml")}:6:7: task worker: the firmware has no kthread_nothing`);
+    expect(cli("no/such/file.yaml").err).toBe("tramplab: no/such/file.yaml: cannot read (ENOENT)\n");
+    expect(cli("--sed", "3", "x.yaml")).toMatchObject({ code: 2, err: expect.stringMatching(/^tramplab: unknown scenario option --sed\nusage: tramplab scenario/) });
+    expect(cli()).toMatchObject({ code: 2, err: expect.stringMatching(/^tramplab: scenario needs a FILE\n/) });
+  });
+});
+
+describe("a failing scenario says what differs, the seed, and how to replay it", () => {
+  it("wrong expectations: expected vs actual for each, a unified diff for the golden patch log, seed and replay command; exit 1", () => {
+    const r = cli(fixture("wrong-expectations.yaml"));
+    expect(r.code).toBe(1);
+    const f = fixture("wrong-expectations.yaml");
+    expect(r.out).toMatch(new RegExp(`^FAIL ${f}: expectations that do not hold\n`));
+    expect(r.out).toContain(`${f}:25:5: expectation no-use-after-free failed\n  expected: no use-after-free(s)\n  actual:   1 use-after-free(s): BUG: use-after-free in ftrace_trampoline[slow]+0x`);
+    expect(r.out).toContain(`${f}:26:5: expectation release failed\n  expected: waits for rcu_tasks_rude + rcu_tasks\n  actual:   waited for rcu\n`);
+    expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n`);
+    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,4 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}\+ {2}int3 {2}ftrace_call/);
+    expect(r.out).toMatch(/last notable events .*\n(.*\n)*.*oops in victim\/\d+: PF at ftrace_trampoline\[slow\]\(freed\)/);
+    expect(r.out.trimEnd().split("\n").at(-1)).toBe(`seed 11; replay: tramplab scenario ${f} --seed 11`);
+  });
+
+  it("a step that cannot be carried out stops the run there, at its line", () => {
+    const s = loadScenario(fixture("never-inside.yaml"), text("never-inside.yaml"));
+    const r = runScenario(s);
+    expect(passed(r)).toBe(false);
+    expect(r.stepFailure!.at).toEqual({ line: 12, col: 5 });
+    expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500000 ticks (sleeper inside the trampoline of slow)`);
+    expect(report(r)).toMatch(/no seed \(plain round-robin quanta\); replay: tramplab scenario test\/scenario\/fixtures\/never-inside.yaml$/);
+  });
+
+  it("--seed replaces the file's seed, and the replay command carries it", () => {
+    const r = cli("--seed", "5", fixture("wrong-expectations.yaml"));
+    expect(r.out).toMatch(/seed 5; replay: tramplab scenario \S+ --seed 5\n$/);
+  });
+});
+
+describe("steps", () => {
+  const inline = (steps: string, expect_ = "") => `machine: { cpus: 2, seed: 3, tick-period: 20000 }\nsteps:\n  - boot\n${steps}${expect_}`;
+
+  it("interrupt at-insn: the vCPU has retired exactly that many instructions when the interrupt is raised", () => {
+    const s = loadScenario("inline.yaml", inline("  - run: 1ms\n  - interrupt: { cpu: 1, vector: timer, at-insn: 1234567 }\n  - run: 1ms\n"));
+    const r = runScenario(s);
+    expect(passed(r), report(r)).toBe(true);
+    expect(r.run.log.find((l) => l.includes("interrupt raised"))).toMatch(/timer interrupt raised on cpu1 after instruction 1234567, at \S+ \(/);
+  });
+
+  it("interrupt at-insn in the past is a step failure, not a silent skip", () => {
+    const r = runScenario(loadScenario("inline.yaml", inline("  - run: 1ms\n  - interrupt: { cpu: 0, vector: timer, at-insn: 10 }\n")));
+    expect(r.stepFailure?.message).toMatch(/^cpu0 already retired \d+ instructions, past 10$/);
+  });
+
+  it("--update-golden writes the golden file, which then passes; a bad file writes nothing", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "tramplab-scenario-"));
+    mkdirSync(join(tmp, "golden"));
+    const file = join(tmp, "log.yaml");
+    writeFileSync(file, inline("  - run: 200000\n  - mark: hello\n", "expect:\n  - patch-log: golden/log.log\n"));
+    expect(cli(file).code).toBe(2); // the golden file does not exist yet
+    expect(cli("--update-golden", file).code).toBe(0);
+    expect(readFileSync(join(tmp, "golden/log.log"), "utf8")).toBe("# hello\n");
+    expect(cli(file).code).toBe(0);
+    writeFileSync(join(tmp, "bad.yaml"), inline("  - mark: x\n  - wait: 3\n", "expect:\n  - patch-log: golden/bad.log\n"));
+    expect(cli("--update-golden", join(tmp, "bad.yaml")).code).toBe(2);
+    expect(existsSync(join(tmp, "golden/bad.log"))).toBe(false);
+  });
+});

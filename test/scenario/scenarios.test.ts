@@ -1,0 +1,56 @@
+import { describe, it, expect } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { projectRoot } from "../../src/paths.js";
+import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
+import { parseScenario } from "../../src/scenario/parse.js";
+
+/** Every file in scenarios/ runs here: they are the examples people copy, so they must pass. */
+const dir = join(projectRoot, "scenarios");
+const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+const rel = (f: string) => relative(projectRoot, join(dir, f));
+const load = (f: string) => loadScenario(rel(f), readFileSync(join(dir, f), "utf8"));
+
+describe("the shipped scenarios", () => {
+  it("there are scenarios for seeds 000 and 003, a golden patch log and an ftrace bug", () => {
+    expect(files).toEqual(expect.arrayContaining(["seed003-plain-rcu.yaml", "seed003-tasks-rcu.yaml", "seed000-lazy-old-kconfig.yaml",
+      "seed000-lazy-new-kconfig.yaml", "seed000-none-plain-rcu.yaml", "seed000-voluntary-plain-rcu.yaml",
+      "two-tracers-patch-log.yaml", "ftrace-bug-corrupted-site.yaml"]));
+  });
+
+  for (const f of files) {
+    const name = parseScenario(rel(f), readFileSync(join(dir, f), "utf8")).name;
+    it(`${f}: ${name}`, () => {
+      const r = runScenario(load(f));
+      expect(passed(r), report(r)).toBe(true);
+      expect(r.expectationsChecked).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe("what the seed scenarios report", () => {
+  it("seed 003 with plain RCU: the summary names the use-after-free, the task and its return into the trampoline", () => {
+    const text = report(runScenario(load("seed003-plain-rcu.yaml")));
+    expect(text).toMatch(/^PASS scenarios\/seed003-plain-rcu.yaml: /);
+    expect(text).toMatch(/caught: BUG: use-after-free in ftrace_trampoline\[slow\]\+0x[0-9a-f]+ \(freed\) by victim\/\d+ on CPU 0, returning into it/);
+    expect(text).toMatch(/slow: freed \d+ ticks .* after unregister; policy rcu: after rcu gp 1/);
+  });
+
+  it("seed 003 with Tasks RCU: no use-after-free, and the delay Tasks RCU cost is in the summary", () => {
+    const r = runScenario(load("seed003-tasks-rcu.yaml"));
+    const rel_ = r.run.kernel.releases.all[0];
+    expect(r.run.kernel.useAfterFrees).toEqual([]);
+    const delay = rel_.freedAt! - rel_.unregisteredAt;
+    expect(report(r)).toContain(`slow: freed ${delay} ticks (${(Number(delay) / 1e6).toFixed(3)} ms) after unregister; policy kernel: after rcu_tasks_rude gp 1`);
+  });
+
+  it("the two-tracer scenario's golden patch log is the ftrace tests' golden, byte for byte", () => {
+    expect(readFileSync(join(dir, "golden/two-tracers.log"), "utf8")).toBe(readFileSync(join(projectRoot, "test/golden/ftrace-two-tracers.log"), "utf8"));
+  });
+
+  it("same file, same result: two runs give the same report, step log and virtual time", () => {
+    const a = runScenario(load("live-filters.yaml")), b = runScenario(load("live-filters.yaml"));
+    expect(report(b, true)).toBe(report(a, true));
+    expect(b.run.kernel.machine.time).toBe(a.run.kernel.machine.time);
+  });
+});
