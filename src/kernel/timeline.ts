@@ -57,7 +57,7 @@ export function describeEvent(ev: MachineEvent, x: TimelineContext): string {
       break;
     }
     case EventKind.WARN: what = `WARNING in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
-    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${ev.b} ticks` : ""}`; break;
+    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${ev.b} timer ticks` : ""}`; break;
     case EventKind.LOCKUP: what = `soft lockup in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
     default: what = `${EventKindName[ev.kind] ?? ev.kind} ${hex(ev.a)} ${hex(ev.b)} ${hex(ev.c)}`;
   }

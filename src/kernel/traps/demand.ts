@@ -1,6 +1,6 @@
 // Demand paging behind the guest's #PF handler: the first touch of a page in a demand region
-// (boot_params) reaches the host through MAP_PAGE, which maps a zeroed page and says how long
-// the fault waits for "I/O" (the guest sleeps that long in handle_mm_fault).
+// (boot_params) reaches the host through MAP_PAGE, which maps a zeroed page and says how many
+// timer ticks the fault waits for "I/O" (the guest msleep()s that long in handle_mm_fault).
 import { EventKind } from "../../gen/layout.js";
 import type { Machine } from "../../machine/machine.js";
 import type { AddressSpace, FrameAllocator } from "../../machine/paging.js";
@@ -10,15 +10,15 @@ import { DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END } from "..
 export class DemandPager {
   /** Pages mapped so far, in order. */
   readonly mapped: bigint[] = [];
-  /** How long each fault sleeps, in ticks (0: a minor fault that never sleeps). */
-  sleepTicks = 0;
+  /** How long each fault sleeps, in timer ticks (0: a minor fault that never sleeps). */
+  sleepJiffies = 0;
 
   constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator) {}
 
   static user(va: bigint): boolean { return va >= USER_DEMAND_START && va < USER_DEMAND_END; }
   static kernel(va: bigint): boolean { return va >= DEMAND_START && va < DEMAND_END; }
 
-  /** MAP_PAGE(addr): returns the ticks the faulting task should sleep. */
+  /** MAP_PAGE(addr): returns the timer ticks the faulting task should sleep. */
   fault(cpu: number, addr: bigint, clock: bigint): bigint {
     const user = DemandPager.user(addr);
     if (!user && !DemandPager.kernel(addr)) throw new Error(`MAP_PAGE for 0x${addr.toString(16)}, outside the demand regions`);
@@ -29,7 +29,7 @@ export class DemandPager {
       this.space.mapPage(va, pa, { write: true, exec: false, user });
       this.mapped.push(va);
     }
-    this.machine.events.record(EventKind.MAP_PAGE, cpu, clock, va, BigInt(this.sleepTicks));
-    return BigInt(this.sleepTicks);
+    this.machine.events.record(EventKind.MAP_PAGE, cpu, clock, va, BigInt(this.sleepJiffies));
+    return BigInt(this.sleepJiffies);
   }
 }
