@@ -4,7 +4,7 @@ import {
   ACTIVE, CPUS, CPU_BLOCK_SIZE, ENTRY_SIZE, B_COUNT, B_END, E_LEN,
   C_RIP, C_RFLAGS, C_CPL, C_INSNS, C_CLOCK, C_HALTED, C_SHADOW, C_TIMER_DEADLINE,
   C_EXIT_REASON, C_EXIT_VECTOR, C_EXIT_ERROR, C_EXIT_ADDR, C_EXIT_RIP,
-  EXIT_NONE, EXIT_BUDGET, EXIT_FAULT, EXIT_HALT, EXIT_HAZARD, EXIT_TRIPLE_FAULT, OPTION_FAULT_EXITS,
+  EXIT_NONE, EXIT_BUDGET, EXIT_BREAKPOINT, EXIT_FAULT, EXIT_HALT, EXIT_HAZARD, EXIT_TRIPLE_FAULT, OPTION_FAULT_EXITS,
   E_FLAGS, ENTRYFLAG_STACK, VECTOR_SS,
   XMCPOLICY_NEW, XMCPOLICY_STOP, M_XMC_POLICY, EVENTKIND_TRIPLE_FAULT,
 } from "./gen/layout";
@@ -21,6 +21,7 @@ import { OPTIONS } from "./machine";
 import { deliver, takeInterrupt, updateIrq, timerFires, DELIVER_FAULT, DELIVER_SOFTWARE } from "./interrupts";
 import { unsynchronized, check, reportHazard, logCodeWrites } from "./xmc";
 import { logEvent } from "./events";
+import { BP_COUNT, breakpointLimit } from "./debug";
 
 @inline function block(cpu: u32): usize {
   return CPUS + <usize>cpu * CPU_BLOCK_SIZE;
@@ -178,6 +179,10 @@ export function run(cpu: u32, budget: u64): u32 {
     const shadow = load<u32>(ACTIVE + C_SHADOW) != 0;
     const checked = unsynchronized();
     if (shadow || checked) n = 1;
+    if (BP_COUNT != 0) {
+      n = breakpointLimit(cpu, b, rip, n);
+      if (n == 0) { requestExit(EXIT_BREAKPOINT); break; }
+    }
 
     BLOCK_PAGE = rip & ~<u64>0xFFF;
     RIP = BLOCK_PAGE + <u64>load<u32>(b + B_END);

@@ -8,6 +8,7 @@ import { decodeInsn } from "./decode";
 import { requestInterrupt } from "./interrupts";
 
 export { run } from "./cpu";
+export { setBreakpoint, setBreakpointCount, skipBreakpoint } from "./debug";
 
 /** Hash of the layout the core was built with; the driver refuses a mismatch. */
 export function layoutHash(): u32 {
