@@ -21,13 +21,15 @@ static void fault(struct pt_regs *regs, u64 vector, u64 error)
 	die(regs, vector, error);
 }
 
-void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, 0, error); }
+notrace void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, 0, error); }
 
-void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, 13, error); }
+notrace void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, 13, error); }
 
 int poke_int3_handler(struct pt_regs *regs);
 
-void do_int3(struct pt_regs *regs, u64 error)
+/* Never traced: while a site is being patched its first byte is an INT3, and a traced INT3
+ * handler would trap on its own entry. */
+notrace void do_int3(struct pt_regs *regs, u64 error)
 {
 	if (poke_int3_handler(regs))
 		return;
@@ -120,7 +122,7 @@ notrace void do_page_fault(struct pt_regs *regs, u64 error)
 }
 
 /* On its own IST stack: report and stop this vCPU for good. */
-void __noreturn do_double_fault(struct pt_regs *regs, u64 error)
+notrace void __noreturn do_double_fault(struct pt_regs *regs, u64 error)
 {
 	hypercall3(HYPERCALL_OOPS, (long)regs, 8, (long)error);
 	for (;;)
@@ -171,7 +173,7 @@ notrace void timer_interrupt(struct pt_regs *regs)
 
 /* The text-poke sync IPI: taking the interrupt and returning with iretq serializes the vCPU,
  * which is all the sender wants. */
-void call_function_interrupt(struct pt_regs *regs)
+notrace void call_function_interrupt(struct pt_regs *regs)
 {
 	struct percpu *pc = this_cpu();
 	pc->irq_count++;
@@ -182,7 +184,7 @@ void call_function_interrupt(struct pt_regs *regs)
 }
 
 /* The host marked this vCPU's task for rescheduling and kicked it out of idle. */
-void reschedule_interrupt(struct pt_regs *regs)
+notrace void reschedule_interrupt(struct pt_regs *regs)
 {
 	struct percpu *pc = this_cpu();
 	pc->irq_count++;

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ElfError } from "../machine/elf.js";
 import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig, PREEMPT_MODELS, type PreemptModel, type KconfigRule } from "../kernel/config.js";
+import { kernelConfig, PREEMPT_MODELS, RECURSION_SCHEMES, type PreemptModel, type KconfigRule, type RecursionSchemeName } from "../kernel/config.js";
 import { parseDuration, UsageError } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
@@ -35,6 +35,8 @@ Options for the built-in kernel:
   --trace-lines N      trace lines to print (default 20)
   --release POLICY     what unregistering waits for before freeing a trampoline: kernel (default),
                        tasks, stack-scan, ip-check, rcu, immediate, or mechanisms joined by +
+  --recursion SCHEME   ftrace's recursion guard: per-stack (default: an in_tracing flag per kernel
+                       stack), per-task (the kernel's context bits with TRANSITION) or none
 Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr`;
@@ -53,6 +55,7 @@ interface RunOptions {
   filter?: string;
   traceLines?: number;
   release?: string;
+  recursion?: RecursionSchemeName;
 }
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number {
@@ -108,6 +111,12 @@ function parseRun(args: string[]): RunOptions {
         o.release = v;
         break;
       }
+      case "--recursion": {
+        const v = value();
+        if (!RECURSION_SCHEMES.includes(v as RecursionSchemeName)) throw new UsageError(`--recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${v ?? "nothing"}`);
+        o.recursion = v as RecursionSchemeName;
+        break;
+      }
       case "--": i++; return finish();
       default: throw new UsageError(`unknown option ${a}`);
     }
@@ -120,8 +129,8 @@ function parseRun(args: string[]): RunOptions {
 }
 
 function runUserProgram(o: RunOptions): number {
-  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined || o.release) {
-    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter and --release apply to the built-in kernel, not to a program");
+  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined || o.release || o.recursion) {
+    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion apply to the built-in kernel, not to a program");
   }
   let result;
   try {
@@ -142,7 +151,7 @@ function runUserProgram(o: RunOptions): number {
 function runKernel(o: RunOptions): number {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
-  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release });
+  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release, recursion: o.recursion });
   const kernel = new Kernel(config);
   const time = o.time ?? 50_000_000n;
   const t0 = performance.now();
@@ -216,6 +225,10 @@ export function main(argv: string[]): number {
     }
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : cmd === "scenario" ? SCENARIO_USAGE : USAGE}\n`); return 2; }
-    throw e;
+    // Anything else stopped the run itself (a guest that never answers, a host-side invariant):
+    // one line saying what, the stack only on request.
+    process.stderr.write(`tramplab: ${cmd}: ${(e as Error).message ?? e}\n`);
+    if (process.env.TRAMPLAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
   }
 }

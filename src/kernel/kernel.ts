@@ -370,6 +370,12 @@ export class Kernel {
       lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${f.describe(this.machine.time).replace(/^[^:]*: /, "")}`);
     }
     if (this.releases.all.length > 0) lines.push("released ops:", ...this.releases.describe(this.machine.time).split("\n").map((l) => `  ${l}`));
+    const skipped = this.ftrace.recursions();
+    if (skipped.total > 0n) {
+      const sites = [...skipped.sites].sort((a, b) => (b[1] > a[1] ? 1 : -1)).slice(0, 5).map(([f, n]) => `${f} ${n}`).join(", ");
+      lines.push(`ftrace recursion (${this.config.recursion}): ${skipped.total} callback call(s) skipped; most at ${sites}`);
+    }
+    if (this.warnings.length > 0) lines.push(`${this.warnings.length} WARNING(s) (reports above)`);
     if (this.useAfterFrees.length > 0) lines.push(`${this.useAfterFrees.length} use-after-free(s) caught (reports above)`);
     return lines.join("\n");
   }

@@ -4,6 +4,7 @@ import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { stackStates, describeStacks } from "../../src/kernel/traps/recursion.js";
+import { FunctionTracer } from "../../src/kernel/ftrace/tracers.js";
 import type { RecursionSchemeName } from "../../src/kernel/config.js";
 
 const TICK = 20_000;
@@ -74,4 +75,25 @@ describe("a callback that calls a traced function", () => {
     expect(oops.backtrace.filter((f) => f.startsWith("ftrace_trampoline[recursing]+")).length).toBeGreaterThanOrEqual(7);
     expect(stackStates(k.stacks).find((s) => s.stack.name === "task busy")!.corrupt).toBe(true);
   });
+});
+
+describe("the function tracer on every traced function", () => {
+  for (const recursion of ["per-stack", "per-task"] as const) {
+    it(`${recursion}: runs on 4 vCPUs without lockups or oopses; the trap and interrupt entries have no patch site`, () => {
+      const k = Kernel.boot({ cpus: 4, recursion });
+      for (const entry of ["do_int3", "do_double_fault", "do_page_fault", "do_invalid_op", "timer_interrupt", "call_function_interrupt"]) {
+        expect(k.ftrace.record(entry), entry).toBeUndefined();
+      }
+      k.run(1_000_000);
+      const tracer = new FunctionTracer(k.machine, k.heap, 1 << 14);
+      k.ftrace.register(tracer.ops);
+      k.run(2_000_000);
+      const records = tracer.consume();
+      k.ftrace.unregister(tracer.ops);
+      k.run(500_000);
+      expect(records.length).toBeGreaterThan(1000);
+      expect(k.lockups).toEqual([]);
+      expect(k.oopses).toEqual([]);
+    });
+  }
 });

@@ -186,7 +186,12 @@ export class TextPoke {
     const waiting = () => this.callFunctionCounts().flatMap((n, cpu) => (n > before[cpu] ? [] : [cpu]));
     let rounds = 0;
     for (let w = waiting(); w.length > 0; w = waiting()) {
-      if (!this.runSome() || ++rounds > 100_000) throw new Error(`text_poke sync: vCPU ${w.join(", ")} did not take the sync IPI`);
+      if (!this.runSome() || ++rounds > 100_000) {
+        // Name where each one is stuck: a vCPU spinning with interrupts off (a soft lockup,
+        // reported on the console) or stopped for good.
+        const at = w.map((cpu) => `vCPU ${cpu} at ${this.name(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & 0x200n ? "" : " (interrupts off)"}`);
+        throw new Error(`text_poke sync: the sync IPI was never taken: ${at.join("; ")}`);
+      }
     }
     const hits = this.int3Hits().map((h, i) => h - hitsBefore[i]);
     const total = hits.reduce((a, b) => a + b, 0n);
