@@ -17,8 +17,9 @@ function lcsOps(a: string[], b: string[]): Op[] {
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) { ops.push({ op: " ", line: a[i], a: i++, b: j++ }); }
-    else if (j < m && (i === n || suffix[at(i, j + 1)] >= suffix[at(i + 1, j)])) ops.push({ op: "+", line: b[j], a: i, b: j++ });
-    else ops.push({ op: "-", line: a[i], a: i++, b: j });
+    // On a tie the removal goes first, so a changed line reads "-old" then "+new".
+    else if (i < n && (j === m || suffix[at(i + 1, j)] >= suffix[at(i, j + 1)])) ops.push({ op: "-", line: a[i], a: i++, b: j });
+    else ops.push({ op: "+", line: b[j], a: i, b: j++ });
   }
   return ops;
 }

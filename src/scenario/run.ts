@@ -97,27 +97,25 @@ export class ScenarioRun {
 
   private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
     const common = { name: spec.name, filter: spec.filter, notrace: spec.notrace, saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic };
-    const l: LiveOps = { spec, ops: undefined as unknown as FtraceOps, records: [], releases: [] };
+    const live = (ops: FtraceOps, extra: Partial<LiveOps> = {}): LiveOps => ({ spec, ops, records: [], releases: [], ...extra });
     switch (spec.kind) {
-      case "function":
+      case "function": {
         // The tracer's rings, under an ops named as the scenario names it (trampolines and logs show it).
-        l.tracer = new FunctionTracer(k.machine, k.heap, spec.ring);
-        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_trace_call" }, private: l.tracer.ops.private, dynamic: false });
-        break;
-      case "counter":
-        l.counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length);
-        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_count_call" }, private: l.counter.ops.private });
-        break;
+        const tracer = new FunctionTracer(k.machine, k.heap, spec.ring);
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_trace_call" }, private: tracer.ops.private, dynamic: false }), { tracer });
+      }
+      case "counter": {
+        const counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length);
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_count_call" }, private: counter.ops.private }), { counter });
+      }
       case "slow":
-        l.ops = new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(spec.spin) });
-        break;
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(spec.spin) }));
       case "host": {
-        const calls = (l.hostCalls = new Map());
-        l.ops = new FtraceOps({ ...common, callback: { kind: "host", fn: (c) => calls.set(c.ip, (calls.get(c.ip) ?? 0n) + 1n) } });
-        break;
+        const hostCalls = new Map<bigint, bigint>();
+        const fn = (c: { ip: bigint }) => { hostCalls.set(c.ip, (hostCalls.get(c.ip) ?? 0n) + 1n); };
+        return live(new FtraceOps({ ...common, callback: { kind: "host", fn } }), { hostCalls });
       }
     }
-    return l;
   }
 
   live(name: string): LiveOps {

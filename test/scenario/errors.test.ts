@@ -6,6 +6,8 @@ import { projectRoot } from "../../src/paths.js";
 import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
 import { main } from "../../src/cli/main.js";
+import { unifiedDiff } from "../../src/scenario/diff.js";
+import { spawnSync } from "node:child_process";
 
 const fixture = (name: string) => `test/scenario/fixtures/${name}`;
 const text = (name: string) => readFileSync(join(projectRoot, fixture(name)), "utf8");
@@ -101,7 +103,7 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     expect(r.out).toContain(`${f}:25:5: expectation no-use-after-free failed\n  expected: no use-after-free(s)\n  actual:   1 use-after-free(s): BUG: use-after-free in ftrace_trampoline[slow]+0x`);
     expect(r.out).toContain(`${f}:26:5: expectation release failed\n  expected: waits for rcu_tasks_rude + rcu_tasks\n  actual:   waited for rcu\n`);
     expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n`);
-    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,4 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}\+ {2}int3 {2}ftrace_call/);
+    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,4 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n {4}\+ {2}int3 {2}ftrace_call/);
     expect(r.out).toMatch(/last notable events .*\n(.*\n)*.*oops in victim\/\d+: PF at ftrace_trampoline\[slow\]\(freed\)/);
     expect(r.out.trimEnd().split("\n").at(-1)).toBe(`seed 11; replay: tramplab scenario ${f} --seed 11`);
   });
@@ -148,5 +150,29 @@ describe("steps", () => {
     writeFileSync(join(tmp, "bad.yaml"), inline("  - mark: x\n  - wait: 3\n", "expect:\n  - patch-log: golden/bad.log\n"));
     expect(cli("--update-golden", join(tmp, "bad.yaml")).code).toBe(2);
     expect(existsSync(join(tmp, "golden/bad.log"))).toBe(false);
+  });
+});
+
+describe("reporting", () => {
+  it("unified diff: separate hunks for changes far apart, with context, and nothing for equal texts", () => {
+    const a = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+    const b = [...a];
+    b[2] = "changed 2";
+    b.splice(15, 1);
+    expect(unifiedDiff(a.join("\n"), a.join("\n"), ["g", "a"])).toEqual([]);
+    expect(unifiedDiff(a.join("\n"), b.join("\n"), ["g", "a"], 1)).toEqual([
+      "--- g", "+++ a",
+      "@@ -2,3 +2,3 @@", " line 1", "-line 2", "+changed 2", " line 3",
+      "@@ -15,3 +15,2 @@", " line 14", "-line 15", " line 16",
+    ]);
+  });
+
+  it("bin/tramplab.js scenario: exit status 0 for a pass, 1 for a failure, 2 for a bad file", () => {
+    const run = (f: string) => spawnSync(process.execPath, [join(projectRoot, "bin/tramplab.js"), "scenario", f], { cwd: projectRoot, encoding: "utf8", timeout: 60_000 });
+    const pass = run("scenarios/ftrace-bug-at-boot.yaml");
+    expect([pass.status, pass.stdout.split("\n")[0]]).toEqual([0, "PASS scenarios/ftrace-bug-at-boot.yaml: a site that is not a call to __fentry__ in the image stops ftrace at boot"]);
+    expect(run(fixture("never-inside.yaml")).status).toBe(1);
+    const bad = run(fixture("boot-not-first.yaml"));
+    expect([bad.status, bad.stdout, bad.stderr.split("\n")[0]]).toEqual([2, "", `${fixture("boot-not-first.yaml")}:4:5: run needs a booted machine: put it after boot`]);
   });
 });
