@@ -172,7 +172,11 @@ function checkTrace(run: ScenarioRun, e: Extract<Expectation, { kind: "trace" }>
   }
   if (e.records && !inRange(BigInt(l.records.length), e.records)) return fail(`${describeRange(e.records)} trace records`, String(l.records.length));
   if (e.lost && !inRange(l.tracer!.lost, e.lost)) return fail(`${describeRange(e.lost)} records lost to ring overruns`, String(l.tracer!.lost));
-  if (e.golden) return compareGolden(traceFile(l.tracer!, l.records, k.sched.tasks, k.symbols, k.machine.ncpus), e.golden, golden, fail);
+  const text = traceFile(l.tracer!, l.records, k.sched.tasks, k.symbols, k.machine.ncpus);
+  const body = text.split("\n").filter((x) => x && !x.startsWith("#"));
+  const unmatched = e.lines.filter((re) => !body.some((x) => re.test(x)));
+  if (unmatched.length) return fail(`trace lines matching ${unmatched.map((re) => `/${re.source}/`).join(", ")}`, `${body.length} lines, none matching; the first: ${body.slice(0, 3).map((x) => x.trim()).join(" | ") || "none"}`);
+  if (e.golden) return compareGolden(text, e.golden, golden, fail);
   return undefined;
 }
 

@@ -40,6 +40,14 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
   const count = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.count(g, w)) : undefined);
   const time = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.duration(g, w, x.jiffy)) : undefined);
   const list = (m: Map<string, Field>, key: string) => (m.has(key) ? r.strings(m.get(key)!, `${kind}.${key}`) : undefined);
+  /** trace.lines: regular expressions, each to match some line of the trace file. */
+  const regexps = (m: Map<string, Field>): RegExp[] => {
+    const out: RegExp[] = [];
+    for (const [i, src] of (list(m, "lines") ?? []).entries()) {
+      try { out.push(new RegExp(src)); } catch (e) { r.fail(m.get("lines")!.at, `trace.lines[${i}]: ${(e as Error).message}`); }
+    }
+    return out;
+  };
   switch (kind) {
     case "use-after-free": {
       const m = map(["trampoline", "task", "returned", "count"], [], true);
@@ -56,11 +64,11 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
       return { at, kind, function: s("function"), actual: s("actual"), expected: s("expected") };
     }
     case "trace": {
-      const m = map(["ops", "functions", "includes", "excludes", "records", "lost", "golden"], ["ops"]);
+      const m = map(["ops", "functions", "includes", "excludes", "lines", "records", "lost", "golden"], ["ops"]);
       const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "trace.ops") : undefined;
       if (!m || !ops) return undefined;
       return {
-        at, kind, ops, functions: list(m, "functions"), includes: list(m, "includes") ?? [], excludes: list(m, "excludes") ?? [],
+        at, kind, ops, functions: list(m, "functions"), includes: list(m, "includes") ?? [], excludes: list(m, "excludes") ?? [], lines: regexps(m),
         records: count(m.get("records"), "trace.records"), lost: count(m.get("lost"), "trace.lost") ?? { min: 0n, max: 0n },
         golden: m.has("golden") ? r.str(m.get("golden")!, "trace.golden") : undefined,
       };

@@ -83,7 +83,7 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "no-ftrace-bug" }
   | { kind: "use-after-free"; ops?: string; task?: string; returned?: boolean; count: Range }
   | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
-  | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; records?: Range; lost?: Range; golden?: string }
+  | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; lines: RegExp[]; records?: Range; lost?: Range; golden?: string }
   | { kind: "patch-log"; golden: string }
   | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string; heldAtFree?: Range }
   | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range }
