@@ -40,21 +40,48 @@
 	lea RECORDS(%rsp), %rbp
 .endm
 
-/* ftrace_recursion_enter(ip = PTREGS_RIP - 5): a zero token means skip to \skip. */
+/* The guard. The per-stack scheme's common case is inline: find this stack's header (the
+ * stack is STACK_SIZE-aligned; an IST stack may link to the interrupted one), and if its
+ * in_tracing flag is clear, set it; the token is the header. Anything else (the flag already
+ * set: count the recursion and skip; the per-task scheme; decisions reported as events) goes
+ * to ftrace_recursion_enter(ip), whose zero token means skip to \skip. ftrace_guard_inline,
+ * set at boot, chooses. %rax and %rdx are free here. */
 .macro recursion_enter skip
-	mov PTREGS_RIP(%rsp), %rdi
+	movabs $ftrace_guard_inline, %rax
+	cmpb $0, (%rax)
+	je 8f
+	mov %rsp, %rax
+	and $~(STACK_SIZE - 1), %rax
+	mov STACK_HEADER_LINK(%rax), %rdx
+	test %rdx, %rdx
+	cmovnz %rdx, %rax
+	cmpl $0, STACK_HEADER_IN_TRACING(%rax)
+	jne 8f
+	movl $1, STACK_HEADER_IN_TRACING(%rax)
+	incq STACK_HEADER_ENTERED(%rax)
+	mov %rax, TOKEN(%rsp)
+	jmp 9f
+8:	mov PTREGS_RIP(%rsp), %rdi
 	sub $5, %rdi
 	movabs $ftrace_recursion_enter, %rax
 	call *%rax
 	mov %rax, TOKEN(%rsp)
 	test %rax, %rax
 	jz \skip
+9:
 .endm
 
 .macro recursion_exit
-	mov TOKEN(%rsp), %rdi
+	movabs $ftrace_guard_inline, %rax
+	cmpb $0, (%rax)
+	je 8f
+	mov TOKEN(%rsp), %rax
+	movl $0, STACK_HEADER_IN_TRACING(%rax)
+	jmp 9f
+8:	mov TOKEN(%rsp), %rdi
 	movabs $ftrace_recursion_exit, %rax
 	call *%rax
+9:
 .endm
 
 .text

@@ -77,6 +77,7 @@ static notrace void setup_timer(void)
 }
 
 void cpu_idle(void);
+void ftrace_guard_init(void);
 
 /* C entry of every vCPU (from startup_64). The host filled the per-CPU area: self, cpu,
  * current = idle task, the IRQ stack and the IST stacks. */
@@ -91,6 +92,7 @@ void __noreturn notrace start_kernel_cpu(u64 cpu, struct boot_params *bp)
 	setup_syscall();
 	pc->preempt_count = PREEMPT_OFFSET; /* the idle task runs with preemption disabled */
 	pc->rcu_watching = 1;
+	ftrace_guard_init();
 	hypercall3(HYPERCALL_BOOT_DONE, (long)cpu, 0, 0);
 	setup_timer();
 	cpu_idle();

@@ -28,6 +28,14 @@
  * hypercall each: for tests and the event log, not for speed). */
 #include "kernel.h"
 
+/* 1: the trampolines run the per-stack guard's common case inline (ftrace_64.S); set at boot. */
+u8 ftrace_guard_inline;
+
+noinstr void ftrace_guard_init(void)
+{
+	ftrace_guard_inline = boot_params->recursion_scheme == RECURSION_SCHEME_PER_STACK && !boot_params->recursion_events;
+}
+
 /* Per ftrace record: callback calls skipped because of recursion (the host allocates it). */
 u64 *ftrace_recursion_sites;
 u64 ftrace_recursions;
@@ -72,7 +80,8 @@ static noinstr void count_recursion(u64 ip)
 		__atomic_add_fetch(&ftrace_recursion_sites[i], 1, __ATOMIC_RELAXED);
 }
 
-/* Returns 0 to skip the callbacks, else a token for ftrace_recursion_exit(). */
+/* Returns 0 to skip the callbacks, else a token for ftrace_recursion_exit() (per stack: the
+ * header whose flag was taken, as the inline path in ftrace_64.S also returns). */
 noinstr u64 ftrace_recursion_enter(u64 ip)
 {
 	switch (boot_params->recursion_scheme) {
@@ -87,7 +96,7 @@ noinstr u64 ftrace_recursion_enter(u64 ip)
 		h->in_tracing = 1;
 		h->entered++;
 		report(ip, 1, (u64)h);
-		return 1;
+		return (u64)h;
 	}
 	case RECURSION_SCHEME_PER_TASK: {
 		struct task *t = current_task();
@@ -116,7 +125,7 @@ noinstr void ftrace_recursion_exit(u64 token)
 {
 	switch (boot_params->recursion_scheme) {
 	case RECURSION_SCHEME_PER_STACK:
-		stack_header_here()->in_tracing = 0;
+		((struct stack_header *)token)->in_tracing = 0;
 		break;
 	case RECURSION_SCHEME_PER_TASK:
 		preempt_enable_no_resched_notrace();
