@@ -332,7 +332,7 @@ export const firmwareEnums = {
   Hypercall: {
     doc: "hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10)",
     values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
-      ["BOOT_DONE", 7], ["WORK_DONE", 8], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12]],
+      ["BOOT_DONE", 7], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12]],
   },
   PreemptModel: {
     doc: "the kernel's preemption models",

@@ -97,12 +97,16 @@ export function formatEvent(e: MachineEvent): string {
   const hex = (v: bigint) => "0x" + v.toString(16);
   const head = `${e.clock.toString().padStart(10)} ${who.padEnd(5)} ${EventKindName[e.kind] ?? e.kind}`;
   switch (e.kind) {
-    case EventKind.EXCEPTION: return `${head} vector ${e.a} error ${hex(e.b)} at ${hex(e.c)} cr2 ${hex(e.d)}`;
+    case EventKind.EXCEPTION: return `${head} vector ${e.a} error ${hex(e.b)} at ${hex(e.c)}${e.a === 14n ? ` cr2 ${hex(e.d)}` : ""}`;
     case EventKind.INTERRUPT: return `${head} vector ${e.a} at ${hex(e.c)}`;
     case EventKind.IRET: return `${head} to ${hex(e.a)} cpl ${e.b}->${e.c}`;
     case EventKind.HYPERCALL: return `${head} nr ${e.a} args ${hex(e.b)} ${hex(e.c)} ${hex(e.d)}`;
     case EventKind.SERIALIZE: return `${head} reason ${e.a} log ${e.b}`;
-    case EventKind.CODE_WRITE: return `${head} pa ${hex(e.a)} len ${e.b}`;
+    case EventKind.CODE_WRITE: {
+      // b packs the record's length (bits 0-15), writer (16-31) and store number (32-63).
+      const agent = Number((e.b >> 16n) & 0xffffn);
+      return `${head} pa ${hex(e.a)} len ${e.b & 0xffffn} by ${agent === HOST_AGENT ? "host" : `cpu${agent}`} store ${e.b >> 32n}`;
+    }
     case EventKind.HAZARD: return `${head} at ${hex(e.a)} pa ${hex(e.b & 0xffff_ffff_ffffn)} by ${e.b >> 48n} changed-mask ${hex((e.c >> 16n) & 0xffffn)}`;
     case EventKind.IPI: return `${head} to cpu${e.a} vector ${e.b}`;
     case EventKind.EOI: return `${head} vector ${e.a}`;

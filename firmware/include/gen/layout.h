@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x482e4ba5
+#define LAYOUT_HASH 0x82e03699
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -338,7 +338,6 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define HYPERCALL_OOPS 5
 #define HYPERCALL_TASK_EXIT 6
 #define HYPERCALL_BOOT_DONE 7
-#define HYPERCALL_WORK_DONE 8
 #define HYPERCALL_FTRACE_CALLBACK 9
 #define HYPERCALL_RECURSION 10
 #define HYPERCALL_MAP_PAGE 11
