@@ -169,13 +169,14 @@ export class ScenarioRun {
     const target = s.atInsn ?? cpu.get("insns") + (s.afterInsns ?? 0n);
     if (cpu.get("insns") > target) throw new StepFailure(s.at, `cpu${s.cpu} already retired ${cpu.get("insns")} instructions, past ${target}`);
     const end = k.machine.time + s.within;
-    const quantum = BigInt(k.config.quantum);
-    // No vCPU's clock is behind machine time, so running `left` ticks retires at most `left`
-    // instructions on this one: the loop lands on the count exactly, never past it.
+    // No vCPU's clock is behind machine time and an instruction takes a tick, so running `left`
+    // ticks retires at most `left` instructions on this one: the loop lands on the count
+    // exactly, never past it (time spent halted just makes it go round again).
     while (cpu.get("insns") < target) {
-      if (k.machine.time >= end) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${s.within} ticks`);
+      const budget = end - k.machine.time;
+      if (budget <= 0n) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${s.within} ticks`);
       const left = target - cpu.get("insns");
-      this.run(s.at, left < quantum ? left : quantum);
+      this.run(s.at, left < budget ? left : budget);
     }
     const where = k.symbols.format(cpu.rip);
     if (s.vector === "reschedule") {
