@@ -14,6 +14,7 @@ import type { StopReason } from "../machine/scheduler.js";
 import { torture, TORTURE_USAGE } from "./torture.js";
 import { scenario, SCENARIO_USAGE } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
+import { debug, DEBUG_USAGE } from "./debug.js";
 
 const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
 
@@ -23,6 +24,7 @@ Commands:
   torture [...]        random ftrace register/unregister campaigns, checked (torture --help)
   scenario FILE...     run declarative scenario files and check their expectations (scenario --help)
   check-noinstr IMAGE  report calls and jumps that leave .noinstr.text (exit 1 if any)
+  debug [IMAGE] [...]  a gdb-like debugger over the stopped machine (debug --help)
 
 Options for the built-in kernel:
   --cpus N             vCPUs (default 4)
@@ -213,6 +215,7 @@ export function main(argv: string[]): number {
         if (rest.includes("--help")) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
         return scenario(rest);
       case "check-noinstr": return checkNoinstrCommand(rest);
+      case "debug": return debug(rest);
       case "help":
       case "--help":
       case "-h":
@@ -224,7 +227,7 @@ export function main(argv: string[]): number {
       default: throw new UsageError(`unknown command ${cmd}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : cmd === "scenario" ? SCENARIO_USAGE : USAGE}\n`); return 2; }
+    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : cmd === "scenario" ? SCENARIO_USAGE : cmd === "debug" ? DEBUG_USAGE : USAGE}\n`); return 2; }
     // Anything else stopped the run itself (a guest that never answers, a host-side invariant):
     // one line saying what, the stack only on request.
     process.stderr.write(`tramplab: ${cmd}: ${(e as Error).message ?? e}\n`);

@@ -75,7 +75,7 @@ export function finishPlan(e: Engine): Plan {
 }
 
 /** How far function `start`'s prologue got before c's rip. */
-function frameSetup(e: Engine, c: CpuState, start: bigint): "none" | "pushed" | "set" {
+export function frameSetup(e: Engine, c: CpuState, start: bigint): "none" | "pushed" | "set" {
   const len = Number(c.rip - start);
   if (len <= 0 || len > 64) return len <= 0 ? "none" : "set";
   const bytes = e.read(start, len);

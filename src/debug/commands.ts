@@ -1,0 +1,338 @@
+// The command table: gdb's spellings, one small handler per command family. A handler returns
+// text, or a run for the front end to drive (so Ctrl-C can stop it). Every handler checks its
+// arguments before it changes anything: a bad command prints one line and changes nothing.
+import { readFileSync } from "node:fs";
+import { parseDuration, UsageError } from "../cli/args.js";
+import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
+import { ExprError } from "./expressions.js";
+import { breakpointTable, type Breakpoint } from "./breakpoints.js";
+import { eflagsTable, registersText, hex, addrText } from "./format.js";
+import { stepPlan, nextPlan, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
+import { reverseStep, reverseContinue } from "./reverse.js";
+import { backtrace, infoCpus, infoTasks, infoStacks, pageWalk, examine, disasmLines, disassembleFunction, formatValue, type Unit } from "./views.js";
+import { ftraceCommand, pokeLog, trampolines, rcuView, type FtraceSettings } from "./kernelviews.js";
+import { registerValue } from "./engine.js";
+import { REG_NAMES } from "../machine/registers.js";
+
+/** What a command asks the front end to do. */
+export type Result = string | { run: Plan } | { stop: Stop } | { quit: true };
+
+export interface Command {
+  names: string[];
+  usage: string;
+  help: string;
+  run(s: Session, args: string): Result;
+}
+
+interface Display { id: number; fmt: string; expr: string }
+
+export class Session {
+  readonly displays: Display[] = [];
+  private nextDisplay = 1;
+  readonly history: string[] = [];
+  lastLine = "";
+  readonly ftrace: FtraceSettings = { filter: "" };
+  /** Values printed so far ($1, $2...). */
+  values = 0;
+  /** Files being sourced (to refuse a file that sources itself). */
+  readonly sourcing: string[] = [];
+
+  constructor(readonly engine: Engine) {}
+
+  addDisplay(fmt: string, expr: string): Display {
+    const d = { id: this.nextDisplay++, fmt, expr };
+    this.displays.push(d);
+    return d;
+  }
+
+  /** The text shown after every stop: the displays, in order. */
+  showDisplays(): string {
+    return this.displays.map((d) => showDisplay(this, d)).join("\n");
+  }
+
+  /** Text for a finished run: why and where it stopped, then the displays. */
+  stopText(s: Stop): string {
+    const d = this.showDisplays();
+    return d ? `${s.text}\n${d}` : s.text;
+  }
+
+  /**
+   * Runs one line synchronously (batch mode, `source`, tests). An empty line repeats the last
+   * command, as gdb does.
+   */
+  execute(raw: string): { text: string; quit?: boolean } {
+    const r = this.dispatch(raw);
+    if (typeof r === "string") return { text: r };
+    if ("quit" in r) return { text: "", quit: true };
+    if ("stop" in r) return { text: this.stopText(r.stop) };
+    return { text: this.stopText(this.engine.run(r.run)) };
+  }
+
+  /** Parses and runs one line's handler; errors become one line of text. */
+  dispatch(raw: string): Result {
+    let line = raw.trim();
+    if (line.startsWith("#")) return "";
+    if (line === "") {
+      if (!this.lastLine) return "";
+      line = this.lastLine;
+    } else {
+      this.history.push(line);
+    }
+    const m = /^([A-Za-z_-]+)(\/\w+)?\s*(.*)$/.exec(line);
+    if (!m) return `error: cannot parse "${line}"`;
+    const cmd = findCommand(m[1]);
+    if (!cmd) return `error: undefined command "${m[1]}"; try "help"`;
+    this.lastLine = REPEATABLE.has(cmd.names[0]) ? line : "";
+    try {
+      return cmd.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
+    } catch (e) {
+      if (e instanceof DebugError || e instanceof ExprError || e instanceof UsageError) return `error: ${e.message}`;
+      throw e;
+    }
+  }
+}
+
+/** Commands an empty line repeats. */
+const REPEATABLE = new Set(["stepi", "nexti", "continue", "reverse-stepi", "x"]);
+
+function showDisplay(s: Session, d: Display): string {
+  try {
+    if (d.fmt === "i") return `${d.id}: x/i ${d.expr}\n${disasmLines(s.engine, s.engine.eval(d.expr), 1)}`;
+    return `${d.id}: ${d.expr} = ${formatValue(s.engine.eval(d.expr), d.fmt || "x", 8, s.engine)}`;
+  } catch (e) {
+    return `${d.id}: ${d.expr} = <error: ${(e as Error).message}>`;
+  }
+}
+
+function count(arg: string, what: string): number {
+  if (arg === "") return 1;
+  if (!/^\d+$/.test(arg) || Number(arg) < 1) throw new DebugError(`${what} takes a positive count, got "${arg}"`);
+  return Number(arg);
+}
+
+function duration(a: string): bigint {
+  try { return parseDuration(a || undefined); } catch {
+    throw new DebugError(`run needs a duration like 50ms, 200us, 1s or a tick count, got ${a || "nothing"}`);
+  }
+}
+
+function noArgs(arg: string, what: string): void {
+  if (arg) throw new DebugError(`${what} takes no argument, got "${arg}"`);
+}
+
+/** b SYM | b *ADDR, optionally "if EXPR". */
+function breakSpec(s: Session, arg: string, temporary: boolean): string {
+  const m = /^(\S+)(?:\s+if\s+(.+))?$/.exec(arg);
+  if (!m) throw new DebugError("usage: break SYM|*ADDR [if EXPR]");
+  const [, where, cond] = m;
+  const e = s.engine;
+  const addr = where.startsWith("*") ? e.eval(where.slice(1)) : e.symbols.get(where)?.addr;
+  if (addr === undefined) throw new DebugError(`no symbol "${where}" (use *ADDR for an address)`);
+  if (cond) e.eval(cond); // a bad condition is refused now, not at the first hit
+  const b = e.addBreakpoint({ kind: "break", temporary, addr, what: `${e.symbols.format(addr)}`, cond });
+  return `${temporary ? "Temporary breakpoint" : "Breakpoint"} ${b.id} at ${hex(addr)} <${e.symbols.format(addr)}>${cond ? ` if ${cond}` : ""}`;
+}
+
+function watchSpec(s: Session, arg: string, kind: "watch" | "rwatch" | "awatch"): string {
+  const e = s.engine;
+  if (!arg) throw new DebugError(`usage: ${kind} SYM|*ADDR`);
+  let addr: bigint, size = 8;
+  if (arg.startsWith("*")) addr = e.eval(arg.slice(1));
+  else {
+    const sym = e.symbols.get(arg);
+    if (!sym) throw new DebugError(`no symbol "${arg}" (use *ADDR for an address)`);
+    addr = sym.addr;
+    if ([1n, 2n, 4n].includes(sym.size)) size = Number(sym.size);
+  }
+  if (e.read(addr, size) === null) throw new DebugError(`cannot access memory at address ${hex(addr)}`);
+  const b = e.addBreakpoint({ kind, temporary: false, addr, size, what: arg });
+  const title = { watch: "Watchpoint", rwatch: "Read watchpoint", awatch: "Access watchpoint" }[kind];
+  return `${title} ${b.id}: ${arg} (${size} bytes at ${hex(addr)}; the machine single-steps while it is set)`;
+}
+
+function breakOn(s: Session, arg: string): string {
+  const [what, ...rest] = arg.split(/\s+/).filter(Boolean);
+  const e = s.engine;
+  if (what === "poke" || what === "hazard") {
+    if (rest.length) throw new DebugError(`break-on ${what} takes nothing more`);
+    const b = e.addBreakpoint({ kind: what, temporary: false, what: what === "poke" ? "any text poke batch" : "any cross-modifying-code hazard" });
+    return `Breakpoint ${b.id}: ${b.what}`;
+  }
+  if (what === "gp") {
+    const [flavour, state] = rest;
+    const names = e.kernel.rcu.flavours.map((f) => f.name);
+    if (flavour && !names.includes(flavour)) throw new DebugError(`no RCU flavour "${flavour}" (one of ${names.join(", ")})`);
+    const what = state ? `${flavour} enters state ${state}` : flavour ? `${flavour} grace period starts or ends` : "any grace period starts or ends";
+    const b = e.addBreakpoint({ kind: "gp", temporary: false, flavour, state, what });
+    return `Breakpoint ${b.id}: ${what}`;
+  }
+  throw new DebugError("usage: break-on poke | hazard | gp [FLAVOUR [STATE]]");
+}
+
+function breakpointIds(s: Session, arg: string): Breakpoint[] {
+  const e = s.engine;
+  if (!arg) return e.breakpoints.filter((b) => !b.internal);
+  return arg.split(/\s+/).map((x) => {
+    if (!/^\d+$/.test(x)) throw new DebugError(`bad breakpoint number "${x}"`);
+    return e.findBreakpoint(Number(x));
+  });
+}
+
+/** /FMT of p, x and display: count, format letter, unit letter. */
+function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit }): { n: number; f: string; u: Unit } {
+  const m = /^(\d*)([xduotcais]?)([bhwg]?)$/.exec(fmt);
+  if (!m) throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
+  return { n: m[1] ? Number(m[1]) : defaults.n, f: m[2] || defaults.f, u: (m[3] || defaults.u) as Unit };
+}
+
+function splitFmt(arg: string): [string, string] {
+  if (!arg.startsWith("/")) return ["", arg];
+  const m = /^\/(\S*)\s*(.*)$/.exec(arg)!;
+  return [m[1], m[2]];
+}
+
+function print(s: Session, arg: string): string {
+  const [fmt, expr] = splitFmt(arg);
+  const f = parseFormat(fmt, { n: 1, f: "", u: "g" });
+  if (!expr) throw new DebugError("usage: p[/FMT] EXPR");
+  const v = s.engine.eval(expr);
+  // Without a format, an address inside a symbol prints symbolized, anything else in signed decimal.
+  const text = f.f ? formatValue(v, f.f, 8, s.engine) : s.engine.symbols.find(v) ? addrText(s.engine.symbols, v) : BigInt.asIntN(64, v).toString();
+  return `$${++s.values} = ${text}`;
+}
+
+function setCommand(s: Session, arg: string): string {
+  const m = /^\$(\w+)\s*=\s*(.+)$/.exec(arg);
+  if (!m) throw new DebugError("usage: set $REG = EXPR");
+  const e = s.engine, c = e.current, name = m[1].toLowerCase();
+  if (registerValue(c, name) === undefined) throw new DebugError(`no register $${name}`);
+  const v = BigInt.asUintN(64, e.eval(m[2]));
+  const i = REG_NAMES.indexOf(name as (typeof REG_NAMES)[number]);
+  if (i >= 0) c.setReg(i, v);
+  else if (name === "rip" || name === "pc") c.rip = v;
+  else if (name === "eflags" || name === "rflags") c.rflags = (v & 0x3f7fd7n) | 2n;
+  else throw new DebugError(`$${name} cannot be set here (general registers, $rip and $eflags can)`);
+  e.changed();
+  return `$${name} = ${hex(v)}`;
+}
+
+function info(s: Session, arg: string): string {
+  const [what, ...rest] = arg.split(/\s+/);
+  const e = s.engine;
+  switch (what) {
+    case "registers": case "reg": case "r": {
+      if (rest.length === 0) return registersText(e.current, e.symbols);
+      return rest.map((r) => {
+        const v = registerValue(e.current, r.replace(/^\$/, "").toLowerCase());
+        if (v === undefined) throw new DebugError(`no register ${r}`);
+        return `${r.replace(/^\$/, "").padEnd(8)}${hex(v)}`;
+      }).join("\n");
+    }
+    case "eflags": return eflagsTable(e.current.rflags);
+    case "breakpoints": case "b": case "watchpoints": return breakpointTable(e.breakpoints, e.symbols);
+    case "cpus": return infoCpus(e);
+    case "tasks": return infoTasks(e);
+    case "stacks": return infoStacks(e);
+    case "display": return s.displays.length ? s.displays.map((d) => `${d.id}: /${d.fmt} ${d.expr}`).join("\n") : "There are no auto-display expressions now.";
+    case "snapshots": return [...e.snapshots.entries()].map(([n, c]) => `${n}: position ${c.position}, clocks ${c.clocks.join(" ")}`).join("\n") || "No snapshots.";
+    case "symbol": {
+      const v = e.eval(rest.join(" "));
+      return `${hex(v)} is ${e.symbols.find(v) ? e.symbols.format(v) : "in no symbol"}`;
+    }
+  }
+  throw new DebugError(`info: expected registers, eflags, breakpoints, cpus, tasks, stacks, display, snapshots or symbol, got "${arg}"`);
+}
+
+function source(s: Session, path: string): string {
+  if (!path) throw new DebugError("usage: source FILE");
+  if (s.sourcing.includes(path)) throw new DebugError(`${path} is already being sourced`);
+  let text: string;
+  try { text = readFileSync(path, "utf8"); } catch (e) {
+    throw new DebugError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  s.sourcing.push(path);
+  const out: string[] = [];
+  try {
+    for (const line of text.split("\n")) {
+      if (line.trim() === "" || line.trim().startsWith("#")) continue;
+      const r = s.execute(line);
+      if (r.text) out.push(r.text);
+      if (r.quit) break;
+    }
+  } finally { s.sourcing.pop(); }
+  return out.join("\n");
+}
+
+export const COMMANDS: Command[] = [
+  { names: ["stepi", "si"], usage: "si [N]", help: "Execute N instructions on the selected vCPU (others run in their turns).",
+    run: (s, a) => ({ run: stepPlan(s.engine, count(a, "si")) }) },
+  { names: ["nexti", "ni"], usage: "ni", help: "Like si, but a call is run until it returns.",
+    run: (s, a) => { noArgs(a, "ni"); return { run: nextPlan(s.engine) }; } },
+  { names: ["continue", "c"], usage: "c", help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C.",
+    run: (_s, a) => { noArgs(a, "continue"); return { run: continuePlan() }; } },
+  { names: ["finish"], usage: "finish", help: "Run until the current function returns (frame pointers).",
+    run: (s, a) => { noArgs(a, "finish"); return { run: finishPlan(s.engine) }; } },
+  { names: ["until", "u"], usage: "until [ADDR]", help: "Run until the selected vCPU reaches ADDR (without ADDR: like ni).",
+    run: (s, a) => ({ run: a ? advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) : nextPlan(s.engine) }) },
+  { names: ["advance"], usage: "advance ADDR", help: "Run until the selected vCPU reaches ADDR.",
+    run: (s, a) => { if (!a) throw new DebugError("usage: advance ADDR"); return { run: advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) }; } },
+  { names: ["run", "r"], usage: "run TIME", help: "Run for TIME of virtual time (50ms, 200us, 1s or ticks); stops early like c.",
+    run: (s, a) => ({ run: runTimePlan(s.engine, duration(a)) }) },
+  { names: ["reverse-stepi", "rsi"], usage: "rsi", help: "Go back to just before the selected vCPU's previous instruction (replayed from a checkpoint).",
+    run: (s, a) => { noArgs(a, "rsi"); return { stop: reverseStep(s.engine) }; } },
+  { names: ["reverse-continue", "rc"], usage: "rc", help: "Go back to the latest breakpoint hit before now.",
+    run: (s, a) => { noArgs(a, "rc"); return { stop: reverseContinue(s.engine) }; } },
+  { names: ["break", "b"], usage: "b SYM|*ADDR [if EXPR]", help: "Stop before the instruction at SYM or ADDR executes (guest text is not changed).",
+    run: (s, a) => breakSpec(s, a, false) },
+  { names: ["tbreak"], usage: "tbreak SYM|*ADDR [if EXPR]", help: "A breakpoint deleted when it stops the machine.",
+    run: (s, a) => breakSpec(s, a, true) },
+  { names: ["watch"], usage: "watch SYM|*ADDR", help: "Stop when the value there changes.", run: (s, a) => watchSpec(s, a, "watch") },
+  { names: ["rwatch"], usage: "rwatch SYM|*ADDR", help: "Stop when an instruction reads it.", run: (s, a) => watchSpec(s, a, "rwatch") },
+  { names: ["awatch"], usage: "awatch SYM|*ADDR", help: "Stop when it is read or changed.", run: (s, a) => watchSpec(s, a, "awatch") },
+  { names: ["break-on"], usage: "break-on poke | hazard | gp [FLAVOUR [STATE]]", help: "Stop on a text poke batch, a cross-modifying-code hazard, or a grace-period event or state.",
+    run: (s, a) => breakOn(s, a) },
+  { names: ["delete", "d"], usage: "delete [N...]", help: "Delete breakpoints (all without N).",
+    run: (s, a) => { const bs = breakpointIds(s, a); bs.forEach((b) => s.engine.removeBreakpoint(b)); return ""; } },
+  { names: ["disable"], usage: "disable [N...]", help: "Disable breakpoints.", run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = false)); return ""; } },
+  { names: ["enable"], usage: "enable [N...]", help: "Enable breakpoints.", run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = true)); return ""; } },
+  { names: ["info", "i"], usage: "info registers|eflags|breakpoints|cpus|tasks|stacks|display|snapshots|symbol", help: "Show state.",
+    run: (s, a) => info(s, a) },
+  { names: ["print", "p"], usage: "p[/FMT] EXPR", help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), C operators.", run: (s, a) => print(s, a) },
+  { names: ["set"], usage: "set $REG = EXPR", help: "Change a register of the selected vCPU.", run: (s, a) => setCommand(s, a) },
+  { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
+    run: (s, a) => { const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }); if (!expr) throw new DebugError("usage: x/Nfu ADDR"); return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u); } },
+  { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
+    run: (s, a) => { if (!a) return s.showDisplays(); const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "", u: "g" }); s.engine.eval(expr); return showDisplay(s, s.addDisplay(f.f, expr)); } },
+  { names: ["undisplay"], usage: "undisplay [N...]", help: "Stop showing displays (all without N).",
+    run: (s, a) => { const ids = a ? a.split(/\s+/).map(Number) : s.displays.map((d) => d.id); for (const id of ids) { const i = s.displays.findIndex((d) => d.id === id); if (i < 0) throw new DebugError(`no display number ${id}`); s.displays.splice(i, 1); } return ""; } },
+  { names: ["disassemble"], usage: "disassemble [SYM|ADDR]", help: "Disassemble a function (GAS syntax).", run: (s, a) => disassembleFunction(s.engine, a) },
+  { names: ["backtrace", "bt", "where"], usage: "bt", help: "Frame-pointer backtrace, through trampolines and interrupt entries.", run: (s, a) => { noArgs(a, "bt"); return backtrace(s.engine); } },
+  { names: ["cpu"], usage: "cpu N", help: "Select vCPU N.",
+    run: (s, a) => { const n = Number(a); if (!/^\d+$/.test(a) || n >= s.engine.machine.ncpus) throw new DebugError(`cpu takes 0 to ${s.engine.machine.ncpus - 1}, got "${a}"`); s.engine.cpu = n; return s.engine.where(); } },
+  { names: ["page"], usage: "page VA", help: "Walk the selected vCPU's page tables for VA.", run: (s, a) => { if (!a) throw new DebugError("usage: page VA"); return pageWalk(s.engine, s.engine.eval(a)); } },
+  { names: ["ftrace"], usage: "ftrace filter GLOBS | on | off | enabled_functions | trace [N]", help: "The function tracer and tracefs views.",
+    run: (s, a) => ftraceCommand(s.engine, s.ftrace, a.split(/\s+/).filter(Boolean)) },
+  { names: ["poke"], usage: "poke log [N]", help: "The text-poke log (last N lines, default 40).",
+    run: (s, a) => { const [w, n] = a.split(/\s+/); if (w !== "log") throw new DebugError("usage: poke log [N]"); return pokeLog(s.engine, n ? count(n, "poke log") : 40); } },
+  { names: ["tramp"], usage: "tramp", help: "Dynamic trampolines, their state and who holds them.", run: (s, a) => { noArgs(a, "tramp"); return trampolines(s.engine); } },
+  { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.", run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
+  { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
+    run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${s.engine.machine.time}`; } },
+  { names: ["restore"], usage: "restore NAME", help: "Go back (or forward) to a saved snapshot.",
+    run: (s, a) => { s.engine.restoreSnapshot(a); return `restored ${a}\n${s.engine.where()}`; } },
+  { names: ["source"], usage: "source FILE", help: "Run the commands in FILE.", run: (s, a) => source(s, a) },
+  { names: ["history"], usage: "history", help: "The commands typed so far.", run: (s) => s.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join("\n") },
+  { names: ["help", "h"], usage: "help [CMD]", help: "List commands, or describe one.", run: (_s, a) => help(a) },
+  { names: ["quit", "q"], usage: "quit", help: "Leave the debugger.", run: () => ({ quit: true }) },
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.names.includes(name));
+}
+
+function help(arg: string): string {
+  if (!arg) return COMMANDS.map((c) => `${c.usage.padEnd(48)} ${c.help}`).join("\n");
+  const c = findCommand(arg);
+  if (!c) throw new DebugError(`no command "${arg}"`);
+  return `${c.usage}\n${c.help}${c.names.length > 1 ? `\nAliases: ${c.names.slice(1).join(", ")}` : ""}`;
+}

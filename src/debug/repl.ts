@@ -1,0 +1,68 @@
+// The front end: readline with history, tab completion and Ctrl-C on a terminal; plain lines
+// (echoed after the prompt, for transcripts) from a file or a pipe.
+import { createInterface, type Interface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { COMMANDS, type Session } from "./commands.js";
+
+export const PROMPT = "(tramplab) ";
+
+/** Runs a command; runs of the machine go in slices so that Ctrl-C is seen between them. */
+async function perform(s: Session, line: string, write: (t: string) => void): Promise<boolean> {
+  const r = s.dispatch(line);
+  if (typeof r === "string") { if (r) write(r); return true; }
+  if ("quit" in r) return false;
+  if ("stop" in r) { write(s.stopText(r.stop)); return true; }
+  const e = s.engine;
+  e.start(r.run);
+  for (;;) {
+    const stop = e.work(200);
+    if (stop) { write(s.stopText(stop)); return true; }
+    await new Promise((res) => setImmediate(res));
+  }
+}
+
+/** Tab completion: command names first, then symbols (and $registers). */
+export function completer(s: Session): (line: string) => [string[], string] {
+  const names = COMMANDS.flatMap((c) => c.names).sort();
+  const regs = ["$rax", "$rbx", "$rcx", "$rdx", "$rsi", "$rdi", "$rbp", "$rsp", "$r8", "$r9", "$r10", "$r11", "$r12", "$r13", "$r14", "$r15", "$rip", "$pc", "$sp", "$fp", "$eflags", "$cr3"];
+  return (line) => {
+    const m = /(\S*)$/.exec(line)!;
+    const word = m[1];
+    if (!/\s/.test(line.trimStart())) return [names.filter((n) => n.startsWith(word)), word];
+    const bare = word.replace(/^\*/, "");
+    const pool = bare.startsWith("$") ? regs : s.engine.symbols.entries.map((x) => x.name);
+    const hits = [...new Set(pool.filter((n) => n.startsWith(bare)))].sort().slice(0, 200);
+    return [hits.map((h) => word.slice(0, word.length - bare.length) + h), word];
+  };
+}
+
+/** Interactive session on a terminal; resolves when the user quits or input ends. */
+export async function interactive(s: Session, input: Readable, output: Writable): Promise<void> {
+  const rl: Interface = createInterface({ input, output, prompt: PROMPT, completer: completer(s), historySize: 1000, terminal: true });
+  const write = (t: string) => output.write(t + "\n");
+  let running = false;
+  rl.on("SIGINT", () => {
+    if (running) s.engine.interruptRequested = true;
+    else { output.write("^C\n"); rl.prompt(); }
+  });
+  rl.prompt();
+  for await (const line of rl) {
+    running = true;
+    const go = await perform(s, line, write);
+    running = false;
+    if (!go) break;
+    rl.prompt();
+  }
+  rl.close();
+}
+
+/** Batch mode: each line echoed after the prompt, then its output. Returns false after quit. */
+export async function batch(s: Session, lines: Iterable<string> | AsyncIterable<string>, output: Writable): Promise<boolean> {
+  const write = (t: string) => output.write(t + "\n");
+  for await (const line of lines) {
+    if (line.trim() === "" && !s.lastLine) continue;
+    output.write(PROMPT + line + "\n");
+    if (!(await perform(s, line, write))) return false;
+  }
+  return true;
+}

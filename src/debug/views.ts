@@ -1,0 +1,207 @@
+// The machine's and the kernel's state as the debugger prints it: backtraces, vCPUs, tasks,
+// kernel stacks, page walks, memory dumps, disassembly.
+import { stackHeaderFields, STACK_MAGIC } from "../gen/layout.js";
+import { walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
+import { disassemble, hex as hexBytes } from "../machine/disasm.js";
+import { DebugError, type Engine } from "./engine.js";
+import { frameSetup } from "./stepping.js";
+import { addrText, hex, readUpTo } from "./format.js";
+
+/** Functions whose frames are interrupt or exception entries (their caller was interrupted). */
+const ENTRY = /^(asm_|entry_|irq_|.*_interrupt$|.*_entry$|common_interrupt|int3|exc_)/;
+const TRAMPOLINE = /tramp/;
+
+/** bt: the frame-pointer chain of the selected vCPU, symbolized, through trampolines and interrupt entries. */
+export function backtrace(e: Engine, max = 64): string {
+  const c = e.current;
+  const lines: string[] = [];
+  const frame = (i: number, pc: bigint, note = "") => {
+    const name = e.symbols.find(pc)?.name ?? "??";
+    const tag = TRAMPOLINE.test(name) ? "  [trampoline]" : ENTRY.test(name) ? "  [interrupt entry]" : "";
+    lines.push(`#${i}  ${addrText(e.symbols, pc)}${tag}${note}`);
+  };
+  frame(0, c.rip);
+  const sym = e.symbols.find(c.rip);
+  let rbp = c.reg(5);
+  let i = 1;
+  // A function stopped in its prologue has not linked its frame yet: its return address is on the stack.
+  const setup = sym ? frameSetup(e, c, sym.addr) : "set";
+  if (setup !== "set") {
+    const ret = e.readU64(setup === "none" ? c.reg(4) : c.reg(4) + 8n);
+    if (ret !== null) frame(i++, ret);
+  }
+  const seen = new Set<bigint>();
+  while (rbp !== 0n && i < max && !seen.has(rbp)) {
+    seen.add(rbp);
+    const ret = e.readU64(rbp + 8n), next = e.readU64(rbp);
+    if (ret === null || next === null || ret === 0n) break;
+    frame(i++, ret);
+    rbp = next;
+  }
+  return lines.join("\n");
+}
+
+export function infoCpus(e: Engine): string {
+  const k = e.kernel;
+  const lines = ["  cpu  state    clock        insns        task              where"];
+  for (const c of e.machine.cpus) {
+    const task = k.sched.current[c.index];
+    const state = c.get("halted") !== 0 ? "halted" : "running";
+    lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ${String(c.get("clock")).padEnd(12)} ` +
+      `${String(c.get("insns")).padEnd(12)} ${`${task.name}/${task.pid}`.padEnd(17)} ${addrText(e.symbols, c.rip)}`);
+  }
+  return lines.join("\n");
+}
+
+export function infoTasks(e: Engine): string {
+  const running = e.kernel.running();
+  const lines = ["  pid  name               kind     state     cpu  nvcsw  nivcsw"];
+  for (const t of e.kernel.sched.tasks) {
+    const on = running.get(t);
+    lines.push(`${on !== undefined ? "*" : " "} ${String(t.pid).padStart(3)}  ${t.name.padEnd(18)} ${t.kind.padEnd(8)} ${t.state.padEnd(9)} ` +
+      `${String(on ?? t.cpu).padStart(3)} ${String(t.nvcsw).padStart(6)} ${String(t.nivcsw).padStart(7)}`);
+  }
+  return lines.join("\n");
+}
+
+/** info stacks: every kernel stack, its in_tracing flag and which vCPUs' stack pointers are on it. */
+export function infoStacks(e: Engine): string {
+  const lines = ["name                  kind  base                top                 in_tracing  rsp of"];
+  for (const s of e.kernel.booted.stacks.all) {
+    const magic = e.readU64(s.base + BigInt(stackHeaderFields.magic.offset), 4);
+    const flag = e.readU64(s.base + BigInt(stackHeaderFields.inTracing.offset), 4);
+    const on = e.machine.cpus.filter((c) => c.get("cpl") === 0 && c.reg(4) >= s.base && c.reg(4) < s.top).map((c) => `cpu${c.index}`);
+    const tracing = magic !== BigInt(STACK_MAGIC) ? "bad header" : String(flag);
+    lines.push(`${s.name.padEnd(21)} ${s.kind.padEnd(5)} ${hex(s.base).padEnd(18)} ${hex(s.top).padEnd(18)}  ${tracing.padEnd(10)}  ${on.join(" ")}`);
+  }
+  return lines.join("\n");
+}
+
+/** page VA: the four-level walk with each entry and what it allows. */
+export function pageWalk(e: Engine, va: bigint): string {
+  const cr3 = Number(e.current.get("cr3") & ~0xfffn);
+  const t = walk(e.machine, cr3, va);
+  const lines = [`page walk for ${hex(va)} from cr3 ${hex(cr3)} (cpu${e.cpu})`];
+  const names = { 4: "PML4E", 3: "PDPTE", 2: "PDE", 1: "PTE" } as const;
+  const steps = t?.steps ?? partialSteps(e, cr3, va);
+  for (const s of steps) {
+    const f = s.entry;
+    const bits = [(f & 1n) ? "P" : "not present", (f & PTE_RW) ? "RW" : "RO", (f & PTE_US) ? "US" : "S", (f & PTE_NX) ? "NX" : "X", (f & PTE_PS) ? "PS" : ""]
+      .filter(Boolean).join(" ");
+    lines.push(`  ${names[s.level].padEnd(5)} [${String(s.index).padStart(3)}] at pa ${hex(s.entryAddr)} = ${hex(f).padEnd(18)} ${(f & 1n) ? bits : "not present"}`);
+  }
+  if (!t) lines.push("  not mapped");
+  else lines.push(`  -> pa ${hex(t.pa)} (${t.pageSize / 1024} KiB page) ${t.writable ? "writable" : "read-only"}, ${t.user ? "user" : "kernel"}, ${t.exec ? "executable" : "no-execute"}`);
+  return lines.join("\n");
+}
+
+/** The entries walked before the walk failed (walk() returns null without them). */
+function partialSteps(e: Engine, cr3: number, va: bigint): { level: 4 | 3 | 2 | 1; index: number; entryAddr: number; entry: bigint }[] {
+  const out: { level: 4 | 3 | 2 | 1; index: number; entryAddr: number; entry: bigint }[] = [];
+  const view = new DataView(e.machine.ram.buffer, e.machine.ram.byteOffset, e.machine.ram.byteLength);
+  let table = cr3;
+  for (let level = 4 as 4 | 3 | 2 | 1; level >= 1; level--) {
+    const index = Number((va >> BigInt(12 + 9 * (level - 1))) & 511n);
+    const entryAddr = table + index * 8;
+    if (entryAddr + 8 > e.machine.ramBytes) break;
+    const entry = view.getBigUint64(entryAddr, true);
+    out.push({ level, index, entryAddr, entry });
+    if ((entry & 1n) === 0n || (entry & PTE_PS) !== 0n) break;
+    table = Number(entry & 0x000f_ffff_ffff_f000n);
+    if (level === 1) break;
+  }
+  return out;
+}
+
+const UNIT = { b: 1, h: 2, w: 4, g: 8 } as const;
+export type Unit = keyof typeof UNIT;
+
+/** x/Nfu: N units of memory at addr in format f (x d u o t c a), or N instructions (f = i). */
+export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit): string {
+  if (f === "i") return disasmLines(e, addr, n);
+  if (f === "s") return stringAt(e, addr, n);
+  const size = UNIT[u];
+  const perLine = Math.max(1, Math.min(8, 16 / size));
+  const lines: string[] = [];
+  for (let i = 0; i < n; i += perLine) {
+    const at = addr + BigInt(i * size);
+    const cells: string[] = [];
+    for (let j = i; j < Math.min(n, i + perLine); j++) {
+      const v = e.readU64(addr + BigInt(j * size), size);
+      if (v === null) {
+        if (cells.length === 0 && lines.length === 0) throw new DebugError(`cannot access memory at address ${hex(addr + BigInt(j * size))}`);
+        lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, `cannot access memory at address ${hex(addr + BigInt(j * size))}`);
+        return lines.join("\n");
+      }
+      cells.push(formatValue(v, f, size, e));
+    }
+    lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatValue(v: bigint, f: string, size: number, e?: Engine): string {
+  const bits = BigInt(size * 8);
+  switch (f) {
+    case "x": return "0x" + v.toString(16).padStart(size * 2, "0");
+    case "d": return BigInt.asIntN(Number(bits), v).toString();
+    case "u": return v.toString();
+    case "o": return "0" + v.toString(8);
+    case "t": return v.toString(2).padStart(Number(bits), "0");
+    case "c": return `${v} '${String.fromCharCode(Number(v & 0xffn))}'`;
+    case "a": return e ? addrText(e.symbols, v) : hex(v);
+  }
+  throw new DebugError(`unknown format letter "${f}" (use x d u o t c a i s)`);
+}
+
+function stringAt(e: Engine, addr: bigint, n: number): string {
+  const lines: string[] = [];
+  let a = addr;
+  for (let i = 0; i < n; i++) {
+    const bytes: number[] = [];
+    for (;;) {
+      const b = e.read(a + BigInt(bytes.length), 1);
+      if (!b) throw new DebugError(`cannot access memory at address ${hex(a + BigInt(bytes.length))}`);
+      if (b[0] === 0 || bytes.length >= 200) break;
+      bytes.push(b[0]);
+    }
+    lines.push(`${addrText(e.symbols, a)}:\t${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`);
+    a += BigInt(bytes.length + 1);
+  }
+  return lines.join("\n");
+}
+
+/** N instructions from addr, the current one marked with =>. */
+export function disasmLines(e: Engine, addr: bigint, n: number): string {
+  const lines: string[] = [];
+  let a = addr;
+  while (lines.length < n) {
+    const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
+    if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
+    const [l] = disassemble(bytes, a, 1);
+    lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);
+    a += BigInt(l.bytes.length || 1);
+  }
+  return lines.join("\n");
+}
+
+/** disassemble [SYM|ADDR]: a whole function (its ELF size), or 16 instructions where no size is known. */
+export function disassembleFunction(e: Engine, arg: string): string {
+  let start: bigint, end: bigint | null = null;
+  const sym = arg ? e.symbols.get(arg) : e.symbols.find(e.current.rip);
+  if (sym && sym.size > 0n && !sym.absolute) { start = sym.addr; end = sym.addr + sym.size; }
+  else if (arg) start = e.eval(arg);
+  else throw new DebugError(`no function contains ${hex(e.current.rip)}; give an address`);
+  const title = `Dump of assembler code ${sym ? `for function ${sym.name}` : `from ${hex(start)}`}:`;
+  const lines = [title];
+  let a = start;
+  for (let i = 0; i < 4096 && (end === null ? i < 16 : a < end); i++) {
+    const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
+    if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
+    const [l] = disassemble(bytes, a, 1);
+    lines.push(`${a === e.current.rip ? "=> " : "   "}${hex(a)} <+${a - start}>:\t${l.text}`);
+    a += BigInt(l.bytes.length || 1);
+  }
+  lines.push("End of assembler dump.");
+  return lines.join("\n");
+}
