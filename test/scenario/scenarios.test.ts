@@ -9,7 +9,9 @@ import { parseScenario } from "../../src/scenario/parse.js";
 const dir = join(projectRoot, "scenarios");
 const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
 const rel = (f: string) => relative(projectRoot, join(dir, f));
-const load = (f: string) => loadScenario(rel(f), readFileSync(join(dir, f), "utf8"));
+/** UPDATE_GOLDEN=1 npm test rewrites scenarios/golden/ too, as it does the tests' golden files. */
+const updateGolden = process.env.UPDATE_GOLDEN === "1";
+const load = (f: string) => loadScenario(rel(f), readFileSync(join(dir, f), "utf8"), { updateGolden });
 
 describe("the shipped scenarios", () => {
   it("there are scenarios for seeds 000 and 003, a golden patch log and an ftrace bug", () => {
@@ -21,7 +23,7 @@ describe("the shipped scenarios", () => {
   for (const f of files) {
     const name = parseScenario(rel(f), readFileSync(join(dir, f), "utf8")).name;
     it(`${f}: ${name}`, () => {
-      const r = runScenario(load(f));
+      const r = runScenario(load(f), { updateGolden });
       expect(passed(r), report(r)).toBe(true);
       expect(r.expectationsChecked).toBeGreaterThan(0);
     });
