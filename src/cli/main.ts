@@ -58,6 +58,7 @@ interface RunOptions {
   traceLines?: number;
   release?: string;
   recursion?: RecursionSchemeName;
+  help?: boolean;
 }
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number {
@@ -73,6 +74,7 @@ function parseRun(args: string[]): RunOptions {
     const value = () => args[++i];
     switch (a) {
       case "--stats": o.stats = true; break;
+      case "--help": o.help = true; break;
       case "--max-insns": {
         const v = value();
         if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
@@ -208,6 +210,7 @@ export function main(argv: string[]): number {
     switch (cmd) {
       case "run": {
         const o = parseRun(rest);
+        if (o.help) { process.stdout.write(USAGE + "\n"); return 0; }
         return o.program ? runUserProgram(o) : runKernel(o);
       }
       case "torture": return torture(rest);

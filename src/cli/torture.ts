@@ -54,6 +54,7 @@ function parse(args: string[]): TortureOptions {
 }
 
 export function torture(args: string[]): number {
+  if (args.includes("--help") || args.includes("-h")) { process.stdout.write(TORTURE_USAGE + "\n"); return 0; }
   const o = parse(args);
   const w = (s: string) => process.stdout.write(s + "\n");
   if (o.iteration !== undefined) {
