@@ -15,7 +15,7 @@ import { registerValue } from "./engine.js";
 import { REG_NAMES } from "../machine/registers.js";
 
 /** What a command asks the front end to do. */
-export type Result = string | { run: Plan } | { stop: Stop } | { quit: true };
+export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
 
 export interface Command {
   names: string[];
@@ -65,7 +65,8 @@ export class Session {
     if (typeof r === "string") return { text: r };
     if ("quit" in r) return { text: "", quit: true };
     if ("stop" in r) return { text: this.stopText(r.stop) };
-    return { text: this.stopText(this.engine.run(r.run)) };
+    const stop = this.stopText(this.engine.run(r.run));
+    return { text: r.note ? `${r.note}\n${stop}` : stop };
   }
 
   /** Parses and runs one line's handler; errors become one line of text. */
@@ -269,7 +270,7 @@ export const COMMANDS: Command[] = [
   { names: ["nexti", "ni"], usage: "ni", help: "Like si, but a call is run until it returns.",
     run: (s, a) => { noArgs(a, "ni"); return { run: nextPlan(s.engine) }; } },
   { names: ["continue", "c"], usage: "c", help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C.",
-    run: (_s, a) => { noArgs(a, "continue"); return { run: continuePlan() }; } },
+    run: (_s, a) => { noArgs(a, "continue"); return { run: continuePlan(), note: "Continuing." }; } },
   { names: ["finish"], usage: "finish", help: "Run until the current function returns (frame pointers).",
     run: (s, a) => { noArgs(a, "finish"); return { run: finishPlan(s.engine) }; } },
   { names: ["until", "u"], usage: "until [ADDR]", help: "Run until the selected vCPU reaches ADDR (without ADDR: like ni).",

@@ -12,6 +12,7 @@ async function perform(s: Session, line: string, write: (t: string) => void): Pr
   if (typeof r === "string") { if (r) write(r); return true; }
   if ("quit" in r) return false;
   if ("stop" in r) { write(s.stopText(r.stop)); return true; }
+  if (r.note) write(r.note);
   const e = s.engine;
   e.start(r.run);
   for (;;) {
@@ -28,7 +29,7 @@ export function completer(s: Session): (line: string) => [string[], string] {
   return (line) => {
     const m = /(\S*)$/.exec(line)!;
     const word = m[1];
-    if (!/\s/.test(line.trimStart())) return [names.filter((n) => n.startsWith(word)), word];
+    if (!/\s/.test(line.trimStart())) return [names.filter((n) => n.startsWith(word)).map((n) => n + " "), word];
     const bare = word.replace(/^\*/, "");
     const pool = bare.startsWith("$") ? regs : s.engine.symbols.entries.map((x) => x.name);
     const hits = [...new Set(pool.filter((n) => n.startsWith(bare)))].sort().slice(0, 200);

@@ -1,0 +1,98 @@
+import { describe, it, expect } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { projectRoot } from "../../src/paths.js";
+
+const bin = join(projectRoot, "bin/tramplab.js");
+const golden = (name: string) => join(projectRoot, "test/debug/golden", name);
+
+/**
+ * Kernel text addresses move whenever the firmware changes; symbol names and offsets do not
+ * (as much), so transcripts keep `<work_top+0x5>` and mask the raw address next to it.
+ */
+function normalize(s: string): string {
+  return s.replace(/0x[fF]{8}81[0-9a-fA-F]{6}/g, "0xffffffff81XXXXXX");
+}
+
+/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it (review the diff). */
+function expectGolden(name: string, actual: string): void {
+  const path = golden(name);
+  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(path)) {
+    if (process.env.CI && !existsSync(path)) throw new Error(`golden file ${name} is missing`);
+    writeFileSync(path, actual);
+  }
+  expect(actual).toBe(readFileSync(path, "utf8"));
+}
+
+describe("debugger transcripts", () => {
+  it("batch mode on standard input: breakpoint, bt, x/i, stepping, rsi, tbreak, finish, errors, ftrace", () => {
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "2"], { input: readFileSync(golden("session.cmds")), encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expectGolden("session.txt", normalize(r.stdout));
+  });
+
+  it("-x FILE --batch runs the same commands with the same output", () => {
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "2", "-x", golden("session.cmds"), "--batch"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(normalize(r.stdout)).toBe(readFileSync(golden("session.txt"), "utf8"));
+  });
+
+  it("a bad option is refused with one line and the usage", () => {
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "99"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe("tramplab: --cpus needs an integer from 1 to 64, got 99");
+  });
+});
+
+/**
+ * A real pseudo-terminal: util-linux `script` runs the REPL on a pty (node-pty would need a
+ * native build; `script` is on every Debian machine). Keys are typed, the screen is read back.
+ */
+describe.skipIf(!existsSync("/usr/bin/script"))("debugger on a terminal", () => {
+  it("tab completion, a breakpoint, and Ctrl-C stopping a running machine", async () => {
+    const child = spawn("script", ["-qfec", `${process.execPath} ${bin} debug --cpus 2`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let screen = "";
+    child.stdout.on("data", (d: Buffer) => { screen += d.toString("utf8"); });
+    let seen = 0;
+    /** Waits until `text` appears after what was already consumed. */
+    const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        const at = screen.indexOf(text, seen);
+        if (at >= 0) { seen = at + text.length; resolve(); return true; }
+        return false;
+      };
+      if (check()) return;
+      const onData = () => { if (check()) child.stdout.off("data", onData); };
+      child.stdout.on("data", onData);
+      child.once("exit", () => reject(new Error(`exited before "${text}" appeared:\n${screen}`)));
+    });
+    const type = (keys: string) => child.stdin.write(keys);
+
+    await waitFor("(tramplab) ");
+    type("disas\t");
+    await waitFor("disassemble ");
+    type("work_to\t");
+    await waitFor("work_top");
+    type("\r");
+    await waitFor("Dump of assembler code for function work_top:");
+    await waitFor("(tramplab) ");
+    type("b work_top\r");
+    await waitFor("Breakpoint 1 at");
+    type("c\r");
+    await waitFor("Breakpoint 1, work_top");
+    await waitFor("(tramplab) ");
+    type("delete\r");
+    await waitFor("(tramplab) ");
+    type("c\r");
+    await waitFor("Continuing.");
+    type("\x03");
+    await waitFor("Interrupted.");
+    await waitFor("[cpu");
+    await waitFor("(tramplab) ");
+    type("quit\r");
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+  });
+});
