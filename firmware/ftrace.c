@@ -95,7 +95,11 @@ notrace void function_trace_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, s
 	u64 slot = 1;
 	asm volatile("xadd %0, %1" : "+r"(slot), "+m"(ring->head));
 	struct trace_entry *e = (struct trace_entry *)ring->entries + (slot & ring->mask);
+	/* The depth the traced code ran at: without our own disable and, under the per-task
+	 * scheme, without the guard's (tracing_gen_ctx_dec()). */
 	u32 pcnt = pc->preempt_count - PREEMPT_OFFSET, f = 0;
+	if (boot_params->recursion_scheme == RECURSION_SCHEME_PER_TASK)
+		pcnt -= PREEMPT_OFFSET;
 	count_call(op);
 	if (!(flags & X86_EFLAGS_IF))
 		f |= TRACE_FLAG_IRQS_OFF;

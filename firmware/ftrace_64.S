@@ -22,8 +22,9 @@
 
 .section .note.GNU-stack, "", @progbits
 
-/* pt_regs, the guard's token (8 bytes, which also keeps the callback's stack 16-byte
- * aligned), two frame records. */
+/* pt_regs, the guard's token (8 bytes, which also keeps ftrace_caller's calls 16-byte
+ * aligned; ftrace_regs_caller's pushfq puts its calls 8 off, harmless without SSE), two frame
+ * records. */
 #define TOKEN PTREGS_SIZE
 #define RECORDS (PTREGS_SIZE + 8)
 #define FRAME (RECORDS + 32)

@@ -22,7 +22,7 @@ void notrace preempt_disable(void)
 	asm volatile("" : : : "memory");
 }
 
-static void __schedule(long reason, void *where);
+static notrace void __schedule(long reason, void *where);
 
 void preempt_enable(void)
 {
@@ -37,7 +37,8 @@ void preempt_enable(void)
  * was preempted, and how; `where` is the preemption point's caller, for the host's records. */
 u64 atomic_sleeps;
 
-static void __schedule(long reason, void *where)
+/* notrace, as in the kernel: the switch itself is never traced. */
+static notrace void __schedule(long reason, void *where)
 {
 	u64 flags = local_irq_save();
 	struct percpu *pc = this_cpu();
@@ -79,7 +80,9 @@ void preempt_schedule_irq(struct pt_regs *regs)
 
 static void __cond_resched(void *where)
 {
-	if (!preemptible_model() && (this_cpu()->resched & RESCHED_NEED))
+	struct percpu *pc = this_cpu();
+	/* should_resched(0): never from atomic context. */
+	if (!preemptible_model() && pc->preempt_count == 0 && (pc->resched & RESCHED_NEED))
 		__schedule(SCHED_REASON_COND_RESCHED, where);
 }
 
@@ -109,7 +112,7 @@ void yield(void)
 
 /* Leaving an interrupt or exception: reschedule on the way back to user mode, or preempt
  * the kernel when the model allows it and nothing holds preemption off. */
-void irqentry_exit(struct pt_regs *regs)
+notrace void irqentry_exit(struct pt_regs *regs)
 {
 	struct percpu *pc = this_cpu();
 	if (user_mode(regs)) {

@@ -6,9 +6,10 @@
  *   TRACEPOINT_READ_SIDE_TRACE    rcu_read_lock_trace(): preemptible, may block in a fault;
  *                                 Tasks Trace RCU waits for it. Plain RCU does not: a blocked
  *                                 reader has done a voluntary context switch, a quiescent state.
- *   TRACEPOINT_READ_SIDE_PREEMPT  preempt_disable(): the classic tracepoint. A probe that
- *                                 faults and sleeps in it is a bug ("scheduling while atomic"),
- *                                 and its sleep ends every grace period. */
+ *   TRACEPOINT_READ_SIDE_PREEMPT  preempt_disable(): the classic tracepoint. Its probes cannot
+ *                                 take a fault that sleeps: their user reads fail (-EFAULT)
+ *                                 instead. Plain RCU waits for them; Tasks Trace RCU does not
+ *                                 see them at all. */
 #include "kernel.h"
 
 struct tracepoint_func *sys_enter_probes;
@@ -34,16 +35,41 @@ void trace_sys_enter(struct pt_regs *regs, u64 nr)
 		preempt_enable();
 }
 
-/* A probe that reads the calling task's user memory: one page after another of the region in
- * its data, each first touch a page fault (which may sleep). A probe whose data was freed
- * faults on the freed page (caught by the host) or finds the magic gone. */
+/* copy_from_user() of one u64: 0, or -EFAULT when the fault could not be served (the fault
+ * handler finds this access in __ex_table and resumes at the fixup). */
+static notrace long copy_from_user_u64(u64 *to, u64 from)
+{
+	long err = 0;
+	u64 v = 0;
+	asm volatile("1:\tmov (%2), %1\n"
+		     "2:\n"
+		     "\t.pushsection .fixup, \"ax\"\n"
+		     "3:\tmov $-14, %0\n"
+		     "\tjmp 2b\n"
+		     "\t.popsection\n"
+		     "\t.pushsection __ex_table, \"a\"\n"
+		     "\t.balign 8\n"
+		     "\t.quad 1b, 3b\n"
+		     "\t.popsection"
+		     : "+r"(err), "+r"(v) : "r"(from) : "memory");
+	*to = v;
+	return err;
+}
+
+/* A probe that copies a buffer of the calling task's user memory, one u64 from each of the
+ * pages in its data. The first touch of a page faults: with preemption on the fault is served
+ * (and may sleep), with it off the copy fails and the probe loses that read. A probe whose
+ * data was freed under it faults on the freed page (caught by the host). */
 __attribute__((noinline)) void probe_user_read(u64 data, struct pt_regs *regs, u64 nr)
 {
 	struct probe_data *d = (struct probe_data *)data;
-	u64 n = d->hits;
-	(void)*(volatile u64 *)(d->user_addr + (n % d->pages) * 4096);
+	for (u64 i = 0; i < d->pages; i++) {
+		u64 v;
+		if (copy_from_user_u64(&v, d->user_addr + i * 4096))
+			d->efaults++;
+	}
 	WARN_ON(d->magic != PROBE_MAGIC);
-	d->hits = n + 1;
+	d->hits++;
 	(void)regs;
 	(void)nr;
 }

@@ -270,10 +270,11 @@ export const TRACEPOINT_FUNC_SIZE = 16;
 export const probeDataFields = [
   ["magic", "u64", "PROBE_MAGIC while the data is alive"],
   ["userAddr", "u64", "user memory the probe reads (mapped on demand: the first touch of each page faults)"],
-  ["pages", "u64", "how many pages it cycles through"],
-  ["hits", "u64", "probe calls"],
+  ["pages", "u64", "how many pages it reads on each call (one u64 from each)"],
+  ["hits", "u64", "probe calls completed"],
+  ["efaults", "u64", "user reads that failed with -EFAULT: the fault could not be served with preemption off"],
 ];
-export const PROBE_DATA_SIZE = 32;
+export const PROBE_DATA_SIZE = 40;
 export const PROBE_MAGIC = 0x9e0bed;
 
 /** struct ftrace_ops in guest memory (allocated by the host; the guest reads it). */

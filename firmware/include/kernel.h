@@ -40,6 +40,7 @@ typedef unsigned long size_t;
 #define NMI_OFFSET 0x100000
 #define PREEMPT_MASK 0xff
 #define HARDIRQ_MASK 0xf0000
+#define NMI_MASK 0xf00000
 
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101

@@ -131,7 +131,7 @@ export class Kernel {
     this.demand = new DemandPager(this.machine, this.booted.space, this.booted.frames);
     this.sysEnter = new SysEnterTracepoint({ heap: this.heap, symbol: (n) => this.baseSymbols.get(n)!.addr,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),
-      now: () => this.machine.time }, config.tracepointReadSide);
+      now: () => this.machine.time, arrayFlavour: () => this.rcu.trace }, config.tracepointReadSide);
   }
 
   /** Every kernel stack, with its in_tracing header. */
@@ -372,7 +372,7 @@ export class Kernel {
     if (this.releases.all.length > 0) lines.push("released ops:", ...this.releases.describe(this.machine.time).split("\n").map((l) => `  ${l}`));
     const skipped = this.ftrace.recursions();
     if (skipped.total > 0n) {
-      const sites = [...skipped.sites].sort((a, b) => (b[1] > a[1] ? 1 : -1)).slice(0, 5).map(([f, n]) => `${f} ${n}`).join(", ");
+      const sites = [...skipped.sites].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([f, n]) => `${f} ${n}`).join(", ");
       lines.push(`ftrace recursion (${this.config.recursion}): ${skipped.total} callback call(s) skipped; most at ${sites}`);
     }
     if (this.warnings.length > 0) lines.push(`${this.warnings.length} WARNING(s) (reports above)`);

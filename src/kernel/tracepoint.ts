@@ -24,6 +24,9 @@ export interface Probe {
   /** Which grace period its release waited for, and when it was freed. */
   releasedAfter?: string;
   freedAt?: bigint;
+  /** Its counters as the free found them (probe calls completed, reads that failed). */
+  hitsAtFree?: bigint;
+  efaultsAtFree?: bigint;
 }
 
 export interface TracepointDeps {
@@ -32,12 +35,13 @@ export interface TracepointDeps {
   writeU64: (va: bigint, v: bigint) => void;
   writeU32: (va: bigint, v: number) => void;
   now: () => bigint;
+  /** The grace period after which an array replaced by a registration is freed (Tasks Trace RCU). */
+  arrayFlavour: () => Flavour;
 }
 
 export class SysEnterTracepoint {
   readonly probes: Probe[] = [];
   private array = 0n;
-  private arraySize = 0;
   private nextUser = USER_DEMAND_START;
 
   constructor(private readonly d: TracepointDeps, readonly readSide: ReadSide) {
@@ -46,8 +50,8 @@ export class SysEnterTracepoint {
 
   get live(): Probe[] { return this.probes.filter((p) => p.state === "live"); }
 
-  /** tracepoint_probe_register: probe_user_read with fresh data reading `pages` user pages. */
-  register(name: string, pages = 64): Probe {
+  /** tracepoint_probe_register: probe_user_read with fresh data; each call reads `pages` user pages. */
+  register(name: string, pages = 8): Probe {
     const userAddr = this.nextUser;
     if (userAddr + BigInt(pages * PAGE) > USER_DEMAND_END) throw new Error("the user demand region is full");
     this.nextUser += BigInt(pages * PAGE);
@@ -55,7 +59,9 @@ export class SysEnterTracepoint {
     this.d.heap.write(data, packStruct(probeDataFields, PROBE_DATA_SIZE, { magic: BigInt(PROBE_MAGIC), userAddr, pages: BigInt(pages) }));
     const p: Probe = { name, data, userAddr, pages, state: "live" };
     this.probes.push(p);
+    const old = this.array;
     this.publish();
+    if (old) this.d.arrayFlavour().call(() => this.d.heap.freeGuarded(old, `tracepoint_probe_register("${name}") replaced it`), this.d.now());
     return p;
   }
 
@@ -67,21 +73,33 @@ export class SysEnterTracepoint {
   unregister(p: Probe, flavour: Flavour): void {
     if (p.state !== "live") throw new Error(`probe "${p.name}" is not registered`);
     p.state = "releasing";
-    const old = { array: this.array, size: this.arraySize };
+    const old = this.array;
     this.publish();
     p.releasedAfter = flavour.name;
     flavour.call(() => {
-      if (old.array) this.d.heap.release(old.array, old.size);
-      this.d.heap.freeGuarded(p.data, `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`);
+      const why = `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`;
+      p.hitsAtFree = this.hits(p);
+      p.efaultsAtFree = this.efaults(p);
+      if (old) this.d.heap.freeGuarded(old, why);
+      this.d.heap.freeGuarded(p.data, why);
       p.state = "freed";
       p.freedAt = this.d.now();
     }, this.d.now());
   }
 
-  /** Calls of a live probe (its data's hit counter). */
+  /** Probe calls completed (its data's counter; while the data exists). */
   hits(p: Probe): bigint {
+    return this.field(p, "hits");
+  }
+
+  /** User reads that failed because the fault could not be served (preemption was off). */
+  efaults(p: Probe): bigint {
+    return this.field(p, "efaults");
+  }
+
+  private field(p: Probe, name: "hits" | "efaults"): bigint {
     if (p.state === "freed") throw new Error(`probe "${p.name}" was freed`);
-    return this.d.heap.readU64(p.data + BigInt(probeDataFields.hits.offset));
+    return this.d.heap.readU64(p.data + BigInt(probeDataFields[name].offset));
   }
 
   /** rcu_assign_pointer(tp->funcs, new array): built first, then published with one store. */
@@ -90,11 +108,11 @@ export class SysEnterTracepoint {
     const func = this.d.symbol("probe_user_read");
     if (live.length === 0) {
       this.array = 0n;
-      this.arraySize = 0;
     } else {
-      this.arraySize = (live.length + 1) * TRACEPOINT_FUNC_SIZE;
-      this.array = this.d.heap.alloc(this.arraySize);
-      const bytes = new Uint8Array(this.arraySize);
+      // Guarded, like the data: a reader still walking an array freed too early faults.
+      const size = (live.length + 1) * TRACEPOINT_FUNC_SIZE;
+      this.array = this.d.heap.allocGuarded(size, "sys_enter probe array");
+      const bytes = new Uint8Array(size);
       const v = new DataView(bytes.buffer);
       live.forEach((p, i) => {
         v.setBigUint64(i * TRACEPOINT_FUNC_SIZE, func, true);

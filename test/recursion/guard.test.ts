@@ -81,7 +81,8 @@ describe("the function tracer on every traced function", () => {
   for (const recursion of ["per-stack", "per-task"] as const) {
     it(`${recursion}: runs on 4 vCPUs without lockups or oopses; the trap and interrupt entries have no patch site`, () => {
       const k = Kernel.boot({ cpus: 4, recursion });
-      for (const entry of ["do_int3", "do_double_fault", "do_page_fault", "do_invalid_op", "timer_interrupt", "call_function_interrupt"]) {
+      for (const entry of ["do_int3", "do_double_fault", "do_page_fault", "do_invalid_op", "do_general_protection", "do_divide_error",
+        "timer_interrupt", "call_function_interrupt", "reschedule_interrupt", "irqentry_exit", "__schedule"]) {
         expect(k.ftrace.record(entry), entry).toBeUndefined();
       }
       k.run(1_000_000);

@@ -9,6 +9,8 @@ import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { FunctionCounter } from "../../src/kernel/ftrace/tracers.js";
 import { DEMAND_START } from "../../src/kernel/memory.js";
 import type { KernelConfig } from "../../src/kernel/config.js";
+import { taskFields, EventKind } from "../../src/gen/layout.js";
+import { decision } from "../../src/kernel/traps/recursion.js";
 
 const TICK = 20_000;
 
@@ -17,6 +19,13 @@ function boot(o: Partial<KernelConfig>): Kernel {
     cpus: 1, preempt: "full", tickPeriod: TICK, ...o,
     workload: [{ name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 0 }],
   });
+}
+
+/** No stack's in_tracing flag and no task's recursion bits are set. */
+function outsideCallbacks(k: Kernel): boolean {
+  const view = new DataView(k.machine.ram.buffer, k.machine.ram.byteOffset);
+  const taskBits = k.sched.tasks.every((t) => view.getUint32(k.phys(t.addr) + taskFields.traceRecursion.offset, true) === 0);
+  return taskBits && k.stacks.all.every((s) => k.stacks.header(s).get("inTracing") === 0);
 }
 
 /** A callback on work_leaf that traps, and a counter on the handler's traced functions. */
@@ -30,6 +39,8 @@ function trapRun(o: Partial<KernelConfig>, callback: "function_faulting_call" | 
   k.ftrace.register(counter.ops);
   k.ftrace.register(trapping);
   k.run(30 * TICK);
+  // Stop where no callback is half done, so the counters are comparable.
+  if (!k.runUntil(() => outsideCallbacks(k), 100 * TICK)) throw new Error("a callback never finished");
   const hits = (name: string) => counter.hits(k.ftrace.record(name)!.index);
   return { k, calls: k.ftrace.calls(trapping), hits, skipped: k.ftrace.recursions().sites };
 }
@@ -55,12 +66,18 @@ describe("a callback that takes a page fault", () => {
     // TRANSITION, runs the counter and gives it back before handle_mm_fault's body calls
     // mm_account_fault, whose fentry takes it again. Only a callback nested in a callback is
     // refused: the scheme cannot tell a trap from the interrupt-entry window.
-    const { k, calls, hits, skipped } = trapRun({ recursion: "per-task" }, "function_faulting_call", handler);
+    const { k, calls, hits, skipped } = trapRun({ recursion: "per-task", recursionEvents: true }, "function_faulting_call", handler);
     const faults = k.readGlobal("demand_faults");
     expect(calls).toBeGreaterThan(50n);
     expect(faults).toBe(calls);
     expect(hits("handle_mm_fault")).toBe(faults);
     expect(hits("mm_account_fault")).toBe(faults);
+    for (const fn of ["handle_mm_fault", "mm_account_fault"]) {
+      const ip = k.ftrace.record(fn)!.ip;
+      const bits = k.machine.events.ofKind(EventKind.RECURSION).filter((e) => e.a === ip).map((e) => decision(e, k.stacks).bit);
+      expect(bits.length).toBe(Number(faults));
+      expect(new Set(bits)).toEqual(new Set(["TRANSITION"]));
+    }
     expect(skipped.get("handle_mm_fault")).toBeUndefined();
     expect(skipped.get("mm_account_fault")).toBeUndefined();
     expect(k.oopses).toEqual([]);
@@ -92,5 +109,45 @@ describe("a callback that hits WARN_ON(): #UD, handled on an IST stack", () => {
     expect(calls).toBeGreaterThan(50n);
     expect(hits("report_bug")).toBe(calls);
     expect(k.warnings.length).toBe(Number(calls));
+  });
+});
+
+describe("a WARN inside a callback that report_bug() itself ran", () => {
+  for (const o of [{ recursion: "per-task" }, { recursion: "per-stack", istLink: false }] as Partial<KernelConfig>[]) {
+    it(`${o.recursion}${o.istLink === false ? " without the IST link" : ""}: the nested #UD lands below the outer handler's frame (IST shift) and both return`, () => {
+      const k = boot(o);
+      k.run(3 * TICK);
+      const warnOn = (name: string, fn: string) => new FtraceOps({ name, callback: { kind: "guest", symbol: "function_warning_call" },
+        filter: fn, private: k.ftrace.record(fn)!.ip });
+      const outer = warnOn("warn-leaf", "work_leaf"), inner = warnOn("warn-report", "report_bug");
+      k.ftrace.register(outer);
+      k.ftrace.register(inner);
+      k.run(20 * TICK);
+      const outerCalls = k.ftrace.calls(outer), innerCalls = k.ftrace.calls(inner);
+      // Each work_leaf warning's report_bug is traced, and that callback warns again: two
+      // warnings per work_leaf call, and the task keeps going.
+      expect(outerCalls).toBeGreaterThan(20n);
+      expect(innerCalls >= outerCalls && innerCalls <= outerCalls + 1n).toBe(true);
+      expect(BigInt(k.warnings.length) >= outerCalls + innerCalls - 1n).toBe(true);
+      expect(k.oopses).toEqual([]);
+      expect(k.console.join("")).not.toMatch(/panic/);
+    });
+  }
+});
+
+describe("an oops in a callback running in an interrupt", () => {
+  it("panics the vCPU (Fatal exception in interrupt) instead of killing the task from the IRQ stack", () => {
+    const k = boot({ cpus: 1 } as Partial<KernelConfig>);
+    k.run(3 * TICK);
+    // function_faulting_call touches op->private: an address that is neither mapped nor demand-paged.
+    const bad = new FtraceOps({ name: "bad", callback: { kind: "guest", symbol: "function_faulting_call" }, filter: "update_process_times", private: 0x10_0000n });
+    k.ftrace.register(bad);
+    k.run(5 * TICK);
+    expect(k.oopses).toHaveLength(1);
+    expect(k.oopses[0].backtrace.some((f) => f.startsWith("update_process_times"))).toBe(true);
+    expect(k.console.join("")).toContain("Kernel panic - not syncing: Fatal exception in interrupt");
+    expect(k.machine.cpus[0].get("halted")).toBe(1);
+    const busy = k.sched.tasks.find((t) => t.name === "busy")!;
+    expect(busy.state).not.toBe("dead");
   });
 });

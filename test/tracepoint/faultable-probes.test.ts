@@ -1,10 +1,12 @@
 // Seed 004: system-call tracepoint probes that fault on user memory, and so may sleep. A probe
 // blocks inside a page fault (a major fault: the handler sleeps) while it is unregistered. The
 // probe's data may be freed only after every reader that could still use it is done, and which
-// grace period sees such a reader depends on how readers are protected.
+// grace period sees such a reader depends on how readers are protected. Classic probes run with
+// preemption off: they cannot fault at all (their reads fail), and only plain RCU waits for them.
 import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { ReadSide } from "../../src/kernel/tracepoint.js";
+import type { Task } from "../../src/kernel/sched.js";
 
 const TICK = 20_000;
 /** The major fault's wait, in timer ticks. */
@@ -43,6 +45,9 @@ describe("a probe blocked in a page fault while it is unregistered", () => {
     expect(k.oopses).toEqual([]);
     expect(k.console.join("")).not.toMatch(/BUG/);
     expect(k.rcu.trace.history.at(-1)!.holdouts).toBeGreaterThanOrEqual(1);
+    // The blocked call finished (all its pages read, none refused) before the data was freed.
+    expect(probe.hitsAtFree).toBe(1n);
+    expect(probe.efaultsAtFree).toBe(0n);
     // The worker kept running its system calls afterwards, with no probe attached.
     expect(worker.state).not.toBe("dead");
     expect(worker.runTicks).toBeGreaterThan(ranBeforeFree);
@@ -61,18 +66,60 @@ describe("a probe blocked in a page fault while it is unregistered", () => {
     expect(worker.state).toBe("dead");
   });
 
-  it("preempt_disable() readers: the probe sleeps in atomic context (reported), which ends the grace period; the use-after-free is caught", () => {
-    const { k, probe } = blockedProbe("preempt", "rcu");
-    const console = k.console.join("");
-    expect(console).toContain("BUG: sleeping function called from invalid context (page fault)");
-    expect(console).toContain("BUG: scheduling while atomic");
-    expect(probe.state).toBe("freed");
-    expect(k.useAfterFrees).toHaveLength(1);
-    expect(k.useAfterFrees[0].text).toContain('probe_data of probe "user-reader"');
+});
+
+/** The worker is inside probe_user_read (its IP there) with preemption off around it. */
+function insideProbe(k: Kernel, worker: Task): boolean {
+  const fn = k.symbols.get("probe_user_read")!;
+  return k.holders(fn.addr, fn.addr + BigInt(fn.size)).some((h) => h.task === worker && h.hold.where === "ip");
+}
+
+function preemptReader(waitFor: "rcu" | "rcu_tasks_trace") {
+  const k = Kernel.boot({
+    cpus: 2, preempt: "full", tickPeriod: TICK, tracepointReadSide: "preempt",
+    workload: [
+      { name: "user-worker", kind: "user", entry: "user_worker", cpu: 0 },
+      { name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 1 },
+    ],
+  });
+  k.demand.sleepJiffies = FAULT_SLEEP;
+  k.run(2 * TICK);
+  const probe = k.sysEnter.register("user-reader", 64);
+  const worker = k.sched.tasks.find((t) => t.name === "user-worker")!;
+  k.run(5 * TICK);
+  const hits = k.sysEnter.hits(probe), efaults = k.sysEnter.efaults(probe);
+  if (!k.runUntil(() => insideProbe(k, worker), 50 * TICK)) throw new Error("the worker never ran the probe");
+  k.sysEnter.unregister(probe, waitFor === "rcu" ? k.rcu.rcu : k.rcu.trace);
+  k.runUntil(() => probe.state === "freed", 500 * TICK);
+  k.run(20 * TICK);
+  return { k, probe, worker, hits, efaults };
+}
+
+describe("classic probes: preempt_disable() readers", () => {
+  it("cannot take a fault that sleeps: every read of unmapped user memory fails with -EFAULT, nothing is mapped, nothing sleeps", () => {
+    const { k, hits, efaults } = preemptReader("rcu");
+    expect(hits).toBeGreaterThan(2n);
+    // Every page of every completed call (and of the call in progress): the data is lost.
+    expect(efaults >= hits * 64n && efaults < (hits + 1n) * 64n).toBe(true);
+    expect(k.demand.mapped).toEqual([]);
+    expect(k.readGlobal("user_faults_refused")).toBeGreaterThanOrEqual(efaults);
+    expect(k.console.join("")).not.toMatch(/BUG/);
   });
 
-  it("preempt_disable() readers are invisible to Tasks Trace RCU as well: the mismatched grace period frees under the probe", () => {
-    const { k } = blockedProbe("preempt", "rcu_tasks_trace");
+  it("plain RCU waits for a preempt-disabled reader: unregistered while the probe runs, the data is freed after it returns", () => {
+    const { k, probe } = preemptReader("rcu");
+    expect(probe.state).toBe("freed");
+    expect(k.useAfterFrees).toEqual([]);
+    expect(k.oopses).toEqual([]);
+  });
+
+  it("Tasks Trace RCU does not see preempt-disabled readers: unregistered while the probe runs, the data is freed under it and the next read is caught", () => {
+    const { k, worker } = preemptReader("rcu_tasks_trace");
     expect(k.useAfterFrees).toHaveLength(1);
+    const uaf = k.useAfterFrees[0].text;
+    expect(uaf).toContain('probe_data of probe "user-reader"');
+    expect(uaf).toContain("after a rcu_tasks_trace grace period");
+    expect(uaf).toMatch(/probe_user_read/);
+    expect(worker.state).toBe("dead");
   });
 });

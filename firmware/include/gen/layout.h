@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x82e03699
+#define LAYOUT_HASH 0xdf22ee5d
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -192,7 +192,7 @@ _Static_assert(sizeof(struct stack_header) == 48, "layout");
 #define STACK_HEADER_ENTERED 32
 
 #define TRACEPOINT_FUNC_SIZE 16
-#define PROBE_DATA_SIZE 32
+#define PROBE_DATA_SIZE 40
 #define PROBE_MAGIC 0x9E0BED
 
 #ifndef __ASSEMBLER__
@@ -211,19 +211,22 @@ _Static_assert(sizeof(struct tracepoint_func) == 16, "layout");
 struct probe_data {
 	u64 magic;	/* PROBE_MAGIC while the data is alive */
 	u64 user_addr;	/* user memory the probe reads (mapped on demand: the first touch of each page faults) */
-	u64 pages;	/* how many pages it cycles through */
-	u64 hits;	/* probe calls */
+	u64 pages;	/* how many pages it reads on each call (one u64 from each) */
+	u64 hits;	/* probe calls completed */
+	u64 efaults;	/* user reads that failed with -EFAULT: the fault could not be served with preemption off */
 };
 _Static_assert(__builtin_offsetof(struct probe_data, magic) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct probe_data, user_addr) == 8, "layout");
 _Static_assert(__builtin_offsetof(struct probe_data, pages) == 16, "layout");
 _Static_assert(__builtin_offsetof(struct probe_data, hits) == 24, "layout");
-_Static_assert(sizeof(struct probe_data) == 32, "layout");
+_Static_assert(__builtin_offsetof(struct probe_data, efaults) == 32, "layout");
+_Static_assert(sizeof(struct probe_data) == 40, "layout");
 #endif
 #define PROBE_DATA_MAGIC 0
 #define PROBE_DATA_USER_ADDR 8
 #define PROBE_DATA_PAGES 16
 #define PROBE_DATA_HITS 24
+#define PROBE_DATA_EFAULTS 32
 
 #ifndef __ASSEMBLER__
 struct ftrace_ops {

@@ -10,7 +10,7 @@ import { DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END } from "..
 export class DemandPager {
   /** Pages mapped so far, in order. */
   readonly mapped: bigint[] = [];
-  /** How long each fault sleeps, in timer ticks (0: a minor fault that never sleeps). */
+  /** How long each user fault sleeps, in timer ticks (0: minor faults; kernel ones never sleep). */
   sleepJiffies = 0;
 
   constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator) {}
@@ -29,7 +29,9 @@ export class DemandPager {
       this.space.mapPage(va, pa, { write: true, exec: false, user });
       this.mapped.push(va);
     }
-    this.machine.events.record(EventKind.MAP_PAGE, cpu, clock, va, BigInt(this.sleepJiffies));
-    return BigInt(this.sleepJiffies);
+    // Kernel demand memory is like a vmalloc fault: minor, never a wait.
+    const sleep = user ? BigInt(this.sleepJiffies) : 0n;
+    this.machine.events.record(EventKind.MAP_PAGE, cpu, clock, va, sleep);
+    return sleep;
   }
 }

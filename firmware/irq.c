@@ -1,0 +1,82 @@
+/* Interrupts and the system-call entry in C: the timer, the IPIs, do_syscall_64. */
+#include "kernel.h"
+
+/* ---- The timer interrupt.
+ *
+ * As in the kernel's system-vector entry, the switch to the IRQ stack comes first and
+ * irq_enter_rcu() raises preempt_count's hardirq field there. irq_enter_rcu() is traced, and
+ * its fentry call runs before its body: in that window preempt_count still describes the
+ * interrupted context. A per-task recursion guard then sees "task context, already tracing"
+ * when the interrupt hit a callback, and only its TRANSITION bit lets the call through. A
+ * per-stack guard sees the IRQ stack's own flag. */
+__attribute__((noinline)) void irq_enter_rcu(void)
+{
+	this_cpu()->preempt_count += HARDIRQ_OFFSET;
+	asm volatile("" : : : "memory");
+}
+
+__attribute__((noinline)) void irq_exit_rcu(void)
+{
+	asm volatile("" : : : "memory");
+	this_cpu()->preempt_count -= HARDIRQ_OFFSET;
+}
+
+/* The tick's work (traced, in hardirq context). */
+__attribute__((noinline)) void update_process_times(struct pt_regs *regs)
+{
+	this_cpu()->ticks++;
+	sched_tick(regs);
+}
+
+static notrace void sysvec_timer_on_irqstack(struct pt_regs *regs)
+{
+	irq_enter_rcu();
+	this_cpu()->irq_count++;
+	wrmsr(MSR_APIC_EOI, 0);
+	update_process_times(regs);
+	irq_exit_rcu();
+}
+
+notrace void timer_interrupt(struct pt_regs *regs)
+{
+	call_on_irqstack(sysvec_timer_on_irqstack, regs);
+	irqentry_exit(regs);
+}
+
+/* The text-poke sync IPI: taking the interrupt and returning with iretq serializes the vCPU,
+ * which is all the sender wants. */
+notrace void call_function_interrupt(struct pt_regs *regs)
+{
+	struct percpu *pc = this_cpu();
+	pc->irq_count++;
+	wrmsr(MSR_APIC_EOI, 0);
+	/* Taking the interrupt serialized this vCPU; counting it tells the sender it is done. */
+	__atomic_add_fetch(&pc->call_function_count, 1, __ATOMIC_RELEASE);
+	(void)regs;
+}
+
+/* The host marked this vCPU's task for rescheduling and kicked it out of idle. */
+notrace void reschedule_interrupt(struct pt_regs *regs)
+{
+	struct percpu *pc = this_cpu();
+	pc->irq_count++;
+	wrmsr(MSR_APIC_EOI, 0);
+	irqentry_exit(regs);
+}
+
+void sys_work(u64 n);
+void trace_sys_enter(struct pt_regs *regs, u64 nr);
+
+void do_syscall_64(struct pt_regs *regs)
+{
+	local_irq_enable();
+	trace_sys_enter(regs, regs->orig_rax);
+	switch (regs->orig_rax) {
+	case SYS_WORK: sys_work(regs->rdi); regs->rax = 0; break;
+	case SYS_YIELD: yield(); regs->rax = 0; break;
+	case SYS_SLEEP: msleep(regs->rdi); regs->rax = 0; break;
+	default: regs->rax = (u64)-38; /* -ENOSYS */
+	}
+	local_irq_disable();
+	irqentry_exit(regs);
+}
