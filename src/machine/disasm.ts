@@ -14,9 +14,16 @@ export interface DisasmLine {
 let gas: InstanceType<typeof Formatter> | null = null;
 let intel: InstanceType<typeof Formatter> | null = null;
 
+/** Lower-case hex everywhere, as objdump and gdb print it. */
+function make(syntax: number): InstanceType<typeof Formatter> {
+  const f = new Formatter(syntax);
+  f.uppercaseHex = false;
+  return f;
+}
+
 function formatter(syntax: "gas" | "intel"): InstanceType<typeof Formatter> {
-  if (syntax === "gas") return (gas ??= new Formatter(FormatterSyntax.Gas));
-  return (intel ??= new Formatter(FormatterSyntax.Intel));
+  if (syntax === "gas") return (gas ??= make(FormatterSyntax.Gas));
+  return (intel ??= make(FormatterSyntax.Intel));
 }
 
 /** Disassembles up to `count` instructions from bytes located at address ip. */
