@@ -11,6 +11,8 @@ export interface StepContext {
   r: Reader;
   jiffy: number;
   ops: Set<string>;
+  /** Probes registered by the steps read so far: where, and where they were unregistered. */
+  probes: Map<string, { at: Pos; unregistered?: Pos }>;
 }
 
 /** `- kind` or `- kind: argument` (a scalar or a map). */
@@ -34,3 +36,12 @@ export function opsName(x: StepContext, f: Field | Item, what: string): string |
   return name;
 }
 
+
+/** A probe registered by an earlier register-probe step. */
+export function probeName(x: StepContext, f: Field | Item, what: string): string | undefined {
+  const name = x.r.str(f, what);
+  if (name !== undefined && !x.probes.has(name)) {
+    return x.r.fail(f.at, `${what}: no probe "${name}" is registered by an earlier step${suggest(name, [...x.probes.keys()])}`);
+  }
+  return name;
+}

@@ -4,9 +4,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
+import { stackStates } from "../kernel/traps/recursion.js";
 import { unifiedDiff } from "./diff.js";
 import type { ScenarioRun } from "./run.js";
-import type { Expectation, Pos, Range } from "./types.js";
+import type { Kernel } from "../kernel/kernel.js";
+import type { CountRef, Expectation, Pos, Range } from "./types.js";
 
 export interface Failure {
   at: Pos;
@@ -30,10 +32,56 @@ export function inRange(v: bigint, r: Range): boolean {
 }
 
 export function describeRange(r: Range, unit = ""): string {
-  const u = (v: bigint) => (unit === "ticks" ? ticks(v) : `${v}${unit}`);
-  if (r.min !== undefined && r.min === r.max) return `exactly ${u(r.min)}`;
-  if (r.min !== undefined && r.max !== undefined) return `${u(r.min)} to ${u(r.max)}`;
-  return r.min !== undefined ? `at least ${u(r.min)}` : `at most ${u(r.max!)}`;
+  const u = (v: bigint, bound: "min" | "max") => `${unit === "ticks" ? ticks(v) : `${v}${unit}`}${r.refs?.[bound] ? ` (${r.refs[bound]!.text})` : ""}`;
+  if (r.min !== undefined && r.min === r.max) return `exactly ${u(r.min, "min")}`;
+  if (r.min !== undefined && r.max !== undefined) return `${u(r.min, "min")} to ${u(r.max, "max")}`;
+  return r.min !== undefined ? `at least ${u(r.min, "min")}` : `at most ${u(r.max!, "max")}`;
+}
+
+/**
+ * ftrace's recursion counters, or undefined when ftrace_init stopped at an ftrace bug before it
+ * allocated them (Ftrace.recursions() then reads address 0).
+ */
+export function recursionsOf(k: Kernel): ReturnType<Kernel["ftrace"]["recursions"]> | undefined {
+  try {
+    return k.ftrace.recursions();
+  } catch (e) {
+    if (k.ftrace.disabled) return undefined;
+    throw e;
+  }
+}
+
+/** The value of a count of the run, or why it has none. */
+function countOf(run: ScenarioRun, ref: CountRef): bigint | string {
+  const k = run.kernel;
+  let q: bigint;
+  if (ref.of.kind === "calls") {
+    const ops = run.live(ref.of.ops).ops;
+    // op->calls lives in the registered ftrace_ops; unregistering hands that memory back.
+    if (!ops.enabled) return `ops ${ops.name} is not registered now, so its calls cannot be read`;
+    q = k.ftrace.calls(ops);
+  } else q = k.readGlobal(ref.of.symbol, ref.of.index);
+  if (q % ref.per !== 0n) return `${q} is not divisible by ${ref.per}`;
+  return q / ref.per;
+}
+
+/** The expectation with every count of the run read now, or a failure naming the one that cannot be. */
+function resolveCounts(run: ScenarioRun, e: Expectation): Expectation | Failure {
+  let out: Expectation | undefined;
+  for (const [key, value] of Object.entries(e)) {
+    const refs = (value as Range | undefined)?.refs;
+    if (!refs) continue;
+    const r: Range = { ...(value as Range) };
+    for (const bound of ["min", "max"] as const) {
+      const ref = refs[bound];
+      if (!ref) continue;
+      const v = countOf(run, ref);
+      if (typeof v === "string") return { at: ref.at, what: e.kind, expected: `a count for "${ref.text}"`, actual: v };
+      r[bound] = v;
+    }
+    out = { ...(out ?? e), [key]: r } as Expectation;
+  }
+  return out ?? e;
 }
 
 /** "1234567 ticks (1.235 ms)". */
@@ -42,8 +90,10 @@ export function ticks(v: bigint): string {
 }
 
 /** Checks one expectation now; undefined when it holds. */
-export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure | undefined {
+export function check(run: ScenarioRun, expectation: Expectation, golden: Golden): Failure | undefined {
   const k = run.kernel;
+  const e = resolveCounts(run, expectation);
+  if ("what" in e) return e;
   const fail = (expected: string, actual: string, diff?: string[]): Failure => ({ at: e.at, what: e.kind, expected, actual, diff });
   const none = <T>(items: T[], what: string, show: (t: T) => string) =>
     items.length === 0 ? undefined : fail(`no ${what}`, `${items.length} ${what}: ${show(items[0])}${items.length > 1 ? " (and more)" : ""}`);
@@ -57,11 +107,13 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
     case "no-oops": return none(k.oopses, "oops(es)", (o) => firstLine(o.text));
     case "no-lockup": return none(k.lockups, "soft lockup(s)", (l) => firstLine(l.text));
     case "no-ftrace-bug": return none(k.ftrace.bugs, "ftrace bug(s)", (b) => b.split("\n")[1]);
+    case "no-warning": return none(k.warnings, "warning(s)", (w) => firstLine(w.text));
     case "use-after-free": {
       const match = k.useAfterFrees.filter((u) => (e.ops === undefined || u.trampoline?.ops.name === e.ops) &&
+        (e.probe === undefined || u.object.what === `probe_data of probe "${e.probe}"`) &&
         (e.task === undefined || u.task === e.task) && (e.returned === undefined || u.returned === e.returned));
       if (inRange(BigInt(match.length), e.count)) return undefined;
-      const want = [e.ops && `in the trampoline of ${e.ops}`, e.task && `by ${e.task}`, e.returned !== undefined && (e.returned ? "returning into it" : "not by a return")].filter(Boolean).join(" ");
+      const want = [e.ops && `in the trampoline of ${e.ops}`, e.probe && `of the data of probe ${e.probe}`, e.task && `by ${e.task}`, e.returned !== undefined && (e.returned ? "returning into it" : "not by a return")].filter(Boolean).join(" ");
       const seen = k.useAfterFrees.map((u) => `${firstLine(u.text).replace(/^BUG: use-after-free in /, "")} by ${u.task}/${u.pid}${u.returned ? " (returned)" : ""}`);
       return fail(`${describeRange(e.count)} use-after-free(s)${want ? " " + want : ""}`, seen.length ? `${match.length} matching; caught: ${seen.join("; ")}` : "none caught");
     }
@@ -110,6 +162,10 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
       const lat = f.latencies();
       const out = lat.filter((l) => e.latency && !inRange(l, e.latency));
       if (e.latency && out.length) return fail(`every ${f.name} grace period ${describeRange(e.latency, "ticks")}`, `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(ticks).join(", ")}`);
+      const last = f.history.at(-1);
+      if (e.holdouts && !(last && inRange(BigInt(last.holdouts), e.holdouts))) {
+        return fail(`${describeRange(e.holdouts)} holdout(s) in the last ${f.name} grace period`, last ? `${last.holdouts} in grace period ${last.seq}` : "no grace period completed");
+      }
       return undefined;
     }
     case "counter": {
@@ -148,6 +204,46 @@ export function check(run: ScenarioRun, e: Expectation, golden: Golden): Failure
       const callee = target !== undefined ? k.symbols.find(target) : undefined;
       if (e.calls && (callee?.name !== e.calls || callee.addr !== target)) return fail(`${e.function}'s site calls ${e.calls}`, holds);
       return undefined;
+    }
+    case "calls": {
+      const ops = run.live(e.ops).ops;
+      if (!ops.enabled) return fail(`${e.ops}'s callback called ${describeRange(e.value)} time(s)`, "the ops is not registered now, so its calls cannot be read");
+      const v = k.ftrace.calls(ops);
+      return inRange(v, e.value) ? undefined : fail(`${e.ops}'s callback called ${describeRange(e.value)} time(s)`, String(v));
+    }
+    case "recursion": {
+      const counted = recursionsOf(k);
+      if (!counted) return fail("ftrace's recursion counters", "none: ftrace stopped at an ftrace bug during boot, before it allocated them");
+      const { total, sites } = counted;
+      const seen = () => `${total} in all${sites.size ? `: ${[...sites].map(([f, n]) => `${f} ${n}`).join(", ")}` : ""}`;
+      if (e.total && !inRange(total, e.total)) return fail(`${describeRange(e.total)} recursion(s) skipped in all`, seen());
+      const at = e.site !== undefined ? sites.get(e.site) ?? 0n : 0n;
+      if (e.site !== undefined && !inRange(at, e.count!)) return fail(`${describeRange(e.count!)} recursion(s) skipped at ${e.site}`, `${at} at ${e.site}; ${seen()}`);
+      return undefined;
+    }
+    case "stack": {
+      const s = stackStates(k.stacks).find((x) => x.stack.name === e.name);
+      if (!s) return fail(`a kernel stack named "${e.name}"`, `none (stacks: ${k.stacks.all.map((x) => x.name).join(", ")})`);
+      const wrong = [
+        e.entered && !inRange(s.entered, e.entered) && [`entered ${describeRange(e.entered)}`, `entered ${s.entered}`],
+        e.skipped && !inRange(s.recursions, e.skipped) && [`skipped ${describeRange(e.skipped)}`, `skipped ${s.recursions}`],
+        e.inTracing !== undefined && s.inTracing !== e.inTracing && [`in_tracing ${e.inTracing ? "set" : "clear"}`, `in_tracing ${s.inTracing ? "set" : "clear"}`],
+        e.corrupt !== undefined && s.corrupt !== e.corrupt && [e.corrupt ? "header overwritten" : "header intact", s.corrupt ? "header overwritten" : "header intact"],
+      ].filter((w): w is string[] => Array.isArray(w));
+      return wrong.length ? fail(`${e.name}: ${wrong.map((w) => w[0]).join("; ")}`, `${e.name}: ${wrong.map((w) => w[1]).join("; ")}`) : undefined;
+    }
+    case "warning": {
+      const match = k.warnings.filter((w) => (e.function === undefined || k.symbols.find(w.rip)?.name === e.function) && (e.task === undefined || w.task === e.task));
+      if (inRange(BigInt(match.length), e.count)) return undefined;
+      const want = [e.function && `at ${e.function}`, e.task && `in ${e.task}`].filter(Boolean).join(" ");
+      return fail(`${describeRange(e.count)} warning(s)${want ? " " + want : ""}`, `${match.length} matching of ${k.warnings.length}${k.warnings.length ? `; the first: ${firstLine(k.warnings[0].text)}` : ""}`);
+    }
+    case "oops": {
+      const match = k.oopses.filter((o) => (e.task === undefined || o.task === e.task) && (e.overflow === undefined || o.overflow === e.overflow) &&
+        e.includes.every((t) => o.text.includes(t)));
+      if (inRange(BigInt(match.length), e.count)) return undefined;
+      const want = [e.task && `in ${e.task}`, e.overflow && `overflowing ${e.overflow}`, ...e.includes.map((t) => `saying "${t}"`)].filter(Boolean).join(", ");
+      return fail(`${describeRange(e.count)} oops(es)${want ? " " + want : ""}`, `${match.length} matching of ${k.oopses.length}${k.oopses.length ? `; the first: ${k.oopses[0].text.split("\n").slice(0, 2).join(" / ")}` : ""}`);
     }
     case "poke": {
       const s = k.poke.stats;

@@ -1,14 +1,14 @@
 // Reading expectations: `- kind` for the yes/no ones, `- kind: { ... }` for the rest.
 import { isMap, isScalar, type Node } from "yaml";
-import type { Field } from "./schema.js";
-import type { Expectation, Pos, Range } from "./types.js";
-import { kindOf, opsName, FLAVOURS, type StepContext } from "./context.js";
+import { suggest, type Field } from "./schema.js";
+import type { CountRef, Expectation, Pos, Range } from "./types.js";
+import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
 
 type Item = { value: Node | null; at: Pos };
 
-const FLAGS = ["no-hazard", "no-use-after-free", "no-oops", "no-lockup", "no-ftrace-bug"] as const;
+const FLAGS = ["no-hazard", "no-use-after-free", "no-oops", "no-lockup", "no-ftrace-bug", "no-warning"] as const;
 export const EXPECTATION_KINDS = [...FLAGS, "use-after-free", "ftrace-bug", "trace", "patch-log", "release", "grace-period",
-  "counter", "global", "task", "console", "poke", "site"];
+  "counter", "global", "task", "console", "poke", "site", "calls", "recursion", "stack", "warning", "oops"];
 const TASK_STATES = ["running", "runnable", "sleeping", "dead"];
 
 /** "nop" (the 5-byte NOP) or 5 hex bytes separated by spaces or colons. */
@@ -17,6 +17,22 @@ export function parseBytes(text: string): Uint8Array | undefined {
   const hex = text.trim().split(/[\s:]+/);
   if (hex.length !== 5 || !hex.every((h) => /^[0-9a-fA-F]{2}$/.test(h))) return undefined;
   return Uint8Array.from(hex.map((h) => parseInt(h, 16)));
+}
+
+const COUNT_REF = /^(?:calls of ([\w-]+)|global ([A-Za-z_]\w*)(?:\[(\d+)\])?)(?:\s*\/\s*(\d+))?$/;
+
+/** A count: an integer, or a count of the run ("calls of OPS", "global SYMBOL[i]", each optionally "/ N"). */
+function countOrRef(x: StepContext, f: Field | Item, what: string): bigint | CountRef | undefined {
+  const { r } = x;
+  const v = f.value && isScalar(f.value) ? f.value.value : undefined;
+  if (typeof v !== "string" || /^\d[\d_]*$/.test(v)) return r.count(f, what);
+  const m = COUNT_REF.exec(v.trim().replace(/\s+/g, " "));
+  if (!m) return r.fail(f.at, `${what} must be a count, or "calls of OPS" or "global SYMBOL", optionally followed by "/ N", got "${v}"`);
+  const per = BigInt(m[4] ?? "1");
+  if (per === 0n) return r.fail(f.at, `${what}: "/ 0" divides by zero`);
+  if (m[1] !== undefined && !x.ops.has(m[1])) return r.fail(f.at, `${what}: no ops "${m[1]}" is declared${suggest(m[1], [...x.ops])}`);
+  const of: CountRef["of"] = m[1] !== undefined ? { kind: "calls", ops: m[1] } : { kind: "global", symbol: m[2], index: Number(m[3] ?? 0) };
+  return { text: v.trim(), of, per, at: f.at };
 }
 
 export function readExpectation(x: StepContext, item: Item): Expectation | undefined {
@@ -37,7 +53,9 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
     }
     return r.fields(arg.value, arg.at, kind, keys, required);
   };
-  const count = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.count(g, w)) : undefined);
+  const count = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => countOrRef(x, g, w)) : undefined);
+  const flag = (m: Map<string, Field>, key: string) => (m.has(key) ? r.bool(m.get(key)!, `${kind}.${key}`) : undefined);
+  const str = (m: Map<string, Field>, key: string) => (m.has(key) ? r.str(m.get(key)!, `${kind}.${key}`) : undefined);
   const time = (f: Field | undefined, what: string): Range | undefined => (f ? r.range(f, what, (g, w) => r.duration(g, w, x.jiffy)) : undefined);
   const list = (m: Map<string, Field>, key: string) => (m.has(key) ? r.strings(m.get(key)!, `${kind}.${key}`) : undefined);
   /** trace.lines: regular expressions, each to match some line of the trace file. */
@@ -50,12 +68,14 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
   };
   switch (kind) {
     case "use-after-free": {
-      const m = map(["trampoline", "task", "returned", "count"], [], true);
+      const m = map(["trampoline", "probe", "task", "returned", "count"], [], true);
       if (!m) return undefined;
+      if (m.has("trampoline") && m.has("probe")) return r.fail(arg.at, "use-after-free: give trampoline or probe, not both (one object was used after it was freed)");
       const ops = m.has("trampoline") ? opsName(x, m.get("trampoline")!, "use-after-free.trampoline") : undefined;
+      const probe = m.has("probe") ? probeName(x, m.get("probe")!, "use-after-free.probe") : undefined;
       const task = m.has("task") ? r.str(m.get("task")!, "use-after-free.task") : undefined;
       const returned = m.has("returned") ? r.bool(m.get("returned")!, "use-after-free.returned") : undefined;
-      return { at, kind, ops, task, returned, count: count(m.get("count"), "use-after-free.count") ?? { min: 1n } };
+      return { at, kind, ops, probe, task, returned, count: count(m.get("count"), "use-after-free.count") ?? { min: 1n } };
     }
     case "ftrace-bug": {
       const m = map(["function", "actual", "expected"], [], true);
@@ -95,10 +115,11 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
       };
     }
     case "grace-period": {
-      const m = map(["flavour", "completed", "latency"], ["flavour"]);
+      const m = map(["flavour", "completed", "latency", "holdouts"], ["flavour"]);
       const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "grace-period.flavour", FLAVOURS) : undefined;
       if (!m || !flavour) return undefined;
-      return { at, kind, flavour, completed: count(m.get("completed"), "grace-period.completed"), latency: time(m.get("latency"), "grace-period.latency") };
+      return { at, kind, flavour, completed: count(m.get("completed"), "grace-period.completed"), latency: time(m.get("latency"), "grace-period.latency"),
+        holdouts: count(m.get("holdouts"), "grace-period.holdouts") };
     }
     case "counter": {
       const m = map(["ops", "function", "value"], ["ops", "function", "value"]);
@@ -136,6 +157,36 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
       const bytes = text === undefined ? undefined : parseBytes(text);
       if (text !== undefined && !bytes) return r.fail(m.get("bytes")!.at, "site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
       return { at, kind, function: fn, bytes, calls };
+    }
+    case "calls": {
+      const m = map(["ops", "value"], ["ops", "value"]);
+      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "calls.ops") : undefined;
+      const value = count(m?.get("value"), "calls.value");
+      return ops && value ? { at, kind, ops, value } : undefined;
+    }
+    case "recursion": {
+      const m = map(["total", "site", "count"]);
+      if (!m) return undefined;
+      if (m.has("site") !== m.has("count")) return r.fail(arg.at, "recursion: site and count go together (the skips at that function's site)");
+      if (!m.has("total") && !m.has("site")) return r.fail(arg.at, "recursion needs total, or site with count, or both");
+      return { at, kind, total: count(m.get("total"), "recursion.total"), site: str(m, "site"), count: count(m.get("count"), "recursion.count") };
+    }
+    case "stack": {
+      const m = map(["name", "entered", "skipped", "in-tracing", "corrupt"], ["name"]);
+      const name = m?.has("name") ? r.str(m.get("name")!, "stack.name") : undefined;
+      if (m && m.size === 1) return r.fail(arg.at, "stack needs entered, skipped, in-tracing or corrupt");
+      return m && name ? { at, kind, name, entered: count(m.get("entered"), "stack.entered"), skipped: count(m.get("skipped"), "stack.skipped"),
+        inTracing: flag(m, "in-tracing"), corrupt: flag(m, "corrupt") } : undefined;
+    }
+    case "warning": {
+      const m = map(["function", "task", "count"], [], true);
+      if (!m) return undefined;
+      return { at, kind, function: str(m, "function"), task: str(m, "task"), count: count(m.get("count"), "warning.count") ?? { min: 1n } };
+    }
+    case "oops": {
+      const m = map(["task", "overflow", "includes", "count"], [], true);
+      if (!m) return undefined;
+      return { at, kind, task: str(m, "task"), overflow: str(m, "overflow"), includes: list(m, "includes") ?? [], count: count(m.get("count"), "oops.count") ?? { min: 1n } };
     }
     case "poke": {
       const m = map(["int3-hits", "batches", "sites-changed"]);

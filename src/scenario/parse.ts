@@ -2,9 +2,12 @@
 // keys, wrong types and unknown step or expectation kinds are errors with their position.
 import { isMap, isScalar, type Node } from "yaml";
 import { PREEMPT_MODELS, RECURSION_SCHEMES, type TaskSpec } from "../kernel/config.js";
+import { READ_SIDES } from "../kernel/tracepoint.js";
+import { USER_DEMAND_START, USER_DEMAND_END } from "../kernel/memory.js";
+import { PAGE } from "../machine/paging.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
-import { kindOf, opsName, FLAVOURS, type StepContext } from "./context.js";
+import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
 
@@ -12,9 +15,13 @@ type Item = { value: Node | null; at: Pos };
 
 const TOP = ["name", "machine", "ops", "steps", "expect"];
 const MACHINE = ["cpus", "preempt", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion",
-  "xmc-policy", "soft-lockup", "trampolines", "workload"];
-const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host"];
-export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site", "mark", "expect"];
+  "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "soft-lockup",
+  "trampolines", "workload"];
+const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host", "recursing", "faulting", "warning"];
+export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site",
+  "register-probe", "unregister-probe", "mark", "expect"];
+/** Pages of the user region the probes read (SysEnterTracepoint.register takes them in turn). */
+const USER_PAGES = Number((USER_DEMAND_END - USER_DEMAND_START) / BigInt(PAGE));
 const ERRNOS = ["EBUSY", "ENODEV", "EINVAL"] as const;
 const DEFAULT_WITHIN = 1_000_000_000n;
 
@@ -29,7 +36,7 @@ export function parseScenario(file: string, text: string): Scenario {
   const jiffy = machine?.tickPeriod ?? 50_000;
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
-  const x = { r, jiffy, ops: known };
+  const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
   const steps = (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined);
   const expectations = top.has("expect") ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined) : [];
   checkOrder(r, steps, top.get("steps")!.at);
@@ -58,12 +65,29 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
     tickPeriod,
     timeslice: get("timeslice", (v) => r.int(v, "machine.timeslice", 1, 1_000_000)),
     recursion: get("recursion", (v) => r.oneOf(v, "machine.recursion", RECURSION_SCHEMES)),
+    istLink: get("ist-link", (v) => r.bool(v, "machine.ist-link")),
+    transitionBit: get("transition-bit", (v) => r.bool(v, "machine.transition-bit")),
+    recursionEvents: get("recursion-events", (v) => r.bool(v, "machine.recursion-events")),
+    tracepointReadSide: get("tracepoint-read-side", (v) => r.oneOf(v, "machine.tracepoint-read-side", READ_SIDES)),
+    faultSleep: get("fault-sleep", (v) => readFaultSleep(r, v, tickPeriod ?? 50_000)) ?? 0,
     xmcPolicy: xmc?.toUpperCase() as MachineSpec["xmcPolicy"],
     softLockupTicks: get("soft-lockup", (v) => { const d = r.duration(v, "machine.soft-lockup", tickPeriod ?? 50_000); return d === undefined ? undefined : Number(d); }),
     trampolines: get("trampolines", (v) => r.bool(v, "machine.trampolines")) ?? true,
     workload: get("workload", (v) => readWorkload(r, v)),
   };
+  // A scheme's own switch set under another scheme would be silently ignored by the guard.
+  const scheme = spec.recursion ?? "per-stack";
+  if (m.has("ist-link") && scheme !== "per-stack") r.fail(m.get("ist-link")!.keyAt, `machine.ist-link applies to the per-stack scheme only (machine.recursion is ${scheme})`);
+  if (m.has("transition-bit") && scheme !== "per-task") r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
   return spec;
+}
+
+/** fault-sleep: how long a demand fault msleep()s; the guest counts it in whole timer ticks. */
+function readFaultSleep(r: Reader, f: Field, jiffy: number): number | undefined {
+  const d = r.duration(f, "machine.fault-sleep", jiffy);
+  if (d === undefined) return undefined;
+  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of ${jiffy} ticks), got ${d} ticks`);
+  return Number(d / BigInt(jiffy));
 }
 
 function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
@@ -85,7 +109,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
   const out: OpsSpec[] = [];
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
-    const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin"], ["tracer"]);
+    const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);
     if (!m) continue;
     const kind = r.oneOf(m.get("tracer") ?? o, `ops ${name}: tracer`, OPS_KINDS);
     const flag = (k: string) => (m.has(k) ? r.bool(m.get(k)!, `ops ${name}: ${k}`) : undefined);
@@ -94,6 +118,8 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
     if (m.has("ring") && kind !== "function") r.fail(m.get("ring")!.keyAt, `ops ${name}: ring applies to the function tracer only`);
     if (m.has("spin") && kind !== "slow") r.fail(m.get("spin")!.keyAt, `ops ${name}: spin applies to the slow tracer only`);
     if (m.has("dynamic") && kind === "function") r.fail(m.get("dynamic")!.keyAt, `ops ${name}: the function tracer's ops is static`);
+    if (m.has("warn-at") && kind !== "warning") r.fail(m.get("warn-at")!.keyAt, `ops ${name}: warn-at applies to the warning tracer only`);
+    if (kind === "warning" && !m.has("warn-at")) r.fail(o.keyAt, `ops ${name}: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`);
     if (!kind) continue;
     out.push({
       name, kind, at: o.keyAt, filterAt: m.get("filter")?.at ?? o.keyAt,
@@ -101,6 +127,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
       notrace: m.has("notrace") ? r.str(m.get("notrace")!, `ops ${name}: notrace`) ?? "" : "",
       saveRegs: flag("save-regs") ?? false, recursion: flag("recursion") ?? false, dynamic: flag("dynamic"),
       ring: ring ?? 1 << 14, spin: m.has("spin") ? r.int(m.get("spin")!, `ops ${name}: spin`, 0, 10_000_000) ?? 0 : 3000,
+      warnAt: m.has("warn-at") ? r.str(m.get("warn-at")!, `ops ${name}: warn-at`) : undefined, warnAtAt: m.get("warn-at")?.at ?? o.keyAt,
     });
   }
   return out;
@@ -177,6 +204,17 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       if (text !== undefined && !bytes) return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
       return fn && bytes ? { at, kind, function: fn, bytes } : undefined;
     }
+    case "register-probe": return readRegisterProbe(x, arg, at);
+    case "unregister-probe": {
+      const m = r.fields(arg.value, arg.at, "step unregister-probe", ["probe", "flavour"], ["probe", "flavour"]);
+      const probe = m?.has("probe") ? probeName(x, m.get("probe")!, "unregister-probe.probe") : undefined;
+      const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", FLAVOURS) : undefined;
+      if (!probe || !flavour) return undefined;
+      const p = x.probes.get(probe)!;
+      if (p.unregistered) return r.fail(m!.get("probe")!.at, `unregister-probe: probe "${probe}" was already unregistered at line ${p.unregistered.line}`);
+      p.unregistered = at;
+      return { at, kind, probe, flavour };
+    }
     case "mark": {
       const text = need(arg.value !== null) && r.str(arg, "mark");
       return text ? { at, kind, text } : undefined;
@@ -188,6 +226,23 @@ function readStep(x: StepContext, item: Item): Step | undefined {
     }
   }
   return undefined;
+}
+
+/** A probe name, or { probe, pages }: tracepoint_probe_register on sys_enter. */
+function readRegisterProbe(x: StepContext, arg: Field, at: Pos): Step | undefined {
+  const { r } = x;
+  const m = arg.value && isMap(arg.value) ? r.fields(arg.value, arg.at, "step register-probe", ["probe", "pages"], ["probe"]) : undefined;
+  if (arg.value && isMap(arg.value) && !m) return undefined;
+  const nameField = m ? m.get("probe") : arg;
+  if (!nameField) return undefined;
+  const probe = r.str(nameField, "register-probe (a probe name)");
+  const pages = m?.has("pages") ? r.int(m.get("pages")!, "register-probe.pages", 1, USER_PAGES) : undefined;
+  if (probe === undefined || (m?.has("pages") && pages === undefined)) return undefined;
+  if (!/^[A-Za-z_][\w-]*$/.test(probe)) return r.fail(nameField.at, `register-probe: "${probe}" is not a plain name (letters, digits, _ and -)`);
+  const before = x.probes.get(probe);
+  if (before) return r.fail(nameField.at, `register-probe: probe "${probe}" is already registered at line ${before.at.line}`);
+  x.probes.set(probe, { at });
+  return { at, kind: "register-probe", probe, pages };
 }
 
 function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {
@@ -205,11 +260,13 @@ function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {
 
 function readUntil(x: StepContext, arg: Field, at: Pos): Step | undefined {
   const { r } = x;
-  const m = r.fields(arg.value, arg.at, "step until", ["task", "inside", "as", "freed", "all-idle", "within"], ["within"]);
+  const flags = ["all-idle", "outside-callbacks"], probes = ["probe-running", "probe-blocked", "probe-freed"];
+  const all = ["inside", "freed", ...flags, ...probes];
+  const m = r.fields(arg.value, arg.at, "step until", ["task", "as", "within", ...all], ["within"]);
   if (!m) return undefined;
   const within = m.has("within") ? r.duration(m.get("within")!, "until.within", x.jiffy) : undefined;
-  const conditions = ["inside", "freed", "all-idle"].filter((c) => m.has(c));
-  if (conditions.length !== 1) return r.fail(arg.at, "step until: give exactly one of inside (with task), freed, all-idle");
+  const conditions = all.filter((c) => m.has(c));
+  if (conditions.length !== 1) return r.fail(arg.at, `step until: give exactly one of inside (with task), ${all.slice(1).join(", ")}`);
   if (within === undefined) return undefined;
   switch (conditions[0]) {
     case "inside": {
@@ -222,9 +279,18 @@ function readUntil(x: StepContext, arg: Field, at: Pos): Step | undefined {
       const ops = opsName(x, m.get("freed")!, "until.freed");
       return ops ? { at, kind: "until", within, until: { kind: "freed", ops } } : undefined;
     }
-    default:
-      if (r.bool(m.get("all-idle")!, "until.all-idle") !== true) return r.fail(m.get("all-idle")!.at, "until.all-idle must be true");
-      return { at, kind: "until", within, until: { kind: "all-idle" } };
+    case "probe-running":
+    case "probe-blocked":
+    case "probe-freed": {
+      const kind = conditions[0] as "probe-running" | "probe-blocked" | "probe-freed";
+      const probe = probeName(x, m.get(kind)!, `until.${kind}`);
+      return probe ? { at, kind: "until", within, until: { kind, probe } } : undefined;
+    }
+    default: {
+      const kind = conditions[0] as "all-idle" | "outside-callbacks";
+      if (r.bool(m.get(kind)!, `until.${kind}`) !== true) return r.fail(m.get(kind)!.at, `until.${kind} must be true`);
+      return { at, kind: "until", within, until: { kind } };
+    }
   }
 }
 

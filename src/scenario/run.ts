@@ -9,6 +9,9 @@ import { parseElf } from "../machine/elf.js";
 import type { Release } from "../kernel/ftrace/release.js";
 import type { Flavour } from "../kernel/rcu/flavour.js";
 import { PAGE } from "../machine/paging.js";
+import { DEMAND_START } from "../kernel/memory.js";
+import { outsideCallbacks, runningProbe, blockedIn } from "./conditions.js";
+import type { Probe } from "../kernel/tracepoint.js";
 import type { MachineSpec, OpsSpec, Pos, Scenario, Step, Until } from "./types.js";
 
 /** An ops of the scenario, alive once the machine booted. */
@@ -36,7 +39,8 @@ export const VECTORS = { timer: 0xef, "call-function": 0xf0, reschedule: 0xf1 } 
 export function kernelConfigOf(m: MachineSpec, seed: number | undefined): KernelConfig {
   return kernelConfig({
     cpus: m.cpus, preempt: m.preempt, kconfig: m.kconfig, release: m.release, seed, quantum: m.quantum, tickPeriod: m.tickPeriod,
-    timeslice: m.timeslice, recursion: m.recursion, xmcPolicy: m.xmcPolicy, softLockupTicks: m.softLockupTicks,
+    timeslice: m.timeslice, recursion: m.recursion, istLink: m.istLink, transitionBit: m.transitionBit, recursionEvents: m.recursionEvents,
+    tracepointReadSide: m.tracepointReadSide, xmcPolicy: m.xmcPolicy, softLockupTicks: m.softLockupTicks,
     workload: m.workload?.map(({ at: _at, ...t }) => t),
   });
 }
@@ -44,6 +48,9 @@ export function kernelConfigOf(m: MachineSpec, seed: number | undefined): Kernel
 export class ScenarioRun {
   k?: Kernel;
   readonly ops = new Map<string, LiveOps>();
+  /** sys_enter probes, by the name their register-probe step gave, and when each was unregistered. */
+  readonly probes = new Map<string, Probe>();
+  readonly probeUnregisteredAt = new Map<string, bigint>();
   /** What happened, one line per step, with the virtual time (printed with failures). */
   readonly log: string[] = [];
   /** Latencies of synchronize steps. */
@@ -82,6 +89,16 @@ export class ScenarioRun {
       case "interrupt": return this.interrupt(s);
       case "until": return this.until(s.at, s.until, s.within);
       case "corrupt-site": return this.corrupt(s.at, s.function, s.bytes);
+      case "register-probe":
+        try {
+          this.probes.set(s.probe, this.kernel.sysEnter.register(s.probe, s.pages));
+        } catch (e) {
+          throw new StepFailure(s.at, `tracepoint_probe_register: ${(e as Error).message}`);
+        }
+        return;
+      case "unregister-probe":
+        this.probeUnregisteredAt.set(s.probe, this.kernel.machine.time);
+        return this.kernel.sysEnter.unregister(this.probes.get(s.probe)!, this.flavour(s.flavour));
       case "mark": this.kernel.poke.log.push(`# ${s.text}`); return;
       case "expect": return; // evaluated by the caller, which holds the expectations' logic
     }
@@ -90,6 +107,7 @@ export class ScenarioRun {
   private boot(): void {
     const k = new Kernel(kernelConfigOf(this.scenario.machine, this.seed), this.image);
     k.ftrace.useTrampolines = this.scenario.machine.trampolines;
+    k.demand.sleepJiffies = this.scenario.machine.faultSleep;
     this.k = k;
     for (const spec of this.scenario.ops) this.ops.set(spec.name, this.makeOps(k, spec));
     if (k.ftrace.bugs.length) this.log.push(`              ftrace_bug at boot: ftrace is disabled`);
@@ -115,6 +133,13 @@ export class ScenarioRun {
         const fn = (c: { ip: bigint }) => { hostCalls.set(c.ip, (hostCalls.get(c.ip) ?? 0n) + 1n); };
         return live(new FtraceOps({ ...common, callback: { kind: "host", fn } }), { hostCalls });
       }
+      // The callbacks that misbehave on purpose (firmware/callbacks.c), with the op->private each reads.
+      case "recursing":
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_recursing_call" } }));
+      case "faulting": // a new page of the kernel's demand region per call
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_faulting_call" }, private: DEMAND_START }));
+      case "warning": // WARN_ON(ip == op->private): the callback's ip is the traced function's site
+        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_warning_call" }, private: k.ftrace.record(spec.warnAt!)!.ip }));
     }
   }
 
@@ -194,6 +219,10 @@ export class ScenarioRun {
     let done: () => boolean;
     switch (u.kind) {
       case "all-idle": done = () => k.allIdle(); break;
+      case "outside-callbacks": done = () => outsideCallbacks(k); break;
+      case "probe-running": done = () => runningProbe(k) !== undefined; break;
+      case "probe-blocked": { const p = this.probes.get(u.probe)!; done = () => blockedIn(k, p) !== undefined; break; }
+      case "probe-freed": { const p = this.probes.get(u.probe)!; done = () => p.state === "freed"; break; }
       case "freed": {
         const l = this.live(u.ops);
         done = () => l.releases.length > 0 && l.releases.every((r) => r.freedAt !== undefined);
@@ -216,6 +245,8 @@ export class ScenarioRun {
       const t = this.live(u.ops).ops.trampoline!;
       for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`              holds the trampoline: ${h.text}`);
     }
+    if (u.kind === "probe-blocked") this.log.push(`              ${blockedIn(k, this.probes.get(u.probe)!)!.name} sleeps in a page fault of probe ${u.probe}`);
+    if (u.kind === "probe-running") this.log.push(`              ${runningProbe(k)!.name} runs probe_user_read`);
   }
 
   private corrupt(at: Pos, fn: string, bytes: Uint8Array): void {
@@ -238,6 +269,10 @@ function describeUntil(u: Until): string {
     case "inside": return `${u.task} inside the trampoline of ${u.ops}${u.as === "any" ? "" : `, ${u.as}`}`;
     case "freed": return `every release of ${u.ops} freed`;
     case "all-idle": return "every vCPU idle";
+    case "outside-callbacks": return "no callback half done";
+    case "probe-running": return `a task running probe_user_read (probe ${u.probe})`;
+    case "probe-blocked": return `a task blocked in a page fault of probe ${u.probe}`;
+    case "probe-freed": return `probe ${u.probe}'s data freed`;
   }
 }
 
@@ -252,6 +287,8 @@ export function describeStep(s: Step): string {
     case "interrupt": return `${s.vector} interrupt on cpu${s.cpu} ${s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`}`;
     case "until": return `run until ${describeUntil(s.until)} (at most ${s.within} ticks)`;
     case "corrupt-site": return `corrupt ${s.function}'s site: ${[...s.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+    case "register-probe": return `register probe ${s.probe} on sys_enter${s.pages !== undefined ? ` (${s.pages} user pages)` : ""}`;
+    case "unregister-probe": return `unregister probe ${s.probe}, its data freed after ${s.flavour}`;
     case "mark": return `mark "${s.text}"`;
     case "expect": return `check ${s.expectations.length} expectation(s)`;
   }

@@ -8,7 +8,7 @@ import { parseScenario } from "./parse.js";
 import { validate } from "./validate.js";
 import { ScenarioErrors } from "./schema.js";
 import { ScenarioRun, StepFailure } from "./run.js";
-import { check, ticks, type Failure, type Golden } from "./expect.js";
+import { check, recursionsOf, ticks, type Failure, type Golden } from "./expect.js";
 import { describeWait } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
 import type { Scenario } from "./types.js";
@@ -99,6 +99,16 @@ function facts(r: ScenarioResult): string[] {
       ? `${rel.ops.name}: freed ${ticks(rel.freedAt - rel.unregisteredAt)} after unregister; ${describeWait(rel).replace(/^ftrace_shutdown\([^)]*\), /, "")}`
       : `${rel.ops.name}: not freed; ${k.releases.describe(k.machine.time).split("\n").find((l) => l.startsWith(rel.ops.name + ":"))}`);
   }
+  for (const [name, p] of r.run.probes) {
+    const at = r.run.probeUnregisteredAt.get(name);
+    if (at === undefined) continue;
+    out.push(p.freedAt !== undefined ? `probe ${name}: data freed ${ticks(p.freedAt - at)} after unregister, after a ${p.releasedAfter} grace period`
+      : `probe ${name}: data not freed yet (waiting for ${p.releasedAfter})`);
+  }
+  const rec = recursionsOf(k);
+  if (rec?.total) out.push(`recursion guard: ${rec.total} callback call(s) skipped (${[...rec.sites].map(([f, n]) => `${f} ${n}`).join(", ")})`);
+  if (k.warnings.length) out.push(`${k.warnings.length} warning(s), the first: ${k.warnings[0].text.split("\n")[0]}`);
+  for (const o of k.oopses.filter((x) => x.overflow)) out.push(`caught: stack overflow of ${o.overflow} (double fault) in ${o.task}/${o.pid} on CPU ${o.cpu}`);
   for (const u of k.useAfterFrees) out.push(`caught: ${u.text.split("\n")[1]} by ${u.task}/${u.pid} on CPU ${u.cpu}${u.returned ? ", returning into it" : ""}`);
   for (const b of k.ftrace.bugs) out.push(`ftrace bug: ${b.split("\n")[1]}`);
   for (const s of r.run.syncs) out.push(`synchronize_${s.flavour}(): ${ticks(s.ticks)}`);

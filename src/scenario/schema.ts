@@ -2,7 +2,7 @@
 // the node it is about. The reader never throws on bad input: it records a ScenarioError and
 // returns undefined, so one pass reports every problem in the file.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from "yaml";
-import type { Pos, Range } from "./types.js";
+import type { CountRef, Pos, Range } from "./types.js";
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly pos: Pos, message: string) {
@@ -133,21 +133,31 @@ export class Reader {
     return n * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);
   }
 
-  /** A count or duration range: a single value (exact) or { min, max }. */
-  range(f: { value: Node | null; at: Pos }, what: string, read: (f: Field | { value: Node | null; at: Pos }, what: string) => bigint | undefined): Range | undefined {
+  /**
+   * A count or duration range: a single value (exact) or { min, max }. A bound may be a count
+   * of the run (CountRef), resolved when the expectation is checked.
+   */
+  range(f: { value: Node | null; at: Pos }, what: string, read: (f: Field | { value: Node | null; at: Pos }, what: string) => bigint | CountRef | undefined): Range | undefined {
+    const r: Range = {};
+    const set = (bound: "min" | "max", v: bigint | CountRef | undefined) => {
+      if (typeof v === "object") (r.refs ??= {})[bound] = v;
+      else r[bound] = v;
+    };
     if (f.value && isMap(f.value)) {
       const m = this.fields(f.value, f.at, what, ["min", "max"]);
       if (!m) return undefined;
       if (m.size === 0) return this.fail(f.at, `${what} needs min, max or both`);
-      const r: Range = {};
       const min = m.get("min"), max = m.get("max");
-      if (min) r.min = read(min, `${what}.min`);
-      if (max) r.max = read(max, `${what}.max`);
+      if (min) set("min", read(min, `${what}.min`));
+      if (max) set("max", read(max, `${what}.max`));
       if (r.min !== undefined && r.max !== undefined && r.min > r.max) return this.fail(f.at, `${what}: min is above max`);
       return r;
     }
     const v = read(f, what);
-    return v === undefined ? undefined : { min: v, max: v };
+    if (v === undefined) return undefined;
+    set("min", v);
+    set("max", v);
+    return r;
   }
 
   count(f: { value: Node | null; at: Pos }, what: string): bigint | undefined {

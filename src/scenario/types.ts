@@ -1,6 +1,7 @@
 // A scenario as read from its file: machine configuration, ftrace ops, steps and expectations.
 // Every part keeps the position it came from, so a failure can point at its line.
 import type { KconfigRule, PreemptModel, RecursionSchemeName, TaskSpec } from "../kernel/config.js";
+import type { ReadSide } from "../kernel/tracepoint.js";
 
 /** 1-based line and column in the scenario file. */
 export interface Pos {
@@ -12,6 +13,16 @@ export interface Pos {
 export interface Range {
   min?: bigint;
   max?: bigint;
+  /** Bounds that are counts of the run itself, resolved when the expectation is checked. */
+  refs?: { min?: CountRef; max?: CountRef };
+}
+
+/** A count read from the run: "calls of OPS" or "global SYMBOL[i]", divided by `per`. */
+export interface CountRef {
+  text: string;
+  of: { kind: "calls"; ops: string } | { kind: "global"; symbol: string; index: number };
+  per: bigint;
+  at: Pos;
 }
 
 export interface MachineSpec {
@@ -25,6 +36,12 @@ export interface MachineSpec {
   tickPeriod?: number;
   timeslice?: number;
   recursion?: RecursionSchemeName;
+  istLink?: boolean;
+  transitionBit?: boolean;
+  recursionEvents?: boolean;
+  tracepointReadSide?: ReadSide;
+  /** Timer ticks a demand fault sleeps (DemandPager.sleepJiffies); 0: faults never sleep. */
+  faultSleep: number;
   xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
   softLockupTicks?: number;
   /** Per-ops dynamic trampolines (default) or every site through ftrace_caller. */
@@ -33,7 +50,7 @@ export interface MachineSpec {
   workload?: (TaskSpec & { at: Pos })[];
 }
 
-export type OpsKind = "function" | "counter" | "slow" | "host";
+export type OpsKind = "function" | "counter" | "slow" | "host" | "recursing" | "faulting" | "warning";
 
 export interface OpsSpec {
   name: string;
@@ -47,6 +64,9 @@ export interface OpsSpec {
   ring: number;
   /** slow: the busy loop's length (op->private of function_slow_call). */
   spin: number;
+  /** warning: the function whose calls hit WARN_ON() (op->private is its site). */
+  warnAt?: string;
+  warnAtAt: Pos;
   at: Pos;
   filterAt: Pos;
 }
@@ -59,7 +79,11 @@ export type InterruptVector = "timer" | "reschedule" | "call-function";
 export type Until =
   | { kind: "inside"; task: string; ops: string; as: "preempted" | "running" | "any" }
   | { kind: "freed"; ops: string }
-  | { kind: "all-idle" };
+  | { kind: "all-idle" }
+  | { kind: "outside-callbacks" }
+  | { kind: "probe-running"; probe: string }
+  | { kind: "probe-blocked"; probe: string }
+  | { kind: "probe-freed"; probe: string };
 
 export type Step = { at: Pos } & (
   | { kind: "boot" }
@@ -71,6 +95,8 @@ export type Step = { at: Pos } & (
   | { kind: "interrupt"; cpu: number; vector: InterruptVector; atInsn?: bigint; afterInsns?: bigint; within: bigint }
   | { kind: "until"; until: Until; within: bigint }
   | { kind: "corrupt-site"; function: string; bytes: Uint8Array }
+  | { kind: "register-probe"; probe: string; pages?: number }
+  | { kind: "unregister-probe"; probe: string; flavour: string }
   | { kind: "mark"; text: string }
   | { kind: "expect"; expectations: Expectation[] }
 );
@@ -81,18 +107,24 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "no-oops" }
   | { kind: "no-lockup" }
   | { kind: "no-ftrace-bug" }
-  | { kind: "use-after-free"; ops?: string; task?: string; returned?: boolean; count: Range }
+  | { kind: "no-warning" }
+  | { kind: "use-after-free"; ops?: string; probe?: string; task?: string; returned?: boolean; count: Range }
   | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
   | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; lines: RegExp[]; records?: Range; lost?: Range; golden?: string }
   | { kind: "patch-log"; golden: string }
   | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string; heldAtFree?: Range }
-  | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range }
+  | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range; holdouts?: Range }
   | { kind: "counter"; ops: string; function: string; value: Range }
   | { kind: "global"; symbol: string; index: number; value: Range }
   | { kind: "task"; name: string; state?: string; irqPreemptions?: Range }
   | { kind: "console"; includes: string[]; excludes: string[] }
   | { kind: "site"; function: string; bytes?: Uint8Array; calls?: string }
   | { kind: "poke"; int3Hits?: Range; batches?: Range; sitesChanged?: Range }
+  | { kind: "calls"; ops: string; value: Range }
+  | { kind: "recursion"; total?: Range; site?: string; count?: Range }
+  | { kind: "stack"; name: string; entered?: Range; skipped?: Range; inTracing?: boolean; corrupt?: boolean }
+  | { kind: "warning"; function?: string; task?: string; count: Range }
+  | { kind: "oops"; task?: string; overflow?: string; includes: string[]; count: Range }
 );
 
 export interface Scenario {

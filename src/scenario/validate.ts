@@ -7,7 +7,7 @@ import { defaultWorkload } from "../kernel/config.js";
 import { selectFunctions, GlobError } from "../kernel/ftrace/glob.js";
 import { ScenarioError } from "./schema.js";
 import { kernelConfigOf } from "./run.js";
-import type { Expectation, Pos, Scenario, Step } from "./types.js";
+import type { Expectation, Pos, Range, Scenario, Step } from "./types.js";
 
 export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (n: string) => string; update: boolean }): ScenarioError[] {
   const errors: ScenarioError[] = [];
@@ -19,6 +19,8 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
   const workload = m.workload ?? defaultWorkload(m.cpus);
   const tasks = new Set([...workload.map((t) => t.name), ...Array.from({ length: m.cpus }, (_, c) => `swapper/${c}`)]);
   const ops = new Map(s.ops.map((o) => [o.name, o]));
+  // Kernel stacks by name: every task's, and per vCPU the IRQ and IST stacks (the probe has them all but the tasks').
+  const stacks = new Set([...probe.stacks.all.map((x) => x.name), ...workload.map((t) => `task ${t.name}`)]);
 
   for (const t of m.workload ?? []) {
     if (!probe.symbols.get(t.entry)) fail(t.at, `task ${t.name}: the firmware has no ${t.entry}`);
@@ -34,12 +36,24 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
       else throw e;
     }
   };
+  const fn = (at: Pos, f: string, what: string) => { if (!isRecord.has(f)) { fail(at, `${what}: ${f} is not a traceable function of the firmware`); return false; } return true; };
   for (const o of s.ops) {
     globs(o.filterAt, `ops ${o.name}: filter`, o.filter, true);
     globs(o.filterAt, `ops ${o.name}: notrace`, o.notrace, false);
+    if (o.warnAt !== undefined && fn(o.warnAtAt, o.warnAt, `ops ${o.name}: warn-at`) && !tracedBy(o.filter, o.notrace, o.warnAt)) {
+      fail(o.warnAtAt, `ops ${o.name}: warn-at ${o.warnAt} is not traced by the ops' filter, so the callback never sees its site`);
+    }
   }
-  const fn = (at: Pos, f: string, what: string) => { if (!isRecord.has(f)) fail(at, `${what}: ${f} is not a traceable function of the firmware`); };
   const task = (at: Pos, t: string | undefined, what: string) => { if (t !== undefined && !tasks.has(t)) fail(at, `${what}: no task ${t} (tasks: ${[...tasks].join(", ")})`); };
+  const stack = (at: Pos, name: string | undefined, what: string) => {
+    if (name !== undefined && !stacks.has(name)) fail(at, `${what}: no kernel stack "${name}" (stacks: ${[...stacks].join(", ")})`);
+  };
+  /** set_ftrace_filter / notrace semantics: an empty filter traces everything. */
+  function tracedBy(filter: string, notrace: string, f: string): boolean {
+    try {
+      return (filter.trim() === "" || selectFunctions(filter, names).has(f)) && !(notrace.trim() !== "" && selectFunctions(notrace, names).has(f));
+    } catch { return true; } // a bad glob is reported on its own
+  }
 
   const step = (st: Step) => {
     switch (st.kind) {
@@ -61,6 +75,11 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
   };
   const isDynamic = (name: string) => { const o = ops.get(name)!; return o.kind !== "function" && o.dynamic !== false; };
   const expectation = (e: Expectation) => {
+    // An exact count is one ref standing for both bounds: check each ref once.
+    const refs = new Set(Object.values(e).flatMap((v) => Object.values((v as Range | undefined)?.refs ?? {})));
+    for (const ref of refs) {
+      if (ref.of.kind === "global" && !probe.symbols.get(ref.of.symbol)) fail(ref.at, `"${ref.text}": the firmware has no symbol ${ref.of.symbol}`);
+    }
     switch (e.kind) {
       case "use-after-free": task(e.at, e.task, "use-after-free"); break;
       case "trace":
@@ -79,6 +98,13 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
         break;
       case "global": if (!probe.symbols.get(e.symbol)) fail(e.at, `global: the firmware has no symbol ${e.symbol}`); break;
       case "task": task(e.at, e.name, "task"); break;
+      case "recursion": if (e.site !== undefined) fn(e.at, e.site, "recursion.site"); break;
+      case "stack": stack(e.at, e.name, "stack"); break;
+      case "oops": task(e.at, e.task, "oops"); stack(e.at, e.overflow, "oops.overflow"); break;
+      case "warning":
+        task(e.at, e.task, "warning");
+        if (e.function !== undefined && !probe.symbols.get(e.function)) fail(e.at, `warning.function: the firmware has no function ${e.function}`);
+        break;
       case "ftrace-bug": if (e.function !== undefined) fn(e.at, e.function, "ftrace-bug"); break;
       case "site": {
         fn(e.at, e.function, "site");

@@ -50,13 +50,13 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:5:3: machine: unknown key "preemt" (did you mean "preempt"?)`,
       `${f}:6:12: machine.release: unknown release policy "rcuu": use one of kernel, immediate, rcu, tasks, ip-check, stack-scan, or mechanisms joined by "+" from rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, ip-check, stack-scan`,
       `${f}:8:44: task arg must be an integer from 0 to 2147483648`,
-      `${f}:10:19: ops slow: tracer must be one of function, counter, slow, host, got "slo" (did you mean "slow"?)`,
+      `${f}:10:19: ops slow: tracer must be one of function, counter, slow, host, recursing, faulting, warning, got "slo" (did you mean "slow"?)`,
       `${f}:11:33: ops fn: ring must be a power of two`,
       `${f}:14:5: unknown step "registr" (did you mean "register"?)`,
       `${f}:15:17: unregister: no ops "slwo" is declared`,
       `${f}:16:10: run must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`,
       `${f}:17:34: interrupt.vector must be one of timer, reschedule, call-function, got "nmi"`,
-      `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle`,
+      `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle, outside-callbacks, probe-running, probe-blocked, probe-freed`,
       `${f}:20:5: unknown expectation "no-hazards" (did you mean "no-hazard"?)`,
       `${f}:21:29: task.state must be one of running, runnable, sleeping, dead, got "asleep"`,
     ]);
@@ -75,6 +75,41 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:16:5: counter: ops slow (tracer slow) counts nothing; use a counter, function or host tracer`,
       `${f}:17:5: golden file golden/absent.log does not exist (run with --update-golden to create it)`,
       `${f}:18:5: release: ops tracer is static; unregistering it frees nothing`,
+    ]);
+  });
+
+  it("recursion and probe keys: a scheme's switch under another scheme, read side, fault sleep in whole jiffies, warn-at, probe names, counts of the run", () => {
+    const f = fixture("bad-recursion-probes.yaml");
+    expect(errorsOf("bad-recursion-probes.yaml")).toEqual([
+      `${f}:6:3: machine.ist-link applies to the per-stack scheme only (machine.recursion is per-task)`,
+      `${f}:7:25: machine.tracepoint-read-side must be one of trace, preempt, got "preemt" (did you mean "preempt"?)`,
+      `${f}:8:16: machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of 50000 ticks), got 30000 ticks`,
+      `${f}:10:3: ops warn: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`,
+      `${f}:11:48: ops rec: warn-at applies to the warning tracer only`,
+      `${f}:14:45: register-probe.pages must be an integer from 1 to 4096`,
+      `${f}:16:21: register-probe: probe "reader2" is already registered at line 15`,
+      `${f}:17:32: unregister-probe.probe: no probe "reader3" is registered by an earlier step (did you mean "reader2"?)`,
+      `${f}:18:50: unregister-probe.flavour must be one of rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, got "srcu" (did you mean "rcu"?)`,
+      `${f}:19:29: until.probe-blocked: no probe "readr2" is registered by an earlier step (did you mean "reader2"?)`,
+      `${f}:21:16: recursion: site and count go together (the skips at that function's site)`,
+      `${f}:22:31: calls.value: no ops "recc" is declared (did you mean "rec"?)`,
+      `${f}:23:40: stack.entered: "/ 0" divides by zero`,
+      `${f}:24:21: use-after-free: give trampoline or probe, not both (one object was used after it was freed)`,
+    ]);
+  });
+
+  it("recursion names checked against the firmware and the machine: warn-at outside the filter, stacks, symbols of counts, functions", () => {
+    const f = fixture("bad-recursion-names.yaml");
+    const stacks = "stacks: task swapper/0, irq cpu0, ist #DF cpu0, ist #UD cpu0, task busy";
+    expect(errorsOf("bad-recursion-names.yaml")).toEqual([
+      `${f}:8:37: ops warn: warn-at work_top is not traced by the ops' filter, so the callback never sees its site`,
+      `${f}:9:38: ops warn2: warn-at: not_there is not a traceable function of the firmware`,
+      `${f}:14:5: stack: no kernel stack "task bussy" (${stacks})`,
+      `${f}:15:5: oops.overflow: no kernel stack "ist #DF cpu1" (${stacks})`,
+      `${f}:16:41: "global no_such_symbol": the firmware has no symbol no_such_symbol`,
+      `${f}:17:5: warning: no task idle (tasks: busy, swapper/0)`,
+      `${f}:17:5: warning.function: the firmware has no function nothing_here`,
+      `${f}:18:5: recursion.site: work_lef is not a traceable function of the firmware`,
     ]);
   });
 
@@ -115,6 +150,29 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     expect(r.stepFailure!.at).toEqual({ line: 12, col: 5 });
     expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500000 ticks (sleeper inside the trampoline of slow)`);
     expect(report(r)).toMatch(/no seed \(plain round-robin quanta\); replay: tramplab scenario test\/scenario\/fixtures\/never-inside.yaml$/);
+  });
+
+  it("a count of the run in an expectation: the failure shows the value it had and what it stands for, or why it could not be read", () => {
+    const text = `machine: { cpus: 1, recursion: per-task, tick-period: 20000, workload: [{ name: busy, entry: kthread_busy, arg: 2000, cpu: 0 }] }
+ops:
+  recursing: { tracer: recursing, filter: work_leaf recursion_target }
+  gone: { tracer: counter, filter: work_top }
+steps:
+  - boot
+  - register: recursing
+  - register: gone
+  - run: 20 jiffies
+  - unregister: gone
+expect:
+  - recursion: { site: recursion_target, count: calls of recursing }
+  - calls: { ops: recursing, value: { max: calls of gone } }
+`;
+    const r = runScenario(loadScenario("counts.yaml", text));
+    const calls = r.run.kernel.ftrace.calls(r.run.live("recursing").ops);
+    expect(r.failures.map((f) => [f.at.line, f.expected, f.actual])).toEqual([
+      [12, `exactly ${calls} (calls of recursing) recursion(s) skipped at recursion_target`, `${calls / 2n} at recursion_target; ${calls / 2n} in all: recursion_target ${calls / 2n}`],
+      [13, 'a count for "calls of gone"', "ops gone is not registered now, so its calls cannot be read"],
+    ]);
   });
 
   it("--seed replaces the file's seed, and the replay command carries it", () => {

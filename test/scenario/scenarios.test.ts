@@ -14,8 +14,10 @@ const updateGolden = process.env.UPDATE_GOLDEN === "1";
 const load = (f: string) => loadScenario(rel(f), readFileSync(join(dir, f), "utf8"), { updateGolden });
 
 describe("the shipped scenarios", () => {
-  it("there are scenarios for seeds 000 and 003, a golden patch log and an ftrace bug", () => {
-    expect(files).toEqual(expect.arrayContaining(["seed003-plain-rcu.yaml", "seed003-tasks-rcu.yaml", "seed000-lazy-old-kconfig.yaml",
+  it("there are scenarios for seeds 000, 002, 003 and 004, a golden patch log and an ftrace bug", () => {
+    expect(files).toEqual(expect.arrayContaining(["seed002-per-stack-recursing-callback.yaml", "seed002-per-task-transition.yaml",
+      "seed002-no-guard-stack-overflow.yaml", "seed002-warn-in-callback-ist-link.yaml", "seed002-warn-in-callback-no-ist-link.yaml",
+      "seed004-trace-rcu-safe.yaml", "seed004-plain-rcu-uaf.yaml", "seed004-preempt-read-side-uaf.yaml","seed003-plain-rcu.yaml", "seed003-tasks-rcu.yaml", "seed000-lazy-old-kconfig.yaml",
       "seed000-lazy-new-kconfig.yaml", "seed000-none-plain-rcu.yaml", "seed000-voluntary-plain-rcu.yaml",
       "two-tracers-patch-log.yaml", "ftrace-bug-corrupted-site.yaml"]));
   });
@@ -44,6 +46,20 @@ describe("what the seed scenarios report", () => {
     expect(r.run.kernel.useAfterFrees).toEqual([]);
     const delay = rel_.freedAt! - rel_.unregisteredAt;
     expect(report(r)).toContain(`slow: freed ${delay} ticks (${(Number(delay) / 1e6).toFixed(3)} ms) after unregister; policy kernel: after rcu_tasks_rude gp 1`);
+  });
+
+  it("seed 002 per stack: the summary counts the skipped callbacks, all at recursion_target, as many as the callback's calls", () => {
+    const r = runScenario(load("seed002-per-stack-recursing-callback.yaml"));
+    const calls = r.run.kernel.ftrace.calls(r.run.live("recursing").ops);
+    expect(report(r)).toContain(`  recursion guard: ${calls} callback call(s) skipped (recursion_target ${calls})`);
+  });
+
+  it("seed 004 with plain RCU: the use-after-free is of the probe's data, freed after an rcu grace period, read by probe_user_read", () => {
+    const r = runScenario(load("seed004-plain-rcu-uaf.yaml"));
+    const [uaf] = r.run.kernel.useAfterFrees;
+    expect(uaf.object.what).toBe('probe_data of probe "user-reader"');
+    expect(uaf.text).toContain("after a rcu grace period");
+    expect(report(r)).toMatch(/probe user-reader: data freed \d+ ticks .* after unregister, after a rcu grace period\n  caught: BUG: use-after-free in probe_user_read\+0x[0-9a-f]+ by user-worker\/\d+ on CPU 0/);
   });
 
   it("the two-tracer scenario's golden patch log is the ftrace tests' golden, byte for byte", () => {
