@@ -38,17 +38,9 @@ export function describeRange(r: Range, unit = ""): string {
   return r.min !== undefined ? `at least ${u(r.min, "min")}` : `at most ${u(r.max!, "max")}`;
 }
 
-/**
- * ftrace's recursion counters, or undefined when ftrace_init stopped at an ftrace bug before it
- * allocated them (Ftrace.recursions() then reads address 0).
- */
+/** ftrace's recursion counters (all zero when ftrace_init stopped at an ftrace bug). */
 export function recursionsOf(k: Kernel): ReturnType<Kernel["ftrace"]["recursions"]> | undefined {
-  try {
-    return k.ftrace.recursions();
-  } catch (e) {
-    if (k.ftrace.disabled) return undefined;
-    throw e;
-  }
+  return k.ftrace.recursions();
 }
 
 /** The value of a count of the run, or why it has none. */

@@ -131,12 +131,13 @@ export class Ftrace {
   /** Callback calls the recursion guard skipped: in all, and per site (function name) that had any. */
   recursions(): { total: bigint; sites: Map<string, bigint> } {
     const sites = new Map<string, bigint>();
-    const counts = this.records.length ? this.read(this.recursionTable, this.records.length * 8) : new Uint8Array(0);
+    // No table when ftrace_init stopped at an ftrace bug: nothing was ever traced.
+    const counts = this.recursionTable ? this.read(this.recursionTable, this.records.length * 8) : new Uint8Array(0);
     const view = new DataView(counts.buffer, counts.byteOffset, counts.byteLength);
-    this.records.forEach((r, i) => {
+    for (let i = 0; i < counts.length / 8; i++) {
       const n = view.getBigUint64(i * 8, true);
-      if (n) sites.set(r.name, n);
-    });
+      if (n) sites.set(this.records[i].name, n);
+    }
     const total = new DataView(this.read(this.sym("ftrace_recursions"), 8).buffer).getBigUint64(0, true);
     return { total, sites };
   }
