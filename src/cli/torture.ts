@@ -11,7 +11,7 @@ export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N
   --iterations N    iterations 0..N-1 (default 50)
   --config K=V,...  pin dimensions: cpus=1..8, preempt=none|voluntary|full|lazy, kconfig=old|new,
                     release=POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or
-                    mechanisms joined by +), timeslice=TICKS
+                    mechanisms joined by +), timeslice=TICKS, recursion=per-stack|per-task|none
   --shard I/N       run only iterations k with k % N == I-1 (split a campaign across machines)
   --iteration K     run just iteration K (replay a failure)
   --verbose         print each step of the iterations run`;

@@ -1,7 +1,7 @@
 // What one torture iteration does, drawn from (seed, iteration): a machine configuration, a
 // workload, some ftrace ops, and a sequence of register / unregister / filter changes with
 // runs of random length between them. Any dimension can be pinned with --config.
-import { PREEMPT_MODELS, type KconfigRule, type PreemptModel, type TaskSpec } from "../kernel/config.js";
+import { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName, type TaskSpec } from "../kernel/config.js";
 import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 
@@ -13,6 +13,8 @@ export interface TortureConfig {
   /** The interleaving's seed (Kernel quanta). */
   interleave: number;
   timeslice: number;
+  /** ftrace's recursion guard (the per-task one keeps callbacks from being preempted). */
+  recursion: RecursionSchemeName;
 }
 
 export interface OpsPlan {
@@ -67,7 +69,8 @@ export function parsePins(text: string): ConfigPins {
         try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
         break;
       case "timeslice": if (!/^\d+$/.test(value) || Number(value) < 1) throw new PlanError(`--config timeslice must be a positive integer, got ${value}`); break;
-      default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice)`);
+      case "recursion": if (!RECURSION_SCHEMES.includes(value as RecursionSchemeName)) throw new PlanError(`--config recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${value}`); break;
+      default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice, recursion)`);
     }
     pins[key as keyof TortureConfig] = value;
   }
@@ -83,6 +86,7 @@ export function makePlan(seed: number, iteration: number, pins: ConfigPins = {})
     release: pins.release ?? r.pick(TORTURE_RELEASES),
     interleave: r.int(1, 1_000_000),
     timeslice: pins.timeslice ? Number(pins.timeslice) : r.int(2, 12),
+    recursion: "per-stack", // drawn last (below), so earlier campaigns' plans stay the same
   };
   const workload: TaskSpec[] = [];
   for (let c = 0; c < config.cpus; c++) {
@@ -107,6 +111,7 @@ export function makePlan(seed: number, iteration: number, pins: ConfigPins = {})
     steps.push({ kind: "run", ticks: r.int(0, 20) * TICK + r.int(0, TICK) });
   }
   for (const o of registered) steps.push({ kind: "unregister", ops: o });
+  config.recursion = (pins.recursion as RecursionSchemeName) ?? r.pick(RECURSION_SCHEMES);
   return { seed, iteration, pins, config, workload, ops, steps };
 }
 
@@ -120,5 +125,5 @@ export function describeStep(s: Step, ops: OpsPlan[]): string {
 }
 
 export function describeConfig(c: TortureConfig): string {
-  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},timeslice=${c.timeslice} (interleaving ${c.interleave})`;
+  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},timeslice=${c.timeslice},recursion=${c.recursion} (interleaving ${c.interleave})`;
 }

@@ -33,7 +33,7 @@ export function runIteration(plan: Plan): IterationResult {
   const c = plan.config;
   const k = Kernel.boot({
     cpus: c.cpus, preempt: c.preempt, kconfig: c.kconfig, release: c.release, seed: c.interleave,
-    timeslice: c.timeslice, tickPeriod: TICK, workload: plan.workload, softLockupTicks: 50_000_000,
+    timeslice: c.timeslice, tickPeriod: TICK, workload: plan.workload, softLockupTicks: 50_000_000, recursion: c.recursion,
   });
   const flavours = releaseSteps(c.release, k.kconfig, k.rcu).map((f) => f.name);
   const ops = plan.ops.map((p) => new FtraceOps({
