@@ -2,17 +2,18 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig, PREEMPT_MODELS, type PreemptModel, type KernelConfig } from "../kernel/config.js";
-import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+import { kernelConfig } from "../kernel/config.js";
 import { ElfError } from "../machine/elf.js";
 import { UsageError } from "./args.js";
+import { kernelOption, type KernelOptions } from "./kernelopts.js";
 import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
 
 export const DEBUG_USAGE = `usage: tramplab debug [IMAGE] [--cpus N] [--preempt MODEL] [--kconfig old|new] [--seed S]
-                      [--release POLICY] [-x FILE] [--batch]
+                      [--release POLICY] [--recursion SCHEME] [-x FILE] [--batch]
   IMAGE       a firmware ELF built like firmware/ (default: the built-in kernel)
+  --cpus, --preempt, --kconfig, --seed, --release, --recursion: as for tramplab run (run --help)
   -x FILE     run the commands in FILE first
   --batch     quit after -x FILE (also the case when standard input is not a terminal
               and has no more commands)
@@ -22,12 +23,7 @@ interface DebugOptions {
   image?: string;
   script?: string;
   batch: boolean;
-  config: Partial<KernelConfig>;
-}
-
-function intArg(name: string, v: string | undefined, min: number, max: number): number {
-  if (!v || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} needs an integer from ${min} to ${max}, got ${v ?? "nothing"}`);
-  return Number(v);
+  config: KernelOptions;
 }
 
 export function parseDebug(args: string[]): DebugOptions {
@@ -36,26 +32,6 @@ export function parseDebug(args: string[]): DebugOptions {
     const a = args[i];
     const value = () => args[++i];
     switch (a) {
-      case "--cpus": o.config.cpus = intArg(a, value(), 1, 64); break;
-      case "--seed": o.config.seed = intArg(a, value(), 0, 2 ** 31); break;
-      case "--preempt": {
-        const v = value();
-        if (!PREEMPT_MODELS.includes(v as PreemptModel)) throw new UsageError(`--preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${v ?? "nothing"}`);
-        o.config.preempt = v as PreemptModel;
-        break;
-      }
-      case "--kconfig": {
-        const v = value();
-        if (v !== "old" && v !== "new") throw new UsageError(`--kconfig must be old or new, got ${v ?? "nothing"}`);
-        o.config.kconfig = v;
-        break;
-      }
-      case "--release": {
-        const v = value() ?? "";
-        try { checkReleasePolicy(v); } catch (e) { throw new UsageError(`--release: ${(e as Error).message}`); }
-        o.config.release = v;
-        break;
-      }
       case "-x": {
         const v = value();
         if (!v) throw new UsageError("-x needs a file of commands");
@@ -64,6 +40,7 @@ export function parseDebug(args: string[]): DebugOptions {
       }
       case "--batch": o.batch = true; break;
       default:
+        if (kernelOption(a, value, o.config)) break;
         if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         if (o.image) throw new UsageError(`one image only (got ${o.image} and ${a})`);
         o.image = a;

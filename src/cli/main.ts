@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { ElfError } from "../machine/elf.js";
 import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig, PREEMPT_MODELS, RECURSION_SCHEMES, type PreemptModel, type KconfigRule, type RecursionSchemeName } from "../kernel/config.js";
+import { kernelConfig, type PreemptModel, type KconfigRule, type RecursionSchemeName } from "../kernel/config.js";
 import { parseDuration, UsageError } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
-import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+import { intArg, kernelOption } from "./kernelopts.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { torture, TORTURE_USAGE } from "./torture.js";
 import { scenario, SCENARIO_USAGE } from "./scenario.js";
@@ -61,11 +61,6 @@ interface RunOptions {
   help?: boolean;
 }
 
-function intArg(name: string, v: string | undefined, min: number, max: number): number {
-  if (!v || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} needs an integer from ${min} to ${max}, got ${v ?? "nothing"}`);
-  return Number(v);
-}
-
 function parseRun(args: string[]): RunOptions {
   const o: RunOptions = { programArgs: [], stats: false };
   let i = 0;
@@ -79,20 +74,6 @@ function parseRun(args: string[]): RunOptions {
         const v = value();
         if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
         o.maxInsns = BigInt(v);
-        break;
-      }
-      case "--cpus": o.cpus = intArg("--cpus", value(), 1, 64); break;
-      case "--seed": o.seed = intArg("--seed", value(), 0, 2 ** 31); break;
-      case "--preempt": {
-        const v = value();
-        if (!PREEMPT_MODELS.includes(v as PreemptModel)) throw new UsageError(`--preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${v ?? "nothing"}`);
-        o.preempt = v as PreemptModel;
-        break;
-      }
-      case "--kconfig": {
-        const v = value();
-        if (v !== "old" && v !== "new") throw new UsageError(`--kconfig must be old or new, got ${v ?? "nothing"}`);
-        o.kconfig = v;
         break;
       }
       case "--time": o.time = parseDuration(value()); break;
@@ -109,20 +90,9 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case "--trace-lines": o.traceLines = intArg("--trace-lines", value(), 0, 1_000_000); break;
-      case "--release": {
-        const v = value();
-        try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`--release: ${(e as Error).message}`); }
-        o.release = v;
-        break;
-      }
-      case "--recursion": {
-        const v = value();
-        if (!RECURSION_SCHEMES.includes(v as RecursionSchemeName)) throw new UsageError(`--recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${v ?? "nothing"}`);
-        o.recursion = v as RecursionSchemeName;
-        break;
-      }
       case "--": i++; return finish();
-      default: throw new UsageError(`unknown option ${a}`);
+      default:
+        if (!kernelOption(a, value, o)) throw new UsageError(`unknown option ${a}`);
     }
   }
   return finish();

@@ -7,12 +7,12 @@ import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
 import { ExprError } from "./expressions.js";
 import { breakpointTable, type Breakpoint } from "./breakpoints.js";
 import { eflagsTable, registersText, hex, addrText } from "./format.js";
-import { stepPlan, nextPlan, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
+import { stepPlan, nextPlan, nextPlans, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
+import { setCommand } from "./writes.js";
 import { reverseStep, reverseContinue } from "./reverse.js";
 import { backtrace, infoCpus, infoTasks, infoStacks, pageWalk, examine, disasmLines, disassembleFunction, formatValue, type Unit } from "./views.js";
-import { ftraceCommand, pokeLog, trampolines, rcuView, type FtraceSettings } from "./kernelviews.js";
+import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type FtraceSettings } from "./kernelviews.js";
 import { registerValue } from "./engine.js";
-import { REG_NAMES } from "../machine/registers.js";
 
 /** What a command asks the front end to do. */
 export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
@@ -36,6 +36,11 @@ export class Session {
   values = 0;
   /** Files being sourced (to refuse a file that sources itself). */
   readonly sourcing: string[] = [];
+  /**
+   * Runs are driven from a terminal, where Ctrl-C can stop them (set by the interactive front
+   * end; batch mode, `source` and execute() run synchronously and cannot be interrupted).
+   */
+  interruptible = false;
 
   constructor(readonly engine: Engine) {}
 
@@ -202,19 +207,14 @@ function print(s: Session, arg: string): string {
   return `$${++s.values} = ${text}`;
 }
 
-function setCommand(s: Session, arg: string): string {
-  const m = /^\$(\w+)\s*=\s*(.+)$/.exec(arg);
-  if (!m) throw new DebugError("usage: set $REG = EXPR");
-  const e = s.engine, c = e.current, name = m[1].toLowerCase();
-  if (registerValue(c, name) === undefined) throw new DebugError(`no register $${name}`);
-  const v = BigInt.asUintN(64, e.eval(m[2]));
-  const i = REG_NAMES.indexOf(name as (typeof REG_NAMES)[number]);
-  if (i >= 0) c.setReg(i, v);
-  else if (name === "rip" || name === "pc") c.rip = v;
-  else if (name === "eflags" || name === "rflags") c.rflags = (v & 0x3f7fd7n) | 2n;
-  else throw new DebugError(`$${name} cannot be set here (general registers, $rip and $eflags can)`);
-  e.changed();
-  return `$${name} = ${hex(v)}`;
+/**
+ * c with nothing that can stop it would run forever where no Ctrl-C can reach it (a script, a
+ * pipe, `source`): refused, so a transcript never hangs. gdb would wait for the program to
+ * exit; this machine's workload never does.
+ */
+function mayContinue(s: Session): void {
+  if (s.interruptible || s.engine.canStop()) return;
+  throw new DebugError("c: nothing to stop at in batch mode (no breakpoint, watchpoint or event breakpoint is enabled); use run TIME");
 }
 
 function info(s: Session, arg: string): string {
@@ -253,6 +253,8 @@ function source(s: Session, path: string): string {
   }
   s.sourcing.push(path);
   const out: string[] = [];
+  const interruptible = s.interruptible;
+  s.interruptible = false; // sourced commands run synchronously
   try {
     for (const line of text.split("\n")) {
       if (line.trim() === "" || line.trim().startsWith("#")) continue;
@@ -260,17 +262,17 @@ function source(s: Session, path: string): string {
       if (r.text) out.push(r.text);
       if (r.quit) break;
     }
-  } finally { s.sourcing.pop(); }
+  } finally { s.sourcing.pop(); s.interruptible = interruptible; }
   return out.join("\n");
 }
 
 export const COMMANDS: Command[] = [
   { names: ["stepi", "si"], usage: "si [N]", help: "Execute N instructions on the selected vCPU (others run in their turns).",
     run: (s, a) => ({ run: stepPlan(s.engine, count(a, "si")) }) },
-  { names: ["nexti", "ni"], usage: "ni", help: "Like si, but a call is run until it returns.",
-    run: (s, a) => { noArgs(a, "ni"); return { run: nextPlan(s.engine) }; } },
-  { names: ["continue", "c"], usage: "c", help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C.",
-    run: (_s, a) => { noArgs(a, "continue"); return { run: continuePlan(), note: "Continuing." }; } },
+  { names: ["nexti", "ni"], usage: "ni [N]", help: "Like si, but a call is run until it returns.",
+    run: (s, a) => ({ run: nextPlans(s.engine, count(a, "ni")) }) },
+  { names: ["continue", "c"], usage: "c", help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C (refused in batch mode with nothing to stop at).",
+    run: (s, a) => { noArgs(a, "continue"); mayContinue(s); return { run: continuePlan(), note: "Continuing." }; } },
   { names: ["finish"], usage: "finish", help: "Run until the current function returns (frame pointers).",
     run: (s, a) => { noArgs(a, "finish"); return { run: finishPlan(s.engine) }; } },
   { names: ["until", "u"], usage: "until [ADDR]", help: "Run until the selected vCPU reaches ADDR (without ADDR: like ni).",
@@ -299,7 +301,8 @@ export const COMMANDS: Command[] = [
   { names: ["info", "i"], usage: "info registers|eflags|breakpoints|cpus|tasks|stacks|display|snapshots|symbol", help: "Show state.",
     run: (s, a) => info(s, a) },
   { names: ["print", "p"], usage: "p[/FMT] EXPR", help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), C operators.", run: (s, a) => print(s, a) },
-  { names: ["set"], usage: "set $REG = EXPR", help: "Change a register of the selected vCPU.", run: (s, a) => setCommand(s, a) },
+  { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR", help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
+    run: (s, a) => setCommand(s.engine, a) },
   { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
     run: (s, a) => { const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }); if (!expr) throw new DebugError("usage: x/Nfu ADDR"); return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u); } },
   { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
@@ -316,6 +319,8 @@ export const COMMANDS: Command[] = [
   { names: ["poke"], usage: "poke log [N]", help: "The text-poke log (last N lines, default 40).",
     run: (s, a) => { const [w, n] = a.split(/\s+/); if (w !== "log") throw new DebugError("usage: poke log [N]"); return pokeLog(s.engine, n ? count(n, "poke log") : 40); } },
   { names: ["tramp"], usage: "tramp", help: "Dynamic trampolines, their state and who holds them.", run: (s, a) => { noArgs(a, "tramp"); return trampolines(s.engine); } },
+  { names: ["recursion"], usage: "recursion [N]", help: "The recursion guard: scheme, callback calls skipped, the N sites that skipped most (default 10).",
+    run: (s, a) => recursionView(s.engine, a ? count(a, "recursion") : 10) },
   { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.", run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
   { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
     run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${s.engine.machine.time}`; } },

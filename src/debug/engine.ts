@@ -28,11 +28,24 @@ export interface Plan {
   end?: bigint;
   /** Breakpoints and watchpoints are ignored (replays for reverse execution). */
   quiet?: boolean;
-  /** Breakpoints stop the run but keep their hit counts and stay (reverse continue's scans). */
+  /** Breakpoints, watchpoints and events stop the run but keep their hit counts and stay (reverse continue's scans). */
   probe?: boolean;
+  /** Called after each round of the schedule; a reason to stop there, or null. */
+  afterRound?(): string | null;
   /** Called when the run stops, however it stopped. */
   cleanup?(): void;
+  /**
+   * When the run stopped by this plan's own rule (not a breakpoint, watchpoint, event or
+   * machine stop): the plan that carries on from there (ni N), or null to stop.
+   */
+  then?(): Plan | null;
 }
+
+/**
+ * Where a run stopped: before a vCPU's next tick, after one of its runs (a watchpoint or an
+ * event noticed once the instruction retired), or at the end of a round of the schedule.
+ */
+export type StopPoint = "before" | "after" | "round";
 
 export interface Stop {
   /** Why, then where (one or more lines). */
@@ -67,8 +80,12 @@ export class Engine {
   /** Set by Ctrl-C; the run stops at the next stop point. */
   interruptRequested = false;
   private skip: { cpu: number; rip: bigint } | null = null;
-  /** The breakpoint that stopped the last run, if one did. */
+  /** The breakpoint, watchpoint or event breakpoint that stopped the last run, if one did. */
   lastHit: Breakpoint | null = null;
+  /** The kind of stop point the last run stopped at. */
+  stopPoint: StopPoint = "before";
+  /** The last run stopped by its plan's own rule. */
+  private planStopped = false;
   private lastEvent: MachineEvent | undefined;
   private pendingReads: Access[] = [];
   private active: { plan: Plan; ctl: Control } | null = null;
@@ -144,6 +161,11 @@ export class Engine {
     return this.breakpoints.filter((b) => b.enabled && (kind === undefined || b.kind === kind));
   }
 
+  /** Something enabled can stop a `c`: a breakpoint, watchpoint or event breakpoint of the user's. */
+  canStop(): boolean {
+    return this.breakpoints.some((b) => b.enabled && !b.internal);
+  }
+
   private get watching(): boolean {
     return this.breakpoints.some((b) => b.enabled && (b.kind === "watch" || b.kind === "rwatch" || b.kind === "awatch"));
   }
@@ -162,6 +184,7 @@ export class Engine {
     this.maybeCheckpoint();
     this.interruptRequested = false;
     this.lastHit = null;
+    this.planStopped = false;
     const c = this.current;
     // Resuming from a breakpoint: the instruction there runs once before it can stop again.
     this.skip = { cpu: this.cpu, rip: c.rip };
@@ -189,6 +212,12 @@ export class Engine {
     }
     this.active = null;
     plan.cleanup?.();
+    const next = this.planStopped ? plan.then?.() : null;
+    if (next) {
+      // Exactly as if the next command were typed at this stop point.
+      this.start(next);
+      return null;
+    }
     return this.describe(s);
   }
 
@@ -216,34 +245,40 @@ export class Engine {
   }
 
   private control(plan: Plan): Control {
+    const quiet = plan.quiet ?? false, probe = plan.probe ?? false;
+    const stop = (at: StopPoint, why: string | null, own = false) => {
+      if (why !== null) { this.stopPoint = at; this.planStopped = own; }
+      return why;
+    };
     return {
       before: (c) => {
-        if (this.interruptRequested) { this.interruptRequested = false; return "Interrupted."; }
-        return plan.before?.(c) ?? null;
+        if (this.interruptRequested) { this.interruptRequested = false; return stop("before", "Interrupted."); }
+        return stop("before", plan.before?.(c) ?? null, true);
       },
       budget: (c) => {
         let b = plan.budget?.(c) ?? FOREVER;
-        if (!plan.quiet && !plan.probe && this.watching) { const s = stepBudget(c); if (s < b) b = s; }
+        if (!quiet && this.watching) { const s = stepBudget(c); if (s < b) b = s; }
         return b > 0n ? b : 1n;
       },
       beforeRun: (c) => {
         if (this.skip?.cpu === c.index) { this.core.skipBreakpoint(c.index, this.skip.rip); this.skip = null; }
         this.pendingReads = [];
-        if (!plan.quiet && !plan.probe && c.get("halted") === 0 && this.armed().some((b) => b.kind === "rwatch" || b.kind === "awatch")) {
+        if (!quiet && c.get("halted") === 0 && this.armed().some((b) => b.kind === "rwatch" || b.kind === "awatch")) {
           const bytes = this.read(c.rip, 15, c.index) ?? this.read(c.rip, 4096 - Number(c.rip & 0xfffn), c.index);
           if (bytes) this.pendingReads = accessesOf(c, bytes).filter((a) => a.read);
         }
         plan.beforeRun?.(c);
       },
       after: (c, bp) => {
-        if (bp) { const why = this.onBreakpoint(c, plan.probe ?? false); if (why !== null) return why; }
-        if (!plan.quiet && !plan.probe) {
-          const why = this.checkWatchpoints(c) ?? this.checkEvents();
-          if (why !== null) { this.cpu = c.index; return why; }
+        // The core stopped before the instruction at a breakpoint: a "before" stop point.
+        if (bp) { const why = this.onBreakpoint(c, probe); if (why !== null) return stop("before", why, this.lastHit?.internal); }
+        if (!quiet) {
+          const why = this.checkWatchpoints(c, probe) ?? this.checkEvents(probe);
+          if (why !== null) { this.cpu = c.index; return stop("after", why); }
         }
-        return plan.after?.(c) ?? null;
+        return stop("after", plan.after?.(c) ?? null, true);
       },
-      afterRound: () => (plan.quiet || plan.probe ? null : this.checkGpStates()),
+      afterRound: () => (quiet ? null : stop("round", this.checkGpStates(probe))) ?? stop("round", plan.afterRound?.() ?? null, true),
     };
   }
 
@@ -261,7 +296,7 @@ export class Engine {
       }
       this.lastHit = b;
       this.cpu = c.index;
-      if (probe) return `${stopTitle(b)}, ${b.what}`;
+      if (probe) return b.internal ? b.what : `${stopTitle(b)}, ${b.what}`;
       b.hits++;
       if (b.temporary || b.internal) this.removeBreakpoint(b);
       return b.internal ? b.what : `${stopTitle(b)}, ${b.what}`;
@@ -270,19 +305,20 @@ export class Engine {
     return null;
   }
 
-  private checkWatchpoints(c: CpuState): string | null {
+  /** A watched value changed, or the instruction just run read one (probe: do not count it). */
+  private checkWatchpoints(c: CpuState, probe: boolean): string | null {
     for (const b of this.armed()) {
       if (b.kind === "watch" || b.kind === "awatch") {
         const v = this.readU64(b.addr!, b.size!);
         if (v !== b.last) {
           const old = b.last;
           b.last = v;
-          b.hits++;
+          this.hit(b, probe);
           return `${stopTitle(b)}: ${b.what}\n\nOld value = ${valueText(old)}\nNew value = ${valueText(v)}`;
         }
       }
       if ((b.kind === "rwatch" || b.kind === "awatch") && this.pendingReads.some((a) => overlaps(a, b.addr!, b.size!))) {
-        b.hits++;
+        this.hit(b, probe);
         this.pendingReads = [];
         return `${stopTitle(b)}: ${b.what}\n\nValue = ${valueText(this.readU64(b.addr!, b.size!))} (read by cpu${c.index})`;
       }
@@ -291,7 +327,7 @@ export class Engine {
   }
 
   /** New events since the run started: text pokes, grace periods starting or ending, hazards. */
-  private checkEvents(): string | null {
+  private checkEvents(probe: boolean): string | null {
     const wanted = this.armed().filter((b) => b.kind === "poke" || b.kind === "hazard" || (b.kind === "gp" && !b.state));
     if (wanted.length === 0) return null;
     this.machine.events.drain();
@@ -302,35 +338,42 @@ export class Engine {
     this.lastEvent = evs.at(-1);
     for (const ev of fresh) {
       for (const b of wanted) {
-        if (b.kind === "poke" && ev.kind === EventKind.POKE) return this.eventStop(b, `text poke batch ${ev.a}: ${ev.b} site(s) from ${this.symbols.format(ev.d)}`);
-        if (b.kind === "hazard" && ev.kind === EventKind.HAZARD) return this.eventStop(b, `cross-modifying-code hazard on cpu${ev.cpu} at ${this.symbols.format(ev.a)}`);
+        if (b.kind === "poke" && ev.kind === EventKind.POKE) return this.eventStop(b, probe, `text poke batch ${ev.a}: ${ev.b} site(s) from ${this.symbols.format(ev.d)}`);
+        if (b.kind === "hazard" && ev.kind === EventKind.HAZARD) return this.eventStop(b, probe, `cross-modifying-code hazard on cpu${ev.cpu} at ${this.symbols.format(ev.a)}`);
         if (b.kind === "gp" && ev.kind === EventKind.GP) {
           const f = this.kernel.rcu.flavours[Number(ev.a)];
           if (b.flavour && f?.name !== b.flavour) continue;
-          return this.eventStop(b, `${f?.name ?? "flavour " + ev.a}: grace period ${ev.b} ${ev.c === 0n ? "started" : "ended"}`);
+          return this.eventStop(b, probe, `${f?.name ?? "flavour " + ev.a}: grace period ${ev.b} ${ev.c === 0n ? "started" : "ended"}`);
         }
       }
     }
     return null;
   }
 
-  private eventStop(b: Breakpoint, what: string): string {
+  private eventStop(b: Breakpoint, probe: boolean, what: string): string {
+    this.hit(b, probe);
+    return `${stopTitle(b)}, ${what}`;
+  }
+
+  /** Counts a hit (a temporary one is used up); a probe only notes which it was. */
+  private hit(b: Breakpoint, probe: boolean): void {
+    this.lastHit = b;
+    if (probe) return;
     b.hits++;
     if (b.temporary) this.removeBreakpoint(b);
-    return `${stopTitle(b)}, ${what}`;
   }
 
   private inGpState(b: Breakpoint): boolean {
     return this.kernel.rcu.flavours.some((f) => (!b.flavour || f.name === b.flavour) && f.state === b.state);
   }
 
-  private checkGpStates(): string | null {
+  private checkGpStates(probe: boolean): string | null {
     for (const b of this.armed("gp")) {
       if (!b.state) continue;
       const now = this.inGpState(b);
       const entered = now && !b.wasIn;
       b.wasIn = now;
-      if (entered) return this.eventStop(b, `${b.flavour ?? "a flavour"} entered state ${b.state}`);
+      if (entered) return this.eventStop(b, probe, `${b.flavour ?? "a flavour"} entered state ${b.state}`);
     }
     return null;
   }

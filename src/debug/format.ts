@@ -1,5 +1,6 @@
 // How the debugger prints numbers, addresses, registers, flags and instructions.
-import { disassemble, hex as hexBytes } from "../machine/disasm.js";
+import { hex as hexBytes } from "../machine/disasm.js";
+import { decodeOne } from "./disasm.js";
 import { REG_NAMES, FLAG_BITS } from "../machine/registers.js";
 import type { CpuState } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
@@ -16,7 +17,7 @@ export function addrText(symbols: SymbolTable, a: bigint): string {
 export function insnLine(symbols: SymbolTable, read: (va: bigint, len: number) => Uint8Array | null, a: bigint, marker = "  "): string {
   const bytes = readUpTo(read, a, 15);
   if (!bytes) return `${marker} ${addrText(symbols, a)}:\t<unmapped>`;
-  const [line] = disassemble(bytes, a, 1);
+  const line = decodeOne(bytes, a, symbols);
   return `${marker} ${addrText(symbols, a)}:\t${hexBytes(line.bytes).padEnd(24)}\t${line.text}`;
 }
 

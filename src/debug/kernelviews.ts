@@ -1,9 +1,10 @@
 // The kernel's own views in the debugger: ftrace (filter, on/off, enabled_functions, trace),
-// the text-poke log, dynamic trampolines and the RCU flavours.
+// the text-poke log, dynamic trampolines, the RCU flavours and the recursion guard.
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { selectFunctions } from "../kernel/ftrace/glob.js";
+import { stackStates } from "../kernel/traps/recursion.js";
 import { DebugError, type Engine } from "./engine.js";
 import { hex } from "./format.js";
 
@@ -93,5 +94,23 @@ export function rcuView(e: Engine): string {
   const lines = k.rcu.flavours.map((f) => f.describe(now));
   const releases = k.releases.describe(now).trim();
   if (releases) lines.push("releases:", ...releases.split("\n").map((l) => "  " + l));
+  return lines.join("\n");
+}
+
+/** recursion: the guard's scheme, the callback calls it skipped in all, and the sites that skipped most. */
+export function recursionView(e: Engine, top: number): string {
+  const c = e.kernel.config;
+  const options = c.recursion === "per-stack" ? ` (IST link ${c.istLink ? "on" : "off"})`
+    : c.recursion === "per-task" ? ` (TRANSITION bit ${c.transitionBit ? "on" : "off"})` : "";
+  const { total, sites } = e.kernel.ftrace.recursions();
+  const lines = [`recursion guard: ${c.recursion}${options}`, `callback calls skipped: ${total}`];
+  if (c.recursion === "per-stack") {
+    const held = stackStates(e.kernel.stacks).filter((s) => s.inTracing).map((s) => s.stack.name);
+    lines.push(`in_tracing set on: ${held.length ? held.join(", ") : "no stack"} (info stacks has each stack's counts)`);
+  }
+  const ranked = [...sites].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : a[0] < b[0] ? -1 : 1));
+  if (ranked.length === 0) return lines.join("\n");
+  lines.push(`most skipped at (${Math.min(top, ranked.length)} of ${ranked.length} sites):`);
+  for (const [name, n] of ranked.slice(0, top)) lines.push(`  ${String(n).padStart(8)}  ${name}`);
   return lines.join("\n");
 }

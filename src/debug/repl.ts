@@ -40,6 +40,7 @@ export function completer(s: Session): (line: string) => [string[], string] {
 /** Interactive session on a terminal; resolves when the user quits or input ends. */
 export async function interactive(s: Session, input: Readable, output: Writable): Promise<void> {
   const rl: Interface = createInterface({ input, output, prompt: PROMPT, completer: completer(s), historySize: 1000, terminal: true });
+  s.interruptible = true;
   const write = (t: string) => output.write(t + "\n");
   let running = false;
   rl.on("SIGINT", () => {
@@ -55,6 +56,7 @@ export async function interactive(s: Session, input: Readable, output: Writable)
     rl.prompt();
   }
   rl.close();
+  s.interruptible = false;
 }
 
 /** Batch mode: each line echoed after the prompt, then its output. Returns false after quit. */

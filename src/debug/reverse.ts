@@ -4,23 +4,29 @@
 //
 //   rsi  pass 1 finds T, the clock of the tick that retired c's previous instruction;
 //        pass 2 replays again and stops before that tick.
-//   rc   replays each window between checkpoints, latest first, with breakpoints armed,
-//        noting every hit; then replays to the last hit before the current position.
+//   rc   replays each window between checkpoints, latest first, with breakpoints,
+//        watchpoints and event breakpoints armed, noting every hit and the kind of stop
+//        point it was (see StopPoint); then replays to the last hit before the current
+//        position. A watchpoint hit is an "after" point (the writing instruction retired),
+//        a grace-period state a "round" point: the replay lands where the forward run stopped.
 import type { CpuState } from "../machine/machine.js";
 import { FOREVER } from "./cursor.js";
 import { positionOf, type Checkpoint } from "./checkpoint.js";
-import { DebugError, stepBudget, type Engine, type Stop } from "./engine.js";
+import { DebugError, stepBudget, type Engine, type Stop, type StopPoint } from "./engine.js";
 
 /** How far behind the target rsi leaves a checkpoint (instructions of the stepping vCPU). */
 const NEAR = 2000n;
 
-/** Replays from `cp` and stops before tick `clock` of vCPU `cpu`. */
-function replayTo(e: Engine, cp: Checkpoint, cpu: number, clock: bigint): Stop {
+/** Replays from `cp` and stops before tick `clock` of vCPU `cpu` (or after a run ending there, or at the round ending at `position`). */
+function replayTo(e: Engine, cp: Checkpoint, cpu: number, clock: bigint, at: StopPoint = "before", position = 0n): Stop {
   e.restoreCheckpoint(cp);
+  const here = (c: CpuState) => c.index === cpu && c.get("clock") === clock;
   return e.run({
     quiet: true,
-    before: (c) => (c.index === cpu && c.get("clock") === clock ? "" : null),
-    budget: (c) => (c.index === cpu ? clock - c.get("clock") : FOREVER),
+    before: (c) => (at === "before" && here(c) ? "" : null),
+    after: (c) => (at === "after" && here(c) ? "" : null),
+    afterRound: () => (at === "round" && positionOf(e.machine) === position ? "" : null),
+    budget: (c) => (at !== "round" && c.index === cpu ? clock - c.get("clock") : FOREVER),
   });
 }
 
@@ -61,9 +67,9 @@ export function reverseStep(e: Engine): Stop {
   return replayTo(e, cp, cpu, found);
 }
 
-interface Hit { cpu: number; clock: bigint; position: bigint; text: string }
+interface Hit { at: StopPoint; cpu: number; clock: bigint; position: bigint; text: string }
 
-/** rc: back to the latest breakpoint hit before now (or to the start of the recorded history). */
+/** rc: back to the latest breakpoint, watchpoint or event breakpoint hit before now (or to the start of the recorded history). */
 export function reverseContinue(e: Engine): Stop {
   const home = e.cpu;
   let limit = positionOf(e.machine);
@@ -73,7 +79,7 @@ export function reverseContinue(e: Engine): Stop {
     const hits = hitsBetween(e, cp, limit, home, homeClock);
     const last = hits.at(-1);
     if (last) {
-      const s = replayTo(e, cp, last.cpu, last.clock);
+      const s = replayTo(e, cp, last.cpu, last.clock, last.at, last.position);
       e.cpu = last.cpu;
       return { cpu: last.cpu, text: `${last.text}\n${s.text}` };
     }
@@ -81,10 +87,10 @@ export function reverseContinue(e: Engine): Stop {
   }
   const first = e.history[0];
   e.restoreCheckpoint(first);
-  return { cpu: e.cpu, text: `No earlier breakpoint hit: at the start of the recorded history.\n${e.where()}` };
+  return { cpu: e.cpu, text: `No earlier breakpoint, watchpoint or event hit: at the start of the recorded history.\n${e.where()}` };
 }
 
-/** Replays from `cp` up to position `limit` (at most), with breakpoints armed, listing the hits. */
+/** Replays from `cp` up to position `limit` (at most), with breakpoints armed, listing the hits before it. */
 function hitsBetween(e: Engine, cp: Checkpoint, limit: bigint, home: number, homeClock: bigint): Hit[] {
   e.restoreCheckpoint(cp);
   const hits: Hit[] = [];
@@ -102,6 +108,10 @@ function hitsBetween(e: Engine, cp: Checkpoint, limit: bigint, home: number, hom
     const s = e.run(plan);
     const c = e.machine.cpus[s.cpu];
     if (at(c) || !e.lastHit) return hits;
-    hits.push({ cpu: s.cpu, clock: c.get("clock"), position: positionOf(e.machine), text: s.text.split("\n")[0] });
+    const position = positionOf(e.machine);
+    // A watchpoint can fire after the very instruction that brought us to `limit`: that is now, not before.
+    if (position >= limit) return hits;
+    // The stop text is the reason, then one line of where.
+    hits.push({ at: e.stopPoint, cpu: s.cpu, clock: c.get("clock"), position, text: s.text.split("\n").slice(0, -1).join("\n") });
   }
 }

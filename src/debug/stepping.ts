@@ -58,6 +58,12 @@ export function nextPlan(e: Engine): Plan {
   return reachPlan(e, c.rip + BigInt(d.length), "", c.reg(4));
 }
 
+/** ni N: N times ni, each from where the last one stopped; a breakpoint or watchpoint on the way ends it. */
+export function nextPlans(e: Engine, n: number): Plan {
+  const p = nextPlan(e);
+  return n > 1 ? { ...p, then: () => nextPlans(e, n - 1) } : p;
+}
+
 /**
  * finish: run until the current function returns. The return address is found from the
  * frame-pointer convention the firmware is built with: before `push %rbp` it is at [rsp],

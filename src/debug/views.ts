@@ -1,11 +1,12 @@
 // The machine's and the kernel's state as the debugger prints it: backtraces, vCPUs, tasks,
 // kernel stacks, page walks, memory dumps, disassembly.
-import { stackHeaderFields, STACK_MAGIC } from "../gen/layout.js";
+import { describeStacks, stackStates } from "../kernel/traps/recursion.js";
 import { walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
-import { disassemble, hex as hexBytes } from "../machine/disasm.js";
 import { DebugError, type Engine } from "./engine.js";
 import { frameSetup } from "./stepping.js";
 import { addrText, hex, readUpTo } from "./format.js";
+import { hex as hexBytes } from "../machine/disasm.js";
+import { decodeOne } from "./disasm.js";
 
 /** Functions whose frames are interrupt or exception entries (their caller was interrupted). */
 const ENTRY = /^(asm_|entry_|irq_|.*_interrupt$|.*_entry$|common_interrupt|int3|exc_)/;
@@ -64,17 +65,20 @@ export function infoTasks(e: Engine): string {
   return lines.join("\n");
 }
 
-/** info stacks: every kernel stack, its in_tracing flag and which vCPUs' stack pointers are on it. */
+/**
+ * info stacks: the kernel's table of stacks (in_tracing flag, callback calls entered and
+ * skipped, the flag an IST handler shares), plus which vCPUs' stack pointers are on each.
+ */
 export function infoStacks(e: Engine): string {
-  const lines = ["name                  kind  base                top                 in_tracing  rsp of"];
-  for (const s of e.kernel.booted.stacks.all) {
-    const magic = e.readU64(s.base + BigInt(stackHeaderFields.magic.offset), 4);
-    const flag = e.readU64(s.base + BigInt(stackHeaderFields.inTracing.offset), 4);
+  const stacks = e.kernel.stacks;
+  const [header, ...rows] = describeStacks(stacks).split("\n");
+  const states = stackStates(stacks);
+  const width = Math.max(header.length, ...rows.map((r) => r.length));
+  return [`${header.padEnd(width)}  rsp of`, ...rows.map((row, i) => {
+    const s = states[i].stack;
     const on = e.machine.cpus.filter((c) => c.get("cpl") === 0 && c.reg(4) >= s.base && c.reg(4) < s.top).map((c) => `cpu${c.index}`);
-    const tracing = magic !== BigInt(STACK_MAGIC) ? "bad header" : String(flag);
-    lines.push(`${s.name.padEnd(21)} ${s.kind.padEnd(5)} ${hex(s.base).padEnd(18)} ${hex(s.top).padEnd(18)}  ${tracing.padEnd(10)}  ${on.join(" ")}`);
-  }
-  return lines.join("\n");
+    return on.length ? `${row.padEnd(width)}  ${on.join(" ")}` : row;
+  })].join("\n");
 }
 
 /** page VA: the four-level walk with each entry and what it allows. */
@@ -178,9 +182,9 @@ export function disasmLines(e: Engine, addr: bigint, n: number): string {
   while (lines.length < n) {
     const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const [l] = disassemble(bytes, a, 1);
+    const l = decodeOne(bytes, a, e.symbols);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);
-    a += BigInt(l.bytes.length || 1);
+    a += BigInt(l.bytes.length);
   }
   return lines.join("\n");
 }
@@ -198,9 +202,9 @@ export function disassembleFunction(e: Engine, arg: string): string {
   for (let i = 0; i < 4096 && (end === null ? i < 16 : a < end); i++) {
     const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const [l] = disassemble(bytes, a, 1);
+    const l = decodeOne(bytes, a, e.symbols);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${hex(a)} <+${a - start}>:\t${l.text}`);
-    a += BigInt(l.bytes.length || 1);
+    a += BigInt(l.bytes.length);
   }
   lines.push("End of assembler dump.");
   return lines.join("\n");

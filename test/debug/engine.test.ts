@@ -5,14 +5,8 @@ import { Engine } from "../../src/debug/engine.js";
 import { Session } from "../../src/debug/commands.js";
 import { stepPlan, runTimePlan } from "../../src/debug/stepping.js";
 import { reverseStep } from "../../src/debug/reverse.js";
+import { fullState } from "./state.js";
 
-/** Every register of every vCPU plus a hash of guest RAM: "the whole state" for comparisons. */
-function fullState(k: Kernel): string {
-  const m = k.machine;
-  const regs = m.cpus.map((c) => [...Array(16).keys()].map((i) => c.reg(i).toString(16)).join(",") +
-    `|${c.rip.toString(16)}|${c.rflags.toString(16)}|${c.get("clock")}|${c.get("insns")}|${c.get("halted")}`);
-  return createHash("sha256").update(m.ram).digest("hex") + "\n" + regs.join("\n");
-}
 
 const small = { cpus: 2 };
 

@@ -44,6 +44,18 @@ describe("debugger transcripts", () => {
     expect(r.status).toBe(2);
     expect(r.stderr.split("\n")[0]).toBe("tramplab: --cpus needs an integer from 1 to 64, got 99");
   });
+
+  it("--recursion SCHEME is taken as tramplab run takes it (the same parser), and the recursion command shows it", () => {
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "--recursion", "per-task"], { input: "recursion\nquit\n", encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("(tramplab) recursion\nrecursion guard: per-task (TRANSITION bit on)\ncallback calls skipped: 0\n");
+    const bad = ["--recursion", "sideways"];
+    const viaDebug = spawnSync(process.execPath, [bin, "debug", ...bad], { encoding: "utf8" });
+    const viaRun = spawnSync(process.execPath, [bin, "run", ...bad], { encoding: "utf8" });
+    expect(viaDebug.status).toBe(2);
+    expect(viaDebug.stderr.split("\n")[0]).toBe("tramplab: --recursion must be one of per-stack, per-task, none, got sideways");
+    expect(viaRun.stderr.split("\n")[0]).toBe(viaDebug.stderr.split("\n")[0]);
+  });
 });
 
 /**
