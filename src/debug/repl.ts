@@ -6,6 +6,12 @@ import { COMMANDS, type Session } from "./commands.js";
 
 export const PROMPT = "(tramplab) ";
 
+/**
+ * In batch mode nothing can interrupt a run, so one that finds no stop (`ni` over a call that
+ * never returns, `finish` in a function that never does) ends after this much virtual time.
+ */
+export const BATCH_RUN_LIMIT = 100_000_000n; // 100 ms at 1 GHz
+
 /** Runs a command; runs of the machine go in slices so that Ctrl-C is seen between them. */
 async function perform(s: Session, line: string, write: (t: string) => void): Promise<boolean> {
   const r = s.dispatch(line);
@@ -14,8 +20,13 @@ async function perform(s: Session, line: string, write: (t: string) => void): Pr
   if ("stop" in r) { write(s.stopText(r.stop)); return true; }
   if (r.note) write(r.note);
   const e = s.engine;
+  const limit = s.interruptible ? undefined : e.machine.time + BATCH_RUN_LIMIT;
   e.start(r.run);
   for (;;) {
+    if (limit !== undefined && e.machine.time >= limit && !e.interruptRequested) {
+      write(`(batch mode: nothing stopped the run within ${BATCH_RUN_LIMIT / 1_000_000n} ms of virtual time)`);
+      e.interruptRequested = true;
+    }
     const stop = e.work(200);
     if (stop) { write(s.stopText(stop)); return true; }
     await new Promise((res) => setImmediate(res));

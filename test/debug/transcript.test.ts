@@ -39,6 +39,13 @@ describe("debugger transcripts", () => {
     expect(normalize(r.stdout)).toBe(readFileSync(golden("session.txt"), "utf8"));
   });
 
+  it("in batch mode a run that nothing stops (ni over start_kernel_cpu, which never returns) ends after 100 ms of virtual time, saying so", () => {
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "1"], { input: "ni\nni\ninfo cpus\n", encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("(batch mode: nothing stopped the run within 100 ms of virtual time)\nInterrupted.");
+    expect(r.stdout).toContain("(tramplab) info cpus");
+  });
+
   it("a bad option is refused with one line and the usage", () => {
     const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "99"], { encoding: "utf8" });
     expect(r.status).toBe(2);
