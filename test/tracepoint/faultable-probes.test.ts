@@ -12,7 +12,8 @@ const TICK = 20_000;
 /** The major fault's wait, in timer ticks. */
 const FAULT_SLEEP = 40;
 
-function blockedProbe(readSide: ReadSide, waitFor: "rcu" | "rcu_tasks_trace") {
+/** A user task making system calls on cpu0 (a busy thread on cpu1), and one probe registered. */
+function withProbe(readSide: ReadSide, pages: number) {
   const k = Kernel.boot({
     cpus: 2, preempt: "full", tickPeriod: TICK, tracepointReadSide: readSide,
     workload: [
@@ -22,8 +23,13 @@ function blockedProbe(readSide: ReadSide, waitFor: "rcu" | "rcu_tasks_trace") {
   });
   k.demand.sleepJiffies = FAULT_SLEEP;
   k.run(2 * TICK);
-  const probe = k.sysEnter.register("user-reader", 8);
+  const probe = k.sysEnter.register("user-reader", pages);
   const worker = k.sched.tasks.find((t) => t.name === "user-worker")!;
+  return { k, probe, worker };
+}
+
+function blockedProbe(readSide: ReadSide, waitFor: "rcu" | "rcu_tasks_trace") {
+  const { k, probe, worker } = withProbe(readSide, 8);
   // The first system call runs the probe, which touches its first user page and sleeps in the fault.
   if (!k.runUntil(() => k.demand.mapped.length === 1 && worker.state === "sleeping", 50 * TICK)) throw new Error("the probe never blocked in a fault");
   const unregisteredAt = k.machine.time;
@@ -75,17 +81,7 @@ function insideProbe(k: Kernel, worker: Task): boolean {
 }
 
 function preemptReader(waitFor: "rcu" | "rcu_tasks_trace") {
-  const k = Kernel.boot({
-    cpus: 2, preempt: "full", tickPeriod: TICK, tracepointReadSide: "preempt",
-    workload: [
-      { name: "user-worker", kind: "user", entry: "user_worker", cpu: 0 },
-      { name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 1 },
-    ],
-  });
-  k.demand.sleepJiffies = FAULT_SLEEP;
-  k.run(2 * TICK);
-  const probe = k.sysEnter.register("user-reader", 64);
-  const worker = k.sched.tasks.find((t) => t.name === "user-worker")!;
+  const { k, probe, worker } = withProbe("preempt", 64);
   k.run(5 * TICK);
   const hits = k.sysEnter.hits(probe), efaults = k.sysEnter.efaults(probe);
   if (!k.runUntil(() => insideProbe(k, worker), 50 * TICK)) throw new Error("the worker never ran the probe");
