@@ -7,6 +7,7 @@ import { parseElf, PF_W, PF_X, ElfError, type ElfImage } from "../machine/elf.js
 import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { packStruct } from "../machine/struct.js";
+import { startInLongMode } from "../machine/longmode.js";
 import { bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind, RecursionScheme, Ist } from "../gen/layout.js";
 import {
   KERNEL_VMA, KERNEL_LMA, PAGE_OFFSET, USER_CODE_VA, USER_STACK_TOP, USER_STACK_STRIDE, USER_STACK_SIZE,
@@ -15,9 +16,6 @@ import {
 import { KernelStacks } from "./kstacks.js";
 import type { KernelConfig, TaskSpec } from "./config.js";
 
-const CR0_PE = 1n, CR0_ET = 0x10n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n;
-const CR4_PAE = 1n << 5n;
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 const MIB2 = 2 << 20;
 const MODEL = { none: PM.NONE, voluntary: PM.VOLUNTARY, full: PM.FULL, lazy: PM.LAZY } as const;
 const SCHEME = { "per-stack": RecursionScheme.PER_STACK, "per-task": RecursionScheme.PER_TASK, none: RecursionScheme.NONE } as const;
@@ -151,15 +149,7 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
       self: percpuBase + BigInt(i * PERCPU_SIZE), cpu: i, current: idle[i].addr, idleTask: idle[i].addr,
       irqStackTop: irq.top, tss,
     }));
-    cpu.set("cr0", CR0_PE | CR0_ET | CR0_WP | CR0_PG);
-    cpu.set("cr4", CR4_PAE);
-    cpu.set("efer", EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);
-    cpu.set("cr3", BigInt(space.root));
-    cpu.set("cs", 0x08);
-    cpu.set("ss", 0x10);
-    cpu.rip = image.entry;
-    cpu.rflags = 2n;
-    cpu.setReg(4, idle[i].stackTop);
+    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: 0x08, ss: 0x10, rip: image.entry, rsp: idle[i].stackTop, rflags: 2n });
     cpu.setReg(7, BigInt(i));
     cpu.setReg(6, bootParams);
   }

@@ -4,6 +4,7 @@
 import { Machine } from "../machine/machine.js";
 import { type ElfImage, PF_W, PF_X } from "../machine/elf.js";
 import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
+import { startInLongMode } from "../machine/longmode.js";
 
 export const STACK_TOP = 0x7fff_ffff_f000n;
 /** The stack may grow down to this many bytes below STACK_TOP, one page per fault. */
@@ -13,9 +14,6 @@ const STACK_INITIAL = 128 << 10;
 const AT_NULL = 0n, AT_PHDR = 3n, AT_PHENT = 4n, AT_PHNUM = 5n, AT_PAGESZ = 6n, AT_ENTRY = 9n, AT_RANDOM = 25n, AT_EXECFN = 31n;
 
 // Bits of the control registers a long-mode user process runs with.
-const CR0_PE = 1n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n, CR0_ET = 0x10n;
-const CR4_PAE = 1n << 5n;
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 
 /**
  * Linux's x86-64 GDT, so selectors mean what they mean there: 0x10 kernel code, 0x18 kernel
@@ -113,15 +111,6 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[], opts
   const cpu = machine.cpus[0];
   cpu.set("gdtBase", GDT_VA);
   cpu.set("gdtLimit", gdtBytes.length - 1);
-  cpu.set("cr0", CR0_PE | CR0_ET | CR0_WP | CR0_PG);
-  cpu.set("cr4", CR4_PAE);
-  cpu.set("efer", EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);
-  cpu.set("cr3", BigInt(space.root));
-  cpu.set("cpl", 3);
-  cpu.set("cs", 0x33);
-  cpu.set("ss", 0x2b);
-  cpu.setReg(4, sp);
-  cpu.rip = image.entry;
-  cpu.rflags = 0x202n;
+  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry, rsp: sp, rflags: 0x202n });
   return { machine, space, stackBottom };
 }

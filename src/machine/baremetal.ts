@@ -6,11 +6,9 @@
 import { Machine, type MachineConfig } from "./machine.js";
 import { parseElf, type ElfImage, ElfError } from "./elf.js";
 import { AddressSpace, FrameAllocator } from "./paging.js";
+import { startInLongMode } from "./longmode.js";
 import { SymbolTable } from "./symbols.js";
 
-const CR0_PE = 1n, CR0_ET = 0x10n, CR0_WP = 1n << 16n, CR0_PG = 1n << 31n;
-const CR4_PAE = 1n << 5n;
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 const BOOT_STACK = 64 << 10;
 const MIB2 = 2 << 20;
 
@@ -38,16 +36,8 @@ export function bootBareMetal(bytes: Uint8Array, config: MachineConfig = {}): Ba
   for (const seg of image.segments) machine.writePhys(Number(seg.vaddr), seg.data);
 
   for (const cpu of machine.cpus) {
-    cpu.set("cr0", CR0_PE | CR0_ET | CR0_WP | CR0_PG);
-    cpu.set("cr4", CR4_PAE);
-    cpu.set("efer", EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);
-    cpu.set("cr3", BigInt(space.root));
-    cpu.set("cs", 0x08);
-    cpu.set("ss", 0x10);
-    cpu.set("cpl", 0);
-    cpu.rip = image.entry;
-    cpu.rflags = 2n;
-    cpu.setReg(4, BigInt(stacksBase + (cpu.index + 1) * BOOT_STACK));
+    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: 0x08, ss: 0x10, rip: image.entry,
+      rsp: BigInt(stacksBase + (cpu.index + 1) * BOOT_STACK), rflags: 2n });
     cpu.setReg(7, BigInt(cpu.index));
     cpu.setReg(6, BigInt(machine.ncpus));
   }
