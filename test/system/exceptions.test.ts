@@ -3,36 +3,17 @@ import { EventKind, Vector } from "../../src/gen/layout.js";
 import { Machine } from "../../src/machine/machine.js";
 import { Scheduler, describeStop } from "../../src/machine/scheduler.js";
 import { walk } from "../../src/machine/paging.js";
-import { bootFixture, readVar, writeVar } from "./fixture.js";
-import type { BareMetal } from "../../src/machine/baremetal.js";
+import { bootFixture, readVar, writeVar, runToDone, trapLog } from "./fixture.js";
 
-const HC_DONE = 1;
-const HC_UNEXPECTED = 3;
 const UNMAPPED = 0x1000_0000n;
 const KERNEL_CS = 8n;
-
-/** One record of exc_log (see exc_record in smp.inc). */
-interface Trap { vector: number; error: bigint; rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; cr2: bigint; top: bigint }
-
-function traps(b: BareMetal): Trap[] {
-  const out: Trap[] = [];
-  const n = Number(readVar(b, "exc_count"));
-  for (let i = 0; i < n; i++) {
-    const f = (k: number) => readVar(b, "exc_log", i * 16 + k);
-    out.push({ vector: Number(f(0)), error: f(1), rip: f(2), cs: f(3), rflags: f(4), rsp: f(5), cr2: f(7), top: f(8) });
-  }
-  return out;
-}
 
 function run(mode: number) {
   const b = bootFixture("exceptions");
   writeVar(b, "mode", BigInt(mode));
-  const sched = new Scheduler(b.machine);
-  sched.hypercalls.set(HC_DONE, () => "stop");
-  sched.hypercalls.set(HC_UNEXPECTED, () => "stop");
-  const stop = sched.runFor(1_000_000);
+  const stop = runToDone(b);
   const sym = (name: string) => b.symbols.get(name)!.addr;
-  return { b, stop, sym, log: traps(b) };
+  return { b, stop, sym, log: trapLog(b) };
 }
 
 describe("exceptions through the IDT", () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { bootBareMetal, type BareMetal } from "../../src/machine/baremetal.js";
 import type { MachineConfig } from "../../src/machine/machine.js";
+import { Scheduler, type StopReason } from "../../src/machine/scheduler.js";
 
 const SRC = join(projectRoot, "test/system/fixtures");
 const OUT = join(projectRoot, "build/fixtures");
@@ -41,4 +42,28 @@ export function writeVar(b: BareMetal, name: string, v: bigint): void {
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setBigUint64(0, v, true);
   b.machine.writePhys(Number(s.addr), bytes);
+}
+
+/** The fixtures' hypercalls (smp.inc): the program finished, or hit something it did not expect. */
+export const HC_DONE = 1;
+export const HC_UNEXPECTED = 3;
+
+/** Runs until the program says it is done (or unexpectedly stopped), at most `ticks`. */
+export function runToDone(b: BareMetal, ticks = 1_000_000): StopReason {
+  const sched = new Scheduler(b.machine);
+  sched.hypercalls.set(HC_DONE, () => "stop");
+  sched.hypercalls.set(HC_UNEXPECTED, () => "stop");
+  return sched.runFor(ticks);
+}
+
+/** One record of exc_log, as exc_record in smp.inc writes it (16 u64 slots each). */
+export interface Trap { vector: number; error: bigint; rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint; cr2: bigint; top: bigint }
+
+export function trapLog(b: BareMetal): Trap[] {
+  const out: Trap[] = [];
+  for (let i = 0; i < Number(readVar(b, "exc_count")); i++) {
+    const f = (k: number) => readVar(b, "exc_log", i * 16 + k);
+    out.push({ vector: Number(f(0)), error: f(1), rip: f(2), cs: f(3), rflags: f(4), rsp: f(5), ss: f(6), cr2: f(7), top: f(8) });
+  }
+  return out;
 }

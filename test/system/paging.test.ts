@@ -1,16 +1,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { Vector } from "../../src/gen/layout.js";
-import { Scheduler, type StopReason } from "../../src/machine/scheduler.js";
+import type { StopReason } from "../../src/machine/scheduler.js";
 import { walk, PTE_A, PTE_D, PTE_P, PTE_RW } from "../../src/machine/paging.js";
-import { bootFixture, readVar } from "./fixture.js";
+import { bootFixture, readVar, runToDone, trapLog, type Trap } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
 
-const HC_DONE = 1;
-const HC_UNEXPECTED = 3;
 const TV = 0x4000_0000n;
 const FRAMES = 0x80_0000;
-
-interface Trap { vector: number; error: bigint; rip: bigint; cs: bigint; cr2: bigint }
 
 let b: BareMetal;
 let stop: StopReason;
@@ -21,15 +17,8 @@ const phys64 = (pa: number) => new DataView(b.machine.ram.buffer, b.machine.ram.
 
 beforeAll(() => {
   b = bootFixture("paging");
-  const sched = new Scheduler(b.machine);
-  sched.hypercalls.set(HC_DONE, () => "stop");
-  sched.hypercalls.set(HC_UNEXPECTED, () => "stop");
-  stop = sched.runFor(1_000_000);
-  log = [];
-  for (let i = 0; i < Number(v("exc_count")); i++) {
-    const f = (k: number) => readVar(b, "exc_log", i * 16 + k);
-    log.push({ vector: Number(f(0)), error: f(1), rip: f(2), cs: f(3), cr2: f(7) });
-  }
+  stop = runToDone(b);
+  log = trapLog(b);
 });
 
 describe("paging", () => {

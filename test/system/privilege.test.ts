@@ -1,16 +1,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
-import { Scheduler, type StopReason } from "../../src/machine/scheduler.js";
-import { bootFixture, readVar } from "./fixture.js";
+import type { StopReason } from "../../src/machine/scheduler.js";
+import { bootFixture, readVar, runToDone, trapLog, type Trap } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
 
-const HC_DONE = 1;
-const HC_UNEXPECTED = 3;
 const USER_CS = 0x2bn, USER_SS = 0x23n, KERNEL_CS = 0x08n;
 const VEC_IST = 0x81, VEC_TIMER = 0xef;
 const IF = 0x200n;
-
-interface Trap { vector: number; error: bigint; rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint; cr2: bigint; top: bigint }
 
 let b: BareMetal;
 let stop: StopReason;
@@ -20,15 +16,8 @@ const v = (name: string) => readVar(b, name);
 
 beforeAll(() => {
   b = bootFixture("privilege");
-  const sched = new Scheduler(b.machine);
-  sched.hypercalls.set(HC_DONE, () => "stop");
-  sched.hypercalls.set(HC_UNEXPECTED, () => "stop");
-  stop = sched.runFor(1_000_000);
-  log = [];
-  for (let i = 0; i < Number(v("exc_count")); i++) {
-    const f = (k: number) => readVar(b, "exc_log", i * 16 + k);
-    log.push({ vector: Number(f(0)), error: f(1), rip: f(2), cs: f(3), rflags: f(4), rsp: f(5), ss: f(6), cr2: f(7), top: f(8) });
-  }
+  stop = runToDone(b);
+  log = trapLog(b);
 });
 
 describe("privilege levels", () => {
