@@ -85,6 +85,29 @@
 9:
 .endm
 
+/* The registers a traced function's callers may pass arguments in, and %rbp, in pt_regs
+ * order. restore_args leaves %rax: each trampoline reloads it itself, after using it as scratch. */
+.macro save_args
+	mov %rax, PTREGS_RAX(%rsp)
+	mov %rcx, PTREGS_RCX(%rsp)
+	mov %rdx, PTREGS_RDX(%rsp)
+	mov %rsi, PTREGS_RSI(%rsp)
+	mov %rdi, PTREGS_RDI(%rsp)
+	mov %r8, PTREGS_R8(%rsp)
+	mov %r9, PTREGS_R9(%rsp)
+	mov %rbp, PTREGS_RBP(%rsp)
+.endm
+
+.macro restore_args
+	mov PTREGS_RCX(%rsp), %rcx
+	mov PTREGS_RDX(%rsp), %rdx
+	mov PTREGS_RSI(%rsp), %rsi
+	mov PTREGS_RDI(%rsp), %rdi
+	mov PTREGS_R8(%rsp), %r8
+	mov PTREGS_R9(%rsp), %r9
+	mov PTREGS_RBP(%rsp), %rbp
+.endm
+
 .text
 
 SYM_FUNC_START ftrace_stub
@@ -95,14 +118,7 @@ SYM_FUNC_END ftrace_stub
 .globl ftrace_caller_op_ptr, ftrace_call, ftrace_caller_end
 SYM_FUNC_START ftrace_caller
 	sub $FRAME, %rsp
-	mov %rax, PTREGS_RAX(%rsp)
-	mov %rcx, PTREGS_RCX(%rsp)
-	mov %rdx, PTREGS_RDX(%rsp)
-	mov %rsi, PTREGS_RSI(%rsp)
-	mov %rdi, PTREGS_RDI(%rsp)
-	mov %r8, PTREGS_R8(%rsp)
-	mov %r9, PTREGS_R9(%rsp)
-	mov %rbp, PTREGS_RBP(%rsp)
+	save_args
 	movq $0, PTREGS_ORIG_RAX(%rsp)
 	movq $0, PTREGS_CS(%rsp)
 	mov FRAME(%rsp), %rdi
@@ -123,13 +139,7 @@ ftrace_call:
 2:	mov PTREGS_RIP(%rsp), %rax           /* a callback may redirect the return */
 	mov %rax, FRAME(%rsp)
 	mov PTREGS_RAX(%rsp), %rax
-	mov PTREGS_RCX(%rsp), %rcx
-	mov PTREGS_RDX(%rsp), %rdx
-	mov PTREGS_RSI(%rsp), %rsi
-	mov PTREGS_RDI(%rsp), %rdi
-	mov PTREGS_R8(%rsp), %r8
-	mov PTREGS_R9(%rsp), %r9
-	mov PTREGS_RBP(%rsp), %rbp
+	restore_args
 	add $FRAME, %rsp
 ftrace_caller_end:
 	ret
@@ -140,14 +150,7 @@ SYM_FUNC_END ftrace_caller
 SYM_FUNC_START ftrace_regs_caller
 	pushfq
 	sub $FRAME, %rsp
-	mov %rax, PTREGS_RAX(%rsp)
-	mov %rcx, PTREGS_RCX(%rsp)
-	mov %rdx, PTREGS_RDX(%rsp)
-	mov %rsi, PTREGS_RSI(%rsp)
-	mov %rdi, PTREGS_RDI(%rsp)
-	mov %r8, PTREGS_R8(%rsp)
-	mov %r9, PTREGS_R9(%rsp)
-	mov %rbp, PTREGS_RBP(%rsp)
+	save_args
 	mov %r15, PTREGS_R15(%rsp)
 	mov %r14, PTREGS_R14(%rsp)
 	mov %r13, PTREGS_R13(%rsp)
@@ -187,13 +190,7 @@ ftrace_regs_call:
 	mov PTREGS_R10(%rsp), %r10
 	mov PTREGS_RBX(%rsp), %rbx
 	mov PTREGS_RAX(%rsp), %rax
-	mov PTREGS_RCX(%rsp), %rcx
-	mov PTREGS_RDX(%rsp), %rdx
-	mov PTREGS_RSI(%rsp), %rsi
-	mov PTREGS_RDI(%rsp), %rdi
-	mov PTREGS_R8(%rsp), %r8
-	mov PTREGS_R9(%rsp), %r9
-	mov PTREGS_RBP(%rsp), %rbp
+	restore_args
 	/* A nonzero ORIG_RAX names a direct trampoline to go to instead of returning; copies of
 	 * this trampoline have the jnz turned into a 2-byte NOP. */
 	cmpq $0, PTREGS_ORIG_RAX(%rsp)
