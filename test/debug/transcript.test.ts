@@ -69,7 +69,8 @@ describe("debugger transcripts", () => {
  * A real pseudo-terminal: util-linux `script` runs the REPL on a pty (node-pty would need a
  * native build; `script` is on every Debian machine). Keys are typed, the screen is read back.
  */
-describe.skipIf(!existsSync("/usr/bin/script"))("debugger on a terminal", () => {
+// util-linux `script` provides the pseudo-terminal (.ci/run installs it if missing).
+describe("debugger on a terminal", () => {
   it("tab completion, a breakpoint, and Ctrl-C stopping a running machine", async () => {
     const child = spawn("script", ["-qfec", `${process.execPath} ${bin} debug --cpus 2`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
     let screen = "";
