@@ -56,6 +56,14 @@ export function raiseTrap(vector: u32): void {
   FAULT_IS_TRAP = true;
 }
 
+/**
+ * A read-modify-write instruction whose read faulted: the CPU reports the page fault as a
+ * write (error code bit 1), since it asked for the line to write it.
+ */
+export function asWriteFault(): void {
+  if (FAULT_VECTOR == VECTOR_PF) FAULT_ERROR |= 2;
+}
+
 export function raiseUD(): void { raise(VECTOR_UD, 0, false); }
 export function raiseGP(error: u64): void { raise(VECTOR_GP, error, true); }
 export function raiseDE(): void { raise(VECTOR_DE, 0, false); }

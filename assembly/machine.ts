@@ -1,5 +1,5 @@
 // Machine-wide values the core reads often, cached in globals by init().
-import { M_RAM_SIZE, M_PAGE_MAP, M_PAGE_GEN, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, RAM, IOBUF, IOBUF_SIZE, BLOCK_SLOT_SIZE } from "./gen/layout";
+import { M_RAM_SIZE, M_PAGE_MAP, M_PAGE_GEN, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, M_VENDOR, RAM, IOBUF, IOBUF_SIZE, BLOCK_SLOT_SIZE } from "./gen/layout";
 
 export let RAM_SIZE: u64 = 0;
 export let PAGE_MAP: usize = 0;
@@ -7,6 +7,8 @@ export let PAGE_GEN: usize = 0;
 export let CHUNK_MAP: usize = 0;
 export let NCPUS: u32 = 1;
 export let OPTIONS: u32 = 0;
+/** The vendor profile (CpuVendor): decides the few behaviours where Intel and AMD parts differ. */
+export let VENDOR: u32 = 0;
 
 /** Bytes of the instruction being decoded (up to 15, plus slack). */
 export const FETCH_BUF: usize = IOBUF + IOBUF_SIZE - 64;
@@ -24,6 +26,7 @@ export function loadMachineGlobals(): void {
   CHUNK_MAP = <usize>load<u32>(M_CHUNK_MAP);
   NCPUS = load<u32>(M_NCPUS);
   OPTIONS = load<u32>(M_OPTIONS);
+  VENDOR = load<u32>(M_VENDOR);
 }
 
 @inline export function hostAddr(pa: u64): usize {

@@ -3,6 +3,7 @@ import { ACTIVE, C_FS_BASE, C_GS_BASE, E_BASE, E_INDEX, E_SCALE, E_DISP, E_MEM, 
 import { nextRip, reg64, getReg, setReg } from "./state";
 import { MEM_SLOW, MEM_RIPREL, MEM_ASZ, MEM_FS, MEM_GS } from "./decode";
 import { readMem, writeMem } from "./mem";
+import { FAULTED, asWriteFault } from "./fault";
 
 @inline export function osz(e: usize): u32 { return load<u8>(e, E_OSZ); }
 @inline export function regOp(e: usize): u32 { return load<u8>(e, E_REG); }
@@ -52,6 +53,13 @@ let OPERAND_VA: u64 = 0;
     return readMem(OPERAND_VA, s);
   }
   return getReg(rmOp(e), s);
+}
+
+/** Reads the r/m operand of a read-modify-write instruction (a fault is reported as a write). */
+@inline export function loadRMW(e: usize, s: u32): u64 {
+  const v = loadE(e, s);
+  if (FAULTED) asWriteFault();
+  return v;
 }
 
 /** Writes the r/m operand loadE() read (or computes the address for a pure store). */

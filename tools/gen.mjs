@@ -191,7 +191,7 @@ const INFO = {
   MODRM: B(10), GROUP: B(11), IMM_SHIFT: 12n, SIZE_SHIFT: 16n, REG_BYTE: B(19), RM_BYTE: B(20),
   LOCKABLE: B(21), MEM_ONLY: B(22), REG_ONLY: B(23), ZREG: B(24), F3_VARIANT: B(25),
   EXACT: B(26), VALID: B(27), RAXRM: B(28), NOSZ16: B(29), MODREG: B(30), CC: B(31),
-  END: B(32), SIZED: B(33), NOPREFIX: B(34),
+  END: B(32), SIZED: B(33), NOPREFIX: B(34), NEAR: B(35),
 };
 const ID_MASK = 0x3ffn;
 const IMM = { none: 0, b: 1, u: 2, w: 3, z: 4, v: 5, o: 6, jb: 7, jz: 8, wu: 9, one: 10 };
@@ -228,7 +228,7 @@ function parseOps(ops, size) {
       if (s === "b") info |= INFO.RM_BYTE;
       if (k === "M") info |= INFO.MEM_ONLY;
       if (k === "R") info |= INFO.REG_ONLY;
-    } else if (k === "G" || k === "C") {
+    } else if (k === "G" || k === "C" || k === "S") {
       info |= INFO.MODRM;
       if (s === "b") info |= INFO.REG_BYTE;
     } else if (k === "Z") {
@@ -251,12 +251,14 @@ const withSize = (call, s) => call.replace(/\bs\b/g, String(s));
 
 function buildOpcodes() {
   // Handler ids: one per distinct call after the operand size is substituted; 0 = invalid.
-  // A row sized by prefixes (v, d64) gets three consecutive ids, for sizes 16, 32 and 64.
+  // A row sized by prefixes (v, d64) gets three consecutive ids, for sizes 16, 32 and 64; a
+  // near branch two, for 16 (an AMD part with a 66 prefix) and 64.
   const ids = new Map();
   const names = ["invalid"];
   const hot = new Set();
   const idOf = (r) => {
-    const variants = sized(r.call) && !(r.size in FIXED_OSZ) ? [1, 2, 3] : [sized(r.call) ? FIXED_OSZ[r.size] : null];
+    const near = r.flags.split(" ").includes("near");
+    const variants = near ? [1, 3] : sized(r.call) && !(r.size in FIXED_OSZ) ? [1, 2, 3] : [sized(r.call) ? FIXED_OSZ[r.size] : null];
     const key = variants.map((s) => (s === null ? r.call : withSize(r.call, s))).join("|");
     if (!ids.has(key)) {
       ids.set(key, names.length);
@@ -282,7 +284,8 @@ function buildOpcodes() {
     const { id, multi } = idOf(r);
     rowIds.set(r, id);
     let info = parseOps(r.ops, r.size) | BigInt(id) | INFO.VALID;
-    if (multi) info |= INFO.SIZED;
+    if (r.flags.split(" ").includes("near")) info |= INFO.NEAR;
+    else if (multi) info |= INFO.SIZED;
     for (const [flag, bit] of [["lock", INFO.LOCKABLE], ["raxrm", INFO.RAXRM], ["nosz16", INFO.NOSZ16], ["modreg", INFO.MODREG],
       ["end", INFO.END], ["noprefix", INFO.NOPREFIX]]) {
       if (r.flags.split(" ").includes(flag)) info |= bit;

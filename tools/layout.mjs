@@ -48,6 +48,7 @@ export const machineFields = [
   ["decodes", "u64", "instructions decoded into the cache (statistic)"],
   ["invalidations", "u64", "cache entries dropped by stores to code (statistic)"],
   ["hazards", "u64", "cross-modifying-code hazards detected (statistic)"],
+  ["vendor", "u32", "the CPU vendor profile the core models (CpuVendor)"],
 ];
 
 /** Fields of one CPU block. The register file comes first so byte offsets of registers are small. */
@@ -74,6 +75,10 @@ export const cpuFields = [
   ["idtLimit", "u32", "IDTR limit"],
   ["cs", "u32", "code selector"],
   ["ss", "u32", "stack selector"],
+  ["ds", "u32", "data segment selectors DS, ES, FS, GS (bases of DS/ES ignored in 64-bit mode)"],
+  ["es", "u32", "ES selector"],
+  ["fs", "u32", "FS selector (its base is fsBase)"],
+  ["gs", "u32", "GS selector (its base is gsBase)"],
   ["tr", "u32", "task register selector"],
   ["cpl", "u32", "current privilege level, 0 or 3"],
   ["insns", "u64", "instructions retired by this vCPU"],
@@ -156,6 +161,10 @@ export const enums = {
   Option: {
     doc: "bits of the machine's options field",
     values: [["SYSCALL_EXITS", 1], ["FAULT_EXITS", 2]],
+  },
+  CpuVendor: {
+    doc: "whose documented behaviour the core follows where the two vendors' CPUs differ (docs/cpu.md)",
+    values: [["INTEL", 0], ["AMD", 1]],
   },
   EntryFlag: {
     doc: "bits of a decoded instruction's flags field",

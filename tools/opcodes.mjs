@@ -12,7 +12,8 @@
 //   operands  SDM notation: E/G = ModRM r/m and reg, M = memory only, R = register only,
 //             Z = register in the opcode, I = immediate (b sign-extended, u zero-extended
 //             byte, w, z = 16/32 sign-extended, v = full operand size), J = relative branch,
-//             O = absolute address (moffs), C = control register, AL/rAX/CL/1 implicit.
+//             O = absolute address (moffs), C = control register, S = segment register (ModRM.reg),
+//             AL/rAX/CL/1 implicit.
 //             Suffix b = byte, w = word, d = dword, q = qword, v = operand size.
 //   size      operand-size rule: b, w, d, q, v (16/32/64 by 66 and REX.W, default 32),
 //             d64 (default 64, 66 gives 16), f64 (always 64), - (none).
@@ -24,6 +25,9 @@
 //             rm names a register (mov to and from control registers); end = the instruction
 //             ends a decoded block (it may change RIP, the mode, or stay on itself);
 //             noprefix = #UD with a 66, F2 or F3 prefix;
+//             near = a near branch: 64-bit operand size, except that AMD parts honour a 66
+//             prefix (16-bit target, 16-bit return address, rel16 for Jz) and Intel parts
+//             ignore it; one handler variant for each of the two sizes;
 //             hot = dispatched from the run loop itself (its 16-bit forms excepted); every
 //             other handler is reached through one out-of-line call, which keeps the loop
 //             small enough for the engine to keep its state in registers.
@@ -126,6 +130,8 @@ row("0F BE", "movsx", "Gv,Eb", "v", "movExtend(e, s, 0, true)", "hot");
 row("0F BF", "movsx", "Gv,Ew", "v", "movExtend(e, s, 1, true)", "hot");
 row("63", "movsxd", "Gv,Ed", "v", "movExtend(e, s, 2, true)", "hot");
 row("8D", "lea", "Gv,M", "v", "leaGM(e, s)", "hot");
+row("8C", "mov", "Ev,Sw", "v", "movESreg(e, s)");
+row("8E", "mov", "Sw,Ew", "w", "movSregE(e)", "end");
 row("86", "xchg", "Eb,Gb", "b", "xchgEG(e, s)", "lock");
 row("87", "xchg", "Ev,Gv", "v", "xchgEG(e, s)", "lock");
 row("90+r", "xchg", "Zv,rAX", "v", "xchgEG(e, s)", "raxrm");
@@ -155,19 +161,19 @@ row("9E", "sahf", "", "-", "sahf(e)");
 row("9F", "lahf", "", "-", "lahf(e)");
 
 // ---- control transfer ----
-row("70+cc", "j", "Jb", "f64", "jcc(e)", "end hot");
-row("0F 80+cc", "j", "Jz", "f64", "jcc(e)", "end hot");
-row("EB", "jmp", "Jb", "f64", "jmpJ(e)", "end hot");
-row("E9", "jmp", "Jz", "f64", "jmpJ(e)", "end hot");
-row("FF/4", "jmp", "Ev", "f64", "jmpE(e)", "end hot");
-row("E8", "call", "Jz", "f64", "callJ(e)", "end hot");
-row("FF/2", "call", "Ev", "f64", "callE(e)", "end hot");
-row("C3", "ret", "", "f64", "ret(e)", "end hot");
-row("C2", "ret", "Iw", "f64", "ret(e)", "end hot");
-row("E3", "jrcxz", "Jb", "f64", "jrcxz(e)", "end");
-row("E2", "loop", "Jb", "f64", "loopJ(e, LOOP_ANY)", "end");
-row("E1", "loope", "Jb", "f64", "loopJ(e, LOOP_WHILE_EQUAL)", "end");
-row("E0", "loopne", "Jb", "f64", "loopJ(e, LOOP_WHILE_NOT_EQUAL)", "end");
+row("70+cc", "j", "Jb", "f64", "jcc(e, s)", "near end hot");
+row("0F 80+cc", "j", "Jz", "f64", "jcc(e, s)", "near end hot");
+row("EB", "jmp", "Jb", "f64", "jmpJ(e, s)", "near end hot");
+row("E9", "jmp", "Jz", "f64", "jmpJ(e, s)", "near end hot");
+row("FF/4", "jmp", "Ev", "f64", "jmpE(e, s)", "near end hot");
+row("E8", "call", "Jz", "f64", "callJ(e, s)", "near end hot");
+row("FF/2", "call", "Ev", "f64", "callE(e, s)", "near end hot");
+row("C3", "ret", "", "f64", "ret(e, s)", "near end hot");
+row("C2", "ret", "Iw", "f64", "ret(e, s)", "near end hot");
+row("E3", "jrcxz", "Jb", "f64", "jrcxz(e, s)", "near end");
+row("E2", "loop", "Jb", "f64", "loopJ(e, s, LOOP_ANY)", "near end");
+row("E1", "loope", "Jb", "f64", "loopJ(e, s, LOOP_WHILE_EQUAL)", "near end");
+row("E0", "loopne", "Jb", "f64", "loopJ(e, s, LOOP_WHILE_NOT_EQUAL)", "near end");
 
 // ---- flags ----
 row("F8", "clc", "", "-", "flagOp(e, FLAGOP_CLC)");

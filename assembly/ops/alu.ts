@@ -2,7 +2,7 @@
 import { FAULTED } from "../fault";
 import { getCF, setLogicCC, setArithCC, setCarryCC, setIncDecCC, CC_ADD, CC_ADC, CC_SUB, CC_SBB } from "../flags";
 import { getReg, setReg, sizeMask } from "../state";
-import { osz, regOp, imm, loadE, storeE } from "../operand";
+import { osz, regOp, imm, loadE, loadRMW, storeE } from "../operand";
 
 export const ALU_ADD: u32 = 0;
 export const ALU_OR: u32 = 1;
@@ -39,7 +39,7 @@ export const ALU_CMP: u32 = 7;
 /** r/m op= b */
 @inline function aluIntoE(e: usize, k: u32, s: u32, b: u64): void {
   const cin = k == ALU_ADC || k == ALU_SBB ? getCF() : 0;
-  const a = loadE(e, s);
+  const a = k == ALU_CMP ? loadE(e, s) : loadRMW(e, s);
   if (FAULTED) return;
   const r = compute(k, a, b, cin);
   if (k != ALU_CMP) {
@@ -81,7 +81,7 @@ export function testEI(e: usize, s: u32): void {
 }
 
 @inline export function incDecE(e: usize, s: u32, dec: bool): void {
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   const r = dec ? a - 1 : a + 1;
   storeE(e, s, r);
@@ -90,13 +90,13 @@ export function testEI(e: usize, s: u32): void {
 }
 
 export function notE(e: usize, s: u32): void {
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   storeE(e, s, ~a);
 }
 
 export function negE(e: usize, s: u32): void {
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   const r = 0 - a;
   storeE(e, s, r);

@@ -1,9 +1,11 @@
 // bt bts btr btc, bsf bsr, tzcnt lzcnt popcnt, bswap, setcc, cmovcc.
-import { FAULTED } from "../fault";
+import { FAULTED, asWriteFault } from "../fault";
 import { setSomeFlags, testCC, CF, OF, PF, ZF, SF, AF } from "../flags";
 import { getReg, setReg, sizeMask, signExtend } from "../state";
 import { readMem, writeMem } from "../mem";
 import { osz, regOp, rmOp, isMem, imm, sub, ea, loadE, putE } from "../operand";
+import { VENDOR } from "../machine";
+import { CPUVENDOR_INTEL } from "../gen/layout";
 
 export const BT_TEST: u32 = 0;
 export const BT_SET: u32 = 1;
@@ -35,7 +37,7 @@ function bitOp(e: usize, s: u32, kind: u32, offset: u64, fromReg: bool): void {
   if (fromReg) va += <u64>((<i64>signExtend(offset, s) >> (<i64>3 + s)) << s);
   const bit = offset & (bits - 1);
   const v = readMem(va, s);
-  if (FAULTED) return;
+  if (FAULTED) { if (kind != BT_TEST) asWriteFault(); return; }
   if (kind != BT_TEST) {
     writeMem(va, btApply(kind, v, bit), s);
     if (FAULTED) return;
@@ -55,7 +57,10 @@ export function bitScan(e: usize, s: u32, reverse: bool): void {
   const v = loadE(e, s);
   if (FAULTED) return;
   if (v == 0) {
-    setSomeFlags(ZF, ZF); // destination unchanged
+    // The destination keeps its value. AMD documents that; Intel calls it undefined, and its
+    // parts write the old value back, which for a 32-bit operand clears the upper half.
+    if (s == 2 && VENDOR == CPUVENDOR_INTEL) setReg(regOp(e), 2, getReg(regOp(e), 2));
+    setSomeFlags(ZF, ZF);
     return;
   }
   setReg(regOp(e), s, reverse ? <u64>(63 - clz<u64>(v)) : ctz<u64>(v));

@@ -1,4 +1,8 @@
-// jcc, jmp, call, ret, jrcxz, and the flag instructions clc stc cmc cld std.
+// jcc, jmp, call, ret, jrcxz, loop, and the flag instructions clc stc cmc cld std.
+//
+// Near branches have two sizes. s == 3 is the 64-bit form every Intel part runs; s == 1 is
+// what an AMD part makes of a 66 prefix: the target is truncated to 16 bits and call/ret move
+// a 2-byte return address (the decoder decides, by the machine's vendor profile).
 import { FAULTED } from "../fault";
 import { testCC, getCF, setSomeFlags, CF, DF } from "../flags";
 import { RIP, REG_RCX, REG_RSP, reg64, setReg64, setReg, nextRip } from "../state";
@@ -6,46 +10,51 @@ import { PFX_ASZ } from "../decode";
 import { imm, sub, pfx, loadE } from "../operand";
 import { push, pop } from "./stack";
 
-@inline export function jcc(e: usize): void {
-  if (testCC(sub(e))) RIP = nextRip(e) + imm(e);
+/** A near branch target at operand size s. */
+@inline function near(t: u64, s: u32): u64 {
+  return s == 1 ? t & 0xFFFF : t;
 }
 
-@inline export function jmpJ(e: usize): void {
-  RIP = nextRip(e) + imm(e);
+@inline export function jcc(e: usize, s: u32): void {
+  if (testCC(sub(e))) RIP = near(nextRip(e) + imm(e), s);
 }
 
-@inline export function jmpE(e: usize): void {
-  const t = loadE(e, 3);
+@inline export function jmpJ(e: usize, s: u32): void {
+  RIP = near(nextRip(e) + imm(e), s);
+}
+
+@inline export function jmpE(e: usize, s: u32): void {
+  const t = loadE(e, s);
   if (FAULTED) return;
   RIP = t;
 }
 
-@inline export function callJ(e: usize): void {
+@inline export function callJ(e: usize, s: u32): void {
   const next = nextRip(e);
-  push(next, 3);
+  push(near(next, s), s);
   if (FAULTED) return;
-  RIP = next + imm(e);
+  RIP = near(next + imm(e), s);
 }
 
-@inline export function callE(e: usize): void {
-  const t = loadE(e, 3);
+@inline export function callE(e: usize, s: u32): void {
+  const t = loadE(e, s);
   if (FAULTED) return;
-  push(nextRip(e), 3);
+  push(near(nextRip(e), s), s);
   if (FAULTED) return;
   RIP = t;
 }
 
-@inline export function ret(e: usize): void {
-  const t = pop(3);
+@inline export function ret(e: usize, s: u32): void {
+  const t = pop(s);
   if (FAULTED) return;
   RIP = t;
   const n = imm(e);
   if (n != 0) setReg64(REG_RSP, reg64(REG_RSP) + n);
 }
 
-export function jrcxz(e: usize): void {
+export function jrcxz(e: usize, s: u32): void {
   const c = reg64(REG_RCX);
-  if ((pfx(e) & PFX_ASZ ? c & 0xFFFF_FFFF : c) == 0) RIP = nextRip(e) + imm(e);
+  if ((pfx(e) & PFX_ASZ ? c & 0xFFFF_FFFF : c) == 0) RIP = near(nextRip(e) + imm(e), s);
 }
 
 export const LOOP_ANY: u32 = 0;
@@ -53,14 +62,14 @@ export const LOOP_WHILE_EQUAL: u32 = 1;
 export const LOOP_WHILE_NOT_EQUAL: u32 = 2;
 
 /** loop / loope / loopne: count rCX down (ECX with 67) and branch while it is not zero. */
-export function loopJ(e: usize, kind: u32): void {
+export function loopJ(e: usize, s: u32, kind: u32): void {
   const narrow = (pfx(e) & PFX_ASZ) != 0;
   const c = (narrow ? reg64(REG_RCX) & 0xFFFF_FFFF : reg64(REG_RCX)) - 1;
   if (narrow) setReg(REG_RCX, 2, c); else setReg64(REG_RCX, c);
   let taken = (narrow ? c & 0xFFFF_FFFF : c) != 0;
   if (kind == LOOP_WHILE_EQUAL) taken = taken && testCC(4);
   else if (kind == LOOP_WHILE_NOT_EQUAL) taken = taken && testCC(5);
-  if (taken) RIP = nextRip(e) + imm(e);
+  if (taken) RIP = near(nextRip(e) + imm(e), s);
 }
 
 export const FLAGOP_CLC: u32 = 0;

@@ -8,3 +8,4 @@ export * from "./stack";
 export * from "./control";
 export * from "./string";
 export * from "./system";
+export * from "./segment";

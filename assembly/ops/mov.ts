@@ -6,7 +6,7 @@ import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
 import { readMem, writeMem, probeWrite } from "../mem";
 import { PFX_FS, PFX_GS, PFX_ASZ } from "../decode";
-import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, storeE, putE } from "../operand";
+import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, loadRMW, storeE, putE } from "../operand";
 
 @inline export function movEG(e: usize, s: u32): void {
   putE(e, s, getReg(regOp(e), s));
@@ -70,7 +70,7 @@ export function xlat(e: usize): void {
 
 export function xchgEG(e: usize, s: u32): void {
   const g = regOp(e);
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   const b = getReg(g, s);
   storeE(e, s, b);
@@ -90,7 +90,7 @@ export function convertAD(e: usize, s: u32): void {
 
 export function cmpxchgEG(e: usize, s: u32): void {
   const mem = isMem(e);
-  const d = loadE(e, s);
+  const d = loadRMW(e, s);
   if (FAULTED) return;
   if (mem && !probeWrite(ea(e), s)) return; // the locked cycle always writes
   const acc = getReg(REG_RAX, s);
@@ -131,7 +131,7 @@ export function cmpxchgDouble(e: usize, s: u32): void {
 
 export function xaddEG(e: usize, s: u32): void {
   const g = regOp(e);
-  const d = loadE(e, s);
+  const d = loadRMW(e, s);
   if (FAULTED) return;
   const src = getReg(g, s);
   const sum = d + src;

@@ -2,7 +2,9 @@
 import { FAULTED } from "../fault";
 import { getCF, setArithCC, setSomeFlags, CC_SHL, CC_SHR, CC_SAR, CF, OF, PF, ZF, SF, AF } from "../flags";
 import { REG_RCX, getReg, sizeMask, signBit, signExtend } from "../state";
-import { osz, regOp, imm, loadE, storeE } from "../operand";
+import { osz, regOp, imm, loadE, loadRMW, storeE } from "../operand";
+import { VENDOR } from "../machine";
+import { CPUVENDOR_INTEL } from "../gen/layout";
 
 export const SH_ROL: u32 = 0;
 export const SH_ROR: u32 = 1;
@@ -25,7 +27,7 @@ export const SH_SAR: u32 = 7;
 /** shl shr sar: flags stay lazy. */
 @inline function shiftLogical(e: usize, s: u32, kind: u32, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   if (count == 0) {
     storeE(e, s, a); // flags untouched; a 32-bit register is still zero-extended
@@ -44,7 +46,7 @@ export const SH_SAR: u32 = 7;
 /** rol ror rcl rcr: set CF and OF now. */
 function rotate(e: usize, s: u32, kind: u32, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   if (count == 0) {
     storeE(e, s, a);
@@ -100,7 +102,7 @@ function setResultFlags(s: u32, r: u64, cf: u64, ovf: u64): void {
 
 export function shiftDouble(e: usize, s: u32, right: bool, fromCL: bool): void {
   const count = shiftCount(e, fromCL, s);
-  const a = loadE(e, s);
+  const a = loadRMW(e, s);
   if (FAULTED) return;
   const src = getReg(regOp(e), s);
   if (count == 0) {
@@ -110,11 +112,17 @@ export function shiftDouble(e: usize, s: u32, right: bool, fromCL: bool): void {
   const bits = <u64>8 << s;
   const m = sizeMask(s);
   let r: u64, cf: u64;
-  if (s == 1 && count > 16) {
-    // 16-bit operands with counts above 16 shift through src:dst:src (what Intel parts do).
+  if (s == 1 && count > 16 && VENDOR == CPUVENDOR_INTEL) {
+    // 16-bit operands with counts above 16 (result undefined): Intel parts shift through
+    // src:dst:src.
     const wide = right ? (a | (src << 16) | (a << 32)) : ((a << 32) | (src << 16) | a);
     const c = count - 16;
     r = right ? (wide >> c) & m : (wide >> (32 - c)) & m;
+    cf = right ? (src >> (c - 1)) & 1 : (src >> (16 - c)) & 1;
+  } else if (s == 1 && count > 16) {
+    // ... and AMD parts rotate the source by the count past 16.
+    const c = count - 16;
+    r = right ? ((src >> c) | (src << (16 - c))) & m : ((src << c) | (src >> (16 - c))) & m;
     cf = right ? (src >> (c - 1)) & 1 : (src >> (16 - c)) & 1;
   } else if (right) {
     r = ((a >> count) | (src << (bits - count))) & m;

@@ -11,6 +11,8 @@ import { RIP, thisRip, REG_RAX, REG_RCX, REG_RSI, REG_RDI, getReg, setReg, reg64
 import { readMem, writeMem } from "../mem";
 import { PFX_REP, PFX_REPNE, PFX_ASZ, PFX_FS, PFX_GS } from "../decode";
 import { osz, pfx, len } from "../operand";
+import { VENDOR } from "../machine";
+import { CPUVENDOR_INTEL } from "../gen/layout";
 
 const REP_CHUNK: u32 = 4096;
 
@@ -40,10 +42,11 @@ const REP_CHUNK: u32 = 4096;
 
 /**
  * With a 67 prefix and a rep prefix, Intel parts write ECX (zero-extending RCX) even when the
- * count is already zero, and movs/stos write their 32-bit index registers too.
+ * count is already zero, and movs/stos write their 32-bit index registers too. AMD parts
+ * leave all three alone when there is nothing to do; every iteration writes them on both.
  */
 @inline function narrowIndexes(p: u32, rsi: bool, rdi: bool): void {
-  if ((p & PFX_ASZ) == 0 || (p & (PFX_REP | PFX_REPNE)) == 0) return;
+  if ((p & PFX_ASZ) == 0 || (p & (PFX_REP | PFX_REPNE)) == 0 || VENDOR != CPUVENDOR_INTEL) return;
   setReg(REG_RCX, 2, reg64(REG_RCX));
   if (rsi) setReg(REG_RSI, 2, reg64(REG_RSI));
   if (rdi) setReg(REG_RDI, 2, reg64(REG_RDI));

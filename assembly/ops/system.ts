@@ -4,14 +4,14 @@ import {
   ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
   C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
   C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, EXIT_SYSCALL, EXIT_HYPERCALL,
-  OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL,
+  OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL, CPUVENDOR_AMD,
   SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
 import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
-import { OPTIONS } from "../machine";
+import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
 import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining } from "../interrupts";
@@ -32,32 +32,50 @@ function privileged(): bool {
 
 // ---------------------------------------------------------------- identification and time
 
-/** "TrampLab x86" in EBX, EDX, ECX order. */
-const VENDOR_EBX: u32 = 0x6D617254; // "Tram"
-const VENDOR_EDX: u32 = 0x62614C70; // "pLab"
-const VENDOR_ECX: u32 = 0x36387820; // " x86"
+// Vendor strings in EBX, EDX, ECX order.
+const INTEL_EBX: u32 = 0x756E6547; // "Genu"
+const INTEL_EDX: u32 = 0x49656E69; // "ineI"
+const INTEL_ECX: u32 = 0x6C65746E; // "ntel"
+const AMD_EBX: u32 = 0x68747541; // "Auth"
+const AMD_EDX: u32 = 0x69746E65; // "enti"
+const AMD_ECX: u32 = 0x444D4163; // "cAMD"
+/** The hypervisor leaf 0x40000000 names the emulator: "TrampLab x86". */
+const HV_EBX: u32 = 0x6D617254; // "Tram"
+const HV_ECX: u32 = 0x62614C70; // "pLab"
+const HV_EDX: u32 = 0x36387820; // " x86"
 
 /**
- * The documented feature set (docs/cpu.md): what the core implements, nothing more.
- * Leaf 1 EDX: TSC MSR PAE CX8 CMOV; ECX: CX16 POPCNT HYPERVISOR. Leaf 7: nothing (no BMI1:
- * tzcnt's encoding is decoded, as BMI1-less parts do not, but andn/bextr/blsi are not).
- * Leaf 0x80000001 EDX: SYSCALL NX RDTSCP LM; ECX: LAHF-SAHF, ABM (lzcnt).
+ * The documented feature set (docs/cpu.md): what the core implements, nothing more, under the
+ * vendor profile's name and family. Leaf 1 EAX: Intel family 6 model 0x55 stepping 7; AMD
+ * family 0x19 model 0x11 stepping 1. Leaf 1 EDX: TSC MSR PAE CX8 CMOV; ECX: CX16 POPCNT
+ * HYPERVISOR. Leaf 7: nothing (no BMI1: tzcnt's encoding is decoded, as BMI1-less parts do
+ * not, but andn/bextr/blsi are not). Leaf 0x80000001 EDX: SYSCALL NX RDTSCP LM; ECX:
+ * LAHF-SAHF, ABM (lzcnt). AMD's leaf 0x80000021 EAX bit 6: a null selector clears the base.
  */
 export function cpuid(e: usize): void {
   const leaf = <u32>reg64(REG_RAX);
+  const amd = VENDOR == CPUVENDOR_AMD;
   let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
   switch (leaf) {
-    case 0: a = 7; b = VENDOR_EBX; d = VENDOR_EDX; c = VENDOR_ECX; break;
+    case 0:
+      a = 7;
+      b = amd ? AMD_EBX : INTEL_EBX; d = amd ? AMD_EDX : INTEL_EDX; c = amd ? AMD_ECX : INTEL_ECX;
+      break;
     case 1:
-      a = 0x000506F1; // family 6, model 0x5F, stepping 1: a made-up part
+      a = amd ? 0x00A00F11 : 0x00050657;
       b = cpuIndex() << 24;
       c = (1 << 13) | (1 << 23) | (1 << 31);
       d = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 15);
       break;
     case 7: break;
-    case 0x80000000: a = 0x80000008; break;
+    case 0x40000000: a = 0x40000000; b = HV_EBX; c = HV_ECX; d = HV_EDX; break;
+    case 0x80000000:
+      a = amd ? 0x80000021 : 0x80000008;
+      if (amd) { b = AMD_EBX; d = AMD_EDX; c = AMD_ECX; }
+      break;
     case 0x80000001: c = (1 << 0) | (1 << 5); d = (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29); break;
     case 0x80000008: a = 0x3024; break; // 36 physical, 48 virtual address bits
+    case 0x80000021: if (amd) a = 1 << 6; break;
     default: break;
   }
   serialize(SERIALIZE_CPUID, clockAt(e));
@@ -136,7 +154,9 @@ export function sysret(e: usize, s: u32): void {
   if (!privileged()) return;
   if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
   const target = s == 3 ? reg64(REG_RCX) : reg64(REG_RCX) & 0xFFFF_FFFF;
-  if (<u64>((<i64>(target << 16)) >> 16) != target) { raiseGP(0); return; }
+  // A non-canonical return address: Intel parts raise #GP(0) here, still at CPL 0 on the
+  // user's stack; AMD parts complete the return and fault on the fetch, at CPL 3.
+  if (VENDOR != CPUVENDOR_AMD && <u64>((<i64>(target << 16)) >> 16) != target) { raiseGP(0); return; }
   const sel = <u32>(load<u64>(ACTIVE + C_STAR) >> 48);
   store<u32>(ACTIVE + C_CS, (s == 3 ? sel + 16 : sel) | 3);
   store<u32>(ACTIVE + C_SS, (sel + 8) | 3);

@@ -3,8 +3,12 @@ import { instantiateCore, type CoreExports } from "./core.js";
 import { StructView } from "./struct.js";
 import { EventLog } from "./events.js";
 import {
-  regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit, XmcPolicy, HOST_AGENT,
+  regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit, XmcPolicy, HOST_AGENT, CpuVendor,
 } from "../gen/layout.js";
+
+/** Whose CPUs the core imitates where Intel and AMD parts differ (docs/cpu.md). */
+export type CpuVendorName = "intel" | "amd";
+export const CPU_VENDORS: readonly CpuVendorName[] = ["intel", "amd"];
 
 export interface MachineConfig {
   /** Number of vCPUs, 1 to 64. */
@@ -21,6 +25,8 @@ export interface MachineConfig {
   seed?: number;
   /** Events kept in the log before the oldest are dropped (and counted). */
   eventCapacity?: number;
+  /** The vendor profile (default intel): CPUID's vendor and the behaviours where vendors differ. */
+  cpuVendor?: CpuVendorName;
   /** Path of the core's wasm file, when not the one `npm run build` made. */
   corePath?: string;
 }
@@ -50,6 +56,7 @@ export class Machine {
   readonly state: StructView<typeof machineFields>;
   readonly cpus: CpuState[];
   readonly events: EventLog;
+  readonly cpuVendor: CpuVendorName;
 
   constructor(config: MachineConfig = {}) {
     this.ncpus = config.cpus ?? 1;
@@ -75,6 +82,10 @@ export class Machine {
     this.state.set("chunkMap", chunkMap);
     this.state.set("options", (config.syscallExits ? Option.SYSCALL_EXITS : 0) | (config.faultExits ? Option.FAULT_EXITS : 0));
     this.state.set("xmcPolicy", XmcPolicy[config.xmcPolicy ?? "NEW"]);
+    const vendor = config.cpuVendor ?? "intel";
+    if (!CPU_VENDORS.includes(vendor)) throw new RangeError(`cpuVendor must be intel or amd, got ${String(config.cpuVendor)}`);
+    this.cpuVendor = vendor;
+    this.state.set("vendor", vendor === "amd" ? CpuVendor.AMD : CpuVendor.INTEL);
     this.state.set("rngState", BigInt(config.seed ?? 0x9e3779b9) | 1n);
     this.state.set("hostAgent", HOST_AGENT);
     this.state.set("evEnabled", 0xffff_ffff);

@@ -69,11 +69,11 @@ export function listing(c: GeneratedCase): string[] {
   return c.insns.map((i) => {
     const addr = BigInt(base + i.offset);
     const bytes = Uint8Array.from(i.bytes);
-    let text = formatOne(bytes, addr);
+    let text = formatOne(bytes, addr, c.vendor);
     if (text === null) {
       // Deliberately invalid: say what it would be without the offending part.
       const k = i.features.includes("too long") ? i.bytes.length - 15 : i.bytes[0] === 0xf0 ? 1 : 0;
-      const rest = k ? formatOne(bytes.subarray(k), addr + BigInt(k)) : null;
+      const rest = k ? formatOne(bytes.subarray(k), addr + BigInt(k), c.vendor) : null;
       text = `(bad)${rest ? `  ${i.features.includes("too long") ? `${i.bytes.length} bytes:` : "lock"} ${rest}` : ""}`;
     }
     const hexBytes = i.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -1,6 +1,7 @@
 // Deterministic random test cases: scenarios decide what kind of units a snippet is made of;
 // each case gets its own seed derived from (scenario seed, index), so any single case can be
 // regenerated from the numbers printed with a mismatch.
+import type { CpuVendorName } from "../../src/machine/machine.js";
 import { Rng } from "./prng.js";
 import { GeneratorBug, Snippet, type Insn } from "./snippet.js";
 import { CODE_BASE, CODE_MAX, CODE_SIZE, STACK_HOME, type CaseInput } from "./layout.js";
@@ -13,6 +14,8 @@ export interface GeneratedCase extends CaseInput {
   scenario: string;
   index: number;
   caseSeed: bigint;
+  /** The vendor whose decoding the snippet was laid out for (66-prefixed rel16 branches on AMD). */
+  vendor: CpuVendorName;
   insns: Insn[];
   /** Flags that may be undefined at a code offset (instruction start or end). */
   undefAt(offset: number): number;
@@ -91,7 +94,7 @@ function codeOffset(rng: Rng): number {
 }
 
 /** Generates case `index` of a scenario; throws GeneratorBug if the generator contradicts iced. */
-export function generateCase(name: ScenarioName, seed: bigint, index: number): GeneratedCase {
+export function generateCase(name: ScenarioName, seed: bigint, index: number, vendor: CpuVendorName = "intel"): GeneratedCase {
   const sc: Scenario = SCENARIOS[name];
   const cs = caseSeed(seed, index);
   const rng = new Rng(cs);
@@ -101,7 +104,7 @@ export function generateCase(name: ScenarioName, seed: bigint, index: number): G
     let rflags = 0x202n | BigInt(rng.u32() & (F.CF | F.PF | F.AF | F.ZF | F.SF | F.OF));
     if (rng.chance(0.3)) rflags |= BigInt(F.DF);
     const dataSeed = rng.u64();
-    const s = new Snippet(rng, regs, rflags, codeOffset(rng), dataSeed);
+    const s = new Snippet(rng, regs, rflags, codeOffset(rng), dataSeed, vendor);
     const units = rng.range(sc.units[0], sc.units[1]);
     for (let u = 0; u < units && !s.ended && s.length() < 150; u++) {
       sc.unit(s, index, u);
@@ -110,7 +113,7 @@ export function generateCase(name: ScenarioName, seed: bigint, index: number): G
     const code = s.insns.length ? s.layout() : null;
     if (!code || code.length > CODE_MAX) continue;
     const ip = BigInt(CODE_BASE + s.codeOff);
-    const listing = disassemble(code, ip, false);
+    const listing = disassemble(code, ip, false, vendor);
     for (const insn of s.insns) {
       const line = listing.find((l) => l.offset === insn.offset);
       if (!insn.invalid && (!line || line.length !== insn.bytes.length)) {
@@ -119,15 +122,15 @@ export function generateCase(name: ScenarioName, seed: bigint, index: number): G
     }
     return {
       regs: s.regs, rflags, seed: dataSeed, codeOff: s.codeOff, code,
-      scenario: name, index, caseSeed: cs, insns: s.insns,
+      scenario: name, index, caseSeed: cs, vendor, insns: s.insns,
       undefAt: (offset) => s.undefAt(offset),
     };
   }
   throw new GeneratorBug(`case ${name}#${index}: no valid snippet in 100 attempts`);
 }
 
-export function generateCases(name: ScenarioName, seed: bigint, count: number, first = 0): GeneratedCase[] {
-  return Array.from({ length: count }, (_, i) => generateCase(name, seed, first + i));
+export function generateCases(name: ScenarioName, seed: bigint, count: number, first = 0, vendor: CpuVendorName = "intel"): GeneratedCase[] {
+  return Array.from({ length: count }, (_, i) => generateCase(name, seed, first + i, vendor));
 }
 
 export interface Coverage {

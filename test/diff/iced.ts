@@ -7,6 +7,12 @@ import iced from "iced-x86";
 
 const { Decoder, DecoderOptions, Formatter, FormatterSyntax, InstructionInfoFactory, OpKind, OpAccess,
   Register, RegisterExt, RflagsBits, Mnemonic, FlowControl } = iced;
+import type { CpuVendorName } from "../../src/machine/machine.js";
+
+/** iced-x86 decodes as Intel parts do unless told AMD (16-bit near branches with a 66 prefix). */
+export function decoderOptions(vendor: CpuVendorName): number {
+  return vendor === "amd" ? DecoderOptions.AMD : DecoderOptions.None;
+}
 
 /** x86 RFLAGS bit positions of the status and control flags the tests reason about. */
 export const F = { CF: 1 << 0, PF: 1 << 2, AF: 1 << 4, ZF: 1 << 6, SF: 1 << 7, TF: 1 << 8, IF: 1 << 9, DF: 1 << 10, OF: 1 << 11 } as const;
@@ -55,8 +61,8 @@ const WRITES = new Set<number>([OpAccess.Write, OpAccess.CondWrite, OpAccess.Rea
 let infoFactory: InstanceType<typeof InstructionInfoFactory> | null = null;
 
 /** Decodes the single instruction at the start of `bytes` and describes its effects. */
-export function analyze(bytes: Uint8Array, ip = 0n): InsnInfo {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+export function analyze(bytes: Uint8Array, ip = 0n, vendor: CpuVendorName = "intel"): InsnInfo {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   decoder.ip = ip;
   const insn = decoder.decode();
   try {
@@ -114,8 +120,8 @@ export interface DisasmLine {
 }
 
 /** GAS (AT&T) disassembly of a whole snippet located at `ip` (without text: lengths only). */
-export function disassemble(bytes: Uint8Array, ip: bigint, withText = true): DisasmLine[] {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+export function disassemble(bytes: Uint8Array, ip: bigint, withText = true, vendor: CpuVendorName = "intel"): DisasmLine[] {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   decoder.ip = ip;
   const fmt = (gas ??= new Formatter(FormatterSyntax.Gas));
   const out: DisasmLine[] = [];
@@ -137,8 +143,8 @@ export function disassemble(bytes: Uint8Array, ip: bigint, withText = true): Dis
 }
 
 /** GAS text of the one instruction `bytes` holds at `ip`, or null if iced-x86 calls it invalid. */
-export function formatOne(bytes: Uint8Array, ip: bigint): string | null {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+export function formatOne(bytes: Uint8Array, ip: bigint, vendor: CpuVendorName = "intel"): string | null {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   decoder.ip = ip;
   const insn = decoder.decode();
   const text = insn.isInvalid || insn.length !== bytes.length ? null : (gas ??= new Formatter(FormatterSyntax.Gas)).format(insn);

@@ -134,6 +134,12 @@ export function buildRow(s: Snippet, r: RowInfo): Built | null {
         const cr = rng.weighted([[30, 0], [10, 2], [25, 3], [20, 4], [10, 8], [5, rng.pick([1, 5, 6, 7, 9, 15])]]);
         reg = cr & 7; rexR = cr >> 3;
         if (![0, 2, 3, 4, 8].includes(cr)) { invalid = true; features.push("invalid cr"); }
+      } else if (ops.includes("Sw")) {
+        // ES CS SS DS FS GS; 6 and 7 do not exist, and CS cannot be loaded (#UD).
+        const load = ops[0] === "Sw";
+        reg = rng.weighted(load ? [[3, 0], [3, 2], [4, 3], [2, 4], [2, 5], [1, 1], [1, rng.pick([6, 7])]]
+          : [[2, 0], [2, 1], [2, 2], [2, 3], [2, 4], [2, 5], [1, rng.pick([6, 7])]]);
+        if (reg > 5 || (load && reg === 1)) { invalid = true; features.push("bad sreg"); }
       } else {
         const g = randReg();
         reg = g & 7; rexR = g >> 3;
@@ -234,6 +240,13 @@ function shapeOperands(s: Snippet, r: RowInfo, osz: number, rm: RmOperand | unde
   const mn = r.row.mn;
   // The register an r/m operand names, unless it may be one of AH..BH.
   const rmReg = rm && rm.mod === 3 && (osz !== 8 || rm.rm < 4 || rm.rexB) ? rm.rm + rm.rexB * 8 : -1;
+  if (mn === "mov" && r.operands[0] === "Sw" && rmReg >= 0) {
+    // A selector worth loading: null (any RPL), user data and code, CPUNODE, and ones that
+    // fault: kernel segments, the TSS, empty LDT and TLS slots, past the GDT's limit.
+    const sel = rng.weighted<() => number>([[4, () => rng.pick([0x2b, 0x28, 0x2a, 0x33, 0x23, 0x7b, 0x78])],
+      [2, () => rng.int(4)], [3, () => rng.pick([0x10, 0x18, 0x08, 0x40, 0x50, 0x63, 0x6b, 0x38, 0x4, 0x2f, 0x80])], [1, () => rng.int(0x10000)]])();
+    return s.pin(rmReg, (rng.u64() & ~0xffffn) | BigInt(sel));
+  }
   if ((mn === "div" || mn === "idiv") && rm) {
     if (rmReg >= 0 && rng.chance(0.05)) return s.pin(rmReg, rng.u64() << BigInt(osz)); // divide by zero
     if (!rng.chance(0.8) || s.isDirty(0) || s.isDirty(2) || s.isPinned(0) || s.isPinned(2)) return true;

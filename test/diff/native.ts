@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDir, projectRoot } from "../../src/paths.js";
+import type { CpuVendorName } from "../../src/machine/machine.js";
 import { DATA_SIZE, decodeResults, encodeCases, harnessDefines, type CaseInput, type CpuResult } from "./layout.js";
 
 const SOURCES = ["harness.c", "snippet.S"].map((f) => join(projectRoot, "test", "diff", "native", f));
@@ -55,6 +56,20 @@ function runHarness(args: string[]): void {
     const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
     throw new Error(`native harness ${args[0]} failed (${how}):\n${r.error ?? ""}${r.stderr}`);
   }
+}
+
+let vendor: CpuVendorName | undefined;
+
+/** The host CPU's vendor, from CPUID leaf 0 (run through the harness): the profile to test. */
+export function hostVendor(): CpuVendorName {
+  if (vendor) return vendor;
+  const r = spawnSync(ensureHarness(), ["vendor"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) throw new Error(`native harness vendor failed:\n${r.error ?? ""}${r.stderr}`);
+  const name = r.stdout.trim();
+  if (name === "GenuineIntel") vendor = "intel";
+  else if (name === "AuthenticAMD") vendor = "amd";
+  else throw new Error(`the host CPU's vendor ${JSON.stringify(name)} has no profile (GenuineIntel and AuthenticAMD do)`);
+  return vendor;
 }
 
 /** Runs every case on the host CPU. */

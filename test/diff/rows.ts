@@ -58,7 +58,7 @@ export function parseRow(row: OpcodeRow): RowInfo {
   }
   const operands = row.ops ? row.ops.split(",") : [];
   const imms = operands.filter((o) => o in IMM).map((o) => IMM[o]);
-  const hasModrmOperand = operands.some((o) => /^[EGMRC]/.test(o) && o !== "CL");
+  const hasModrmOperand = operands.some((o) => /^[EGMRCS]/.test(o) && o !== "CL");
   return {
     row,
     key: `${row.enc} ${row.mn} ${row.ops}`.trim(),

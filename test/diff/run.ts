@@ -2,13 +2,16 @@
 import { DATA_SIZE, type CpuResult } from "./layout.js";
 import { EmulatorRunner } from "./emulator.js";
 import { generateCase, type GeneratedCase, type ScenarioName } from "./generator.js";
-import { dumpNativeData, runNative } from "./native.js";
+import { dumpNativeData, hostVendor, runNative } from "./native.js";
+import type { CpuVendorName } from "../../src/machine/machine.js";
 import { compareCase, formatMismatch, listing, type MismatchReport } from "./compare.js";
 import { fillData } from "./prng.js";
 
 export interface ScenarioRun {
   scenario: ScenarioName;
   seed: bigint;
+  /** The emulator's vendor profile (the host's unless asked otherwise). */
+  vendor: CpuVendorName;
   cases: GeneratedCase[];
   /** Native outcomes, per case. */
   native: CpuResult[];
@@ -16,19 +19,26 @@ export interface ScenarioRun {
   ms: { generate: number; native: number; emulator: number };
 }
 
-let runner: EmulatorRunner | undefined;
+const runners = new Map<CpuVendorName, EmulatorRunner>();
+function runnerFor(vendor: CpuVendorName): EmulatorRunner {
+  let r = runners.get(vendor);
+  if (!r) runners.set(vendor, (r = new EmulatorRunner(vendor)));
+  return r;
+}
 /** One-line entries after the detailed ones, at most. */
 const MAX_LINES = 2000;
 
 /** Runs cases [first, first + count) of a scenario (or just the listed indices). */
-export function runScenario(scenario: ScenarioName, seed: bigint, count: number, opts: { first?: number; only?: number[] } = {}): ScenarioRun {
+export function runScenario(scenario: ScenarioName, seed: bigint, count: number,
+  opts: { first?: number; only?: number[]; vendor?: CpuVendorName } = {}): ScenarioRun {
+  const vendor = opts.vendor ?? hostVendor();
   const t0 = performance.now();
   const indices = opts.only ?? Array.from({ length: count }, (_, i) => (opts.first ?? 0) + i);
-  const cases = indices.map((i) => generateCase(scenario, seed, i));
+  const cases = indices.map((i) => generateCase(scenario, seed, i, vendor));
   const t1 = performance.now();
   const native = runNative(cases);
   const t2 = performance.now();
-  const emu = (runner ??= new EmulatorRunner());
+  const emu = runnerFor(vendor);
   const mismatches: MismatchReport[] = [];
   cases.forEach((c, i) => {
     const e = emu.run(c);
@@ -36,15 +46,15 @@ export function runScenario(scenario: ScenarioName, seed: bigint, count: number,
     if (diffs.length) mismatches.push({ c, native: native[i], emu: e, diffs });
   });
   const t3 = performance.now();
-  return { scenario, seed, cases, native, mismatches, ms: { generate: t1 - t0, native: t2 - t1, emulator: t3 - t2 } };
+  return { scenario, seed, vendor, cases, native, mismatches, ms: { generate: t1 - t0, native: t2 - t1, emulator: t3 - t2 } };
 }
 
 /** Fetches both final data regions for a mismatch whose memory differs (for byte diffs). */
-function withMemory(m: MismatchReport): MismatchReport {
+function withMemory(m: MismatchReport, vendor: CpuVendorName): MismatchReport {
   if (!m.diffs.some((d) => d.what === "data region")) return m;
   const initial = new Uint8Array(DATA_SIZE);
   fillData(m.c.seed, initial);
-  const emu = (runner ??= new EmulatorRunner()).run(m.c, true).data!;
+  const emu = runnerFor(vendor).run(m.c, true).data!;
   return { ...m, memory: { initial, native: dumpNativeData(m.c), emu } };
 }
 
@@ -54,8 +64,8 @@ function withMemory(m: MismatchReport): MismatchReport {
  */
 export function report(run: ScenarioRun, detail = 25): string {
   if (run.mismatches.length === 0) return `${run.scenario}: ${run.cases.length} cases, no mismatches`;
-  const parts = [`${run.scenario}: ${run.mismatches.length} of ${run.cases.length} cases differ between the host CPU and the emulator`];
-  for (const m of run.mismatches.slice(0, detail)) parts.push(formatMismatch(withMemory(m), run.seed));
+  const parts = [`${run.scenario}: ${run.mismatches.length} of ${run.cases.length} cases differ between the host CPU and the emulator (${run.vendor} profile)`];
+  for (const m of run.mismatches.slice(0, detail)) parts.push(formatMismatch(withMemory(m, run.vendor), run.seed));
   const rest = run.mismatches.slice(detail);
   if (rest.length) {
     // The others one line each: what differs, and the snippet.

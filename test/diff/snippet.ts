@@ -9,6 +9,7 @@
 //   - branches only go forward (loops excepted), so every snippet ends.
 // Instructions are checked with iced-x86 as they are added; an encoding it rejects is a
 // generator bug and throws, unless the instruction is a deliberate invalid one.
+import type { CpuVendorName } from "../../src/machine/machine.js";
 import { CODE_BASE, DATA_SIZE } from "./layout.js";
 import { fillData } from "./prng.js";
 import { analyze, type InsnInfo } from "./iced.js";
@@ -74,7 +75,8 @@ export class Snippet {
 
   private dataCache: Uint8Array | null = null;
 
-  constructor(readonly rng: Rng, regs: bigint[], readonly rflags: bigint, readonly codeOff: number, readonly dataSeed: bigint) {
+  constructor(readonly rng: Rng, regs: bigint[], readonly rflags: bigint, readonly codeOff: number, readonly dataSeed: bigint,
+    readonly vendor: CpuVendorName = "intel") {
     this.regs = regs;
     this.df = (rflags & 0x400n) !== 0n;
   }
@@ -163,7 +165,7 @@ export class Snippet {
       this.ended = true;
       return true;
     }
-    const info = analyze(bytes);
+    const info = analyze(bytes, 0n, this.vendor);
     if (!info.valid || info.length !== bytes.length) {
       throw new GeneratorBug(`iced-x86 ${info.valid ? `decodes ${info.length} of` : "rejects"} ` +
         `${insn.bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ")} (${insn.row?.key ?? "template"})`);

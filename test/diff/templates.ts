@@ -70,18 +70,29 @@ const bytesOf = (...b: number[]) => ({ bytes: b, fixups: [] as Fixup[], features
 function forwardBranch(s: Snippet, r: RowInfo): boolean {
   const rng = s.rng;
   const legacy: number[] = [];
-  if (rng.chance(0.08)) legacy.push(0x66); // ignored by Intel CPUs in 64-bit mode
+  if (rng.chance(0.08)) legacy.push(0x66); // ignored by Intel parts; AMD parts branch to a 16-bit target
   if (rng.chance(0.1)) legacy.push(rng.pick([0x2e, 0x3e])); // branch hints
   if ((r.row.mn === "jrcxz" || r.row.mn.startsWith("loop")) && rng.chance(0.3)) legacy.push(0x67); // ECX forms
   const opcode = [...r.opcode];
   if (r.plus === "cc") opcode[opcode.length - 1] += rng.int(16);
+  const rex = rng.chance(0.1) ? [0x40 | rng.int(16)] : [];
+  if (rel16Branch(s, legacy, rex) && r.imms[0] === "jz") {
+    // An AMD part reads rel16 and truncates the target: taken, it faults at a low address.
+    const insn = { bytes: [...shuffled(rng, legacy), ...rex, ...opcode, 0, 0], fixups: [], row: r, features: ["rel16"] };
+    return s.emit(insn);
+  }
   const rel = r.imms[0] === "jb" ? 1 : 4;
-  const bytes = [...shuffled(rng, legacy), ...(rng.chance(0.1) ? [0x40 | rng.int(16)] : []), ...opcode, ...le(0n, rel)];
+  const bytes = [...shuffled(rng, legacy), ...rex, ...opcode, ...le(0n, rel)];
   const label = new Label();
   const insn = { bytes, fixups: [{ kind: rel === 1 ? "rel8" : "rel32", at: bytes.length - rel, label } as Fixup], row: r, features: [`rel${rel * 8}`] };
   if (!s.emit(insn)) return false;
   s.skipUnits(label, rng.weighted([[2, 0], [5, 1], [3, 2]]));
   return true;
+}
+
+/** Whether a near branch with these prefixes has a 16-bit operand size: 66 without REX.W, on AMD. */
+function rel16Branch(s: Snippet, legacy: number[], rex: number[]): boolean {
+  return s.vendor === "amd" && legacy.includes(0x66) && !(rex.length && rex[0] & 8);
 }
 
 /** Straight-line body of 0-2 plain instructions; RSP may not change inside. */
@@ -107,7 +118,12 @@ function subroutine(s: Snippet, r: RowInfo): boolean {
     return false;
   }
   const callee = new Label(), after = new Label();
-  const call = { bytes: [...(rng.chance(0.05) ? [0x66] : []), 0xe8, 0, 0, 0, 0], fixups: [] as Fixup[], row: find("E8"), features: ["call"] };
+  const o16 = rng.chance(0.05) ? [0x66] : [];
+  if (rel16Branch(s, o16, [])) {
+    // AMD: call rel16 pushes a 2-byte return address and goes to a 16-bit target (a fault).
+    return s.emit({ bytes: [0x66, 0xe8, 0, 0], fixups: [], row: find("E8"), features: ["call", "rel16"] });
+  }
+  const call = { bytes: [...o16, 0xe8, 0, 0, 0, 0], fixups: [] as Fixup[], row: find("E8"), features: ["call"] };
   call.fixups.push({ kind: "rel32", at: call.bytes.length - 4, label: callee });
   const jmp = { ...bytesOf(0xeb, 0), fixups: [{ kind: "rel8", at: 1, label: after } as Fixup] };
   if (!s.emit(call) || !s.emit(jmp)) { undo(); return false; }

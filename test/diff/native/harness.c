@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cpuid.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -153,10 +154,24 @@ static void *read_file(const char *path, size_t *len) {
   return buf;
 }
 
+// The host's CPU vendor string from CPUID leaf 0 (EBX, EDX, ECX), e.g. GenuineIntel.
+static int print_vendor(void) {
+  unsigned a, b, c, d;
+  __cpuid(0, a, b, c, d);
+  char v[13];
+  memcpy(v, &b, 4);
+  memcpy(v + 4, &d, 4);
+  memcpy(v + 8, &c, 4);
+  v[12] = 0;
+  printf("%s\n", v);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "vendor") == 0) return print_vendor();
   int dump = argc == 5 && strcmp(argv[1], "dump") == 0;
   if (!dump && !(argc == 4 && strcmp(argv[1], "run") == 0)) {
-    fprintf(stderr, "usage: harness run IN OUT | harness dump IN INDEX OUT\n");
+    fprintf(stderr, "usage: harness run IN OUT | harness dump IN INDEX OUT | harness vendor\n");
     return 2;
   }
   size_t len;

@@ -14,6 +14,7 @@
 
 #define SYS_arch_prctl 158
 #define ARCH_SET_FS 0x1002
+#define ARCH_SET_GS 0x1001
 
 	.text
 
@@ -39,6 +40,16 @@ run_snippet:
 	mov	%rsp, host_rsp(%rip)
 	mov	%rsi, out_ptr(%rip)
 	mov	%rdi, %r15
+	// An earlier snippet may have loaded segment registers: DS and ES go back to null, GS
+	// (ARCH_SET_GS loads a null selector and the base) to the case's base, FS below. SS is
+	// the user data selector again once a system call has returned.
+	xor	%eax, %eax
+	mov	%eax, %ds
+	mov	%eax, %es
+	mov	$SYS_arch_prctl, %eax
+	mov	$ARCH_SET_GS, %edi
+	movabs	$GS_BASE, %rsi
+	syscall
 	mov	$SYS_arch_prctl, %eax
 	mov	$ARCH_SET_FS, %edi
 	movabs	$FS_BASE, %rsi
