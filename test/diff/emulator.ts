@@ -21,8 +21,10 @@ const SYSCALL = [0x0f, 0x05];
 /** Page tables and the GDT live above everything a case touches (RAM is 64 MiB). */
 const TABLES = 0x3000000;
 const GDT = 0x3800000;
-/** Selectors a Linux user process runs with. */
-const USER_CS = 0x33n, USER_DS = 0x2bn;
+/** Selectors a Linux user process runs with, and the kernel's. */
+const USER_CS = 0x33n, USER_DS = 0x2bn, KERNEL_CS = 0x10n, KERNEL_DS = 0x18n;
+/** MSR_STAR as Linux sets it: sysret's selectors from 0x23 (CS 0x33, SS 0x2b), syscall's from 0x10. */
+const STAR = 0x0023_0010_0000_0000n;
 
 /**
  * Linux's x86-64 GDT as a user process sees it: kernel code and data (DPL 0), 32- and 64-bit
@@ -71,7 +73,11 @@ export class EmulatorRunner {
     this.cr3 = space.root;
   }
 
-  run(c: CaseInput, keepData = false): EmulatorResult {
+  /**
+   * Runs one case at CPL 3 (or, with `kernel`, at CPL 0 with the kernel's selectors and a
+   * syscall MSR set like Linux's, for the few system instructions a user process cannot run).
+   */
+  run(c: CaseInput, keepData = false, kernel = false): EmulatorResult {
     const m = this.machine;
     const cpu = m.cpus[0];
     fillData(c.seed, this.fill);
@@ -81,7 +87,9 @@ export class EmulatorRunner {
     code.set(SYSCALL, c.code.length);
     m.writePhys(CODE_BASE + c.codeOff, code);
 
-    startInLongMode(cpu, { cr3: this.cr3, cpl: 3, cs: Number(USER_CS), ss: Number(USER_DS), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4], rflags: c.rflags });
+    const [cpl, cs, ss] = kernel ? [0, KERNEL_CS, KERNEL_DS] as const : [3, USER_CS, USER_DS] as const;
+    startInLongMode(cpu, { cr3: this.cr3, cpl, cs: Number(cs), ss: Number(ss), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4], rflags: c.rflags });
+    cpu.set("star", STAR);
     for (let i = 0; i < 16; i++) cpu.setReg(i, BigInt.asUintN(64, c.regs[i]));
     for (const sreg of ["ds", "es", "fs", "gs"] as const) cpu.set(sreg, 0);
     cpu.set("gdtBase", BigInt(GDT));

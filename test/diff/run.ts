@@ -4,6 +4,7 @@ import { EmulatorRunner } from "./emulator.js";
 import { generateCase, type GeneratedCase, type ScenarioName } from "./generator.js";
 import { dumpNativeData, hostVendor, runNative } from "./native.js";
 import type { CpuVendorName } from "../../src/machine/machine.js";
+import { vendorDivergent } from "./vendor.js";
 import { compareCase, formatMismatch, listing, type MismatchReport } from "./compare.js";
 import { fillData } from "./prng.js";
 
@@ -16,6 +17,11 @@ export interface ScenarioRun {
   /** Native outcomes, per case. */
   native: CpuResult[];
   mismatches: MismatchReport[];
+  /**
+   * With `otherVendor`: the cases without a vendor-divergent instruction, run under the other
+   * profile, that did not match the host (there should be none), and how many were divergent.
+   */
+  other?: { vendor: CpuVendorName; mismatches: MismatchReport[]; divergent: number };
   ms: { generate: number; native: number; emulator: number };
 }
 
@@ -30,7 +36,7 @@ const MAX_LINES = 2000;
 
 /** Runs cases [first, first + count) of a scenario (or just the listed indices). */
 export function runScenario(scenario: ScenarioName, seed: bigint, count: number,
-  opts: { first?: number; only?: number[]; vendor?: CpuVendorName } = {}): ScenarioRun {
+  opts: { first?: number; only?: number[]; vendor?: CpuVendorName; otherVendor?: boolean } = {}): ScenarioRun {
   const vendor = opts.vendor ?? hostVendor();
   const t0 = performance.now();
   const indices = opts.only ?? Array.from({ length: count }, (_, i) => (opts.first ?? 0) + i);
@@ -45,8 +51,20 @@ export function runScenario(scenario: ScenarioName, seed: bigint, count: number,
     const diffs = compareCase(c, native[i], e);
     if (diffs.length) mismatches.push({ c, native: native[i], emu: e, diffs });
   });
+  let other: ScenarioRun["other"];
+  if (opts.otherVendor) {
+    const otherVendor: CpuVendorName = vendor === "intel" ? "amd" : "intel";
+    const emu2 = runnerFor(otherVendor);
+    other = { vendor: otherVendor, mismatches: [], divergent: 0 };
+    cases.forEach((c, i) => {
+      if (vendorDivergent(c)) { other!.divergent++; return; }
+      const e = emu2.run(c);
+      const diffs = compareCase(c, native[i], e);
+      if (diffs.length) other!.mismatches.push({ c, native: native[i], emu: e, diffs });
+    });
+  }
   const t3 = performance.now();
-  return { scenario, seed, vendor, cases, native, mismatches, ms: { generate: t1 - t0, native: t2 - t1, emulator: t3 - t2 } };
+  return { scenario, seed, vendor, cases, native, mismatches, other, ms: { generate: t1 - t0, native: t2 - t1, emulator: t3 - t2 } };
 }
 
 /** Fetches both final data regions for a mismatch whose memory differs (for byte diffs). */
