@@ -17,7 +17,9 @@ export const DEBUG_USAGE = `usage: tramplab debug [IMAGE] [--cpus N] [--preempt 
   -x FILE     run the commands in FILE first (also --command FILE)
   --batch     quit after -x FILE (also the case when standard input is not a terminal
               and has no more commands)
-Commands come from the terminal (help lists them), or one per line on standard input.`;
+Commands come from the terminal (help lists them), or one per line on standard input.
+Exit status when the commands come from -x FILE or standard input: 1 if any of them printed
+an error line, 0 otherwise; 2 for a bad option or an image that cannot be used.`;
 
 interface DebugOptions {
   image?: string;
@@ -68,11 +70,19 @@ async function session(o: DebugOptions, kernel: Kernel): Promise<number> {
       process.stderr.write(`tramplab: ${o.script}: cannot read (${(e as NodeJS.ErrnoException).code})\n`);
       return 2;
     }
-    if (!(await batch(s, text.split("\n"), out)) || o.batch) return 0;
+    if (!(await batch(s, text.split("\n"), out)) || o.batch) return batchStatus(s);
   }
-  if (process.stdin.isTTY) await interactive(s, process.stdin, out);
-  else await batch(s, createInterface({ input: process.stdin, terminal: false }), out);
-  return 0;
+  if (process.stdin.isTTY) {
+    await interactive(s, process.stdin, out);
+    return 0;
+  }
+  await batch(s, createInterface({ input: process.stdin, terminal: false }), out);
+  return batchStatus(s);
+}
+
+/** As gdb -batch: 1 if any command failed (printed an `error:` line), 0 otherwise. */
+function batchStatus(s: Session): number {
+  return s.errors > 0 ? 1 : 0;
 }
 
 /** Starts the debugger; usage errors and unusable images return 2 at once, the session sets the exit code when it ends. */
