@@ -1,7 +1,9 @@
-// The `tramplab run` command line, spawned as a child process exactly as a user runs it:
-// output and exit status pass through, --max-insns and --stats work, every kind of bad input
-// gives one clear error line and exit code 2, and a guest fault is reported (what, where,
-// the instruction bytes, the registers) with the exit code a shell shows for the signal.
+// The command line, spawned as a child process exactly as a user runs it: the command list,
+// --version, options spelled --opt=V or --opt V, one error line with a pointer to --help for
+// a bad option. `tramplab run PROGRAM`: output and exit status pass through, --max-insns and
+// --stats work, every kind of bad input gives one clear error line and exit code 2, and a
+// guest fault is reported (what, where, the instruction bytes, the registers) with the exit
+// code a shell shows for the signal. And tools/build.mjs is silent when nothing needs building.
 // Needs the TypeScript built to dist/ (`npm test` builds first).
 import { describe, it, beforeAll, afterAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
@@ -25,6 +27,81 @@ function tramplab(...args: string[]): Promise<{ status: number | null; stdout: s
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+describe.concurrent("tramplab's command line", () => {
+  const COMMANDS = ["run", "torture", "scenario", "debug", "check-noinstr"];
+
+  it("--cpus=2 gives the same run as --cpus 2", async ({ expect }) => {
+    const [joined, separate] = await Promise.all([
+      tramplab("run", "--cpus=2", "--time=5ms"),
+      tramplab("run", "--cpus", "2", "--time", "5ms"),
+    ]);
+    expect(joined.status).toBe(0);
+    expect(joined.stdout).toMatch(/^tramplab: 2 vCPUs, .*virtual time 5000000 ticks/m);
+    expect(joined.stdout).toBe(separate.stdout);
+    expect(separate.status).toBe(0);
+  });
+
+  it("--help, help and no arguments list every command, one line each, and point to COMMAND --help", async ({ expect }) => {
+    const [help, word, none] = await Promise.all([tramplab("--help"), tramplab("help"), tramplab()]);
+    expect(help.status).toBe(0);
+    expect(help.stderr).toBe("");
+    expect(help.stdout.split("\n")[0]).toBe("usage: tramplab COMMAND [OPTIONS]");
+    for (const c of COMMANDS) expect(help.stdout.split("\n").filter((l) => l.startsWith(`  ${c} `))).toHaveLength(1);
+    expect(help.stdout).toContain("tramplab COMMAND --help");
+    expect(word).toEqual(help);
+    expect(none.stdout).toBe(help.stdout);
+  });
+
+  it("COMMAND --help shows that command's own usage", async ({ expect }) => {
+    const runs = await Promise.all(COMMANDS.map((c) => tramplab(c, "--help")));
+    COMMANDS.forEach((c, i) => {
+      expect(runs[i].status).toBe(0);
+      expect(runs[i].stdout).toMatch(new RegExp(`^usage: tramplab ${c}\\b`));
+    });
+  });
+
+  it("--version and -V print the version in package.json", async ({ expect }) => {
+    const { version } = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8"));
+    const [long, short] = await Promise.all([tramplab("--version"), tramplab("-V")]);
+    expect(long).toEqual({ status: 0, stdout: `tramplab ${version}\n`, stderr: "" });
+    expect(short).toEqual(long);
+  });
+
+  it("an unknown option gives one error line naming it, a pointer to the command's --help, and exit 2", async ({ expect }) => {
+    const runs = await Promise.all(COMMANDS.map((c) => tramplab(c, "--cpuz", "3")));
+    COMMANDS.forEach((c, i) => {
+      expect(runs[i]).toEqual({ status: 2, stdout: "", stderr: `tramplab ${c}: unknown option --cpuz (see 'tramplab ${c} --help')\n` });
+    });
+  });
+
+  it("a missing or bad value gives the option's own message on one line with the pointer, and exit 2", async ({ expect }) => {
+    const cases: [string[], string][] = [
+      [["run", "--cpus"], "tramplab run: --cpus needs an integer from 1 to 64, got nothing (see 'tramplab run --help')"],
+      [["run", "--cpus=99"], "tramplab run: --cpus needs an integer from 1 to 64, got 99 (see 'tramplab run --help')"],
+      [["run", "--stats=yes"], "tramplab run: --stats takes no value, got yes (see 'tramplab run --help')"],
+      [["torture", "--shard", "3/2"], "tramplab torture: --shard needs I/N with 1 <= I <= N, got 3/2 (see 'tramplab torture --help')"],
+      [["scenario", "--seed=x", "a.yaml"], `tramplab scenario: --seed needs an integer from 0 to ${2 ** 31}, got x (see 'tramplab scenario --help')`],
+      [["debug", "-x"], "tramplab debug: -x needs a file of commands (see 'tramplab debug --help')"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => tramplab(...args)));
+    cases.forEach(([, line], i) => expect(runs[i]).toEqual({ status: 2, stdout: "", stderr: line + "\n" }));
+  });
+
+  it("an unknown command gives one error line with the pointer to tramplab --help, and exit 2", async ({ expect }) => {
+    expect(await tramplab("frobnicate")).toEqual({ status: 2, stdout: "", stderr: "tramplab: unknown command frobnicate (see 'tramplab --help')\n" });
+  });
+});
+
+describe("tools/build.mjs", () => {
+  it("prints nothing at all when everything is up to date", ({ expect }) => {
+    const build = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, "tools/build.mjs"), ...args], { cwd: projectRoot, encoding: "utf8", timeout: 900_000 });
+    expect(build("--quiet").status).toBe(0); // builds whatever is out of date
+    for (const args of [[], ["--quiet"]]) {
+      expect(build(...args)).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    }
+  }, 900_000);
+});
 
 let dir = "";
 let faults = "", args = "";
@@ -73,8 +150,8 @@ describe.skipIf(!haveGcc()).concurrent("tramplab run (command line)", () => {
     expect(r.status).toBe(3);
   });
 
-  it("passes the arguments through: output and exit status equal the native run's", async ({ expect }) => {
-    const words = ["alpha", "7", "-3", "", "two words"];
+  it("passes the arguments through, options after PROGRAM included: output and exit status equal the native run's", async ({ expect }) => {
+    const words = ["alpha", "7", "-3", "", "two words", "--cpus", "2", "--help"];
     const native = runNative(args, words);
     const r = await tramplab("run", args, ...words);
     expect(r.stdout).toBe(native.stdout.toString("utf8"));

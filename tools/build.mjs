@@ -1,6 +1,9 @@
 // Builds everything the tests, benchmarks and CLI need, skipping steps whose inputs did not
 // change: generated sources, the wasm core (asc), the TypeScript (tsc -> dist/), firmware.
-import { execFileSync } from "node:child_process";
+// Each step that runs prints one line to stderr with its time, and a total at the end; nothing
+// is printed when everything is up to date. --quiet hides the tools' own output unless a tool
+// fails.
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +11,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
 const force = process.argv.includes("--force");
-const log = (m) => { if (!quiet) console.log(m); };
+const started = performance.now();
+let stepsRun = 0;
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 function newest(paths) {
   let t = 0;
@@ -32,14 +37,20 @@ function stale(outputs, inputs) {
 
 function step(name, outputs, inputs, cmd, args) {
   if (!stale(outputs, inputs)) return;
-  log(`build: ${name}`);
-  try {
-    execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
-  } catch (err) {
-    if (quiet) process.stderr.write((err.stdout ?? "") + (err.stderr ?? ""));
-    console.error(`build: ${name} failed`);
+  // The line is finished when the step is; the tool's output is held until then so that it
+  // does not land in the middle of it.
+  process.stderr.write(`build: ${name} ... `);
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 << 20 });
+  const output = (r.stdout ?? "") + (r.stderr ?? "");
+  if (r.status !== 0) {
+    process.stderr.write(`failed after ${seconds(t0)}\n`);
+    process.stderr.write(r.error ? `${cmd}: ${r.error.message}\n` : output);
     process.exit(1);
   }
+  process.stderr.write(`${seconds(t0)}\n`);
+  if (!quiet) process.stderr.write(output);
+  stepsRun++;
   for (const o of outputs) if (o.endsWith(".built")) writeFileSync(join(root, o), "");
 }
 
@@ -68,3 +79,4 @@ function buildFirmware() {
 }
 buildFirmware();
 step("typescript (tsc)", ["dist/.built"], ["src", "test", "bench", "tsconfig.json"], bin("tsc"), ["-p", "tsconfig.json"]);
+if (stepsRun > 0) process.stderr.write(`build: done in ${seconds(started)}\n`);

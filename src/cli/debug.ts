@@ -4,8 +4,8 @@ import { createInterface } from "node:readline";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
 import { ElfError } from "../machine/elf.js";
-import { UsageError } from "./args.js";
-import { kernelOption, type KernelOptions } from "./kernelopts.js";
+import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
+import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
@@ -14,38 +14,34 @@ export const DEBUG_USAGE = `usage: tramplab debug [IMAGE] [--cpus N] [--preempt 
                       [--release POLICY] [--recursion SCHEME] [-x FILE] [--batch]
   IMAGE       a firmware ELF built like firmware/ (default: the built-in kernel)
   --cpus, --preempt, --kconfig, --seed, --release, --recursion: as for tramplab run (run --help)
-  -x FILE     run the commands in FILE first
+  -x FILE     run the commands in FILE first (also --command FILE)
   --batch     quit after -x FILE (also the case when standard input is not a terminal
               and has no more commands)
-Commands come from the terminal (help lists them), or one per line on standard input.`;
+Commands come from the terminal (help lists them), or one per line on standard input.
+Exit status when the commands come from -x FILE or standard input: 1 if any of them printed
+an error line, 0 otherwise; 2 for a bad option or an image that cannot be used.`;
 
 interface DebugOptions {
   image?: string;
   script?: string;
   batch: boolean;
   config: KernelOptions;
+  help?: boolean;
 }
 
+const DEBUG_OPTIONS = { ...KERNEL_OPTIONS, command: { type: "string", short: "x" }, batch: FLAG } satisfies OptionSpec;
+
 export function parseDebug(args: string[]): DebugOptions {
-  const o: DebugOptions = { batch: false, config: {} };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => args[++i];
-    switch (a) {
-      case "-x": {
-        const v = value();
-        if (!v) throw new UsageError("-x needs a file of commands");
-        o.script = v;
-        break;
-      }
-      case "--batch": o.batch = true; break;
-      default:
-        if (kernelOption(a, value, o.config)) break;
-        if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
-        if (o.image) throw new UsageError(`one image only (got ${o.image} and ${a})`);
-        o.image = a;
-    }
+  const p = parseOptions(args, DEBUG_OPTIONS);
+  if (p.help) return { batch: false, config: {}, help: true };
+  const o: DebugOptions = { batch: p.flags.has("batch"), config: kernelOptions(p) };
+  if (p.values.has("command")) {
+    const v = p.values.get("command");
+    if (!v) throw new UsageError("-x needs a file of commands");
+    o.script = v;
   }
+  if (p.positionals.length > 1) throw new UsageError(`one image only (got ${p.positionals[0]} and ${p.positionals[1]})`);
+  o.image = p.positionals[0];
   return o;
 }
 
@@ -54,10 +50,10 @@ function boot(o: DebugOptions): Kernel {
   if (!o.image) return new Kernel(config);
   let bytes: Uint8Array;
   try { bytes = readFileSync(o.image); } catch (e) {
-    throw new UsageError(`${o.image}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+    throw new InputError(`${o.image}: cannot read (${(e as NodeJS.ErrnoException).code})`);
   }
   try { return new Kernel(config, bytes); } catch (e) {
-    if (e instanceof ElfError) throw new UsageError(`${o.image}: ${e.message}`);
+    if (e instanceof ElfError) throw new InputError(`${o.image}: ${e.message}`);
     throw e;
   }
 }
@@ -74,17 +70,25 @@ async function session(o: DebugOptions, kernel: Kernel): Promise<number> {
       process.stderr.write(`tramplab: ${o.script}: cannot read (${(e as NodeJS.ErrnoException).code})\n`);
       return 2;
     }
-    if (!(await batch(s, text.split("\n"), out)) || o.batch) return 0;
+    if (!(await batch(s, text.split("\n"), out)) || o.batch) return batchStatus(s);
   }
-  if (process.stdin.isTTY) await interactive(s, process.stdin, out);
-  else await batch(s, createInterface({ input: process.stdin, terminal: false }), out);
-  return 0;
+  if (process.stdin.isTTY) {
+    await interactive(s, process.stdin, out);
+    return 0;
+  }
+  await batch(s, createInterface({ input: process.stdin, terminal: false }), out);
+  return batchStatus(s);
 }
 
-/** Starts the debugger; usage errors return 2 at once, the session sets the exit code when it ends. */
+/** As gdb -batch: 1 if any command failed (printed an `error:` line), 0 otherwise. */
+function batchStatus(s: Session): number {
+  return s.errors > 0 ? 1 : 0;
+}
+
+/** Starts the debugger; usage errors and unusable images return 2 at once, the session sets the exit code when it ends. */
 export function debug(args: string[]): number {
-  if (args.includes("--help") || args.includes("-h")) { process.stdout.write(DEBUG_USAGE + "\n"); return 0; }
   const o = parseDebug(args);
+  if (o.help) { process.stdout.write(DEBUG_USAGE + "\n"); return 0; }
   const kernel = boot(o);
   session(o, kernel).then((code) => { process.exitCode = code; }, (e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exitCode = 1; });
   return 0;

@@ -1,30 +1,39 @@
 // tramplab command line.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ElfError } from "../machine/elf.js";
 import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig, type PreemptModel, type KconfigRule, type RecursionSchemeName } from "../kernel/config.js";
-import { parseDuration, UsageError } from "./args.js";
+import { kernelConfig } from "../kernel/config.js";
+import { FLAG, InputError, parseDuration, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
-import { intArg, kernelOption } from "./kernelopts.js";
+import { intArg, KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import type { StopReason } from "../machine/scheduler.js";
-import { torture, TORTURE_USAGE } from "./torture.js";
-import { scenario, SCENARIO_USAGE } from "./scenario.js";
+import { projectRoot } from "../paths.js";
+import { torture } from "./torture.js";
+import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
-import { debug, DEBUG_USAGE } from "./debug.js";
+import { debug } from "./debug.js";
 
-const USAGE = `usage: tramplab run [options] [PROGRAM [ARGS...]]
+const USAGE = `usage: tramplab COMMAND [OPTIONS]
 
 Commands:
-  run                  boot the built-in guest kernel and run its workload
-  run PROGRAM [ARGS]   run a static x86-64 Linux program in user mode
-  torture [...]        random ftrace register/unregister campaigns, checked (torture --help)
-  scenario FILE...     run declarative scenario files and check their expectations (scenario --help)
-  check-noinstr IMAGE  report calls and jumps that leave .noinstr.text (exit 1 if any)
-  debug [IMAGE] [...]  a gdb-like debugger over the stopped machine (debug --help)
+  run [PROGRAM [ARGS]]  boot the built-in guest kernel, or run a static x86-64 Linux program
+  torture               random ftrace register/unregister campaigns, checked after every step
+  scenario FILE...      run declarative scenario files and check their expectations
+  debug [IMAGE]         a gdb-like debugger over the stopped machine
+  check-noinstr IMAGE   report calls and jumps that leave .noinstr.text (exit 1 if any)
+
+'tramplab COMMAND --help' shows a command's options; 'tramplab --version' prints the version.`;
+
+const RUN_USAGE = `usage: tramplab run [OPTIONS]
+       tramplab run [--max-insns N] [--stats] PROGRAM [ARGS...]
+
+Without PROGRAM, boots the built-in guest kernel and runs its workload; with PROGRAM, runs a
+static x86-64 Linux program in user mode (everything after PROGRAM is its arguments).
 
 Options for the built-in kernel:
   --cpus N             vCPUs (default 4)
@@ -41,65 +50,50 @@ Options for the built-in kernel:
                        stack), per-task (the kernel's context bits with TRANSITION) or none
 Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
-  --stats              print instructions retired and guest MIPS to stderr`;
+  --stats              print instructions retired and guest MIPS to stderr
+Options take their value as --cpus 2 or --cpus=2.`;
 
-interface RunOptions {
+interface RunOptions extends KernelOptions {
   program?: string;
   programArgs: string[];
   maxInsns?: bigint;
   stats: boolean;
-  cpus?: number;
-  preempt?: PreemptModel;
-  kconfig?: KconfigRule;
-  seed?: number;
   time?: bigint;
   tracer?: "function";
   filter?: string;
   traceLines?: number;
-  release?: string;
-  recursion?: RecursionSchemeName;
   help?: boolean;
 }
 
+const RUN_OPTIONS = {
+  ...KERNEL_OPTIONS, "max-insns": VALUE, stats: FLAG, time: VALUE, tracer: VALUE, filter: VALUE, "trace-lines": VALUE,
+} satisfies OptionSpec;
+
 function parseRun(args: string[]): RunOptions {
-  const o: RunOptions = { programArgs: [], stats: false };
-  let i = 0;
-  for (; i < args.length && args[i].startsWith("--"); i++) {
-    const a = args[i];
-    const value = () => args[++i];
-    switch (a) {
-      case "--stats": o.stats = true; break;
-      case "--help": o.help = true; break;
-      case "--max-insns": {
-        const v = value();
-        if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
-        o.maxInsns = BigInt(v);
-        break;
-      }
-      case "--time": o.time = parseDuration(value()); break;
-      case "--tracer": {
-        const v = value();
-        if (v !== "function") throw new UsageError(`--tracer must be function, got ${v ?? "nothing"}`);
-        o.tracer = v;
-        break;
-      }
-      case "--filter": {
-        const v = value();
-        if (v === undefined) throw new UsageError("--filter needs a glob list");
-        o.filter = v;
-        break;
-      }
-      case "--trace-lines": o.traceLines = intArg("--trace-lines", value(), 0, 1_000_000); break;
-      case "--": i++; return finish();
-      default:
-        if (!kernelOption(a, value, o)) throw new UsageError(`unknown option ${a}`);
-    }
+  const p = parseOptions(args, RUN_OPTIONS, { rest: true });
+  if (p.help) return { programArgs: [], stats: false, help: true };
+  const o: RunOptions = { ...kernelOptions(p), programArgs: [], stats: p.flags.has("stats") };
+  const given = (name: keyof typeof RUN_OPTIONS) => p.values.has(name);
+  const value = (name: keyof typeof RUN_OPTIONS) => p.values.get(name);
+  if (given("max-insns")) {
+    const v = value("max-insns");
+    if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
+    o.maxInsns = BigInt(v);
   }
-  return finish();
-  function finish(): RunOptions {
-    if (i < args.length) { o.program = args[i]; o.programArgs = args.slice(i + 1); }
-    return o;
+  if (given("time")) o.time = parseDuration(value("time"));
+  if (given("tracer")) {
+    const v = value("tracer");
+    if (v !== "function") throw new UsageError(`--tracer must be function, got ${v ?? "nothing"}`);
+    o.tracer = v;
   }
+  if (given("filter")) {
+    const v = value("filter");
+    if (v === undefined) throw new UsageError("--filter needs a glob list");
+    o.filter = v;
+  }
+  if (given("trace-lines")) o.traceLines = intArg("--trace-lines", value("trace-lines"), 0, 1_000_000);
+  if (p.rest.length > 0) { o.program = p.rest[0]; o.programArgs = p.rest.slice(1); }
+  return o;
 }
 
 function runUserProgram(o: RunOptions): number {
@@ -174,33 +168,51 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
   return kernel.run(time - 2n * third);
 }
 
+const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug"];
+
+function version(): string {
+  return JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).version;
+}
+
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case "run": {
         const o = parseRun(rest);
-        if (o.help) { process.stdout.write(USAGE + "\n"); return 0; }
+        if (o.help) { process.stdout.write(RUN_USAGE + "\n"); return 0; }
         return o.program ? runUserProgram(o) : runKernel(o);
       }
       case "torture": return torture(rest);
-      case "scenario":
-        if (rest.includes("--help")) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
-        return scenario(rest);
+      case "scenario": return scenario(rest);
       case "check-noinstr": return checkNoinstrCommand(rest);
       case "debug": return debug(rest);
       case "help":
+        // `tramplab help COMMAND` is `tramplab COMMAND --help`.
+        if (rest.length > 0) return main([rest[0], "--help"]);
+        process.stdout.write(USAGE + "\n");
+        return 0;
       case "--help":
       case "-h":
         process.stdout.write(USAGE + "\n");
         return 0;
+      case "--version":
+      case "-V":
+        process.stdout.write(`tramplab ${version()}\n`);
+        return 0;
       case undefined:
         process.stdout.write(USAGE + "\n");
         return 2;
-      default: throw new UsageError(`unknown command ${cmd}`);
+      default:
+        throw new UsageError(cmd.startsWith("-") ? `unknown option ${cmd}` : `unknown command ${cmd}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tramplab: ${e.message}\n${cmd === "torture" ? TORTURE_USAGE : cmd === "scenario" ? SCENARIO_USAGE : cmd === "debug" ? DEBUG_USAGE : USAGE}\n`); return 2; }
+    if (e instanceof UsageError) {
+      const who = cmd !== undefined && COMMANDS.includes(cmd) ? `tramplab ${cmd}` : "tramplab";
+      process.stderr.write(`${who}: ${e.message} (see '${who} --help')\n`);
+      return 2;
+    }
+    if (e instanceof InputError) { process.stderr.write(`tramplab: ${e.message}\n`); return 2; }
     // Anything else stopped the run itself (a guest that never answers, a host-side invariant):
     // one line saying what, the stack only on request.
     process.stderr.write(`tramplab: ${cmd}: ${(e as Error).message ?? e}\n`);

@@ -3,6 +3,7 @@
 // checked.
 import { readFileSync } from "node:fs";
 import { ElfError } from "../machine/elf.js";
+import { parseOptions, UsageError } from "./args.js";
 import { checkNoinstr, type NoinstrReport } from "../noinstr/check.js";
 
 export const NOINSTR_USAGE = `usage: tramplab check-noinstr IMAGE
@@ -12,16 +13,11 @@ __noinstr_text_start and __noinstr_text_end) and prints one line per call or jum
 indirect ones included. Exit status: 0 clean, 1 violations found, 2 the image cannot be checked.`;
 
 export function checkNoinstrCommand(args: string[]): number {
-  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
-    process.stdout.write(NOINSTR_USAGE + "\n");
-    return 0;
-  }
-  if (args.length !== 1 || args[0].startsWith("-")) {
-    const why = args.length === 0 ? "check-noinstr needs an IMAGE" : args.length > 1 ? `check-noinstr takes one IMAGE, got ${args.length} arguments` : `unknown check-noinstr option ${args[0]}`;
-    process.stderr.write(`tramplab: ${why}\n${NOINSTR_USAGE}\n`);
-    return 2;
-  }
-  const path = args[0];
+  const p = parseOptions(args, {});
+  if (p.help) { process.stdout.write(NOINSTR_USAGE + "\n"); return 0; }
+  if (p.positionals.length === 0) throw new UsageError("needs an IMAGE");
+  if (p.positionals.length > 1) throw new UsageError(`takes one IMAGE, got ${p.positionals.length} arguments`);
+  const path = p.positionals[0];
   let report: NoinstrReport;
   try {
     report = checkNoinstr(readFileSync(path));

@@ -1,7 +1,7 @@
 // tramplab scenario: runs declarative scenario files (src/scenario, docs/scenarios.md).
 // Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
 import { readFileSync } from "node:fs";
-import { UsageError } from "./args.js";
+import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
 import { ScenarioErrors } from "../scenario/schema.js";
 import type { Scenario } from "../scenario/types.js";
@@ -19,27 +19,27 @@ interface Options {
   seed?: number;
   updateGolden: boolean;
   verbose: boolean;
+  help: boolean;
 }
 
+const SCENARIO_OPTIONS = { seed: VALUE, "update-golden": FLAG, verbose: FLAG } satisfies OptionSpec;
+
 function parse(args: string[]): Options {
-  const o: Options = { files: [], updateGolden: false, verbose: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--seed") {
-      const v = args[++i];
-      if (!v || !/^\d+$/.test(v) || Number(v) > 2 ** 31) throw new UsageError(`--seed needs an integer from 0 to ${2 ** 31}, got ${v ?? "nothing"}`);
-      o.seed = Number(v);
-    } else if (a === "--update-golden") o.updateGolden = true;
-    else if (a === "--verbose") o.verbose = true;
-    else if (a.startsWith("--")) throw new UsageError(`unknown scenario option ${a}`);
-    else o.files.push(a);
+  const p = parseOptions(args, SCENARIO_OPTIONS);
+  const o: Options = { files: p.positionals, updateGolden: p.flags.has("update-golden"), verbose: p.flags.has("verbose"), help: p.help };
+  if (p.help) return o;
+  if (p.values.has("seed")) {
+    const v = p.values.get("seed");
+    if (!v || !/^\d+$/.test(v) || Number(v) > 2 ** 31) throw new UsageError(`--seed needs an integer from 0 to ${2 ** 31}, got ${v ?? "nothing"}`);
+    o.seed = Number(v);
   }
-  if (o.files.length === 0) throw new UsageError("scenario needs a FILE");
+  if (o.files.length === 0) throw new UsageError("needs a FILE");
   return o;
 }
 
 export function scenario(args: string[]): number {
   const o = parse(args);
+  if (o.help) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
   // Check every file before running any.
   const loaded: Scenario[] = [];
   let bad = false;

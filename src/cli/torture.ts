@@ -1,6 +1,6 @@
 // tramplab torture: random register/unregister/filter sequences under random configurations,
 // checked after every step (src/torture).
-import { UsageError } from "./args.js";
+import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { parsePins, PlanError, makePlan, describeStep, type ConfigPins } from "../torture/plan.js";
 import { runCampaign, describeResult, replayCommand, iterationsOf } from "../torture/campaign.js";
 import { runIteration } from "../torture/run.js";
@@ -25,37 +25,36 @@ interface TortureOptions {
   verbose: boolean;
 }
 
-function parse(args: string[]): TortureOptions {
-  const o: TortureOptions = { seed: 1, iterations: 50, pins: {}, verbose: false };
-  const int = (name: string, v: string | undefined, min: number) => {
-    if (!v || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} needs an integer >= ${min}, got ${v ?? "nothing"}`);
+const TORTURE_OPTIONS = { seed: VALUE, iterations: VALUE, iteration: VALUE, verbose: FLAG, config: VALUE, shard: VALUE } satisfies OptionSpec;
+
+function parse(args: string[]): TortureOptions & { help?: boolean } {
+  const p = parseOptions(args, TORTURE_OPTIONS);
+  const o: TortureOptions = { seed: 1, iterations: 50, pins: {}, verbose: p.flags.has("verbose") };
+  if (p.help) return { ...o, help: true };
+  if (p.positionals.length > 0) throw new UsageError(`unexpected argument ${p.positionals[0]}`);
+  const int = (name: keyof typeof TORTURE_OPTIONS, min: number) => {
+    const v = p.values.get(name);
+    if (!v || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${v ?? "nothing"}`);
     return Number(v);
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    switch (a) {
-      case "--seed": o.seed = int(a, args[++i], 0); break;
-      case "--iterations": o.iterations = int(a, args[++i], 1); break;
-      case "--iteration": o.iteration = int(a, args[++i], 0); break;
-      case "--verbose": o.verbose = true; break;
-      case "--config":
-        try { o.pins = parsePins(args[++i] ?? ""); } catch (e) { throw new UsageError((e as PlanError).message); }
-        break;
-      case "--shard": {
-        const m = /^(\d+)\/(\d+)$/.exec(args[++i] ?? "");
-        if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard needs I/N with 1 <= I <= N, got ${args[i] ?? "nothing"}`);
-        o.shard = { index: Number(m[1]), count: Number(m[2]) };
-        break;
-      }
-      default: throw new UsageError(`unknown torture option ${a}`);
-    }
+  if (p.values.has("seed")) o.seed = int("seed", 0);
+  if (p.values.has("iterations")) o.iterations = int("iterations", 1);
+  if (p.values.has("iteration")) o.iteration = int("iteration", 0);
+  if (p.values.has("config")) {
+    try { o.pins = parsePins(p.values.get("config") ?? ""); } catch (e) { throw new UsageError((e as PlanError).message); }
+  }
+  if (p.values.has("shard")) {
+    const v = p.values.get("shard");
+    const m = /^(\d+)\/(\d+)$/.exec(v ?? "");
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard needs I/N with 1 <= I <= N, got ${v ?? "nothing"}`);
+    o.shard = { index: Number(m[1]), count: Number(m[2]) };
   }
   return o;
 }
 
 export function torture(args: string[]): number {
-  if (args.includes("--help") || args.includes("-h")) { process.stdout.write(TORTURE_USAGE + "\n"); return 0; }
   const o = parse(args);
+  if (o.help) { process.stdout.write(TORTURE_USAGE + "\n"); return 0; }
   const w = (s: string) => process.stdout.write(s + "\n");
   if (o.iteration !== undefined) {
     const plan = makePlan(o.seed, o.iteration, o.pins);

@@ -41,6 +41,8 @@ export class Session {
    * end; batch mode, `source` and execute() run synchronously and cannot be interrupted).
    */
   interruptible = false;
+  /** Commands that failed (printed an `error:` line) so far; batch mode's exit status. */
+  errors = 0;
 
   constructor(readonly engine: Engine) {}
 
@@ -85,16 +87,21 @@ export class Session {
       this.history.push(line);
     }
     const m = /^([A-Za-z_-]+)(\/\w+)?\s*(.*)$/.exec(line);
-    if (!m) return `error: cannot parse "${line}"`;
+    if (!m) return this.fail(`cannot parse "${line}"`);
     const cmd = findCommand(m[1]);
-    if (!cmd) return `error: undefined command "${m[1]}"; try "help"`;
+    if (!cmd) return this.fail(`undefined command "${m[1]}"; try "help"`);
     this.lastLine = REPEATABLE.has(cmd.names[0]) ? line : "";
     try {
       return cmd.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
     } catch (e) {
-      if (e instanceof DebugError || e instanceof ExprError || e instanceof UsageError) return `error: ${e.message}`;
+      if (e instanceof DebugError || e instanceof ExprError || e instanceof UsageError) return this.fail(e.message);
       throw e;
     }
+  }
+
+  private fail(message: string): string {
+    this.errors++;
+    return `error: ${message}`;
   }
 }
 

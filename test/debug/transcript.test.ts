@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 
@@ -29,13 +30,13 @@ describe("debugger transcripts", () => {
   it("batch mode on standard input: breakpoint, bt, x/i, stepping, rsi, tbreak, finish, errors, ftrace", () => {
     const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "2"], { input: readFileSync(golden("session.cmds")), encoding: "utf8" });
     expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1); // the session has failing commands on purpose
     expectGolden("session.txt", normalize(r.stdout));
   });
 
   it("-x FILE --batch runs the same commands with the same output", () => {
     const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "2", "-x", golden("session.cmds"), "--batch"], { encoding: "utf8" });
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1);
     expect(normalize(r.stdout)).toBe(readFileSync(golden("session.txt"), "utf8"));
   });
 
@@ -46,10 +47,39 @@ describe("debugger transcripts", () => {
     expect(r.stdout).toContain("(tramplab) info cpus");
   });
 
-  it("a bad option is refused with one line and the usage", () => {
+  it("batch mode exits 1 when a command fails (prints an error line), as gdb -batch does, and 0 when none does", () => {
+    const debug = (input: string, ...args: string[]) => spawnSync(process.execPath, [bin, "debug", "--cpus", "1", ...args], { input, encoding: "utf8" });
+    const good = debug("info cpus\np 1 + 2\nsi\nquit\n");
+    expect(good.stdout).not.toContain("error:");
+    expect(good.status).toBe(0);
+    // A failure is counted even when later commands succeed, and even after quit.
+    const bad = debug("info cpus\np no_such_symbol\nsi\nquit\n");
+    expect(bad.stdout).toContain("(tramplab) p no_such_symbol\nerror: ");
+    expect(bad.stdout).toContain("(tramplab) si\n");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe("");
+  });
+
+  it("-x FILE --batch exits 1 when a command in FILE fails, also inside a sourced file, and 0 when none does", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tramplab-debug-"));
+    try {
+      const file = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };
+      const inner = file("inner.cmds", "frobnicate\n");
+      const runX = (path: string) => spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "-x", path, "--batch"], { encoding: "utf8" });
+      expect(runX(file("good.cmds", "si\ninfo cpus\n")).status).toBe(0);
+      expect(runX(file("bad.cmds", "si\nundisplay 7\ninfo cpus\n")).status).toBe(1);
+      const sourced = runX(file("sources.cmds", `source ${inner}\ninfo cpus\n`));
+      expect(sourced.stdout).toContain('error: undefined command "frobnicate"');
+      expect(sourced.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a bad option is refused with one line and a pointer to debug --help", () => {
     const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "99"], { encoding: "utf8" });
     expect(r.status).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe("tramplab: --cpus needs an integer from 1 to 64, got 99");
+    expect(r.stderr).toBe("tramplab debug: --cpus needs an integer from 1 to 64, got 99 (see 'tramplab debug --help')\n");
   });
 
   it("--recursion SCHEME is taken as tramplab run takes it (the same parser), and the recursion command shows it", () => {
@@ -59,9 +89,10 @@ describe("debugger transcripts", () => {
     const bad = ["--recursion", "sideways"];
     const viaDebug = spawnSync(process.execPath, [bin, "debug", ...bad], { encoding: "utf8" });
     const viaRun = spawnSync(process.execPath, [bin, "run", ...bad], { encoding: "utf8" });
+    const message = "--recursion must be one of per-stack, per-task, none, got sideways";
     expect(viaDebug.status).toBe(2);
-    expect(viaDebug.stderr.split("\n")[0]).toBe("tramplab: --recursion must be one of per-stack, per-task, none, got sideways");
-    expect(viaRun.stderr.split("\n")[0]).toBe(viaDebug.stderr.split("\n")[0]);
+    expect(viaDebug.stderr).toBe(`tramplab debug: ${message} (see 'tramplab debug --help')\n`);
+    expect(viaRun.stderr).toBe(`tramplab run: ${message} (see 'tramplab run --help')\n`);
   });
 });
 
