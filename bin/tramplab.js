@@ -8,6 +8,10 @@ if (!existsSync(cli)) {
   process.stderr.write("tramplab: not built yet; run `npm run build` first\n");
   process.exit(2);
 }
+// `tramplab run | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e) => { if (e.code === "EPIPE") process.exit(process.exitCode ?? 0); throw e; });
+}
 const { main } = await import(cli);
 const code = main(process.argv.slice(2));
 process.exitCode = code;

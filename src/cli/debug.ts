@@ -11,9 +11,10 @@ import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
 
 export const DEBUG_USAGE = `usage: tramplab debug [IMAGE] [--cpus N] [--preempt MODEL] [--kconfig old|new] [--seed S]
-                      [--release POLICY] [--recursion SCHEME] [-x FILE] [--batch]
+                      [--release POLICY] [--recursion SCHEME] [--cpu-vendor V] [-x FILE] [--batch]
   IMAGE       a firmware ELF built like firmware/ (default: the built-in kernel)
-  --cpus, --preempt, --kconfig, --seed, --release, --recursion: as for tramplab run (run --help)
+  --cpus, --preempt, --kconfig, --seed, --release, --recursion, --cpu-vendor: as for tramplab run
+              (run --help)
   -x FILE     run the commands in FILE first (also --command FILE)
   --batch     quit after -x FILE (also the case when standard input is not a terminal
               and has no more commands)

@@ -2,9 +2,10 @@
 // that the two accept the same spellings and refuse bad values with the same words.
 import { PREEMPT_MODELS, RECURSION_SCHEMES, type KernelConfig, type PreemptModel, type RecursionSchemeName } from "../kernel/config.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+import { CPU_VENDORS, type CpuVendorName } from "../machine/machine.js";
 import { UsageError, VALUE, type OptionSpec, type ParsedArgs } from "./args.js";
 
-export type KernelOptions = Partial<Pick<KernelConfig, "cpus" | "seed" | "preempt" | "kconfig" | "release" | "recursion">>;
+export type KernelOptions = Partial<Pick<KernelConfig, "cpus" | "seed" | "preempt" | "kconfig" | "release" | "recursion" | "cpuVendor">>;
 
 export function intArg(name: string, v: string | undefined, min: number, max: number): number {
   if (!v || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} needs an integer from ${min} to ${max}, got ${v ?? "nothing"}`);
@@ -12,7 +13,13 @@ export function intArg(name: string, v: string | undefined, min: number, max: nu
 }
 
 /** The kernel options, for a command's option list. */
-export const KERNEL_OPTIONS = { cpus: VALUE, seed: VALUE, preempt: VALUE, kconfig: VALUE, release: VALUE, recursion: VALUE } satisfies OptionSpec;
+export const KERNEL_OPTIONS = { cpus: VALUE, seed: VALUE, preempt: VALUE, kconfig: VALUE, release: VALUE, recursion: VALUE, "cpu-vendor": VALUE } satisfies OptionSpec;
+
+/** --cpu-vendor's value, checked. */
+export function cpuVendorArg(v: string | undefined): CpuVendorName {
+  if (!CPU_VENDORS.includes(v as CpuVendorName)) throw new UsageError(`--cpu-vendor must be one of ${CPU_VENDORS.join(", ")}, got ${v ?? "nothing"}`);
+  return v as CpuVendorName;
+}
 
 /** Checks the kernel options given in `p` and returns them; the ones not given are left out. */
 export function kernelOptions(p: ParsedArgs): KernelOptions {
@@ -36,6 +43,7 @@ export function kernelOptions(p: ParsedArgs): KernelOptions {
     try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`--release: ${(e as Error).message}`); }
     o.release = v;
   }
+  if (given("cpu-vendor")) o.cpuVendor = cpuVendorArg(value("cpu-vendor"));
   if (given("recursion")) {
     const v = value("recursion");
     if (!RECURSION_SCHEMES.includes(v as RecursionSchemeName)) throw new UsageError(`--recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${v ?? "nothing"}`);

@@ -30,7 +30,7 @@ Commands:
 'tramplab COMMAND --help' shows a command's options; 'tramplab --version' prints the version.`;
 
 const RUN_USAGE = `usage: tramplab run [OPTIONS]
-       tramplab run [--max-insns N] [--stats] PROGRAM [ARGS...]
+       tramplab run [--max-insns N] [--stats] [--cpu-vendor V] PROGRAM [ARGS...]
 
 Without PROGRAM, boots the built-in guest kernel and runs its workload; with PROGRAM, runs a
 static x86-64 Linux program in user mode (everything after PROGRAM is its arguments).
@@ -51,6 +51,9 @@ Options for the built-in kernel:
 Options for a program:
   --max-insns N        stop a runaway program after N instructions (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr
+For both:
+  --cpu-vendor V       intel (default) | amd: whose CPUs the core imitates where they differ
+                       (CPUID's vendor, 66-prefixed near branches, ...; docs/cpu.md)
 Options take their value as --cpus 2 or --cpus=2.`;
 
 interface RunOptions extends KernelOptions {
@@ -102,7 +105,7 @@ function runUserProgram(o: RunOptions): number {
   }
   let result;
   try {
-    result = runProgram(readFileSync(o.program!), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [] });
+    result = runProgram(readFileSync(o.program!), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code) { process.stderr.write(`tramplab: ${o.program}: cannot read (${code})\n`); return 2; }
@@ -119,7 +122,7 @@ function runUserProgram(o: RunOptions): number {
 function runKernel(o: RunOptions): number {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
-  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release, recursion: o.recursion });
+  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release, recursion: o.recursion, cpuVendor: o.cpuVendor });
   const kernel = new Kernel(config);
   const time = o.time ?? 50_000_000n;
   const t0 = performance.now();

@@ -69,7 +69,7 @@ function mapKernelImage(space: AddressSpace, image: ElfImage, symbols: SymbolTab
 export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKernel {
   const image = parseElf(firmware, "kernel");
   const symbols = SymbolTable.fromElf(image.symbols);
-  const machine = new Machine({ cpus: config.cpus, ramBytes: config.ramBytes, seed: config.seed, xmcPolicy: config.xmcPolicy });
+  const machine = new Machine({ cpus: config.cpus, ramBytes: config.ramBytes, seed: config.seed, xmcPolicy: config.xmcPolicy, cpuVendor: config.cpuVendor });
   const kernelEnd = kernelImagePhys(symbolAddr(symbols, "_end"));
   const frames = new FrameAllocator(1 << 20, KERNEL_LMA, [Math.ceil(kernelEnd / MIB2) * MIB2, machine.ramBytes]);
   const space = new AddressSpace(machine, frames);

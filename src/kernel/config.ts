@@ -59,6 +59,8 @@ export interface KernelConfig {
   softLockupTicks: number;
   /** What a cross-modifying-code hazard does in the core (default: report, run the new bytes). */
   xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
+  /** Whose CPUs the core imitates where Intel and AMD parts differ (default intel; docs/cpu.md). */
+  cpuVendor?: CpuVendorName;
   /** What unregistering a dynamic ops waits for before freeing its trampoline (ftrace/release.ts). */
   release: ReleasePolicy;
   /**
@@ -77,6 +79,7 @@ export interface KernelConfig {
 }
 
 import type { ReadSide } from "./tracepoint.js";
+import type { CpuVendorName } from "../machine/machine.js";
 
 export type RecursionSchemeName = "per-stack" | "per-task" | "none";
 export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];

@@ -1,7 +1,7 @@
 // Puts a static ELF program into a fresh machine the way Linux execve would: page tables for
 // its segments (user, read-only or writable, executable or not), a stack holding argc, argv,
 // envp and the auxiliary vector, and a vCPU in 64-bit user mode at the entry point.
-import { Machine } from "../machine/machine.js";
+import { Machine, type CpuVendorName } from "../machine/machine.js";
 import { type ElfImage, PF_W, PF_X } from "../machine/elf.js";
 import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { startInLongMode } from "../machine/longmode.js";
@@ -93,8 +93,9 @@ function buildStack(space: AddressSpace, image: ElfImage, argv: string[], env: s
   return sp;
 }
 
-export function loadProgram(image: ElfImage, argv: string[], env: string[], opts: { ramBytes?: number; seed?: number } = {}): LoadedProgram {
-  const machine = new Machine({ ramBytes: opts.ramBytes ?? 64 << 20, syscallExits: true, faultExits: true });
+export function loadProgram(image: ElfImage, argv: string[], env: string[],
+  opts: { ramBytes?: number; seed?: number; cpuVendor?: CpuVendorName } = {}): LoadedProgram {
+  const machine = new Machine({ ramBytes: opts.ramBytes ?? 64 << 20, syscallExits: true, faultExits: true, cpuVendor: opts.cpuVendor });
   const frames = new FrameAllocator(1 << 20, machine.ramBytes);
   const space = new AddressSpace(machine, frames);
   mapSegments(space, image);

@@ -2,6 +2,7 @@
 // the kernel for the few system calls freestanding programs make (write, exit, exit_group).
 // Every other system call returns -ENOSYS and is reported once. Faults kill the process with
 // the signal Linux would send, after a report of what, where, the bytes and the registers.
+import type { CpuVendorName } from "../machine/machine.js";
 import { Exit, Vector } from "../gen/layout.js";
 import { parseElf } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
@@ -31,6 +32,8 @@ export interface RunOptions {
   /** Where emulator diagnostics go (unsupported system calls, fault reports). */
   diagnostics?: (line: string) => void;
   seed?: number;
+  /** The CPU vendor profile (default intel). */
+  cpuVendor?: CpuVendorName;
 }
 
 export interface FaultInfo {
@@ -56,7 +59,7 @@ export interface ProgramResult {
 export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramResult {
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
-  const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed });
+  const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
   const symbols = SymbolTable.fromElf(image.symbols);
   return new Process(loaded, symbols, opts).run();
 }

@@ -1,5 +1,6 @@
 // The scenario file format (docs/scenarios.md): YAML with four sections, read strictly. Unknown
 // keys, wrong types and unknown step or expectation kinds are errors with their position.
+import { CPU_VENDORS } from "../machine/machine.js";
 import { isMap, isScalar, type Node } from "yaml";
 import { PREEMPT_MODELS, RECURSION_SCHEMES, type TaskSpec } from "../kernel/config.js";
 import { READ_SIDES } from "../kernel/tracepoint.js";
@@ -15,7 +16,7 @@ type Item = { value: Node | null; at: Pos };
 
 const TOP = ["name", "machine", "ops", "steps", "expect"];
 const MACHINE = ["cpus", "preempt", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion",
-  "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "soft-lockup",
+  "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "cpu-vendor", "soft-lockup",
   "trampolines", "workload"];
 const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host", "recursing", "faulting", "warning"];
 export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site",
@@ -71,6 +72,7 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
     tracepointReadSide: get("tracepoint-read-side", (v) => r.oneOf(v, "machine.tracepoint-read-side", READ_SIDES)),
     faultSleep: get("fault-sleep", (v) => readFaultSleep(r, v, tickPeriod ?? 50_000)) ?? 0,
     xmcPolicy: xmc?.toUpperCase() as MachineSpec["xmcPolicy"],
+    cpuVendor: get("cpu-vendor", (v) => r.oneOf(v, "machine.cpu-vendor", CPU_VENDORS)),
     softLockupTicks: get("soft-lockup", (v) => { const d = r.duration(v, "machine.soft-lockup", tickPeriod ?? 50_000); return d === undefined ? undefined : Number(d); }),
     trampolines: get("trampolines", (v) => r.bool(v, "machine.trampolines")) ?? true,
     workload: get("workload", (v) => readWorkload(r, v)),

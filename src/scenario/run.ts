@@ -40,7 +40,7 @@ export function kernelConfigOf(m: MachineSpec, seed: number | undefined): Kernel
   return kernelConfig({
     cpus: m.cpus, preempt: m.preempt, kconfig: m.kconfig, release: m.release, seed, quantum: m.quantum, tickPeriod: m.tickPeriod,
     timeslice: m.timeslice, recursion: m.recursion, istLink: m.istLink, transitionBit: m.transitionBit, recursionEvents: m.recursionEvents,
-    tracepointReadSide: m.tracepointReadSide, xmcPolicy: m.xmcPolicy, softLockupTicks: m.softLockupTicks,
+    tracepointReadSide: m.tracepointReadSide, xmcPolicy: m.xmcPolicy, cpuVendor: m.cpuVendor, softLockupTicks: m.softLockupTicks,
     workload: m.workload?.map(({ at: _at, ...t }) => t),
   });
 }

@@ -1,5 +1,6 @@
 // A scenario as read from its file: machine configuration, ftrace ops, steps and expectations.
 // Every part keeps the position it came from, so a failure can point at its line.
+import type { CpuVendorName } from "../machine/machine.js";
 import type { KconfigRule, PreemptModel, RecursionSchemeName, TaskSpec } from "../kernel/config.js";
 import type { ReadSide } from "../kernel/tracepoint.js";
 
@@ -43,6 +44,7 @@ export interface MachineSpec {
   /** Timer ticks a demand fault sleeps (DemandPager.sleepJiffies); 0: faults never sleep. */
   faultSleep: number;
   xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
+  cpuVendor?: CpuVendorName;
   softLockupTicks?: number;
   /** Per-ops dynamic trampolines (default) or every site through ftrace_caller. */
   trampolines: boolean;
