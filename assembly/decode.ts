@@ -36,6 +36,8 @@ const INFO_END: u64 = <u64>1 << 32;
 const INFO_SIZED: u64 = <u64>1 << 33;
 const INFO_NOPREFIX: u64 = <u64>1 << 34;
 const INFO_NEAR: u64 = <u64>1 << 35;
+const INFO_SREG: u64 = <u64>1 << 36;
+const INFO_SREG_DEST: u64 = <u64>1 << 37;
 
 const IMM_B: u64 = 1, IMM_U: u64 = 2, IMM_W: u64 = 3, IMM_Z: u64 = 4, IMM_V: u64 = 5;
 const IMM_O: u64 = 6, IMM_JB: u64 = 7, IMM_JZ: u64 = 8, IMM_WU: u64 = 9, IMM_ONE: u64 = 10;
@@ -173,6 +175,8 @@ export function decodeInsn(e: usize, buf: usize, avail: u32): i32 {
     sub = info & INFO_MODREG ? r : (modrm >> 3) & 7;
     // mov to and from control registers: CR0, CR2, CR3, CR4 and CR8 exist; the rest are #UD.
     if ((info & INFO_MODREG) != 0 && r != 0 && r != 2 && r != 3 && r != 4 && r != 8) return DEC_UD;
+    // Segment registers: ES CS SS DS FS GS (REX.R is ignored); CS cannot be loaded.
+    if ((info & INFO_SREG) != 0 && (sub > 5 || (sub == 1 && (info & INFO_SREG_DEST) != 0))) return DEC_UD;
   }
   if (info & INFO_CC) sub = opcode & 15;
   if (info & INFO_RAXRM) rm = 0;

@@ -191,7 +191,7 @@ const INFO = {
   MODRM: B(10), GROUP: B(11), IMM_SHIFT: 12n, SIZE_SHIFT: 16n, REG_BYTE: B(19), RM_BYTE: B(20),
   LOCKABLE: B(21), MEM_ONLY: B(22), REG_ONLY: B(23), ZREG: B(24), F3_VARIANT: B(25),
   EXACT: B(26), VALID: B(27), RAXRM: B(28), NOSZ16: B(29), MODREG: B(30), CC: B(31),
-  END: B(32), SIZED: B(33), NOPREFIX: B(34), NEAR: B(35),
+  END: B(32), SIZED: B(33), NOPREFIX: B(34), NEAR: B(35), SREG: B(36), SREG_DEST: B(37),
 };
 const ID_MASK = 0x3ffn;
 const IMM = { none: 0, b: 1, u: 2, w: 3, z: 4, v: 5, o: 6, jb: 7, jz: 8, wu: 9, one: 10 };
@@ -230,6 +230,7 @@ function parseOps(ops, size) {
       if (k === "R") info |= INFO.REG_ONLY;
     } else if (k === "G" || k === "C" || k === "S") {
       info |= INFO.MODRM;
+      if (k === "S") info |= list[0] === o ? INFO.SREG | INFO.SREG_DEST : INFO.SREG;
       if (s === "b") info |= INFO.REG_BYTE;
     } else if (k === "Z") {
       info |= INFO.ZREG;

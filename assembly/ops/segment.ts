@@ -8,7 +8,7 @@ import {
   ACTIVE, C_CS, C_SS, C_DS, C_ES, C_FS, C_GS, C_FS_BASE, C_GS_BASE, C_GDT_BASE, C_GDT_LIMIT, C_SHADOW,
   VECTOR_NP, VECTOR_SS,
 } from "../gen/layout";
-import { FAULTED, raise, raiseUD, raiseGP } from "../fault";
+import { FAULTED, raise, raiseGP } from "../fault";
 import { CPL, setReg } from "../state";
 import { readSystem, writeMem } from "../mem";
 import { sub, isMem, ea, rmOp, loadE } from "../operand";
@@ -31,7 +31,6 @@ function selectorField(n: u32): usize {
 /** mov r/m, Sreg: a register gets the selector zero-extended to the operand size, memory 16 bits. */
 export function movESreg(e: usize, s: u32): void {
   const n = sub(e);
-  if (n > SREG_GS) { raiseUD(); return; }
   const sel = <u64>load<u32>(ACTIVE + selectorField(n));
   if (isMem(e)) writeMem(ea(e), sel, 1);
   else setReg(rmOp(e), s, sel);
@@ -45,7 +44,7 @@ const D_S: u64 = <u64>1 << 44; // code or data, not a system descriptor
 const D_PRESENT: u64 = <u64>1 << 47;
 
 /**
- * mov Sreg, r/m16. CS cannot be loaded (#UD), nor the reserved registers 6 and 7. The checks
+ * mov Sreg, r/m16 (the decoder has made CS and the reserved registers 6 and 7 #UD). The checks
  * and their order are the architecture's for 64-bit mode:
  *   null selector   SS: #GP(0) at CPL 3, or when RPL != CPL; others load it (FS/GS base 0)
  *   beyond the GDT, or TI set (no LDT)                              #GP(selector)
@@ -56,7 +55,6 @@ const D_PRESENT: u64 = <u64>1 << 47;
  */
 export function movSregE(e: usize): void {
   const n = sub(e);
-  if (n == SREG_CS || n > SREG_GS) { raiseUD(); return; }
   const sel = <u32>loadE(e, 1);
   if (FAULTED) return;
   const rpl = sel & 3;

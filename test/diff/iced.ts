@@ -157,8 +157,8 @@ export function formatOne(bytes: Uint8Array, ip: bigint, vendor: CpuVendorName =
  * Length iced-x86 gives the instruction at the start of `bytes` (which should extend past 15
  * bytes so that "too long" is reported as invalid rather than as running out), or 0 if invalid.
  */
-export function icedLength(bytes: Uint8Array): number {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+export function icedLength(bytes: Uint8Array, vendor: CpuVendorName = "intel"): number {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   const insn = decoder.decode();
   const n = insn.isInvalid ? 0 : insn.length;
   insn.free();
