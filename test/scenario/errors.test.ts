@@ -54,7 +54,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:11:33: ops fn: ring must be a power of two`,
       `${f}:14:5: unknown step "registr" (did you mean "register"?)`,
       `${f}:15:17: unregister: no ops "slwo" is declared`,
-      `${f}:16:10: run must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`,
+      `${f}:16:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`,
       `${f}:17:34: interrupt.vector must be one of timer, reschedule, call-function, got "nmi"`,
       `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle, outside-callbacks, probe-running, probe-blocked, probe-freed`,
       `${f}:20:5: unknown expectation "no-hazards" (did you mean "no-hazard"?)`,
@@ -83,7 +83,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
     expect(errorsOf("bad-recursion-probes.yaml")).toEqual([
       `${f}:6:3: machine.ist-link applies to the per-stack scheme only (machine.recursion is per-task)`,
       `${f}:7:25: machine.tracepoint-read-side must be one of trace, preempt, got "preemt" (did you mean "preempt"?)`,
-      `${f}:8:16: machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of 50000 ticks), got 30000 ticks`,
+      `${f}:8:16: machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of 50 us, HZ=20000), got 30 us`,
       `${f}:10:3: ops warn: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`,
       `${f}:11:48: ops rec: warn-at applies to the warning tracer only`,
       `${f}:14:45: register-probe.pages must be an integer from 1 to 4096`,
@@ -148,7 +148,7 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     const r = runScenario(s);
     expect(passed(r)).toBe(false);
     expect(r.stepFailure!.at).toEqual({ line: 12, col: 5 });
-    expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500000 ticks (sleeper inside the trampoline of slow)`);
+    expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500 us (sleeper inside the trampoline of slow)`);
     expect(report(r)).toMatch(/no seed \(plain round-robin quanta\); replay: tramplab scenario test\/scenario\/fixtures\/never-inside.yaml$/);
   });
 
