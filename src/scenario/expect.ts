@@ -5,7 +5,7 @@ import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { stackStates } from "../kernel/traps/recursion.js";
-import { unifiedDiff } from "./diff.js";
+import { unifiedDiff, MAX_EDITS, type LineDiff } from "./diff.js";
 import { formatTime } from "../machine/units.js";
 import type { ScenarioRun } from "./run.js";
 import type { Kernel } from "../kernel/kernel.js";
@@ -274,5 +274,12 @@ function compareGolden(actual: string, name: string, golden: Golden, fail: (expe
   const expected = readFileSync(path, "utf8");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
-  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${actual.split("\n").length - 1} lines that differ from it (diff below; --update-golden rewrites it, review the diff)`, diff);
+  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);
+}
+
+/** "2 changed lines: 1 removed, 1 added": what differs, not how long either text is. */
+function describeChanges(d: LineDiff): string {
+  if (!d.aligned) return `more than ${MAX_EDITS} changed lines, too many to align: everything between the common start and end as one block, ${d.removed} removed, ${d.added} added`;
+  const n = d.removed + d.added;
+  return `${n} changed line${n === 1 ? "" : "s"}: ${d.removed} removed, ${d.added} added`;
 }

@@ -137,8 +137,8 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     expect(r.out).toMatch(new RegExp(`^FAIL ${f}: expectations that do not hold\n`));
     expect(r.out).toContain(`${f}:25:5: expectation no-use-after-free failed\n  expected: no use-after-free(s)\n  actual:   1 use-after-free(s): BUG: use-after-free in ftrace_trampoline[slow]+0x`);
     expect(r.out).toContain(`${f}:26:5: expectation release failed\n  expected: waits for rcu_tasks_rude + rcu_tasks\n  actual:   waited for rcu\n`);
-    expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n`);
-    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,4 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n {4}\+ {2}int3 {2}ftrace_call/);
+    expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n  actual:   43 changed lines: 2 removed, 41 added (diff below; --update-golden rewrites it, review the diff)\n`);
+    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,3 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n {4}\+ {2}int3 {2}ftrace_call/);
     expect(r.out).toMatch(/last notable events .*\n(.*\n)*.*oops in victim\/\d+: PF at ftrace_trampoline\[slow\]\(freed\)/);
     expect(r.out.trimEnd().split("\n").at(-1)).toBe(`seed 11; replay: tramplab scenario ${f} --seed 11`);
   });
@@ -205,6 +205,13 @@ describe("steps", () => {
     expect(cli("--update-golden", file).code).toBe(0);
     expect(readFileSync(join(tmp, "golden/log.log"), "utf8")).toBe("# hello\n");
     expect(cli(file).code).toBe(0);
+    // One line of the golden file changed: the summary counts the changed lines, not the file's.
+    writeFileSync(join(tmp, "golden/log.log"), "# hullo\n");
+    const changed = cli(file);
+    expect(changed.code).toBe(1);
+    expect(changed.out).toContain("  actual:   2 changed lines: 1 removed, 1 added (diff below; --update-golden rewrites it, review the diff)\n" +
+      "    --- golden/log.log (golden)\n    +++ actual\n    @@ -1,1 +1,1 @@\n    -# hullo\n    +# hello\n");
+    expect(cli("--update-golden", file).code).toBe(0);
     writeFileSync(join(tmp, "bad.yaml"), inline("  - mark: x\n  - wait: 3\n", "expect:\n  - patch-log: golden/bad.log\n"));
     expect(cli("--update-golden", join(tmp, "bad.yaml")).code).toBe(2);
     expect(existsSync(join(tmp, "golden/bad.log"))).toBe(false);
@@ -217,8 +224,8 @@ describe("reporting", () => {
     const b = [...a];
     b[2] = "changed 2";
     b.splice(15, 1);
-    expect(unifiedDiff(a.join("\n"), a.join("\n"), ["g", "a"])).toEqual([]);
-    expect(unifiedDiff(a.join("\n"), b.join("\n"), ["g", "a"], 1)).toEqual([
+    expect(unifiedDiff(a.join("\n"), a.join("\n"), ["g", "a"]).lines).toEqual([]);
+    expect(unifiedDiff(a.join("\n"), b.join("\n"), ["g", "a"], 1).lines).toEqual([
       "--- g", "+++ a",
       "@@ -2,3 +2,3 @@", " line 1", "-line 2", "+changed 2", " line 3",
       "@@ -15,3 +15,2 @@", " line 14", "-line 15", " line 16",
