@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { Kernel } from "../src/kernel/kernel.js";
 import { kernelConfig, type TaskSpec } from "../src/kernel/config.js";
 import { FtraceOps } from "../src/kernel/ftrace/ops.js";
+import { formatTime } from "../src/machine/units.js";
 import { ftraceOpsFields } from "../src/gen/layout.js";
 
 /** Functions the loop calls per round. */
@@ -57,7 +58,7 @@ export function insnsPerRound(k: Kernel, rounds = MEASURED_ROUNDS, maxTicks = 2_
   // halted meanwhile and clock differences would not be instruction counts.
   const cpu = k.machine.cpus[0], idle = () => cpu.get("clock") - cpu.get("insns");
   const idleBefore = idle();
-  if (!k.runUntil(started, maxTicks)) throw new Error(`bench: ${rounds} rounds did not finish within ${maxTicks} ticks`);
+  if (!k.runUntil(started, maxTicks)) throw new Error(`bench: ${rounds} rounds did not finish within ${formatTime(maxTicks)}`);
   if (idle() !== idleBefore) throw new Error("bench: the vCPU halted during the measured rounds");
   const clocks = Array.from({ length: rounds + 1 }, (_, i) => roundClock(k, first + i));
   const costs = clocks.slice(1).map((c, i) => c - clocks[i]);

@@ -93,7 +93,7 @@ function patchTable(firmware: Uint8Array): string {
       ["per batch", "sync rounds / batches"],
       ["IPIs", "sync IPIs sent (sync rounds x vCPUs)"],
       ["int3 emulated", "vCPUs that executed a site while its batch was open, trapped on the int3 and had the new instruction emulated"],
-      ["virtual us", "guest time the operation took (1 tick = 1 ns); each wait for a sync lets every vCPU run"],
+      ["virtual us", "guest time the operation took (virtual time: 1 ns per instruction); each wait for a sync lets every vCPU run"],
       ["host ms", `wall-clock time of Ftrace.register / unregister, best of ${PATCH_REPEATS}; the other columns are from that run`],
     ]),
     `  ${hazards}.`,

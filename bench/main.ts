@@ -130,3 +130,4 @@ async function main(): Promise<void> {
 await main();
 await (await import("./ftrace.js")).ftraceBench(); // the ftrace benchmark (bench/ftrace.ts): trampolines vs list function, patching
 await (await import("./rcu.js")).rcuBench(); // grace-period latency per flavour and release strategy, 10/100/1000 tasks (bench/rcu.ts)
+(await import("./diff.js")).diffBench(); // the scenario golden diff on a 30,000-line trace (bench/diff.ts)

@@ -6,6 +6,7 @@ import { Kernel } from "../src/kernel/kernel.js";
 import { FtraceOps } from "../src/kernel/ftrace/ops.js";
 import type { TaskSpec } from "../src/kernel/config.js";
 import type { Flavour } from "../src/kernel/rcu/flavour.js";
+import { formatHz } from "../src/machine/units.js";
 
 const TICK = 20_000;
 const SIZES = [10, 100, 1000];
@@ -71,7 +72,7 @@ const us = (t: bigint) => (Number(t) / 1000).toFixed(1);
 
 export function rcuBench(): void {
   const t0 = performance.now();
-  console.log("\nRCU: grace-period latency (virtual us at 1 GHz; host ms per grace period), 4 vCPUs, full preemption");
+  console.log(`\nRCU: grace-period latency (virtual us; host ms per grace period), 4 vCPUs, full preemption, ${formatHz(TICK)}`);
   const rows: string[][] = [["tasks", "mechanism", "n", "p50 us", "p90 us", "max us", "host ms", "p50 vs 10 tasks"]];
   const p50At10 = new Map<string, bigint>();
   const add = (n: number, name: string, s: Sample[]) => {

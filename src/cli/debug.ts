@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
 import { ElfError } from "../machine/elf.js";
+import { formatTime } from "../machine/units.js";
 import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
 import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import { Engine } from "../debug/engine.js";
@@ -63,7 +64,7 @@ async function session(o: DebugOptions, kernel: Kernel): Promise<number> {
   const s = new Session(new Engine(kernel));
   const out = process.stdout;
   const m = kernel.machine;
-  out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, stopped at virtual time ${m.time}. "help" lists the commands.\n`);
+  out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, stopped at virtual time ${formatTime(m.time)}. "help" lists the commands.\n`);
   out.write(s.engine.where() + "\n");
   if (o.script) {
     let text: string;

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfError } from "../machine/elf.js";
+import { formatTime } from "../machine/units.js";
 import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
@@ -40,7 +41,7 @@ Options for the built-in kernel:
   --preempt MODEL      none | voluntary | full | lazy (default full)
   --kconfig RULE       old | new: the TASKS_RCU Kconfig rule (default new)
   --seed S             explore another interleaving (seeded quanta)
-  --time T             virtual time to run: 50ms, 200us, 1s or a tick count (default 50ms)
+  --time T             virtual time to run: 50ms, 200us, 1s, or a plain number of ns (default 50ms)
   --tracer function    switch the function tracer on a third of the way in and off at two thirds
   --filter GLOBS       set_ftrace_filter for the tracer (default: every function)
   --trace-lines N      trace lines to print (default 20)
@@ -154,14 +155,14 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
     throw e;
   }
   const s = kernel.poke.stats;
-  w(`tracing on at ${kernel.machine.time} ticks: ${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
+  w(`tracing on at ${formatTime(kernel.machine.time)}: ${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
     `${s.ipis - before.ipis} IPIs, ${s.int3Hits - before.int3Hits} int3 hits emulated`);
   w("enabled_functions:");
   process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, kernel.symbols.get("ftrace_ops_list_func")!.addr));
   stop = kernel.run(third);
   const records = tracer.consume();
   kernel.ftrace.unregister(tracer.ops);
-  w(`tracing off at ${kernel.machine.time} ticks; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
+  w(`tracing off at ${formatTime(kernel.machine.time)}; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
   const n = o.traceLines ?? 20;
   const text = traceFile(tracer, records, kernel.sched.tasks, kernel.symbols, kernel.machine.ncpus).split("\n");
   const header = text.filter((l) => l.startsWith("#"));

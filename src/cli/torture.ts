@@ -1,7 +1,8 @@
 // tramplab torture: random register/unregister/filter sequences under random configurations,
 // checked after every step (src/torture).
 import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
-import { parsePins, PlanError, makePlan, describeStep, type ConfigPins } from "../torture/plan.js";
+import { parsePins, PlanError, makePlan, describeStep, TICK, type ConfigPins } from "../torture/plan.js";
+import { formatHz } from "../machine/units.js";
 import { runCampaign, describeResult, replayCommand, iterationsOf } from "../torture/campaign.js";
 import { runIteration } from "../torture/run.js";
 
@@ -11,7 +12,8 @@ export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N
   --iterations N    iterations 0..N-1 (default 50)
   --config K=V,...  pin dimensions: cpus=1..8, preempt=none|voluntary|full|lazy, kconfig=old|new,
                     release=POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or
-                    mechanisms joined by +), timeslice=TICKS, recursion=per-stack|per-task|none
+                    mechanisms joined by +), timeslice=JIFFIES (timer ticks; torture runs at
+                    ${formatHz(TICK)}), recursion=per-stack|per-task|none
   --shard I/N       run only iterations k with k % N == I-1 (split a campaign across machines)
   --iteration K     run just iteration K (replay a failure)
   --verbose         print each step of the iterations run`;

@@ -3,6 +3,7 @@
 // arguments before it changes anything: a bad command prints one line and changes nothing.
 import { readFileSync } from "node:fs";
 import { parseDuration, UsageError } from "../cli/args.js";
+import { formatTime } from "../machine/units.js";
 import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
 import { ExprError } from "./expressions.js";
 import { breakpointTable, type Breakpoint } from "./breakpoints.js";
@@ -125,7 +126,7 @@ function count(arg: string, what: string): number {
 
 function duration(a: string): bigint {
   try { return parseDuration(a || undefined); } catch {
-    throw new DebugError(`run needs a duration like 50ms, 200us, 1s or a tick count, got ${a || "nothing"}`);
+    throw new DebugError(`run needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${a || "nothing"}`);
   }
 }
 
@@ -242,7 +243,7 @@ function info(s: Session, arg: string): string {
     case "tasks": return infoTasks(e);
     case "stacks": return infoStacks(e);
     case "display": return s.displays.length ? s.displays.map((d) => `${d.id}: /${d.fmt} ${d.expr}`).join("\n") : "There are no auto-display expressions now.";
-    case "snapshots": return [...e.snapshots.entries()].map(([n, c]) => `${n}: position ${c.position}, clocks ${c.clocks.join(" ")}`).join("\n") || "No snapshots.";
+    case "snapshots": return [...e.snapshots.entries()].map(([n, c]) => `${n}: position ${c.position}, clocks ${c.clocks.map(formatTime).join(", ")}`).join("\n") || "No snapshots.";
     case "symbol": {
       const v = e.eval(rest.join(" "));
       return `${hex(v)} is ${e.symbols.find(v) ? e.symbols.format(v) : "in no symbol"}`;
@@ -286,7 +287,7 @@ export const COMMANDS: Command[] = [
     run: (s, a) => ({ run: a ? advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) : nextPlan(s.engine) }) },
   { names: ["advance"], usage: "advance ADDR", help: "Run until the selected vCPU reaches ADDR.",
     run: (s, a) => { if (!a) throw new DebugError("usage: advance ADDR"); return { run: advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) }; } },
-  { names: ["run", "r"], usage: "run TIME", help: "Run for TIME of virtual time (50ms, 200us, 1s or ticks); stops early like c.",
+  { names: ["run", "r"], usage: "run TIME", help: "Run for TIME of virtual time (50ms, 200us, 1s, or a plain number of ns); stops early like c.",
     run: (s, a) => ({ run: runTimePlan(s.engine, duration(a)) }) },
   { names: ["reverse-stepi", "rsi"], usage: "rsi", help: "Go back to just before the selected vCPU's previous instruction (replayed from a checkpoint).",
     run: (s, a) => { noArgs(a, "rsi"); return { stop: reverseStep(s.engine) }; } },
@@ -330,7 +331,7 @@ export const COMMANDS: Command[] = [
     run: (s, a) => recursionView(s.engine, a ? count(a, "recursion") : 10) },
   { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.", run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
   { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
-    run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${s.engine.machine.time}`; } },
+    run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${formatTime(s.engine.machine.time)}`; } },
   { names: ["restore"], usage: "restore NAME", help: "Go back (or forward) to a saved snapshot.",
     run: (s, a) => { s.engine.restoreSnapshot(a); return `restored ${a}\n${s.engine.where()}`; } },
   { names: ["source"], usage: "source FILE", help: "Run the commands in FILE.", run: (s, a) => source(s, a) },

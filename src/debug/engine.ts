@@ -10,6 +10,7 @@ import type { SymbolTable } from "../machine/symbols.js";
 import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { EventKind } from "../gen/layout.js";
 import { readVirt } from "../machine/paging.js";
+import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
 import { CheckpointStore, positionOf, type Checkpoint } from "./checkpoint.js";
@@ -235,7 +236,7 @@ export class Engine {
       this.cpu = s.cpu;
       return { cpu: s.cpu, text: s.why ? `${s.why}\n${this.where(s.cpu)}` : this.where(s.cpu) };
     }
-    if (s.kind === "time") return { cpu: this.cpu, text: `virtual time ${this.machine.time} ticks\n${this.where()}` };
+    if (s.kind === "time") return { cpu: this.cpu, text: `virtual time ${formatTime(this.machine.time)}\n${this.where()}` };
     const stop: StopReason = s.stop;
     if (stop.kind === "lockup") {
       (this.kernel as unknown as { reportLockup(c: number, r: bigint, t: bigint): void }).reportLockup(stop.cpu, stop.rip, stop.ticks);

@@ -7,6 +7,7 @@ import { selectFunctions } from "../kernel/ftrace/glob.js";
 import { stackStates } from "../kernel/traps/recursion.js";
 import { DebugError, type Engine } from "./engine.js";
 import { hex } from "./format.js";
+import { formatTime } from "../machine/units.js";
 
 /** The filter the next `ftrace on` uses (kept per session, like set_ftrace_filter before echo function). */
 export interface FtraceSettings {
@@ -82,9 +83,9 @@ export function trampolines(e: Engine): string {
   if (all.length === 0) return "(no dynamic trampolines)";
   const now = e.machine.time;
   return all.map((t) => {
-    const state = t.state === "freed" ? `freed at ${t.freedAt} (${t.freedBy})` : t.state;
+    const state = t.state === "freed" ? `freed at ${formatTime(t.freedAt ?? 0n)} (${t.freedBy})` : t.state;
     const holders = e.kernel.holders(t.addr, t.addr + BigInt(t.pages.length * 4096)).map((h) => `\n    held: ${h.text}`).join("");
-    return `${hex(t.addr)} ops ${t.ops.name}: ${state}, ${t.sites.size} sites, allocated at ${t.allocatedAt} (${now - t.allocatedAt} ticks ago)${holders}`;
+    return `${hex(t.addr)} ops ${t.ops.name}: ${state}, ${t.sites.size} sites, allocated at ${formatTime(t.allocatedAt)} (${formatTime(now - t.allocatedAt)} ago)${holders}`;
   }).join("\n");
 }
 

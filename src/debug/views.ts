@@ -7,6 +7,7 @@ import { frameSetup } from "./stepping.js";
 import { addrText, hex, readUpTo } from "./format.js";
 import { hex as hexBytes } from "../machine/disasm.js";
 import { decodeOne } from "./disasm.js";
+import { formatTime } from "../machine/units.js";
 
 /** Functions whose frames are interrupt or exception entries (their caller was interrupted). */
 const ENTRY = /^(asm_|entry_|irq_|.*_interrupt$|.*_entry$|common_interrupt|int3|exc_)/;
@@ -44,11 +45,11 @@ export function backtrace(e: Engine, max = 64): string {
 
 export function infoCpus(e: Engine): string {
   const k = e.kernel;
-  const lines = ["  cpu  state    clock        insns        task              where"];
+  const lines = ["  cpu  state    clock          insns        task              where"];
   for (const c of e.machine.cpus) {
     const task = k.sched.current[c.index];
     const state = c.get("halted") !== 0 ? "halted" : "running";
-    lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ${String(c.get("clock")).padEnd(12)} ` +
+    lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ${formatTime(c.get("clock")).padEnd(14)} ` +
       `${String(c.get("insns")).padEnd(12)} ${`${task.name}/${task.pid}`.padEnd(17)} ${addrText(e.symbols, c.rip)}`);
   }
   return lines.join("\n");

@@ -6,6 +6,7 @@ import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
 import { readVirt, walk, PAGE } from "../machine/paging.js";
+import { formatHz, formatTime } from "../machine/units.js";
 import { GuestHeap } from "./heap.js";
 import { Ftrace } from "./ftrace/ftrace.js";
 import { TextPoke } from "./ftrace/textpoke.js";
@@ -190,6 +191,7 @@ export class Kernel {
       flavour: (i) => this.rcu.flavours[i]?.name ?? `flavour ${i}`,
       ops: (id) => this.ftrace.byId.get(id)?.name ?? `ops ${id}`,
       stack: (header) => this.booted.stacks.find(header)?.name ?? `stack 0x${header.toString(16)}`,
+      tickPeriod: this.config.tickPeriod,
     };
   }
 
@@ -202,7 +204,7 @@ export class Kernel {
     const seq = f.request(start);
     this.rcu.advance(start);
     if (!this.runUntil(() => f.done(seq), maxTicks)) {
-      throw new Error(`${f.name}: grace period ${seq} did not end within ${maxTicks} ticks (${f.describe(this.machine.time)})`);
+      throw new Error(`${f.name}: grace period ${seq} did not end within ${formatTime(BigInt(maxTicks))} (${f.describe(this.machine.time)})`);
     }
     return this.machine.time - start;
   }
@@ -317,7 +319,7 @@ export class Kernel {
 
   private reportLockup(cpu: number, rip: bigint, ticks: bigint): void {
     const task = this.sched.current[cpu];
-    const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${ticks} ticks with interrupts off! [${task.name}:${task.pid}]\n` +
+    const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${formatTime(ticks)} with interrupts off! [${task.name}:${task.pid}]\n` +
       `RIP: ${this.symbols.format(rip)}`;
     this.lockups.push({ cpu, task: task.name, pid: task.pid, rip, ticks, text });
     this.console.push(text + "\n");
@@ -351,22 +353,23 @@ export class Kernel {
   summary(): string {
     const m = this.machine;
     const lines: string[] = [];
-    lines.push(`tramplab: ${m.ncpus} vCPUs, preempt=${this.config.preempt}, virtual time ${m.time} ticks (${Number(m.time) / 1e6} ms at 1 GHz)`);
+    lines.push(`tramplab: ${m.ncpus} vCPUs, preempt=${this.config.preempt}, virtual time ${formatTime(m.time)}, ${formatHz(this.config.tickPeriod)}`);
     lines.push("cpu  busy   idle   interrupts");
     for (let c = 0; c < m.ncpus; c++) {
       const total = this.sched.busyTicks[c] + this.sched.idleTicks[c] || 1;
       const busy = (100 * this.sched.busyTicks[c]) / total;
       lines.push(`${String(c).padStart(3)}  ${busy.toFixed(1).padStart(5)}% ${(100 - busy).toFixed(1).padStart(5)}%  ${this.irqCount(c)}`);
     }
-    lines.push("task               pid cpu state     voluntary involuntary  ticks");
+    lines.push("task               pid cpu state     voluntary involuntary  jiffies");
     for (const t of this.sched.tasks) {
-      lines.push(`${t.name.padEnd(18)} ${String(t.pid).padStart(3)} ${String(t.cpu).padStart(3)} ${t.state.padEnd(9)} ${String(t.nvcsw).padStart(9)} ${String(t.nivcsw).padStart(11)} ${String(t.runTicks).padStart(6)}`);
+      lines.push(`${t.name.padEnd(18)} ${String(t.pid).padStart(3)} ${String(t.cpu).padStart(3)} ${t.state.padEnd(9)} ${String(t.nvcsw).padStart(9)} ${String(t.nivcsw).padStart(11)} ${String(t.runTicks).padStart(8)}`);
     }
-    lines.push("(voluntary: the task blocked, nvcsw; involuntary: it was preempted or yielded while runnable, nivcsw)");
-    lines.push("grace periods     done  mean latency (ticks)  state");
+    lines.push("(voluntary: the task blocked, nvcsw; involuntary: it was preempted or yielded while runnable, nivcsw;");
+    lines.push(` jiffies: timer ticks that found it running, ${formatHz(this.config.tickPeriod)}, 1 jiffy = ${formatTime(this.config.tickPeriod)})`);
+    lines.push("grace periods     done          mean latency  state");
     for (const f of this.rcu.flavours) {
       const l = f.latencies();
-      const mean = l.length ? String(l.reduce((a, b) => a + b, 0n) / BigInt(l.length)) : "-";
+      const mean = l.length ? formatTime(l.reduce((a, b) => a + b, 0n) / BigInt(l.length)) : "-";
       lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${f.describe(this.machine.time).replace(/^[^:]*: /, "")}`);
     }
     if (this.releases.all.length > 0) lines.push("released ops:", ...this.releases.describe(this.machine.time).split("\n").map((l) => `  ${l}`));

@@ -2,6 +2,7 @@
 // command and failing scenario runs. Field meanings are in docs/events.md.
 import { EventKind, EventKindName, SchedReason, SchedReasonName, VectorName } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
+import { formatJiffies, formatTime } from "../machine/units.js";
 import { TRACE_CTX } from "./traps/recursion.js";
 
 export interface TimelineContext {
@@ -13,6 +14,8 @@ export interface TimelineContext {
   ops: (id: number) => string;
   /** Name of the kernel stack whose header is at this address (RECURSION events). */
   stack?: (header: bigint) => string;
+  /** The local timer's period in ns (jiffies in MAP_PAGE events). */
+  tickPeriod: number;
 }
 
 const REASON: Record<number, string> = {
@@ -57,9 +60,9 @@ export function describeEvent(ev: MachineEvent, x: TimelineContext): string {
       break;
     }
     case EventKind.WARN: what = `WARNING in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
-    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${ev.b} timer ticks` : ""}`; break;
+    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${formatJiffies(ev.b, x.tickPeriod)}` : ""}`; break;
     case EventKind.LOCKUP: what = `soft lockup in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
     default: what = `${EventKindName[ev.kind] ?? ev.kind} ${hex(ev.a)} ${hex(ev.b)} ${hex(ev.c)}`;
   }
-  return `${String(ev.clock).padStart(12)}  ${where.padEnd(5)} ${what}`;
+  return `${formatTime(ev.clock).padStart(13)}  ${where.padEnd(5)} ${what}`;
 }

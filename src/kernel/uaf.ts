@@ -4,6 +4,7 @@
 // memory was, who freed it and after which grace periods, and the events that led there.
 import { EventKind } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
+import { formatTime } from "../machine/units.js";
 import type { Oops } from "./oops.js";
 import type { Trampoline } from "./ftrace/trampoline.js";
 import type { GuardedBlock } from "./heap.js";
@@ -89,12 +90,12 @@ export function makeUseAfterFree(oops: Oops, o: FreedObject, clock: bigint, even
     ...oops.backtrace.map((f) => ` ${f}`),
     "",
     `The address is 0x${off.toString(16)} bytes into ${o.what},`,
-    ` [${o.start.toString(16)}, ${(o.start + BigInt(o.size)).toString(16)}), allocated at ${o.allocatedAt};`,
-    ` freed at ${o.freedAt} by ${o.freedBy}.`,
-    ` Its pages are unmapped${t ? " and poisoned" : ""}; this access came ${clock - (o.freedAt ?? clock)} ticks after the free.`,
+    ` [${o.start.toString(16)}, ${(o.start + BigInt(o.size)).toString(16)}), allocated at ${formatTime(o.allocatedAt)};`,
+    ` freed at ${o.freedAt === undefined ? "?" : formatTime(o.freedAt)} by ${o.freedBy}.`,
+    ` Its pages are unmapped${t ? " and poisoned" : ""}; this access came ${formatTime(clock - (o.freedAt ?? clock))} after the free.`,
     ...(o.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...o.heldAtFree.map((h) => `   ${h.text}`)] : []),
     "",
-    `Timeline (virtual time in ticks)${shown.length < timeline.length ? `, last ${shown.length} of ${timeline.length} events` : ""}:`,
+    `Timeline (virtual time)${shown.length < timeline.length ? `, last ${shown.length} of ${timeline.length} events` : ""}:`,
     ...shown,
     RULE,
   ];

@@ -4,6 +4,7 @@
 // silently.
 import { regions, eventFields, EVENT_SIZE, EventKind, EventKindName, HOST_AGENT } from "../gen/layout.js";
 import { StructView } from "./struct.js";
+import { formatTime } from "./units.js";
 import type { Machine } from "./machine.js";
 
 export interface MachineEvent {
@@ -95,7 +96,7 @@ export class EventLog {
 export function formatEvent(e: MachineEvent): string {
   const who = e.cpu === "host" ? "host " : `cpu${e.cpu}`;
   const hex = (v: bigint) => "0x" + v.toString(16);
-  const head = `${e.clock.toString().padStart(10)} ${who.padEnd(5)} ${EventKindName[e.kind] ?? e.kind}`;
+  const head = `${formatTime(e.clock).padStart(13)} ${who.padEnd(5)} ${EventKindName[e.kind] ?? e.kind}`;
   switch (e.kind) {
     case EventKind.EXCEPTION: return `${head} vector ${e.a} error ${hex(e.b)} at ${hex(e.c)}${e.a === 14n ? ` cr2 ${hex(e.d)}` : ""}`;
     case EventKind.INTERRUPT: return `${head} vector ${e.a} at ${hex(e.c)}`;

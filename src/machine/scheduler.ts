@@ -3,6 +3,7 @@
 // run, because the only inputs are the machine's state and this schedule.
 import { Exit, ExitName, VectorName } from "../gen/layout.js";
 import type { Machine, CpuState } from "./machine.js";
+import { formatTime } from "./units.js";
 
 export interface ScheduleOptions {
   /** Ticks each vCPU runs per turn (default 1000). */
@@ -140,7 +141,7 @@ export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (
     case "triple-fault": return `cpu${s.cpu}: triple fault (a fault while delivering #DF, after ${VectorName[s.vector] ?? s.vector}) at ${symbolize(s.rip)}; the machine is stopped and can be inspected`;
     case "hazard": return `cpu${s.cpu}: cross-modifying-code hazard at ${symbolize(s.rip)}`;
     case "unknown-hypercall": return `cpu${s.cpu}: unknown hypercall ${s.nr} at ${symbolize(s.rip)}`;
-    case "lockup": return `cpu${s.cpu}: stuck with interrupts disabled for ${s.ticks} ticks at ${symbolize(s.rip)}`;
+    case "lockup": return `cpu${s.cpu}: stuck with interrupts disabled for ${formatTime(s.ticks)} at ${symbolize(s.rip)}`;
     case "all-halted": return "every vCPU is halted and nothing can wake them (no timer, no deliverable interrupt)";
   }
 }

@@ -5,7 +5,8 @@ import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { stackStates } from "../kernel/traps/recursion.js";
-import { unifiedDiff } from "./diff.js";
+import { unifiedDiff, MAX_EDITS, type LineDiff } from "./diff.js";
+import { formatTime } from "../machine/units.js";
 import type { ScenarioRun } from "./run.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { CountRef, Expectation, Pos, Range } from "./types.js";
@@ -31,8 +32,9 @@ export function inRange(v: bigint, r: Range): boolean {
   return (r.min === undefined || v >= r.min) && (r.max === undefined || v <= r.max);
 }
 
-export function describeRange(r: Range, unit = ""): string {
-  const u = (v: bigint, bound: "min" | "max") => `${unit === "ticks" ? ticks(v) : `${v}${unit}`}${r.refs?.[bound] ? ` (${r.refs[bound]!.text})` : ""}`;
+/** "at least 3", "1 ms to 2.5 ms" (`time`: the bounds are virtual time, in ns). */
+export function describeRange(r: Range, time = false): string {
+  const u = (v: bigint, bound: "min" | "max") => `${time ? formatTime(v) : v}${r.refs?.[bound] ? ` (${r.refs[bound]!.text})` : ""}`;
   if (r.min !== undefined && r.min === r.max) return `exactly ${u(r.min, "min")}`;
   if (r.min !== undefined && r.max !== undefined) return `${u(r.min, "min")} to ${u(r.max, "max")}`;
   return r.min !== undefined ? `at least ${u(r.min, "min")}` : `at most ${u(r.max!, "max")}`;
@@ -74,11 +76,6 @@ function resolveCounts(run: ScenarioRun, e: Expectation): Expectation | Failure 
     out = { ...(out ?? e), [key]: r } as Expectation;
   }
   return out ?? e;
-}
-
-/** "1234567 ticks (1.235 ms)". */
-export function ticks(v: bigint): string {
-  return `${v} ticks (${(Number(v) / 1e6).toFixed(3)} ms)`;
 }
 
 /** Checks one expectation now; undefined when it holds. */
@@ -131,10 +128,10 @@ export function check(run: ScenarioRun, expectation: Expectation, golden: Golden
       if (!r) return fail(`ops ${e.ops} released`, "it was never unregistered (or it is static: nothing to free)");
       const names = r.steps.map((s) => s.flavour.name);
       const waited = `waited for ${names.join(" + ") || "nothing"}`;
-      if ((r.freedAt !== undefined) !== e.freed) return fail(e.freed ? "freed" : "not freed yet", `${r.freedAt !== undefined ? `freed at ${r.freedAt}` : `not freed (${k.releases.describe(k.machine.time)})`}; ${waited}`);
+      if ((r.freedAt !== undefined) !== e.freed) return fail(e.freed ? "freed" : "not freed yet", `${r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `not freed (${k.releases.describe(k.machine.time)})`}; ${waited}`);
       if (e.steps && names.join(" ") !== e.steps.join(" ")) return fail(`waits for ${e.steps.join(" + ")}`, waited);
       const delay = r.freedAt !== undefined ? r.freedAt - r.unregisteredAt : undefined;
-      if (e.delay && (delay === undefined || !inRange(delay, e.delay))) return fail(`freed ${describeRange(e.delay, "ticks")} after unregistering`, delay === undefined ? "not freed" : ticks(delay));
+      if (e.delay && (delay === undefined || !inRange(delay, e.delay))) return fail(`freed ${describeRange(e.delay, true)} after unregistering`, delay === undefined ? "not freed" : formatTime(delay));
       const held = (r.trampoline?.heldAtFree ?? []).filter((h) => h.live);
       if (e.heldAtFree && !inRange(BigInt(held.length), e.heldAtFree)) {
         return fail(`${describeRange(e.heldAtFree)} task(s) inside the trampoline when it was freed`, held.length ? held.map((h) => h.text).join("; ") : "none");
@@ -143,7 +140,7 @@ export function check(run: ScenarioRun, expectation: Expectation, golden: Golden
         const task = k.sched.tasks.find((t) => t.name === e.afterVoluntarySwitch)!;
         const sw = k.machine.events.ofKind(EventKind.SWITCH).find((ev) => ev.clock > r.unregisteredAt && Number(ev.a) === task.pid && Number(ev.c) === SchedReason.VOLUNTARY);
         if (!sw || r.freedAt === undefined || r.freedAt <= sw.clock) {
-          return fail(`freed after ${task.name} switched out voluntarily`, sw ? `${task.name} switched voluntarily at ${sw.clock}, freed at ${r.freedAt ?? "never"}` : `${task.name} never switched voluntarily after the unregister`);
+          return fail(`freed after ${task.name} switched out voluntarily`, sw ? `${task.name} switched voluntarily at ${formatTime(sw.clock)}, freed ${r.freedAt === undefined ? "never" : `at ${formatTime(r.freedAt)}`}` : `${task.name} never switched voluntarily after the unregister`);
         }
       }
       return undefined;
@@ -153,7 +150,7 @@ export function check(run: ScenarioRun, expectation: Expectation, golden: Golden
       if (e.completed && !inRange(BigInt(f.completed), e.completed)) return fail(`${describeRange(e.completed)} ${f.name} grace periods completed`, String(f.completed));
       const lat = f.latencies();
       const out = lat.filter((l) => e.latency && !inRange(l, e.latency));
-      if (e.latency && out.length) return fail(`every ${f.name} grace period ${describeRange(e.latency, "ticks")}`, `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(ticks).join(", ")}`);
+      if (e.latency && out.length) return fail(`every ${f.name} grace period ${describeRange(e.latency, true)}`, `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(formatTime).join(", ")}`);
       const last = f.history.at(-1);
       if (e.holdouts && !(last && inRange(BigInt(last.holdouts), e.holdouts))) {
         return fail(`${describeRange(e.holdouts)} holdout(s) in the last ${f.name} grace period`, last ? `${last.holdouts} in grace period ${last.seq}` : "no grace period completed");
@@ -277,5 +274,12 @@ function compareGolden(actual: string, name: string, golden: Golden, fail: (expe
   const expected = readFileSync(path, "utf8");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
-  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${actual.split("\n").length - 1} lines that differ from it (diff below; --update-golden rewrites it, review the diff)`, diff);
+  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);
+}
+
+/** "2 changed lines: 1 removed, 1 added": what differs, not how long either text is. */
+function describeChanges(d: LineDiff): string {
+  if (!d.aligned) return `more than ${MAX_EDITS} changed lines, too many to align: everything between the common start and end as one block, ${d.removed} removed, ${d.added} added`;
+  const n = d.removed + d.added;
+  return `${n} changed line${n === 1 ? "" : "s"}: ${d.removed} removed, ${d.added} added`;
 }

@@ -6,6 +6,7 @@ import { PREEMPT_MODELS, RECURSION_SCHEMES, type TaskSpec } from "../kernel/conf
 import { READ_SIDES } from "../kernel/tracepoint.js";
 import { USER_DEMAND_START, USER_DEMAND_END } from "../kernel/memory.js";
 import { PAGE } from "../machine/paging.js";
+import { formatHz, formatTime } from "../machine/units.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
 import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
@@ -84,11 +85,11 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
   return spec;
 }
 
-/** fault-sleep: how long a demand fault msleep()s; the guest counts it in whole timer ticks. */
+/** fault-sleep: how long a demand fault msleep()s; the guest counts it in whole jiffies. */
 function readFaultSleep(r: Reader, f: Field, jiffy: number): number | undefined {
   const d = r.duration(f, "machine.fault-sleep", jiffy);
   if (d === undefined) return undefined;
-  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of ${jiffy} ticks), got ${d} ticks`);
+  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of ${formatTime(jiffy)}, ${formatHz(jiffy)}), got ${formatTime(d)}`);
   return Number(d / BigInt(jiffy));
 }
 

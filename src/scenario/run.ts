@@ -9,6 +9,7 @@ import { parseElf } from "../machine/elf.js";
 import type { Release } from "../kernel/ftrace/release.js";
 import type { Flavour } from "../kernel/rcu/flavour.js";
 import { PAGE } from "../machine/paging.js";
+import { formatTime } from "../machine/units.js";
 import { DEMAND_START } from "../kernel/memory.js";
 import { outsideCallbacks, runningProbe, blockedIn } from "./conditions.js";
 import type { Probe } from "../kernel/tracepoint.js";
@@ -70,7 +71,7 @@ export class ScenarioRun {
 
   /** Carries out one step; throws StepFailure when it cannot. */
   step(s: Step): void {
-    const at = this.k ? `${String(this.k.machine.time).padStart(12)}` : " before boot";
+    const at = this.k ? formatTime(this.k.machine.time).padStart(13) : "  before boot";
     this.log.push(`${at}  line ${s.at.line}: ${describeStep(s)}`);
     switch (s.kind) {
       case "boot": return this.boot();
@@ -110,7 +111,7 @@ export class ScenarioRun {
     k.demand.sleepJiffies = this.scenario.machine.faultSleep;
     this.k = k;
     for (const spec of this.scenario.ops) this.ops.set(spec.name, this.makeOps(k, spec));
-    if (k.ftrace.bugs.length) this.log.push(`              ftrace_bug at boot: ftrace is disabled`);
+    if (k.ftrace.bugs.length) this.log.push(`               ftrace_bug at boot: ftrace is disabled`);
   }
 
   private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
@@ -166,7 +167,7 @@ export class ScenarioRun {
     } catch (e) {
       if (!(e instanceof FtraceError || e instanceof GlobError)) throw e;
       const errno = e instanceof FtraceError ? e.errno : "EINVAL";
-      if (fails === errno) { this.log.push(`              refused as expected: ${errno}: ${e.message}`); return; }
+      if (fails === errno) { this.log.push(`               refused as expected: ${errno}: ${e.message}`); return; }
       throw new StepFailure(at, fails ? `expected ${fails}, got ${errno}: ${e.message}` : `${errno}: ${e.message}`);
     }
     if (fails) throw new StepFailure(at, `expected the call to fail with ${fails}, but it succeeded`);
@@ -180,7 +181,7 @@ export class ScenarioRun {
     try {
       const ticks = this.kernel.synchronize(this.flavour(name), within);
       this.syncs.push({ flavour: name, ticks });
-      this.log.push(`              synchronize_${name}() took ${ticks} ticks`);
+      this.log.push(`               synchronize_${name}() took ${formatTime(ticks)}`);
     } catch (e) {
       throw new StepFailure(at, (e as Error).message);
     }
@@ -199,7 +200,7 @@ export class ScenarioRun {
     // exactly, never past it (time spent halted just makes it go round again).
     while (cpu.get("insns") < target) {
       const budget = end - k.machine.time;
-      if (budget <= 0n) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${s.within} ticks`);
+      if (budget <= 0n) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${formatTime(s.within)}`);
       const left = target - cpu.get("insns");
       this.run(s.at, left < budget ? left : budget);
     }
@@ -210,7 +211,7 @@ export class ScenarioRun {
       if (k.sched.current[s.cpu].kind !== "idle") k.machine.interrupt(s.cpu, VECTORS.reschedule);
     } else k.machine.interrupt(s.cpu, VECTORS[s.vector]);
     const past = cpu.get("insns") - target;
-    this.log.push(`              ${s.vector} interrupt raised on cpu${s.cpu} after instruction ${cpu.get("insns")}` +
+    this.log.push(`               ${s.vector} interrupt raised on cpu${s.cpu} after instruction ${cpu.get("insns")}` +
       `${past ? ` (${past} past the ${target} asked for)` : ""}, at ${where} (${k.sched.current[s.cpu].name})`);
   }
 
@@ -240,13 +241,13 @@ export class ScenarioRun {
         };
       }
     }
-    if (!k.runUntil(done, within)) throw new StepFailure(at, `the condition did not hold within ${within} ticks (${describeUntil(u)})`);
+    if (!k.runUntil(done, within)) throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
     if (u.kind === "inside") {
       const t = this.live(u.ops).ops.trampoline!;
-      for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`              holds the trampoline: ${h.text}`);
+      for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`               holds the trampoline: ${h.text}`);
     }
-    if (u.kind === "probe-blocked") this.log.push(`              ${blockedIn(k, this.probes.get(u.probe)!)!.name} sleeps in a page fault of probe ${u.probe}`);
-    if (u.kind === "probe-running") this.log.push(`              ${runningProbe(k)!.name} runs probe_user_read`);
+    if (u.kind === "probe-blocked") this.log.push(`               ${blockedIn(k, this.probes.get(u.probe)!)!.name} sleeps in a page fault of probe ${u.probe}`);
+    if (u.kind === "probe-running") this.log.push(`               ${runningProbe(k)!.name} runs probe_user_read`);
   }
 
   private corrupt(at: Pos, fn: string, bytes: Uint8Array): void {
@@ -279,13 +280,13 @@ function describeUntil(u: Until): string {
 export function describeStep(s: Step): string {
   switch (s.kind) {
     case "boot": return "boot";
-    case "run": return `run ${s.ticks} ticks`;
+    case "run": return `run ${formatTime(s.ticks)}`;
     case "register": return `register ${s.ops}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
     case "unregister": return `unregister ${s.ops}${s.policy ? ` (policy ${s.policy})` : ""}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
     case "filter": return `set ${s.ops}'s${s.filter !== undefined ? ` filter "${s.filter}"` : ""}${s.notrace !== undefined ? ` notrace "${s.notrace}"` : ""}`;
     case "synchronize": return `synchronize_${s.flavour}()`;
     case "interrupt": return `${s.vector} interrupt on cpu${s.cpu} ${s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`}`;
-    case "until": return `run until ${describeUntil(s.until)} (at most ${s.within} ticks)`;
+    case "until": return `run until ${describeUntil(s.until)} (at most ${formatTime(s.within)})`;
     case "corrupt-site": return `corrupt ${s.function}'s site: ${[...s.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
     case "register-probe": return `register probe ${s.probe} on sys_enter${s.pages !== undefined ? ` (${s.pages} user pages)` : ""}`;
     case "unregister-probe": return `unregister probe ${s.probe}, its data freed after ${s.flavour}`;

@@ -119,7 +119,7 @@ export class Reader {
   }
 
   /**
-   * Virtual time: a tick count (1 tick = 1 instruction = 1 ns), "250us", "5ms", "1s", or
+   * Virtual time: a plain number of ns (one tick: an instruction retired), "250us", "5ms", "1s", or
    * "N jiffies" (timer periods of the scenario's machine).
    */
   duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
@@ -127,7 +127,7 @@ export class Reader {
     const v = s?.value;
     if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
     const m = typeof v === "string" ? /^(\d[\d_]*)\s*(ns|us|ms|s|jiffies|jiffy)?$/.exec(v.trim()) : null;
-    if (!m) return this.fail(f.at, `${what} must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`);
+    if (!m) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
     const n = BigInt(m[1].replace(/_/g, ""));
     const unit = m[2] ?? "ns";
     return n * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);

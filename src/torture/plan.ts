@@ -4,6 +4,7 @@
 import { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName, type TaskSpec } from "../kernel/config.js";
 import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
+import { formatTime } from "../machine/units.js";
 
 export interface TortureConfig {
   cpus: number;
@@ -49,6 +50,7 @@ export const FILTERS = [
   "arch_cpu_idle_enter", "victim_traced arch_cpu_idle_enter", "*_traced", "work_* !work_top",
 ];
 
+/** The timer period of torture machines, in ns (HZ=50000). */
 export const TICK = 20_000;
 
 export type ConfigPins = Partial<Record<keyof TortureConfig, string>>;
@@ -120,7 +122,7 @@ export function describeStep(s: Step, ops: OpsPlan[]): string {
     case "register": return `register ${ops[s.ops].name} (spin ${ops[s.ops].spin}${ops[s.ops].saveRegs ? ", SAVE_REGS" : ""}) filter "${s.filter}"`;
     case "unregister": return `unregister ${ops[s.ops].name}`;
     case "filter": return `set ${ops[s.ops].name}'s filter to "${s.filter}"`;
-    case "run": return `run ${s.ticks} ticks`;
+    case "run": return `run ${formatTime(s.ticks)}`;
   }
 }
 

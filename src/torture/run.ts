@@ -7,6 +7,7 @@ import { releaseSteps } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
 import { describeConfig, describeStep, TICK, type Plan } from "./plan.js";
 import { releaseSafe } from "./safety.js";
+import { formatHz, formatTime } from "../machine/units.js";
 
 export interface IterationResult {
   plan: Plan;
@@ -41,7 +42,7 @@ export function runIteration(plan: Plan): IterationResult {
   }));
   const idleRecord = k.ftrace.record("arch_cpu_idle_enter")!.index;
   let tracesIdle = false;
-  const log: string[] = [`config ${describeConfig(c)}; release waits for ${flavours.join(" + ") || "nothing"}`];
+  const log: string[] = [`config ${describeConfig(c)}, timeslice in jiffies at ${formatHz(TICK)}; release waits for ${flavours.join(" + ") || "nothing"}`];
   const result: IterationResult = { plan, safe: true, why: "", prematureFrees: 0, caught: 0, log, ticks: 0n };
 
   const check = (): string | undefined => {
@@ -75,7 +76,7 @@ export function runIteration(plan: Plan): IterationResult {
     !k.useAfterFrees.some((u) => u.pid === h.pid) && k.sched.tasks.find((x) => x.pid === h.pid)!.state !== "dead"));
   for (let i = 0; i < plan.steps.length && !result.failure; i++) {
     const s = plan.steps[i];
-    log.push(`${String(k.machine.time).padStart(10)}  step ${i}: ${describeStep(s, plan.ops)}`);
+    log.push(`${formatTime(k.machine.time).padStart(13)}  step ${i}: ${describeStep(s, plan.ops)}`);
     try {
       switch (s.kind) {
         case "register": ops[s.ops].filter = s.filter; k.ftrace.register(ops[s.ops]); break;
@@ -93,14 +94,14 @@ export function runIteration(plan: Plan): IterationResult {
     // An unsafe configuration has shown what it does; a vCPU may be lost (an idle task cannot
     // die), so the plan stops here and only the catching is checked.
     if (!result.safe && k.useAfterFrees.length > 0) {
-      log.push(`${String(k.machine.time).padStart(10)}  use-after-free caught; the rest of the plan is skipped`);
+      log.push(`${formatTime(k.machine.time).padStart(13)}  use-after-free caught; the rest of the plan is skipped`);
       break;
     }
   }
   const stopped = k.useAfterFrees.length > 0;
   if (!result.failure && !stopped) {
     const done = k.runUntil(() => k.releases.pending().length === 0, RELEASE_LIMIT);
-    if (!done) fail(-1, `releases did not finish within ${RELEASE_LIMIT} ticks:\n${k.releases.describe(k.machine.time)}\n${k.rcu.describe(k.machine.time)}`);
+    if (!done) fail(-1, `releases did not finish within ${formatTime(RELEASE_LIMIT)}:\n${k.releases.describe(k.machine.time)}\n${k.rcu.describe(k.machine.time)}`);
   }
   if (!result.failure) {
     // Give every task still holding freed memory time to come back to it (or die of another).
@@ -113,10 +114,10 @@ export function runIteration(plan: Plan): IterationResult {
   // and was caught (or was already dead of an earlier one).
   result.prematureFrees = k.trampolines.all.reduce((n, t) => n + (t.heldAtFree ?? []).filter((h) => h.live).length, 0);
   const missed = uncaught();
-  if (missed.length > 0 && !result.failure) fail(-1, `premature free not caught within ${DRAIN} ticks: ${missed.map((h) => h.text).join("; ")}`);
+  if (missed.length > 0 && !result.failure) fail(-1, `premature free not caught within ${formatTime(DRAIN)}: ${missed.map((h) => h.text).join("; ")}`);
   result.caught = k.useAfterFrees.length;
   result.ticks = k.machine.time;
-  log.push(`${String(k.machine.time).padStart(10)}  end: ${k.releases.all.length} release(s), ${result.prematureFrees} premature free(s), ${result.caught} use-after-free(s) caught`);
+  log.push(`${formatTime(k.machine.time).padStart(13)}  end: ${k.releases.all.length} release(s), ${result.prematureFrees} premature free(s), ${result.caught} use-after-free(s) caught`);
   if (result.failure) log.push(...k.useAfterFrees.map((u) => u.text));
   return result;
 }

@@ -77,7 +77,7 @@ describe("Tasks RCU", () => {
     expect(tasks.stalls.length).toBeGreaterThan(0);
     expect(tasks.stalls[0]).toMatch(/^INFO: rcu_tasks detected stalls on tasks/);
     expect(tasks.stalls[0]).toMatch(new RegExp(`hog:${hog.pid}: P. nvcsw: 0/0 holdout: 1`));
-    expect(tasks.describe(k.machine.time)).toMatch(/state wait_scan_holdouts for \d+ ticks; holdouts: hog:/);
+    expect(tasks.describe(k.machine.time)).toMatch(/state wait_scan_holdouts for [\d.]+ (?:ns|us|ms|s); holdouts: hog:/);
   });
 
   it("runs through its states: wait_pregp, wait_scan_holdouts, post_gp; tasks in user mode or asleep pass", () => {

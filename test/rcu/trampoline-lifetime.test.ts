@@ -19,7 +19,7 @@ describe("seed 003: a task preempted inside a dynamic trampoline while its ops i
     expect(text).toMatch(/^Instruction fetch at addr [0-9a-f]{16} by task victim\/\d+ on CPU 0: it returned into the trampoline/m);
     // The call trace passes through the trampoline's frame records to the traced function and its caller.
     expect(text).toMatch(/Call Trace:\n ftrace_trampoline\[slow\]\(freed\)\+0x[0-9a-f]+\n victim_traced\+0x5\n kthread_victim\+0x[0-9a-f]+\n task_start/);
-    expect(text).toMatch(/freed at \d+ by ftrace_shutdown\(slow\), policy rcu: after rcu gp \d+ \(\d+\.\.\d+\)\./);
+    expect(text).toMatch(/freed at [\d.]+ (?:ns|us|ms) by ftrace_shutdown\(slow\), policy rcu: after rcu gp \d+ \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\)\./);
     expect(text).toMatch(/still inside it \(IP or return address\):\n {3}victim\/\d+ \(runnable, preempted\)/);
     // The timeline has the steps in order: preempted, unregister, patch, grace period, free, fault.
     const order = ["victim/\\d+ preempted by an interrupt", "unregister ftrace ops \"slow\"", "text_poke batch", "rcu grace period \\d+ ends",
@@ -54,7 +54,7 @@ describe("seed 003: a task preempted inside a dynamic trampoline while its ops i
     expect(voluntary).toBeDefined();
     expect(release.freedAt!).toBeGreaterThan(voluntary.clock);
     expect(k.trampolines.all[0].heldAtFree).toEqual([]);
-    expect(k.releases.describe(k.machine.time)).toMatch(/^slow: trampoline 0x[0-9a-f]+, policy kernel, freed at \d+$/);
+    expect(k.releases.describe(k.machine.time)).toMatch(/^slow: trampoline 0x[0-9a-f]+, policy kernel, freed at [\d.]+ (?:ns|us|ms)$/);
     // The victim keeps calling the (now untraced) function.
     const calls = k.readGlobal("victim_calls");
     k.run(50 * TICK);
@@ -98,7 +98,7 @@ describe("seed 000's alternatives to Tasks RCU, on the same runs", () => {
     expect(heldAtUnregister.find((h) => h.startsWith("victim/"))).toMatch(/the return address at \w+ is ftrace_trampoline/);
     expect(k.sched.tasks.find((t) => t.name === "victim")!.state).toBe("dead");
     expect(k.useAfterFrees.map((u) => u.task)).toEqual(["victim"]);
-    expect(k.useAfterFrees[0].text).toMatch(/policy ip-check: after rcu_tasks_rude gp 1 \(\d+\.\.\d+\), ip-check gp 1/);
+    expect(k.useAfterFrees[0].text).toMatch(/policy ip-check: after rcu_tasks_rude gp 1 \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\), ip-check gp 1/);
   });
 
   it("(b) scanning stacks for trampoline addresses is safe, and ends much sooner than Tasks RCU", () => {

@@ -54,7 +54,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:11:33: ops fn: ring must be a power of two`,
       `${f}:14:5: unknown step "registr" (did you mean "register"?)`,
       `${f}:15:17: unregister: no ops "slwo" is declared`,
-      `${f}:16:10: run must be a duration: a tick count, 250us, 5ms, 1s or "N jiffies"`,
+      `${f}:16:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`,
       `${f}:17:34: interrupt.vector must be one of timer, reschedule, call-function, got "nmi"`,
       `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle, outside-callbacks, probe-running, probe-blocked, probe-freed`,
       `${f}:20:5: unknown expectation "no-hazards" (did you mean "no-hazard"?)`,
@@ -83,7 +83,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
     expect(errorsOf("bad-recursion-probes.yaml")).toEqual([
       `${f}:6:3: machine.ist-link applies to the per-stack scheme only (machine.recursion is per-task)`,
       `${f}:7:25: machine.tracepoint-read-side must be one of trace, preempt, got "preemt" (did you mean "preempt"?)`,
-      `${f}:8:16: machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of 50000 ticks), got 30000 ticks`,
+      `${f}:8:16: machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of 50 us, HZ=20000), got 30 us`,
       `${f}:10:3: ops warn: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`,
       `${f}:11:48: ops rec: warn-at applies to the warning tracer only`,
       `${f}:14:45: register-probe.pages must be an integer from 1 to 4096`,
@@ -137,8 +137,8 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     expect(r.out).toMatch(new RegExp(`^FAIL ${f}: expectations that do not hold\n`));
     expect(r.out).toContain(`${f}:25:5: expectation no-use-after-free failed\n  expected: no use-after-free(s)\n  actual:   1 use-after-free(s): BUG: use-after-free in ftrace_trampoline[slow]+0x`);
     expect(r.out).toContain(`${f}:26:5: expectation release failed\n  expected: waits for rcu_tasks_rude + rcu_tasks\n  actual:   waited for rcu\n`);
-    expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n`);
-    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,4 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n {4}\+ {2}int3 {2}ftrace_call/);
+    expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n  actual:   43 changed lines: 2 removed, 41 added (diff below; --update-golden rewrites it, review the diff)\n`);
+    expect(r.out).toMatch(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,3 \+1,\d+ @@\n {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n {4}\+ {2}int3 {2}ftrace_call/);
     expect(r.out).toMatch(/last notable events .*\n(.*\n)*.*oops in victim\/\d+: PF at ftrace_trampoline\[slow\]\(freed\)/);
     expect(r.out.trimEnd().split("\n").at(-1)).toBe(`seed 11; replay: tramplab scenario ${f} --seed 11`);
   });
@@ -148,7 +148,7 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     const r = runScenario(s);
     expect(passed(r)).toBe(false);
     expect(r.stepFailure!.at).toEqual({ line: 12, col: 5 });
-    expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500000 ticks (sleeper inside the trampoline of slow)`);
+    expect(report(r)).toContain(`${fixture("never-inside.yaml")}:12:5: step failed: the condition did not hold within 500 us (sleeper inside the trampoline of slow)`);
     expect(report(r)).toMatch(/no seed \(plain round-robin quanta\); replay: tramplab scenario test\/scenario\/fixtures\/never-inside.yaml$/);
   });
 
@@ -205,6 +205,13 @@ describe("steps", () => {
     expect(cli("--update-golden", file).code).toBe(0);
     expect(readFileSync(join(tmp, "golden/log.log"), "utf8")).toBe("# hello\n");
     expect(cli(file).code).toBe(0);
+    // One line of the golden file changed: the summary counts the changed lines, not the file's.
+    writeFileSync(join(tmp, "golden/log.log"), "# hullo\n");
+    const changed = cli(file);
+    expect(changed.code).toBe(1);
+    expect(changed.out).toContain("  actual:   2 changed lines: 1 removed, 1 added (diff below; --update-golden rewrites it, review the diff)\n" +
+      "    --- golden/log.log (golden)\n    +++ actual\n    @@ -1,1 +1,1 @@\n    -# hullo\n    +# hello\n");
+    expect(cli("--update-golden", file).code).toBe(0);
     writeFileSync(join(tmp, "bad.yaml"), inline("  - mark: x\n  - wait: 3\n", "expect:\n  - patch-log: golden/bad.log\n"));
     expect(cli("--update-golden", join(tmp, "bad.yaml")).code).toBe(2);
     expect(existsSync(join(tmp, "golden/bad.log"))).toBe(false);
@@ -217,8 +224,8 @@ describe("reporting", () => {
     const b = [...a];
     b[2] = "changed 2";
     b.splice(15, 1);
-    expect(unifiedDiff(a.join("\n"), a.join("\n"), ["g", "a"])).toEqual([]);
-    expect(unifiedDiff(a.join("\n"), b.join("\n"), ["g", "a"], 1)).toEqual([
+    expect(unifiedDiff(a.join("\n"), a.join("\n"), ["g", "a"]).lines).toEqual([]);
+    expect(unifiedDiff(a.join("\n"), b.join("\n"), ["g", "a"], 1).lines).toEqual([
       "--- g", "+++ a",
       "@@ -2,3 +2,3 @@", " line 1", "-line 2", "+changed 2", " line 3",
       "@@ -15,3 +15,2 @@", " line 14", "-line 15", " line 16",

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
 import { parseScenario } from "../../src/scenario/parse.js";
+import { formatTime } from "../../src/machine/units.js";
 
 /** Every file in scenarios/ runs here: they are the examples people copy, so they must pass. */
 const dir = join(projectRoot, "scenarios");
@@ -39,7 +40,7 @@ describe("what the seed scenarios report", () => {
     const text = report(runScenario(load("seed003-plain-rcu.yaml")));
     expect(text).toMatch(/^PASS scenarios\/seed003-plain-rcu.yaml: /);
     expect(text).toMatch(/caught: BUG: use-after-free in ftrace_trampoline\[slow\]\+0x[0-9a-f]+ \(freed\) by victim\/\d+ on CPU 0, returning into it/);
-    expect(text).toMatch(/slow: freed \d+ ticks .* after unregister; policy rcu: after rcu gp 1/);
+    expect(text).toMatch(/slow: freed [\d.]+ (?:ns|us|ms) after unregister; policy rcu: after rcu gp 1/);
   });
 
   it("seed 003 with Tasks RCU: no use-after-free, and the delay Tasks RCU cost is in the summary", () => {
@@ -47,7 +48,7 @@ describe("what the seed scenarios report", () => {
     const rel_ = r.run.kernel.releases.all[0];
     expect(r.run.kernel.useAfterFrees).toEqual([]);
     const delay = rel_.freedAt! - rel_.unregisteredAt;
-    expect(report(r)).toContain(`slow: freed ${delay} ticks (${(Number(delay) / 1e6).toFixed(3)} ms) after unregister; policy kernel: after rcu_tasks_rude gp 1`);
+    expect(report(r)).toContain(`slow: freed ${formatTime(delay)} after unregister; policy kernel: after rcu_tasks_rude gp 1`);
   });
 
   it("seed 002 per stack: the summary counts the skipped callbacks, all at recursion_target, as many as the callback's calls", () => {
@@ -61,7 +62,7 @@ describe("what the seed scenarios report", () => {
     const [uaf] = r.run.kernel.useAfterFrees;
     expect(uaf.object.what).toBe('probe_data of probe "user-reader"');
     expect(uaf.text).toContain("after a rcu grace period");
-    expect(report(r)).toMatch(/probe user-reader: data freed \d+ ticks .* after unregister, after a rcu grace period\n  caught: BUG: use-after-free in probe_user_read\+0x[0-9a-f]+ by user-worker\/\d+ on CPU 0/);
+    expect(report(r)).toMatch(/probe user-reader: data freed [\d.]+ (?:ns|us|ms) after unregister, after a rcu grace period\n  caught: BUG: use-after-free in probe_user_read\+0x[0-9a-f]+ by user-worker\/\d+ on CPU 0/);
   });
 
   it("the two-tracer scenario's golden patch log is the ftrace tests' golden, byte for byte", () => {

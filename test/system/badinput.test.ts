@@ -3,6 +3,7 @@ import { EventKind, Vector } from "../../src/gen/layout.js";
 import { Machine } from "../../src/machine/machine.js";
 import { Scheduler, describeStop, type ScheduleOptions } from "../../src/machine/scheduler.js";
 import { walk } from "../../src/machine/paging.js";
+import { formatTime } from "../../src/machine/units.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 import type { MachineConfig } from "../../src/machine/machine.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
@@ -47,7 +48,7 @@ describe("bad guests give a clear stop reason and leave the machine inspectable"
     expect(stop.cpu).toBe(1);
     expect(stop.rip).toBe(sym("spin_here"));
     expect(stop.ticks).toBeGreaterThanOrEqual(20_000n);
-    expect(text).toBe(`cpu1: stuck with interrupts disabled for ${stop.ticks} ticks at spin_here`);
+    expect(text).toBe(`cpu1: stuck with interrupts disabled for ${formatTime(stop.ticks)} at spin_here`);
     // vCPU 0, asleep with its timer on, was never taken for locked up.
     expect(b.machine.events.events.some((e) => e.kind === EventKind.INTERRUPT && e.cpu === 0)).toBe(true);
     expect(b.machine.cpus[1].rflags & 0x200n).toBe(0n);

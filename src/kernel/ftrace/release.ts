@@ -17,6 +17,7 @@ import type { RcuSubsystem } from "../rcu/index.js";
 import type { Flavour } from "../rcu/flavour.js";
 import type { FtraceOps } from "./ops.js";
 import type { Trampoline } from "./trampoline.js";
+import { formatTime } from "../../machine/units.js";
 
 /**
  * A preset, or grace-period mechanisms to wait for in order, joined by "+" (for example
@@ -129,15 +130,16 @@ export class Releases {
   describe(now: bigint): string {
     const lines = this.all.map((r) => {
       const what = r.trampoline ? `trampoline 0x${r.trampoline.addr.toString(16)}` : "no trampoline";
-      const state = r.freedAt !== undefined ? `freed at ${r.freedAt}` : `waiting for ${r.steps[r.step].flavour.name} for ${now - (r.steps[r.step].startedAt ?? now)} ticks`;
+      const state = r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `waiting for ${r.steps[r.step].flavour.name} for ${formatTime(now - (r.steps[r.step].startedAt ?? now))}`;
       return `${r.ops.name}: ${what}, policy ${r.policy}, ${state}`;
     });
     return lines.length ? lines.join("\n") : "no ops released";
   }
 }
 
-/** "ftrace_shutdown(name), policy p: after rcu_tasks_rude gp 3 (t0..t1), rcu gp 9 (t2..t3)". */
+/** "ftrace_shutdown(name), policy p: after rcu_tasks_rude gp 3 (120 us..180 us), rcu gp 9 (180 us..1.2 ms)". */
 export function describeWait(r: Release): string {
-  const waited = r.steps.map((s) => `${s.flavour.name} gp ${s.seq} (${s.startedAt}..${s.endedAt})`);
+  const at = (t: bigint | undefined) => (t === undefined ? "?" : formatTime(t));
+  const waited = r.steps.map((s) => `${s.flavour.name} gp ${s.seq} (${at(s.startedAt)}..${at(s.endedAt)})`);
   return `ftrace_shutdown(${r.ops.name}), policy ${r.policy}: ` + (waited.length ? `after ${waited.join(", ")}` : "with no grace period");
 }

@@ -1,5 +1,6 @@
 // What every RCU flavour offers: grace periods as a visible state machine, callbacks run after
 // them, and latency figures in virtual time (kernel/rcu/tasks.h, restated).
+import { formatTime } from "../../machine/units.js";
 
 export interface GpRecord {
   seq: number;
@@ -92,11 +93,11 @@ export abstract class Flavour {
 
   /** One line for the REPL's `rcu` command and reports. */
   describe(now: bigint): string {
-    const age = this.state === "idle" ? "" : ` for ${now - this.stateSince} ticks`;
+    const age = this.state === "idle" ? "" : ` for ${formatTime(now - this.stateSince)}`;
     return `${this.name}: gp ${this.completed}${this.wanted() ? ` (next ${this.completed + 1} wanted)` : ""}, state ${this.state}${age}`;
   }
 
-  /** Latency of completed grace periods, request to end, in ticks. */
+  /** Latency of completed grace periods, request to end, in ns of virtual time. */
   latencies(): bigint[] {
     return this.history.map((g) => g.endedAt - g.requestedAt);
   }

@@ -9,6 +9,7 @@
 //   scan_holdouts       drop holdouts that switched voluntarily, ran in user mode, slept, exited
 //   post_gp             synchronize_rcu() again, then callbacks run
 import { Flavour } from "./flavour.js";
+import { formatTime } from "../../machine/units.js";
 import type { Rcu } from "./rcu.js";
 import type { Task } from "../sched.js";
 
@@ -106,7 +107,7 @@ export class TasksRcu extends Flavour {
     const age = now - this.current!.startedAt;
     if (this.holdouts.size === 0 || age < this.d.stallTicks || now - this.lastStall < this.d.stallTicks) return;
     this.lastStall = now;
-    const lines = [`INFO: ${this.name} detected stalls on tasks (grace period ${this.completed + 1} is ${age} ticks old):`];
+    const lines = [`INFO: ${this.name} detected stalls on tasks (grace period ${this.completed + 1} is ${formatTime(age)} old):`];
     for (const [t, nvcsw] of this.holdouts) {
       lines.push(`  ${t.name}:${t.pid}: ${t.preempted ? "P" : "."}${t.inUser ? "U" : "."} nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 cpu: ${t.cpu}`);
     }
