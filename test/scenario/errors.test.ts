@@ -113,6 +113,17 @@ describe("bad scenario files are refused before anything runs, each problem at F
     ]);
   });
 
+  it("machine.cpu-vendor picks the CPU vendor profile the run's machine has; another name is refused at its position", () => {
+    const yaml = (vendor: string) => `name: vendor\nmachine:\n  cpus: 1\n  cpu-vendor: ${vendor}\nsteps:\n  - boot\n  - run: 1 jiffy\nexpect:\n  - no-oops\n`;
+    const r = runScenario(loadScenario("vendor.yaml", yaml("amd")));
+    expect(passed(r)).toBe(true);
+    expect(r.run.k!.machine.cpuVendor).toBe("amd");
+    expect(runScenario(loadScenario("vendor.yaml", yaml("intel"))).run.k!.machine.cpuVendor).toBe("intel");
+    let errors: string[] = [];
+    try { loadScenario("vendor.yaml", yaml("arm")); } catch (e) { errors = (e as ScenarioErrors).errors.map((x) => x.line); }
+    expect(errors).toEqual(['vendor.yaml:4:15: machine.cpu-vendor must be one of intel, amd, got "arm"']);
+  });
+
   it("steps before boot (other than changing the image) and a second boot", () => {
     const f = fixture("boot-not-first.yaml");
     expect(errorsOf("boot-not-first.yaml")).toEqual([`${f}:4:5: run needs a booted machine: put it after boot`, `${f}:6:5: boot comes once`]);
