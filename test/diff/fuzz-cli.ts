@@ -133,17 +133,25 @@ async function main(): Promise<number> {
     `${o.both ? ` (and ${vendor === "intel" ? "amd" : "intel"} where the vendors agree)` : ""}, ${o.jobs} worker${o.jobs === 1 ? "" : "s"}`);
   const totals = new Map(o.scenarios.map((name) => [name, { cases: 0, bad: 0, ms: 0 }]));
   const t0 = performance.now();
-  await runParallel(jobsOf(o), o.jobs, (r) => {
+  const jobs = jobsOf(o);
+  const all = jobs.reduce((n, j) => n + j.count, 0);
+  let done = 0, bad = 0, shown = t0;
+  await runParallel(jobs, o.jobs, (r) => {
     const t = totals.get(r.name)!;
     t.cases += r.cases; t.bad += r.bad; t.ms += r.ms;
+    done += r.cases; bad += r.bad;
     if (r.text) console.log(`\n${r.text}`);
+    // A long campaign says how far it is, on stderr, every half minute.
+    const now = performance.now();
+    if (now - shown > 30_000 && done < all) {
+      shown = now;
+      process.stderr.write(`fuzz: ${done} of ${all} cases, ${bad} mismatches, ${((now - t0) / 1000).toFixed(0)} s\n`);
+    }
   });
   const wall = (performance.now() - t0) / 1000;
   console.log("\nsummary:");
   for (const [name, t] of totals) console.log(`  ${name.padEnd(8)} ${String(t.cases).padStart(9)} cases  ${String(t.bad).padStart(6)} mismatches  ${(t.ms / 1000).toFixed(1)} s`);
-  const bad = [...totals.values()].reduce((n, t) => n + t.bad, 0);
-  const cases = [...totals.values()].reduce((n, t) => n + t.cases, 0);
-  console.log(`  ${bad === 0 ? "no mismatches" : `${bad} mismatches`} in ${cases} cases, ${wall.toFixed(1)} s wall time (seed 0x${o.seed.toString(16)})`);
+  console.log(`  ${bad === 0 ? "no mismatches" : `${bad} mismatches`} in ${done} cases, ${wall.toFixed(1)} s wall time (seed 0x${o.seed.toString(16)})`);
   return bad === 0 ? 0 : 1;
 }
 
