@@ -89,6 +89,9 @@ export {
   CpuState,
   /** Why Machine.run returned (timer, halt, fault, hypercall...). */
   Exit,
+  /** The CPU vendor profiles (intel, amd): whose behaviour the core follows where they differ (docs/cpu.md). */
+  CPU_VENDORS,
+  type CpuVendorName,
   type MachineConfig,
   type MachineSnapshot,
 } from "./machine/machine.js";
