@@ -8,7 +8,7 @@
 // operands, the bit offsets of bt on memory.
 import { assemble, immValue, modrmByte, shuffled, type RmOperand } from "./encode.js";
 import { freeMemOperand, memOperand, regOperand, type MemRequest } from "./memory.js";
-import { DATA_BASE, FS_BASE, GS_BASE } from "./layout.js";
+import { DATA_BASE } from "./layout.js";
 import type { Snippet } from "./snippet.js";
 import type { RowInfo } from "./rows.js";
 import type { Rng } from "./prng.js";
@@ -224,7 +224,7 @@ export function buildRow(s: Snippet, r: RowInfo): Built | null {
 /** An absolute moffs address reaching the data region (A0-A3). */
 function moffs(s: Snippet, rng: Rng, size: number, legacy: number[]): { size: number; value: bigint } | null {
   const seg = rng.weighted([[6, 0], [2, 0x64], [2, 0x65], [1, 0x3e]]);
-  const base = seg === 0x64 ? FS_BASE : seg === 0x65 ? GS_BASE : 0n;
+  const base = s.segmentBase(seg);
   const t = BigInt(DATA_BASE + rng.range(0x40, 0x1ff0 - size));
   const ea = BigInt.asUintN(64, t - base);
   const a32 = rng.chance(0.2);

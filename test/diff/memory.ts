@@ -7,7 +7,7 @@
 // address hit a chosen target; with both registers already known, the displacement (or the
 // target itself) is derived instead. RSP is a known base too; RSP-relative targets are kept
 // well below it so they never overwrite return addresses or pushed values still in use.
-import { DATA_BASE, FS_BASE, GS_BASE, MEM_HI, MEM_LO } from "./layout.js";
+import { DATA_BASE, MEM_HI, MEM_LO } from "./layout.js";
 import { modrmByte, type RmOperand } from "./encode.js";
 import type { Snippet } from "./snippet.js";
 import type { Rng } from "./prng.js";
@@ -31,10 +31,6 @@ export interface MemRequest {
 
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 const SEGMENTS: [number, number][] = [[70, 0], [10, 0x64], [8, 0x65], [3, 0x2e], [3, 0x3e], [3, 0x26], [3, 0x36]];
-
-function segmentBase(seg: number): bigint {
-  return seg === 0x64 ? FS_BASE : seg === 0x65 ? GS_BASE : 0n;
-}
 
 function disp32(rng: Rng): bigint {
   return rng.weighted<() => bigint>([
@@ -85,7 +81,7 @@ export function memOperand(s: Snippet, req: MemRequest): RmOperand | null {
 function tryForm(s: Snippet, req: MemRequest): RmOperand | null {
   const rng = s.rng;
   const seg = rng.weighted(SEGMENTS);
-  const segBase = segmentBase(seg);
+  const segBase = s.segmentBase(seg);
   const asz32 = rng.chance(0.1);
   const form = rng.weighted<string>([[12, "rip"], [6, "abs"], [82, "reg"]]);
   const prefixes: number[] = [];

@@ -10,7 +10,7 @@
 // Instructions are checked with iced-x86 as they are added; an encoding it rejects is a
 // generator bug and throws, unless the instruction is a deliberate invalid one.
 import type { CpuVendorName } from "../../src/machine/machine.js";
-import { CODE_BASE, DATA_SIZE } from "./layout.js";
+import { CODE_BASE, DATA_SIZE, FS_BASE, GS_BASE } from "./layout.js";
 import { fillData } from "./prng.js";
 import { analyze, type InsnInfo } from "./iced.js";
 import { applyEffect, flagEffect, type FlagEffect } from "./flags.js";
@@ -70,6 +70,8 @@ export class Snippet {
   /** Registers whose initial value is a label's address, filled in by layout(). */
   private labelRegs: { reg: number; label: Label }[] = [];
   undefEnd = 0;
+  /** FS (bit 0) and GS (bit 1) loaded by a mov Sreg so far: their base is 0 from there on. */
+  private loadedSegs = 0;
   /** Chance that an accessed memory operand is made non-canonical on purpose. */
   nonCanonicalRate = 0.01;
 
@@ -130,11 +132,11 @@ export class Snippet {
   mark(): () => void {
     const undoRegs = this.save();
     const st = { dirty: this.dirty, protect: this.protect, rspDelta: this.rspDelta, memDirty: this.memDirty, undef: this.undef,
-      df: this.df, ended: this.ended, n: this.insns.length, pending: this.pending.map((p) => ({ ...p })) };
+      df: this.df, ended: this.ended, n: this.insns.length, pending: this.pending.map((p) => ({ ...p })), loadedSegs: this.loadedSegs };
     return () => {
       undoRegs();
       Object.assign(this, { dirty: st.dirty, protect: st.protect, rspDelta: st.rspDelta, memDirty: st.memDirty,
-        undef: st.undef, df: st.df, ended: st.ended, pending: st.pending });
+        undef: st.undef, df: st.df, ended: st.ended, pending: st.pending, loadedSegs: st.loadedSegs });
       this.insns.length = st.n;
     };
   }
@@ -147,6 +149,18 @@ export class Snippet {
       this.pins = pins;
       this.labelRegs.length = labels;
     };
+  }
+
+  /**
+   * The base an FS (64) or GS (65) override adds at this point: the harness's fixed base, or 0
+   * once the snippet has loaded that segment register (every descriptor a user process can
+   * load has base 0; a load that faults ends the snippet). If a taken branch skipped the load,
+   * the access lands in unmapped user memory on both sides, never in the host's kernel half.
+   */
+  segmentBase(prefix: number): bigint {
+    if (prefix === 0x64) return this.loadedSegs & 1 ? 0n : FS_BASE;
+    if (prefix === 0x65) return this.loadedSegs & 2 ? 0n : GS_BASE;
+    return 0n;
   }
 
   /** Current RSP estimate (exact unless a branch skipped a stack instruction). */
@@ -176,6 +190,8 @@ export class Snippet {
     if (info.isStack && this.rspDelta === null) return false;
     this.insns.push({ ...insn, info, undefBefore: this.undef, offset: 0 });
     this.undef = applyEffect(this.undef, effect);
+    const p = scanPrefixes(bytes);
+    if (bytes[p.at] === 0x8e && [4, 5].includes((bytes[p.at + 1] >> 3) & 7)) this.loadedSegs |= ((bytes[p.at + 1] >> 3) & 7) === 4 ? 1 : 2;
     if (info.mnemonic === "leave") {
       const bp = this.known(5);
       const p = scanPrefixes(bytes);

@@ -5,7 +5,7 @@
 import { assemble, le, modrmByte, shuffled } from "./encode.js";
 import { buildRow, SKIPPED } from "./instr.js";
 import { memOperand } from "./memory.js";
-import { DATA_BASE, FS_BASE, GS_BASE, MEM_HI, MEM_LO } from "./layout.js";
+import { DATA_BASE, MEM_HI, MEM_LO } from "./layout.js";
 import { Label, type Fixup, type Snippet } from "./snippet.js";
 import { rowInfos, type RowInfo } from "./rows.js";
 
@@ -228,7 +228,7 @@ function stringOp(s: Snippet, r: RowInfo): boolean {
     const v = BigInt.asUintN(64, t - segBase);
     return a32 && v >> 32n ? null : { t, v: v | garbage() };
   };
-  let si = usesSi ? ptr(seg === 0x64 ? FS_BASE : seg === 0x65 ? GS_BASE : 0n) : null;
+  let si = usesSi ? ptr(s.segmentBase(seg)) : null;
   const di = usesDi ? ptr(0n) : null; // ES:RDI takes no segment override
   if ((usesSi && !si) || (usesDi && !di)) { undo(); return false; }
   if (si && di && mn === "cmps" && rng.chance(0.3) && seg !== 0x64 && seg !== 0x65) si = di; // equal strings
@@ -254,7 +254,7 @@ function xlat(s: Snippet, r: RowInfo): boolean {
   const undo = s.mark();
   const seg = rng.weighted([[8, 0], [1, 0x64], [1, 0x65]]);
   const a32 = rng.chance(0.15);
-  const base = seg === 0x64 ? FS_BASE : seg === 0x65 ? GS_BASE : 0n;
+  const base = s.segmentBase(seg);
   const t = BigInt(DATA_BASE + rng.range(MEM_LO, MEM_HI - 256));
   const v = BigInt.asUintN(64, t - base);
   if (a32 && v >> 32n) { undo(); return false; }
