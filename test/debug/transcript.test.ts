@@ -115,9 +115,10 @@ describe("debugger on a terminal", () => {
         return false;
       };
       if (check()) return;
-      const onData = () => { if (check()) child.stdout.off("data", onData); };
+      const onExit = () => reject(new Error(`exited before "${text}" appeared:\n${screen}`));
+      const onData = () => { if (check()) { child.stdout.off("data", onData); child.off("exit", onExit); } };
       child.stdout.on("data", onData);
-      child.once("exit", () => reject(new Error(`exited before "${text}" appeared:\n${screen}`)));
+      child.once("exit", onExit);
     });
     const type = (keys: string) => child.stdin.write(keys);
 
