@@ -87,7 +87,7 @@ describe.concurrent("tramplab's command line", () => {
       [["run", "--cpus"], "tramplab run: --cpus needs an integer from 1 to 64, got nothing (see 'tramplab run --help')"],
       [["run", "--cpus=99"], "tramplab run: --cpus needs an integer from 1 to 64, got 99 (see 'tramplab run --help')"],
       [["run", "--stats=yes"], "tramplab run: --stats takes no value, got yes (see 'tramplab run --help')"],
-      [["torture", "--shard", "3/2"], "tramplab torture: --shard needs I/N with 1 <= I <= N, got 3/2 (see 'tramplab torture --help')"],
+      [["torture", "--shard", "3/2"], "tramplab torture: --shard needs I/N with 1 <= I <= N <= 18446744073709551615, got 3/2 (see 'tramplab torture --help')"],
       [["scenario", "--seed=x", "a.yaml"], "tramplab scenario: --seed needs an integer from 0 to 18446744073709551615 (decimal, or hex with 0x), got x (see 'tramplab scenario --help')"],
       [["debug", "-x"], "tramplab debug: -x needs a file of commands (see 'tramplab debug --help')"],
       [["run", "--cpu-vendor=arm"], "tramplab run: --cpu-vendor must be one of intel, amd, got arm (see 'tramplab run --help')"],
