@@ -1,5 +1,6 @@
 // Argument parsing shared by the commands.
 import { parseArgs } from "node:util";
+import { DURATION_RULE, parseDuration, parseInteger, parseSeed, parseSmallInt, rangeText, SEED_RULE, shown } from "../numbers.js";
 
 /**
  * A bad option, a missing or bad value, or a missing argument. main() prints the message on one
@@ -52,7 +53,7 @@ export function parseOptions(args: string[], spec: OptionSpec, opts: { rest?: bo
     if (!o) error ??= `unknown option ${t.rawName}`;
     else if (t.name === "help") p.help = true;
     else if (o.type === "boolean") {
-      if (t.value !== undefined) error ??= `${t.rawName} takes no value, got ${t.value}`;
+      if (t.value !== undefined) error ??= `${t.rawName} takes no value, got ${shown(t.value)}`;
       p.flags.add(t.name);
     } else p.values.set(t.name, t.value);
   }
@@ -60,10 +61,30 @@ export function parseOptions(args: string[], spec: OptionSpec, opts: { rest?: bo
   return p;
 }
 
-/** "50ms", "200us", "1s", "3ns" or a plain number, which is ns (one tick of virtual time). */
-export function parseDuration(v: string | undefined): bigint {
-  const m = v ? /^(\d+)(ns|us|ms|s)?$/.exec(v) : null;
-  if (!m) throw new UsageError(`--time needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${v ?? "nothing"}`);
-  const scale = { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[(m[2] ?? "ns") as "ns"];
-  return BigInt(m[1]) * scale;
+/** An option's integer value in [min, max] (a range that fits a number), or a one-line UsageError. */
+export function intOption(name: string, v: string | undefined, min: number, max: number): number {
+  const n = parseSmallInt(v, min, max);
+  if (n === undefined) throw new UsageError(`${name} needs ${rangeText(min, max)}, got ${shown(v)}`);
+  return n;
+}
+
+/** intOption for ranges beyond 2^53 (counts of instructions): the value as a bigint. */
+export function bigIntOption(name: string, v: string | undefined, min: bigint, max: bigint): bigint {
+  const n = parseInteger(v, min, max);
+  if (n === undefined) throw new UsageError(`${name} needs ${rangeText(min, max)}, got ${shown(v)}`);
+  return n;
+}
+
+/** A seed option (src/numbers.ts: 0 to 2^64 - 1, decimal or 0x hex). */
+export function seedOption(name: string, v: string | undefined): bigint {
+  const n = parseSeed(v);
+  if (n === undefined) throw new UsageError(`${name} needs ${SEED_RULE}, got ${shown(v)}`);
+  return n;
+}
+
+/** "50ms", "200us", "1s", "3ns" or a plain number, which is ns (one tick of virtual time); at most 1000000s. */
+export function durationOption(name: string, v: string | undefined): bigint {
+  const d = parseDuration(v);
+  if (d === undefined) throw new UsageError(`${name} needs ${DURATION_RULE}, got ${shown(v)}`);
+  return d;
 }

@@ -6,14 +6,15 @@ import { formatTime } from "../machine/units.js";
 import { runProgram } from "../linux/process.js";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
-import { FLAG, InputError, parseDuration, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
+import { bigIntOption, durationOption, FLAG, InputError, intOption, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
-import { intArg, KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
+import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { projectRoot } from "../paths.js";
+import { shown, U64_MAX } from "../numbers.js";
 import { torture } from "./torture.js";
 import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
@@ -37,20 +38,21 @@ Without PROGRAM, boots the built-in guest kernel and runs its workload; with PRO
 static x86-64 Linux program in user mode (everything after PROGRAM is its arguments).
 
 Options for the built-in kernel:
-  --cpus N             vCPUs (default 4)
+  --cpus N             vCPUs, 1 to 64 (default 4)
   --preempt MODEL      none | voluntary | full | lazy (default full)
   --kconfig RULE       old | new: the TASKS_RCU Kconfig rule (default new)
-  --seed S             explore another interleaving (seeded quanta)
-  --time T             virtual time to run: 50ms, 200us, 1s, or a plain number of ns (default 50ms)
+  --seed S             explore another interleaving (seeded quanta): 0 to 2^64-1, decimal or 0x hex
+  --time T             virtual time to run: 50ms, 200us, 1s, or a plain number of ns, at most
+                       1000000s (default 50ms)
   --tracer function    switch the function tracer on a third of the way in and off at two thirds
   --filter GLOBS       set_ftrace_filter for the tracer (default: every function)
-  --trace-lines N      trace lines to print (default 20)
+  --trace-lines N      trace lines to print, 0 to 1000000 (default 20)
   --release POLICY     what unregistering waits for before freeing a trampoline: kernel (default),
                        tasks, stack-scan, ip-check, rcu, immediate, or mechanisms joined by +
   --recursion SCHEME   ftrace's recursion guard: per-stack (default: an in_tracing flag per kernel
                        stack), per-task (the kernel's context bits with TRANSITION) or none
 Options for a program:
-  --max-insns N        stop a runaway program after N instructions (exit code 152)
+  --max-insns N        stop a runaway program after N instructions, 1 to 2^64-1 (exit code 152)
   --stats              print instructions retired and guest MIPS to stderr
 For both:
   --cpu-vendor V       intel (default) | amd: whose CPUs the core imitates where they differ
@@ -79,15 +81,11 @@ function parseRun(args: string[]): RunOptions {
   const o: RunOptions = { ...kernelOptions(p), programArgs: [], stats: p.flags.has("stats") };
   const given = (name: keyof typeof RUN_OPTIONS) => p.values.has(name);
   const value = (name: keyof typeof RUN_OPTIONS) => p.values.get(name);
-  if (given("max-insns")) {
-    const v = value("max-insns");
-    if (!v || !/^\d+$/.test(v)) throw new UsageError(`--max-insns needs a positive integer, got ${v ?? "nothing"}`);
-    o.maxInsns = BigInt(v);
-  }
-  if (given("time")) o.time = parseDuration(value("time"));
+  if (given("max-insns")) o.maxInsns = bigIntOption("--max-insns", value("max-insns"), 1n, U64_MAX);
+  if (given("time")) o.time = durationOption("--time", value("time"));
   if (given("tracer")) {
     const v = value("tracer");
-    if (v !== "function") throw new UsageError(`--tracer must be function, got ${v ?? "nothing"}`);
+    if (v !== "function") throw new UsageError(`--tracer must be function, got ${shown(v)}`);
     o.tracer = v;
   }
   if (given("filter")) {
@@ -95,7 +93,7 @@ function parseRun(args: string[]): RunOptions {
     if (v === undefined) throw new UsageError("--filter needs a glob list");
     o.filter = v;
   }
-  if (given("trace-lines")) o.traceLines = intArg("--trace-lines", value("trace-lines"), 0, 1_000_000);
+  if (given("trace-lines")) o.traceLines = intOption("--trace-lines", value("trace-lines"), 0, 1_000_000);
   if (p.rest.length > 0) { o.program = p.rest[0]; o.programArgs = p.rest.slice(1); }
   return o;
 }
@@ -172,6 +170,11 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
   return kernel.run(time - 2n * third);
 }
 
+/** An error message on one line whatever was typed: control characters escaped as in JSON. */
+function oneLine(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\x7f" ? "\\u007f" : JSON.stringify(c).slice(1, -1)));
+}
+
 const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug"];
 
 function version(): string {
@@ -213,10 +216,10 @@ export function main(argv: string[]): number {
   } catch (e) {
     if (e instanceof UsageError) {
       const who = cmd !== undefined && COMMANDS.includes(cmd) ? `tramplab ${cmd}` : "tramplab";
-      process.stderr.write(`${who}: ${e.message} (see '${who} --help')\n`);
+      process.stderr.write(`${who}: ${oneLine(e.message)} (see '${who} --help')\n`);
       return 2;
     }
-    if (e instanceof InputError) { process.stderr.write(`tramplab: ${e.message}\n`); return 2; }
+    if (e instanceof InputError) { process.stderr.write(`tramplab: ${oneLine(e.message)}\n`); return 2; }
     // Anything else stopped the run itself (a guest that never answers, a host-side invariant):
     // one line saying what, the stack only on request.
     process.stderr.write(`tramplab: ${cmd}: ${(e as Error).message ?? e}\n`);

@@ -1,7 +1,7 @@
 // tramplab scenario: runs declarative scenario files (src/scenario, docs/scenarios.md).
 // Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
 import { readFileSync } from "node:fs";
-import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
+import { FLAG, parseOptions, seedOption, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
 import { ScenarioErrors } from "../scenario/schema.js";
 import type { Scenario } from "../scenario/types.js";
@@ -11,12 +11,13 @@ export const SCENARIO_USAGE = `usage: tramplab scenario [--seed S] [--update-gol
   Runs each scenario file: boots the machine it describes, carries out its steps, checks its
   expectations. Every file is checked completely before anything runs.
   --seed S          interleave the vCPUs with seed S instead of the file's machine.seed
+                    (0 to 2^64-1, decimal or 0x hex)
   --update-golden   rewrite the golden files the scenarios compare with (review the diff)
   --verbose         print every step, use-after-free report and ftrace bug, also on success`;
 
 interface Options {
   files: string[];
-  seed?: number;
+  seed?: bigint;
   updateGolden: boolean;
   verbose: boolean;
   help: boolean;
@@ -28,11 +29,7 @@ function parse(args: string[]): Options {
   const p = parseOptions(args, SCENARIO_OPTIONS);
   const o: Options = { files: p.positionals, updateGolden: p.flags.has("update-golden"), verbose: p.flags.has("verbose"), help: p.help };
   if (p.help) return o;
-  if (p.values.has("seed")) {
-    const v = p.values.get("seed");
-    if (!v || !/^\d+$/.test(v) || Number(v) > 2 ** 31) throw new UsageError(`--seed needs an integer from 0 to ${2 ** 31}, got ${v ?? "nothing"}`);
-    o.seed = Number(v);
-  }
+  if (p.values.has("seed")) o.seed = seedOption("--seed", p.values.get("seed"));
   if (o.files.length === 0) throw new UsageError("needs a FILE");
   return o;
 }

@@ -1,29 +1,32 @@
 // tramplab torture: random register/unregister/filter sequences under random configurations,
 // checked after every step (src/torture).
-import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
-import { parsePins, PlanError, makePlan, describeStep, TICK, type ConfigPins } from "../torture/plan.js";
+import { bigIntOption, FLAG, parseOptions, seedOption, UsageError, VALUE, type OptionSpec } from "./args.js";
+import { parsePins, PlanError, makePlan, describeStep, TICK, MAX_TIMESLICE, type ConfigPins } from "../torture/plan.js";
 import { formatHz } from "../machine/units.js";
-import { runCampaign, describeResult, replayCommand, iterationsOf } from "../torture/campaign.js";
+import { runCampaign, describeResult, replayCommand, iterationCount } from "../torture/campaign.js";
+import { parseInteger, shown, U64_MAX } from "../numbers.js";
 import { runIteration } from "../torture/run.js";
 
 export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N] [--config K=V,...] [--shard I/N] [--iteration K [--verbose]]
 
-  --seed S          campaign seed (default 1); iteration k of seed S is always the same run
-  --iterations N    iterations 0..N-1 (default 50)
+  --seed S          campaign seed, 0 to 2^64-1, decimal or 0x hex (default 1); iteration k of
+                    seed S is always the same run
+  --iterations N    iterations 0..N-1, N from 1 to 2^64-1 (default 50)
   --config K=V,...  pin dimensions: cpus=1..8, preempt=none|voluntary|full|lazy, kconfig=old|new,
                     release=POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or
-                    mechanisms joined by +), timeslice=JIFFIES (timer ticks; torture runs at
-                    ${formatHz(TICK)}), recursion=per-stack|per-task|none
-  --shard I/N       run only iterations k with k % N == I-1 (split a campaign across machines)
-  --iteration K     run just iteration K (replay a failure)
+                    mechanisms joined by +), timeslice=JIFFIES (timer ticks, 1 to ${MAX_TIMESLICE};
+                    torture runs at ${formatHz(TICK)}), recursion=per-stack|per-task|none
+  --shard I/N       run only iterations k with k % N == I-1, 1 <= I <= N <= 2^64-1 (split a
+                    campaign across machines)
+  --iteration K     run just iteration K, 0 to 2^64-1 (replay a failure)
   --verbose         print each step of the iterations run`;
 
 interface TortureOptions {
-  seed: number;
-  iterations: number;
+  seed: bigint;
+  iterations: bigint;
   pins: ConfigPins;
-  shard?: { index: number; count: number };
-  iteration?: number;
+  shard?: { index: bigint; count: bigint };
+  iteration?: bigint;
   verbose: boolean;
 }
 
@@ -31,25 +34,23 @@ const TORTURE_OPTIONS = { seed: VALUE, iterations: VALUE, iteration: VALUE, verb
 
 function parse(args: string[]): TortureOptions & { help?: boolean } {
   const p = parseOptions(args, TORTURE_OPTIONS);
-  const o: TortureOptions = { seed: 1, iterations: 50, pins: {}, verbose: p.flags.has("verbose") };
+  const o: TortureOptions = { seed: 1n, iterations: 50n, pins: {}, verbose: p.flags.has("verbose") };
   if (p.help) return { ...o, help: true };
   if (p.positionals.length > 0) throw new UsageError(`unexpected argument ${p.positionals[0]}`);
-  const int = (name: keyof typeof TORTURE_OPTIONS, min: number) => {
-    const v = p.values.get(name);
-    if (!v || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${v ?? "nothing"}`);
-    return Number(v);
-  };
-  if (p.values.has("seed")) o.seed = int("seed", 0);
-  if (p.values.has("iterations")) o.iterations = int("iterations", 1);
-  if (p.values.has("iteration")) o.iteration = int("iteration", 0);
+  if (p.values.has("seed")) o.seed = seedOption("--seed", p.values.get("seed"));
+  if (p.values.has("iterations")) o.iterations = bigIntOption("--iterations", p.values.get("iterations"), 1n, U64_MAX);
+  if (p.values.has("iteration")) o.iteration = bigIntOption("--iteration", p.values.get("iteration"), 0n, U64_MAX);
   if (p.values.has("config")) {
     try { o.pins = parsePins(p.values.get("config") ?? ""); } catch (e) { throw new UsageError((e as PlanError).message); }
   }
   if (p.values.has("shard")) {
     const v = p.values.get("shard");
-    const m = /^(\d+)\/(\d+)$/.exec(v ?? "");
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard needs I/N with 1 <= I <= N, got ${v ?? "nothing"}`);
-    o.shard = { index: Number(m[1]), count: Number(m[2]) };
+    const m = /^([^/]*)\/([^/]*)$/.exec(v ?? "");
+    const index = parseInteger(m?.[1], 1n, U64_MAX), count = parseInteger(m?.[2], 1n, U64_MAX);
+    if (index === undefined || count === undefined || index > count) {
+      throw new UsageError(`--shard needs I/N with 1 <= I <= N <= ${U64_MAX}, got ${shown(v)}`);
+    }
+    o.shard = { index, count };
   }
   return o;
 }
@@ -68,7 +69,7 @@ export function torture(args: string[]): number {
     return r.failure ? 1 : 0;
   }
   const t0 = performance.now();
-  const count = iterationsOf(o).length;
+  const count = iterationCount(o);
   w(`torture: seed ${o.seed}, ${count} iteration(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${o.iterations})` : ""}`);
   const s = runCampaign({
     seed: o.seed, iterations: o.iterations, pins: o.pins, shard: o.shard,

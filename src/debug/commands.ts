@@ -2,7 +2,9 @@
 // text, or a run for the front end to drive (so Ctrl-C can stop it). Every handler checks its
 // arguments before it changes anything: a bad command prints one line and changes nothing.
 import { readFileSync } from "node:fs";
-import { parseDuration, UsageError } from "../cli/args.js";
+import { UsageError } from "../cli/args.js";
+import { DURATION_RULE, parseDuration } from "../numbers.js";
+import { LIMITS, numberArg } from "./arguments.js";
 import { formatTime } from "../machine/units.js";
 import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
 import { ExprError } from "./expressions.js";
@@ -119,15 +121,13 @@ function showDisplay(s: Session, d: Display): string {
 }
 
 function count(arg: string, what: string): number {
-  if (arg === "") return 1;
-  if (!/^\d+$/.test(arg) || Number(arg) < 1) throw new DebugError(`${what} takes a positive count, got "${arg}"`);
-  return Number(arg);
+  return numberArg(arg, `${what} takes`, 1, LIMITS.steps, 1);
 }
 
 function duration(a: string): bigint {
-  try { return parseDuration(a || undefined); } catch {
-    throw new DebugError(`run needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${a || "nothing"}`);
-  }
+  const d = parseDuration(a);
+  if (d === undefined) throw new DebugError(`run needs ${DURATION_RULE}, got ${a || "nothing"}`);
+  return d;
 }
 
 function noArgs(arg: string, what: string): void {
@@ -142,7 +142,7 @@ function breakSpec(s: Session, arg: string, temporary: boolean): string {
   const e = s.engine;
   const addr = where.startsWith("*") ? e.eval(where.slice(1)) : e.symbols.get(where)?.addr;
   if (addr === undefined) throw new DebugError(`no symbol "${where}" (use *ADDR for an address)`);
-  if (cond) e.eval(cond); // a bad condition is refused now, not at the first hit
+  if (cond) e.checkExpr(cond); // a bad condition is refused now, not at the first hit
   const b = e.addBreakpoint({ kind: "break", temporary, addr, what: `${e.symbols.format(addr)}`, cond });
   return `${temporary ? "Temporary breakpoint" : "Breakpoint"} ${b.id} at ${hex(addr)} <${e.symbols.format(addr)}>${cond ? ` if ${cond}` : ""}`;
 }
@@ -186,17 +186,16 @@ function breakOn(s: Session, arg: string): string {
 function breakpointIds(s: Session, arg: string): Breakpoint[] {
   const e = s.engine;
   if (!arg) return e.breakpoints.filter((b) => !b.internal);
-  return arg.split(/\s+/).map((x) => {
-    if (!/^\d+$/.test(x)) throw new DebugError(`bad breakpoint number "${x}"`);
-    return e.findBreakpoint(Number(x));
-  });
+  return arg.split(/\s+/).map((x) => e.findBreakpoint(numberArg(x, "a breakpoint number must be", 1, LIMITS.id)));
 }
 
-/** /FMT of p, x and display: count, format letter, unit letter. */
-function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit }): { n: number; f: string; u: Unit } {
-  const m = /^(\d*)([xduotcais]?)([bhwg]?)$/.exec(fmt);
-  if (!m) throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
-  return { n: m[1] ? Number(m[1]) : defaults.n, f: m[2] || defaults.f, u: (m[3] || defaults.u) as Unit };
+/** /FMT of p, x and display: count (x only), format letter, unit letter. */
+function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit }, what: "x" | "p" | "display"): { n: number; f: string; u: Unit } {
+  const m = /^(\w*?)([xduotcais]?)([bhwg]?)$/.exec(fmt);
+  if (!m || !/^[0-9]*$/.test(m[1])) throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
+  if (m[1] && what !== "x") throw new DebugError(`${what}/${fmt}: a count is meaningless here (x/N takes one)`);
+  const n = m[1] ? numberArg(m[1], `x/${fmt}: the count must be`, 1, LIMITS.examine) : defaults.n;
+  return { n, f: m[2] || defaults.f, u: (m[3] || defaults.u) as Unit };
 }
 
 function splitFmt(arg: string): [string, string] {
@@ -207,11 +206,12 @@ function splitFmt(arg: string): [string, string] {
 
 function print(s: Session, arg: string): string {
   const [fmt, expr] = splitFmt(arg);
-  const f = parseFormat(fmt, { n: 1, f: "", u: "g" });
+  const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "p");
   if (!expr) throw new DebugError("usage: p[/FMT] EXPR");
   const v = s.engine.eval(expr);
-  // Without a format, an address inside a symbol prints symbolized, anything else in signed decimal.
-  const text = f.f ? formatValue(v, f.f, 8, s.engine) : s.engine.symbols.find(v) ? addrText(s.engine.symbols, v) : BigInt.asIntN(64, v).toString();
+  // Without a format, an address inside a symbol prints symbolized, anything else in decimal as
+  // the uint64_t it is (p/d shows it signed).
+  const text = f.f ? formatValue(v, f.f, 8, s.engine) : s.engine.symbols.find(v) ? addrText(s.engine.symbols, v) : v.toString();
   return `$${++s.values} = ${text}`;
 }
 
@@ -252,6 +252,14 @@ function info(s: Session, arg: string): string {
   throw new DebugError(`info: expected registers, eflags, breakpoints, cpus, tasks, stacks, display, snapshots or symbol, got "${arg}"`);
 }
 
+/** undisplay [N...]: every number is checked before any display is removed. */
+function undisplay(s: Session, arg: string): string {
+  const ids = arg ? arg.split(/\s+/).map((x) => numberArg(x, "a display number must be", 1, LIMITS.id)) : s.displays.map((d) => d.id);
+  for (const id of ids) if (!s.displays.some((d) => d.id === id)) throw new DebugError(`no display number ${id}`);
+  s.displays.splice(0, s.displays.length, ...s.displays.filter((d) => !ids.includes(d.id)));
+  return "";
+}
+
 function source(s: Session, path: string): string {
   if (!path) throw new DebugError("usage: source FILE");
   if (s.sourcing.includes(path)) throw new DebugError(`${path} is already being sourced`);
@@ -275,7 +283,7 @@ function source(s: Session, path: string): string {
 }
 
 export const COMMANDS: Command[] = [
-  { names: ["stepi", "si"], usage: "si [N]", help: "Execute N instructions on the selected vCPU (others run in their turns).",
+  { names: ["stepi", "si"], usage: "si [N]", help: "Execute N instructions (1 to 1000000000) on the selected vCPU (others run in their turns).",
     run: (s, a) => ({ run: stepPlan(s.engine, count(a, "si")) }) },
   { names: ["nexti", "ni"], usage: "ni [N]", help: "Like si, but a call is run until it returns.",
     run: (s, a) => ({ run: nextPlans(s.engine, count(a, "ni")) }) },
@@ -308,27 +316,27 @@ export const COMMANDS: Command[] = [
   { names: ["enable"], usage: "enable [N...]", help: "Enable breakpoints.", run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = true)); return ""; } },
   { names: ["info", "i"], usage: "info registers|eflags|breakpoints|cpus|tasks|stacks|display|snapshots|symbol", help: "Show state.",
     run: (s, a) => info(s, a) },
-  { names: ["print", "p"], usage: "p[/FMT] EXPR", help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), C operators.", run: (s, a) => print(s, a) },
+  { names: ["print", "p"], usage: "p[/FMT] EXPR", help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), casts, C operators on uint64_t (shifts of 64 or more and division by 0 are errors).", run: (s, a) => print(s, a) },
   { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR", help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
     run: (s, a) => setCommand(s.engine, a) },
   { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
-    run: (s, a) => { const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }); if (!expr) throw new DebugError("usage: x/Nfu ADDR"); return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u); } },
+    run: (s, a) => { const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }, "x"); if (!expr) throw new DebugError("usage: x/Nfu ADDR"); return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u); } },
   { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
-    run: (s, a) => { if (!a) return s.showDisplays(); const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "", u: "g" }); s.engine.eval(expr); return showDisplay(s, s.addDisplay(f.f, expr)); } },
+    run: (s, a) => { if (!a) return s.showDisplays(); const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "display"); s.engine.eval(expr); return showDisplay(s, s.addDisplay(f.f, expr)); } },
   { names: ["undisplay"], usage: "undisplay [N...]", help: "Stop showing displays (all without N).",
-    run: (s, a) => { const ids = a ? a.split(/\s+/).map(Number) : s.displays.map((d) => d.id); for (const id of ids) { const i = s.displays.findIndex((d) => d.id === id); if (i < 0) throw new DebugError(`no display number ${id}`); s.displays.splice(i, 1); } return ""; } },
+    run: (s, a) => undisplay(s, a) },
   { names: ["disassemble"], usage: "disassemble [SYM|ADDR]", help: "Disassemble a function (GAS syntax).", run: (s, a) => disassembleFunction(s.engine, a) },
   { names: ["backtrace", "bt", "where"], usage: "bt", help: "Frame-pointer backtrace, through trampolines and interrupt entries.", run: (s, a) => { noArgs(a, "bt"); return backtrace(s.engine); } },
   { names: ["cpu"], usage: "cpu N", help: "Select vCPU N.",
-    run: (s, a) => { const n = Number(a); if (!/^\d+$/.test(a) || n >= s.engine.machine.ncpus) throw new DebugError(`cpu takes 0 to ${s.engine.machine.ncpus - 1}, got "${a}"`); s.engine.cpu = n; return s.engine.where(); } },
+    run: (s, a) => { s.engine.cpu = numberArg(a, "cpu takes", 0, s.engine.machine.ncpus - 1); return s.engine.where(); } },
   { names: ["page"], usage: "page VA", help: "Walk the selected vCPU's page tables for VA.", run: (s, a) => { if (!a) throw new DebugError("usage: page VA"); return pageWalk(s.engine, s.engine.eval(a)); } },
   { names: ["ftrace"], usage: "ftrace filter GLOBS | on | off | enabled_functions | trace [N]", help: "The function tracer and tracefs views.",
     run: (s, a) => ftraceCommand(s.engine, s.ftrace, a.split(/\s+/).filter(Boolean)) },
   { names: ["poke"], usage: "poke log [N]", help: "The text-poke log (last N lines, default 40).",
-    run: (s, a) => { const [w, n] = a.split(/\s+/); if (w !== "log") throw new DebugError("usage: poke log [N]"); return pokeLog(s.engine, n ? count(n, "poke log") : 40); } },
+    run: (s, a) => { const [w, n, ...more] = a.split(/\s+/); if (w !== "log" || more.length > 0) throw new DebugError("usage: poke log [N]"); return pokeLog(s.engine, numberArg(n ?? "", "poke log takes", 1, LIMITS.lines, 40)); } },
   { names: ["tramp"], usage: "tramp", help: "Dynamic trampolines, their state and who holds them.", run: (s, a) => { noArgs(a, "tramp"); return trampolines(s.engine); } },
   { names: ["recursion"], usage: "recursion [N]", help: "The recursion guard: scheme, callback calls skipped, the N sites that skipped most (default 10).",
-    run: (s, a) => recursionView(s.engine, a ? count(a, "recursion") : 10) },
+    run: (s, a) => recursionView(s.engine, numberArg(a, "recursion takes", 1, LIMITS.lines, 10)) },
   { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.", run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
   { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
     run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${formatTime(s.engine.machine.time)}`; } },

@@ -14,7 +14,7 @@ import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
 import { CheckpointStore, positionOf, type Checkpoint } from "./checkpoint.js";
-import { evaluate, ExprError, type ExprContext } from "./expressions.js";
+import { check, evaluate, ExprError, type ExprContext } from "./expressions.js";
 import { stopTitle, type Breakpoint } from "./breakpoints.js";
 import { accessesOf, overlaps, type Access } from "./watch.js";
 import { hex, insnLine } from "./format.js";
@@ -123,12 +123,17 @@ export class Engine {
     return {
       register: (n) => registerValue(c, n),
       symbol: (n) => this.symbols.get(n)?.addr,
-      read: (a) => this.readU64(a, 8, cpu),
+      read: (a, size) => this.readU64(a, size, cpu),
     };
   }
 
   eval(expr: string, cpu = this.cpu): bigint {
     return evaluate(expr, this.context(cpu));
+  }
+
+  /** Checks an expression's syntax and names without evaluating it (expressions.ts, check). */
+  checkExpr(expr: string, cpu = this.cpu): void {
+    check(expr, this.context(cpu));
   }
 
   /** Where vCPU `cpu` is, as a one-line disassembly marked with =>. */

@@ -6,6 +6,7 @@ import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { selectFunctions } from "../kernel/ftrace/glob.js";
 import { stackStates } from "../kernel/traps/recursion.js";
 import { DebugError, type Engine } from "./engine.js";
+import { LIMITS, numberArg } from "./arguments.js";
 import { hex } from "./format.js";
 import { formatTime } from "../machine/units.js";
 
@@ -51,10 +52,10 @@ export function ftraceCommand(e: Engine, s: FtraceSettings, args: string[]): str
     case "enabled_functions":
       return enabledFunctions(k.ftrace, k.trampolines, k.symbols, k.symbols.get("ftrace_ops_list_func")!.addr).trimEnd() || "(no function is traced)";
     case "trace": {
+      if (rest.length > 1) throw new DebugError("usage: ftrace trace [N]");
+      const n = numberArg(rest[0] ?? "", "ftrace trace takes", 0, LIMITS.lines, 20);
       const t = e.host.tracer;
       if (!t) throw new DebugError("the function tracer is not on (ftrace on)");
-      const n = rest[0] === undefined ? 20 : Number(rest[0]);
-      if (!Number.isInteger(n) || n < 0) throw new DebugError(`ftrace trace takes a line count, got ${rest[0]}`);
       const text = traceFile(t, t.consume(), k.sched.tasks, k.symbols, k.machine.ncpus).split("\n").filter((l) => l !== "");
       const body = text.filter((l) => !l.startsWith("#"));
       return [...text.filter((l) => l.startsWith("#")), ...body.slice(-n)].join("\n");

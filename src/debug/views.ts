@@ -1,7 +1,7 @@
 // The machine's and the kernel's state as the debugger prints it: backtraces, vCPUs, tasks,
 // kernel stacks, page walks, memory dumps, disassembly.
 import { describeStacks, stackStates } from "../kernel/traps/recursion.js";
-import { walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
+import { canonical, walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
 import { DebugError, type Engine } from "./engine.js";
 import { frameSetup } from "./stepping.js";
 import { addrText, hex, readUpTo } from "./format.js";
@@ -87,6 +87,7 @@ export function pageWalk(e: Engine, va: bigint): string {
   const cr3 = Number(e.current.get("cr3") & ~0xfffn);
   const t = walk(e.machine, cr3, va);
   const lines = [`page walk for ${hex(va)} from cr3 ${hex(cr3)} (cpu${e.cpu})`];
+  if (!canonical(va)) return [...lines, "  not a canonical address (bits 63 to 47 differ): the CPU faults (#GP) on it"].join("\n");
   const names = { 4: "PML4E", 3: "PDPTE", 2: "PDE", 1: "PTE" } as const;
   const steps = t?.steps ?? partialSteps(e, cr3, va);
   for (const s of steps) {

@@ -50,8 +50,11 @@ export interface KernelConfig {
   /** Timer ticks a task may run before it is asked to give the CPU up. */
   timeslice: number;
   ramBytes: number;
-  /** Seed of the interleaving (quanta); undefined = plain round-robin. */
-  seed?: number;
+  /**
+   * Seed of the interleaving (quanta); undefined = plain round-robin. Any integer from 0 to
+   * 2^64 - 1 (a bigint above 2^53); every bit of it counts.
+   */
+  seed?: number | bigint;
   /** Ticks each vCPU runs per turn of the machine's round-robin. */
   quantum: number;
   workload: TaskSpec[];

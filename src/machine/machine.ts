@@ -1,6 +1,7 @@
 // The Machine: one wasm instance of the core, its memory, and typed views of its state.
 import { instantiateCore, type CoreExports } from "./core.js";
 import { StructView } from "./struct.js";
+import { seedValue } from "../numbers.js";
 import { EventLog } from "./events.js";
 import {
   regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit, XmcPolicy, HOST_AGENT, CpuVendor,
@@ -21,8 +22,8 @@ export interface MachineConfig {
   faultExits?: boolean;
   /** What a cross-modifying-code hazard does (default: report it and run the new bytes). */
   xmcPolicy?: keyof typeof XmcPolicy;
-  /** Seed for the torn-bytes hazard policy. */
-  seed?: number;
+  /** Seed for the torn-bytes hazard policy: 0 to 2^64 - 1 (src/numbers.ts, seedValue). */
+  seed?: number | bigint;
   /** Events kept in the log before the oldest are dropped (and counted). */
   eventCapacity?: number;
   /** The vendor profile (default intel): CPUID's vendor and the behaviours where vendors differ. */
@@ -86,7 +87,7 @@ export class Machine {
     if (!CPU_VENDORS.includes(vendor)) throw new RangeError(`cpuVendor must be intel or amd, got ${String(config.cpuVendor)}`);
     this.cpuVendor = vendor;
     this.state.set("vendor", vendor === "amd" ? CpuVendor.AMD : CpuVendor.INTEL);
-    this.state.set("rngState", BigInt(config.seed ?? 0x9e3779b9) | 1n);
+    this.state.set("rngState", (config.seed === undefined ? 0x9e3779b9n : seedValue(config.seed)) | 1n);
     this.state.set("hostAgent", HOST_AGENT);
     this.state.set("evEnabled", 0xffff_ffff);
     this.cpus = [];

@@ -135,8 +135,23 @@ export class AddressSpace {
   }
 }
 
-/** Walks the tables rooted at cr3 for va, without setting accessed or dirty bits. */
+/**
+ * Whether va is a canonical 48-bit address (bits 63 to 47 all equal). It may be given as the
+ * unsigned or the signed 64-bit value; anything past 64 bits is not an address.
+ */
+export function canonical(va: bigint): boolean {
+  if (va < -(1n << 63n) || va >= 1n << 64n) return false;
+  const top = BigInt.asIntN(64, va) >> 47n;
+  return top === 0n || top === -1n;
+}
+
+/**
+ * Walks the tables rooted at cr3 for va, without setting accessed or dirty bits. A
+ * non-canonical va translates to nothing, as the CPU faults on it (the table indexes use only
+ * bits 47 to 12, so walking it would alias a canonical address).
+ */
 export function walk(machine: Machine, cr3: number, va: bigint): Translation | null {
+  if (!canonical(va)) return null;
   const view = new DataView(machine.ram.buffer, machine.ram.byteOffset, machine.ram.byteLength);
   let table = cr3 & ~0xfff;
   let writable = true, user = true, exec = true;

@@ -4,12 +4,17 @@
 import { Exit, ExitName, VectorName } from "../gen/layout.js";
 import type { Machine, CpuState } from "./machine.js";
 import { formatTime } from "./units.js";
+import { seedValue } from "../numbers.js";
+import { mix64, splitmixStep } from "./random.js";
 
 export interface ScheduleOptions {
   /** Ticks each vCPU runs per turn (default 1000). */
   quantum?: number;
-  /** When set, each turn's quantum is drawn from [1, 2 * quantum] by a generator with this seed. */
-  seed?: number;
+  /**
+   * When set, each turn's quantum is drawn from [1, 2 * quantum] by a generator with this seed
+   * (0 to 2^64 - 1; src/numbers.ts, seedValue).
+   */
+  seed?: number | bigint;
   /**
    * Stop with "lockup" when a vCPU runs this many ticks with interrupts disabled and never
    * halts (checked between turns). Off when 0 (the default).
@@ -45,19 +50,16 @@ export class Scheduler {
     this.quantum = opts.quantum ?? 1000;
     this.lockupTicks = BigInt(opts.lockupTicks ?? 0);
     this.random = opts.seed !== undefined;
-    this.rng = (BigInt(opts.seed ?? 1) * 0x9e3779b97f4a7c15n & 0xffff_ffff_ffff_ffffn) | 1n;
+    this.rng = opts.seed === undefined ? 0n : seedValue(opts.seed);
     this.lastResponsive = machine.cpus.map((c) => c.get("clock"));
   }
 
   private nextQuantum(): bigint {
     if (!this.random) return BigInt(this.quantum);
-    // xorshift64: the schedule is part of the run's inputs, so it must be reproducible.
-    let x = this.rng;
-    x ^= (x << 13n) & 0xffff_ffff_ffff_ffffn;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & 0xffff_ffff_ffff_ffffn;
-    this.rng = x;
-    return 1n + (x % BigInt(2 * this.quantum));
+    // SplitMix64 (random.ts): the schedule is part of the run's inputs, so it must be
+    // reproducible, and every bit of the seed must count.
+    this.rng = splitmixStep(this.rng);
+    return 1n + (mix64(this.rng) % BigInt(2 * this.quantum));
   }
 
   /** Runs every vCPU in turn until `ticks` of virtual time passed or something stops the run. */

@@ -3,6 +3,7 @@ import { isMap, isScalar, type Node } from "yaml";
 import { suggest, type Field } from "./schema.js";
 import type { CountRef, Expectation, Pos, Range } from "./types.js";
 import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
+import { parseInteger, parseSmallInt, rangeText, U64_MAX } from "../numbers.js";
 
 type Item = { value: Node | null; at: Pos };
 
@@ -19,19 +20,25 @@ export function parseBytes(text: string): Uint8Array | undefined {
   return Uint8Array.from(hex.map((h) => parseInt(h, 16)));
 }
 
+/** The largest index of a u64 firmware global array an expectation may read. */
+const MAX_GLOBAL_INDEX = 1 << 20;
+
 const COUNT_REF = /^(?:calls of ([\w-]+)|global ([A-Za-z_]\w*)(?:\[(\d+)\])?)(?:\s*\/\s*(\d+))?$/;
 
 /** A count: an integer, or a count of the run ("calls of OPS", "global SYMBOL[i]", each optionally "/ N"). */
 function countOrRef(x: StepContext, f: Field | Item, what: string): bigint | CountRef | undefined {
   const { r } = x;
   const v = f.value && isScalar(f.value) ? f.value.value : undefined;
-  if (typeof v !== "string" || /^\d[\d_]*$/.test(v)) return r.count(f, what);
+  if (typeof v !== "string" || /^[0-9]/.test(v)) return r.count(f, what);
   const m = COUNT_REF.exec(v.trim().replace(/\s+/g, " "));
   if (!m) return r.fail(f.at, `${what} must be a count, or "calls of OPS" or "global SYMBOL", optionally followed by "/ N", got "${v}"`);
-  const per = BigInt(m[4] ?? "1");
+  const per = m[4] === undefined ? 1n : parseInteger(m[4], 0n, U64_MAX);
+  if (per === undefined) return r.fail(f.at, `${what}: "/ N" needs N from 1 to ${U64_MAX}, got ${m[4]}`);
   if (per === 0n) return r.fail(f.at, `${what}: "/ 0" divides by zero`);
+  const index = m[3] === undefined ? 0 : parseSmallInt(m[3], 0, MAX_GLOBAL_INDEX);
+  if (index === undefined) return r.fail(f.at, `${what}: the index of global ${m[2]} must be ${rangeText(0, MAX_GLOBAL_INDEX)}, got ${m[3]}`);
   if (m[1] !== undefined && !x.ops.has(m[1])) return r.fail(f.at, `${what}: no ops "${m[1]}" is declared${suggest(m[1], [...x.ops])}`);
-  const of: CountRef["of"] = m[1] !== undefined ? { kind: "calls", ops: m[1] } : { kind: "global", symbol: m[2], index: Number(m[3] ?? 0) };
+  const of: CountRef["of"] = m[1] !== undefined ? { kind: "calls", ops: m[1] } : { kind: "global", symbol: m[2], index };
   return { text: v.trim(), of, per, at: f.at };
 }
 
@@ -131,7 +138,7 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
     case "global": {
       const m = map(["symbol", "index", "value"], ["symbol", "value"]);
       const symbol = m?.has("symbol") ? r.str(m.get("symbol")!, "global.symbol") : undefined;
-      const index = m?.has("index") ? r.int(m.get("index")!, "global.index", 0, 1 << 20) : 0;
+      const index = m?.has("index") ? r.int(m.get("index")!, "global.index", 0, MAX_GLOBAL_INDEX) : 0;
       const value = count(m?.get("value"), "global.value");
       return symbol && index !== undefined && value ? { at, kind, symbol, index, value } : undefined;
     }

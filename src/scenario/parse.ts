@@ -62,7 +62,7 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
     preempt: get("preempt", (v) => r.oneOf(v, "machine.preempt", PREEMPT_MODELS)) ?? "full",
     kconfig: get("kconfig", (v) => r.oneOf(v, "machine.kconfig", ["old", "new"] as const)) ?? "new",
     release: release ?? "kernel",
-    seed: get("seed", (v) => r.int(v, "machine.seed", 0, 2 ** 31)),
+    seed: get("seed", (v) => r.seed(v, "machine.seed")),
     quantum: get("quantum", (v) => r.int(v, "machine.quantum", 1, 1_000_000)),
     tickPeriod,
     timeslice: get("timeslice", (v) => r.int(v, "machine.timeslice", 1, 1_000_000)),

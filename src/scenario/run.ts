@@ -37,7 +37,7 @@ export class StepFailure extends Error {
 
 export const VECTORS = { timer: 0xef, "call-function": 0xf0, reschedule: 0xf1 } as const;
 
-export function kernelConfigOf(m: MachineSpec, seed: number | undefined): KernelConfig {
+export function kernelConfigOf(m: MachineSpec, seed: bigint | undefined): KernelConfig {
   return kernelConfig({
     cpus: m.cpus, preempt: m.preempt, kconfig: m.kconfig, release: m.release, seed, quantum: m.quantum, tickPeriod: m.tickPeriod,
     timeslice: m.timeslice, recursion: m.recursion, istLink: m.istLink, transitionBit: m.transitionBit, recursionEvents: m.recursionEvents,
@@ -60,7 +60,7 @@ export class ScenarioRun {
   readonly stops: string[] = [];
   private image: Uint8Array;
 
-  constructor(readonly scenario: Scenario, readonly seed: number | undefined, firmware: Uint8Array) {
+  constructor(readonly scenario: Scenario, readonly seed: bigint | undefined, firmware: Uint8Array) {
     this.image = new Uint8Array(firmware);
   }
 

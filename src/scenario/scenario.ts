@@ -13,14 +13,15 @@ import { formatTime } from "../machine/units.js";
 import { describeWait } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
 import type { Scenario } from "./types.js";
+import { seedValue } from "../numbers.js";
 
 /** Events shown after a failure; interrupts, IRETs and hypercalls would drown them. */
 const NOTABLE = new Set<number>([EventKind.SWITCH, EventKind.HAZARD, EventKind.TRIPLE_FAULT, EventKind.OOPS, EventKind.LOCKUP,
   EventKind.POKE, EventKind.GP, EventKind.FREE, EventKind.OPS, EventKind.TLB_FLUSH, EventKind.WARN]);
 
 export interface ScenarioOptions {
-  /** Interleaving seed instead of the file's (replaying or exploring). */
-  seed?: number;
+  /** Interleaving seed instead of the file's (replaying or exploring): 0 to 2^64 - 1. */
+  seed?: number | bigint;
   /** Rewrite the golden files the scenario compares with. */
   updateGolden?: boolean;
   firmware?: Uint8Array;
@@ -28,7 +29,7 @@ export interface ScenarioOptions {
 
 export interface ScenarioResult {
   scenario: Scenario;
-  seed?: number;
+  seed?: bigint;
   /** Expectations that did not hold. */
   failures: Failure[];
   /** The step that could not be carried out (the run stopped there). */
@@ -51,7 +52,7 @@ export function loadScenario(file: string, text: string, opts: ScenarioOptions =
 }
 
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
-  const seed = opts.seed ?? s.machine.seed;
+  const seed = opts.seed !== undefined ? seedValue(opts.seed) : s.machine.seed;
   const run = new ScenarioRun(s, seed, opts.firmware ?? readFileSync(firmwarePath));
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
   const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };

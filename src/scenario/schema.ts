@@ -3,6 +3,7 @@
 // returns undefined, so one pass reports every problem in the file.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from "yaml";
 import type { CountRef, Pos, Range } from "./types.js";
+import { parseDuration, parseInteger, parseSeed, parseSmallInt, rangeText, SEED_RULE, U64_MAX } from "../numbers.js";
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly pos: Pos, message: string) {
@@ -110,27 +111,39 @@ export class Reader {
     return s.value;
   }
 
-  int(f: { value: Node | null; at: Pos }, what: string, min: number, max: number): number | undefined {
+  /**
+   * A number's text as written in the file: YAML reads 1e3, 0x10 and -0 as numbers, and
+   * integers past 2^53 inexactly, so the value it computed is not used. A quoted number is
+   * read the same as a plain one.
+   */
+  private numberText(f: { value: Node | null; at: Pos }): string | undefined {
     const s = this.scalar(f);
-    const v = s?.value;
-    const n = typeof v === "number" ? v : typeof v === "string" && /^\d[\d_]*$/.test(v) ? Number(v.replace(/_/g, "")) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) return this.fail(f.at, `${what} must be an integer from ${min} to ${max}`);
+    if (!s || (typeof s.value !== "number" && typeof s.value !== "string")) return undefined;
+    return s.source ?? String(s.value);
+  }
+
+  /** A decimal integer from min to max (src/numbers.ts). */
+  int(f: { value: Node | null; at: Pos }, what: string, min: number, max: number): number | undefined {
+    const n = parseSmallInt(this.numberText(f), min, max);
+    if (n === undefined) return this.fail(f.at, `${what} must be ${rangeText(min, max)}`);
+    return n;
+  }
+
+  /** A seed: 0 to 2^64 - 1, decimal or 0x hex (src/numbers.ts, the rule every command follows). */
+  seed(f: { value: Node | null; at: Pos }, what: string): bigint | undefined {
+    const n = parseSeed(this.numberText(f));
+    if (n === undefined) return this.fail(f.at, `${what} must be ${SEED_RULE}`);
     return n;
   }
 
   /**
    * Virtual time: a plain number of ns (one tick: an instruction retired), "250us", "5ms", "1s", or
-   * "N jiffies" (timer periods of the scenario's machine).
+   * "N jiffies" (timer periods of the scenario's machine); at most 1000000s.
    */
   duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
-    const s = this.scalar(f);
-    const v = s?.value;
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    const m = typeof v === "string" ? /^(\d[\d_]*)\s*(ns|us|ms|s|jiffies|jiffy)?$/.exec(v.trim()) : null;
-    if (!m) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
-    const n = BigInt(m[1].replace(/_/g, ""));
-    const unit = m[2] ?? "ns";
-    return n * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);
+    const d = parseDuration(this.numberText(f), jiffy);
+    if (d === undefined) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies", at most 1000000s`);
+    return d;
   }
 
   /**
@@ -160,9 +173,11 @@ export class Reader {
     return r;
   }
 
+  /** A count: a decimal integer from 0 to 2^64 - 1 (what a 64-bit counter can hold). */
   count(f: { value: Node | null; at: Pos }, what: string): bigint | undefined {
-    const n = this.int(f, what, 0, Number.MAX_SAFE_INTEGER);
-    return n === undefined ? undefined : BigInt(n);
+    const n = parseInteger(this.numberText(f), 0n, U64_MAX);
+    if (n === undefined) return this.fail(f.at, `${what} must be ${rangeText(0n, U64_MAX)}`);
+    return n;
   }
 
   /** A list of strings, or one string standing for a list of one. */

@@ -32,7 +32,7 @@ export interface MachineSpec {
   kconfig: KconfigRule;
   release: string;
   /** Seed of the interleaving; undefined: plain round-robin quanta. */
-  seed?: number;
+  seed?: bigint;
   quantum?: number;
   tickPeriod?: number;
   timeslice?: number;

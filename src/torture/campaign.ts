@@ -5,11 +5,13 @@ import { makePlan, describeConfig, type ConfigPins } from "./plan.js";
 import { runIteration, type IterationResult } from "./run.js";
 
 export interface CampaignOptions {
-  seed: number;
-  iterations: number;
+  /** 0 to 2^64 - 1. */
+  seed: bigint;
+  /** Iterations 0 to iterations - 1 (at most 2^64 of them). */
+  iterations: bigint;
   pins?: ConfigPins;
   /** 1-based shard index and shard count: this run takes iterations i with i % count == index - 1. */
-  shard?: { index: number; count: number };
+  shard?: { index: bigint; count: bigint };
   /** Called after each iteration (progress lines). */
   onResult?: (r: IterationResult) => void;
 }
@@ -23,9 +25,17 @@ export interface CampaignSummary {
   failures: IterationResult[];
 }
 
-export function iterationsOf(o: CampaignOptions): number[] {
-  const all = Array.from({ length: o.iterations }, (_, i) => i);
-  return o.shard ? all.filter((i) => i % o.shard!.count === o.shard!.index - 1) : all;
+/** The iterations a run takes, in order, one at a time (a campaign may be far too long to list). */
+export function* iterationsOf(o: Pick<CampaignOptions, "iterations" | "shard">): Generator<bigint> {
+  const step = o.shard?.count ?? 1n;
+  for (let i = o.shard ? o.shard.index - 1n : 0n; i < o.iterations; i += step) yield i;
+}
+
+/** How many iterations iterationsOf gives. */
+export function iterationCount(o: Pick<CampaignOptions, "iterations" | "shard">): bigint {
+  if (!o.shard) return o.iterations;
+  const first = o.shard.index - 1n;
+  return first < o.iterations ? (o.iterations - 1n - first) / o.shard.count + 1n : 0n;
 }
 
 export function runCampaign(o: CampaignOptions): CampaignSummary {

@@ -5,6 +5,7 @@ import { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel,
 import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { formatTime } from "../machine/units.js";
+import { parseSmallInt, rangeText, shown } from "../numbers.js";
 
 export interface TortureConfig {
   cpus: number;
@@ -32,8 +33,10 @@ export type Step =
   | { kind: "run"; ticks: number };
 
 export interface Plan {
-  seed: number;
-  iteration: number;
+  /** 0 to 2^64 - 1, as every seed (src/numbers.ts). */
+  seed: bigint;
+  /** 0 to 2^64 - 1. */
+  iteration: bigint;
   /** The --config pins it was drawn under (part of what replays it). */
   pins: ConfigPins;
   config: TortureConfig;
@@ -57,29 +60,49 @@ export type ConfigPins = Partial<Record<keyof TortureConfig, string>>;
 
 export class PlanError extends Error {}
 
-/** Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2". */
+/** The largest timeslice a pin may ask for, in jiffies (as a scenario's machine.timeslice). */
+export const MAX_TIMESLICE = 1_000_000;
+
+/**
+ * Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2". Each key once; numbers are plain
+ * decimal integers (src/numbers.ts) and are kept in their shortest spelling, so the replay
+ * command prints them back the same.
+ */
 export function parsePins(text: string): ConfigPins {
   const pins: ConfigPins = {};
   for (const part of text.split(",").filter(Boolean)) {
-    const [key, value] = part.split("=");
-    if (!value) throw new PlanError(`--config: "${part}" is not key=value`);
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq), value = eq < 0 ? "" : part.slice(eq + 1);
+    if (!value) throw new PlanError(`--config: ${JSON.stringify(part)} is not key=value`);
+    if (Object.hasOwn(pins, key)) throw new PlanError(`--config: ${key} is given twice`);
+    let pin = value;
     switch (key) {
-      case "cpus": if (!/^[1-8]$/.test(value)) throw new PlanError(`--config cpus must be 1 to 8, got ${value}`); break;
-      case "preempt": if (!PREEMPT_MODELS.includes(value as PreemptModel)) throw new PlanError(`--config preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${value}`); break;
-      case "kconfig": if (value !== "old" && value !== "new") throw new PlanError(`--config kconfig must be old or new, got ${value}`); break;
+      case "cpus": {
+        const n = parseSmallInt(value, 1, 8);
+        if (n === undefined) throw new PlanError(`--config cpus must be ${rangeText(1, 8)}, got ${shown(value)}`);
+        pin = String(n);
+        break;
+      }
+      case "preempt": if (!PREEMPT_MODELS.includes(value as PreemptModel)) throw new PlanError(`--config preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${shown(value)}`); break;
+      case "kconfig": if (value !== "old" && value !== "new") throw new PlanError(`--config kconfig must be old or new, got ${shown(value)}`); break;
       case "release":
         try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
         break;
-      case "timeslice": if (!/^\d+$/.test(value) || Number(value) < 1) throw new PlanError(`--config timeslice must be a positive integer, got ${value}`); break;
-      case "recursion": if (!RECURSION_SCHEMES.includes(value as RecursionSchemeName)) throw new PlanError(`--config recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${value}`); break;
+      case "timeslice": {
+        const n = parseSmallInt(value, 1, MAX_TIMESLICE);
+        if (n === undefined) throw new PlanError(`--config timeslice must be ${rangeText(1, MAX_TIMESLICE)} (jiffies), got ${shown(value)}`);
+        pin = String(n);
+        break;
+      }
+      case "recursion": if (!RECURSION_SCHEMES.includes(value as RecursionSchemeName)) throw new PlanError(`--config recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${shown(value)}`); break;
       default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice, recursion)`);
     }
-    pins[key as keyof TortureConfig] = value;
+    pins[key as keyof TortureConfig] = pin;
   }
   return pins;
 }
 
-export function makePlan(seed: number, iteration: number, pins: ConfigPins = {}): Plan {
+export function makePlan(seed: bigint, iteration: bigint, pins: ConfigPins = {}): Plan {
   const r = new Rng(seed, iteration);
   const config: TortureConfig = {
     cpus: pins.cpus ? Number(pins.cpus) : r.int(1, 4),

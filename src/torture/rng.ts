@@ -1,24 +1,21 @@
 // A small deterministic generator for torture plans: a plan is a pure function of (seed,
-// iteration), so a failure replays exactly from those two numbers.
+// iteration), so a failure replays exactly from those two numbers. Both are 64-bit: the start
+// state is mix64(mix64(seed) ^ iteration), a bijection of either one when the other is fixed,
+// so no two seeds give the same plan for an iteration and no two iterations of a seed share
+// one. The draws are SplitMix64 (src/machine/random.ts), 32 bits at a time.
+import { mix64, splitmixStep } from "../machine/random.js";
 
 export class Rng {
-  private s: number;
+  private s: bigint;
 
-  constructor(seed: number, stream = 0) {
-    // Mix seed and stream (splitmix-style) so nearby iterations get unrelated sequences.
-    let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 0x632be5ab, 0xc2b2ae35)) >>> 0;
-    x ^= x >>> 16;
-    this.s = x || 1;
+  constructor(seed: bigint, stream = 0n) {
+    this.s = mix64(mix64(seed) ^ stream);
   }
 
-  /** Next 32-bit value (xorshift32). */
+  /** Next 32-bit value (the high half of a SplitMix64 output). */
   next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
+    this.s = splitmixStep(this.s);
+    return Number(mix64(this.s) >> 32n);
   }
 
   /** An integer in [lo, hi]. */

@@ -74,7 +74,8 @@ describe("debugger engine", () => {
     const rsp = s.engine.current.reg(4);
     expect(s.execute("p/x $rsp + 8*2").text).toBe(`$1 = 0x${(rsp + 16n).toString(16).padStart(16, "0")}`);
     expect(s.execute("p ((1 << 4) | 3) == 19").text).toBe("$2 = 1");
-    expect(s.execute("p -7 / 2").text).toBe("$3 = -3");
+    // uint64_t arithmetic, as C's: -7 is 2^64 - 7, and / is unsigned.
+    expect(s.execute("p -7 / 2").text).toBe(`$3 = ${(2n ** 64n - 7n) / 2n}`);
     const top = k.symbols.get("work_top")!.addr;
     expect(s.execute("p work_top + 5").text).toBe(`$4 = 0x${(top + 5n).toString(16)} <work_top+0x5>`);
     const word = s.engine.readU64(rsp)!;

@@ -13,10 +13,12 @@ import { Worker, isMainThread, parentPort, workerData } from "node:worker_thread
 import { report, runScenario } from "./run.js";
 import { SCENARIOS, type ScenarioName } from "./generator.js";
 import { hostVendor } from "./native.js";
+import { parseSeed, parseSmallInt, rangeText, SEED_RULE, shown } from "../../src/numbers.js";
 
 const USAGE = `usage: npm run fuzz -- [OPTIONS]
   --count N          cases per scenario (default 10000, at most 100000000)
-  --seed S           the campaign's seed, decimal or 0x hex (default: from the clock, printed)
+  --seed S           the campaign's seed, 0 to 2^64-1, decimal or 0x hex (default: from the
+                     clock, printed)
   --scenario NAME    one of all (default), ${Object.keys(SCENARIOS).join(", ")}
   --only I,J,...     rerun these case indices only, each reported in full
   --detail K         mismatches reported in full per batch (default 10)
@@ -32,8 +34,9 @@ interface JobResult { name: ScenarioName; cases: number; bad: number; ms: number
 class UsageError extends Error {}
 
 function integer(flag: string, v: string | undefined, min: number, max: number): number {
-  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} needs an integer from ${min} to ${max}, got ${v ?? "nothing"}`);
-  return Number(v);
+  const n = parseSmallInt(v, min, max);
+  if (n === undefined) throw new UsageError(`${flag} needs ${rangeText(min, max)}, got ${shown(v)}`);
+  return n;
 }
 
 function parse(argv: string[]): Options | null {
@@ -62,8 +65,9 @@ function parse(argv: string[]): Options | null {
     both: v["both-profiles"] ?? false,
   };
   if (v.seed !== undefined) {
-    if (!/^(0x[0-9a-f]{1,16}|\d{1,20})$/i.test(v.seed)) throw new UsageError(`--seed needs a number (decimal or 0x hex, 64 bits), got ${v.seed}`);
-    o.seed = BigInt(v.seed);
+    const seed = parseSeed(v.seed);
+    if (seed === undefined) throw new UsageError(`--seed needs ${SEED_RULE}, got ${shown(v.seed)}`);
+    o.seed = seed;
   }
   if (v.scenario !== undefined && v.scenario !== "all") {
     if (!(v.scenario in SCENARIOS)) throw new UsageError(`unknown scenario ${v.scenario}; one of: all, ${Object.keys(SCENARIOS).join(", ")}`);

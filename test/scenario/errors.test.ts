@@ -54,7 +54,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:11:33: ops fn: ring must be a power of two`,
       `${f}:14:5: unknown step "registr" (did you mean "register"?)`,
       `${f}:15:17: unregister: no ops "slwo" is declared`,
-      `${f}:16:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`,
+      `${f}:16:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies", at most 1000000s`,
       `${f}:17:34: interrupt.vector must be one of timer, reschedule, call-function, got "nmi"`,
       `${f}:18:12: step until: give exactly one of inside (with task), freed, all-idle, outside-callbacks, probe-running, probe-blocked, probe-freed`,
       `${f}:20:5: unknown expectation "no-hazards" (did you mean "no-hazard"?)`,
