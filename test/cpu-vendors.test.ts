@@ -8,6 +8,7 @@ import { EmulatorRunner } from "./diff/emulator.js";
 import { CODE_BASE, DATA_BASE, STACK_HOME, type CaseInput, type CpuResult } from "./diff/layout.js";
 import { le } from "./diff/encode.js";
 import { CPU_VENDORS, type CpuVendorName } from "../src/machine/machine.js";
+import { disassemble } from "../src/machine/disasm.js";
 
 const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RSI = 6, RDI = 7;
 const AT = BigInt(CODE_BASE + 0x10);
@@ -159,6 +160,14 @@ describe("CPU vendor profiles: where Intel and AMD parts differ", () => {
       expect(failures).toEqual([]);
     });
   }
+
+  it("the disassembler (fault reports, the debugger) decodes as the profile's CPU does: 66 e9 is a 4-byte jmp on AMD", () => {
+    const bytes = Uint8Array.from([0x66, 0xe9, 0x10, 0x00, 0x00, 0x00, 0x90]);
+    const intel = disassemble(bytes, AT, 1, "gas", "intel")[0];
+    const amd = disassemble(bytes, AT, 1, "gas", "amd")[0];
+    expect([intel.bytes.length, intel.text]).toEqual([6, `jmp 0x${(AT + 6n + 0x10n).toString(16).padStart(16, "0")}`]);
+    expect([amd.bytes.length, amd.text]).toEqual([4, "data16 jmp 0x0024"]);
+  });
 
   it("the host CPU does what the table says for its own vendor (the table is checked against silicon)", () => {
     const vendor = hostVendor();

@@ -7,8 +7,10 @@
 // decoded instruction itself (nearBranchTarget, ipRelMemoryAddress).
 import iced from "iced-x86";
 import type { SymbolTable } from "../machine/symbols.js";
+import type { CpuVendorName } from "../machine/machine.js";
+import { decoderOptions } from "../machine/disasm.js";
 
-const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Code, OpKind } = iced;
+const { Decoder, Formatter, FormatterSyntax, Code, OpKind } = iced;
 
 export interface Insn {
   bytes: Uint8Array;
@@ -34,8 +36,8 @@ function target(symbols: SymbolTable, a: bigint): string {
 }
 
 /** The first instruction in `bytes` (located at `ip`), symbolized; "(bad)" when it does not decode. */
-export function decodeOne(bytes: Uint8Array, ip: bigint, symbols: SymbolTable): Insn {
-  const d = new Decoder(64, bytes, DecoderOptions.None);
+export function decodeOne(bytes: Uint8Array, ip: bigint, symbols: SymbolTable, vendor: CpuVendorName = "intel"): Insn {
+  const d = new Decoder(64, bytes, decoderOptions(vendor));
   d.ip = ip;
   const insn = d.decode();
   try {

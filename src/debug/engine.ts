@@ -140,7 +140,7 @@ export class Engine {
   where(cpu = this.cpu): string {
     const c = this.machine.cpus[cpu];
     const state = c.get("halted") !== 0 ? " (halted)" : "";
-    return `[cpu${cpu}${state}] ` + insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>").trimStart();
+    return `[cpu${cpu}${state}] ` + insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>", this.kernel.machine.cpuVendor).trimStart();
   }
 
   // ---- breakpoints ----
@@ -271,7 +271,7 @@ export class Engine {
         this.pendingReads = [];
         if (!quiet && c.get("halted") === 0 && this.armed().some((b) => b.kind === "rwatch" || b.kind === "awatch")) {
           const bytes = this.read(c.rip, 15, c.index) ?? this.read(c.rip, 4096 - Number(c.rip & 0xfffn), c.index);
-          if (bytes) this.pendingReads = accessesOf(c, bytes).filter((a) => a.read);
+          if (bytes) this.pendingReads = accessesOf(c, bytes, this.kernel.machine.cpuVendor).filter((a) => a.read);
         }
         plan.beforeRun?.(c);
       },

@@ -2,7 +2,7 @@
 import { hex as hexBytes } from "../machine/disasm.js";
 import { decodeOne } from "./disasm.js";
 import { REG_NAMES, FLAG_BITS } from "../machine/registers.js";
-import type { CpuState } from "../machine/machine.js";
+import type { CpuState, CpuVendorName } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 
 export const hex = (v: bigint | number): string => "0x" + BigInt.asUintN(64, BigInt(v)).toString(16);
@@ -14,10 +14,11 @@ export function addrText(symbols: SymbolTable, a: bigint): string {
 }
 
 /** One instruction as "0x... <sym+off>:\tbytes\tgas text", or why it cannot be read. */
-export function insnLine(symbols: SymbolTable, read: (va: bigint, len: number) => Uint8Array | null, a: bigint, marker = "  "): string {
+export function insnLine(symbols: SymbolTable, read: (va: bigint, len: number) => Uint8Array | null, a: bigint, marker = "  ",
+  vendor: CpuVendorName = "intel"): string {
   const bytes = readUpTo(read, a, 15);
   if (!bytes) return `${marker} ${addrText(symbols, a)}:\t<unmapped>`;
-  const line = decodeOne(bytes, a, symbols);
+  const line = decodeOne(bytes, a, symbols, vendor);
   return `${marker} ${addrText(symbols, a)}:\t${hexBytes(line.bytes).padEnd(24)}\t${line.text}`;
 }
 

@@ -2,11 +2,12 @@
 // Every plan keeps to the machine's schedule; the other vCPUs run whenever it is their turn.
 import iced from "iced-x86";
 import type { CpuState } from "../machine/machine.js";
+import { decoderOptions } from "../machine/disasm.js";
 import { FOREVER } from "./cursor.js";
 import { DebugError, stepBudget, type Engine, type Plan } from "./engine.js";
 import { readUpTo } from "./format.js";
 
-const { Decoder, DecoderOptions, FlowControl, Code } = iced;
+const { Decoder, FlowControl, Code } = iced;
 
 /** si N: the selected vCPU retires N instructions; stops before its next one. */
 export function stepPlan(e: Engine, n: number): Plan {
@@ -31,7 +32,7 @@ interface Decoded { length: number; call: boolean }
 function decodeAt(e: Engine, c: CpuState): Decoded | null {
   const bytes = readUpTo((a, n) => e.read(a, n, c.index), c.rip, 15);
   if (!bytes) return null;
-  const d = new Decoder(64, bytes, DecoderOptions.None);
+  const d = new Decoder(64, bytes, decoderOptions(e.kernel.machine.cpuVendor));
   d.ip = c.rip;
   const insn = d.decode();
   const fc = insn.flowControl;
@@ -86,7 +87,7 @@ export function frameSetup(e: Engine, c: CpuState, start: bigint): "none" | "pus
   if (len <= 0 || len > 64) return len <= 0 ? "none" : "set";
   const bytes = e.read(start, len);
   if (!bytes) return "set";
-  const d = new Decoder(64, bytes, DecoderOptions.None);
+  const d = new Decoder(64, bytes, decoderOptions(e.kernel.machine.cpuVendor));
   d.ip = start;
   let state: "none" | "pushed" | "set" = "none";
   while (d.canDecode) {

@@ -184,7 +184,7 @@ export function disasmLines(e: Engine, addr: bigint, n: number): string {
   while (lines.length < n) {
     const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const l = decodeOne(bytes, a, e.symbols);
+    const l = decodeOne(bytes, a, e.symbols, e.kernel.machine.cpuVendor);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);
     a += BigInt(l.bytes.length);
   }
@@ -204,7 +204,7 @@ export function disassembleFunction(e: Engine, arg: string): string {
   for (let i = 0; i < 4096 && (end === null ? i < 16 : a < end); i++) {
     const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const l = decodeOne(bytes, a, e.symbols);
+    const l = decodeOne(bytes, a, e.symbols, e.kernel.machine.cpuVendor);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${hex(a)} <+${a - start}>:\t${l.text}`);
     a += BigInt(l.bytes.length);
   }

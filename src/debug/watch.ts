@@ -3,9 +3,10 @@
 // the vCPU's registers. Watched values are compared after every instruction as well, so
 // writes the decoder cannot see (interrupt frames, other agents) still trigger `watch`.
 import iced from "iced-x86";
-import type { CpuState } from "../machine/machine.js";
+import type { CpuState, CpuVendorName } from "../machine/machine.js";
+import { decoderOptions } from "../machine/disasm.js";
 
-const { Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, OpAccess, Register } = iced;
+const { Decoder, InstructionInfoFactory, MemorySizeExt, OpAccess, Register } = iced;
 
 export interface Access {
   addr: bigint;
@@ -25,8 +26,8 @@ function regValue(c: CpuState, r: number, nextIp: bigint): bigint | undefined {
 }
 
 /** The memory accesses of the instruction in `bytes` at c's rip (empty if it does not decode). */
-export function accessesOf(c: CpuState, bytes: Uint8Array): Access[] {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+export function accessesOf(c: CpuState, bytes: Uint8Array, vendor: CpuVendorName = "intel"): Access[] {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   decoder.ip = c.rip;
   const insn = decoder.decode();
   const out: Access[] = [];

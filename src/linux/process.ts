@@ -195,7 +195,7 @@ class Process {
     if (vector === Vector.PF) what += ` at 0x${address.toString(16)} (${describePageFault(error)})`;
     else if (vector === Vector.GP && error !== 0n) what += ` (error code 0x${error.toString(16)})`;
     const bytes = readVirt(this.p.machine, this.cr3, rip, 15) ?? readVirt(this.p.machine, this.cr3, rip, 1);
-    const insn = bytes ? disassemble(bytes, rip, 1)[0] : undefined;
+    const insn = bytes ? disassemble(bytes, rip, 1, "gas", this.p.machine.cpuVendor)[0] : undefined;
     const lines = [what, `  at 0x${rip.toString(16)} <${this.symbols.format(rip)}>: ` +
       (insn ? `${hex(insn.bytes)}   ${insn.text}` : "(instruction bytes unreadable)")];
     for (let i = 0; i < 16; i += 4) {

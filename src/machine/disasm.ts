@@ -1,5 +1,6 @@
 // Disassembly through iced-x86, in GAS (AT&T) syntax by default.
 import iced from "iced-x86";
+import type { CpuVendorName } from "./machine.js";
 
 const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Code } = iced;
 
@@ -26,9 +27,18 @@ function formatter(syntax: "gas" | "intel"): InstanceType<typeof Formatter> {
   return (intel ??= make(FormatterSyntax.Intel));
 }
 
-/** Disassembles up to `count` instructions from bytes located at address ip. */
-export function disassemble(bytes: Uint8Array, ip: bigint, count = Infinity, syntax: "gas" | "intel" = "gas"): DisasmLine[] {
-  const decoder = new Decoder(64, bytes, DecoderOptions.None);
+/**
+ * iced-x86's decoder options for a vendor profile: AMD parts decode a 66-prefixed near branch
+ * with a 16-bit operand size (rel16), Intel parts ignore the prefix (docs/cpu.md).
+ */
+export function decoderOptions(vendor: CpuVendorName = "intel"): number {
+  return vendor === "amd" ? DecoderOptions.AMD : DecoderOptions.None;
+}
+
+/** Disassembles up to `count` instructions from bytes located at address ip, as `vendor`'s parts decode them. */
+export function disassemble(bytes: Uint8Array, ip: bigint, count = Infinity, syntax: "gas" | "intel" = "gas",
+  vendor: CpuVendorName = "intel"): DisasmLine[] {
+  const decoder = new Decoder(64, bytes, decoderOptions(vendor));
   decoder.ip = ip;
   const fmt = formatter(syntax);
   const out: DisasmLine[] = [];

@@ -5,14 +5,10 @@
 // object made here is freed before returning plain data.
 import iced from "iced-x86";
 
-const { Decoder, DecoderOptions, Formatter, FormatterSyntax, InstructionInfoFactory, OpKind, OpAccess,
+const { Decoder, Formatter, FormatterSyntax, InstructionInfoFactory, OpKind, OpAccess,
   Register, RegisterExt, RflagsBits, Mnemonic, FlowControl } = iced;
 import type { CpuVendorName } from "../../src/machine/machine.js";
-
-/** iced-x86 decodes as Intel parts do unless told AMD (16-bit near branches with a 66 prefix). */
-export function decoderOptions(vendor: CpuVendorName): number {
-  return vendor === "amd" ? DecoderOptions.AMD : DecoderOptions.None;
-}
+import { decoderOptions } from "../../src/machine/disasm.js";
 
 /** x86 RFLAGS bit positions of the status and control flags the tests reason about. */
 export const F = { CF: 1 << 0, PF: 1 << 2, AF: 1 << 4, ZF: 1 << 6, SF: 1 << 7, TF: 1 << 8, IF: 1 << 9, DF: 1 << 10, OF: 1 << 11 } as const;
