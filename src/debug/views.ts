@@ -134,8 +134,10 @@ export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit):
     for (let j = i; j < Math.min(n, i + perLine); j++) {
       const v = e.readU64(addr + BigInt(j * size), size);
       if (v === null) {
-        if (cells.length === 0 && lines.length === 0) throw new DebugError(`cannot access memory at address ${hex(addr + BigInt(j * size))}`);
-        lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, `cannot access memory at address ${hex(addr + BigInt(j * size))}`);
+        const bad = addr + BigInt(j * size);
+        const message = `cannot access memory at address ${hex(bad)}${e.whyNot(bad, size)}`;
+        if (cells.length === 0 && lines.length === 0) throw new DebugError(message);
+        lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, message);
         return lines.join("\n");
       }
       cells.push(formatValue(v, f, size, e));

@@ -3,7 +3,7 @@
 // envp and the auxiliary vector, and a vCPU in 64-bit user mode at the entry point.
 import { Machine, type CpuVendorName } from "../machine/machine.js";
 import { type ElfImage, PF_W, PF_X } from "../machine/elf.js";
-import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
+import { AddressSpace, FrameAllocator, PAGE, SUPERVISOR_ACCESS, USER_ACCESS, writeGuest, describeAccessFault } from "../machine/paging.js";
 import { startInLongMode } from "../machine/longmode.js";
 
 export const STACK_TOP = 0x7fff_ffff_f000n;
@@ -45,15 +45,10 @@ function mapSegments(space: AddressSpace, image: ElfImage): void {
     }
   }
   for (const [va, p] of pages) space.mapPage(va, p.pa, { user: true, write: p.write, exec: p.exec });
+  // The kernel fills them, read-only pages included (a supervisor write, CR0.WP clear).
   for (const seg of image.segments) {
-    for (let done = 0; done < seg.data.length;) {
-      const va = seg.vaddr + BigInt(done);
-      const p = pages.get(pageDown(va))!;
-      const off = Number(va & 0xfffn);
-      const n = Math.min(seg.data.length - done, PAGE - off);
-      space.machine.writePhys(p.pa + off, seg.data.subarray(done, done + n));
-      done += n;
-    }
+    const f = writeGuest(space.machine, space.root, seg.vaddr, seg.data, SUPERVISOR_ACCESS);
+    if (f) throw new Error(`loader: cannot fill a segment at ${describeAccessFault(f)}`);
   }
 }
 
@@ -82,14 +77,9 @@ function buildStack(space: AddressSpace, image: ElfImage, argv: string[], env: s
   block.set(bytes, Number(stringsBase - sp));
   size = block.length;
   if (size > STACK_INITIAL) throw new RangeError(`arguments and environment need ${size} bytes of stack, more than ${STACK_INITIAL}`);
-  // Write through the page tables: the stack pages are mapped already.
-  for (let done = 0; done < block.length;) {
-    const va = sp + BigInt(done);
-    const t = space.translate(va)!;
-    const n = Math.min(block.length - done, PAGE - (t.pa % PAGE));
-    m.writePhys(t.pa, block.subarray(done, done + n));
-    done += n;
-  }
+  // Written as the kernel's copy_to_user would: a user access (the stack pages are mapped already).
+  const f = writeGuest(m, space.root, sp, block, USER_ACCESS);
+  if (f) throw new Error(`loader: cannot write the initial stack at ${describeAccessFault(f)}`);
   return sp;
 }
 

@@ -59,6 +59,8 @@ const SHT_SYMTAB = 2;
 
 /** Highest user-space address a segment may reach (canonical lower half). */
 export const USER_TOP = 0x0000_8000_0000_0000n;
+/** Linux's TASK_SIZE_MAX: user space ends one page below the canonical boundary. */
+export const TASK_SIZE_MAX = 0x0000_7fff_ffff_f000n;
 
 /** Where an image must live: user programs below USER_TOP, kernels in the upper half. */
 export type AddressSpaceKind = "user" | "kernel" | "any";
