@@ -67,7 +67,7 @@ export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramRes
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
   const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
-  const symbols = SymbolTable.fromElf(image.symbols);
+  const symbols = SymbolTable.fromElf(image.symbols.map((s) => (s.section === "*ABS*" ? s : { ...s, value: s.value + loaded.bias })));
   return new Process(loaded, symbols, opts).run();
 }
 
