@@ -13,7 +13,7 @@ import { RIP, CPL, BLOCK_PAGE, BLOCK_FIRST, ICOUNT, CLOCK, EXIT, requestExit, ne
 import { getFlags, loadFlags } from "./flags";
 import {
   PENDING, PEND_FAULT, PEND_EXIT, PEND_CODE, PEND_IRQ, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR,
-  FAULT_IS_TRAP, FAULT_NONCANONICAL, clearFault, clearPending,
+  FAULT_IS_TRAP, FAULT_SOFTWARE, FAULT_NONCANONICAL, clearFault, clearPending,
 } from "./fault";
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock, decodeHazard } from "./codecache";
@@ -75,7 +75,7 @@ function stopWithFault(reason: u32, at: u64): void {
 function handleFault(at: u64): void {
   if (OPTIONS & OPTION_FAULT_EXITS) { stopWithFault(EXIT_FAULT, at); return; }
   const vector = FAULT_VECTOR;
-  const kind = FAULT_IS_TRAP ? DELIVER_SOFTWARE : DELIVER_FAULT;
+  const kind = FAULT_SOFTWARE ? DELIVER_SOFTWARE : DELIVER_FAULT;
   const hasError = FAULT_HAS_ERROR, error = FAULT_ERROR;
   clearFault();
   if (!deliver(vector, kind, hasError, error, at)) stopWithFault(EXIT_TRIPLE_FAULT, at);

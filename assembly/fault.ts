@@ -27,6 +27,8 @@ export let FAULT_HAS_ERROR: bool = false;
 export let FAULT_ADDR: u64 = 0;
 /** A trap reports the address after the instruction; a fault the instruction itself. */
 export let FAULT_IS_TRAP: bool = false;
+/** A software interrupt (int n, int3): delivery checks the gate's DPL against the CPL. */
+export let FAULT_SOFTWARE: bool = false;
 /** The fault is a non-canonical address: #GP, or #SS when the access was stack-relative. */
 export let FAULT_NONCANONICAL: bool = false;
 
@@ -40,6 +42,7 @@ export function raise(vector: u32, error: u64, hasError: bool): void {
   FAULT_ERROR = error;
   FAULT_HAS_ERROR = hasError;
   FAULT_IS_TRAP = false;
+  FAULT_SOFTWARE = false;
   FAULT_NONCANONICAL = false;
   PENDING |= PEND_FAULT;
 }
@@ -51,9 +54,18 @@ export function raiseNonCanonical(): void {
   FAULT_NONCANONICAL = true;
 }
 
+/** A trap-class exception (int1's #DB): RIP points after the instruction. */
 export function raiseTrap(vector: u32): void {
+  if (FAULTED) return;
   raise(vector, 0, false);
   FAULT_IS_TRAP = true;
+}
+
+/** int n, int3: a trap delivered as a software interrupt (the gate's DPL must allow the CPL). */
+export function raiseSoftware(vector: u32): void {
+  if (FAULTED) return;
+  raiseTrap(vector);
+  FAULT_SOFTWARE = true;
 }
 
 /**

@@ -3,7 +3,7 @@
 import {
   ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
   C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
-  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, EXIT_SYSCALL, EXIT_HYPERCALL,
+  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, VECTOR_DB, EXIT_SYSCALL, EXIT_HYPERCALL,
   OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL, CPUVENDOR_AMD,
   SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
@@ -14,7 +14,7 @@ import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb }
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
-import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining } from "../interrupts";
+import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt } from "../interrupts";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}
@@ -130,8 +130,10 @@ export function rdpmc(e: usize): void {
 // ---------------------------------------------------------------- traps
 
 export function ud2(e: usize): void { raiseUD(); }
-export function int3(e: usize): void { raiseTrap(VECTOR_BP); }
-export function intN(e: usize): void { raiseTrap(<u32>imm(e)); }
+export function int3(e: usize): void { softwareInterrupt(VECTOR_BP); }
+export function intN(e: usize): void { softwareInterrupt(<u32>imm(e)); }
+/** int1 (icebp, F1): a #DB trap delivered like an exception, whatever the gate's DPL. */
+export function int1(e: usize): void { raiseTrap(VECTOR_DB); }
 
 // ---------------------------------------------------------------- system calls
 

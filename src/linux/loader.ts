@@ -53,10 +53,13 @@ export class LoadError extends Error {
  */
 const GDT = [0n, 0x00cf9b000000ffffn, 0x00af9b000000ffffn, 0x00cf93000000ffffn, 0x00cffb000000ffffn,
   0x00cff3000000ffffn, 0x00affb000000ffffn];
-/** Where the GDT is mapped: kernel-only, like the kernel's per-CPU GDT. */
+/** Where the GDT is mapped: kernel-only, like the kernel's per-CPU GDT. The IDT is the next page. */
 const GDT_VA = 0xffff_8000_0000_0000n;
-/** Page frames outside the program's own: PML4, the kernel half's three tables, the GDT page. */
-const FIXED_FRAMES = 5;
+const IDT_VA = GDT_VA + BigInt(PAGE);
+/** Vectors whose gates Linux gives DPL 3 (int3, into, the i386 system call); `int n` to any other is #GP. */
+const USER_GATES = new Set([3, 4, 0x80]);
+/** Page frames outside the program's own: PML4, the kernel half's three tables, the GDT and IDT pages. */
+const FIXED_FRAMES = 6;
 
 export interface LoadedProgram {
   machine: Machine;
@@ -216,6 +219,22 @@ function stackImage(image: ElfImage, bias: bigint, argv: string[], env: string[]
   return { sp, block };
 }
 
+/**
+ * Linux's IDT as user code meets it: every vector has a present interrupt gate (the targets
+ * are never used: faults exit to the host), DPL 3 only for USER_GATES, so `int n` to any
+ * other vector raises #GP as it does under Linux. The differential tests use it too.
+ */
+export function linuxIdtImage(): Uint8Array {
+  const idt = new Uint8Array(256 * 16);
+  const view = new DataView(idt.buffer);
+  for (let v = 0; v < 256; v++) {
+    const dpl = USER_GATES.has(v) ? 3n : 0n;
+    view.setBigUint64(v * 16, (0x10n << 16n) | ((0x80n | (dpl << 5n) | 0xen) << 40n) | (0xffffn << 48n), true);
+    view.setBigUint64(v * 16 + 8, 0xffff_ffffn, true);
+  }
+  return idt;
+}
+
 export function loadProgram(image: ElfImage, argv: string[], env: string[],
   opts: { seed?: number; cpuVendor?: CpuVendorName } = {}): LoadedProgram {
   checkArguments(argv, env);
@@ -238,10 +257,15 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   GDT.forEach((d, i) => new DataView(gdtBytes.buffer).setBigUint64(i * 8, d, true));
   machine.writePhys(gdt, gdtBytes);
   space.mapPage(GDT_VA, gdt, { write: false });
+  const idt = frames.alloc();
+  machine.writePhys(idt, linuxIdtImage());
+  space.mapPage(IDT_VA, idt, { write: false });
 
   const cpu = machine.cpus[0];
   cpu.set("gdtBase", GDT_VA);
   cpu.set("gdtLimit", gdtBytes.length - 1);
+  cpu.set("idtBase", IDT_VA);
+  cpu.set("idtLimit", 256 * 16 - 1);
   startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n });
   return { machine, space, stackBottom, bias };
 }

@@ -12,7 +12,7 @@ import { readGuest, USER_ACCESS } from "../machine/paging.js";
 import { disassemble, hex } from "../machine/disasm.js";
 import { REG_NAMES, describeFlags } from "../machine/registers.js";
 import { loadProgram, STACK_TOP, STACK_LIMIT, type LoadedProgram } from "./loader.js";
-import { SIGNALS, signalFor, describeVector, describePageFault, type SignalName } from "./signals.js";
+import { SIGNALS, signalFor, describeFault, type SignalName } from "./signals.js";
 import { PAGE } from "../machine/paging.js";
 
 const SYS_WRITE = 1, SYS_EXIT = 60, SYS_EXIT_GROUP = 231;
@@ -214,12 +214,11 @@ class Process {
     const error = c.get("exitError");
     const address = c.get("exitAddr");
     const rip = c.get("exitRip");
-    let what = describeVector(vector);
-    if (vector >= 32) what = `int $0x${vector.toString(16)}: no gate user code may use (#GP)`;
-    if (vector === Vector.PF) what += ` at 0x${address.toString(16)} (${describePageFault(error)})`;
-    else if (vector === Vector.GP && error !== 0n) what += ` (error code 0x${error.toString(16)})`;
+    let what = describeFault(vector, error, address);
     const bytes = this.userBytes(rip, 15) ?? this.userBytes(rip, Math.min(15, PAGE - Number(rip & 0xfffn)));
     const insn = bytes ? disassemble(bytes, rip, 1)[0] : undefined;
+    // #DB comes from int1 (icebp) or, after any other instruction, from single-stepping.
+    if (vector === Vector.DB) what += insn && /^int1\b/.test(insn.text) ? ": int1" : ": single step (RFLAGS.TF)";
     const lines = [what, `  at 0x${rip.toString(16)} <${this.symbols.format(rip)}>: ` +
       (insn ? `${hex(insn.bytes)}   ${insn.text}` : "(instruction bytes unreadable)")];
     for (let i = 0; i < 16; i += 4) {

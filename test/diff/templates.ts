@@ -25,7 +25,7 @@ export function rowKind(r: RowInfo): RowKind {
   if (/^(movs|cmps|stos|lods|scas)$/.test(mn)) return "string";
   if (mn === "popf") return "popf";
   if (/^(push|pop|enter|leave|pushf)$/.test(mn)) return "stack";
-  if (/^(int3|int|ud2)$/.test(mn)) return "trap";
+  if (/^(int3|int1|int|ud2)$/.test(mn)) return "trap";
   if (PRIVILEGED.has(mn) || (mn === "mov" && ops.includes("Cq"))) return "privileged";
   return "generic";
 }
