@@ -54,7 +54,7 @@ export function raiseNonCanonical(): void {
   FAULT_NONCANONICAL = true;
 }
 
-/** A trap-class exception (int1's #DB): RIP points after the instruction. */
+/** A trap-class exception (the single-step #DB, int1): RIP points after the instruction. */
 export function raiseTrap(vector: u32): void {
   if (FAULTED) return;
   raise(vector, 0, false);
@@ -67,6 +67,15 @@ export function raiseSoftware(vector: u32): void {
   raiseTrap(vector);
   FAULT_SOFTWARE = true;
 }
+
+/**
+ * Set by an instruction that began with TF set but is not followed by a single-step trap:
+ * syscall, whose SFMASK cleared TF, and mov ss, which holds debug traps off for one more
+ * instruction. The run loop reads and clears it after each single-stepped instruction.
+ */
+export let STEP_SKIP: bool = false;
+export function skipStepTrap(): void { STEP_SKIP = true; }
+export function clearStepSkip(): void { STEP_SKIP = false; }
 
 /**
  * A read-modify-write instruction whose read faulted: the CPU reports the page fault as a

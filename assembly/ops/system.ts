@@ -7,8 +7,8 @@ import {
   OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL, CPUVENDOR_AMD,
   SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
-import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
-import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
+import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
+import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
 import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
 import { OPTIONS, VENDOR } from "../machine";
@@ -145,6 +145,8 @@ export function syscall(e: usize): void {
   const star = load<u64>(ACTIVE + C_STAR);
   setReg64(REG_RCX, nextRip(e));
   setReg64(REG_R11, getFlags());
+  // With TF masked off by SFMASK there is no single-step trap after syscall (nor in the kernel).
+  if ((RF & TF) != 0 && (load<u64>(ACTIVE + C_SFMASK) & TF) != 0) skipStepTrap();
   setFlags(getFlags() & ~load<u64>(ACTIVE + C_SFMASK));
   store<u32>(ACTIVE + C_CS, <u32>(star >> 32) & 0xFFFC);
   store<u32>(ACTIVE + C_SS, (<u32>(star >> 32) + 8) & 0xFFFC);
