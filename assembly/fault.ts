@@ -5,7 +5,7 @@
 // committing anything (register writes, flags, RIP), so a faulting instruction leaves no trace.
 // The run loop then rewinds RIP to the instruction (for faults; traps keep the next RIP) and
 // delivers the exception through the IDT or stops with an exit, as the machine is configured.
-import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF } from "./gen/layout";
+import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF, VECTOR_AC } from "./gen/layout";
 
 
 /** Bits of PENDING: something for the run loop to look at after the current instruction. */
@@ -88,6 +88,8 @@ export function asWriteFault(): void {
 export function raiseUD(): void { raise(VECTOR_UD, 0, false); }
 export function raiseGP(error: u64): void { raise(VECTOR_GP, error, true); }
 export function raiseDE(): void { raise(VECTOR_DE, 0, false); }
+/** Alignment check: a misaligned access at CPL 3 with CR0.AM and RFLAGS.AC set. */
+export function raiseAC(): void { raise(VECTOR_AC, 0, true); }
 
 export function raisePF(addr: u64, error: u64): void {
   if (FAULTED) return;

@@ -15,7 +15,7 @@ import { getFlags, setFlags, RF, IF, TF, WRITABLE } from "./flags";
 import {
   FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, raiseSoftware, clearFault, setPending, clearPending, PEND_IRQ,
 } from "./fault";
-import { readMem, writeMem, readSystem, selectTlb } from "./mem";
+import { readMem, writeMem, readSystem, selectTlb, updateAlignCheck } from "./mem";
 import { NCPUS, OPTIONS } from "./machine";
 import { logEvent } from "./events";
 import { serialize } from "./xmc";
@@ -200,6 +200,7 @@ export function iretFrame(s: u32, clock: u64): void {
   logEvent(clock, EVENTKIND_IRET, rip, <u64>CPL, <u64>newCpl, 0, 0);
   RIP = rip;
   changeCpl(newCpl);
+  updateAlignCheck(); // RFLAGS.AC may have changed without the CPL
   serialize(SERIALIZE_IRET, clock);
   updateIrq();
 }

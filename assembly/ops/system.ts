@@ -10,7 +10,7 @@ import {
 import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
 import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
-import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
+import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb, updateAlignCheck } from "../mem";
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
@@ -290,6 +290,7 @@ export function wrmsr(e: usize): void {
 function flushAll(): void {
   flushTlb(cpuIndex());
   invalidateFetch();
+  updateAlignCheck(); // CR0.AM may have changed
 }
 
 // ---------------------------------------------------------------- control registers

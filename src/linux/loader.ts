@@ -266,6 +266,6 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   cpu.set("gdtLimit", gdtBytes.length - 1);
   cpu.set("idtBase", IDT_VA);
   cpu.set("idtLimit", 256 * 16 - 1);
-  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n });
+  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n, alignmentMask: true });
   return { machine, space, stackBottom, bias };
 }

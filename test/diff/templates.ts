@@ -178,13 +178,18 @@ function indirect(s: Snippet, r: RowInfo, isCall: boolean): boolean {
   return true;
 }
 
-/** push $flags; popf — never TF (single-step) or AC (alignment checks in user mode). */
+/**
+ * push $flags; popf — never TF (the single-step trap would land in the native harness's exit
+ * path; test/hostile covers it), sometimes AC: with Linux's CR0.AM every later misaligned
+ * access at CPL 3 raises #AC on both sides.
+ */
 function popf(s: Snippet, r: RowInfo): boolean {
   const rng = s.rng;
   const undo = s.mark();
   const w16 = rng.chance(0.2);
   let v = rng.u32() & 0x8d5;                                                  // CF PF AF ZF SF DF OF
   if (rng.chance(0.5)) v |= rng.u32() & ((1 << 9) | (3 << 12) | (1 << 14) | (1 << 21)); // IF IOPL NT ID
+  if (rng.chance(0.15)) v |= 1 << 18;                                          // AC
   if (rng.chance(0.2)) v |= rng.u32() & ((1 << 16) | (1 << 17) | (3 << 19) | 0x802a | 0xffc00000); // RF VM VIF VIP reserved
   if (w16) v &= 0xffff;
   const push = w16 ? [0x66, 0x68, ...le(BigInt(v), 2)] : [0x68, ...le(BigInt(v), 4)];
