@@ -194,12 +194,15 @@ class Process {
     return true;
   }
 
-  /** A page fault just below the stack grows it, as Linux does, up to STACK_LIMIT. */
+  /**
+   * A page fault below the stack grows it down to the faulting page, as Linux does, up to
+   * STACK_LIMIT below STACK_TOP (RLIMIT_STACK's default); how far below rsp does not matter.
+   */
   private growStack(): boolean {
     const c = this.cpu;
     if (Number(c.get("exitVector")) !== Vector.PF) return false;
     const addr = c.get("exitAddr");
-    if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT) || addr < c.reg(4) - 65536n) return false;
+    if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT)) return false;
     const page = addr & ~0xfffn;
     for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
       this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
