@@ -9,7 +9,7 @@ import type { StopReason } from "../machine/scheduler.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { EventKind } from "../gen/layout.js";
-import { readGuest, rightsOf, type AccessFault } from "../machine/paging.js";
+import { readGuest, readVirt, rightsOf, type AccessFault } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
@@ -105,9 +105,18 @@ export class Engine {
 
   /**
    * Reads guest virtual memory through the page tables of vCPU `cpu` (the selected one by
-   * default) with the rights its own reads have now: in user mode, user pages only.
+   * default), as the debugger's own machinery does (watchpoints, backtraces, stepping): any
+   * present page at a canonical address.
    */
   read(va: bigint, len: number, cpu = this.cpu): Uint8Array | null {
+    return readVirt(this.machine, Number(this.machine.cpus[cpu].get("cr3") & ~0xfffn), BigInt.asUintN(64, va), len);
+  }
+
+  /**
+   * Reads as vCPU `cpu` itself could now (x, set and expressions' `*` look at memory this
+   * way): in user mode, user pages only.
+   */
+  readAs(va: bigint, len: number, cpu = this.cpu): Uint8Array | null {
     const r = this.access(va, len, cpu);
     return r instanceof Uint8Array ? r : null;
   }
@@ -129,8 +138,8 @@ export class Engine {
     return readGuest(this.machine, Number(c.get("cr3") & ~0xfffn), BigInt.asUintN(64, va), len, rightsOf(c));
   }
 
-  readU64(va: bigint, size = 8, cpu = this.cpu): bigint | null {
-    const b = this.read(va, size, cpu);
+  readU64(va: bigint, size = 8, cpu = this.cpu, asCpu = false): bigint | null {
+    const b = asCpu ? this.readAs(va, size, cpu) : this.read(va, size, cpu);
     if (!b) return null;
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -143,7 +152,7 @@ export class Engine {
     return {
       register: (n) => registerValue(c, n),
       symbol: (n) => this.symbols.get(n)?.addr,
-      read: (a) => this.readU64(a, 8, cpu),
+      read: (a) => this.readU64(a, 8, cpu, true), // what the program could read (as x)
     };
   }
 

@@ -126,6 +126,10 @@ describe("the debugger's x and set with the vCPU in user mode", () => {
     expect(s.execute("x/xg 0x800000000000").text).toBe("error: cannot access memory at address 0x800000000000: a non-canonical address");
     expect(s.execute("x/1i $pc").text).toMatch(/xor/);
     expect(s.execute("x/xg $sp").text).toMatch(/^0x[0-9a-f]+:\t0x[0-9a-f]{16}$/);
+    expect(s.execute(`x/s 0x${kernelAddr.toString(16)}`).text).toMatch(/: a kernel page, and cpu0 is in user mode$/);
+    expect(s.execute(`p *0x${kernelAddr.toString(16)}`).text).toMatch(/cannot access memory at address/);
+    // The debugger's own views still see the kernel: the backtrace, a watchpoint's value.
+    expect(s.engine.readU64(kernelAddr)).not.toBeNull();
   });
 
   it("set in user mode writes the user stack but neither kernel memory nor read-only user text", () => {
