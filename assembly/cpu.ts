@@ -1,19 +1,27 @@
 // The run loop: between blocks it takes timer ticks, interrupts and halts into account; inside
 // a block it runs decoded instructions and looks at PENDING once per instruction.
+//
+// Single-stepping: an instruction that begins with RFLAGS.TF set runs alone, and a #DB trap
+// follows it (SDM Vol. 3 "Single-Step Exception Condition") unless it raised an exception of
+// its own, ended in an exit to the host (a system call the host serves), or skipped the trap
+// (syscall masking TF, mov ss). popf, iret and sysret end their blocks, so the instruction
+// after one that sets TF starts a block and is the first one stepped. A stepped instruction
+// runs out of line (runAlone), like one checked for cross-modifying code: the loop itself
+// only tests TF once per block.
 import {
   ACTIVE, CPUS, CPU_BLOCK_SIZE, ENTRY_SIZE, B_COUNT, B_END, E_LEN,
   C_RIP, C_RFLAGS, C_CPL, C_INSNS, C_CLOCK, C_HALTED, C_SHADOW, C_TIMER_DEADLINE,
   C_EXIT_REASON, C_EXIT_VECTOR, C_EXIT_ERROR, C_EXIT_ADDR, C_EXIT_RIP,
   EXIT_NONE, EXIT_BUDGET, EXIT_BREAKPOINT, EXIT_FAULT, EXIT_HALT, EXIT_HAZARD, EXIT_TRIPLE_FAULT, OPTION_FAULT_EXITS,
-  E_FLAGS, ENTRYFLAG_STACK, VECTOR_SS,
+  E_FLAGS, ENTRYFLAG_STACK, VECTOR_SS, VECTOR_DB,
   XMCPOLICY_NEW, XMCPOLICY_STOP, M_XMC_POLICY, EVENTKIND_TRIPLE_FAULT,
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
 import { RIP, CPL, BLOCK_PAGE, BLOCK_FIRST, ICOUNT, CLOCK, EXIT, requestExit, nextRip, thisRip } from "./state";
-import { getFlags, loadFlags } from "./flags";
+import { getFlags, loadFlags, RF, TF } from "./flags";
 import {
   PENDING, PEND_FAULT, PEND_EXIT, PEND_CODE, PEND_IRQ, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR,
-  FAULT_IS_TRAP, FAULT_NONCANONICAL, clearFault, clearPending,
+  FAULT_IS_TRAP, FAULT_SOFTWARE, FAULT_NONCANONICAL, STEP_SKIP, clearFault, clearPending, clearStepSkip, raiseTrap,
 } from "./fault";
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock, decodeHazard } from "./codecache";
@@ -36,6 +44,7 @@ function enterCpu(cpu: u32): void {
   CLOCK = load<u64>(ACTIVE + C_CLOCK);
   selectTlb(cpu);
   clearPending(PEND_EXIT | PEND_CODE);
+  clearStepSkip();
   updateIrq();
 }
 
@@ -75,7 +84,7 @@ function stopWithFault(reason: u32, at: u64): void {
 function handleFault(at: u64): void {
   if (OPTIONS & OPTION_FAULT_EXITS) { stopWithFault(EXIT_FAULT, at); return; }
   const vector = FAULT_VECTOR;
-  const kind = FAULT_IS_TRAP ? DELIVER_SOFTWARE : DELIVER_FAULT;
+  const kind = FAULT_SOFTWARE ? DELIVER_SOFTWARE : DELIVER_FAULT;
   const hasError = FAULT_HAS_ERROR, error = FAULT_ERROR;
   clearFault();
   if (!deliver(vector, kind, hasError, error, at)) stopWithFault(EXIT_TRIPLE_FAULT, at);
@@ -141,6 +150,27 @@ function runChecked(b: usize): bool {
 }
 
 /**
+ * Runs the block's first instruction alone: checked for cross-modifying code, or single-stepped
+ * (TF set when it began), or both. A stepped instruction is followed by a #DB trap unless it
+ * raised an exception, ended in an exit to the host, or asked for no trap (STEP_SKIP).
+ * Returns false if the run must stop.
+ */
+function runAlone(b: usize, checked: bool, stepping: bool): bool {
+  if (checked) {
+    if (!runChecked(b)) return false;
+  } else {
+    const e = b + ENTRY_SIZE;
+    RIP = nextRip(e);
+    executeOne(e);
+  }
+  if (stepping) {
+    if ((PENDING & (PEND_FAULT | PEND_EXIT)) == 0 && !STEP_SKIP) raiseTrap(VECTOR_DB);
+    clearStepSkip();
+  }
+  return true;
+}
+
+/**
  * Runs vCPU `cpu` for at most `budget` ticks of its virtual time (one instruction is one tick;
  * a halted vCPU lets ticks pass). Returns the exit reason; details are in the CPU block.
  */
@@ -178,7 +208,9 @@ export function run(cpu: u32, budget: u64): u32 {
     if (deadline > CLOCK && deadline - CLOCK < n) n = deadline - CLOCK;
     const shadow = load<u32>(ACTIVE + C_SHADOW) != 0;
     const checked = unsynchronized();
-    if (shadow || checked) n = 1;
+    const stepping = (RF & TF) != 0;
+    const alone = checked || stepping;
+    if (shadow || alone) n = 1;
     if (BP_COUNT != 0) {
       n = breakpointLimit(cpu, b, rip, n);
       if (n == 0) { requestExit(EXIT_BREAKPOINT); break; }
@@ -189,8 +221,8 @@ export function run(cpu: u32, budget: u64): u32 {
     let e = b + ENTRY_SIZE;
     BLOCK_FIRST = e;
     let done: u64 = 0;
-    if (checked) {
-      if (!runChecked(b)) break;
+    if (alone) {
+      if (!runAlone(b, checked, stepping)) break;
       done = 1;
     } else {
       while (true) {
@@ -202,7 +234,7 @@ export function run(cpu: u32, budget: u64): u32 {
     }
 
     // Stopped before the end of the block: continue after the last instruction that ran.
-    if (done != <u64>count && !checked) RIP = nextRip(e);
+    if (done != <u64>count && !alone) RIP = nextRip(e);
     if (PENDING & PEND_FAULT) {
       const at = thisRip(e);
       if (FAULT_NONCANONICAL && (load<u8>(e, E_FLAGS) & ENTRYFLAG_STACK) != 0) FAULT_VECTOR = VECTOR_SS;

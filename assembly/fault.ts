@@ -5,7 +5,7 @@
 // committing anything (register writes, flags, RIP), so a faulting instruction leaves no trace.
 // The run loop then rewinds RIP to the instruction (for faults; traps keep the next RIP) and
 // delivers the exception through the IDT or stops with an exit, as the machine is configured.
-import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF } from "./gen/layout";
+import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF, VECTOR_AC } from "./gen/layout";
 
 
 /** Bits of PENDING: something for the run loop to look at after the current instruction. */
@@ -27,6 +27,8 @@ export let FAULT_HAS_ERROR: bool = false;
 export let FAULT_ADDR: u64 = 0;
 /** A trap reports the address after the instruction; a fault the instruction itself. */
 export let FAULT_IS_TRAP: bool = false;
+/** A software interrupt (int n, int3): delivery checks the gate's DPL against the CPL. */
+export let FAULT_SOFTWARE: bool = false;
 /** The fault is a non-canonical address: #GP, or #SS when the access was stack-relative. */
 export let FAULT_NONCANONICAL: bool = false;
 
@@ -40,6 +42,7 @@ export function raise(vector: u32, error: u64, hasError: bool): void {
   FAULT_ERROR = error;
   FAULT_HAS_ERROR = hasError;
   FAULT_IS_TRAP = false;
+  FAULT_SOFTWARE = false;
   FAULT_NONCANONICAL = false;
   PENDING |= PEND_FAULT;
 }
@@ -51,10 +54,28 @@ export function raiseNonCanonical(): void {
   FAULT_NONCANONICAL = true;
 }
 
+/** A trap-class exception (the single-step #DB, int1): RIP points after the instruction. */
 export function raiseTrap(vector: u32): void {
+  if (FAULTED) return;
   raise(vector, 0, false);
   FAULT_IS_TRAP = true;
 }
+
+/** int n, int3: a trap delivered as a software interrupt (the gate's DPL must allow the CPL). */
+export function raiseSoftware(vector: u32): void {
+  if (FAULTED) return;
+  raiseTrap(vector);
+  FAULT_SOFTWARE = true;
+}
+
+/**
+ * Set by an instruction that began with TF set but is not followed by a single-step trap:
+ * syscall, whose SFMASK cleared TF, and mov ss, which holds debug traps off for one more
+ * instruction. The run loop reads and clears it after each single-stepped instruction.
+ */
+export let STEP_SKIP: bool = false;
+export function skipStepTrap(): void { STEP_SKIP = true; }
+export function clearStepSkip(): void { STEP_SKIP = false; }
 
 /**
  * A read-modify-write instruction whose read faulted: the CPU reports the page fault as a
@@ -67,6 +88,8 @@ export function asWriteFault(): void {
 export function raiseUD(): void { raise(VECTOR_UD, 0, false); }
 export function raiseGP(error: u64): void { raise(VECTOR_GP, error, true); }
 export function raiseDE(): void { raise(VECTOR_DE, 0, false); }
+/** Alignment check: a misaligned access at CPL 3 with CR0.AM and RFLAGS.AC set. */
+export function raiseAC(): void { raise(VECTOR_AC, 0, true); }
 
 export function raisePF(addr: u64, error: u64): void {
   if (FAULTED) return;

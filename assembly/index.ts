@@ -2,7 +2,7 @@
 import { CPUS, CPU_BLOCK_SIZE, C_IRR, LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPUS, DCACHE, DCACHE_SIZE, HOST_AGENT } from "./gen/layout";
 import { logCodeWrites } from "./xmc";
 import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
-import { flushTlb } from "./mem";
+import { flushTlb, initTlbs } from "./mem";
 import { hostWritePhys } from "./codecache";
 import { decodeInsn } from "./decode";
 import { requestInterrupt } from "./interrupts";
@@ -19,6 +19,7 @@ export function layoutHash(): u32 {
 export function init(): void {
   store<u32>(M_LAYOUT_HASH, LAYOUT_HASH);
   loadMachineGlobals();
+  initTlbs();
   for (let c: u32 = 0; c < NCPUS; c++) flushTlb(c);
   memory.fill(DCACHE, 0, DCACHE_SIZE);
 }

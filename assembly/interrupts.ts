@@ -8,14 +8,15 @@ import {
   C_HALTED, C_SHADOW, C_TIMER_LVT, C_TIMER_INITIAL, C_TIMER_DEADLINE, C_CLOCK,
   VECTOR_DE, VECTOR_TS, VECTOR_NP, VECTOR_SS, VECTOR_GP, VECTOR_PF, VECTOR_DF,
   EVENTKIND_EXCEPTION, EVENTKIND_INTERRUPT, EVENTKIND_IRET, EVENTKIND_IPI, EVENTKIND_EOI, SERIALIZE_INTERRUPT, SERIALIZE_IRET,
+  OPTION_FAULT_EXITS,
 } from "./gen/layout";
 import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK, requestExit } from "./state";
 import { getFlags, setFlags, RF, IF, TF, WRITABLE } from "./flags";
 import {
-  FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, clearFault, setPending, clearPending, PEND_IRQ,
+  FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, raiseSoftware, clearFault, setPending, clearPending, PEND_IRQ,
 } from "./fault";
-import { readMem, writeMem, readSystem, selectTlb } from "./mem";
-import { NCPUS } from "./machine";
+import { readMem, writeMem, readSystem, selectTlb, updateAlignCheck } from "./mem";
+import { NCPUS, OPTIONS } from "./machine";
 import { logEvent } from "./events";
 import { serialize } from "./xmc";
 
@@ -69,27 +70,56 @@ export function deliver(vector: u32, kind: u32, hasError: bool, error: u64, at: 
   return false;
 }
 
+/** Error code of a fault that names IDT entry `vector` (bit 1 IDT, bit 0 external). */
+@inline function gateError(vector: u32, kind: u32): u64 {
+  return (<u64>vector << 3) | 2 | (kind == DELIVER_EXTERNAL ? 1 : 0);
+}
+
+/**
+ * Whether gate descriptor `lo` may deliver `vector` from privilege level `cpl`: an interrupt
+ * or trap gate (#GP otherwise), whose DPL allows the CPL for a software interrupt (#GP), and
+ * present (#NP). False with the fault raised.
+ */
+function gateUsable(lo: u64, vector: u32, kind: u32, cpl: u32): bool {
+  const type = <u32>(lo >> 40) & 0xF;
+  const dpl = <u32>(lo >> 45) & 3;
+  const present = ((lo >> 47) & 1) != 0;
+  if ((type != GATE_INTERRUPT && type != GATE_TRAP) || (kind == DELIVER_SOFTWARE && dpl < cpl)) {
+    raiseGP(gateError(vector, kind));
+    return false;
+  }
+  if (!present) { raise(VECTOR_NP, gateError(vector, kind), true); return false; }
+  return true;
+}
+
+/**
+ * int n, int3. The gate checks come first, as delivery makes them; when faults exit to the
+ * host they are made here, so the host sees the #GP (a fault at the instruction) that a gate
+ * user code may not use raises, not the vector. With no IDT loaded (limit 0) the vector is
+ * passed on unchecked.
+ */
+export function softwareInterrupt(vector: u32): void {
+  if ((OPTIONS & OPTION_FAULT_EXITS) != 0 && load<u32>(ACTIVE + C_IDT_LIMIT) != 0) {
+    if ((<u64>vector << 4) + 15 > <u64>load<u32>(ACTIVE + C_IDT_LIMIT)) { raiseGP(gateError(vector, DELIVER_SOFTWARE)); return; }
+    const lo = readSystem(load<u64>(ACTIVE + C_IDT_BASE) + (<u64>vector << 4), 3);
+    if (FAULTED || !gateUsable(lo, vector, DELIVER_SOFTWARE, CPL)) return;
+  }
+  raiseSoftware(vector);
+}
+
 /** One attempt; false (with the fault raised) if reading the IDT or pushing the frame faults. */
 function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   if (vector == VECTOR_PF && kind == DELIVER_FAULT) store<u64>(ACTIVE + C_CR2, FAULT_ADDR);
   const oldCpl = CPL, oldRip = RIP, oldRsp = reg64(REG_RSP), oldFlags = getFlags();
   const oldCs = load<u32>(ACTIVE + C_CS), oldSs = load<u32>(ACTIVE + C_SS);
-  const ext: u64 = kind == DELIVER_EXTERNAL ? 1 : 0;
-  const gateErr = (<u64>vector << 3) | 2 | ext;
-  if ((<u64>vector << 4) + 15 > <u64>load<u32>(ACTIVE + C_IDT_LIMIT)) { raiseGP(gateErr); return false; }
+  if ((<u64>vector << 4) + 15 > <u64>load<u32>(ACTIVE + C_IDT_LIMIT)) { raiseGP(gateError(vector, kind)); return false; }
   // The IDT, the TSS and the new stack are read and written with supervisor rights.
   changeCpl(0);
   const gate = load<u64>(ACTIVE + C_IDT_BASE) + (<u64>vector << 4);
   const lo = readMem(gate, 3);
   const hi = readMem(gate + 8, 3);
   if (FAULTED) { changeCpl(oldCpl); return false; }
-  const type = <u32>(lo >> 40) & 0xF;
-  const dpl = <u32>(lo >> 45) & 3;
-  const present = ((lo >> 47) & 1) != 0;
-  if ((type != GATE_INTERRUPT && type != GATE_TRAP) || (kind == DELIVER_SOFTWARE && dpl < oldCpl)) {
-    changeCpl(oldCpl); raiseGP(gateErr); return false;
-  }
-  if (!present) { changeCpl(oldCpl); raise(VECTOR_NP, gateErr, true); return false; }
+  if (!gateUsable(lo, vector, kind, oldCpl)) { changeCpl(oldCpl); return false; }
   const target = (lo & 0xFFFF) | (((lo >> 48) & 0xFFFF) << 16) | ((hi & 0xFFFF_FFFF) << 32);
   const selector = <u32>(lo >> 16) & 0xFFFF;
   const ist = <u32>(lo >> 32) & 7;
@@ -114,7 +144,7 @@ function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   if (oldCpl != 0) store<u32>(ACTIVE + C_SS, 0);
   store<u32>(ACTIVE + C_CS, selector);
   let f = oldFlags & ~(TF | NT | RF_FLAG);
-  if (type == GATE_INTERRUPT) f &= ~IF;
+  if ((<u32>(lo >> 40) & 0xF) == GATE_INTERRUPT) f &= ~IF;
   setFlags(f);
   RIP = target;
   serialize(SERIALIZE_INTERRUPT, CLOCK);
@@ -170,6 +200,7 @@ export function iretFrame(s: u32, clock: u64): void {
   logEvent(clock, EVENTKIND_IRET, rip, <u64>CPL, <u64>newCpl, 0, 0);
   RIP = rip;
   changeCpl(newCpl);
+  updateAlignCheck(); // RFLAGS.AC may have changed without the CPL
   serialize(SERIALIZE_IRET, clock);
   updateIrq();
 }

@@ -5,9 +5,14 @@
 // tag compare and one add. Write entries are never installed for pages that hold decoded code:
 // stores there take the slow path, which keeps the decoded-instruction cache coherent
 // (see codecache.ts). A miss walks the page tables and raises #PF or #GP when it must.
+//
+// Alignment checking (CPL 3, CR0.AM and RFLAGS.AC all set) costs the fast path nothing: while
+// it is on, the read and write arrays point at NEVER_HIT, so every load and store takes the
+// slow path, which checks the alignment and fills no TLB entry.
 import { ACTIVE, C_CR0, C_CR3, C_CR4, C_EFER, TLBS, RAM } from "./gen/layout";
 import { CPL } from "./state";
-import { FAULTED, raiseNonCanonical, raisePF } from "./fault";
+import { RF, AC } from "./flags";
+import { FAULTED, raiseNonCanonical, raisePF, raiseAC } from "./fault";
 import { RAM_SIZE, PAGE_MAP, NCPUS } from "./machine";
 import { storePhys } from "./codecache";
 
@@ -28,6 +33,7 @@ export const ACC_FETCH: u32 = 2;
 
 const CR0_PG: u64 = <u64>1 << 31;
 const CR0_WP: u64 = <u64>1 << 16;
+const CR0_AM: u64 = <u64>1 << 18;
 const EFER_NXE: u64 = <u64>1 << 11;
 const PTE_P: u64 = 1;
 const PTE_RW: u64 = 2;
@@ -59,13 +65,49 @@ export let TLB_W: usize = TLBS + TLB_WRITE;
 export let TLB_X: usize = TLBS + TLB_FETCH;
 let TLB_CPU: usize = TLBS;
 
+/** A read/write array whose tags never match (filled by initTlbs, never written after). */
+const NEVER_HIT: usize = memory.data(0x1000, 16);
+
+/** Misaligned data accesses raise #AC: CPL 3 with CR0.AM and RFLAGS.AC set. */
+export let ALIGN_CHECK: bool = false;
+
+export function initTlbs(): void {
+  memory.fill(NEVER_HIT, 0xFF, 0x1000);
+}
+
 export function selectTlb(cpu: u32): void {
   CODE_VPN = NO_TAG;
   TLB_CPU = TLBS + <usize>cpu * TLB_SET_SIZE;
+  TLB_X = TLB_CPU + (CPL == 3 ? TLB_CPL3 : 0) + TLB_FETCH;
+  updateAlignCheck();
+}
+
+/**
+ * Turns alignment checking on or off after CPL, CR0 or RFLAGS.AC may have changed (popf, iret,
+ * sysret, syscall, interrupt delivery, a CR0 write, entering the run loop).
+ */
+export function updateAlignCheck(): void {
+  ALIGN_CHECK = CPL == 3 && (RF & AC) != 0 && (load<u64>(ACTIVE + C_CR0) & CR0_AM) != 0;
   const set = TLB_CPU + (CPL == 3 ? TLB_CPL3 : 0);
-  TLB_R = set + TLB_READ;
-  TLB_W = set + TLB_WRITE;
-  TLB_X = set + TLB_FETCH;
+  TLB_R = ALIGN_CHECK ? NEVER_HIT : set + TLB_READ;
+  TLB_W = ALIGN_CHECK ? NEVER_HIT : set + TLB_WRITE;
+}
+
+/**
+ * With alignment checking on, raises #AC(0) unless va is a multiple of n (a power of two). A
+ * non-canonical address is #GP first; a page fault comes after #AC (as an AMD host shows:
+ * a misaligned read of an unmapped page raises #AC).
+ */
+@inline export function aligned(va: u64, n: u32): bool {
+  if (!ALIGN_CHECK || (<u32>va & (n - 1)) == 0) return true;
+  return misaligned(va, n);
+}
+
+/** Raises the fault a misaligned access meets with alignment checks on; always false. */
+function misaligned(va: u64, n: u32): bool {
+  if (!canonical(va) || !canonical(va + n - 1)) raiseNonCanonical();
+  else raiseAC();
+  return false;
 }
 
 /** Forgets every translation of one vCPU (CR3 write, paging mode change). */
@@ -168,10 +210,10 @@ export function readSystem(va: u64, osz: u32): u64 {
   store<u64>(t, (<u64>RAM + (pa & ~<u64>0xFFF)) - (va & ~<u64>0xFFF), 8);
 }
 
-/** Translates for a data access and caches the result. */
+/** Translates for a data access and caches the result (not while alignment checks are on). */
 export function translateData(va: u64, acc: u32): u64 {
   const pa = translate(va, acc);
-  if (pa == NO_PA) return NO_PA;
+  if (pa == NO_PA || ALIGN_CHECK) return pa;
   fill(TLB_R, TLB_WAYS, va, pa);
   if (acc == ACC_WRITE && load<u8>(PAGE_MAP + <usize>(pa >> 12)) == 0) fill(TLB_W, TLB_WAYS, va, pa);
   return pa;
@@ -203,6 +245,7 @@ export function translateFetch(va: u64): u64 {
 
 export function readSlow(va: u64, osz: u32): u64 {
   const n = <u32>1 << osz;
+  if (!aligned(va, n)) return 0;
   if ((<u32>va & 0xFFF) + n > 0x1000) {
     let v: u64 = 0;
     for (let i: u32 = 0; i < n; i++) {
@@ -239,6 +282,7 @@ export function readSlow(va: u64, osz: u32): u64 {
 export function writeSlow(va: u64, v: u64, osz: u32): void {
   if (FAULTED) return;
   const n = <u32>1 << osz;
+  if (!aligned(va, n)) return;
   const off = <u32>va & 0xFFF;
   if (off + n > 0x1000) {
     // Both pages must be writable before any byte is stored.
@@ -259,6 +303,7 @@ export function writeSlow(va: u64, v: u64, osz: u32): void {
 /** Checks that va can be written (for instructions that must not half-complete). */
 export function probeWrite(va: u64, osz: u32): bool {
   const n = <u64>1 << osz;
+  if (!aligned(va, <u32>n)) return false;
   if (translateData(va, ACC_WRITE) == NO_PA) return false;
   if (((va & 0xFFF) + n) > 0x1000 && translateData(va + n - 1, ACC_WRITE) == NO_PA) return false;
   return true;

@@ -221,6 +221,7 @@ row("0F 08", "invd", "", "-", "cacheFlush(e)");
 row("0F 09", "wbinvd", "", "-", "cacheFlush(e)");
 row("0F 33", "rdpmc", "", "-", "rdpmc(e)");
 row("CC", "int3", "", "-", "int3(e)", "end");
+row("F1", "int1", "", "-", "int1(e)", "end");
 row("CD", "int", "Ub", "-", "intN(e)", "end");
 row("0F 05", "syscall", "", "-", "syscall(e)", "end");
 row("0F 07", "sysret", "", "v", "sysret(e, s)", "end");

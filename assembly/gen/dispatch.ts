@@ -2,7 +2,7 @@
 // The switch from handler id to handler call, executed once per instruction. Hot handlers
 // are inlined into the run loop; the rest sit behind one call, so the loop stays small.
 
-import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BC_LZCNT, BC_POPCNT, BC_TZCNT, BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST, FLAGOP_CLC, FLAGOP_CLD, FLAGOP_CMC, FLAGOP_STC, FLAGOP_STD, LOOP_ANY, LOOP_WHILE_EQUAL, LOOP_WHILE_NOT_EQUAL, SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SHR, aluEG, aluEI, aluGE, bitCount, bitScan, bswapZ, btEG, btEI, cacheFlush, callE, callJ, cli, cmovGE, cmps, cmpxchgDouble, cmpxchgEG, convertA, convertAD, cpuid, descTableLoad, descTableStore, divE, enter, fence, flagOp, hlt, imulGE, imulGEI, incDecE, int3, intN, invlpg, iret, jcc, jmpE, jmpJ, jrcxz, lahf, leaGM, leave, lods, loopJ, ltr, movAO, movCR, movEG, movEI, movESreg, movExtend, movGE, movOA, movRC, movSregE, movZI, movs, mulE, negE, nop, notE, pause, popE, popZ, popf, portIn, portOut, pushE, pushI, pushZ, pushf, rdmsr, rdpmc, rdtsc, rdtscp, ret, sahf, scas, setccE, shiftDouble, shiftE, sti, stos, swapgs, syscall, sysret, testEG, testEI, ud2, vmcall, wrmsr, xaddEG, xchgEG, xlat } from "../ops/index";
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BC_LZCNT, BC_POPCNT, BC_TZCNT, BT_COMPLEMENT, BT_RESET, BT_SET, BT_TEST, FLAGOP_CLC, FLAGOP_CLD, FLAGOP_CMC, FLAGOP_STC, FLAGOP_STD, LOOP_ANY, LOOP_WHILE_EQUAL, LOOP_WHILE_NOT_EQUAL, SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SAR, SH_SHL, SH_SHR, aluEG, aluEI, aluGE, bitCount, bitScan, bswapZ, btEG, btEI, cacheFlush, callE, callJ, cli, cmovGE, cmps, cmpxchgDouble, cmpxchgEG, convertA, convertAD, cpuid, descTableLoad, descTableStore, divE, enter, fence, flagOp, hlt, imulGE, imulGEI, incDecE, int1, int3, intN, invlpg, iret, jcc, jmpE, jmpJ, jrcxz, lahf, leaGM, leave, lods, loopJ, ltr, movAO, movCR, movEG, movEI, movESreg, movExtend, movGE, movOA, movRC, movSregE, movZI, movs, mulE, negE, nop, notE, pause, popE, popZ, popf, portIn, portOut, pushE, pushI, pushZ, pushf, rdmsr, rdpmc, rdtsc, rdtscp, ret, sahf, scas, setccE, shiftDouble, shiftE, sti, stos, swapgs, syscall, sysret, testEG, testEI, ud2, vmcall, wrmsr, xaddEG, xchgEG, xlat } from "../ops/index";
 import { raiseUD } from "../fault";
 import { E_OP } from "./layout";
 
@@ -438,29 +438,30 @@ function dispatchCold(e: usize): void {
     case 422: cacheFlush(e); break;
     case 423: rdpmc(e); break;
     case 424: int3(e); break;
-    case 425: intN(e); break;
-    case 426: syscall(e); break;
-    case 427: sysret(e, 1); break;
-    case 428: sysret(e, 2); break;
-    case 429: sysret(e, 3); break;
-    case 430: iret(e, 1); break;
-    case 431: iret(e, 2); break;
-    case 432: iret(e, 3); break;
-    case 433: hlt(e); break;
-    case 434: cli(e); break;
-    case 435: sti(e); break;
-    case 436: swapgs(e); break;
-    case 437: vmcall(e); break;
-    case 438: rdmsr(e); break;
-    case 439: wrmsr(e); break;
-    case 440: movRC(e); break;
-    case 441: movCR(e); break;
-    case 442: descTableStore(e, false); break;
-    case 443: descTableStore(e, true); break;
-    case 444: descTableLoad(e, false); break;
-    case 445: descTableLoad(e, true); break;
-    case 446: invlpg(e); break;
-    case 447: ltr(e, 1); break;
+    case 425: int1(e); break;
+    case 426: intN(e); break;
+    case 427: syscall(e); break;
+    case 428: sysret(e, 1); break;
+    case 429: sysret(e, 2); break;
+    case 430: sysret(e, 3); break;
+    case 431: iret(e, 1); break;
+    case 432: iret(e, 2); break;
+    case 433: iret(e, 3); break;
+    case 434: hlt(e); break;
+    case 435: cli(e); break;
+    case 436: sti(e); break;
+    case 437: swapgs(e); break;
+    case 438: vmcall(e); break;
+    case 439: rdmsr(e); break;
+    case 440: wrmsr(e); break;
+    case 441: movRC(e); break;
+    case 442: movCR(e); break;
+    case 443: descTableStore(e, false); break;
+    case 444: descTableStore(e, true); break;
+    case 445: descTableLoad(e, false); break;
+    case 446: descTableLoad(e, true); break;
+    case 447: invlpg(e); break;
+    case 448: ltr(e, 1); break;
     default: raiseUD();
   }
 }

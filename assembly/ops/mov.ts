@@ -4,7 +4,7 @@ import { ACTIVE, C_FS_BASE, C_GS_BASE } from "../gen/layout";
 import { FAULTED, raiseGP } from "../fault";
 import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
-import { readMem, writeMem, probeWrite } from "../mem";
+import { readMem, writeMem, probeWrite, aligned } from "../mem";
 import { PFX_FS, PFX_GS, PFX_ASZ } from "../decode";
 import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, loadRMW, storeE, putE } from "../operand";
 
@@ -108,6 +108,7 @@ export function cmpxchgDouble(e: usize, s: u32): void {
   const wide = s == 3;
   const va = ea(e);
   if (wide && (va & 15) != 0) { raiseGP(0); return; }
+  if (!wide && !aligned(va, 8)) return; // one 8-byte operand for alignment checking
   const half: u32 = wide ? 3 : 2;
   const step: u64 = wide ? 8 : 4;
   const lo = readMem(va, half);

@@ -8,7 +8,8 @@ import {
   ACTIVE, C_CS, C_SS, C_DS, C_ES, C_FS, C_GS, C_FS_BASE, C_GS_BASE, C_GDT_BASE, C_GDT_LIMIT, C_SHADOW,
   VECTOR_NP, VECTOR_SS,
 } from "../gen/layout";
-import { FAULTED, raise, raiseGP } from "../fault";
+import { FAULTED, raise, raiseGP, skipStepTrap } from "../fault";
+import { RF, TF } from "../flags";
 import { CPL, setReg } from "../state";
 import { readSystem, writeMem } from "../mem";
 import { sub, isMem, ea, rmOp, loadE } from "../operand";
@@ -82,5 +83,10 @@ export function movSregE(e: usize): void {
   store<u32>(ACTIVE + selectorField(n), sel);
   if (n == SREG_FS) store<u64>(ACTIVE + C_FS_BASE, base);
   else if (n == SREG_GS) store<u64>(ACTIVE + C_GS_BASE, base);
-  else if (n == SREG_SS) { store<u32>(ACTIVE + C_SHADOW, 1); updateIrq(); }
+  else if (n == SREG_SS) {
+    // Interrupts and the single-step trap wait until after the next instruction.
+    store<u32>(ACTIVE + C_SHADOW, 1);
+    updateIrq();
+    if ((RF & TF) != 0) skipStepTrap();
+  }
 }

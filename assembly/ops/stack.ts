@@ -3,7 +3,7 @@ import { FAULTED, raise } from "../fault";
 import { VECTOR_SS } from "../gen/layout";
 import { getFlags, setSomeFlags, WRITABLE, IF, CF, PF, AF, ZF, SF } from "../flags";
 import { REG_RSP, REG_RBP, CPL, getReg, setReg, reg64, setReg64 } from "../state";
-import { readMem, writeMem } from "../mem";
+import { readMem, writeMem, probeWrite, updateAlignCheck } from "../mem";
 import { updateIrq } from "../interrupts";
 import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
 
@@ -72,7 +72,12 @@ export function leave(e: usize, s: u32): void {
   setReg(REG_RBP, s, v);
 }
 
-/** enter size, level: a frame with `level` saved frame pointers, then `size` bytes. */
+/**
+ * enter size, level: a frame with `level` saved frame pointers, then `size` bytes. The final
+ * stack pointer must be writable (SDM: #PF "if a write using the final value of the stack
+ * pointer would cause a page fault"; an AMD host raises #AC there too when it is misaligned,
+ * after the pushes have been stored): it is probed last, before the registers change.
+ */
 export function enter(e: usize, s: u32): void {
   const n: u64 = <u64>1 << s;
   const level = aux(e) & 31;
@@ -94,6 +99,7 @@ export function enter(e: usize, s: u32): void {
     writeMem(sp, frame, s);
     if (FAULTED) return;
   }
+  if (!probeWrite(sp - imm(e), s)) return;
   setReg(REG_RBP, s, frame);
   setReg64(REG_RSP, sp - imm(e));
 }
@@ -110,6 +116,7 @@ export function popf(e: usize, s: u32): void {
   if (s == 1) mask &= 0xFFFF;
   setSomeFlags(mask, v);
   updateIrq();
+  updateAlignCheck();
 }
 
 /** Register-file offset of AH. */

@@ -6,7 +6,7 @@
 // fault in the middle leaves a state the instruction can resume from, as on hardware.
 import { ACTIVE, C_FS_BASE, C_GS_BASE } from "../gen/layout";
 import { FAULTED } from "../fault";
-import { RF, DF, setArithCC, CC_SUB } from "../flags";
+import { RF, DF, TF, setArithCC, CC_SUB } from "../flags";
 import { RIP, thisRip, REG_RAX, REG_RCX, REG_RSI, REG_RDI, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem } from "../mem";
 import { PFX_REP, PFX_REPNE, PFX_ASZ, PFX_FS, PFX_GS } from "../decode";
@@ -52,11 +52,15 @@ const REP_CHUNK: u32 = 4096;
   if (rdi) setReg(REG_RDI, 2, reg64(REG_RDI));
 }
 
-/** How many iterations to run now: 1 without a rep prefix, else up to REP_CHUNK of rCX. */
+/**
+ * How many iterations to run now: 1 without a rep prefix, else up to REP_CHUNK of rCX, or one
+ * while single-stepping (TF): the trap follows every iteration, as on hardware.
+ */
 @inline function iterations(p: u32): u64 {
   if ((p & (PFX_REP | PFX_REPNE)) == 0) return 1;
   const c = index(REG_RCX, p);
-  return c < <u64>REP_CHUNK ? c : <u64>REP_CHUNK;
+  const chunk: u64 = (RF & TF) != 0 ? 1 : <u64>REP_CHUNK;
+  return c < chunk ? c : chunk;
 }
 
 /** After a chunk: count down rCX and stay on the instruction if work remains. */

@@ -3,18 +3,18 @@
 import {
   ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
   C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
-  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, EXIT_SYSCALL, EXIT_HYPERCALL,
+  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, VECTOR_DB, EXIT_SYSCALL, EXIT_HYPERCALL,
   OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL, CPUVENDOR_AMD,
   SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
-import { FAULTED, raiseUD, raiseGP, raiseTrap } from "../fault";
-import { getFlags, setFlags, setSomeFlags, RF, IF } from "../flags";
+import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
+import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
 import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
-import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb } from "../mem";
+import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb, updateAlignCheck } from "../mem";
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
-import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining } from "../interrupts";
+import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt } from "../interrupts";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}
@@ -130,8 +130,10 @@ export function rdpmc(e: usize): void {
 // ---------------------------------------------------------------- traps
 
 export function ud2(e: usize): void { raiseUD(); }
-export function int3(e: usize): void { raiseTrap(VECTOR_BP); }
-export function intN(e: usize): void { raiseTrap(<u32>imm(e)); }
+export function int3(e: usize): void { softwareInterrupt(VECTOR_BP); }
+export function intN(e: usize): void { softwareInterrupt(<u32>imm(e)); }
+/** int1 (icebp, F1): a #DB trap delivered like an exception, whatever the gate's DPL. */
+export function int1(e: usize): void { raiseTrap(VECTOR_DB); }
 
 // ---------------------------------------------------------------- system calls
 
@@ -143,6 +145,8 @@ export function syscall(e: usize): void {
   const star = load<u64>(ACTIVE + C_STAR);
   setReg64(REG_RCX, nextRip(e));
   setReg64(REG_R11, getFlags());
+  // With TF masked off by SFMASK there is no single-step trap after syscall (nor in the kernel).
+  if ((RF & TF) != 0 && (load<u64>(ACTIVE + C_SFMASK) & TF) != 0) skipStepTrap();
   setFlags(getFlags() & ~load<u64>(ACTIVE + C_SFMASK));
   store<u32>(ACTIVE + C_CS, <u32>(star >> 32) & 0xFFFC);
   store<u32>(ACTIVE + C_SS, (<u32>(star >> 32) + 8) & 0xFFFC);
@@ -286,6 +290,7 @@ export function wrmsr(e: usize): void {
 function flushAll(): void {
   flushTlb(cpuIndex());
   invalidateFetch();
+  updateAlignCheck(); // CR0.AM may have changed
 }
 
 // ---------------------------------------------------------------- control registers

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ElfError } from "../machine/elf.js";
 import { formatTime } from "../machine/units.js";
 import { runProgram } from "../linux/process.js";
+import { LoadError } from "../linux/loader.js";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
 import { bigIntOption, durationOption, FLAG, InputError, intOption, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
@@ -108,7 +109,7 @@ function runUserProgram(o: RunOptions): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code) { process.stderr.write(`tramplab: ${o.program}: cannot read (${code})\n`); return 2; }
-    if (e instanceof ElfError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
+    if (e instanceof ElfError || e instanceof LoadError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
     throw e;
   }
   if (o.stats) {

@@ -9,7 +9,7 @@ import type { StopReason } from "../machine/scheduler.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { EventKind } from "../gen/layout.js";
-import { readVirt } from "../machine/paging.js";
+import { readGuest, readVirt, rightsOf, type AccessFault } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
@@ -103,14 +103,43 @@ export class Engine {
   get symbols(): SymbolTable { return this.kernel.symbols; }
   get current(): CpuState { return this.machine.cpus[this.cpu]; }
 
-  /** Reads guest virtual memory through the page tables of vCPU `cpu` (the selected one by default). */
+  /**
+   * Reads guest virtual memory through the page tables of vCPU `cpu` (the selected one by
+   * default), as the debugger's own machinery does (watchpoints, backtraces, stepping): any
+   * present page at a canonical address.
+   */
   read(va: bigint, len: number, cpu = this.cpu): Uint8Array | null {
-    const cr3 = Number(this.machine.cpus[cpu].get("cr3") & ~0xfffn);
-    return readVirt(this.machine, cr3, BigInt.asUintN(64, va), len);
+    return readVirt(this.machine, Number(this.machine.cpus[cpu].get("cr3") & ~0xfffn), BigInt.asUintN(64, va), len);
   }
 
-  readU64(va: bigint, size = 8, cpu = this.cpu): bigint | null {
-    const b = this.read(va, size, cpu);
+  /**
+   * Reads as vCPU `cpu` itself could now (x, set and expressions' `*` look at memory this
+   * way): in user mode, user pages only.
+   */
+  readAs(va: bigint, len: number, cpu = this.cpu): Uint8Array | null {
+    const r = this.access(va, len, cpu);
+    return r instanceof Uint8Array ? r : null;
+  }
+
+  /**
+   * Why vCPU `cpu` cannot read `len` bytes at `va`, as the end of an error line: "" when the
+   * page is simply not there (gdb's plain message), else the rule that refused it.
+   */
+  whyNot(va: bigint, len: number, cpu = this.cpu): string {
+    const r = this.access(va, len, cpu);
+    if (r instanceof Uint8Array || r.reason === "not present") return "";
+    if (r.reason === "supervisor-only") return `: a kernel page, and cpu${cpu} is in user mode`;
+    return `: ${r.reason === "non-canonical" ? "a non-canonical address" : "the page lies outside RAM"}`;
+  }
+
+  /** As read(), or why the vCPU could not read there. */
+  access(va: bigint, len: number, cpu = this.cpu): Uint8Array | AccessFault {
+    const c = this.machine.cpus[cpu];
+    return readGuest(this.machine, Number(c.get("cr3") & ~0xfffn), BigInt.asUintN(64, va), len, rightsOf(c));
+  }
+
+  readU64(va: bigint, size = 8, cpu = this.cpu, asCpu = false): bigint | null {
+    const b = asCpu ? this.readAs(va, size, cpu) : this.read(va, size, cpu);
     if (!b) return null;
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -123,7 +152,7 @@ export class Engine {
     return {
       register: (n) => registerValue(c, n),
       symbol: (n) => this.symbols.get(n)?.addr,
-      read: (a, size) => this.readU64(a, size, cpu),
+      read: (a, size) => this.readU64(a, size, cpu, true), // what the program could read (as x)
     };
   }
 

@@ -122,9 +122,12 @@ function partialSteps(e: Engine, cr3: number, va: bigint): { level: 4 | 3 | 2 | 
 const UNIT = { b: 1, h: 2, w: 4, g: 8 } as const;
 export type Unit = keyof typeof UNIT;
 
-/** x/Nfu: N units of memory at addr in format f (x d u o t c a), or N instructions (f = i). */
+/**
+ * x/Nfu: N units of memory at addr in format f (x d u o t c a), or N instructions (f = i).
+ * Memory is read as the selected vCPU could read it (in user mode, user pages only).
+ */
 export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit): string {
-  if (f === "i") return disasmLines(e, addr, n);
+  if (f === "i") return disasmLines(e, addr, n, (x, len) => e.readAs(x, len));
   if (f === "s") return stringAt(e, addr, n);
   const size = UNIT[u];
   const perLine = Math.max(1, Math.min(8, 16 / size));
@@ -133,10 +136,12 @@ export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit):
     const at = addr + BigInt(i * size);
     const cells: string[] = [];
     for (let j = i; j < Math.min(n, i + perLine); j++) {
-      const v = e.readU64(addr + BigInt(j * size), size);
+      const v = e.readU64(addr + BigInt(j * size), size, e.cpu, true);
       if (v === null) {
-        if (cells.length === 0 && lines.length === 0) throw new DebugError(`cannot access memory at address ${hex(addr + BigInt(j * size))}`);
-        lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, `cannot access memory at address ${hex(addr + BigInt(j * size))}`);
+        const bad = addr + BigInt(j * size);
+        const message = `cannot access memory at address ${hex(bad)}${e.whyNot(bad, size)}`;
+        if (cells.length === 0 && lines.length === 0) throw new DebugError(message);
+        lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, message);
         return lines.join("\n");
       }
       cells.push(formatValue(v, f, size, e));
@@ -166,8 +171,9 @@ function stringAt(e: Engine, addr: bigint, n: number): string {
   for (let i = 0; i < n; i++) {
     const bytes: number[] = [];
     for (;;) {
-      const b = e.read(a + BigInt(bytes.length), 1);
-      if (!b) throw new DebugError(`cannot access memory at address ${hex(a + BigInt(bytes.length))}`);
+      const at = a + BigInt(bytes.length);
+      const b = e.readAs(at, 1);
+      if (!b) throw new DebugError(`cannot access memory at address ${hex(at)}${e.whyNot(at, 1)}`);
       if (b[0] === 0 || bytes.length >= 200) break;
       bytes.push(b[0]);
     }
@@ -178,11 +184,12 @@ function stringAt(e: Engine, addr: bigint, n: number): string {
 }
 
 /** N instructions from addr, the current one marked with =>. */
-export function disasmLines(e: Engine, addr: bigint, n: number): string {
+export function disasmLines(e: Engine, addr: bigint, n: number,
+  read: (a: bigint, len: number) => Uint8Array | null = (x, len) => e.read(x, len)): string {
   const lines: string[] = [];
   let a = addr;
   while (lines.length < n) {
-    const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
+    const bytes = readUpTo(read, a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
     const l = decodeOne(bytes, a, e.symbols, e.kernel.machine.cpuVendor);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);

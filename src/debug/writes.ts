@@ -1,8 +1,8 @@
 // `set`: the user changes a register or guest memory. Memory goes through the machine's host
-// write path (writeVirt, then the core's hostWrite), so decoded blocks of changed code are
+// write path (writeGuest, then the core's hostWrite), so decoded blocks of changed code are
 // dropped and a write to text is logged like any other host write. Either change starts a new
 // timeline (Engine.changed): the recorded future no longer happens.
-import { writeVirt } from "../machine/paging.js";
+import { writeGuest, rightsOf, describeAccessFault, USER_ACCESS, SUPERVISOR_ACCESS } from "../machine/paging.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { DebugError, registerValue, type Engine } from "./engine.js";
 import { addrText, hex } from "./format.js";
@@ -51,9 +51,18 @@ function setMemory(e: Engine, size: number, type: string, addr: bigint, value: b
   const v = BigInt.asUintN(size * 8, value);
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  const cr3 = Number(e.current.get("cr3") & ~0xfffn);
-  // writeVirt translates every page before it writes any byte: an unmapped one changes nothing.
-  if (!writeVirt(e.machine, cr3, BigInt.asUintN(64, addr), bytes)) throw new DebugError(`cannot access memory at address ${hex(addr)}`);
+  const c = e.current;
+  const cr3 = Number(c.get("cr3") & ~0xfffn);
+  // In user mode the vCPU's own rights apply (user pages, writable ones); in kernel mode any
+  // present page, text included, as a supervisor write with CR0.WP clear.
+  const rights = rightsOf(c).user ? USER_ACCESS : SUPERVISOR_ACCESS;
+  // writeGuest checks every page before it writes any byte: a refused one changes nothing.
+  const f = writeGuest(e.machine, cr3, BigInt.asUintN(64, addr), bytes, rights);
+  if (f) {
+    const why = f.reason === "not present" ? "" : f.reason === "supervisor-only" ? `: a kernel page, and cpu${e.cpu} is in user mode`
+      : f.reason === "read-only" ? `: a read-only page, and cpu${e.cpu} is in user mode` : `: ${describeAccessFault(f)}`;
+    throw new DebugError(`cannot access memory at address ${hex(addr)}${why}`);
+  }
   e.changed();
   return `{${type}} ${addrText(e.symbols, addr)} = ${hex(v)}`;
 }

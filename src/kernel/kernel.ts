@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
-import { readVirt, walk, PAGE } from "../machine/paging.js";
+import { readVirt, readGuest, rightsOf, walk, PAGE } from "../machine/paging.js";
 import { formatHz, formatTime } from "../machine/units.js";
 import { GuestHeap } from "./heap.js";
 import { Ftrace } from "./ftrace/ftrace.js";
@@ -261,8 +261,9 @@ export class Kernel {
     const h = this.scheduler.hypercalls;
     const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
     h.set(Hypercall.CONSOLE, (cpu) => {
-      const bytes = readVirt(this.machine, this.cr3, cpu.reg(7), Number(cpu.reg(6) & 0xffffn));
-      this.console.push(bytes ? Buffer.from(bytes).toString("latin1") : "<unreadable console write>");
+      // The guest kernel's buffer, read with the calling vCPU's rights (the checked path).
+      const bytes = readGuest(this.machine, this.cr3, cpu.reg(7), Number(cpu.reg(6) & 0xffffn), rightsOf(cpu));
+      this.console.push(bytes instanceof Uint8Array ? Buffer.from(bytes).toString("latin1") : "<unreadable console write>");
     });
     h.set(Hypercall.BOOT_DONE, (cpu) => { this.online.add(cpu.index); });
     h.set(Hypercall.SCHED_TICK, (cpu) => this.sched.tick(cpu.index, cpu.reg(6) !== 0n, cpu.get("clock")));

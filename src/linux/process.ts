@@ -1,16 +1,18 @@
 // Runs a static Linux x86-64 program in user mode: the core executes it, and the host plays
 // the kernel for the few system calls freestanding programs make (write, exit, exit_group).
-// Every other system call returns -ENOSYS and is reported once. Faults kill the process with
-// the signal Linux would send, after a report of what, where, the bytes and the registers.
+// Every other system call returns -ENOSYS and is reported once. A system call's buffer is read
+// through the checked guest-memory path with a user's rights, so a kernel, non-canonical or
+// unmapped buffer gives -EFAULT as on Linux. Faults kill the process with the signal Linux
+// would send, after a report of what, where, the bytes and the registers.
 import type { CpuVendorName } from "../machine/machine.js";
 import { Exit, Vector } from "../gen/layout.js";
-import { parseElf } from "../machine/elf.js";
+import { parseElf, TASK_SIZE_MAX } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
-import { readVirt } from "../machine/paging.js";
+import { readGuest, USER_ACCESS } from "../machine/paging.js";
 import { disassemble, hex } from "../machine/disasm.js";
 import { REG_NAMES, describeFlags } from "../machine/registers.js";
 import { loadProgram, STACK_TOP, STACK_LIMIT, type LoadedProgram } from "./loader.js";
-import { SIGNALS, signalFor, describeVector, describePageFault, type SignalName } from "./signals.js";
+import { SIGNALS, signalFor, describeFault, type SignalName } from "./signals.js";
 import { PAGE } from "../machine/paging.js";
 
 const SYS_WRITE = 1, SYS_EXIT = 60, SYS_EXIT_GROUP = 231;
@@ -21,6 +23,8 @@ const SYSCALL_NAMES: Record<number, string> = {
   257: "openat", 262: "newfstatat", 302: "prlimit64", 318: "getrandom", 334: "rseq",
 };
 const SLICE = 1_000_000n;
+/** Linux's MAX_RW_COUNT: one write moves at most this many bytes. */
+const MAX_RW_COUNT = 0x7fff_f000n;
 
 export interface RunOptions {
   argv?: string[];
@@ -53,14 +57,17 @@ export interface ProgramResult {
   limitReached: boolean;
   insns: bigint;
   wallMs: number;
+  /** Numbers of the unsupported system calls the program made (as the kernel reads them: eax as an int). */
   unsupportedSyscalls: number[];
+  /** The same for i386 system calls made through int $0x80. */
+  unsupportedI386Syscalls: number[];
 }
 
 export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramResult {
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
   const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
-  const symbols = SymbolTable.fromElf(image.symbols);
+  const symbols = SymbolTable.fromElf(image.symbols.map((s) => (s.section === "*ABS*" ? s : { ...s, value: s.value + loaded.bias })));
   return new Process(loaded, symbols, opts).run();
 }
 
@@ -68,6 +75,7 @@ class Process {
   private readonly cpu;
   private readonly cr3: number;
   private readonly unsupported = new Set<number>();
+  private readonly unsupportedI386 = new Set<number>();
   private exitCode: number | null = null;
   private stackBottom: bigint;
 
@@ -106,6 +114,7 @@ class Process {
     return {
       exitCode, signal: signal ?? (limitReached ? "SIGXCPU" : undefined), fault, limitReached,
       insns: this.cpu.get("insns"), wallMs: performance.now() - t0, unsupportedSyscalls: [...this.unsupported],
+      unsupportedI386Syscalls: [...this.unsupportedI386],
     };
   }
 
@@ -115,7 +124,8 @@ class Process {
 
   private syscall(): void {
     const c = this.cpu;
-    const nr = Number(c.reg(0));
+    // The kernel takes the number from eax as an int: the upper half of rax is ignored.
+    const nr = Number(BigInt.asIntN(32, c.reg(0)));
     const [a0, a1, a2] = [c.reg(7), c.reg(6), c.reg(2)];
     let ret: bigint;
     switch (nr) {
@@ -135,14 +145,28 @@ class Process {
     c.setReg(11, c.rflags);
   }
 
+  /**
+   * write(fd, buf, count) as Linux checks it: a bad fd first, then the whole range must lie in
+   * user space (access_ok), then at most MAX_RW_COUNT bytes are copied with a user's rights.
+   * A buffer not entirely readable gives -EFAULT and writes nothing (Linux may write the whole
+   * pages before the bad byte, depending on what the descriptor is).
+   */
   private write(fd: number, buf: bigint, count: bigint): bigint {
     if (fd !== 1 && fd !== 2) return BigInt(-EBADF);
-    const n = Number(count > 1n << 24n ? 1n << 24n : count);
-    const data = readVirt(this.p.machine, this.cr3, buf, n);
-    if (!data) return BigInt(-EFAULT);
+    if (buf + count > TASK_SIZE_MAX) return BigInt(-EFAULT);
+    const n = Number(count > MAX_RW_COUNT ? MAX_RW_COUNT : count);
+    if (n === 0) return 0n;
+    const data = readGuest(this.p.machine, this.cr3, buf, n, USER_ACCESS);
+    if (!(data instanceof Uint8Array)) return BigInt(-EFAULT);
     const sink = fd === 1 ? this.opts.stdout : this.opts.stderr;
     (sink ?? ((b: Uint8Array) => (fd === 1 ? process.stdout : process.stderr).write(b)))(data);
     return BigInt(n);
+  }
+
+  /** Guest bytes the program itself could read, or null. */
+  private userBytes(va: bigint, len: number): Uint8Array | null {
+    const b = readGuest(this.p.machine, this.cr3, va, len, USER_ACCESS);
+    return b instanceof Uint8Array ? b : null;
   }
 
   /**
@@ -152,16 +176,16 @@ class Process {
   private int80(): boolean {
     const c = this.cpu;
     if (Number(c.get("exitVector")) !== 0x80) return false;
-    const insn = readVirt(this.p.machine, this.cr3, c.get("exitRip"), 2);
+    const insn = this.userBytes(c.get("exitRip"), 2);
     if (!insn || insn[0] !== 0xcd || insn[1] !== 0x80) return false;
-    const nr = Number(c.reg(0) & 0xffff_ffffn);
+    const nr = Number(BigInt.asIntN(32, c.reg(0)));
     const arg = (i: number) => c.reg(i) & 0xffff_ffffn;
     let ret: bigint;
     if (nr === 1 || nr === 252) { this.exitCode = Number(arg(3) & 0xffn); return true; } // exit, exit_group
     else if (nr === 4) ret = this.write(Number(arg(3)), arg(1), arg(2)); // write(ebx, ecx, edx)
     else {
-      if (!this.unsupported.has(1000 + nr)) {
-        this.unsupported.add(1000 + nr);
+      if (!this.unsupportedI386.has(nr)) {
+        this.unsupportedI386.add(nr);
         this.diag(`tramplab: unsupported i386 system call ${nr} (int $0x80) returns -ENOSYS`);
       }
       ret = BigInt(-ENOSYS);
@@ -170,12 +194,15 @@ class Process {
     return true;
   }
 
-  /** A page fault just below the stack grows it, as Linux does, up to STACK_LIMIT. */
+  /**
+   * A page fault below the stack grows it down to the faulting page, as Linux does, up to
+   * STACK_LIMIT below STACK_TOP (RLIMIT_STACK's default); how far below rsp does not matter.
+   */
   private growStack(): boolean {
     const c = this.cpu;
     if (Number(c.get("exitVector")) !== Vector.PF) return false;
     const addr = c.get("exitAddr");
-    if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT) || addr < c.reg(4) - 65536n) return false;
+    if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT)) return false;
     const page = addr & ~0xfffn;
     for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
       this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
@@ -190,12 +217,11 @@ class Process {
     const error = c.get("exitError");
     const address = c.get("exitAddr");
     const rip = c.get("exitRip");
-    let what = describeVector(vector);
-    if (vector >= 32) what = `int $0x${vector.toString(16)}: no gate user code may use (#GP)`;
-    if (vector === Vector.PF) what += ` at 0x${address.toString(16)} (${describePageFault(error)})`;
-    else if (vector === Vector.GP && error !== 0n) what += ` (error code 0x${error.toString(16)})`;
-    const bytes = readVirt(this.p.machine, this.cr3, rip, 15) ?? readVirt(this.p.machine, this.cr3, rip, 1);
+    let what = describeFault(vector, error, address);
+    const bytes = this.userBytes(rip, 15) ?? this.userBytes(rip, Math.min(15, PAGE - Number(rip & 0xfffn)));
     const insn = bytes ? disassemble(bytes, rip, 1, "gas", this.p.machine.cpuVendor)[0] : undefined;
+    // #DB comes from int1 (icebp) or, after any other instruction, from single-stepping.
+    if (vector === Vector.DB) what += insn && /^int1\b/.test(insn.text) ? ": int1" : ": single step (RFLAGS.TF)";
     const lines = [what, `  at 0x${rip.toString(16)} <${this.symbols.format(rip)}>: ` +
       (insn ? `${hex(insn.bytes)}   ${insn.text}` : "(instruction bytes unreadable)")];
     for (let i = 0; i < 16; i += 4) {

@@ -19,6 +19,7 @@ const VECTOR_TEXT: Record<number, string> = {
   [Vector.DE]: "divide error (#DE)",
   [Vector.DB]: "debug trap (#DB)",
   [Vector.BP]: "breakpoint (#BP)",
+  [Vector.OF]: "overflow (#OF)",
   [Vector.UD]: "invalid opcode (#UD)",
   [Vector.DF]: "double fault (#DF)",
   [Vector.SS]: "stack-segment fault (#SS)",
@@ -29,6 +30,20 @@ const VECTOR_TEXT: Record<number, string> = {
 
 export function describeVector(vector: number): string {
   return VECTOR_TEXT[vector] ?? `exception vector ${vector}`;
+}
+
+/**
+ * A fault in words: the vector, and what its error code or address says. A #GP whose error
+ * code names an IDT entry came from `int n` through a gate user code may not use.
+ */
+export function describeFault(vector: number, error: bigint, address: bigint): string {
+  const what = describeVector(vector);
+  if (vector === Vector.PF) return `${what} at 0x${address.toString(16)} (${describePageFault(error)})`;
+  if (vector === Vector.GP && (error & 3n) === 2n) {
+    return `${what} from int $0x${(error >> 3n).toString(16)}: its IDT gate is for the kernel only (DPL 0, error code 0x${error.toString(16)})`;
+  }
+  if (vector === Vector.GP && error !== 0n) return `${what} (error code 0x${error.toString(16)})`;
+  return what;
 }
 
 /** The #PF error code in words. */

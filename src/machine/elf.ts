@@ -21,6 +21,8 @@ export interface Segment {
   data: Uint8Array;
   flags: number;
   align: bigint;
+  /** Its index in the program header table (for messages). */
+  index: number;
 }
 
 export interface Section {
@@ -59,6 +61,11 @@ const SHT_SYMTAB = 2;
 
 /** Highest user-space address a segment may reach (canonical lower half). */
 export const USER_TOP = 0x0000_8000_0000_0000n;
+/** Linux's TASK_SIZE_MAX: user space ends one page below the canonical boundary. */
+export const TASK_SIZE_MAX = 0x0000_7fff_ffff_f000n;
+/** The largest program header table Linux's execve reads (load_elf_phdrs): 64 KiB. */
+export const MAX_PHDR_TABLE = 65536;
+const PAGE_SIZE = 4096n;
 
 /** Where an image must live: user programs below USER_TOP, kernels in the upper half. */
 export type AddressSpaceKind = "user" | "kernel" | "any";
@@ -90,7 +97,10 @@ export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): E
   const shnum = view.getUint16(60, true);
   const shstrndx = view.getUint16(62, true);
   if (phnum === 0) throw new ElfError("no program headers: nothing to load");
-  if (phentsize < 56) throw new ElfError(`program header entries are ${phentsize} bytes, expected 56`);
+  if (phentsize < 56 || (space === "user" && phentsize !== 56)) throw new ElfError(`program header entries are ${phentsize} bytes, expected 56`);
+  if (space === "user" && phnum * phentsize > MAX_PHDR_TABLE) {
+    throw new ElfError(`the program header table has ${phnum} entries (${phnum * phentsize} bytes); Linux's execve reads at most ${MAX_PHDR_TABLE} bytes (${Math.floor(MAX_PHDR_TABLE / 56)} entries)`);
+  }
   need(phoff, phnum * phentsize, "the program header table");
 
   const segments: Segment[] = [];
@@ -108,21 +118,38 @@ export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): E
     const align = view.getBigUint64(p + 48, true);
     if (filesz > memsz) throw new ElfError(`segment ${i}: file size ${filesz} exceeds memory size ${memsz}`);
     const end = vaddr + memsz;
-    const outside = end > 1n << 64n || (space === "user" && end > USER_TOP) || (space === "kernel" && vaddr < KERNEL_BOTTOM);
+    const outside = end > 1n << 64n || (space === "user" && end > TASK_SIZE_MAX) || (space === "kernel" && vaddr < KERNEL_BOTTOM);
     if (outside) {
       throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+0x${memsz.toString(16)}) lies outside ${space === "kernel" ? "the kernel half of" : "user"} memory`);
     }
-    need(Number(offset), Number(filesz), `segment ${i}`);
-    segments.push({ vaddr, memsz, data: bytes.subarray(Number(offset), Number(offset + filesz)), flags, align });
+    if (filesz > 0n || space !== "user") need(Number(offset), Number(filesz), `segment ${i}`);
+    // Linux maps file pages with mmap: a segment's file offset and address must agree within a page.
+    if (space === "user" && filesz > 0n && offset % PAGE_SIZE !== vaddr % PAGE_SIZE) {
+      throw new ElfError(`segment ${i}: file offset 0x${offset.toString(16)} and address 0x${vaddr.toString(16)} differ within a page (Linux maps segments page by page)`);
+    }
+    const data = filesz > 0n ? bytes.subarray(Number(offset), Number(offset + filesz)) : new Uint8Array(0);
+    segments.push({ vaddr, memsz, data, flags, align, index: i });
     if (BigInt(phoff) >= offset && BigInt(phoff) < offset + filesz) phdrAddr = vaddr + BigInt(phoff) - offset;
   }
   if (segments.length === 0) throw new ElfError("no loadable (PT_LOAD) segments");
+  if (space === "user") checkOverlaps(segments);
   const inExec = segments.some((s) => (s.flags & PF_X) !== 0 && entry >= s.vaddr && entry < s.vaddr + s.memsz);
   if (entry === 0n || !inExec) throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`);
 
   const sections = shoff && shnum ? readSections(view, bytes, shoff, shentsize, shnum, shstrndx) : [];
   const symbols = readSymbols(view, bytes, sections);
   return { entry, type: type === 2 ? "exec" : "dyn", segments, sections, symbols, phdrAddr, phnum, phentsize, bytes };
+}
+
+/** Two segments may share a page (each keeps its rights there) but not an address. */
+function checkOverlaps(segments: Segment[]): void {
+  const sorted = segments.filter((s) => s.memsz > 0n).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
+  for (let k = 1; k < sorted.length; k++) {
+    const a = sorted[k - 1], b = sorted[k];
+    if (b.vaddr < a.vaddr + a.memsz) {
+      throw new ElfError(`segments ${a.index} and ${b.index} overlap at 0x${b.vaddr.toString(16)}`);
+    }
+  }
 }
 
 function cString(bytes: Uint8Array, off: number): string {

@@ -1,6 +1,6 @@
 // Host-side view of x86-64 4-level page tables: building them (the loader, the boot code) and
 // walking them without side effects (system calls, the debugger's `page` command).
-import type { Machine } from "./machine.js";
+import type { Machine, CpuState } from "./machine.js";
 
 export const PTE_P = 1n;
 export const PTE_RW = 2n;
@@ -176,29 +176,102 @@ export function walk(machine: Machine, cr3: number, va: bigint): Translation | n
   }
 }
 
-/** Reads len bytes of guest virtual memory, or null if any page is unmapped. */
-export function readVirt(machine: Machine, cr3: number, va: bigint, len: number): Uint8Array | null {
-  const out = new Uint8Array(len);
+// ---------------------------------------------------------------- checked guest accesses
+//
+// Every access the host makes on behalf of the guest (a system call's buffer, the loader's
+// initial stack, the debugger's x and set, the kernel's console hypercall) goes through
+// accessGuest: it applies the rules the vCPU's own access would meet — a canonical address, a
+// present page, a user page for a user-mode access, a writable page for a user write or a
+// supervisor write with CR0.WP — and refuses with the first failing page and the reason
+// instead of reading anyway. readVirt and writeVirt are the same path with supervisor rights.
+
+/** The privilege a host access is checked with. */
+export interface AccessRights {
+  /** A user-mode (CPL 3) access: every level of the walk must have U/S set. */
+  user: boolean;
+  /** CR0.WP: a supervisor write needs RW too (a user write always does). */
+  wp: boolean;
+}
+
+/** A user program's access (a system call's buffer, the initial stack). */
+export const USER_ACCESS: AccessRights = { user: true, wp: true };
+/** The kernel's own access with CR0.WP clear: any present page, read-only ones included. */
+export const SUPERVISOR_ACCESS: AccessRights = { user: false, wp: false };
+
+/** The rights vCPU `cpu`'s own accesses have now: its CPL and CR0.WP. */
+export function rightsOf(cpu: CpuState): AccessRights {
+  return { user: cpu.get("cpl") === 3, wp: (BigInt(cpu.get("cr0")) & CR0_WP) !== 0n };
+}
+
+const CR0_WP = 1n << 16n;
+
+export type AccessFailure = "non-canonical" | "not present" | "supervisor-only" | "read-only" | "outside RAM";
+
+/** Why a host access on behalf of the guest was refused, and the first address refused. */
+export interface AccessFault {
+  va: bigint;
+  reason: AccessFailure;
+}
+
+export function isCanonical(va: bigint): boolean {
+  return BigInt.asUintN(64, BigInt.asIntN(48, va)) === va;
+}
+
+/** "0xffff800000000000 (supervisor-only page)": for error messages. */
+export function describeAccessFault(f: AccessFault): string {
+  const what = f.reason === "non-canonical" ? "non-canonical address" : f.reason === "outside RAM" ? "page outside RAM" : `${f.reason} page`;
+  return `0x${f.va.toString(16)} (${what})`;
+}
+
+/**
+ * Physical pieces of [va, va+len) checked for a read or a write with `rights`, or the first
+ * refusal. Nothing is accessed and no accessed or dirty bit is set.
+ */
+export function accessGuest(machine: Machine, cr3: number, va: bigint, len: number, write: boolean,
+  rights: AccessRights): [number, number, number][] | AccessFault {
+  const pieces: [number, number, number][] = [];
   for (let done = 0; done < len;) {
-    const t = walk(machine, cr3, va + BigInt(done));
-    if (!t) return null;
+    const at = BigInt.asUintN(64, va + BigInt(done));
+    if (!isCanonical(at)) return { va: at, reason: "non-canonical" };
+    const t = walk(machine, cr3, at);
+    if (!t) return { va: at, reason: "not present" };
+    if (rights.user && !t.user) return { va: at, reason: "supervisor-only" };
+    if (write && !t.writable && (rights.user || rights.wp)) return { va: at, reason: "read-only" };
     const n = Math.min(len - done, PAGE - (t.pa % PAGE));
-    out.set(machine.ram.subarray(t.pa, t.pa + n), done);
+    if (t.pa + n > machine.ramBytes) return { va: at, reason: "outside RAM" };
+    pieces.push([t.pa, done, n]);
     done += n;
   }
+  return pieces;
+}
+
+/** Reads len bytes of guest virtual memory as an access with `rights` would, or says why not. */
+export function readGuest(machine: Machine, cr3: number, va: bigint, len: number, rights: AccessRights): Uint8Array | AccessFault {
+  const pieces = accessGuest(machine, cr3, va, len, false, rights);
+  if (!Array.isArray(pieces)) return pieces;
+  const out = new Uint8Array(len);
+  for (const [pa, off, n] of pieces) out.set(machine.ram.subarray(pa, pa + n), off);
   return out;
 }
 
-/** Writes guest virtual memory through writePhys; false if any page is unmapped. */
+/**
+ * Writes guest virtual memory as an access with `rights` would (through writePhys, so decoded
+ * code stays coherent); every page is checked before any byte is written. Null on success.
+ */
+export function writeGuest(machine: Machine, cr3: number, va: bigint, bytes: Uint8Array, rights: AccessRights): AccessFault | null {
+  const pieces = accessGuest(machine, cr3, va, bytes.length, true, rights);
+  if (!Array.isArray(pieces)) return pieces;
+  for (const [pa, off, n] of pieces) machine.writePhys(pa, bytes.subarray(off, off + n));
+  return null;
+}
+
+/** Reads guest virtual memory with supervisor rights (the host's own views), or null. */
+export function readVirt(machine: Machine, cr3: number, va: bigint, len: number): Uint8Array | null {
+  const r = readGuest(machine, cr3, va, len, SUPERVISOR_ACCESS);
+  return r instanceof Uint8Array ? r : null;
+}
+
+/** Writes guest virtual memory with supervisor rights, CR0.WP clear; false if any page is refused. */
 export function writeVirt(machine: Machine, cr3: number, va: bigint, bytes: Uint8Array): boolean {
-  const pas: [number, number, number][] = [];
-  for (let done = 0; done < bytes.length;) {
-    const t = walk(machine, cr3, va + BigInt(done));
-    if (!t) return false;
-    const n = Math.min(bytes.length - done, PAGE - (t.pa % PAGE));
-    pas.push([t.pa, done, n]);
-    done += n;
-  }
-  for (const [pa, off, n] of pas) machine.writePhys(pa, bytes.subarray(off, off + n));
-  return true;
+  return writeGuest(machine, cr3, va, bytes, SUPERVISOR_ACCESS) === null;
 }

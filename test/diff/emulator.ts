@@ -11,6 +11,7 @@
 import { Machine, Exit, type CpuVendorName } from "../../src/machine/machine.js";
 import { AddressSpace, FrameAllocator } from "../../src/machine/paging.js";
 import { startInLongMode } from "../../src/machine/longmode.js";
+import { linuxIdtImage } from "../../src/linux/loader.js";
 import { ExitName } from "../../src/gen/layout.js";
 import { CODE_BASE, CODE_SIZE, DATA_BASE, DATA_SIZE, FS_BASE, GS_BASE, type CaseInput, type CpuResult } from "./layout.js";
 import { fillData, fnv1a64 } from "./prng.js";
@@ -21,6 +22,8 @@ const SYSCALL = [0x0f, 0x05];
 /** Page tables and the GDT live above everything a case touches (RAM is 64 MiB). */
 const TABLES = 0x3000000;
 const GDT = 0x3800000;
+/** Linux's IDT (int3, int $4 and int $0x80 open to user code; `int n` to any other vector is #GP). */
+const IDT = 0x3801000;
 /** Selectors a Linux user process runs with, and the kernel's. */
 const USER_CS = 0x33n, USER_DS = 0x2bn, KERNEL_CS = 0x10n, KERNEL_DS = 0x18n;
 /** MSR_STAR as Linux sets it: sysret's selectors from 0x23 (CS 0x33, SS 0x2b), syscall's from 0x10. */
@@ -67,6 +70,8 @@ export class EmulatorRunner {
     space.map(BigInt(CODE_BASE), CODE_BASE, CODE_SIZE, { user: true, write: true, exec: true });
     space.map(BigInt(DATA_BASE), DATA_BASE, DATA_SIZE, { user: true, write: true });
     space.mapPage(BigInt(GDT), GDT, {});
+    space.mapPage(BigInt(IDT), IDT, {});
+    m.writePhys(IDT, linuxIdtImage());
     const gdt = new DataView(new ArrayBuffer(LINUX_GDT.length * 8));
     LINUX_GDT.forEach((d, i) => gdt.setBigUint64(i * 8, d, true));
     m.writePhys(GDT, new Uint8Array(gdt.buffer));
@@ -88,12 +93,14 @@ export class EmulatorRunner {
     m.writePhys(CODE_BASE + c.codeOff, code);
 
     const [cpl, cs, ss] = kernel ? [0, KERNEL_CS, KERNEL_DS] as const : [3, USER_CS, USER_DS] as const;
-    startInLongMode(cpu, { cr3: this.cr3, cpl, cs: Number(cs), ss: Number(ss), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4], rflags: c.rflags });
+    startInLongMode(cpu, { cr3: this.cr3, cpl, cs: Number(cs), ss: Number(ss), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4], rflags: c.rflags, alignmentMask: true });
     cpu.set("star", STAR);
     for (let i = 0; i < 16; i++) cpu.setReg(i, BigInt.asUintN(64, c.regs[i]));
     for (const sreg of ["ds", "es", "fs", "gs"] as const) cpu.set(sreg, 0);
     cpu.set("gdtBase", BigInt(GDT));
     cpu.set("gdtLimit", LINUX_GDT.length * 8 - 1);
+    cpu.set("idtBase", BigInt(IDT));
+    cpu.set("idtLimit", 256 * 16 - 1);
     cpu.set("fsBase", FS_BASE);
     cpu.set("gsBase", GS_BASE);
     cpu.set("exitVector", 0);

@@ -185,7 +185,9 @@ export function buildRow(s: Snippet, r: RowInfo): Built | null {
     let size = k === "b" || k === "u" ? 1 : k === "w" ? 2 : k === "z" ? (osz === 16 ? 2 : 4) : k === "v" ? osz / 8 : 8;
     let value = immValue(rng, size);
     if (isShift && (k === "u" || k === "b")) value = BigInt(count & 0xff);
-    if (mn === "int") value = BigInt(rng.pick([3, 4]));
+    // Any vector but 0x80 (natively an i386 system call with whatever eax holds): Linux's gates
+    // are DPL 0 except for 3 and 4, so most raise #GP(vector * 8 + 2).
+    if (mn === "int") value = BigInt(rng.chance(0.4) ? rng.pick([3, 4]) : rng.pick([...Array(256).keys()].filter((v) => v !== 0x80)));
     if (mn === "enter" && k === "w") value = BigInt(rng.weighted([[3, 0], [3, 8 * rng.int(8)], [2, rng.int(0x100)]]));
     if (mn === "enter" && k === "u") value = BigInt(rng.weighted([[3, 0], [3, 1], [3, rng.range(2, 8)], [1, rng.range(9, 40)]]));
     if (k === "o") {

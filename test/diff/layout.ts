@@ -6,8 +6,9 @@
 // address here must stay below 64 MiB.
 //
 //   CODE   [CODE_BASE, +CODE_SIZE)  the snippet, at CODE_BASE + codeOff; the native harness
-//                                   appends `jmp *0(%rip); .quad snippet_exit`, the emulator
-//                                   `syscall` (machine option syscallExits stops there)
+//                                   appends `jmp *disp32(%rip)` to snippet_exit's address,
+//                                   stored 8-byte aligned behind it, the emulator `syscall`
+//                                   (machine option syscallExits stops there)
 //   DATA   [DATA_BASE, +DATA_SIZE)  filled from the case's seed; explicit memory operands
 //                                   land in its lower half, the stack (RSP) lives in its upper
 //   FS/GS  fixed segment bases, the same on both sides

@@ -25,7 +25,7 @@ export function rowKind(r: RowInfo): RowKind {
   if (/^(movs|cmps|stos|lods|scas)$/.test(mn)) return "string";
   if (mn === "popf") return "popf";
   if (/^(push|pop|enter|leave|pushf)$/.test(mn)) return "stack";
-  if (/^(int3|int|ud2)$/.test(mn)) return "trap";
+  if (/^(int3|int1|int|ud2)$/.test(mn)) return "trap";
   if (PRIVILEGED.has(mn) || (mn === "mov" && ops.includes("Cq"))) return "privileged";
   return "generic";
 }
@@ -178,13 +178,18 @@ function indirect(s: Snippet, r: RowInfo, isCall: boolean): boolean {
   return true;
 }
 
-/** push $flags; popf — never TF (single-step) or AC (alignment checks in user mode). */
+/**
+ * push $flags; popf — never TF (the single-step trap would land in the native harness's exit
+ * path; test/hostile covers it), sometimes AC: with Linux's CR0.AM every later misaligned
+ * access at CPL 3 raises #AC on both sides.
+ */
 function popf(s: Snippet, r: RowInfo): boolean {
   const rng = s.rng;
   const undo = s.mark();
   const w16 = rng.chance(0.2);
   let v = rng.u32() & 0x8d5;                                                  // CF PF AF ZF SF DF OF
   if (rng.chance(0.5)) v |= rng.u32() & ((1 << 9) | (3 << 12) | (1 << 14) | (1 << 21)); // IF IOPL NT ID
+  if (rng.chance(0.15)) v |= 1 << 18;                                          // AC
   if (rng.chance(0.2)) v |= rng.u32() & ((1 << 16) | (1 << 17) | (3 << 19) | 0x802a | 0xffc00000); // RF VM VIF VIP reserved
   if (w16) v &= 0xffff;
   const push = w16 ? [0x66, 0x68, ...le(BigInt(v), 2)] : [0x68, ...le(BigInt(v), 4)];

@@ -98,11 +98,16 @@ static void run_case(const struct case_in *c, struct case_out *o) {
   fill_data(c->seed);
   uint8_t *at = (uint8_t *)(CODE_BASE + (uint64_t)c->code_off);
   memcpy(at, c->code, c->code_len);
-  // jmp *0(%rip) with the absolute address of snippet_exit right behind it.
-  static const uint8_t jmp_abs[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+  // jmp *disp32(%rip) to the absolute address of snippet_exit, stored 8-byte aligned right
+  // behind it: a snippet may leave RFLAGS.AC set, and the jump's read must not be misaligned.
   uint64_t exit_addr = (uint64_t)(uintptr_t)&snippet_exit;
+  uint8_t *after = at + c->code_len + 6;
+  uint8_t *literal = (uint8_t *)(((uintptr_t)after + 7) & ~(uintptr_t)7);
+  int32_t disp = (int32_t)(literal - after);
+  const uint8_t jmp_abs[2] = { 0xff, 0x25 };
   memcpy(at + c->code_len, jmp_abs, sizeof jmp_abs);
-  memcpy(at + c->code_len + sizeof jmp_abs, &exit_addr, 8);
+  memcpy(at + c->code_len + 2, &disp, 4);
+  memcpy(literal, &exit_addr, 8);
   snippet_entry = (uint64_t)(uintptr_t)at;
   current_out = o;
   if (sigsetjmp(fault_jump, 1) == 0) {

@@ -2,8 +2,9 @@
 //
 // A snippet may use every general-purpose register, including RSP, so neither direction may
 // depend on one: the entry loads all sixteen from the case and jumps through a memory
-// operand, and the snippet returns with `jmp *0(%rip)` (a register-free absolute jump the
-// harness appends) to snippet_exit, which saves them before touching the stack.
+// operand, and the snippet returns with `jmp *disp32(%rip)` (a register-free absolute jump
+// the harness appends; the address it reads is 8-byte aligned, for a snippet that left AC
+// set) to snippet_exit, which saves them before touching the stack.
 //
 // FS and GS bases are set to the same fixed values the emulator uses so that fs:/gs:
 // prefixed operands are comparable. glibc keeps its thread pointer in FS, so from the moment
@@ -118,10 +119,15 @@ snippet_exit:
 	ret
 	.size	snippet_exit, .-snippet_exit
 
-// SA_SIGINFO handler for faults (on the alternate stack): restore FS, then the C handler.
+// SA_SIGINFO handler for faults (on the alternate stack): clear AC (a snippet may have set
+// it, and the kernel leaves it set for the handler; C code must not meet alignment checks),
+// restore FS, then the C handler.
 	.globl	fault_entry
 	.type	fault_entry, @function
 fault_entry:
+	pushfq
+	andq	$~0x40000, (%rsp)
+	popfq
 	push	%rdi
 	push	%rsi
 	push	%rdx
