@@ -1,5 +1,4 @@
 // tramplab command line.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfError } from "../machine/elf.js";
 import { formatTime } from "../machine/units.js";
@@ -14,6 +13,7 @@ import { EventKind } from "../gen/layout.js";
 import { intArg, KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { projectRoot } from "../paths.js";
+import { readInput, readInputText } from "../io.js";
 import { torture } from "./torture.js";
 import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
@@ -106,10 +106,8 @@ function runUserProgram(o: RunOptions): number {
   }
   let result;
   try {
-    result = runProgram(readFileSync(o.program!), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
+    result = runProgram(readInput(o.program!, "elf"), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) { process.stderr.write(`tramplab: ${o.program}: cannot read (${code})\n`); return 2; }
     if (e instanceof ElfError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
     throw e;
   }
@@ -175,7 +173,7 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
 const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug"];
 
 function version(): string {
-  return JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).version;
+  return JSON.parse(readInputText(join(projectRoot, "package.json"), "project")).version;
 }
 
 export function main(argv: string[]): number {

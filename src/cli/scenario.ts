@@ -1,6 +1,6 @@
 // tramplab scenario: runs declarative scenario files (src/scenario, docs/scenarios.md).
 // Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
-import { readFileSync } from "node:fs";
+import { InputError, readInputText } from "../io.js";
 import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
 import { ScenarioErrors } from "../scenario/schema.js";
@@ -46,9 +46,10 @@ export function scenario(args: string[]): number {
   for (const file of o.files) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      text = readInputText(file, "scenario");
     } catch (e) {
-      process.stderr.write(`tramplab: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      if (!(e instanceof InputError)) throw e;
+      process.stderr.write(`tramplab: ${e.message}\n`);
       bad = true;
       continue;
     }

@@ -1,6 +1,6 @@
 // The guest kernel as a whole: the booted machine, the scheduler policy behind its hypercalls,
 // the console, oops and lockup reports, and a summary of a run.
-import { readFileSync } from "node:fs";
+import { readInput } from "../io.js";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
@@ -78,7 +78,7 @@ export class Kernel {
   /** The sys_enter tracepoint's probes (seed 004). */
   readonly sysEnter: SysEnterTracepoint;
 
-  constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
+  constructor(readonly config: KernelConfig, firmware: Uint8Array = readInput(firmwarePath, "elf")) {
     this.booted = bootKernel(firmware, config);
     this.machine = this.booted.machine;
     this.baseSymbols = this.booted.symbols;

@@ -1,6 +1,7 @@
 // Checking expectations against what the run did. A failed one says what was expected and what
 // happened instead, with a diff for golden text.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { readInputText } from "../io.js";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
@@ -268,10 +269,10 @@ function checkTrace(run: ScenarioRun, e: Extract<Expectation, { kind: "trace" }>
 function compareGolden(actual: string, name: string, golden: Golden, fail: (expected: string, actual: string, diff?: string[]) => Failure): Failure | undefined {
   const path = golden.resolve(name);
   if (golden.update) {
-    if (!existsSync(path) || readFileSync(path, "utf8") !== actual) { writeFileSync(path, actual); golden.written.push(name); }
+    if (!existsSync(path) || readInputText(path, "golden") !== actual) { writeFileSync(path, actual); golden.written.push(name); }
     return undefined;
   }
-  const expected = readFileSync(path, "utf8");
+  const expected = readInputText(path, "golden");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
   return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);

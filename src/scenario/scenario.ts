@@ -1,8 +1,8 @@
 // Loading, running and reporting a scenario file: the library entry points that
 // `tramplab scenario` and the tests use.
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { firmwarePath } from "../kernel/kernel.js";
+import { readInput } from "../io.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { parseScenario } from "./parse.js";
 import { validate } from "./validate.js";
@@ -45,14 +45,14 @@ function goldenOf(file: string, update: boolean): Golden {
 /** Reads, parses and checks a scenario file; throws ScenarioErrors (every problem, with positions). */
 export function loadScenario(file: string, text: string, opts: ScenarioOptions = {}): Scenario {
   const s = parseScenario(file, text);
-  const errors = validate(s, opts.firmware ?? readFileSync(firmwarePath), goldenOf(file, opts.updateGolden ?? false));
+  const errors = validate(s, opts.firmware ?? readInput(firmwarePath, "elf"), goldenOf(file, opts.updateGolden ?? false));
   if (errors.length) throw new ScenarioErrors(errors);
   return s;
 }
 
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
   const seed = opts.seed ?? s.machine.seed;
-  const run = new ScenarioRun(s, seed, opts.firmware ?? readFileSync(firmwarePath));
+  const run = new ScenarioRun(s, seed, opts.firmware ?? readInput(firmwarePath, "elf"));
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
   const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };
   const expect = (list: Scenario["expectations"]) => {
