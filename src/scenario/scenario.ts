@@ -1,6 +1,5 @@
 // Loading, running and reporting a scenario file: the library entry points that
 // `tramplab scenario` and the tests use.
-import { dirname, resolve } from "node:path";
 import { firmwarePath } from "../kernel/kernel.js";
 import { readInput } from "../io.js";
 import { describeEvent } from "../kernel/timeline.js";
@@ -8,7 +7,8 @@ import { parseScenario } from "./parse.js";
 import { validate } from "./validate.js";
 import { ScenarioErrors } from "./schema.js";
 import { ScenarioRun, StepFailure } from "./run.js";
-import { check, recursionsOf, type Failure, type Golden } from "./expect.js";
+import { check, recursionsOf, type Failure } from "./expect.js";
+import { goldenOf } from "./golden.js";
 import { formatTime } from "../machine/units.js";
 import { describeWait } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
@@ -36,10 +36,6 @@ export interface ScenarioResult {
   run: ScenarioRun;
   goldenWritten: string[];
   expectationsChecked: number;
-}
-
-function goldenOf(file: string, update: boolean): Golden {
-  return { resolve: (name) => resolve(dirname(file), name), update, written: [] };
 }
 
 /** Reads, parses and checks a scenario file; throws ScenarioErrors (every problem, with positions). */

@@ -1,15 +1,15 @@
 // Checks a parsed scenario against the firmware before anything runs: the workload's entry
 // points, the tasks, functions and symbols named, the filters, the golden files. A probe kernel
 // is built for it (booted, never run) so the checks see the same records a run will.
-import { existsSync } from "node:fs";
 import { Kernel } from "../kernel/kernel.js";
 import { defaultWorkload } from "../kernel/config.js";
 import { selectFunctions, GlobError } from "../kernel/ftrace/glob.js";
 import { ScenarioError } from "./schema.js";
 import { kernelConfigOf } from "./run.js";
+import type { Golden } from "./golden.js";
 import type { Expectation, Pos, Range, Scenario, Step } from "./types.js";
 
-export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (n: string) => string; update: boolean }): ScenarioError[] {
+export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): ScenarioError[] {
   const errors: ScenarioError[] = [];
   const fail = (at: Pos, msg: string) => errors.push(new ScenarioError(s.file, at, msg));
   const m = s.machine;
@@ -117,7 +117,8 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
     }
   };
   const goldenFile = (at: Pos, name: string) => {
-    if (!golden.update && !existsSync(golden.resolve(name))) fail(at, `golden file ${name} does not exist (run with --update-golden to create it)`);
+    const where = golden.locate(name);
+    if ("problem" in where) fail(at, where.problem);
   };
   s.steps.forEach(step);
   s.expectations.forEach(expectation);

@@ -93,7 +93,34 @@ describe.concurrent("every command refuses a file that is not a regular file wit
   }
 });
 
-describe.concurrent("the debugger's source command and standard input", () => {
+describe.concurrent("golden files and the debugger's source command go through the same reader", () => {
+  /** A scenario in `folder` whose patch log is compared with `golden` (relative to the scenario). */
+  const scenario = (folder: string, golden: string) => {
+    const file = join(folder, "golden.yaml");
+    writeFileSync(file, `machine: { cpus: 1, workload: [] }\nsteps:\n  - boot\n  - run: 1000\nexpect:\n  - patch-log: ${golden}\n`);
+    return file;
+  };
+
+  for (const h of [
+    { name: "a FIFO", make: (f: string) => { spawnSyncChecked("mkfifo", [f]); }, message: /not a regular file \(a FIFO\)/ },
+    { name: "a directory", make: (f: string) => mkdirSync(f), message: /not a regular file \(a directory\)/ },
+    { name: "a file over the golden limit", make: (f: string) => { overLimit(f, "golden"); }, message: /larger than 64 MiB, the limit for a golden file/ },
+  ]) {
+    it(`a patch-log golden file that is ${h.name} is refused at its LINE:COL before the run, exit 2`, async () => {
+      const folder = mkdtempSync(join(dir, "golden-"));
+      h.make(join(folder, "log"));
+      const file = scenario(folder, "log");
+      for (const args of [[file], ["--update-golden", file]]) {
+        const r = await tramplab(["scenario", ...args]);
+        expect(r.signal).toBe(null);
+        expect(r.stdout).toBe("");
+        expect(r.stderr.split("\n")).toEqual([expect.stringMatching(new RegExp(`^${file}:6:5: golden file log: `)), ""]);
+        expect(r.stderr).toMatch(h.message);
+        expect(r.status).toBe(2);
+      }
+    });
+  }
+
   it("source FIFO and source /dev/zero in the debugger are one error line each, and the session goes on", async () => {
     const r = await tramplab(["debug", "--cpus", "1"], { stdin: `source ${fifo()}\nsource /dev/zero\np 1+1\n` });
     expect(r.signal).toBe(null);
