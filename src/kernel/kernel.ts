@@ -334,7 +334,9 @@ export class Kernel {
   readGlobal(name: string, index = 0): bigint {
     const s = this.symbols.get(name);
     if (!s) throw new Error(`no symbol ${name}`);
-    const b = readVirt(this.machine, this.cr3, s.addr + BigInt(index * 8), 8)!;
+    const va = s.addr + BigInt(index) * 8n;
+    const b = readVirt(this.machine, this.cr3, va, 8);
+    if (!b) throw new Error(`${name}[${index}] (0x${va.toString(16)}) is not mapped`);
     return new DataView(b.buffer).getBigUint64(0, true);
   }
 

@@ -10,6 +10,8 @@ const FLAGS = ["no-hazard", "no-use-after-free", "no-oops", "no-lockup", "no-ftr
 export const EXPECTATION_KINDS = [...FLAGS, "use-after-free", "ftrace-bug", "trace", "patch-log", "release", "grace-period",
   "counter", "global", "task", "console", "poke", "site", "calls", "recursion", "stack", "warning", "oops"];
 const TASK_STATES = ["running", "runnable", "sleeping", "dead"];
+/** The largest element index of a global (`global: { index }`, `global SYMBOL[i]`). */
+const MAX_INDEX = 1 << 20;
 
 /** "nop" (the 5-byte NOP) or 5 hex bytes separated by spaces or colons. */
 export function parseBytes(text: string): Uint8Array | undefined {
@@ -31,6 +33,7 @@ function countOrRef(x: StepContext, f: Field | Item, what: string): bigint | Cou
   const per = BigInt(m[4] ?? "1");
   if (per === 0n) return r.fail(f.at, `${what}: "/ 0" divides by zero`);
   if (m[1] !== undefined && !x.ops.has(m[1])) return r.fail(f.at, `${what}: no ops "${m[1]}" is declared${suggest(m[1], [...x.ops])}`);
+  if (m[3] !== undefined && Number(m[3]) > MAX_INDEX) return r.fail(f.at, `${what}: the index of global ${m[2]} must be from 0 to ${MAX_INDEX}`);
   const of: CountRef["of"] = m[1] !== undefined ? { kind: "calls", ops: m[1] } : { kind: "global", symbol: m[2], index: Number(m[3] ?? 0) };
   return { text: v.trim(), of, per, at: f.at };
 }
@@ -131,7 +134,7 @@ export function readExpectation(x: StepContext, item: Item): Expectation | undef
     case "global": {
       const m = map(["symbol", "index", "value"], ["symbol", "value"]);
       const symbol = m?.has("symbol") ? r.str(m.get("symbol")!, "global.symbol") : undefined;
-      const index = m?.has("index") ? r.int(m.get("index")!, "global.index", 0, 1 << 20) : 0;
+      const index = m?.has("index") ? r.int(m.get("index")!, "global.index", 0, MAX_INDEX) : 0;
       const value = count(m?.get("value"), "global.value");
       return symbol && index !== undefined && value ? { at, kind, symbol, index, value } : undefined;
     }

@@ -34,14 +34,15 @@ export function parseScenario(file: string, text: string): Scenario {
   const top = r.errors.length ? undefined : r.fields(r.doc.contents as Node | null, origin, "the scenario", TOP, ["machine", "steps"]);
   if (!top) throw new ScenarioErrors(r.errors);
   const name = top.has("name") ? r.str(top.get("name")!, "name") ?? "" : "";
-  const machine = readMachine(r, top.get("machine")!);
+  // A missing machine or steps was reported by fields(); the rest of the file is still read.
+  const machine = top.has("machine") ? readMachine(r, top.get("machine")!) : undefined;
   const jiffy = machine?.tickPeriod ?? 50_000;
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
   const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
-  const steps = (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined);
+  const steps = top.has("steps") ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined) : [];
   const expectations = top.has("expect") ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined) : [];
-  checkOrder(r, steps, top.get("steps")!.at);
+  if (top.has("steps")) checkOrder(r, steps, top.get("steps")!.at);
   if (r.errors.length || !machine) throw new ScenarioErrors(r.errors);
   return { file, name, machine, ops, steps, expectations };
 }
@@ -98,7 +99,9 @@ function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
   for (const item of r.items(f, "machine.workload") ?? []) {
     const t = r.fields(item.value, item.at, "a workload task", ["name", "entry", "arg", "cpu", "kind"], ["name", "entry"]);
     if (!t) continue;
-    const name = r.str(t.get("name")!, "task name"), entry = r.str(t.get("entry")!, "task entry") ?? "";
+    // A missing name or entry was reported by fields().
+    const name = t.has("name") ? r.str(t.get("name")!, "task name") : undefined;
+    const entry = t.has("entry") ? r.str(t.get("entry")!, "task entry") ?? "" : "";
     const kind = t.has("kind") ? r.oneOf(t.get("kind")!, "task kind", ["kthread", "user"] as const) : "kthread";
     const arg = t.has("arg") ? r.int(t.get("arg")!, "task arg", 0, 2 ** 31) : undefined;
     const cpu = t.has("cpu") ? r.int(t.get("cpu")!, "task cpu", 0, 63) : undefined;
