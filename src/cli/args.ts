@@ -1,5 +1,6 @@
 // Argument parsing shared by the commands.
 import { parseArgs } from "node:util";
+import { formatTime, MAX_DURATION } from "../machine/units.js";
 
 /**
  * A bad option, a missing or bad value, or a missing argument. main() prints the message on one
@@ -60,10 +61,13 @@ export function parseOptions(args: string[], spec: OptionSpec, opts: { rest?: bo
   return p;
 }
 
-/** "50ms", "200us", "1s", "3ns" or a plain number, which is ns (one tick of virtual time). */
-export function parseDuration(v: string | undefined): bigint {
+/** "50ms", "200us", "1s", "3ns" or a plain number, which is ns (one tick of virtual time); at most MAX_DURATION. */
+export function parseDuration(v: string | undefined, what = "--time"): bigint {
   const m = v ? /^(\d+)(ns|us|ms|s)?$/.exec(v) : null;
-  if (!m) throw new UsageError(`--time needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${v ?? "nothing"}`);
+  if (!m) throw new UsageError(`${what} needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${v ?? "nothing"}`);
   const scale = { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[(m[2] ?? "ns") as "ns"];
-  return BigInt(m[1]) * scale;
+  // Digits beyond 20 are over the limit in any unit (and BigInt need not parse them).
+  const d = m[1].length > 20 ? MAX_DURATION + 1n : BigInt(m[1]) * scale;
+  if (d > MAX_DURATION) throw new UsageError(`${what} can be at most ${formatTime(MAX_DURATION)} of virtual time, got ${v}`);
+  return d;
 }

@@ -125,8 +125,9 @@ function count(arg: string, what: string): number {
 }
 
 function duration(a: string): bigint {
-  try { return parseDuration(a || undefined); } catch {
-    throw new DebugError(`run needs a duration like 50ms, 200us, 1s or a plain number of ns, got ${a || "nothing"}`);
+  try { return parseDuration(a || undefined, "run"); } catch (e) {
+    if (e instanceof UsageError) throw new DebugError(e.message);
+    throw e;
   }
 }
 

@@ -3,6 +3,7 @@
 // returns undefined, so one pass reports every problem in the file.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Alias, type CST, type Document, type Node, type Scalar } from "yaml";
 import type { CountRef, Pos, Range } from "./types.js";
+import { formatTime, MAX_DURATION } from "../machine/units.js";
 
 /** The longest message of one problem: the rest of a message quoting a very long value is cut. */
 const MAX_MESSAGE = 300;
@@ -197,17 +198,20 @@ export class Reader {
 
   /**
    * Virtual time: a plain number of ns (one tick: an instruction retired), "250us", "5ms", "1s", or
-   * "N jiffies" (timer periods of the scenario's machine).
+   * "N jiffies" (timer periods of the scenario's machine); at most MAX_DURATION.
    */
   duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
     const s = this.scalar(f);
     const v = s?.value;
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    const tooLong = () => this.fail(f.at, `${what} can be at most ${formatTime(MAX_DURATION)} of virtual time, got ${typeof v === "string" ? v.trim() : v}`);
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v > Number(MAX_DURATION) ? tooLong() : BigInt(v);
     const m = typeof v === "string" ? /^(\d[\d_]*)\s*(ns|us|ms|s|jiffies|jiffy)?$/.exec(v.trim()) : null;
     if (!m) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
-    const n = BigInt(m[1].replace(/_/g, ""));
+    const digits = m[1].replace(/_/g, "");
+    if (digits.length > 20) return tooLong(); // over the limit in any unit (and BigInt need not parse them)
     const unit = m[2] ?? "ns";
-    return n * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);
+    const d = BigInt(digits) * (unit.startsWith("jiff") ? BigInt(jiffy) : { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n }[unit as "ns"]);
+    return d > MAX_DURATION ? tooLong() : d;
   }
 
   /**
