@@ -78,18 +78,16 @@ function batchStatus(s: Session): number {
   return s.errors > 0 ? 1 : 0;
 }
 
-/** Starts the debugger; usage errors and unusable images return 2 at once, the session sets the exit code when it ends. */
-export function debug(args: string[]): number {
+/**
+ * Runs the debugger; resolves to the exit status when the session ends. Usage errors, unusable
+ * files and a line of standard input too long to be a command (InputError, src/io.ts) are
+ * thrown: main() prints them on one line and exits 2.
+ */
+export async function debug(args: string[]): Promise<number> {
   const o = parseDebug(args);
   if (o.help) { process.stdout.write(DEBUG_USAGE + "\n"); return 0; }
   // The command file is read first: one that cannot be read is refused before anything boots.
   const script = o.script !== undefined ? readInputText(o.script, "commands") : undefined;
   const kernel = boot(o);
-  session(o, kernel, script).then((code) => { process.exitCode = code; }, (e) => {
-    // A line of standard input too long to be a command: bad input, one line (src/io.ts).
-    if (e instanceof InputError) { process.stderr.write(`tramplab: ${e.message}\n`); process.exitCode = 2; return; }
-    process.stderr.write(`${(e as Error).stack}\n`);
-    process.exitCode = 1;
-  });
-  return 0;
+  return session(o, kernel, script);
 }

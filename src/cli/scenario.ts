@@ -2,7 +2,8 @@
 // Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
 import { InputError, readInputText } from "../io.js";
 import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
-import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
+import { loadScenario, runScenarioSlices, report, passed } from "../scenario/scenario.js";
+import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
 import { ScenarioErrors } from "../scenario/schema.js";
 import type { Scenario } from "../scenario/types.js";
 
@@ -37,7 +38,7 @@ function parse(args: string[]): Options {
   return o;
 }
 
-export function scenario(args: string[]): number {
+export async function scenario(args: string[]): Promise<number> {
   const o = parse(args);
   if (o.help) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
   // Check every file before running any.
@@ -62,12 +63,18 @@ export function scenario(args: string[]): number {
     }
   }
   if (bad) return 2;
-  let failed = 0;
-  for (const s of loaded) {
-    const r = runScenario(s, { seed: o.seed, updateGolden: o.updateGolden });
-    process.stdout.write(report(r, o.verbose) + "\n");
-    if (!passed(r)) failed++;
-  }
-  if (loaded.length > 1) process.stdout.write(`${loaded.length - failed} of ${loaded.length} scenarios passed\n`);
-  return failed ? 1 : 0;
+  return withInterrupts(async (interrupts) => {
+    let failed = 0;
+    for (const [n, s] of loaded.entries()) {
+      const r = await interrupts.run(runScenarioSlices(s, { seed: o.seed, updateGolden: o.updateGolden }));
+      if (!r) {
+        process.stderr.write(interruptedNote("scenario", `while running ${s.file}; ${n} of ${loaded.length} scenario(s) ran, ${n - failed} passed`));
+        return INTERRUPTED;
+      }
+      process.stdout.write(report(r, o.verbose) + "\n");
+      if (!passed(r)) failed++;
+    }
+    if (loaded.length > 1) process.stdout.write(`${loaded.length - failed} of ${loaded.length} scenarios passed\n`);
+    return failed ? 1 : 0;
+  });
 }

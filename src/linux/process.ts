@@ -12,6 +12,7 @@ import { REG_NAMES, describeFlags } from "../machine/registers.js";
 import { loadProgram, STACK_TOP, STACK_LIMIT, type LoadedProgram } from "./loader.js";
 import { SIGNALS, signalFor, describeVector, describePageFault, type SignalName } from "./signals.js";
 import { PAGE } from "../machine/paging.js";
+import { finish, SliceTimer, type Slices } from "../machine/slices.js";
 
 const SYS_WRITE = 1, SYS_EXIT = 60, SYS_EXIT_GROUP = 231;
 const EBADF = 9, EFAULT = 14, ENOSYS = 38;
@@ -57,6 +58,14 @@ export interface ProgramResult {
 }
 
 export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramResult {
+  return finish(runProgramSlices(bytes, opts));
+}
+
+/**
+ * runProgram in slices (src/machine/slices.ts): `tramplab run PROGRAM` drives it so that Ctrl-C
+ * can stop a program that never exits. The image is parsed and loaded before the first slice.
+ */
+export function runProgramSlices(bytes: Uint8Array, opts: RunOptions = {}): Slices<ProgramResult> {
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
   const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
@@ -77,10 +86,11 @@ class Process {
     this.stackBottom = p.stackBottom;
   }
 
-  run(): ProgramResult {
+  *run(): Slices<ProgramResult> {
     const m = this.p.machine;
     const limit = this.opts.maxInsns;
     const t0 = performance.now();
+    const slice = new SliceTimer(m);
     let signal: SignalName | undefined, fault: FaultInfo | undefined, limitReached = false;
     while (this.exitCode === null) {
       const done = this.cpu.get("insns");
@@ -100,6 +110,7 @@ class Process {
       } else if (exit !== Exit.BUDGET) {
         throw new Error(`unexpected exit ${exit} from a user-mode program`);
       }
+      if (this.exitCode === null && slice.due()) yield;
     }
     if (limitReached) this.diag(`tramplab: stopped after ${this.cpu.get("insns")} instructions (--max-insns)`);
     const exitCode = this.exitCode ?? (signal ? 128 + SIGNALS[signal] : 128 + SIGNALS.SIGXCPU);

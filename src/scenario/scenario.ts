@@ -10,6 +10,7 @@ import { ScenarioRun, StepFailure } from "./run.js";
 import { check, recursionsOf, type Failure } from "./expect.js";
 import { goldenOf } from "./golden.js";
 import { formatTime } from "../machine/units.js";
+import { finish, type Slices } from "../machine/slices.js";
 import { describeWait } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
 import type { Scenario } from "./types.js";
@@ -47,6 +48,11 @@ export function loadScenario(file: string, text: string, opts: ScenarioOptions =
 }
 
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
+  return finish(runScenarioSlices(s, opts));
+}
+
+/** runScenario in slices (src/machine/slices.ts): `tramplab scenario` drives it so that Ctrl-C can stop it. */
+export function* runScenarioSlices(s: Scenario, opts: ScenarioOptions = {}): Slices<ScenarioResult> {
   const seed = opts.seed ?? s.machine.seed;
   const run = new ScenarioRun(s, seed, opts.firmware ?? readInput(firmwarePath, "elf"));
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
@@ -60,7 +66,7 @@ export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioRe
   };
   for (const step of s.steps) {
     try {
-      run.step(step);
+      yield* run.stepSlices(step);
     } catch (e) {
       if (!(e instanceof StepFailure)) throw e;
       result.stepFailure = e;

@@ -2,7 +2,8 @@
 // independent run. Its summary says how many configurations were safe, how many premature
 // frees the unsafe ones produced, and whether every one was caught.
 import { makePlan, describeConfig, type ConfigPins } from "./plan.js";
-import { runIteration, type IterationResult } from "./run.js";
+import { iterationSlices, type IterationResult } from "./run.js";
+import { finish, type Slices } from "../machine/slices.js";
 
 export interface CampaignOptions {
   seed: number;
@@ -29,9 +30,14 @@ export function iterationsOf(o: CampaignOptions): number[] {
 }
 
 export function runCampaign(o: CampaignOptions): CampaignSummary {
+  return finish(campaignSlices(o));
+}
+
+/** runCampaign in slices (src/machine/slices.ts): `tramplab torture` drives it so that Ctrl-C can stop it. */
+export function* campaignSlices(o: CampaignOptions): Slices<CampaignSummary> {
   const s: CampaignSummary = { run: 0, safe: 0, unsafe: 0, prematureFrees: 0, caught: 0, failures: [] };
   for (const i of iterationsOf(o)) {
-    const r = runIteration(makePlan(o.seed, i, o.pins));
+    const r = yield* iterationSlices(makePlan(o.seed, i, o.pins));
     s.run++;
     if (r.safe) s.safe++; else s.unsafe++;
     s.prematureFrees += r.prematureFrees;

@@ -1,14 +1,23 @@
 // Long runs: every duration a scenario file gives (run, within, soft-lockup, fault-sleep,
 // delays and latencies) is at most 10 s of virtual time, refused at its LINE:COL otherwise,
-// as are `tramplab run --time` and the debugger's run TIME.
+// as are `tramplab run --time` and the debugger's run TIME. And every long run can be stopped:
+// `tramplab run` (the kernel or a program that never exits), `tramplab scenario` and
+// `tramplab torture` stop at the next slice boundary on SIGINT, print one line, exit 130.
+// The SIGINT tests send a real signal once the child says it catches SIGINT, and every child
+// has a timeout, so nothing here waits on a clock or hangs. Needs dist/ built.
 import { describe, it, beforeAll, afterAll, expect } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { projectRoot } from "../../src/paths.js";
 import { loadScenario } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
 import { parseDuration } from "../../src/cli/args.js";
+import { compile } from "../programs/build.js";
 
+const CLI = join(projectRoot, "bin", "tramplab.js");
 let dir: string;
 
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "tramplab-hostile-long-")); });
@@ -67,5 +76,101 @@ describe("durations in a scenario file are at most 10 s of virtual time", () => 
     expect(() => parseDuration("11s")).toThrow("--time can be at most 10 s of virtual time, got 11s");
     expect(() => parseDuration("999999999999999999999999999999s")).toThrow("--time can be at most 10 s of virtual time");
     expect(() => parseDuration("10000000001", "run")).toThrow("run can be at most 10 s of virtual time, got 10000000001");
+  });
+});
+
+interface Exit { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/**
+ * The CLI's main() in a child process, as bin/tramplab.js runs it, with one addition for the
+ * test: once the command catches SIGINT (a "SIGINT" listener exists, seen between slices), the
+ * child writes "armed" on file descriptor 3. Only then does the test send a real SIGINT, so
+ * it never arrives before the command is ready for it (node's own start-up handler would end
+ * the process instead), and no clock is involved.
+ */
+const HARNESS = `import { writeSync } from "node:fs";
+const { main } = await import(${JSON.stringify(join(projectRoot, "dist", "src", "cli", "main.js"))});
+const watch = setInterval(() => {
+  if (process.listenerCount("SIGINT") > 0) { writeSync(3, "armed\\n"); clearInterval(watch); }
+}, 5);
+process.exitCode = await main(process.argv.slice(2));
+clearInterval(watch);
+`;
+
+/**
+ * Starts the CLI, waits until it is armed (and `ready` holds for its output so far), sends
+ * SIGINT and waits for the child to end. The child is killed after two minutes, so a run that
+ * ignored the signal fails the test (status null) instead of hanging it.
+ */
+async function interrupt(args: string[], ready: (stdout: string) => boolean = () => true): Promise<Exit> {
+  const harness = join(dir, "harness.mjs");
+  writeFileSync(harness, HARNESS);
+  const child: ChildProcess = spawn(process.execPath, [harness, ...args], { timeout: 120_000, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  let stdout = "", stderr = "", armed = false, ended = false;
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  (child.stdio[3] as NodeJS.ReadableStream).on("data", () => (armed = true));
+  const done = new Promise<Exit>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status, signal) => { ended = true; resolve({ status, signal, stdout, stderr }); });
+  });
+  while (!ended && !(armed && ready(stdout))) await sleep(20);
+  if (!ended) child.kill("SIGINT");
+  return done;
+}
+
+describe.concurrent("Ctrl-C stops a long run at the next slice boundary: one line, exit 130", () => {
+  it("tramplab run (the built-in kernel, 10 s of virtual time)", async () => {
+    const r = await interrupt(["run", "--time", "10s"]);
+    expect(r.signal).toBe(null);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^tramplab run: interrupted \(SIGINT\) at [\d.]+ [nmu]?s of virtual time \(of 10 s\)\n$/);
+    expect(r.status).toBe(130);
+  });
+
+  it("tramplab run --tracer function (the run is in three parts)", async () => {
+    const r = await interrupt(["run", "--time", "10s", "--tracer", "function", "--cpus", "1"]);
+    expect(r.stderr).toMatch(/^tramplab run: interrupted \(SIGINT\) at .* of virtual time \(of 10 s\)\n$/);
+    expect(r.status).toBe(130);
+  });
+
+  it("tramplab run PROGRAM, a program that never exits", async () => {
+    const src = join(dir, "forever.c");
+    writeFileSync(src, '#include "rt.h"\nint main(void) {\n  put_str(STDOUT, "looping\\n");\n  rt_flush(STDOUT);\n  for (volatile u64 i = 0;; i++) {}\n}\n');
+    const prog = await compile([src], join(dir, "forever"), ["-O1"]);
+    const r = await interrupt(["run", prog], (out) => out.includes("looping"));
+    expect(r.signal).toBe(null);
+    expect(r.stdout).toBe("looping\n");
+    expect(r.stderr).toBe(`tramplab run: interrupted (SIGINT) while ${prog} was running\n`);
+    expect(r.status).toBe(130);
+  });
+
+  it("tramplab scenario: the scenarios that finished are reported, the one running is named", async () => {
+    const quick = join(dir, "quick.yaml"), long = join(dir, "long.yaml");
+    writeFileSync(quick, "machine: { cpus: 1, workload: [] }\nsteps:\n  - boot\n  - run: 1ms\n");
+    writeFileSync(long, "machine: { cpus: 4 }\nsteps:\n  - boot\n  - run: 10s\n");
+    const r = await interrupt(["scenario", quick, long], (out) => out.includes(`PASS ${quick}`));
+    expect(r.signal).toBe(null);
+    expect(r.stdout).toMatch(new RegExp(`^PASS ${quick}\n`));
+    expect(r.stdout).not.toContain(long);
+    expect(r.stderr).toBe(`tramplab scenario: interrupted (SIGINT) while running ${long}; 1 of 2 scenario(s) ran, 1 passed\n`);
+    expect(r.status).toBe(130);
+  });
+
+  it("tramplab scenario: a long until step stops too", async () => {
+    const file = join(dir, "until.yaml");
+    // The ops is never registered, so no task is ever inside its trampoline: the step runs for all of its 10 s.
+    writeFileSync(file, "machine: { cpus: 2 }\nops: { slow: { tracer: slow, filter: victim_traced } }\nsteps:\n  - boot\n  - until: { task: swapper/0, inside: slow, within: 10s }\n");
+    const r = await interrupt(["scenario", file]);
+    expect(r.stderr).toBe(`tramplab scenario: interrupted (SIGINT) while running ${file}; 0 of 1 scenario(s) ran, 0 passed\n`);
+    expect(r.status).toBe(130);
+  });
+
+  it("tramplab torture: stops in the iteration running, saying how many ran", async () => {
+    const r = await interrupt(["torture", "--iterations", "100000"], (out) => /^ {4}0 /m.test(out));
+    expect(r.signal).toBe(null);
+    expect(r.stdout).toMatch(/^torture: seed 1, 100000 iteration\(s\)\n/);
+    expect(r.stderr).toMatch(/^tramplab torture: interrupted \(SIGINT\) in iteration (\d+); \1 of 100000 iteration\(s\) ran, \d+ failed\n$/);
+    expect(r.status).toBe(130);
   });
 });
