@@ -2,7 +2,7 @@
 // its segments (user, read-only or writable, executable or not), a stack holding argc, argv,
 // envp and the auxiliary vector, and a vCPU in 64-bit user mode at the entry point.
 import { Machine, type CpuVendorName } from "../machine/machine.js";
-import { type ElfImage, PF_W, PF_X } from "../machine/elf.js";
+import { ElfError, type ElfImage, PF_W, PF_X } from "../machine/elf.js";
 import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { startInLongMode } from "../machine/longmode.js";
 
@@ -98,12 +98,20 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   const machine = new Machine({ ramBytes: opts.ramBytes ?? 64 << 20, syscallExits: true, faultExits: true, cpuVendor: opts.cpuVendor });
   const frames = new FrameAllocator(1 << 20, machine.ramBytes);
   const space = new AddressSpace(machine, frames);
-  mapSegments(space, image);
   const stackBottom = STACK_TOP - BigInt(STACK_INITIAL);
-  for (let va = stackBottom; va < STACK_TOP; va += BigInt(PAGE)) space.mapPage(va, frames.alloc(), { user: true, write: true });
+  let gdt: number;
+  try {
+    mapSegments(space, image);
+    for (let va = stackBottom; va < STACK_TOP; va += BigInt(PAGE)) space.mapPage(va, frames.alloc(), { user: true, write: true });
+    gdt = frames.alloc();
+  } catch (e) {
+    // Segments whose memory size is larger than the machine's memory (a file can claim any size).
+    if (!(e instanceof RangeError)) throw e;
+    const bytes = image.segments.reduce((n, s) => n + s.memsz, 0n);
+    throw new ElfError(`the segments need ${bytes} bytes of memory: with the stack, more than the program's machine has (${machine.ramBytes >> 20} MiB)`);
+  }
   const sp = buildStack(space, image, argv, env, opts.seed ?? 0);
 
-  const gdt = frames.alloc();
   const gdtBytes = new Uint8Array(GDT.length * 8);
   GDT.forEach((d, i) => new DataView(gdtBytes.buffer).setBigUint64(i * 8, d, true));
   machine.writePhys(gdt, gdtBytes);

@@ -188,8 +188,15 @@ class Process {
     const addr = c.get("exitAddr");
     if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT) || addr < c.reg(4) - 65536n) return false;
     const page = addr & ~0xfffn;
-    for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
-      this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
+    try {
+      for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
+        this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
+      }
+    } catch (e) {
+      // The machine's memory is used up (by large segments): the stack cannot grow, as on
+      // Linux when memory runs out, and the fault kills the program.
+      if (e instanceof RangeError) return false;
+      throw e;
     }
     this.stackBottom = page;
     return true;

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { INPUT_LIMITS, InputError, MAX_LINE, inputLines, readInput, type InputKind } from "../../src/io.js";
+import { compile } from "../programs/build.js";
 
 const CLI = join(projectRoot, "bin", "tramplab.js");
 
@@ -144,6 +145,36 @@ describe.concurrent("golden files and the debugger's source command go through t
     expect(child.signal).toBe(null);
     expect(child.stderr).toBe(`tramplab: standard input: a line longer than ${MAX_LINE / 1024} KiB\n`);
     expect(child.status).toBe(2);
+  });
+});
+
+describe.concurrent("what a file claims cannot make the host allocate it", () => {
+  it("a program whose segment claims 1 GiB of memory: one line naming the file, exit 2", async () => {
+    const src = join(dir, "small.c");
+    writeFileSync(src, '#include "rt.h"\nint main(void) { return 0; }\n');
+    const prog = await compile([src], join(dir, "small"), ["-O1"]);
+    const bytes = readFileSync(prog);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const phoff = Number(v.getBigUint64(32, true));
+    let load = phoff;
+    while (v.getUint32(load, true) !== 1) load += 56; // the first PT_LOAD
+    v.setBigUint64(load + 40, 1n << 30n, true); // p_memsz
+    const big = join(dir, "claims-1g");
+    writeFileSync(big, bytes);
+    const r = await tramplab(["run", big]);
+    expect(r.stderr).toMatch(new RegExp(`^tramplab: ${big}: the segments need \\d+ bytes of memory: with the stack, more than the program's machine has \\(64 MiB\\)\n$`));
+    expect(r.status).toBe(2);
+  });
+
+  it("the debugger keeps at most 100 named snapshots (a command file of thousands would hold gigabytes)", async () => {
+    const cmds = join(dir, "snapshots.cmds");
+    writeFileSync(cmds, Array.from({ length: 102 }, (_, i) => `snapshot s${i}`).join("\n") + "\nsnapshot s0\n");
+    const r = await tramplab(["debug", "--cpus", "1", "-x", cmds, "--batch"]);
+    const errors = r.stdout.split("\n").filter((l) => l.startsWith("error: "));
+    expect(errors).toEqual(Array(2).fill("error: there are already 100 snapshots, the most kept: reuse a name to replace one"));
+    expect(r.stdout).toContain("snapshot s99 at virtual time");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^snapshot s0 at virtual time/); // a name kept can be saved again
+    expect(r.status).toBe(1);
   });
 });
 
