@@ -59,7 +59,7 @@ describe("torture", () => {
     } finally {
       process.stderr.write = write;
     }
-    expect(err.join("")).toMatch(/--shard needs I\/N with 1 <= I <= N, got 3\/2/);
+    expect(err.join("")).toMatch(/--shard needs I\/N with 1 <= I <= N <= 2147483648, got 3\/2/);
     expect(err.join("")).toMatch(/--config unknown release policy "sometimes": use one of kernel/);
   });
 });

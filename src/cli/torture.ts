@@ -3,7 +3,7 @@
 import { FLAG, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { parsePins, PlanError, makePlan, describeStep, TICK, type ConfigPins } from "../torture/plan.js";
 import { formatHz } from "../machine/units.js";
-import { campaignSlices, describeResult, replayCommand, iterationsOf } from "../torture/campaign.js";
+import { campaignSlices, describeResult, replayCommand, iterationAt, iterationCount } from "../torture/campaign.js";
 import { iterationSlices } from "../torture/run.js";
 import { INTERRUPTED, interruptedNote, withInterrupts, type Interrupts } from "./interrupt.js";
 
@@ -28,6 +28,12 @@ interface TortureOptions {
   verbose: boolean;
 }
 
+/**
+ * The largest seed, iteration and shard count: plans mix seed and iteration as 32-bit integers
+ * (src/torture/rng.ts), so larger ones would repeat smaller ones; as scenario --seed.
+ */
+const MAX = 2 ** 31;
+
 const TORTURE_OPTIONS = { seed: VALUE, iterations: VALUE, iteration: VALUE, verbose: FLAG, config: VALUE, shard: VALUE } satisfies OptionSpec;
 
 function parse(args: string[]): TortureOptions & { help?: boolean } {
@@ -37,7 +43,7 @@ function parse(args: string[]): TortureOptions & { help?: boolean } {
   if (p.positionals.length > 0) throw new UsageError(`unexpected argument ${p.positionals[0]}`);
   const int = (name: keyof typeof TORTURE_OPTIONS, min: number) => {
     const v = p.values.get(name);
-    if (!v || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${v ?? "nothing"}`);
+    if (!v || !/^\d+$/.test(v) || Number(v) < min || Number(v) > MAX) throw new UsageError(`--${name} needs an integer from ${min} to ${MAX}, got ${v ?? "nothing"}`);
     return Number(v);
   };
   if (p.values.has("seed")) o.seed = int("seed", 0);
@@ -49,7 +55,7 @@ function parse(args: string[]): TortureOptions & { help?: boolean } {
   if (p.values.has("shard")) {
     const v = p.values.get("shard");
     const m = /^(\d+)\/(\d+)$/.exec(v ?? "");
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard needs I/N with 1 <= I <= N, got ${v ?? "nothing"}`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]) || Number(m[2]) > MAX) throw new UsageError(`--shard needs I/N with 1 <= I <= N <= ${MAX}, got ${v ?? "nothing"}`);
     o.shard = { index: Number(m[1]), count: Number(m[2]) };
   }
   return o;
@@ -74,7 +80,7 @@ async function campaign(o: TortureOptions, interrupts: Interrupts): Promise<numb
     return r.failure ? 1 : 0;
   }
   const t0 = performance.now();
-  const count = iterationsOf(o).length;
+  const count = iterationCount(o);
   w(`torture: seed ${o.seed}, ${count} iteration(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${o.iterations})` : ""}`);
   let ran = 0, failed = 0;
   const s = await interrupts.run(campaignSlices({
@@ -91,7 +97,7 @@ async function campaign(o: TortureOptions, interrupts: Interrupts): Promise<numb
     },
   }));
   if (!s) {
-    const next = iterationsOf(o)[ran];
+    const next = iterationAt(o, ran);
     process.stderr.write(interruptedNote("torture", `in iteration ${next}; ${ran} of ${count} iteration(s) ran, ${failed} failed`));
     return INTERRUPTED;
   }

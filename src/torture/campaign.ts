@@ -24,9 +24,21 @@ export interface CampaignSummary {
   failures: IterationResult[];
 }
 
-export function iterationsOf(o: CampaignOptions): number[] {
-  const all = Array.from({ length: o.iterations }, (_, i) => i);
-  return o.shard ? all.filter((i) => i % o.shard!.count === o.shard!.index - 1) : all;
+/** The iterations a campaign runs, in order; generated one at a time, as a campaign may be long. */
+export function* iterationsOf(o: CampaignOptions): Generator<number> {
+  const [first, step] = o.shard ? [o.shard.index - 1, o.shard.count] : [0, 1];
+  for (let i = first; i < o.iterations; i += step) yield i;
+}
+
+/** How many iterations iterationsOf gives. */
+export function iterationCount(o: CampaignOptions): number {
+  const [first, step] = o.shard ? [o.shard.index - 1, o.shard.count] : [0, 1];
+  return first < o.iterations ? Math.floor((o.iterations - 1 - first) / step) + 1 : 0;
+}
+
+/** The n-th (from 0) iteration iterationsOf gives. */
+export function iterationAt(o: CampaignOptions, n: number): number {
+  return o.shard ? o.shard.index - 1 + n * o.shard.count : n;
 }
 
 export function runCampaign(o: CampaignOptions): CampaignSummary {

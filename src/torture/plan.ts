@@ -70,7 +70,7 @@ export function parsePins(text: string): ConfigPins {
       case "release":
         try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
         break;
-      case "timeslice": if (!/^\d+$/.test(value) || Number(value) < 1) throw new PlanError(`--config timeslice must be a positive integer, got ${value}`); break;
+      case "timeslice": if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw new PlanError(`--config timeslice must be an integer from 1 to 1000000 (as a scenario's machine.timeslice), got ${value}`); break;
       case "recursion": if (!RECURSION_SCHEMES.includes(value as RecursionSchemeName)) throw new PlanError(`--config recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${value}`); break;
       default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice, recursion)`);
     }

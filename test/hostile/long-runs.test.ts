@@ -16,6 +16,8 @@ import { loadScenario } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
 import { parseDuration } from "../../src/cli/args.js";
 import { compile } from "../programs/build.js";
+import { main } from "../../src/cli/main.js";
+import { iterationAt, iterationCount, iterationsOf } from "../../src/torture/campaign.js";
 
 const CLI = join(projectRoot, "bin", "tramplab.js");
 let dir: string;
@@ -76,6 +78,38 @@ describe("durations in a scenario file are at most 10 s of virtual time", () => 
     expect(() => parseDuration("11s")).toThrow("--time can be at most 10 s of virtual time, got 11s");
     expect(() => parseDuration("999999999999999999999999999999s")).toThrow("--time can be at most 10 s of virtual time");
     expect(() => parseDuration("10000000001", "run")).toThrow("run can be at most 10 s of virtual time, got 10000000001");
+  });
+});
+
+describe("torture's counts are bounded and never materialized", () => {
+  it("--seed, --iterations, --iteration and --shard at most 2^31 (plans mix them as 32-bit numbers); --config timeslice at most 1000000", async () => {
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((t: string) => { err.push(t); return true; }) as typeof process.stderr.write;
+    try {
+      for (const args of [["--iterations", "99999999999999999999"], ["--seed", "4294967296"], ["--iteration", "2147483649"], ["--shard", "1/99999999999"], ["--config", "timeslice=99999999999"]]) {
+        expect(await main(["torture", ...args]), args.join(" ")).toBe(2);
+      }
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err).toEqual([
+      "tramplab torture: --iterations needs an integer from 1 to 2147483648, got 99999999999999999999 (see 'tramplab torture --help')\n",
+      "tramplab torture: --seed needs an integer from 0 to 2147483648, got 4294967296 (see 'tramplab torture --help')\n",
+      "tramplab torture: --iteration needs an integer from 0 to 2147483648, got 2147483649 (see 'tramplab torture --help')\n",
+      "tramplab torture: --shard needs I/N with 1 <= I <= N <= 2147483648, got 1/99999999999 (see 'tramplab torture --help')\n",
+      "tramplab torture: --config timeslice must be an integer from 1 to 1000000 (as a scenario's machine.timeslice), got 99999999999 (see 'tramplab torture --help')\n",
+    ]);
+  });
+
+  it("a campaign of 2^31 iterations is counted and walked without an array of them", () => {
+    const o = { seed: 1, iterations: 2 ** 31, shard: { index: 2 ** 31 - 1, count: 2 ** 31 } };
+    expect(iterationCount(o)).toBe(1);
+    expect([...iterationsOf(o)]).toEqual([2 ** 31 - 2]);
+    expect(iterationCount({ seed: 1, iterations: 2 ** 31 })).toBe(2 ** 31);
+    expect(iterationsOf({ seed: 1, iterations: 2 ** 31 }).next().value).toBe(0);
+    expect(iterationCount({ seed: 1, iterations: 10, shard: { index: 1, count: 3 } })).toBe([...iterationsOf({ seed: 1, iterations: 10, shard: { index: 1, count: 3 } })].length);
+    expect(iterationAt({ seed: 1, iterations: 10, shard: { index: 2, count: 3 } }, 2)).toBe(7);
   });
 });
 
