@@ -25,6 +25,8 @@ export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "s
 /** Pages of the user region the probes read (SysEnterTracepoint.register takes them in turn). */
 const USER_PAGES = Number((USER_DEMAND_END - USER_DEMAND_START) / BigInt(PAGE));
 const ERRNOS = ["EBUSY", "ENODEV", "EINVAL"] as const;
+/** The most tasks a workload and ops a scenario may declare (the shipped ones have a handful; npm run bench goes to 1000 ops). */
+const MAX_TASKS = 1000, MAX_OPS = 1000;
 const DEFAULT_WITHIN = 1_000_000_000n;
 
 /** Reads and checks a scenario's text; throws ScenarioErrors listing every problem found. */
@@ -96,7 +98,9 @@ function readFaultSleep(r: Reader, f: Field, jiffy: number): number | undefined 
 
 function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
   const out: (TaskSpec & { at: Pos })[] = [];
-  for (const item of r.items(f, "machine.workload") ?? []) {
+  const items = r.items(f, "machine.workload") ?? [];
+  if (items.length > MAX_TASKS) { r.fail(f.at, `machine.workload: at most ${MAX_TASKS} tasks, got ${items.length}`); return out; }
+  for (const item of items) {
     const t = r.fields(item.value, item.at, "a workload task", ["name", "entry", "arg", "cpu", "kind"], ["name", "entry"]);
     if (!t) continue;
     // A missing name or entry was reported by fields().
@@ -113,6 +117,7 @@ function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
 function readOps(r: Reader, f: Field): OpsSpec[] {
   const all = r.fields(f.value, f.at, "ops", allKeys(f));
   const out: OpsSpec[] = [];
+  if (all && all.size > MAX_OPS) { r.fail(f.at, `ops: at most ${MAX_OPS} ops, got ${all.size}`); return out; }
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
     const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);

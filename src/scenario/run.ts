@@ -80,7 +80,14 @@ export class ScenarioRun {
     const at = this.k ? formatTime(this.k.machine.time).padStart(13) : "  before boot";
     this.log.push(`${at}  line ${s.at.line}: ${describeStep(s)}`);
     switch (s.kind) {
-      case "boot": return this.boot();
+      case "boot":
+        try {
+          return this.boot();
+        } catch (e) {
+          // What the machine section asks for does not fit in the guest's memory.
+          if (e instanceof RangeError) throw new StepFailure(s.at, `boot: ${e.message}`);
+          throw e;
+        }
       case "run": return yield* this.run(s.at, s.ticks);
       case "register": return this.ftraceCall(s.at, s.fails, () => this.kernel.ftrace.register(this.live(s.ops).ops));
       case "unregister": return this.ftraceCall(s.at, s.fails, () => {

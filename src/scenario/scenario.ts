@@ -74,6 +74,7 @@ export function* runScenarioSlices(s: Scenario, opts: ScenarioOptions = {}): Sli
     }
     if (run.k) run.drain();
     if (step.kind === "expect") expect(step.expectations);
+    yield; // every step ends a slice too: many short steps (registering 1000 ops) are no long run
   }
   expect(s.expectations);
   return result;

@@ -81,6 +81,7 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   const uncaught = () => k.trampolines.all.flatMap((t) => (t.heldAtFree ?? []).filter((h) => h.live &&
     !k.useAfterFrees.some((u) => u.pid === h.pid) && k.sched.tasks.find((x) => x.pid === h.pid)!.state !== "dead"));
   for (let i = 0; i < plan.steps.length && !result.failure; i++) {
+    if (i > 0) yield; // every step ends a slice too
     const s = plan.steps[i];
     log.push(`${formatTime(k.machine.time).padStart(13)}  step ${i}: ${describeStep(s, plan.ops)}`);
     try {

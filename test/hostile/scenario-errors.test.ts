@@ -148,6 +148,14 @@ describe("odd YAML is a list of positioned problems (loadScenario throws nothing
     ]);
   });
 
+  it("lists are bounded: at most 1000 workload tasks and 1000 ops (1000 tasks on 64 vCPUs still boot)", () => {
+    const tasks = (n: number) => `machine:\n  cpus: 64\n  workload:\n${Array.from({ length: n }, (_, i) => `    - { name: t${i}, entry: kthread_busy, cpu: ${i % 64} }\n`).join("")}steps: [boot]\n`;
+    expect(problems(tasks(1000))).toEqual([]);
+    expect(problems(tasks(1001))).toEqual(["4:5: machine.workload: at most 1000 tasks, got 1001"]);
+    const ops = Array.from({ length: 1001 }, (_, i) => `  o${i}: { tracer: counter, filter: work_top }\n`).join("");
+    expect(problems(`machine: { cpus: 1, workload: [] }\nops:\n${ops}steps: [boot]\n`)).toEqual(["3:3: ops: at most 1000 ops, got 1001"]);
+  });
+
   it("anchors and aliases: a shared block works; an alias inside its own anchor, an unknown anchor and an alias bomb do not", () => {
     expect(problems("machine: &m { cpus: 1, workload: [] }\nsteps: [boot]\nexpect:\n  - &nh no-hazard\n  - *nh\n")).toEqual([]);
     expect(problems("machine: {}\nsteps: &s [boot, { expect: *s }]\n")).toEqual(["2:28: the alias *s is inside the node its anchor names"]);
