@@ -1,8 +1,8 @@
 // Checking expectations against what the run did. A failed one says what was expected and what
 // happened instead, with a diff for golden text.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { INPUT_LIMITS, InputError, formatSize, readInputText } from "../io.js";
-import type { Golden } from "./golden.js";
+import { writeGolden, type Golden } from "./golden.js";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
@@ -267,7 +267,7 @@ function compareGolden(actual: string, name: string, golden: Golden, fail: (expe
   if (golden.update) {
     const limit = INPUT_LIMITS.golden.bytes;
     if (Buffer.byteLength(actual) > limit) return fail(`a golden file of at most ${formatSize(limit)}`, `${Buffer.byteLength(actual)} bytes of text: not written`);
-    if (!existsSync(path) || readInputText(path, "golden") !== actual) { writeFileSync(path, actual); golden.written.push(name); }
+    if (!existsSync(path) || readInputText(path, "golden") !== actual) { writeGolden(path, actual); golden.written.push(name); }
     return undefined;
   }
   const expected = readInputText(path, "golden");

@@ -2,9 +2,9 @@
 // A golden file lives in or under the scenario file's own folder, after every symbolic link
 // is resolved; any other path is refused when the scenario is checked, before anything runs
 // or is written (--update-golden would otherwise write wherever a file says).
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { inputProblem } from "../io.js";
+import { InputError, inputProblem } from "../io.js";
 
 export interface Golden {
   /** The real path of a golden file the scenario names, or why it cannot be used. */
@@ -60,4 +60,22 @@ export function locateGolden(scenarioFile: string, name: string, update: boolean
   const problem = inputProblem(real, "golden");
   if (problem) return { problem: `golden file ${name}: ${problem}` };
   return { path: real };
+}
+
+/**
+ * Writes a golden file located by locateGolden: into a new file beside it, then renamed over
+ * it. The old file is replaced, never written through, so a golden file that is a hard link to
+ * a file elsewhere leaves that file as it was, and an interrupted write leaves the old text.
+ */
+export function writeGolden(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let created = false;
+  try {
+    writeFileSync(temp, text, { flag: "wx" }); // never an existing file or link
+    created = true;
+    renameSync(temp, path);
+  } catch (e) {
+    if (created) rmSync(temp, { force: true });
+    throw new InputError(`${path}: cannot write (${errnoOf(e)})`);
+  }
 }

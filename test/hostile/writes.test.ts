@@ -7,7 +7,7 @@
 // directory, or whose folder does not exist, is one line and exit 2. Needs dist/ built.
 import { describe, it, beforeAll, afterAll, expect } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { projectRoot } from "../../src/paths.js";
@@ -127,6 +127,16 @@ describe.concurrent("golden files live in or under the scenario's folder: anythi
     expect(r.stderr).toBe(`${file}:${AT}: golden file missing/deeper/log: its folder missing/deeper does not exist\n`);
     expect(r.status).toBe(2);
     expect(existsSync(join(root, "no-folder", "scenario", "missing"))).toBe(false);
+  });
+
+  it("a golden file that is a hard link to a file outside is replaced, not written through", async () => {
+    const file = scenarioWith("hard-link", "log", (f) => linkSync(join(outside, "victim.log"), join(f, "log")));
+    const r = await tramplab("scenario", "--update-golden", file);
+    expect(r.stdout).toContain("golden file(s) written: log");
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(root, "hard-link", "scenario", "log"), "utf8")).toBe("# hello\n");
+    expect(readFileSync(join(outside, "victim.log"), "utf8")).toBe(BEFORE);
+    expect(readdirSync(join(root, "hard-link", "scenario")).sort()).toEqual(["log", "s.yaml"]); // no temporary file left
   });
 
   it("in or under the folder is written, also through a symbolic link that stays inside", async () => {
