@@ -6,7 +6,7 @@
 /**
  * The longest stretch of virtual time one duration may ask for: a scenario's run or within,
  * `tramplab run --time`, the debugger's run TIME. The shipped scenarios need at most 250 ms;
- * 10 s of virtual time on 4 vCPUs takes about ten minutes of host time.
+ * 10 s of virtual time on 4 busy vCPUs is over ten minutes of host time.
  */
 export const MAX_DURATION = 10_000_000_000n;
 
