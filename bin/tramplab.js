@@ -13,5 +13,4 @@ for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => { if (e.code === "EPIPE") process.exit(process.exitCode ?? 0); throw e; });
 }
 const { main } = await import(cli);
-const code = main(process.argv.slice(2));
-process.exitCode = code;
+process.exitCode = await main(process.argv.slice(2));

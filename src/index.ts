@@ -115,4 +115,6 @@ export {
   type ScenarioResult,
 } from "./scenario/scenario.js";
 export { ScenarioErrors } from "./scenario/schema.js";
+/** A file that cannot be used as input (not a regular file, over its size limit, unreadable): one line naming it. */
+export { InputError } from "./io.js";
 export type { Scenario } from "./scenario/types.js";

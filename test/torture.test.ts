@@ -46,7 +46,7 @@ describe("torture", () => {
     expect(releaseSafe([], "none", false).why).toMatch(/nothing waits/);
   });
 
-  it("bad --config and --shard values are refused with a specific message", () => {
+  it("bad --config and --shard values are refused with a specific message", async () => {
     expect(() => parsePins("preempt=sometimes")).toThrow(PlanError);
     expect(() => parsePins("cpus=0")).toThrow(/cpus must be an integer from 1 to 8, got 0/);
     expect(() => parsePins("colour=red")).toThrow(/unknown key "colour"/);
@@ -54,8 +54,8 @@ describe("torture", () => {
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => { err.push(s); return true; }) as typeof process.stderr.write;
     try {
-      expect(main(["torture", "--shard", "3/2"])).toBe(2);
-      expect(main(["torture", "--config", "release=sometimes"])).toBe(2);
+      expect(await main(["torture", "--shard", "3/2"])).toBe(2);
+      expect(await main(["torture", "--config", "release=sometimes"])).toBe(2);
     } finally {
       process.stderr.write = write;
     }

@@ -8,8 +8,8 @@ import { DURATION_RULE, parseDuration, parseInteger, parseSeed, parseSmallInt, r
  */
 export class UsageError extends Error {}
 
-/** A file that cannot be read or used: main() prints `tramplab: MESSAGE` and exits 2. */
-export class InputError extends Error {}
+/** A file that cannot be read or used: main() prints `tramplab: MESSAGE` and exits 2 (src/io.ts). */
+export { InputError } from "../io.js";
 
 /** An option the command takes: `string` ones take a value (`--cpus 2` or `--cpus=2`). */
 export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;

@@ -1,11 +1,10 @@
 // tramplab debug [IMAGE] [options]: the debugger REPL over a stopped machine.
-import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
 import { ElfError } from "../machine/elf.js";
 import { formatTime } from "../machine/units.js";
 import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
+import { inputLines, readInput, readInputText } from "../io.js";
 import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
 import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
@@ -50,35 +49,27 @@ export function parseDebug(args: string[]): DebugOptions {
 function boot(o: DebugOptions): Kernel {
   const config = kernelConfig(o.config);
   if (!o.image) return new Kernel(config);
-  let bytes: Uint8Array;
-  try { bytes = readFileSync(o.image); } catch (e) {
-    throw new InputError(`${o.image}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  }
+  const bytes = readInput(o.image, "elf");
   try { return new Kernel(config, bytes); } catch (e) {
     if (e instanceof ElfError) throw new InputError(`${o.image}: ${e.message}`);
     throw e;
   }
 }
 
-async function session(o: DebugOptions, kernel: Kernel): Promise<number> {
+async function session(o: DebugOptions, kernel: Kernel, script: string | undefined): Promise<number> {
   const s = new Session(new Engine(kernel));
   const out = process.stdout;
   const m = kernel.machine;
   out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, stopped at virtual time ${formatTime(m.time)}. "help" lists the commands.\n`);
   out.write(s.engine.where() + "\n");
-  if (o.script) {
-    let text: string;
-    try { text = readFileSync(o.script, "utf8"); } catch (e) {
-      process.stderr.write(`tramplab: ${o.script}: cannot read (${(e as NodeJS.ErrnoException).code})\n`);
-      return 2;
-    }
-    if (!(await batch(s, text.split("\n"), out)) || o.batch) return batchStatus(s);
+  if (script !== undefined) {
+    if (!(await batch(s, script.split("\n"), out)) || o.batch) return batchStatus(s);
   }
   if (process.stdin.isTTY) {
     await interactive(s, process.stdin, out);
     return 0;
   }
-  await batch(s, createInterface({ input: process.stdin, terminal: false }), out);
+  await batch(s, inputLines(process.stdin, "standard input"), out);
   return batchStatus(s);
 }
 
@@ -87,11 +78,16 @@ function batchStatus(s: Session): number {
   return s.errors > 0 ? 1 : 0;
 }
 
-/** Starts the debugger; usage errors and unusable images return 2 at once, the session sets the exit code when it ends. */
-export function debug(args: string[]): number {
+/**
+ * Runs the debugger; resolves to the exit status when the session ends. Usage errors, unusable
+ * files and a line of standard input too long to be a command (InputError, src/io.ts) are
+ * thrown: main() prints them on one line and exits 2.
+ */
+export async function debug(args: string[]): Promise<number> {
   const o = parseDebug(args);
   if (o.help) { process.stdout.write(DEBUG_USAGE + "\n"); return 0; }
+  // The command file is read first: one that cannot be read is refused before anything boots.
+  const script = o.script !== undefined ? readInputText(o.script, "commands") : undefined;
   const kernel = boot(o);
-  session(o, kernel).then((code) => { process.exitCode = code; }, (e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exitCode = 1; });
-  return 0;
+  return session(o, kernel, script);
 }

@@ -1,9 +1,8 @@
 // tramplab command line.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfError } from "../machine/elf.js";
 import { formatTime } from "../machine/units.js";
-import { runProgram } from "../linux/process.js";
+import { runProgramSlices } from "../linux/process.js";
 import { LoadError } from "../linux/loader.js";
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig } from "../kernel/config.js";
@@ -16,6 +15,9 @@ import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.
 import type { StopReason } from "../machine/scheduler.js";
 import { projectRoot } from "../paths.js";
 import { shown, U64_MAX } from "../numbers.js";
+import { readInput, readInputText } from "../io.js";
+import type { Slices } from "../machine/slices.js";
+import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
 import { torture } from "./torture.js";
 import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
@@ -99,19 +101,19 @@ function parseRun(args: string[]): RunOptions {
   return o;
 }
 
-function runUserProgram(o: RunOptions): number {
+async function runUserProgram(o: RunOptions): Promise<number> {
   if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined || o.release || o.recursion) {
     throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion apply to the built-in kernel, not to a program");
   }
-  let result;
+  let slices;
   try {
-    result = runProgram(readFileSync(o.program!), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
+    slices = runProgramSlices(readInput(o.program!, "elf"), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) { process.stderr.write(`tramplab: ${o.program}: cannot read (${code})\n`); return 2; }
     if (e instanceof ElfError || e instanceof LoadError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
     throw e;
   }
+  const result = await withInterrupts((i) => i.run(slices));
+  if (!result) { process.stderr.write(interruptedNote("run", `while ${o.program} was running`)); return INTERRUPTED; }
   if (o.stats) {
     const mips = Number(result.insns) / (result.wallMs * 1000);
     process.stderr.write(`tramplab: ${result.insns} instructions retired in ${result.wallMs.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
@@ -119,14 +121,18 @@ function runUserProgram(o: RunOptions): number {
   return result.exitCode;
 }
 
-function runKernel(o: RunOptions): number {
+async function runKernel(o: RunOptions): Promise<number> {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
   const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release, recursion: o.recursion, cpuVendor: o.cpuVendor });
   const kernel = new Kernel(config);
   const time = o.time ?? 50_000_000n;
   const t0 = performance.now();
-  const stop = o.tracer ? traceLive(kernel, time, o) : kernel.run(time);
+  const stop = await withInterrupts((i) => i.run(o.tracer ? traceLive(kernel, time, o) : kernel.runSlices(time)));
+  if (!stop) {
+    process.stderr.write(interruptedNote("run", `at ${formatTime(kernel.machine.time)} of virtual time (of ${formatTime(time)})`));
+    return INTERRUPTED;
+  }
   const wall = performance.now() - t0;
   const out = kernel.console.join("");
   if (out) process.stdout.write(out.endsWith("\n") ? out : out + "\n");
@@ -140,11 +146,11 @@ function runKernel(o: RunOptions): number {
 }
 
 /** Runs a third of the time, switches the function tracer on, a third, off, a third. */
-function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
+function* traceLive(kernel: Kernel, time: bigint, o: RunOptions): Slices<StopReason> {
   const w = (s: string) => process.stdout.write(s + "\n");
   const third = time / 3n;
   const tracer = new FunctionTracer(kernel.machine, kernel.heap, 1 << 14, o.filter ?? "");
-  let stop = kernel.run(third);
+  let stop = yield* kernel.runSlices(third);
   if (stop.kind !== "time") return stop;
   const before = { ...kernel.poke.stats };
   try {
@@ -158,7 +164,7 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
     `${s.ipis - before.ipis} IPIs, ${s.int3Hits - before.int3Hits} int3 hits emulated`);
   w("enabled_functions:");
   process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, kernel.symbols.get("ftrace_ops_list_func")!.addr));
-  stop = kernel.run(third);
+  stop = yield* kernel.runSlices(third);
   const records = tracer.consume();
   kernel.ftrace.unregister(tracer.ops);
   w(`tracing off at ${formatTime(kernel.machine.time)}; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
@@ -168,7 +174,7 @@ function traceLive(kernel: Kernel, time: bigint, o: RunOptions): StopReason {
   const lines = text.filter((l) => l && !l.startsWith("#"));
   process.stdout.write([...header, ...lines.slice(0, n), ...(lines.length > n ? [`... ${lines.length - n} more lines`] : [])].join("\n") + "\n");
   if (stop.kind !== "time") return stop;
-  return kernel.run(time - 2n * third);
+  return yield* kernel.runSlices(time - 2n * third);
 }
 
 /** An error message on one line whatever was typed: control characters escaped as in JSON. */
@@ -179,25 +185,26 @@ function oneLine(message: string): string {
 const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug"];
 
 function version(): string {
-  return JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).version;
+  return JSON.parse(readInputText(join(projectRoot, "package.json"), "project")).version;
 }
 
-export function main(argv: string[]): number {
+/** Runs a command; resolves to its exit status when it is done (a debugger session when it ends). */
+export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case "run": {
         const o = parseRun(rest);
         if (o.help) { process.stdout.write(RUN_USAGE + "\n"); return 0; }
-        return o.program ? runUserProgram(o) : runKernel(o);
+        return await (o.program ? runUserProgram(o) : runKernel(o));
       }
-      case "torture": return torture(rest);
-      case "scenario": return scenario(rest);
+      case "torture": return await torture(rest);
+      case "scenario": return await scenario(rest);
       case "check-noinstr": return checkNoinstrCommand(rest);
-      case "debug": return debug(rest);
+      case "debug": return await debug(rest);
       case "help":
         // `tramplab help COMMAND` is `tramplab COMMAND --help`.
-        if (rest.length > 0) return main([rest[0], "--help"]);
+        if (rest.length > 0) return await main([rest[0], "--help"]);
         process.stdout.write(USAGE + "\n");
         return 0;
       case "--help":

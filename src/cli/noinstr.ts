@@ -1,7 +1,7 @@
 // tramplab check-noinstr IMAGE: report every call or jump that leaves .noinstr.text
 // (src/noinstr). Exit 0 when there is none, 1 when there are some, 2 when the image cannot be
 // checked.
-import { readFileSync } from "node:fs";
+import { readInput } from "../io.js";
 import { ElfError } from "../machine/elf.js";
 import { parseOptions, UsageError } from "./args.js";
 import { checkNoinstr, type NoinstrReport } from "../noinstr/check.js";
@@ -20,10 +20,8 @@ export function checkNoinstrCommand(args: string[]): number {
   const path = p.positionals[0];
   let report: NoinstrReport;
   try {
-    report = checkNoinstr(readFileSync(path));
+    report = checkNoinstr(readInput(path, "elf"));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) { process.stderr.write(`tramplab: ${path}: cannot read (${code})\n`); return 2; }
     if (e instanceof ElfError) { process.stderr.write(`tramplab: ${path}: ${e.message}\n`); return 2; }
     throw e;
   }

@@ -1,8 +1,9 @@
 // tramplab scenario: runs declarative scenario files (src/scenario, docs/scenarios.md).
 // Exit status: 0 every scenario passed, 1 an expectation or step failed, 2 a file is bad.
-import { readFileSync } from "node:fs";
+import { InputError, readInputText } from "../io.js";
 import { FLAG, parseOptions, seedOption, UsageError, VALUE, type OptionSpec } from "./args.js";
-import { loadScenario, runScenario, report, passed } from "../scenario/scenario.js";
+import { loadScenario, runScenarioSlices, report, passed } from "../scenario/scenario.js";
+import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
 import { ScenarioErrors } from "../scenario/schema.js";
 import type { Scenario } from "../scenario/types.js";
 
@@ -34,7 +35,7 @@ function parse(args: string[]): Options {
   return o;
 }
 
-export function scenario(args: string[]): number {
+export async function scenario(args: string[]): Promise<number> {
   const o = parse(args);
   if (o.help) { process.stdout.write(SCENARIO_USAGE + "\n"); return 0; }
   // Check every file before running any.
@@ -43,9 +44,10 @@ export function scenario(args: string[]): number {
   for (const file of o.files) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      text = readInputText(file, "scenario");
     } catch (e) {
-      process.stderr.write(`tramplab: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      if (!(e instanceof InputError)) throw e;
+      process.stderr.write(`tramplab: ${e.message}\n`);
       bad = true;
       continue;
     }
@@ -58,12 +60,18 @@ export function scenario(args: string[]): number {
     }
   }
   if (bad) return 2;
-  let failed = 0;
-  for (const s of loaded) {
-    const r = runScenario(s, { seed: o.seed, updateGolden: o.updateGolden });
-    process.stdout.write(report(r, o.verbose) + "\n");
-    if (!passed(r)) failed++;
-  }
-  if (loaded.length > 1) process.stdout.write(`${loaded.length - failed} of ${loaded.length} scenarios passed\n`);
-  return failed ? 1 : 0;
+  return withInterrupts(async (interrupts) => {
+    let failed = 0;
+    for (const [n, s] of loaded.entries()) {
+      const r = await interrupts.run(runScenarioSlices(s, { seed: o.seed, updateGolden: o.updateGolden }));
+      if (!r) {
+        process.stderr.write(interruptedNote("scenario", `while running ${s.file}; ${n} of ${loaded.length} scenario(s) ran, ${n - failed} passed`));
+        return INTERRUPTED;
+      }
+      process.stdout.write(report(r, o.verbose) + "\n");
+      if (!passed(r)) failed++;
+    }
+    if (loaded.length > 1) process.stdout.write(`${loaded.length - failed} of ${loaded.length} scenarios passed\n`);
+    return failed ? 1 : 0;
+  });
 }

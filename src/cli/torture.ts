@@ -3,9 +3,10 @@
 import { bigIntOption, FLAG, parseOptions, seedOption, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { parsePins, PlanError, makePlan, describeStep, TICK, MAX_TIMESLICE, type ConfigPins } from "../torture/plan.js";
 import { formatHz } from "../machine/units.js";
-import { runCampaign, describeResult, replayCommand, iterationCount } from "../torture/campaign.js";
+import { campaignSlices, describeResult, replayCommand, iterationAt, iterationCount } from "../torture/campaign.js";
 import { parseInteger, shown, U64_MAX } from "../numbers.js";
-import { runIteration } from "../torture/run.js";
+import { iterationSlices } from "../torture/run.js";
+import { INTERRUPTED, interruptedNote, withInterrupts, type Interrupts } from "./interrupt.js";
 
 export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N] [--config K=V,...] [--shard I/N] [--iteration K [--verbose]]
 
@@ -55,14 +56,19 @@ function parse(args: string[]): TortureOptions & { help?: boolean } {
   return o;
 }
 
-export function torture(args: string[]): number {
+export async function torture(args: string[]): Promise<number> {
   const o = parse(args);
   if (o.help) { process.stdout.write(TORTURE_USAGE + "\n"); return 0; }
+  return withInterrupts((interrupts) => campaign(o, interrupts));
+}
+
+async function campaign(o: TortureOptions, interrupts: Interrupts): Promise<number> {
   const w = (s: string) => process.stdout.write(s + "\n");
   if (o.iteration !== undefined) {
     const plan = makePlan(o.seed, o.iteration, o.pins);
     if (o.verbose) plan.steps.forEach((s, i) => w(`plan step ${i}: ${describeStep(s, plan.ops)}`));
-    const r = runIteration(plan);
+    const r = await interrupts.run(iterationSlices(plan));
+    if (!r) { process.stderr.write(interruptedNote("torture", `in iteration ${o.iteration}`)); return INTERRUPTED; }
     if (o.verbose || r.failure) w(r.log.join("\n"));
     w(describeResult(r));
     if (r.failure) w(`failed after step ${r.failure.step < 0 ? "the last" : r.failure.step}: ${r.failure.what}`);
@@ -71,9 +77,12 @@ export function torture(args: string[]): number {
   const t0 = performance.now();
   const count = iterationCount(o);
   w(`torture: seed ${o.seed}, ${count} iteration(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${o.iterations})` : ""}`);
-  const s = runCampaign({
+  let ran = 0, failed = 0;
+  const s = await interrupts.run(campaignSlices({
     seed: o.seed, iterations: o.iterations, pins: o.pins, shard: o.shard,
     onResult: (r) => {
+      ran++;
+      if (r.failure) failed++;
       w(describeResult(r));
       if (o.verbose) w(r.log.join("\n"));
       if (r.failure) {
@@ -81,7 +90,12 @@ export function torture(args: string[]): number {
         w(`      replay: ${replayCommand(r)}`);
       }
     },
-  });
+  }));
+  if (!s) {
+    const next = iterationAt(o, BigInt(ran));
+    process.stderr.write(interruptedNote("torture", `in iteration ${next}; ${ran} of ${count} iteration(s) ran, ${failed} failed`));
+    return INTERRUPTED;
+  }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   w(`torture: ${s.run} iterations in ${secs} s: ${s.safe} safe, ${s.unsafe} unsafe configurations; ` +
     `${s.prematureFrees} premature frees, ${s.caught} use-after-frees caught; ${s.failures.length} failed`);

@@ -1,7 +1,7 @@
 // The command table: gdb's spellings, one small handler per command family. A handler returns
 // text, or a run for the front end to drive (so Ctrl-C can stop it). Every handler checks its
 // arguments before it changes anything: a bad command prints one line and changes nothing.
-import { readFileSync } from "node:fs";
+import { InputError, readInputText } from "../io.js";
 import { UsageError } from "../cli/args.js";
 import { DURATION_RULE, parseDuration } from "../numbers.js";
 import { LIMITS, numberArg } from "./arguments.js";
@@ -264,8 +264,9 @@ function source(s: Session, path: string): string {
   if (!path) throw new DebugError("usage: source FILE");
   if (s.sourcing.includes(path)) throw new DebugError(`${path} is already being sourced`);
   let text: string;
-  try { text = readFileSync(path, "utf8"); } catch (e) {
-    throw new DebugError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  try { text = readInputText(path, "commands"); } catch (e) {
+    if (e instanceof InputError) throw new DebugError(e.message);
+    throw e;
   }
   s.sourcing.push(path);
   const out: string[] = [];

@@ -63,6 +63,11 @@ interface DebugCore {
 /** Run this many ticks between automatic checkpoints (bounds the replay behind rsi and rc). */
 const CHECKPOINT_EVERY = 20_000_000n;
 const MAX_CHECKPOINTS = 48;
+/**
+ * Named snapshots kept at most (each holds the pages that differ from the booted state, about
+ * half a MiB on 4 vCPUs): a command file cannot make the debugger keep thousands of them.
+ */
+export const MAX_SNAPSHOTS = 100;
 
 export class DebugError extends Error {}
 
@@ -441,6 +446,9 @@ export class Engine {
   }
 
   snapshot(name: string): Checkpoint {
+    if (!this.snapshots.has(name) && this.snapshots.size >= MAX_SNAPSHOTS) {
+      throw new DebugError(`there are already ${MAX_SNAPSHOTS} snapshots, the most kept: reuse a name to replace one`);
+    }
     const c = this.store.take(this.cursor.save());
     this.snapshots.set(name, c);
     return c;

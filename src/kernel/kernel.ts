@@ -1,12 +1,13 @@
 // The guest kernel as a whole: the booted machine, the scheduler policy behind its hypercalls,
 // the console, oops and lockup reports, and a summary of a run.
-import { readFileSync } from "node:fs";
+import { readInput } from "../io.js";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { Hypercall, EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
 import { readVirt, readGuest, rightsOf, walk, PAGE } from "../machine/paging.js";
 import { formatHz, formatTime } from "../machine/units.js";
+import { finish, SliceTimer, type Slices } from "../machine/slices.js";
 import { GuestHeap } from "./heap.js";
 import { Ftrace } from "./ftrace/ftrace.js";
 import { TextPoke } from "./ftrace/textpoke.js";
@@ -78,7 +79,7 @@ export class Kernel {
   /** The sys_enter tracepoint's probes (seed 004). */
   readonly sysEnter: SysEnterTracepoint;
 
-  constructor(readonly config: KernelConfig, firmware: Uint8Array = readFileSync(firmwarePath)) {
+  constructor(readonly config: KernelConfig, firmware: Uint8Array = readInput(firmwarePath, "elf")) {
     this.booted = bootKernel(firmware, config);
     this.machine = this.booted.machine;
     this.baseSymbols = this.booted.symbols;
@@ -200,10 +201,15 @@ export class Kernel {
    * Returns the virtual time it took, or throws if it did not end within `maxTicks`.
    */
   synchronize(f: Flavour, maxTicks: number | bigint = 2_000_000_000n): bigint {
+    return finish(this.synchronizeSlices(f, maxTicks));
+  }
+
+  /** synchronize in slices (src/machine/slices.ts). */
+  *synchronizeSlices(f: Flavour, maxTicks: number | bigint = 2_000_000_000n): Slices<bigint> {
     const start = this.machine.time;
     const seq = f.request(start);
     this.rcu.advance(start);
-    if (!this.runUntil(() => f.done(seq), maxTicks)) {
+    if (!(yield* this.runUntilSlices(() => f.done(seq), maxTicks))) {
       throw new Error(`${f.name}: grace period ${seq} did not end within ${formatTime(BigInt(maxTicks))} (${f.describe(this.machine.time)})`);
     }
     return this.machine.time - start;
@@ -239,9 +245,16 @@ export class Kernel {
 
   /** Runs until `done()` holds (checked after each round of quanta), at most `maxTicks`. */
   runUntil(done: () => boolean, maxTicks: number | bigint): boolean {
+    return finish(this.runUntilSlices(done, maxTicks));
+  }
+
+  /** runUntil in slices (src/machine/slices.ts). */
+  *runUntilSlices(done: () => boolean, maxTicks: number | bigint): Slices<boolean> {
     const end = this.machine.time + BigInt(maxTicks);
+    const slice = new SliceTimer(this.machine);
     while (!done()) {
       if (this.machine.time >= end || !this.runSome()) return false;
+      if (slice.due()) yield;
     }
     return true;
   }
@@ -313,7 +326,12 @@ export class Kernel {
 
   /** Runs the machine for `ticks` of virtual time; lockups are reported, oopses recorded. */
   run(ticks: number | bigint): StopReason {
-    const stop = this.scheduler.runFor(ticks);
+    return finish(this.runSlices(ticks));
+  }
+
+  /** run in slices (src/machine/slices.ts). */
+  *runSlices(ticks: number | bigint): Slices<StopReason> {
+    const stop = yield* this.scheduler.runForSlices(ticks);
     if (stop.kind === "lockup") this.reportLockup(stop.cpu, stop.rip, stop.ticks);
     return stop;
   }
@@ -335,7 +353,9 @@ export class Kernel {
   readGlobal(name: string, index = 0): bigint {
     const s = this.symbols.get(name);
     if (!s) throw new Error(`no symbol ${name}`);
-    const b = readVirt(this.machine, this.cr3, s.addr + BigInt(index * 8), 8)!;
+    const va = s.addr + BigInt(index) * 8n;
+    const b = readVirt(this.machine, this.cr3, va, 8);
+    if (!b) throw new Error(`${name}[${index}] (0x${va.toString(16)}) is not mapped`);
     return new DataView(b.buffer).getBigUint64(0, true);
   }
 

@@ -14,6 +14,7 @@ import { REG_NAMES, describeFlags } from "../machine/registers.js";
 import { loadProgram, STACK_TOP, STACK_LIMIT, type LoadedProgram } from "./loader.js";
 import { SIGNALS, signalFor, describeFault, type SignalName } from "./signals.js";
 import { PAGE } from "../machine/paging.js";
+import { finish, SliceTimer, type Slices } from "../machine/slices.js";
 
 const SYS_WRITE = 1, SYS_EXIT = 60, SYS_EXIT_GROUP = 231;
 const EBADF = 9, EFAULT = 14, ENOSYS = 38;
@@ -64,6 +65,14 @@ export interface ProgramResult {
 }
 
 export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramResult {
+  return finish(runProgramSlices(bytes, opts));
+}
+
+/**
+ * runProgram in slices (src/machine/slices.ts): `tramplab run PROGRAM` drives it so that Ctrl-C
+ * can stop a program that never exits. The image is parsed and loaded before the first slice.
+ */
+export function runProgramSlices(bytes: Uint8Array, opts: RunOptions = {}): Slices<ProgramResult> {
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
   const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
@@ -85,10 +94,11 @@ class Process {
     this.stackBottom = p.stackBottom;
   }
 
-  run(): ProgramResult {
+  *run(): Slices<ProgramResult> {
     const m = this.p.machine;
     const limit = this.opts.maxInsns;
     const t0 = performance.now();
+    const slice = new SliceTimer(m);
     let signal: SignalName | undefined, fault: FaultInfo | undefined, limitReached = false;
     while (this.exitCode === null) {
       const done = this.cpu.get("insns");
@@ -108,6 +118,7 @@ class Process {
       } else if (exit !== Exit.BUDGET) {
         throw new Error(`unexpected exit ${exit} from a user-mode program`);
       }
+      if (this.exitCode === null && slice.due()) yield;
     }
     if (limitReached) this.diag(`tramplab: stopped after ${this.cpu.get("insns")} instructions (--max-insns)`);
     const exitCode = this.exitCode ?? (signal ? 128 + SIGNALS[signal] : 128 + SIGNALS.SIGXCPU);
@@ -204,8 +215,15 @@ class Process {
     const addr = c.get("exitAddr");
     if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT)) return false;
     const page = addr & ~0xfffn;
-    for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
-      this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
+    try {
+      for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
+        this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
+      }
+    } catch (e) {
+      // The machine's memory is used up (by large segments): the stack cannot grow, as on
+      // Linux when memory runs out, and the fault kills the program.
+      if (e instanceof RangeError) return false;
+      throw e;
     }
     this.stackBottom = page;
     return true;

@@ -1,5 +1,6 @@
 // Loads the CPU core (build/core.wasm) and checks it was built from the same layout.
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readInput } from "../io.js";
 import { coreWasmPath } from "../paths.js";
 import { LAYOUT_HASH } from "../gen/layout.js";
 
@@ -19,7 +20,7 @@ function module(path: string): WebAssembly.Module {
   let m = compiled.get(path);
   if (m) return m;
   if (!existsSync(path)) throw new Error(`tramplab: ${path} is missing; run \`npm run build\``);
-  m = new WebAssembly.Module(readFileSync(path));
+  m = new WebAssembly.Module(readInput(path, "project"));
   compiled.set(path, m);
   return m;
 }

@@ -6,6 +6,7 @@ import type { Machine, CpuState } from "./machine.js";
 import { formatTime } from "./units.js";
 import { seedValue } from "../numbers.js";
 import { mix64, splitmixStep } from "./random.js";
+import { finish, SliceTimer, type Slices } from "./slices.js";
 
 export interface ScheduleOptions {
   /** Ticks each vCPU runs per turn (default 1000). */
@@ -64,8 +65,14 @@ export class Scheduler {
 
   /** Runs every vCPU in turn until `ticks` of virtual time passed or something stops the run. */
   runFor(ticks: number | bigint): StopReason {
+    return finish(this.runForSlices(ticks));
+  }
+
+  /** runFor in slices: the same rounds of quanta, yielding after a round that ends a slice. */
+  *runForSlices(ticks: number | bigint): Slices<StopReason> {
     const m = this.machine;
     const end = m.time + BigInt(ticks);
+    const slice = new SliceTimer(m);
     while (m.time < end) {
       let allHalted = true;
       for (const cpu of m.cpus) {
@@ -76,6 +83,7 @@ export class Scheduler {
       }
       for (const f of this.afterRound) f();
       if (allHalted && this.nothingCanWake()) return { kind: "all-halted" };
+      if (slice.due() && m.time < end) yield;
     }
     return { kind: "time" };
   }

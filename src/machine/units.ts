@@ -3,6 +3,14 @@
 // kernel counts those interrupts in jiffies (HZ of them per second). Every text that shows
 // either kind of number goes through here, so they read the same everywhere.
 
+/**
+ * The longest stretch of virtual time one duration of a scenario file may ask for (its run,
+ * within, soft-lockup, fault-sleep, delays and latencies), on top of src/numbers.ts's
+ * MAX_DURATION for every duration. The shipped scenarios need at most 250 ms; 10 s of virtual
+ * time on 4 busy vCPUs is over ten minutes of host time.
+ */
+export const MAX_SCENARIO_DURATION = 10_000_000_000n;
+
 const UNITS = [
   { name: "s", ns: 1_000_000_000n, digits: 9 },
   { name: "ms", ns: 1_000_000n, digits: 6 },

@@ -1,6 +1,8 @@
 // Checking expectations against what the run did. A failed one says what was expected and what
 // happened instead, with a diff for golden text.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { INPUT_LIMITS, InputError, formatSize, readInputText } from "../io.js";
+import { writeGolden, type Golden } from "./golden.js";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
@@ -19,14 +21,6 @@ export interface Failure {
   diff?: string[];
 }
 
-export interface Golden {
-  /** Absolute path of a golden file named by the scenario. */
-  resolve: (name: string) => string;
-  /** Rewrite golden files with the actual text instead of comparing. */
-  update: boolean;
-  /** Golden files written (with update). */
-  written: string[];
-}
 
 export function inRange(v: bigint, r: Range): boolean {
   return (r.min === undefined || v >= r.min) && (r.max === undefined || v <= r.max);
@@ -266,12 +260,17 @@ function checkTrace(run: ScenarioRun, e: Extract<Expectation, { kind: "trace" }>
 }
 
 function compareGolden(actual: string, name: string, golden: Golden, fail: (expected: string, actual: string, diff?: string[]) => Failure): Failure | undefined {
-  const path = golden.resolve(name);
+  // Checked before the run; checked again here in case the file system changed since.
+  const where = golden.locate(name);
+  if ("problem" in where) throw new InputError(where.problem);
+  const path = where.path;
   if (golden.update) {
-    if (!existsSync(path) || readFileSync(path, "utf8") !== actual) { writeFileSync(path, actual); golden.written.push(name); }
+    const limit = INPUT_LIMITS.golden.bytes;
+    if (Buffer.byteLength(actual) > limit) return fail(`a golden file of at most ${formatSize(limit)}`, `${Buffer.byteLength(actual)} bytes of text: not written`);
+    if (!existsSync(path) || readInputText(path, "golden") !== actual) { writeGolden(path, actual); golden.written.push(name); }
     return undefined;
   }
-  const expected = readFileSync(path, "utf8");
+  const expected = readInputText(path, "golden");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
   return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);

@@ -25,6 +25,8 @@ export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "s
 /** Pages of the user region the probes read (SysEnterTracepoint.register takes them in turn). */
 const USER_PAGES = Number((USER_DEMAND_END - USER_DEMAND_START) / BigInt(PAGE));
 const ERRNOS = ["EBUSY", "ENODEV", "EINVAL"] as const;
+/** The most tasks a workload and ops a scenario may declare (the shipped ones have a handful; npm run bench goes to 1000 ops). */
+const MAX_TASKS = 1000, MAX_OPS = 1000;
 const DEFAULT_WITHIN = 1_000_000_000n;
 
 /** Reads and checks a scenario's text; throws ScenarioErrors listing every problem found. */
@@ -34,14 +36,15 @@ export function parseScenario(file: string, text: string): Scenario {
   const top = r.errors.length ? undefined : r.fields(r.doc.contents as Node | null, origin, "the scenario", TOP, ["machine", "steps"]);
   if (!top) throw new ScenarioErrors(r.errors);
   const name = top.has("name") ? r.str(top.get("name")!, "name") ?? "" : "";
-  const machine = readMachine(r, top.get("machine")!);
+  // A missing machine or steps was reported by fields(); the rest of the file is still read.
+  const machine = top.has("machine") ? readMachine(r, top.get("machine")!) : undefined;
   const jiffy = machine?.tickPeriod ?? 50_000;
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
   const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
-  const steps = (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined);
+  const steps = top.has("steps") ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined) : [];
   const expectations = top.has("expect") ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined) : [];
-  checkOrder(r, steps, top.get("steps")!.at);
+  if (top.has("steps")) checkOrder(r, steps, top.get("steps")!.at);
   if (r.errors.length || !machine) throw new ScenarioErrors(r.errors);
   return { file, name, machine, ops, steps, expectations };
 }
@@ -95,10 +98,14 @@ function readFaultSleep(r: Reader, f: Field, jiffy: number): number | undefined 
 
 function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
   const out: (TaskSpec & { at: Pos })[] = [];
-  for (const item of r.items(f, "machine.workload") ?? []) {
+  const items = r.items(f, "machine.workload") ?? [];
+  if (items.length > MAX_TASKS) { r.fail(f.at, `machine.workload: at most ${MAX_TASKS} tasks, got ${items.length}`); return out; }
+  for (const item of items) {
     const t = r.fields(item.value, item.at, "a workload task", ["name", "entry", "arg", "cpu", "kind"], ["name", "entry"]);
     if (!t) continue;
-    const name = r.str(t.get("name")!, "task name"), entry = r.str(t.get("entry")!, "task entry") ?? "";
+    // A missing name or entry was reported by fields().
+    const name = t.has("name") ? r.str(t.get("name")!, "task name") : undefined;
+    const entry = t.has("entry") ? r.str(t.get("entry")!, "task entry") ?? "" : "";
     const kind = t.has("kind") ? r.oneOf(t.get("kind")!, "task kind", ["kthread", "user"] as const) : "kthread";
     const arg = t.has("arg") ? r.int(t.get("arg")!, "task arg", 0, 2 ** 31) : undefined;
     const cpu = t.has("cpu") ? r.int(t.get("cpu")!, "task cpu", 0, 63) : undefined;
@@ -110,6 +117,7 @@ function readWorkload(r: Reader, f: Field): MachineSpec["workload"] {
 function readOps(r: Reader, f: Field): OpsSpec[] {
   const all = r.fields(f.value, f.at, "ops", allKeys(f));
   const out: OpsSpec[] = [];
+  if (all && all.size > MAX_OPS) { r.fail(f.at, `ops: at most ${MAX_OPS} ops, got ${all.size}`); return out; }
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
     const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);

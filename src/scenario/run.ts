@@ -10,6 +10,7 @@ import type { Release } from "../kernel/ftrace/release.js";
 import type { Flavour } from "../kernel/rcu/flavour.js";
 import { PAGE } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
+import { finish, type Slices } from "../machine/slices.js";
 import { DEMAND_START } from "../kernel/memory.js";
 import { outsideCallbacks, runningProbe, blockedIn } from "./conditions.js";
 import type { Probe } from "../kernel/tracepoint.js";
@@ -71,11 +72,23 @@ export class ScenarioRun {
 
   /** Carries out one step; throws StepFailure when it cannot. */
   step(s: Step): void {
+    finish(this.stepSlices(s));
+  }
+
+  /** step in slices (src/machine/slices.ts): the steps that run the machine yield between slices. */
+  *stepSlices(s: Step): Slices<void> {
     const at = this.k ? formatTime(this.k.machine.time).padStart(13) : "  before boot";
     this.log.push(`${at}  line ${s.at.line}: ${describeStep(s)}`);
     switch (s.kind) {
-      case "boot": return this.boot();
-      case "run": return this.run(s.at, s.ticks);
+      case "boot":
+        try {
+          return this.boot();
+        } catch (e) {
+          // What the machine section asks for does not fit in the guest's memory.
+          if (e instanceof RangeError) throw new StepFailure(s.at, `boot: ${e.message}`);
+          throw e;
+        }
+      case "run": return yield* this.run(s.at, s.ticks);
       case "register": return this.ftraceCall(s.at, s.fails, () => this.kernel.ftrace.register(this.live(s.ops).ops));
       case "unregister": return this.ftraceCall(s.at, s.fails, () => {
         const l = this.live(s.ops);
@@ -86,9 +99,9 @@ export class ScenarioRun {
         const o = this.live(s.ops).ops;
         this.kernel.ftrace.setFilter(o, s.filter ?? o.filter, s.notrace ?? o.notrace);
       });
-      case "synchronize": return this.synchronize(s.at, s.flavour, s.within);
-      case "interrupt": return this.interrupt(s);
-      case "until": return this.until(s.at, s.until, s.within);
+      case "synchronize": return yield* this.synchronize(s.at, s.flavour, s.within);
+      case "interrupt": return yield* this.interrupt(s);
+      case "until": return yield* this.until(s.at, s.until, s.within);
       case "corrupt-site": return this.corrupt(s.at, s.function, s.bytes);
       case "register-probe":
         try {
@@ -153,8 +166,8 @@ export class ScenarioRun {
     for (const l of this.ops.values()) if (l.tracer) l.records.push(...l.tracer.consume());
   }
 
-  private run(at: Pos, ticks: bigint): void {
-    const stop = this.kernel.run(ticks);
+  private *run(at: Pos, ticks: bigint): Slices<void> {
+    const stop = yield* this.kernel.runSlices(ticks);
     if (stop.kind === "time") return;
     const what = this.kernel.describe(stop);
     if (stop.kind === "lockup" || stop.kind === "all-halted") { this.stops.push(what); return; }
@@ -177,9 +190,9 @@ export class ScenarioRun {
     return this.kernel.rcu.flavours.find((f) => f.name === name)!;
   }
 
-  private synchronize(at: Pos, name: string, within: bigint): void {
+  private *synchronize(at: Pos, name: string, within: bigint): Slices<void> {
     try {
-      const ticks = this.kernel.synchronize(this.flavour(name), within);
+      const ticks = yield* this.kernel.synchronizeSlices(this.flavour(name), within);
       this.syncs.push({ flavour: name, ticks });
       this.log.push(`               synchronize_${name}() took ${formatTime(ticks)}`);
     } catch (e) {
@@ -188,7 +201,7 @@ export class ScenarioRun {
   }
 
   /** Runs until vCPU `cpu` has retired exactly the instruction count asked for, then raises the interrupt. */
-  private interrupt(s: Extract<Step, { kind: "interrupt" }>): void {
+  private *interrupt(s: Extract<Step, { kind: "interrupt" }>): Slices<void> {
     const k = this.kernel;
     if (s.cpu >= k.machine.ncpus) throw new StepFailure(s.at, `there is no cpu ${s.cpu}`);
     const cpu = k.machine.cpus[s.cpu];
@@ -202,7 +215,7 @@ export class ScenarioRun {
       const budget = end - k.machine.time;
       if (budget <= 0n) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${formatTime(s.within)}`);
       const left = target - cpu.get("insns");
-      this.run(s.at, left < budget ? left : budget);
+      yield* this.run(s.at, left < budget ? left : budget);
     }
     const where = k.symbols.format(cpu.rip);
     if (s.vector === "reschedule") {
@@ -215,7 +228,7 @@ export class ScenarioRun {
       `${past ? ` (${past} past the ${target} asked for)` : ""}, at ${where} (${k.sched.current[s.cpu].name})`);
   }
 
-  private until(at: Pos, u: Until, within: bigint): void {
+  private *until(at: Pos, u: Until, within: bigint): Slices<void> {
     const k = this.kernel;
     let done: () => boolean;
     switch (u.kind) {
@@ -241,7 +254,7 @@ export class ScenarioRun {
         };
       }
     }
-    if (!k.runUntil(done, within)) throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
+    if (!(yield* k.runUntilSlices(done, within))) throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
     if (u.kind === "inside") {
       const t = this.live(u.ops).ops.trampoline!;
       for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`               holds the trampoline: ${h.text}`);

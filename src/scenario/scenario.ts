@@ -1,15 +1,16 @@
 // Loading, running and reporting a scenario file: the library entry points that
 // `tramplab scenario` and the tests use.
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { firmwarePath } from "../kernel/kernel.js";
+import { readInput } from "../io.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { parseScenario } from "./parse.js";
 import { validate } from "./validate.js";
 import { ScenarioErrors } from "./schema.js";
 import { ScenarioRun, StepFailure } from "./run.js";
-import { check, recursionsOf, type Failure, type Golden } from "./expect.js";
+import { check, recursionsOf, type Failure } from "./expect.js";
+import { goldenOf } from "./golden.js";
 import { formatTime } from "../machine/units.js";
+import { finish, type Slices } from "../machine/slices.js";
 import { describeWait } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
 import type { Scenario } from "./types.js";
@@ -39,21 +40,22 @@ export interface ScenarioResult {
   expectationsChecked: number;
 }
 
-function goldenOf(file: string, update: boolean): Golden {
-  return { resolve: (name) => resolve(dirname(file), name), update, written: [] };
-}
-
 /** Reads, parses and checks a scenario file; throws ScenarioErrors (every problem, with positions). */
 export function loadScenario(file: string, text: string, opts: ScenarioOptions = {}): Scenario {
   const s = parseScenario(file, text);
-  const errors = validate(s, opts.firmware ?? readFileSync(firmwarePath), goldenOf(file, opts.updateGolden ?? false));
+  const errors = validate(s, opts.firmware ?? readInput(firmwarePath, "elf"), goldenOf(file, opts.updateGolden ?? false));
   if (errors.length) throw new ScenarioErrors(errors);
   return s;
 }
 
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
+  return finish(runScenarioSlices(s, opts));
+}
+
+/** runScenario in slices (src/machine/slices.ts): `tramplab scenario` drives it so that Ctrl-C can stop it. */
+export function* runScenarioSlices(s: Scenario, opts: ScenarioOptions = {}): Slices<ScenarioResult> {
   const seed = opts.seed !== undefined ? seedValue(opts.seed) : s.machine.seed;
-  const run = new ScenarioRun(s, seed, opts.firmware ?? readFileSync(firmwarePath));
+  const run = new ScenarioRun(s, seed, opts.firmware ?? readInput(firmwarePath, "elf"));
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
   const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };
   const expect = (list: Scenario["expectations"]) => {
@@ -65,7 +67,7 @@ export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioRe
   };
   for (const step of s.steps) {
     try {
-      run.step(step);
+      yield* run.stepSlices(step);
     } catch (e) {
       if (!(e instanceof StepFailure)) throw e;
       result.stepFailure = e;
@@ -73,6 +75,7 @@ export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioRe
     }
     if (run.k) run.drain();
     if (step.kind === "expect") expect(step.expectations);
+    yield; // every step ends a slice too: many short steps (registering 1000 ops) are no long run
   }
   expect(s.expectations);
   return result;

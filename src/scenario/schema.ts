@@ -1,13 +1,17 @@
 // Reading a YAML document node by node, so that every complaint names the line and column of
 // the node it is about. The reader never throws on bad input: it records a ScenarioError and
 // returns undefined, so one pass reports every problem in the file.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Alias, type CST, type Document, type Node, type Scalar } from "yaml";
 import type { CountRef, Pos, Range } from "./types.js";
 import { parseDuration, parseInteger, parseSeed, parseSmallInt, rangeText, SEED_RULE, U64_MAX } from "../numbers.js";
+import { formatTime, MAX_SCENARIO_DURATION } from "../machine/units.js";
+
+/** The longest message of one problem: the rest of a message quoting a very long value is cut. */
+const MAX_MESSAGE = 300;
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly pos: Pos, message: string) {
-    super(message);
+    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}... (cut)` : message);
   }
 
   /** FILE:LINE:COL: message */
@@ -16,16 +20,30 @@ export class ScenarioError extends Error {
   }
 }
 
+/** Problems of one file printed at most; the count of the rest follows on one line. */
+export const MAX_ERRORS_SHOWN = 50;
+
 /** Everything that is found wrong with a file before it runs. */
 export class ScenarioErrors extends Error {
   readonly errors: ScenarioError[];
 
   constructor(errors: ScenarioError[]) {
     const sorted = [...errors].sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
-    super(sorted.map((e) => e.line).join("\n"));
+    const shown = sorted.slice(0, MAX_ERRORS_SHOWN).map((e) => e.line);
+    if (sorted.length > MAX_ERRORS_SHOWN) shown.push(`${sorted[0].file}: ${sorted.length - MAX_ERRORS_SHOWN} more problems not shown`);
+    super(shown.join("\n"));
     this.errors = sorted;
   }
 }
+
+/**
+ * Maps and lists inside each other deeper than this are refused before the document is built
+ * (the yaml package builds it recursively; the shipped scenarios nest 6 deep).
+ */
+export const MAX_DEPTH = 32;
+
+/** The most nodes a file may have, each alias counted as the nodes its anchor names. */
+export const MAX_NODES = 100_000;
 
 /** A key of a map and its value, both with positions. */
 export interface Field {
@@ -40,9 +58,69 @@ export class Reader {
   readonly doc: Document;
   private readonly lines = new LineCounter();
 
+  /** What each alias stands for: the node of the last anchor of its name before it. */
+  private readonly aliases = new Map<Alias, Node | null>();
+
   constructor(readonly file: string, text: string) {
+    const deep = tooDeep(text);
+    if (deep) {
+      this.doc = parseDocument("");
+      this.errors.push(new ScenarioError(file, deep, `maps and lists nested more than ${MAX_DEPTH} deep`));
+      return;
+    }
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     for (const e of this.doc.errors) this.errors.push(new ScenarioError(file, this.posOf(e.pos[0]), e.message.split("\n")[0]));
+    if (this.errors.length === 0 && this.doc.contents) this.measure(this.doc.contents as Node);
+  }
+
+  /**
+   * Counts the document's nodes, an alias as the nodes its anchor names, in document order
+   * (an anchor comes before its aliases, so its node is counted by then), and records what
+   * each alias stands for. A count over MAX_NODES, and an alias inside the node its own
+   * anchor names, are errors: either would make reading the file endless.
+   */
+  private measure(root: Node): void {
+    const counted = new Map<Node, number>();
+    const anchors = new Map<string, Node>();
+    const stack: { node: Node; kids: Node[]; next: number; size: number }[] = [];
+    /** The size of a leaf or an alias; undefined for a collection (pushed, counted when its children are). */
+    const enter = (node: Node): number | undefined => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source) ?? null;
+        this.aliases.set(node, target);
+        const at = this.at(node, { line: 1, col: 1 });
+        if (!target) { this.fail(at, `the alias *${node.source} has no anchor &${node.source} before it`); return 1; }
+        const n = counted.get(target);
+        if (n === undefined) {
+          this.fail(at, `the alias *${node.source} is inside the node its anchor names`);
+          return Infinity;
+        }
+        return n;
+      }
+      if (node.anchor) anchors.set(node.anchor, node);
+      const kids = childrenOf(node);
+      if (kids.length === 0) { counted.set(node, 1); return 1; }
+      stack.push({ node, kids, next: 0, size: 1 });
+      return undefined;
+    };
+    enter(root);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next === top.kids.length) {
+        stack.pop();
+        counted.set(top.node, top.size);
+        if (stack.length) stack[stack.length - 1].size += top.size;
+        continue;
+      }
+      const kid = top.kids[top.next++];
+      const n = enter(kid);
+      if (n === Infinity) return;
+      if (n !== undefined) top.size += n;
+      if (top.size > MAX_NODES) {
+        this.fail(this.at(kid, { line: 1, col: 1 }), `the file has more than ${MAX_NODES} nodes here, counting each alias as the nodes its anchor names`);
+        return;
+      }
+    }
   }
 
   posOf(offset: number): Pos {
@@ -61,7 +139,7 @@ export class Reader {
   }
 
   private resolve(node: Node | null): Node | null {
-    return node && isAlias(node) ? ((node.resolve(this.doc) as Node | undefined) ?? null) : node;
+    return node && isAlias(node) ? (this.aliases.get(node) ?? null) : node;
   }
 
   /** The fields of a map; unknown keys are reported (with the nearest known one). */
@@ -138,11 +216,16 @@ export class Reader {
 
   /**
    * Virtual time: a plain number of ns (one tick: an instruction retired), "250us", "5ms", "1s", or
-   * "N jiffies" (timer periods of the scenario's machine); at most 1000000s.
+   * "N jiffies" (timer periods of the scenario's machine), written as src/numbers.ts reads
+   * durations; at most MAX_SCENARIO_DURATION (10 s).
    */
   duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
-    const d = parseDuration(this.numberText(f), jiffy);
-    if (d === undefined) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies", at most 1000000s`);
+    const text = this.numberText(f);
+    const d = parseDuration(text, jiffy);
+    // Well-formed but beyond src/numbers.ts's limit (1000000s) is too long, not malformed.
+    const wellFormed = text !== undefined && /^[0-9]+(?: ?(?:ns|us|ms|s|jiffy|jiffies))?$/.test(text);
+    if (d === undefined && !wellFormed) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
+    if (d === undefined || d > MAX_SCENARIO_DURATION) return this.fail(f.at, `${what} can be at most ${formatTime(MAX_SCENARIO_DURATION)} of virtual time, got ${text}`);
     return d;
   }
 
@@ -193,6 +276,46 @@ export class Reader {
     const s = this.str(f, `${what} (a string or a list of strings)`);
     return s === undefined ? undefined : [s];
   }
+}
+
+/** A collection's children in document order (a map's keys and values). */
+function childrenOf(node: Node): Node[] {
+  const out: Node[] = [];
+  if (isMap(node)) {
+    for (const p of node.items) {
+      if (p.key) out.push(p.key as Node);
+      if (p.value) out.push(p.value as Node);
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) if (item) out.push(item as Node);
+  }
+  return out;
+}
+
+/**
+ * Where the first map or list nested more than MAX_DEPTH deep starts, from the syntax tree
+ * (which the yaml package's parser builds without recursion), or undefined.
+ */
+function tooDeep(text: string): Pos | undefined {
+  const lines = new LineCounter();
+  const stack: { token: CST.Token; depth: number }[] = [];
+  for (const token of new Parser(lines.addNewLine).parse(text)) stack.push({ token, depth: 0 });
+  let first: number | undefined;
+  while (stack.length) {
+    const { token, depth } = stack.pop()!;
+    if (token.type === "document") {
+      if (token.value) stack.push({ token: token.value, depth });
+    } else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth === MAX_DEPTH) { first = Math.min(first ?? token.offset, token.offset); continue; }
+      for (const item of token.items) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  if (first === undefined) return undefined;
+  const p = lines.linePos(first);
+  return { line: p.line, col: p.col };
 }
 
 /** ", did you mean "x"?" when a known name is a small edit away. */

@@ -1,15 +1,16 @@
 // Checks a parsed scenario against the firmware before anything runs: the workload's entry
 // points, the tasks, functions and symbols named, the filters, the golden files. A probe kernel
 // is built for it (booted, never run) so the checks see the same records a run will.
-import { existsSync } from "node:fs";
 import { Kernel } from "../kernel/kernel.js";
 import { defaultWorkload } from "../kernel/config.js";
 import { selectFunctions, GlobError } from "../kernel/ftrace/glob.js";
+import { FunctionCounter, FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { ScenarioError } from "./schema.js";
 import { kernelConfigOf } from "./run.js";
+import type { Golden } from "./golden.js";
 import type { Expectation, Pos, Range, Scenario, Step } from "./types.js";
 
-export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (n: string) => string; update: boolean }): ScenarioError[] {
+export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): ScenarioError[] {
   const errors: ScenarioError[] = [];
   const fail = (at: Pos, msg: string) => errors.push(new ScenarioError(s.file, at, msg));
   const m = s.machine;
@@ -37,6 +38,17 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
     }
   };
   const fn = (at: Pos, f: string, what: string) => { if (!isRecord.has(f)) { fail(at, `${what}: ${f} is not a traceable function of the firmware`); return false; } return true; };
+  // The tracers' memory comes from the guest heap, as the run will allocate it: a ring too big
+  // for the machine is refused here rather than when the run boots.
+  for (const o of s.ops) {
+    try {
+      if (o.kind === "function") new FunctionTracer(probe.machine, probe.heap, o.ring);
+      if (o.kind === "counter") new FunctionCounter(probe.machine, probe.heap, probe.ftrace.records.length);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      fail(o.at, `ops ${o.name}: its ${o.kind === "function" ? `rings (${o.ring} entries on each of ${m.cpus} vCPUs)` : "counters"} do not fit in the guest's memory (${e.message})`);
+    }
+  }
   for (const o of s.ops) {
     globs(o.filterAt, `ops ${o.name}: filter`, o.filter, true);
     globs(o.filterAt, `ops ${o.name}: notrace`, o.notrace, false);
@@ -78,7 +90,7 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
     // An exact count is one ref standing for both bounds: check each ref once.
     const refs = new Set(Object.values(e).flatMap((v) => Object.values((v as Range | undefined)?.refs ?? {})));
     for (const ref of refs) {
-      if (ref.of.kind === "global" && !probe.symbols.get(ref.of.symbol)) fail(ref.at, `"${ref.text}": the firmware has no symbol ${ref.of.symbol}`);
+      if (ref.of.kind === "global") global(ref.at, ref.of.symbol, ref.of.index, `"${ref.text}"`);
     }
     switch (e.kind) {
       case "use-after-free": task(e.at, e.task, "use-after-free"); break;
@@ -96,7 +108,7 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
         if (ops.get(e.ops)!.kind === "slow") fail(e.at, `counter: ops ${e.ops} (tracer slow) counts nothing; use a counter, function or host tracer`);
         fn(e.at, e.function, "counter");
         break;
-      case "global": if (!probe.symbols.get(e.symbol)) fail(e.at, `global: the firmware has no symbol ${e.symbol}`); break;
+      case "global": global(e.at, e.symbol, e.index, "global"); break;
       case "task": task(e.at, e.name, "task"); break;
       case "recursion": if (e.site !== undefined) fn(e.at, e.site, "recursion.site"); break;
       case "stack": stack(e.at, e.name, "stack"); break;
@@ -116,8 +128,19 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: { resolve: (
       }
     }
   };
+  /** A u64 global of the firmware, element `index`: inside the symbol (when its size is known) and mapped. */
+  const global = (at: Pos, symbol: string, index: number, what: string) => {
+    const sym = probe.symbols.get(symbol);
+    if (!sym) { fail(at, `${what}: the firmware has no symbol ${symbol}`); return; }
+    if (sym.size > 0n && BigInt(index) * 8n + 8n > sym.size) {
+      fail(at, `${what}: ${symbol}[${index}] is past the end of ${symbol} (${sym.size} bytes: ${sym.size / 8n} u64 element(s))`);
+      return;
+    }
+    try { probe.readGlobal(symbol, index); } catch (e) { fail(at, `${what}: ${(e as Error).message}`); }
+  };
   const goldenFile = (at: Pos, name: string) => {
-    if (!golden.update && !existsSync(golden.resolve(name))) fail(at, `golden file ${name} does not exist (run with --update-golden to create it)`);
+    const where = golden.locate(name);
+    if ("problem" in where) fail(at, where.problem);
   };
   s.steps.forEach(step);
   s.expectations.forEach(expectation);

@@ -2,7 +2,8 @@
 // independent run. Its summary says how many configurations were safe, how many premature
 // frees the unsafe ones produced, and whether every one was caught.
 import { makePlan, describeConfig, type ConfigPins } from "./plan.js";
-import { runIteration, type IterationResult } from "./run.js";
+import { iterationSlices, type IterationResult } from "./run.js";
+import { finish, type Slices } from "../machine/slices.js";
 
 export interface CampaignOptions {
   /** 0 to 2^64 - 1. */
@@ -38,10 +39,20 @@ export function iterationCount(o: Pick<CampaignOptions, "iterations" | "shard">)
   return first < o.iterations ? (o.iterations - 1n - first) / o.shard.count + 1n : 0n;
 }
 
+/** The n-th (from 0) iteration iterationsOf gives. */
+export function iterationAt(o: Pick<CampaignOptions, "shard">, n: bigint): bigint {
+  return o.shard ? o.shard.index - 1n + n * o.shard.count : n;
+}
+
 export function runCampaign(o: CampaignOptions): CampaignSummary {
+  return finish(campaignSlices(o));
+}
+
+/** runCampaign in slices (src/machine/slices.ts): `tramplab torture` drives it so that Ctrl-C can stop it. */
+export function* campaignSlices(o: CampaignOptions): Slices<CampaignSummary> {
   const s: CampaignSummary = { run: 0, safe: 0, unsafe: 0, prematureFrees: 0, caught: 0, failures: [] };
   for (const i of iterationsOf(o)) {
-    const r = runIteration(makePlan(o.seed, i, o.pins));
+    const r = yield* iterationSlices(makePlan(o.seed, i, o.pins));
     s.run++;
     if (r.safe) s.safe++; else s.unsafe++;
     s.prematureFrees += r.prematureFrees;

@@ -8,6 +8,7 @@ import { EventKind } from "../gen/layout.js";
 import { describeConfig, describeStep, TICK, type Plan } from "./plan.js";
 import { releaseSafe } from "./safety.js";
 import { formatHz, formatTime } from "../machine/units.js";
+import { finish, type Slices } from "../machine/slices.js";
 
 export interface IterationResult {
   plan: Plan;
@@ -31,6 +32,11 @@ const DRAIN = 10_000 * TICK;
 const DRAIN_AFTER = 100 * TICK;
 
 export function runIteration(plan: Plan): IterationResult {
+  return finish(iterationSlices(plan));
+}
+
+/** runIteration in slices (src/machine/slices.ts): `tramplab torture` drives it so that Ctrl-C can stop it. */
+export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   const c = plan.config;
   const k = Kernel.boot({
     cpus: c.cpus, preempt: c.preempt, kconfig: c.kconfig, release: c.release, seed: c.interleave,
@@ -75,6 +81,7 @@ export function runIteration(plan: Plan): IterationResult {
   const uncaught = () => k.trampolines.all.flatMap((t) => (t.heldAtFree ?? []).filter((h) => h.live &&
     !k.useAfterFrees.some((u) => u.pid === h.pid) && k.sched.tasks.find((x) => x.pid === h.pid)!.state !== "dead"));
   for (let i = 0; i < plan.steps.length && !result.failure; i++) {
+    if (i > 0) yield; // every step ends a slice too
     const s = plan.steps[i];
     log.push(`${formatTime(k.machine.time).padStart(13)}  step ${i}: ${describeStep(s, plan.ops)}`);
     try {
@@ -82,7 +89,7 @@ export function runIteration(plan: Plan): IterationResult {
         case "register": ops[s.ops].filter = s.filter; k.ftrace.register(ops[s.ops]); break;
         case "unregister": k.ftrace.unregister(ops[s.ops]); break;
         case "filter": k.ftrace.setFilter(ops[s.ops], s.filter); break;
-        case "run": k.run(s.ticks); break;
+        case "run": yield* k.runSlices(s.ticks); break;
       }
     } catch (e) {
       fail(i, `step threw: ${(e as Error).message}`);
@@ -100,13 +107,13 @@ export function runIteration(plan: Plan): IterationResult {
   }
   const stopped = k.useAfterFrees.length > 0;
   if (!result.failure && !stopped) {
-    const done = k.runUntil(() => k.releases.pending().length === 0, RELEASE_LIMIT);
+    const done = yield* k.runUntilSlices(() => k.releases.pending().length === 0, RELEASE_LIMIT);
     if (!done) fail(-1, `releases did not finish within ${formatTime(RELEASE_LIMIT)}:\n${k.releases.describe(k.machine.time)}\n${k.rcu.describe(k.machine.time)}`);
   }
   if (!result.failure) {
     // Give every task still holding freed memory time to come back to it (or die of another).
-    k.runUntil(() => uncaught().length === 0, DRAIN);
-    k.run(DRAIN_AFTER);
+    yield* k.runUntilSlices(() => uncaught().length === 0, DRAIN);
+    yield* k.runSlices(DRAIN_AFTER);
     const f = check();
     if (f) fail(-1, f);
   }
