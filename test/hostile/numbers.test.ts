@@ -266,7 +266,7 @@ describe("3. the debugger's numbers: C's uint64_t arithmetic, bounded arguments"
     }
     expect(s.execute("p 2").text).toBe(`$${n + 1} = 2`); // no value was recorded by a failed p
     expect(s.execute("page 0x0000ffff81000000").text).toContain("not a canonical address");
-    expect(s.execute("set {u64}0x0000ffff81000000 = 0").text).toBe("error: cannot access memory at address 0xffff81000000");
+    expect(s.execute("set {u64}0x0000ffff81000000 = 0").text).toBe("error: cannot access memory at address 0xffff81000000: a non-canonical address");
     expect(fullState(k)).toBe(before);
   });
 
