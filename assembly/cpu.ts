@@ -5,9 +5,9 @@
 // follows it (SDM Vol. 3 "Single-Step Exception Condition") unless it raised an exception of
 // its own, ended in an exit to the host (a system call the host serves), or skipped the trap
 // (syscall masking TF, mov ss). popf, iret and sysret end their blocks, so the instruction
-// after one that sets TF starts a block and is the first one stepped. A stepped instruction
-// runs out of line (runAlone), like one checked for cross-modifying code: the loop itself
-// only tests TF once per block.
+// after one that sets TF starts a block and is the first one stepped. TF is mirrored in the
+// shadow word (SHADOW_STEP) next to the interrupt shadow, so the loop reads one word per
+// block for both, as it did for the shadow alone.
 import {
   ACTIVE, CPUS, CPU_BLOCK_SIZE, ENTRY_SIZE, B_COUNT, B_END, E_LEN,
   C_RIP, C_RFLAGS, C_CPL, C_INSNS, C_CLOCK, C_HALTED, C_SHADOW, C_TIMER_DEADLINE,
@@ -18,7 +18,7 @@ import {
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
 import { RIP, CPL, BLOCK_PAGE, BLOCK_FIRST, ICOUNT, CLOCK, EXIT, requestExit, nextRip, thisRip } from "./state";
-import { getFlags, loadFlags, RF, TF } from "./flags";
+import { getFlags, loadFlags } from "./flags";
 import {
   PENDING, PEND_FAULT, PEND_EXIT, PEND_CODE, PEND_IRQ, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR,
   FAULT_IS_TRAP, FAULT_SOFTWARE, FAULT_NONCANONICAL, STEP_SKIP, clearFault, clearPending, clearStepSkip, raiseTrap,
@@ -26,7 +26,7 @@ import {
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock, decodeHazard } from "./codecache";
 import { OPTIONS } from "./machine";
-import { deliver, takeInterrupt, updateIrq, timerFires, DELIVER_FAULT, DELIVER_SOFTWARE } from "./interrupts";
+import { deliver, takeInterrupt, updateIrq, timerFires, syncStepping, DELIVER_FAULT, DELIVER_SOFTWARE, SHADOW_IRQ, SHADOW_STEP } from "./interrupts";
 import { unsynchronized, check, reportHazard, logCodeWrites } from "./xmc";
 import { logEvent } from "./events";
 import { BP_COUNT, breakpointLimit } from "./debug";
@@ -45,6 +45,7 @@ function enterCpu(cpu: u32): void {
   selectTlb(cpu);
   clearPending(PEND_EXIT | PEND_CODE);
   clearStepSkip();
+  syncStepping(); // the host may have changed RFLAGS
   updateIrq();
 }
 
@@ -150,24 +151,19 @@ function runChecked(b: usize): bool {
 }
 
 /**
- * Runs the block's first instruction alone: checked for cross-modifying code, or single-stepped
- * (TF set when it began), or both. A stepped instruction is followed by a #DB trap unless it
- * raised an exception, ended in an exit to the host, or asked for no trap (STEP_SKIP).
- * Returns false if the run must stop.
+ * After an instruction that ran alone because of the shadow word as it was when it began:
+ * ends the interrupt shadow, and follows a single-stepped instruction with a #DB trap unless
+ * it raised an exception, ended in an exit to the host, or asked for no trap (STEP_SKIP).
  */
-function runAlone(b: usize, checked: bool, stepping: bool): bool {
-  if (checked) {
-    if (!runChecked(b)) return false;
-  } else {
-    const e = b + ENTRY_SIZE;
-    RIP = nextRip(e);
-    executeOne(e);
+function endShadowed(shadow: u32): void {
+  if (shadow & SHADOW_IRQ) {
+    store<u32>(ACTIVE + C_SHADOW, load<u32>(ACTIVE + C_SHADOW) & ~SHADOW_IRQ);
+    updateIrq();
   }
-  if (stepping) {
+  if (shadow & SHADOW_STEP) {
     if ((PENDING & (PEND_FAULT | PEND_EXIT)) == 0 && !STEP_SKIP) raiseTrap(VECTOR_DB);
     clearStepSkip();
   }
-  return true;
 }
 
 /**
@@ -206,11 +202,9 @@ export function run(cpu: u32, budget: u64): u32 {
     let n: u64 = <u64>count;
     if (n > left) n = left;
     if (deadline > CLOCK && deadline - CLOCK < n) n = deadline - CLOCK;
-    const shadow = load<u32>(ACTIVE + C_SHADOW) != 0;
+    const shadow = load<u32>(ACTIVE + C_SHADOW);
     const checked = unsynchronized();
-    const stepping = (RF & TF) != 0;
-    const alone = checked || stepping;
-    if (shadow || alone) n = 1;
+    if (shadow != 0 || checked) n = 1;
     if (BP_COUNT != 0) {
       n = breakpointLimit(cpu, b, rip, n);
       if (n == 0) { requestExit(EXIT_BREAKPOINT); break; }
@@ -221,8 +215,8 @@ export function run(cpu: u32, budget: u64): u32 {
     let e = b + ENTRY_SIZE;
     BLOCK_FIRST = e;
     let done: u64 = 0;
-    if (alone) {
-      if (!runAlone(b, checked, stepping)) break;
+    if (checked) {
+      if (!runChecked(b)) break;
       done = 1;
     } else {
       while (true) {
@@ -234,7 +228,8 @@ export function run(cpu: u32, budget: u64): u32 {
     }
 
     // Stopped before the end of the block: continue after the last instruction that ran.
-    if (done != <u64>count && !alone) RIP = nextRip(e);
+    if (done != <u64>count && !checked) RIP = nextRip(e);
+    if (shadow != 0) endShadowed(shadow);
     if (PENDING & PEND_FAULT) {
       const at = thisRip(e);
       if (FAULT_NONCANONICAL && (load<u8>(e, E_FLAGS) & ENTRYFLAG_STACK) != 0) FAULT_VECTOR = VECTOR_SS;
@@ -244,7 +239,6 @@ export function run(cpu: u32, budget: u64): u32 {
     } else {
       ICOUNT += done; CLOCK += done; left -= done;
     }
-    if (shadow) { store<u32>(ACTIVE + C_SHADOW, 0); updateIrq(); }
     if (PENDING & PEND_CODE) {
       logCodeWrites(cpu, CLOCK);
       clearPending(PEND_CODE);

@@ -146,6 +146,7 @@ function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   let f = oldFlags & ~(TF | NT | RF_FLAG);
   if ((<u32>(lo >> 40) & 0xF) == GATE_INTERRUPT) f &= ~IF;
   setFlags(f);
+  syncStepping();
   RIP = target;
   serialize(SERIALIZE_INTERRUPT, CLOCK);
   logEvent(CLOCK, kind == DELIVER_EXTERNAL ? EVENTKIND_INTERRUPT : EVENTKIND_EXCEPTION,
@@ -194,6 +195,7 @@ export function iretFrame(s: u32, clock: u64): void {
   let mask = WRITABLE;
   if (CPL != 0) mask &= ~IF;
   setFlags((getFlags() & ~mask) | (flags & mask));
+  syncStepping();
   setReg64(REG_RSP, rsp);
   store<u32>(ACTIVE + C_CS, <u32>cs);
   store<u32>(ACTIVE + C_SS, <u32>ss);
@@ -232,9 +234,22 @@ function highest(block: usize, field: usize): i32 {
   return -1;
 }
 
+/**
+ * Bits of the CPU block's shadow word, which the run loop reads once per block: either makes
+ * the next block run a single instruction.
+ */
+export const SHADOW_IRQ: u32 = 1;   // after sti or mov ss: interrupts wait one instruction
+export const SHADOW_STEP: u32 = 2;  // RFLAGS.TF is set: the instruction is followed by a #DB trap
+
+/** Mirrors RFLAGS.TF in the shadow word; called wherever TF may change. */
+export function syncStepping(): void {
+  const s = load<u32>(ACTIVE + C_SHADOW) & ~SHADOW_STEP;
+  store<u32>(ACTIVE + C_SHADOW, (RF & TF) != 0 ? s | SHADOW_STEP : s);
+}
+
 /** The vector the running vCPU would take now, or -1: IF set, no sti shadow, priority above service. */
 export function deliverableVector(): i32 {
-  if ((RF & IF) == 0 || load<u32>(ACTIVE + C_SHADOW) != 0) return -1;
+  if ((RF & IF) == 0 || (load<u32>(ACTIVE + C_SHADOW) & SHADOW_IRQ) != 0) return -1;
   const req = highest(ACTIVE, C_IRR);
   if (req < 0) return -1;
   const svc = highest(ACTIVE, C_ISR);

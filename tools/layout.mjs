@@ -89,7 +89,7 @@ export const cpuFields = [
   ["exitRip", "u64", "RIP of the instruction that caused the exit"],
   ["cpuIndex", "u32", "this vCPU's number"],
   ["halted", "u32", "1 while parked by hlt until an interrupt"],
-  ["shadow", "u32", "1 for the instruction after sti: interrupts are held off"],
+  ["shadow", "u32", "bit 0: the instruction after sti or mov ss, interrupts are held off; bit 1: RFLAGS.TF mirrored (single-step)"],
   ["clock", "u64", "virtual time of this vCPU in ticks: instructions retired plus time halted"],
   ["irr", "u64", "interrupt requests pending, one bit per vector", 4],
   ["isr", "u64", "interrupts in service (cleared by EOI), one bit per vector", 4],

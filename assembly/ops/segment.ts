@@ -13,7 +13,7 @@ import { RF, TF } from "../flags";
 import { CPL, setReg } from "../state";
 import { readSystem, writeMem } from "../mem";
 import { sub, isMem, ea, rmOp, loadE } from "../operand";
-import { updateIrq } from "../interrupts";
+import { updateIrq, SHADOW_IRQ } from "../interrupts";
 
 const SREG_ES: u32 = 0, SREG_CS: u32 = 1, SREG_SS: u32 = 2, SREG_DS: u32 = 3, SREG_FS: u32 = 4, SREG_GS: u32 = 5;
 
@@ -85,7 +85,7 @@ export function movSregE(e: usize): void {
   else if (n == SREG_GS) store<u64>(ACTIVE + C_GS_BASE, base);
   else if (n == SREG_SS) {
     // Interrupts and the single-step trap wait until after the next instruction.
-    store<u32>(ACTIVE + C_SHADOW, 1);
+    store<u32>(ACTIVE + C_SHADOW, load<u32>(ACTIVE + C_SHADOW) | SHADOW_IRQ);
     updateIrq();
     if ((RF & TF) != 0) skipStepTrap();
   }

@@ -4,7 +4,7 @@ import { VECTOR_SS } from "../gen/layout";
 import { getFlags, setSomeFlags, WRITABLE, IF, CF, PF, AF, ZF, SF } from "../flags";
 import { REG_RSP, REG_RBP, CPL, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem, probeWrite, updateAlignCheck } from "../mem";
-import { updateIrq } from "../interrupts";
+import { updateIrq, syncStepping } from "../interrupts";
 import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
 
 /** The stack is SS-relative: a non-canonical stack address is #SS(0), not #GP(0). */
@@ -117,6 +117,7 @@ export function popf(e: usize, s: u32): void {
   setSomeFlags(mask, v);
   updateIrq();
   updateAlignCheck();
+  syncStepping();
 }
 
 /** Register-file offset of AH. */

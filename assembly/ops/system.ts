@@ -14,7 +14,7 @@ import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb, 
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
-import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt } from "../interrupts";
+import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt, syncStepping, SHADOW_IRQ } from "../interrupts";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
 
 export function nop(e: usize): void {}
@@ -148,6 +148,7 @@ export function syscall(e: usize): void {
   // With TF masked off by SFMASK there is no single-step trap after syscall (nor in the kernel).
   if ((RF & TF) != 0 && (load<u64>(ACTIVE + C_SFMASK) & TF) != 0) skipStepTrap();
   setFlags(getFlags() & ~load<u64>(ACTIVE + C_SFMASK));
+  syncStepping();
   store<u32>(ACTIVE + C_CS, <u32>(star >> 32) & 0xFFFC);
   store<u32>(ACTIVE + C_SS, (<u32>(star >> 32) + 8) & 0xFFFC);
   RIP = load<u64>(ACTIVE + C_LSTAR);
@@ -165,6 +166,7 @@ export function sysret(e: usize, s: u32): void {
   store<u32>(ACTIVE + C_CS, (s == 3 ? sel + 16 : sel) | 3);
   store<u32>(ACTIVE + C_SS, (sel + 8) | 3);
   setFlags((reg64(REG_R11) & 0x3C7FD7) | 2);
+  syncStepping();
   RIP = target;
   changeCpl(3);
 }
@@ -187,7 +189,7 @@ export function cli(e: usize): void {
 /** sti: interrupts are enabled after the next instruction (the one-instruction shadow). */
 export function sti(e: usize): void {
   if (!privileged()) return;
-  if ((RF & IF) == 0) store<u32>(ACTIVE + C_SHADOW, 1);
+  if ((RF & IF) == 0) store<u32>(ACTIVE + C_SHADOW, load<u32>(ACTIVE + C_SHADOW) | SHADOW_IRQ);
   setSomeFlags(IF, IF);
   updateIrq();
 }

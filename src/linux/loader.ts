@@ -8,7 +8,9 @@
 //   page tables for both must fit in 63 MiB;
 // - segments lie in user space (below TASK_SIZE_MAX), not below MMAP_MIN_ADDR, and not in the
 //   stack's 8 MiB below STACK_TOP;
-// - a position-independent (ET_DYN) program is placed at ET_DYN_BASE, where Linux puts a PIE;
+// - a position-independent (ET_DYN) program is placed at ET_DYN_BASE, where Linux puts a PIE
+//   that has an interpreter (Linux 6.x maps a static PIE in its mmap area below the stack;
+//   either way page 0 stays unmapped);
 // - the argument and environment strings, with their pointers, take at most ARG_LIMIT bytes
 //   (a quarter of the stack limit) and each string at most MAX_ARG_STRLEN, as for execve,
 //   which fails with E2BIG beyond them.
@@ -25,7 +27,7 @@ const STACK_INITIAL = 128 << 10;
 export const PROGRAM_RAM = 64 << 20;
 /** Page frames are handed out from here to the top of RAM. */
 const FRAMES_BASE = 1 << 20;
-/** Where an ET_DYN program is loaded: Linux's ELF_ET_DYN_BASE without randomization. */
+/** Where an ET_DYN program is loaded: Linux's ELF_ET_DYN_BASE (2/3 of the user half, page-aligned) without randomization. */
 export const ET_DYN_BASE = 0x5555_5555_4000n;
 /** Linux's default vm.mmap_min_addr: nothing is mapped below it. */
 export const MMAP_MIN_ADDR = 0x10000n;
