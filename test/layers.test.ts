@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 /** Runs tools/layers.mjs (on a scratch tree when `root` is given): its exit status and output. */
 function layers(root?: string): { status: number; out: string } {
   try {
-    return { status: 0, out: execFileSync(process.execPath, ["tools/layers.mjs", ...(root ? ["--root", root] : [])], { encoding: "utf8", stdio: "pipe" }) };
+    const args = ["tools/layers.mjs", ...(root ? ["--root", root] : [])];
+    return { status: 0, out: execFileSync(process.execPath, args, { encoding: "utf8", stdio: "pipe" }) };
   } catch (e) {
     const x = e as { status: number; stdout: string };
     return { status: x.status, out: x.stdout };

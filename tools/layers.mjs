@@ -2,7 +2,7 @@
 // The import rules: no import circle, and no import from a lower layer up to a higher one.
 // Reads every import of src/**/*.ts and assembly/**/*.ts (type-only and dynamic ones too, through
 // TypeScript's own pre-processor) and every #include "..." of firmware/. Exits non-zero naming
-// each problem; a problem listed in KNOWN below is reported as known and does not fail the check.
+// each problem; an import listed in KNOWN below is reported as known and does not fail the check.
 //
 // usage: node tools/layers.mjs [--root DIR]
 import { readdirSync, readFileSync, existsSync } from "node:fs";
@@ -14,11 +14,11 @@ import ts from "typescript";
 // Each entry is a top-level folder or file of src/.
 export const LAYERS = [
   { names: ["cli", "index.ts"], why: "the faces: the command line, and the library's entry point" },
-  { names: ["scenario", "torture", "debug"], why: "drivers that run a kernel for a purpose: regression scenarios, stress campaigns, inspection" },
+  { names: ["scenario", "torture", "debug"], why: "drivers running a kernel for a purpose: regression tests, stress runs, inspection" },
   { names: ["kernel"], why: "the control plane: what the kernel's C does around the guest (ftrace, text_poke, RCU, scheduler)" },
   { names: ["linux", "noinstr"], why: "other uses of the machine beside the kernel: Linux user programs, the noinstr section check" },
   { names: ["machine"], why: "the Machine: the wasm core's instance, vCPUs, memory, ELF images, symbols, events" },
-  { names: ["gen", "numbers.ts", "io.ts", "paths.ts"], why: "foundations: generated layout and opcode tables, number parsing, bounded input, file paths" },
+  { names: ["gen", "numbers.ts", "io.ts", "paths.ts"], why: "foundations: generated tables, number parsing, bounded input, file paths" },
 ];
 // assembly/ (the CPU core) and firmware/ (the guest) are each one layer of their own: their
 // files call one another by topic, and only circles are wrong there.
@@ -27,11 +27,26 @@ export const LAYERS = [
 // import, "FROM -> TO": an upward one, or one that closes a circle (the circle check leaves it out,
 // so a new circle through other imports is still caught). One that is gone is reported as stale.
 export const KNOWN = [
-  { edge: "src/kernel/config.ts -> src/kernel/ftrace/release.ts", why: "config.ts takes the ReleasePolicy type from release.ts, which reads the Kconfig (and, through RCU, the scheduler and boot)" },
-  { edge: "src/kernel/ftrace/ops.ts -> src/kernel/ftrace/trampoline.ts", why: "an ops names its Trampoline type, and the trampoline names its ops" },
-  { edge: "src/machine/events.ts -> src/machine/machine.ts", why: "the event log names the Machine type, and the Machine owns the event log" },
-  { edge: "assembly/mem.ts -> assembly/codecache.ts", why: "the store path invalidates decoded code (storePhys), and the code cache fetches through memory" },
-  { edge: "src/debug/commands.ts -> src/cli/args.ts", why: "the debugger reports bad arguments with the command line's UsageError" },
+  {
+    edge: "src/kernel/config.ts -> src/kernel/ftrace/release.ts",
+    why: "config.ts takes the ReleasePolicy type from release.ts, which reads the Kconfig (and, through RCU, the scheduler and boot)",
+  },
+  {
+    edge: "src/kernel/ftrace/ops.ts -> src/kernel/ftrace/trampoline.ts",
+    why: "an ops names its Trampoline type, and the trampoline names its ops",
+  },
+  {
+    edge: "src/machine/events.ts -> src/machine/machine.ts",
+    why: "the event log names the Machine type, and the Machine owns the event log",
+  },
+  {
+    edge: "assembly/mem.ts -> assembly/codecache.ts",
+    why: "the store path invalidates decoded code (storePhys), and the code cache fetches through memory",
+  },
+  {
+    edge: "src/debug/commands.ts -> src/cli/args.ts",
+    why: "the debugger reports bad arguments with the command line's UsageError",
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,7 +67,8 @@ export function importGraph(root) {
   const graph = new Map();
   const add = (file, targets) => graph.set(slash(relative(root, file)), targets.map((t) => slash(relative(root, t))));
   for (const file of [...walk(join(root, "src"), [".ts"]), ...walk(join(root, "assembly"), [".ts"])]) {
-    const imports = ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((i) => i.fileName).filter((n) => n.startsWith("."));
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
+    const imports = importedFiles.map((i) => i.fileName).filter((n) => n.startsWith("."));
     // NodeNext spells a .ts import as .js; AssemblyScript leaves the extension off.
     add(file, imports.map((n) => {
       const p = normalize(join(dirname(file), n));
@@ -61,7 +77,9 @@ export function importGraph(root) {
   }
   for (const file of walk(join(root, "firmware"), [".c", ".h", ".S"])) {
     const includes = [...readFileSync(file, "utf8").matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)].map((m) => m[1]);
-    add(file, includes.map((n) => [join(dirname(file), n), join(root, "firmware/include", n)].find((p) => existsSync(p)) ?? join(dirname(file), n)));
+    // "name.h" from the including file's folder, else from firmware/include (gcc -I).
+    const local = (n) => join(dirname(file), n);
+    add(file, includes.map((n) => [local(n), join(root, "firmware/include", n)].find((p) => existsSync(p)) ?? local(n)));
   }
   return graph;
 }
@@ -143,7 +161,12 @@ export function check(graph, known = KNOWN) {
 export function stale(graph, known = KNOWN) {
   const reaches = (from, to) => {
     const seen = new Set([from]), todo = [from];
-    while (todo.length) for (const w of graph.get(todo.pop()) ?? []) { if (w === to) return true; if (!seen.has(w)) { seen.add(w); todo.push(w); } }
+    while (todo.length) {
+      for (const w of graph.get(todo.pop()) ?? []) {
+        if (w === to) return true;
+        if (!seen.has(w)) { seen.add(w); todo.push(w); }
+      }
+    }
     return false;
   };
   return known.filter((k) => {
@@ -166,6 +189,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const k of known.filter((k) => !gone.includes(k))) console.log(`known: ${k.edge}\n       (${k.why})`);
   for (const k of gone) console.log(`stale: KNOWN lists ${k.edge}, which breaks no rule now: delete it from tools/layers.mjs`);
   const errors = problems.filter((p) => !p.known).length + gone.length;
-  console.log(errors ? `layers: ${errors} problem(s)` : `layers: no import circle, no upward import${known.length ? ` (${known.length} known imports left out)` : ""}`);
+  const left = known.length ? ` (${known.length} known imports left out)` : "";
+  console.log(errors ? `layers: ${errors} problem(s)` : `layers: no import circle, no upward import${left}`);
   process.exit(errors ? 1 : 0);
 }

@@ -31,8 +31,8 @@ export interface CheckContext {
 
 export function checkContext(run: ScenarioRun, at: Pos, what: string, golden: Golden): CheckContext {
   const fail: Fail = (expected, actual, diff) => ({ at, what, expected, actual, diff });
-  const none = <T>(items: T[], what: string, show: (t: T) => string) =>
-    items.length === 0 ? undefined : fail(`no ${what}`, `${items.length} ${what}: ${show(items[0])}${items.length > 1 ? " (and more)" : ""}`);
+  const none = <T>(items: T[], what: string, show: (t: T) => string) => items.length === 0 ? undefined
+    : fail(`no ${what}`, `${items.length} ${what}: ${show(items[0])}${items.length > 1 ? " (and more)" : ""}`);
   return { run, k: run.kernel, golden, fail, none };
 }
 
@@ -63,19 +63,24 @@ export function compareGolden(actual: string, name: string, golden: Golden, fail
   const path = where.path;
   if (golden.update) {
     const limit = INPUT_LIMITS.golden.bytes;
-    if (Buffer.byteLength(actual) > limit) return fail(`a golden file of at most ${formatSize(limit)}`, `${Buffer.byteLength(actual)} bytes of text: not written`);
+    const bytes = Buffer.byteLength(actual);
+    if (bytes > limit) return fail(`a golden file of at most ${formatSize(limit)}`, `${bytes} bytes of text: not written`);
     if (!existsSync(path) || readInputText(path, "golden") !== actual) { writeGolden(path, actual); golden.written.push(name); }
     return undefined;
   }
   const expected = readInputText(path, "golden");
   if (expected === actual) return undefined;
   const diff = unifiedDiff(expected, actual, [`${name} (golden)`, "actual"]);
-  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`, `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);
+  return fail(`the text of ${name} (${expected.split("\n").length - 1} lines)`,
+    `${describeChanges(diff)} (diff below; --update-golden rewrites it, review the diff)`, diff.lines);
 }
 
 /** "2 changed lines: 1 removed, 1 added": what differs, not how long either text is. */
 function describeChanges(d: LineDiff): string {
-  if (!d.aligned) return `more than ${MAX_EDITS} changed lines, too many to align: everything between the common start and end as one block, ${d.removed} removed, ${d.added} added`;
+  if (!d.aligned) {
+    return `more than ${MAX_EDITS} changed lines, too many to align: everything between the common start and end as one block, ` +
+      `${d.removed} removed, ${d.added} added`;
+  }
   const n = d.removed + d.added;
   return `${n} changed line${n === 1 ? "" : "s"}: ${d.removed} removed, ${d.added} added`;
 }

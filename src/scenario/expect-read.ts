@@ -32,7 +32,9 @@ function countOrRef(x: StepContext, f: Field | Item, what: string): bigint | Cou
   if (per === undefined) return r.fail(f.at, `${what}: "/ N" needs N from 1 to ${U64_MAX}, got ${m[4]}`);
   if (per === 0n) return r.fail(f.at, `${what}: "/ 0" divides by zero`);
   const index = m[3] === undefined ? 0 : parseSmallInt(m[3], 0, MAX_GLOBAL_INDEX);
-  if (index === undefined) return r.fail(f.at, `${what}: the index of global ${m[2]} must be ${rangeText(0, MAX_GLOBAL_INDEX)}, got ${m[3]}`);
+  if (index === undefined) {
+    return r.fail(f.at, `${what}: the index of global ${m[2]} must be ${rangeText(0, MAX_GLOBAL_INDEX)}, got ${m[3]}`);
+  }
   if (m[1] !== undefined && !x.ops.has(m[1])) return r.fail(f.at, `${what}: no ops "${m[1]}" is declared${suggest(m[1], [...x.ops])}`);
   const of: CountRef["of"] = m[1] !== undefined ? { kind: "calls", ops: m[1] } : { kind: "global", symbol: m[2], index };
   return { text: v.trim(), of, per, at: f.at };
@@ -67,7 +69,8 @@ export function expectArg(x: StepContext, kind: string, arg: Field): ExpectArg {
     x, r, kind, arg,
     bare: () => (empty ? true : r.fail(arg.at, `${kind} takes no argument`)),
     map: (keys, required = [], bare = false) => {
-      if (empty) return bare ? new Map<string, Field>() : r.fail(arg.at, `${kind} needs ${required.length ? required.join(" and ") : "an argument"}`);
+      if (bare && empty) return new Map<string, Field>();
+      if (empty) return r.fail(arg.at, `${kind} needs ${required.length ? required.join(" and ") : "an argument"}`);
       return r.fields(arg.value, arg.at, kind, keys, required);
     },
     count: (f, what) => (f ? r.range(f, what, (g, w) => countOrRef(x, g, w)) : undefined),

@@ -34,18 +34,24 @@ const TASK_STATES = ["running", "runnable", "sleeping", "dead"];
 export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   "no-hazard": yesNo("no cross-modifying-code hazard was reported", ({ k, none }) =>
     none(k.machine.events.ofKind(EventKind.HAZARD), "cross-modifying-code hazard(s)", (h) => describeEvent(h, k.timelineContext).trim())),
-  "no-use-after-free": yesNo("no use-after-free was caught", ({ k, none }) => none(k.useAfterFrees, "use-after-free(s)", (u) => firstLine(u.text))),
+  "no-use-after-free": yesNo("no use-after-free was caught", ({ k, none }) =>
+    none(k.useAfterFrees, "use-after-free(s)", (u) => firstLine(u.text))),
   "no-oops": yesNo("no oops was reported", ({ k, none }) => none(k.oopses, "oops(es)", (o) => firstLine(o.text))),
   "no-lockup": yesNo("no soft lockup was reported", ({ k, none }) => none(k.lockups, "soft lockup(s)", (l) => firstLine(l.text))),
   "no-ftrace-bug": yesNo("ftrace reported no bug", ({ k, none }) => none(k.ftrace.bugs, "ftrace bug(s)", (b) => b.split("\n")[1])),
   "no-warning": yesNo("no WARN_ON() fired", ({ k, none }) => none(k.warnings, "warning(s)", (w) => firstLine(w.text))),
 
   "use-after-free": {
-    doc: ["`use-after-free: { trampoline or probe, task, returned, count }`", "the number of use-after-frees matching all the keys given is in `count` (default at least 1); `trampoline: OPS` is of its trampoline, `probe: NAME` of the probe's data (`probe_data of probe \"NAME\"`); `returned: true` means the task came back into the trampoline from its callback"],
+    doc: ["`use-after-free: { trampoline or probe, task, returned, count }`",
+      "the number of use-after-frees matching all the keys given is in `count` (default at least 1); `trampoline: OPS` is of its " +
+      "trampoline, `probe: NAME` of the probe's data (`probe_data of probe \"NAME\"`); `returned: true` means the task came back " +
+      "into the trampoline from its callback"],
     read: ({ x, r, arg, map, count }) => {
       const m = map(["trampoline", "probe", "task", "returned", "count"], [], true);
       if (!m) return undefined;
-      if (m.has("trampoline") && m.has("probe")) return r.fail(arg.at, "use-after-free: give trampoline or probe, not both (one object was used after it was freed)");
+      if (m.has("trampoline") && m.has("probe")) {
+        return r.fail(arg.at, "use-after-free: give trampoline or probe, not both (one object was used after it was freed)");
+      }
       const ops = m.has("trampoline") ? opsName(x, m.get("trampoline")!, "use-after-free.trampoline") : undefined;
       const probe = m.has("probe") ? probeName(x, m.get("probe")!, "use-after-free.probe") : undefined;
       const task = m.has("task") ? r.str(m.get("task")!, "use-after-free.task") : undefined;
@@ -59,8 +65,10 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       if (inRange(BigInt(match.length), e.count)) return undefined;
       const want = [e.ops && `in the trampoline of ${e.ops}`, e.probe && `of the data of probe ${e.probe}`, e.task && `by ${e.task}`,
         e.returned !== undefined && (e.returned ? "returning into it" : "not by a return")].filter(Boolean).join(" ");
-      const seen = k.useAfterFrees.map((u) => `${firstLine(u.text).replace(/^BUG: use-after-free in /, "")} by ${u.task}/${u.pid}${u.returned ? " (returned)" : ""}`);
-      return fail(`${describeRange(e.count)} use-after-free(s)${want ? " " + want : ""}`, seen.length ? `${match.length} matching; caught: ${seen.join("; ")}` : "none caught");
+      const seen = k.useAfterFrees.map((u) =>
+        `${firstLine(u.text).replace(/^BUG: use-after-free in /, "")} by ${u.task}/${u.pid}${u.returned ? " (returned)" : ""}`);
+      return fail(`${describeRange(e.count)} use-after-free(s)${want ? " " + want : ""}`,
+        seen.length ? `${match.length} matching; caught: ${seen.join("; ")}` : "none caught");
     },
   },
 
@@ -76,12 +84,14 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       if (!bug) return fail("an ftrace bug report", "none (ftrace is " + (k.ftrace.disabled ? "disabled" : "enabled") + ")");
       const lines = bug.split("\n");
       const site = /\] (\S+)\+0x/.exec(lines[1])?.[1];
-      const bytes = (label: string) => lines.find((l) => l.trimStart().startsWith(label))?.split(":").slice(1).join(":").trim().replace(/:/g, " ");
+      const bytes = (label: string) =>
+        lines.find((l) => l.trimStart().startsWith(label))?.split(":").slice(1).join(":").trim().replace(/:/g, " ");
       const norm = (s: string) => s.toLowerCase().split(/[\s:]+/).join(" ");
       const wrong = [
         e.function !== undefined && site !== e.function && `site ${e.function}, got ${site}`,
         e.actual !== undefined && bytes("actual:") !== norm(e.actual) && `actual bytes ${norm(e.actual)}, got ${bytes("actual:")}`,
-        e.expected !== undefined && bytes("expected:") !== norm(e.expected) && `expected bytes ${norm(e.expected)}, got ${bytes("expected:")}`,
+        e.expected !== undefined && bytes("expected:") !== norm(e.expected) &&
+          `expected bytes ${norm(e.expected)}, got ${bytes("expected:")}`,
         !k.ftrace.disabled && "ftrace disabled, but it is enabled",
       ].filter(Boolean);
       return wrong.length ? fail(wrong.join("; "), bug) : undefined;
@@ -89,7 +99,10 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   },
 
   "trace": {
-    doc: ["`trace: { ops, functions, includes, excludes, lines, records, lost, golden }`", "the function tracer recorded exactly `functions` (or at least `includes`, none of `excludes`), `records` records, `lost` lost to overruns (default 0); each of `lines` (regular expressions, best single-quoted) matches some line of the `trace` file; `golden` compares the whole file"],
+    doc: ["`trace: { ops, functions, includes, excludes, lines, records, lost, golden }`",
+      "the function tracer recorded exactly `functions` (or at least `includes`, none of `excludes`), `records` records, `lost` lost " +
+      "to overruns (default 0); each of `lines` (regular expressions, best single-quoted) matches some line of the `trace` file; " +
+      "`golden` compares the whole file"],
     read: ({ x, r, map, count, list, regexps }) => {
       const m = map(["ops", "functions", "includes", "excludes", "lines", "records", "lost", "golden"], ["ops"]);
       const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "trace.ops") : undefined;
@@ -118,8 +131,10 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   },
 
   "release": {
-    doc: ["`release: { ops, freed, steps, delay, after-voluntary-switch, held-at-free }`", "the ops' last release freed (or not), waited for `steps` in order, took `delay` from unregister to free, freed after that task switched out voluntarily, with `held-at-free` tasks still inside"],
-    read: ({ x, r, map, count, time, list }) => {
+    doc: ["`release: { ops, freed, steps, delay, after-voluntary-switch, held-at-free }`",
+      "the ops' last release freed (or not), waited for `steps` in order, took `delay` from unregister to free, freed after that " +
+      "task switched out voluntarily, with `held-at-free` tasks still inside"],
+    read: ({ x, r, map, count, time, str, list }) => {
       const m = map(["ops", "freed", "steps", "delay", "after-voluntary-switch", "held-at-free"], ["ops"]);
       const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "release.ops") : undefined;
       if (!m || !ops) return undefined;
@@ -127,7 +142,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       return {
         ops, freed: m.has("freed") ? r.bool(m.get("freed")!, "release.freed") ?? true : true, steps,
         delay: time(m.get("delay"), "release.delay"),
-        afterVoluntarySwitch: m.has("after-voluntary-switch") ? r.str(m.get("after-voluntary-switch")!, "release.after-voluntary-switch") : undefined,
+        afterVoluntarySwitch: str(m, "after-voluntary-switch"),
         heldAtFree: count(m.get("held-at-free"), "release.held-at-free"),
       };
     },
@@ -137,7 +152,8 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       const names = r.steps.map((s) => s.flavour.name);
       const waited = `waited for ${names.join(" + ") || "nothing"}`;
       if ((r.freedAt !== undefined) !== e.freed) {
-        return fail(e.freed ? "freed" : "not freed yet", `${r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `not freed (${k.releases.describe(k.machine.time)})`}; ${waited}`);
+        const now = r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `not freed (${k.releases.describe(k.machine.time)})`;
+        return fail(e.freed ? "freed" : "not freed yet", `${now}; ${waited}`);
       }
       if (e.steps && names.join(" ") !== e.steps.join(" ")) return fail(`waits for ${e.steps.join(" + ")}`, waited);
       const delay = r.freedAt !== undefined ? r.freedAt - r.unregisteredAt : undefined;
@@ -146,7 +162,8 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       }
       const held = (r.trampoline?.heldAtFree ?? []).filter((h) => h.live);
       if (e.heldAtFree && !inRange(BigInt(held.length), e.heldAtFree)) {
-        return fail(`${describeRange(e.heldAtFree)} task(s) inside the trampoline when it was freed`, held.length ? held.map((h) => h.text).join("; ") : "none");
+        return fail(`${describeRange(e.heldAtFree)} task(s) inside the trampoline when it was freed`,
+          held.length ? held.map((h) => h.text).join("; ") : "none");
       }
       if (e.afterVoluntarySwitch) {
         const task = k.sched.tasks.find((t) => t.name === e.afterVoluntarySwitch)!;
@@ -154,8 +171,9 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
           .find((ev) => ev.clock > r.unregisteredAt && Number(ev.a) === task.pid && Number(ev.c) === SchedReason.VOLUNTARY);
         if (!sw || r.freedAt === undefined || r.freedAt <= sw.clock) {
           const freed = r.freedAt === undefined ? "never" : `at ${formatTime(r.freedAt)}`;
-          return fail(`freed after ${task.name} switched out voluntarily`,
-            sw ? `${task.name} switched voluntarily at ${formatTime(sw.clock)}, freed ${freed}` : `${task.name} never switched voluntarily after the unregister`);
+          return fail(`freed after ${task.name} switched out voluntarily`, sw
+            ? `${task.name} switched voluntarily at ${formatTime(sw.clock)}, freed ${freed}`
+            : `${task.name} never switched voluntarily after the unregister`);
         }
       }
       return undefined;
@@ -163,25 +181,33 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   },
 
   "grace-period": {
-    doc: ["`grace-period: { flavour, completed, latency, holdouts }`", "the flavour completed that many grace periods, each within `latency` (request to end); its last one had `holdouts` tasks it waited for"],
+    doc: ["`grace-period: { flavour, completed, latency, holdouts }`",
+      "the flavour completed that many grace periods, each within `latency` (request to end); its last one had `holdouts` tasks it " +
+      "waited for"],
     read: ({ r, map, count, time }) => {
       const m = map(["flavour", "completed", "latency", "holdouts"], ["flavour"]);
       const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "grace-period.flavour", FLAVOURS) : undefined;
       if (!m || !flavour) return undefined;
-      return { flavour, completed: count(m.get("completed"), "grace-period.completed"), latency: time(m.get("latency"), "grace-period.latency"),
-        holdouts: count(m.get("holdouts"), "grace-period.holdouts") };
+      return {
+        flavour, completed: count(m.get("completed"), "grace-period.completed"), latency: time(m.get("latency"), "grace-period.latency"),
+        holdouts: count(m.get("holdouts"), "grace-period.holdouts"),
+      };
     },
     check: (e, { k, fail }) => {
       const f = k.rcu.flavours.find((x) => x.name === e.flavour)!;
-      if (e.completed && !inRange(BigInt(f.completed), e.completed)) return fail(`${describeRange(e.completed)} ${f.name} grace periods completed`, String(f.completed));
+      if (e.completed && !inRange(BigInt(f.completed), e.completed)) {
+        return fail(`${describeRange(e.completed)} ${f.name} grace periods completed`, String(f.completed));
+      }
       const lat = f.latencies();
       const out = lat.filter((l) => e.latency && !inRange(l, e.latency));
       if (e.latency && out.length) {
-        return fail(`every ${f.name} grace period ${describeRange(e.latency, true)}`, `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(formatTime).join(", ")}`);
+        return fail(`every ${f.name} grace period ${describeRange(e.latency, true)}`,
+          `${out.length} of ${lat.length} outside: ${out.slice(0, 5).map(formatTime).join(", ")}`);
       }
       const last = f.history.at(-1);
       if (e.holdouts && !(last && inRange(BigInt(last.holdouts), e.holdouts))) {
-        return fail(`${describeRange(e.holdouts)} holdout(s) in the last ${f.name} grace period`, last ? `${last.holdouts} in grace period ${last.seq}` : "no grace period completed");
+        return fail(`${describeRange(e.holdouts)} holdout(s) in the last ${f.name} grace period`,
+          last ? `${last.holdouts} in grace period ${last.seq}` : "no grace period completed");
       }
       return undefined;
     },
@@ -198,7 +224,9 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
     },
     check: (e, { run, k, fail }) => {
       const l = run.live(e.ops), rec = k.ftrace.record(e.function)!;
-      const v = l.counter ? l.counter.hits(rec.index) : l.hostCalls ? l.hostCalls.get(rec.ip) ?? 0n : BigInt(l.records.filter((x) => x.ip === rec.ip).length);
+      const v = l.counter ? l.counter.hits(rec.index)
+        : l.hostCalls ? l.hostCalls.get(rec.ip) ?? 0n
+        : BigInt(l.records.filter((x) => x.ip === rec.ip).length);
       return inRange(v, e.value) ? undefined : fail(`${e.function} counted by ${e.ops}: ${describeRange(e.value)}`, String(v));
     },
   },
@@ -219,7 +247,8 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   },
 
   "task": {
-    doc: ["`task: { name, state, irq-preemptions }`", "the task's state (`running`, `runnable`, `sleeping`, `dead`) and how often an interrupt preempted it"],
+    doc: ["`task: { name, state, irq-preemptions }`",
+      "the task's state (`running`, `runnable`, `sleeping`, `dead`) and how often an interrupt preempted it"],
     read: ({ r, arg, map, count }) => {
       const m = map(["name", "state", "irq-preemptions"], ["name"]);
       const name = m?.has("name") ? r.str(m.get("name")!, "task.name") : undefined;
@@ -231,9 +260,11 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       const t = k.sched.tasks.find((x) => x.name === e.name)!;
       if (e.state && t.state !== e.state) return fail(`${e.name} ${e.state}`, `${e.name} ${t.state}`);
       // Preempted by an interrupt (not at cond_resched() or preempt_enable()): it may have been anywhere.
-      const irq = k.machine.events.ofKind(EventKind.SWITCH).filter((ev) => Number(ev.a) === t.pid && Number(ev.c) === SchedReason.IRQ_PREEMPT);
+      const irq = k.machine.events.ofKind(EventKind.SWITCH)
+        .filter((ev) => Number(ev.a) === t.pid && Number(ev.c) === SchedReason.IRQ_PREEMPT);
       if (e.irqPreemptions && !inRange(BigInt(irq.length), e.irqPreemptions)) {
-        return fail(`${e.name} preempted by an interrupt ${describeRange(e.irqPreemptions)} time(s)`, `${irq.length}${irq.length ? `, first at ${k.symbols.format(irq[0].d)}` : ""}`);
+        return fail(`${e.name} preempted by an interrupt ${describeRange(e.irqPreemptions)} time(s)`,
+          `${irq.length}${irq.length ? `, first at ${k.symbols.format(irq[0].d)}` : ""}`);
       }
       return undefined;
     },
@@ -266,14 +297,17 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
     },
     check: (e, { k, fail }) => {
       const s = k.poke.stats;
-      const wrong = ([["int3 hits", e.int3Hits, s.int3Hits], ["batches", e.batches, BigInt(s.batches)], ["sites changed", e.sitesChanged, BigInt(s.sitesChanged)]] as const)
-        .filter(([, r, v]) => r && !inRange(v, r));
-      return wrong.length ? fail(wrong.map(([n, r]) => `${n} ${describeRange(r!)}`).join("; "), wrong.map(([n, , v]) => `${n} ${v}`).join("; ")) : undefined;
+      const all = [["int3 hits", e.int3Hits, s.int3Hits], ["batches", e.batches, BigInt(s.batches)],
+        ["sites changed", e.sitesChanged, BigInt(s.sitesChanged)]] as const;
+      const wrong = all.filter(([, r, v]) => r && !inRange(v, r));
+      if (!wrong.length) return undefined;
+      return fail(wrong.map(([n, r]) => `${n} ${describeRange(r!)}`).join("; "), wrong.map(([n, , v]) => `${n} ${v}`).join("; "));
     },
   },
 
   "site": {
-    doc: ["`site: { function, bytes }` or `{ function, calls }`", "the site holds those bytes (`nop` or 5 hex bytes), or calls that symbol (`ftrace_caller`, `ftrace_trampoline[OPS]`, ...)"],
+    doc: ["`site: { function, bytes }` or `{ function, calls }`",
+      "the site holds those bytes (`nop` or 5 hex bytes), or calls that symbol (`ftrace_caller`, `ftrace_trampoline[OPS]`, ...)"],
     read: ({ r, arg, map }) => {
       const m = map(["function", "bytes", "calls"], ["function"]);
       const fn = m?.has("function") ? r.str(m.get("function")!, "site.function") : undefined;
@@ -316,28 +350,37 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   },
 
   "recursion": {
-    doc: ["`recursion: { total, site, count }`", "ftrace's recursion guard skipped `total` callback calls in all, and `count` at `site` (a traceable function)"],
+    doc: ["`recursion: { total, site, count }`",
+      "ftrace's recursion guard skipped `total` callback calls in all, and `count` at `site` (a traceable function)"],
     read: ({ r, arg, map, count, str }) => {
       const m = map(["total", "site", "count"]);
       if (!m) return undefined;
-      if (m.has("site") !== m.has("count")) return r.fail(arg.at, "recursion: site and count go together (the skips at that function's site)");
+      if (m.has("site") !== m.has("count")) {
+        return r.fail(arg.at, "recursion: site and count go together (the skips at that function's site)");
+      }
       if (!m.has("total") && !m.has("site")) return r.fail(arg.at, "recursion needs total, or site with count, or both");
       return { total: count(m.get("total"), "recursion.total"), site: str(m, "site"), count: count(m.get("count"), "recursion.count") };
     },
     check: (e, { k, fail }) => {
       const counted = recursionsOf(k);
-      if (!counted) return fail("ftrace's recursion counters", "none: ftrace stopped at an ftrace bug during boot, before it allocated them");
+      if (!counted) {
+        return fail("ftrace's recursion counters", "none: ftrace stopped at an ftrace bug during boot, before it allocated them");
+      }
       const { total, sites } = counted;
       const seen = () => `${total} in all${sites.size ? `: ${[...sites].map(([f, n]) => `${f} ${n}`).join(", ")}` : ""}`;
       if (e.total && !inRange(total, e.total)) return fail(`${describeRange(e.total)} recursion(s) skipped in all`, seen());
       const at = e.site !== undefined ? sites.get(e.site) ?? 0n : 0n;
-      if (e.site !== undefined && !inRange(at, e.count!)) return fail(`${describeRange(e.count!)} recursion(s) skipped at ${e.site}`, `${at} at ${e.site}; ${seen()}`);
+      if (e.site !== undefined && !inRange(at, e.count!)) {
+        return fail(`${describeRange(e.count!)} recursion(s) skipped at ${e.site}`, `${at} at ${e.site}; ${seen()}`);
+      }
       return undefined;
     },
   },
 
   "stack": {
-    doc: ["`stack: { name, entered, skipped, in-tracing, corrupt }`", "a kernel stack's header (`task NAME`, `irq cpuN`, `ist #DF cpuN`, `ist #UD cpuN`; quote the IST ones, `#` starts a YAML comment): callbacks entered and skipped on it, its in_tracing flag, its magic overwritten"],
+    doc: ["`stack: { name, entered, skipped, in-tracing, corrupt }`",
+      "a kernel stack's header (`task NAME`, `irq cpuN`, `ist #DF cpuN`, `ist #UD cpuN`; quote the IST ones, `#` starts a YAML " +
+      "comment): callbacks entered and skipped on it, its in_tracing flag, its magic overwritten"],
     read: ({ r, arg, map, count, flag }) => {
       const m = map(["name", "entered", "skipped", "in-tracing", "corrupt"], ["name"]);
       const name = m?.has("name") ? r.str(m.get("name")!, "stack.name") : undefined;
@@ -356,7 +399,8 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
         e.inTracing !== undefined && s.inTracing !== e.inTracing && [setOrClear(e.inTracing), setOrClear(s.inTracing)],
         e.corrupt !== undefined && s.corrupt !== e.corrupt && [header(e.corrupt), header(s.corrupt)],
       ].filter((w): w is string[] => Array.isArray(w));
-      return wrong.length ? fail(`${e.name}: ${wrong.map((w) => w[0]).join("; ")}`, `${e.name}: ${wrong.map((w) => w[1]).join("; ")}`) : undefined;
+      if (!wrong.length) return undefined;
+      return fail(`${e.name}: ${wrong.map((w) => w[0]).join("; ")}`, `${e.name}: ${wrong.map((w) => w[1]).join("; ")}`);
     },
   },
 
@@ -368,26 +412,34 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       return { function: str(m, "function"), task: str(m, "task"), count: count(m.get("count"), "warning.count") ?? { min: 1n } };
     },
     check: (e, { k, fail }) => {
-      const match = k.warnings.filter((w) => (e.function === undefined || k.symbols.find(w.rip)?.name === e.function) && (e.task === undefined || w.task === e.task));
+      const match = k.warnings.filter((w) =>
+        (e.function === undefined || k.symbols.find(w.rip)?.name === e.function) && (e.task === undefined || w.task === e.task));
       if (inRange(BigInt(match.length), e.count)) return undefined;
       const want = [e.function && `at ${e.function}`, e.task && `in ${e.task}`].filter(Boolean).join(" ");
       const first = k.warnings.length ? `; the first: ${firstLine(k.warnings[0].text)}` : "";
-      return fail(`${describeRange(e.count)} warning(s)${want ? " " + want : ""}`, `${match.length} matching of ${k.warnings.length}${first}`);
+      return fail(`${describeRange(e.count)} warning(s)${want ? " " + want : ""}`,
+        `${match.length} matching of ${k.warnings.length}${first}`);
     },
   },
 
   "oops": {
-    doc: ["`oops: { task, overflow, includes, count }`", "oopses in that task, a stack overflow of the stack `overflow` names (a double fault on its guard gap), whose text includes each string: `count` (default at least 1)"],
+    doc: ["`oops: { task, overflow, includes, count }`",
+      "oopses in that task, a stack overflow of the stack `overflow` names (a double fault on its guard gap), whose text includes " +
+      "each string: `count` (default at least 1)"],
     read: ({ map, count, str, list }) => {
       const m = map(["task", "overflow", "includes", "count"], [], true);
       if (!m) return undefined;
-      return { task: str(m, "task"), overflow: str(m, "overflow"), includes: list(m, "includes") ?? [], count: count(m.get("count"), "oops.count") ?? { min: 1n } };
+      return {
+        task: str(m, "task"), overflow: str(m, "overflow"), includes: list(m, "includes") ?? [],
+        count: count(m.get("count"), "oops.count") ?? { min: 1n },
+      };
     },
     check: (e, { k, fail }) => {
-      const match = k.oopses.filter((o) => (e.task === undefined || o.task === e.task) && (e.overflow === undefined || o.overflow === e.overflow) &&
-        e.includes.every((t) => o.text.includes(t)));
+      const match = k.oopses.filter((o) => (e.task === undefined || o.task === e.task) &&
+        (e.overflow === undefined || o.overflow === e.overflow) && e.includes.every((t) => o.text.includes(t)));
       if (inRange(BigInt(match.length), e.count)) return undefined;
-      const want = [e.task && `in ${e.task}`, e.overflow && `overflowing ${e.overflow}`, ...e.includes.map((t) => `saying "${t}"`)].filter(Boolean).join(", ");
+      const want = [e.task && `in ${e.task}`, e.overflow && `overflowing ${e.overflow}`, ...e.includes.map((t) => `saying "${t}"`)]
+        .filter(Boolean).join(", ");
       const first = k.oopses.length ? `; the first: ${k.oopses[0].text.split("\n").slice(0, 2).join(" / ")}` : "";
       return fail(`${describeRange(e.count)} oops(es)${want ? " " + want : ""}`, `${match.length} matching of ${k.oopses.length}${first}`);
     },
@@ -403,16 +455,21 @@ function checkTrace(e: Of<"trace">, { run, k, golden, fail }: CheckContext): Fai
   }
   const missing = e.includes.filter((f) => !seen.includes(f)), extra = e.excludes.filter((f) => seen.includes(f));
   if (missing.length || extra.length) {
-    return fail([...missing.map((f) => `${f} traced`), ...extra.map((f) => `${f} not traced`)].join("; "), `traced: ${seen.join(" ") || "nothing"}`);
+    return fail([...missing.map((f) => `${f} traced`), ...extra.map((f) => `${f} not traced`)].join("; "),
+      `traced: ${seen.join(" ") || "nothing"}`);
   }
-  if (e.records && !inRange(BigInt(l.records.length), e.records)) return fail(`${describeRange(e.records)} trace records`, String(l.records.length));
-  if (e.lost && !inRange(l.tracer!.lost, e.lost)) return fail(`${describeRange(e.lost)} records lost to ring overruns`, String(l.tracer!.lost));
+  if (e.records && !inRange(BigInt(l.records.length), e.records)) {
+    return fail(`${describeRange(e.records)} trace records`, String(l.records.length));
+  }
+  const lost = l.tracer!.lost;
+  if (e.lost && !inRange(lost, e.lost)) return fail(`${describeRange(e.lost)} records lost to ring overruns`, String(lost));
   const text = traceFile(l.tracer!, l.records, k.sched.tasks, k.symbols, k.machine.ncpus);
   const body = text.split("\n").filter((x) => x && !x.startsWith("#"));
   const unmatched = e.lines.filter((re) => !body.some((x) => re.test(x)));
   if (unmatched.length) {
     const first = body.slice(0, 3).map((x) => x.trim()).join(" | ") || "none";
-    return fail(`trace lines matching ${unmatched.map((re) => `/${re.source}/`).join(", ")}`, `${body.length} lines, none matching; the first: ${first}`);
+    return fail(`trace lines matching ${unmatched.map((re) => `/${re.source}/`).join(", ")}`,
+      `${body.length} lines, none matching; the first: ${first}`);
   }
   if (e.golden) return compareGolden(text, e.golden, golden, fail);
   return undefined;
