@@ -226,7 +226,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       const l = run.live(e.ops), rec = k.ftrace.record(e.function)!;
       const v = l.counter ? l.counter.hits(rec.index)
         : l.hostCalls ? l.hostCalls.get(rec.ip) ?? 0n
-        : BigInt(l.records.filter((x) => x.ip === rec.ip).length);
+          : BigInt(l.records.filter((x) => x.ip === rec.ip).length);
       return inRange(v, e.value) ? undefined : fail(`${e.function} counted by ${e.ops}: ${describeRange(e.value)}`, String(v));
     },
   },
