@@ -70,4 +70,15 @@ describe("import layers", () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it("refuses a top-level part of src/ that no layer holds", () => {
+    const root = tree({ "src/plugins/p.ts": "export const p = 1;\n" });
+    try {
+      const { status, out } = layers(root);
+      expect(status).toBe(1);
+      expect(out).toContain("src/plugins is in no layer: add it to a row of LAYERS in tools/layers.mjs");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

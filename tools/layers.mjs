@@ -143,6 +143,8 @@ export function check(graph, known = KNOWN) {
     const more = scc.filter((f) => !loop.includes(f));
     problems.push({ text: `import circle: ${loop.join(" -> ")}${more.length ? ` (the circle also takes in ${more.join(", ")})` : ""}` });
   }
+  const unplaced = new Set([...graph.keys()].filter((f) => f.startsWith("src/") && layerOf(f) === undefined).map((f) => f.split("/")[1]));
+  for (const name of unplaced) problems.push({ text: `src/${name} is in no layer: add it to a row of LAYERS in tools/layers.mjs` });
   for (const [from, targets] of [...graph].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const lf = layerOf(from);
     if (lf === undefined) continue;
