@@ -13,7 +13,8 @@
 //   prefix   put before each NAME to make the generated name (default: none);
 //   type     u8, u32 (a number in TypeScript) or u64 (a bigint in TypeScript);
 //   targets  which outputs get it: "as", "ts", "c" (default all three);
-//   enum     also a TypeScript const object and name table under this name (TypeScript only).
+//   enum     also a TypeScript const object and name table under this name (TypeScript only);
+//   radix    10 to write the values in decimal (numbered lists), else they are written in hex.
 // The kernel name is the one Linux gives the same thing (the value may differ where the
 // machine differs, e.g. vector numbers); it appears in every generated doc comment.
 
@@ -21,7 +22,7 @@ const bit = (n) => 2n ** BigInt(n);
 
 export const groups = [
   {
-    name: "exception vectors", prefix: "VECTOR_", type: "u32", enum: "Vector",
+    name: "exception vectors", prefix: "VECTOR_", type: "u32", enum: "Vector", radix: 10,
     doc: "exception vectors (arch/x86/include/asm/trapnr.h)",
     values: [
       ["DE", 0, "divide error", "X86_TRAP_DE"], ["DB", 1, "debug", "X86_TRAP_DB"], ["NMI", 2, "non-maskable interrupt", "X86_TRAP_NMI"],
@@ -142,7 +143,7 @@ export const groups = [
     ].map(([n, v, d]) => [n, v, d, n]),
   },
   {
-    name: "text poke", type: "u32",
+    name: "text poke", type: "u32", radix: 10,
     doc: "limits of the text-poke protocol (arch/x86/kernel/alternative.c)",
     values: [["TEXT_POKE_MAX", 256, "sites in one batch: the vector the INT3 handler searches holds this many", "TP_VEC_MAX"]],
   },
@@ -171,7 +172,7 @@ export const groups = [
     ],
   },
   {
-    name: "immediate kinds", prefix: "IMM_", type: "u64", targets: ["as"],
+    name: "immediate kinds", prefix: "IMM_", type: "u64", targets: ["as"], radix: 10,
     doc: "the immediate an opcode takes (INFO_IMM_SHIFT); tools/opcodes.mjs names them by the lower-case suffix",
     values: [
       ["NONE", 0n, "none"], ["B", 1n, "8-bit, sign-extended"], ["U", 2n, "8-bit, zero-extended"], ["W", 3n, "16-bit"],
@@ -181,7 +182,7 @@ export const groups = [
     ],
   },
   {
-    name: "operand-size rules", prefix: "SIZE_", type: "u64", targets: ["as"],
+    name: "operand-size rules", prefix: "SIZE_", type: "u64", targets: ["as"], radix: 10,
     doc: "how an opcode's operand size is chosen (INFO_SIZE_SHIFT); tools/opcodes.mjs names them by the lower-case suffix, NONE as -",
     values: [
       ["NONE", 0n, "no operand size (32-bit default)"], ["B", 1n, "8-bit"], ["W", 2n, "16-bit"], ["D", 3n, "32-bit"], ["Q", 4n, "64-bit"],

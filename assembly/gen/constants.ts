@@ -3,37 +3,37 @@
 
 // exception vectors (arch/x86/include/asm/trapnr.h).
 /** divide error (Linux: X86_TRAP_DE) */
-@inline export const VECTOR_DE: u32 = 0x0;
+@inline export const VECTOR_DE: u32 = 0;
 /** debug (Linux: X86_TRAP_DB) */
-@inline export const VECTOR_DB: u32 = 0x1;
+@inline export const VECTOR_DB: u32 = 1;
 /** non-maskable interrupt (Linux: X86_TRAP_NMI) */
-@inline export const VECTOR_NMI: u32 = 0x2;
+@inline export const VECTOR_NMI: u32 = 2;
 /** breakpoint (int3) (Linux: X86_TRAP_BP) */
-@inline export const VECTOR_BP: u32 = 0x3;
+@inline export const VECTOR_BP: u32 = 3;
 /** overflow (Linux: X86_TRAP_OF) */
-@inline export const VECTOR_OF: u32 = 0x4;
+@inline export const VECTOR_OF: u32 = 4;
 /** bound range (Linux: X86_TRAP_BR) */
-@inline export const VECTOR_BR: u32 = 0x5;
+@inline export const VECTOR_BR: u32 = 5;
 /** invalid opcode (Linux: X86_TRAP_UD) */
-@inline export const VECTOR_UD: u32 = 0x6;
+@inline export const VECTOR_UD: u32 = 6;
 /** device not available (Linux: X86_TRAP_NM) */
-@inline export const VECTOR_NM: u32 = 0x7;
+@inline export const VECTOR_NM: u32 = 7;
 /** double fault (Linux: X86_TRAP_DF) */
-@inline export const VECTOR_DF: u32 = 0x8;
+@inline export const VECTOR_DF: u32 = 8;
 /** invalid TSS (Linux: X86_TRAP_TS) */
-@inline export const VECTOR_TS: u32 = 0xA;
+@inline export const VECTOR_TS: u32 = 10;
 /** segment not present (Linux: X86_TRAP_NP) */
-@inline export const VECTOR_NP: u32 = 0xB;
+@inline export const VECTOR_NP: u32 = 11;
 /** stack segment (Linux: X86_TRAP_SS) */
-@inline export const VECTOR_SS: u32 = 0xC;
+@inline export const VECTOR_SS: u32 = 12;
 /** general protection (Linux: X86_TRAP_GP) */
-@inline export const VECTOR_GP: u32 = 0xD;
+@inline export const VECTOR_GP: u32 = 13;
 /** page fault (Linux: X86_TRAP_PF) */
-@inline export const VECTOR_PF: u32 = 0xE;
+@inline export const VECTOR_PF: u32 = 14;
 /** x87 floating point (Linux: X86_TRAP_MF) */
-@inline export const VECTOR_MF: u32 = 0x10;
+@inline export const VECTOR_MF: u32 = 16;
 /** alignment check (Linux: X86_TRAP_AC) */
-@inline export const VECTOR_AC: u32 = 0x11;
+@inline export const VECTOR_AC: u32 = 17;
 
 // the guest kernel's interrupt vectors (arch/x86/include/asm/irq_vectors.h; the numbers are this machine's).
 /** the local timer's tick (Linux: LOCAL_TIMER_VECTOR) */
@@ -199,7 +199,7 @@
 
 // limits of the text-poke protocol (arch/x86/kernel/alternative.c).
 /** sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
-@inline export const TEXT_POKE_MAX: u32 = 0x100;
+@inline export const TEXT_POKE_MAX: u32 = 256;
 
 // bits of the packed u64 the decode tables hold per opcode, group slot, exact ModRM or F3 variant.
 /** handler id, or the group / exact / F3-variant index */
@@ -253,45 +253,45 @@
 
 // the immediate an opcode takes (INFO_IMM_SHIFT); tools/opcodes.mjs names them by the lower-case suffix.
 /** none */
-@inline export const IMM_NONE: u64 = 0x0;
+@inline export const IMM_NONE: u64 = 0;
 /** 8-bit, sign-extended */
-@inline export const IMM_B: u64 = 0x1;
+@inline export const IMM_B: u64 = 1;
 /** 8-bit, zero-extended */
-@inline export const IMM_U: u64 = 0x2;
+@inline export const IMM_U: u64 = 2;
 /** 16-bit */
-@inline export const IMM_W: u64 = 0x3;
+@inline export const IMM_W: u64 = 3;
 /** 16 or 32 bits by operand size, sign-extended */
-@inline export const IMM_Z: u64 = 0x4;
+@inline export const IMM_Z: u64 = 4;
 /** 16, 32 or 64 bits by operand size */
-@inline export const IMM_V: u64 = 0x5;
+@inline export const IMM_V: u64 = 5;
 /** a moffs address: 32 or 64 bits by address size */
-@inline export const IMM_O: u64 = 0x6;
+@inline export const IMM_O: u64 = 6;
 /** 8-bit branch displacement */
-@inline export const IMM_JB: u64 = 0x7;
+@inline export const IMM_JB: u64 = 7;
 /** 16- or 32-bit branch displacement */
-@inline export const IMM_JZ: u64 = 0x8;
+@inline export const IMM_JZ: u64 = 8;
 /** 16-bit, then 8-bit (enter) */
-@inline export const IMM_WU: u64 = 0x9;
+@inline export const IMM_WU: u64 = 9;
 /** the constant 1 (shift by one) */
-@inline export const IMM_ONE: u64 = 0xA;
+@inline export const IMM_ONE: u64 = 10;
 
 // how an opcode's operand size is chosen (INFO_SIZE_SHIFT); tools/opcodes.mjs names them by the lower-case suffix, NONE as -.
 /** no operand size (32-bit default) */
-@inline export const SIZE_NONE: u64 = 0x0;
+@inline export const SIZE_NONE: u64 = 0;
 /** 8-bit */
-@inline export const SIZE_B: u64 = 0x1;
+@inline export const SIZE_B: u64 = 1;
 /** 16-bit */
-@inline export const SIZE_W: u64 = 0x2;
+@inline export const SIZE_W: u64 = 2;
 /** 32-bit */
-@inline export const SIZE_D: u64 = 0x3;
+@inline export const SIZE_D: u64 = 3;
 /** 64-bit */
-@inline export const SIZE_Q: u64 = 0x4;
+@inline export const SIZE_Q: u64 = 4;
 /** 16/32/64 by 66 and REX.W */
-@inline export const SIZE_V: u64 = 0x5;
+@inline export const SIZE_V: u64 = 5;
 /** 64-bit default, 16 with 66 */
-@inline export const SIZE_D64: u64 = 0x6;
+@inline export const SIZE_D64: u64 = 6;
 /** always 64-bit */
-@inline export const SIZE_F64: u64 = 0x7;
+@inline export const SIZE_F64: u64 = 7;
 
 // bits of a decoded instruction's mem field (E_MEM).
 /** the instruction has a memory operand */

@@ -9,7 +9,10 @@ import {
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
-import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg, cpuIndex } from "../state";
+import {
+  RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg,
+  cpuIndex,
+} from "../state";
 import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, updateAlignCheck, changeCpl, canonical } from "../mem";
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";

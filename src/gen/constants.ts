@@ -4,37 +4,37 @@
 // exception vectors (arch/x86/include/asm/trapnr.h).
 export const Vector = {
   /** divide error (Linux: X86_TRAP_DE) */
-  DE: 0x0,
+  DE: 0,
   /** debug (Linux: X86_TRAP_DB) */
-  DB: 0x1,
+  DB: 1,
   /** non-maskable interrupt (Linux: X86_TRAP_NMI) */
-  NMI: 0x2,
+  NMI: 2,
   /** breakpoint (int3) (Linux: X86_TRAP_BP) */
-  BP: 0x3,
+  BP: 3,
   /** overflow (Linux: X86_TRAP_OF) */
-  OF: 0x4,
+  OF: 4,
   /** bound range (Linux: X86_TRAP_BR) */
-  BR: 0x5,
+  BR: 5,
   /** invalid opcode (Linux: X86_TRAP_UD) */
-  UD: 0x6,
+  UD: 6,
   /** device not available (Linux: X86_TRAP_NM) */
-  NM: 0x7,
+  NM: 7,
   /** double fault (Linux: X86_TRAP_DF) */
-  DF: 0x8,
+  DF: 8,
   /** invalid TSS (Linux: X86_TRAP_TS) */
-  TS: 0xA,
+  TS: 10,
   /** segment not present (Linux: X86_TRAP_NP) */
-  NP: 0xB,
+  NP: 11,
   /** stack segment (Linux: X86_TRAP_SS) */
-  SS: 0xC,
+  SS: 12,
   /** general protection (Linux: X86_TRAP_GP) */
-  GP: 0xD,
+  GP: 13,
   /** page fault (Linux: X86_TRAP_PF) */
-  PF: 0xE,
+  PF: 14,
   /** x87 floating point (Linux: X86_TRAP_MF) */
-  MF: 0x10,
+  MF: 16,
   /** alignment check (Linux: X86_TRAP_AC) */
-  AC: 0x11,
+  AC: 17,
 } as const;
 export type Vector = (typeof Vector)[keyof typeof Vector];
 export const VectorName: Record<number, string> = Object.fromEntries(Object.entries(Vector).map(([k, v]) => [v, k]));
@@ -203,4 +203,4 @@ export const NMI_MASK = 0xF00000;
 
 // limits of the text-poke protocol (arch/x86/kernel/alternative.c).
 /** sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
-export const TEXT_POKE_MAX = 0x100;
+export const TEXT_POKE_MAX = 256;

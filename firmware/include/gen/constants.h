@@ -11,22 +11,22 @@
 #endif
 
 /* exception vectors (arch/x86/include/asm/trapnr.h). */
-#define VECTOR_DE 0x0	/* divide error (Linux: X86_TRAP_DE) */
-#define VECTOR_DB 0x1	/* debug (Linux: X86_TRAP_DB) */
-#define VECTOR_NMI 0x2	/* non-maskable interrupt (Linux: X86_TRAP_NMI) */
-#define VECTOR_BP 0x3	/* breakpoint (int3) (Linux: X86_TRAP_BP) */
-#define VECTOR_OF 0x4	/* overflow (Linux: X86_TRAP_OF) */
-#define VECTOR_BR 0x5	/* bound range (Linux: X86_TRAP_BR) */
-#define VECTOR_UD 0x6	/* invalid opcode (Linux: X86_TRAP_UD) */
-#define VECTOR_NM 0x7	/* device not available (Linux: X86_TRAP_NM) */
-#define VECTOR_DF 0x8	/* double fault (Linux: X86_TRAP_DF) */
-#define VECTOR_TS 0xA	/* invalid TSS (Linux: X86_TRAP_TS) */
-#define VECTOR_NP 0xB	/* segment not present (Linux: X86_TRAP_NP) */
-#define VECTOR_SS 0xC	/* stack segment (Linux: X86_TRAP_SS) */
-#define VECTOR_GP 0xD	/* general protection (Linux: X86_TRAP_GP) */
-#define VECTOR_PF 0xE	/* page fault (Linux: X86_TRAP_PF) */
-#define VECTOR_MF 0x10	/* x87 floating point (Linux: X86_TRAP_MF) */
-#define VECTOR_AC 0x11	/* alignment check (Linux: X86_TRAP_AC) */
+#define VECTOR_DE 0	/* divide error (Linux: X86_TRAP_DE) */
+#define VECTOR_DB 1	/* debug (Linux: X86_TRAP_DB) */
+#define VECTOR_NMI 2	/* non-maskable interrupt (Linux: X86_TRAP_NMI) */
+#define VECTOR_BP 3	/* breakpoint (int3) (Linux: X86_TRAP_BP) */
+#define VECTOR_OF 4	/* overflow (Linux: X86_TRAP_OF) */
+#define VECTOR_BR 5	/* bound range (Linux: X86_TRAP_BR) */
+#define VECTOR_UD 6	/* invalid opcode (Linux: X86_TRAP_UD) */
+#define VECTOR_NM 7	/* device not available (Linux: X86_TRAP_NM) */
+#define VECTOR_DF 8	/* double fault (Linux: X86_TRAP_DF) */
+#define VECTOR_TS 10	/* invalid TSS (Linux: X86_TRAP_TS) */
+#define VECTOR_NP 11	/* segment not present (Linux: X86_TRAP_NP) */
+#define VECTOR_SS 12	/* stack segment (Linux: X86_TRAP_SS) */
+#define VECTOR_GP 13	/* general protection (Linux: X86_TRAP_GP) */
+#define VECTOR_PF 14	/* page fault (Linux: X86_TRAP_PF) */
+#define VECTOR_MF 16	/* x87 floating point (Linux: X86_TRAP_MF) */
+#define VECTOR_AC 17	/* alignment check (Linux: X86_TRAP_AC) */
 
 /* the guest kernel's interrupt vectors (arch/x86/include/asm/irq_vectors.h; the numbers are this machine's). */
 #define VEC_TIMER 0xEF	/* the local timer's tick (Linux: LOCAL_TIMER_VECTOR) */
@@ -120,6 +120,6 @@
 #define NMI_MASK 0xF00000	/* the NMI depth (Linux: same name) */
 
 /* limits of the text-poke protocol (arch/x86/kernel/alternative.c). */
-#define TEXT_POKE_MAX 0x100	/* sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
+#define TEXT_POKE_MAX 256	/* sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
 
 #endif
