@@ -13,7 +13,9 @@
 // shares a page with hot code costs a slow-path store, not a re-decode; host writes (the
 // loader, text_poke from TypeScript, debugger pokes) take the same path as guest stores.
 // That store path is codewrite.ts; this file builds and finds blocks.
-import { DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM, M_DECODES } from "./gen/layout";
+import {
+  DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM, M_DECODES,
+} from "./gen/layout";
 import { PAGE_MAP, CHUNK_MAP, FETCH_BUF, SCRATCH_BLOCK } from "./machine";
 import { flushAllWriteTlbs, translateFetch, NO_PA } from "./mem";
 import { pageGen, CHUNK_SHIFT } from "./codewrite";

@@ -28,7 +28,9 @@ function sources(): { path: string; text: string }[] {
     for (const name of readdirSync(join(projectRoot, dir))) {
       const rel = `${dir}/${name}`;
       if (statSync(join(projectRoot, rel)).isDirectory()) walk(rel);
-      else if (EXTENSIONS.test(name) && !EXEMPT.some((re) => re.test(rel))) out.push({ path: rel, text: readFileSync(join(projectRoot, rel), "utf8") });
+      else if (EXTENSIONS.test(name) && !EXEMPT.some((re) => re.test(rel))) {
+        out.push({ path: rel, text: readFileSync(join(projectRoot, rel), "utf8") });
+      }
     }
   };
   for (const d of SCANNED) walk(d);

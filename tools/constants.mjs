@@ -25,13 +25,11 @@ export const groups = [
     name: "exception vectors", prefix: "VECTOR_", type: "u32", enum: "Vector", radix: 10,
     doc: "exception vectors (arch/x86/include/asm/trapnr.h)",
     values: [
-      ["DE", 0, "divide error", "X86_TRAP_DE"], ["DB", 1, "debug", "X86_TRAP_DB"], ["NMI", 2, "non-maskable interrupt", "X86_TRAP_NMI"],
-      ["BP", 3, "breakpoint (int3)", "X86_TRAP_BP"], ["OF", 4, "overflow", "X86_TRAP_OF"], ["BR", 5, "bound range", "X86_TRAP_BR"],
-      ["UD", 6, "invalid opcode", "X86_TRAP_UD"], ["NM", 7, "device not available", "X86_TRAP_NM"], ["DF", 8, "double fault", "X86_TRAP_DF"],
-      ["TS", 10, "invalid TSS", "X86_TRAP_TS"], ["NP", 11, "segment not present", "X86_TRAP_NP"], ["SS", 12, "stack segment", "X86_TRAP_SS"],
-      ["GP", 13, "general protection", "X86_TRAP_GP"], ["PF", 14, "page fault", "X86_TRAP_PF"], ["MF", 16, "x87 floating point", "X86_TRAP_MF"],
-      ["AC", 17, "alignment check", "X86_TRAP_AC"],
-    ],
+      ["DE", 0, "divide error"], ["DB", 1, "debug"], ["NMI", 2, "non-maskable interrupt"], ["BP", 3, "breakpoint (int3)"],
+      ["OF", 4, "overflow"], ["BR", 5, "bound range"], ["UD", 6, "invalid opcode"], ["NM", 7, "device not available"],
+      ["DF", 8, "double fault"], ["TS", 10, "invalid TSS"], ["NP", 11, "segment not present"], ["SS", 12, "stack segment"],
+      ["GP", 13, "general protection"], ["PF", 14, "page fault"], ["MF", 16, "x87 floating point"], ["AC", 17, "alignment check"],
+    ].map(([n, v, d]) => [n, v, d, `X86_TRAP_${n}`]),
   },
   {
     name: "system vectors", prefix: "VEC_", type: "u32",
@@ -178,7 +176,8 @@ export const groups = [
       ["NONE", 0n, "none"], ["B", 1n, "8-bit, sign-extended"], ["U", 2n, "8-bit, zero-extended"], ["W", 3n, "16-bit"],
       ["Z", 4n, "16 or 32 bits by operand size, sign-extended"], ["V", 5n, "16, 32 or 64 bits by operand size"],
       ["O", 6n, "a moffs address: 32 or 64 bits by address size"], ["JB", 7n, "8-bit branch displacement"],
-      ["JZ", 8n, "16- or 32-bit branch displacement"], ["WU", 9n, "16-bit, then 8-bit (enter)"], ["ONE", 10n, "the constant 1 (shift by one)"],
+      ["JZ", 8n, "16- or 32-bit branch displacement"], ["WU", 9n, "16-bit, then 8-bit (enter)"],
+      ["ONE", 10n, "the constant 1 (shift by one)"],
     ],
   },
   {
@@ -203,7 +202,8 @@ export const groups = [
     doc: "bits of a decoded instruction's pfx field (E_PFX)",
     values: [
       ["REP", 1, "F3 was the last of F2/F3"], ["REPNE", 2, "F2 was the last of F2/F3"], ["LOCK", 4, "F0"], ["OSZ", 8, "66"],
-      ["ASZ", 16, "67"], ["FS", 32, "64 (FS override)"], ["GS", 64, "65 (GS override)"], ["REX", 128, "a REX prefix directly before the opcode"],
+      ["ASZ", 16, "67"], ["FS", 32, "64 (FS override)"], ["GS", 64, "65 (GS override)"],
+      ["REX", 128, "a REX prefix directly before the opcode"],
     ],
   },
 ];
