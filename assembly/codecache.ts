@@ -12,27 +12,22 @@
 // the storing instruction (x86 runs the new bytes of self-modifying code at once). Data that
 // shares a page with hot code costs a slow-path store, not a re-decode; host writes (the
 // loader, text_poke from TypeScript, debugger pokes) take the same path as guest stores.
+// That store path is codewrite.ts; this file builds and finds blocks.
 import {
-  DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM,
-  M_DECODES, M_INVALIDATIONS, M_HOST_AGENT, ACTIVE, C_CPU_INDEX,
+  DCACHE, DCACHE_SIZE, BLOCK_SLOT_SIZE, ENTRY_SIZE, B_TAG, B_GEN, B_COUNT, B_END, E_NEXT, RAM, M_DECODES,
 } from "./gen/layout";
-import { PAGE_MAP, PAGE_GEN, CHUNK_MAP, FETCH_BUF, SCRATCH_BLOCK } from "./machine";
+import { PAGE_MAP, CHUNK_MAP, FETCH_BUF, SCRATCH_BLOCK } from "./machine";
 import { flushAllWriteTlbs, translateFetch, NO_PA } from "./mem";
+import { pageGen, CHUNK_SHIFT } from "./codewrite";
 import { decodeInsn, DECODED_END, DEC_NEED_MORE, DEC_UD } from "./decode";
-import { raiseUD, raiseGP, setPending, PEND_CODE } from "./fault";
-import { noteCodeWrite, hazardBytes } from "./xmc";
+import { raiseUD, raiseGP } from "./fault";
+import { hazardBytes } from "./xmc";
 
 const SLOT_BITS: u32 = <u32>(31 - clz<u32>(<u32>(DCACHE_SIZE / BLOCK_SLOT_SIZE)));
 const MAX_BLOCK: u32 = <u32>(BLOCK_SLOT_SIZE / ENTRY_SIZE) - 1;
-const CHUNK_SHIFT: u32 = 7;
-const CHUNKS_PER_PAGE: u32 = 4096 >> CHUNK_SHIFT;
 
 @inline function slotFor(pa: u32): usize {
   return DCACHE + (<usize>((pa * 0x9E3779B1) >>> (32 - SLOT_BITS)) * BLOCK_SLOT_SIZE);
-}
-
-@inline function pageGen(pa: u32): usize {
-  return PAGE_GEN + (<usize>(pa >> 12) << 2);
 }
 
 /** The cached, current block starting at pa, or 0. */
@@ -126,66 +121,4 @@ function markCode(pa: u32, len: u32): void {
   }
   for (let c = pa >> CHUNK_SHIFT; c <= (pa + len - 1) >> CHUNK_SHIFT; c++) store<u8>(CHUNK_MAP + <usize>c, 1);
   store<u64>(M_DECODES, load<u64>(M_DECODES) + 1);
-}
-
-/**
- * Retires every block decoded from the page holding pa. The chunk marks stay: a chunk that
- * once held code keeps having its stores checked and logged, so a patch made of several
- * stores is logged whole even after the first one retired the blocks.
- */
-function retirePage(pa: u64): void {
-  const g = pageGen(<u32>pa);
-  store<u32>(g, load<u32>(g) + 1);
-  store<u64>(M_INVALIDATIONS, load<u64>(M_INVALIDATIONS) + 1);
-}
-
-@inline function chunkHasCode(pa: u64): bool {
-  return load<u8>(CHUNK_MAP + <usize>(pa >> CHUNK_SHIFT)) != 0;
-}
-
-function sameBytes(pa: u64, v: u64, n: u32): bool {
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u8>(RAM + <usize>pa + i) != <u8>(v >> (<u64>i * 8))) return false;
-  }
-  return true;
-}
-
-function storeBytes(h: usize, v: u64, n: u32): void {
-  if (n == 8) store<u64>(h, v);
-  else if (n == 4) store<u32>(h, <u32>v);
-  else if (n == 2) store<u16>(h, <u16>v);
-  else if (n == 1) store<u8>(h, <u8>v);
-  else for (let i: u32 = 0; i < n; i++) store<u8>(h + i, <u8>(v >> (<u64>i * 8)));
-}
-
-/** Staging for the new bytes of a guest store to code (the XMC log wants them in memory). */
-const STORE_BUF: usize = FETCH_BUF + 32;
-
-/** A guest store of n <= 8 bytes within one page of physical memory. */
-export function storePhys(pa: u64, v: u64, n: u32): void {
-  if (load<u8>(PAGE_MAP + <usize>(pa >> 12)) != 0 &&
-      (chunkHasCode(pa) || chunkHasCode(pa + n - 1)) && !sameBytes(pa, v, n)) {
-    store<u64>(STORE_BUF, v);
-    noteCodeWrite(pa, STORE_BUF, n, load<u32>(ACTIVE + C_CPU_INDEX));
-    retirePage(pa);
-    setPending(PEND_CODE);
-  }
-  storeBytes(RAM + <usize>pa, v, n);
-}
-
-/** A host write of len bytes from src to physical memory, coherent like a guest store. */
-export function hostWritePhys(pa: u64, src: usize, len: u32): void {
-  if (len == 0) return;
-  const last = pa + len - 1;
-  for (let p = pa >> 12; p <= last >> 12; p++) {
-    if (load<u8>(PAGE_MAP + <usize>p) == 0) continue;
-    const lo = max(p << 12, pa), hi = min((p << 12) + 0xFFF, last);
-    let code = false;
-    for (let c = lo >> CHUNK_SHIFT; c <= hi >> CHUNK_SHIFT; c++) code = code || chunkHasCode(c << CHUNK_SHIFT);
-    if (code && memory.compare(RAM + <usize>lo, src + <usize>(lo - pa), <usize>(hi - lo + 1)) != 0) {
-      noteCodeWrite(lo, src + <usize>(lo - pa), <u32>(hi - lo + 1), load<u32>(M_HOST_AGENT));
-      retirePage(lo);
-    }
-  }
-  memory.copy(RAM + <usize>pa, src, len);
 }

@@ -13,7 +13,7 @@ import {
   C_RIP, C_RFLAGS, C_CPL, C_INSNS, C_CLOCK, C_HALTED, C_SHADOW, C_TIMER_DEADLINE,
   C_EXIT_REASON, C_EXIT_VECTOR, C_EXIT_ERROR, C_EXIT_ADDR, C_EXIT_RIP,
   EXIT_NONE, EXIT_BUDGET, EXIT_BREAKPOINT, EXIT_FAULT, EXIT_HALT, EXIT_HAZARD, EXIT_TRIPLE_FAULT, OPTION_FAULT_EXITS,
-  E_FLAGS, ENTRYFLAG_STACK, VECTOR_SS, VECTOR_DB,
+  E_FLAGS, ENTRYFLAG_STACK,
   XMCPOLICY_NEW, XMCPOLICY_STOP, M_XMC_POLICY, EVENTKIND_TRIPLE_FAULT,
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
@@ -30,6 +30,7 @@ import { deliver, takeInterrupt, updateIrq, timerFires, syncStepping, DELIVER_FA
 import { unsynchronized, check, reportHazard, logCodeWrites } from "./xmc";
 import { logEvent } from "./events";
 import { BP_COUNT, breakpointLimit } from "./debug";
+import { VECTOR_DB, VECTOR_SS } from "./gen/constants";
 
 @inline function block(cpu: u32): usize {
   return CPUS + <usize>cpu * CPU_BLOCK_SIZE;

@@ -4,9 +4,10 @@
 // newest EVLOG_SIZE / EVENT_SIZE records. The host drains it after every run() and counts
 // anything overwritten before it could read it, so nothing is lost silently.
 import {
-  EVLOG, EVLOG_SIZE, EVENT_SIZE, M_EV_HEAD, M_EV_ENABLED, ACTIVE, C_CPU_INDEX,
+  EVLOG, EVLOG_SIZE, EVENT_SIZE, M_EV_HEAD, M_EV_ENABLED,
   EV_SEQ, EV_CLOCK, EV_KIND, EV_CPU, EV_A, EV_B, EV_C, EV_D, EV_E,
 } from "./gen/layout";
+import { cpuIndex } from "./state";
 
 const SLOTS: u64 = <u64>(EVLOG_SIZE / EVENT_SIZE);
 
@@ -16,7 +17,7 @@ const SLOTS: u64 = <u64>(EVLOG_SIZE / EVENT_SIZE);
 
 /** Appends an event of the running vCPU at virtual time `clock`. */
 export function logEvent(clock: u64, kind: u32, a: u64, b: u64, c: u64, d: u64, e: u64): void {
-  logEventFor(load<u32>(ACTIVE + C_CPU_INDEX), clock, kind, a, b, c, d, e);
+  logEventFor(cpuIndex(), clock, kind, a, b, c, d, e);
 }
 
 export function logEventFor(cpu: u32, clock: u64, kind: u32, a: u64, b: u64, c: u64, d: u64, e: u64): void {

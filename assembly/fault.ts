@@ -5,7 +5,7 @@
 // committing anything (register writes, flags, RIP), so a faulting instruction leaves no trace.
 // The run loop then rewinds RIP to the instruction (for faults; traps keep the next RIP) and
 // delivers the exception through the IDT or stops with an exit, as the machine is configured.
-import { VECTOR_UD, VECTOR_GP, VECTOR_DE, VECTOR_PF, VECTOR_AC } from "./gen/layout";
+import { VECTOR_AC, VECTOR_DE, VECTOR_GP, VECTOR_PF, VECTOR_UD } from "./gen/constants";
 
 
 /** Bits of PENDING: something for the run loop to look at after the current instruction. */

@@ -9,24 +9,30 @@
 // (CC_PREV_OP, CC_PREV_DST with the untouched CC_SRC, CC_SRC2, CC_CIN) and compute that
 // operation's carry only if someone asks: a `dec ecx; jnz` loop never does.
 import { sizeMask, signBit, signExtend } from "./state";
+import {
+  X86_EFLAGS_CF, X86_EFLAGS_FIXED, X86_EFLAGS_PF, X86_EFLAGS_AF, X86_EFLAGS_ZF, X86_EFLAGS_SF, X86_EFLAGS_TF,
+  X86_EFLAGS_IF, X86_EFLAGS_DF, X86_EFLAGS_OF, X86_EFLAGS_NT, X86_EFLAGS_AC, X86_EFLAGS_ID,
+} from "./gen/constants";
 
-export const CF: u64 = 0x1;
-export const PF: u64 = 0x4;
-export const AF: u64 = 0x10;
-export const ZF: u64 = 0x40;
-export const SF: u64 = 0x80;
-export const TF: u64 = 0x100;
-export const IF: u64 = 0x200;
-export const DF: u64 = 0x400;
-export const OF: u64 = 0x800;
-export const AC: u64 = 0x40000;
-export const NT: u64 = 0x4000;
-export const ID: u64 = 0x200000;
+// Short names for the RFLAGS bits (X86_EFLAGS_* in gen/constants), as the ALU code reads them.
+
+export const CF: u64 = X86_EFLAGS_CF;
+export const PF: u64 = X86_EFLAGS_PF;
+export const AF: u64 = X86_EFLAGS_AF;
+export const ZF: u64 = X86_EFLAGS_ZF;
+export const SF: u64 = X86_EFLAGS_SF;
+export const TF: u64 = X86_EFLAGS_TF;
+export const IF: u64 = X86_EFLAGS_IF;
+export const DF: u64 = X86_EFLAGS_DF;
+export const OF: u64 = X86_EFLAGS_OF;
+export const AC: u64 = X86_EFLAGS_AC;
+export const NT: u64 = X86_EFLAGS_NT;
+export const ID: u64 = X86_EFLAGS_ID;
 export const ARITH: u64 = CF | PF | AF | ZF | SF | OF;
 /** Bits software may change with popf (IF only at CPL 0; IOPL, RF and VM are not modelled). */
 export const WRITABLE: u64 = ARITH | TF | IF | DF | NT | AC | ID;
 /** Bit 1 of RFLAGS always reads as one. */
-export const FIXED: u64 = 0x2;
+export const FIXED: u64 = X86_EFLAGS_FIXED;
 
 // Lazy kinds; CC_OP = kind << 2 | operand size.
 export const CC_NONE: u32 = 0;

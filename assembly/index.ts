@@ -3,7 +3,7 @@ import { CPUS, CPU_BLOCK_SIZE, C_IRR, LAYOUT_HASH, IOBUF, M_LAYOUT_HASH, MAX_CPU
 import { logCodeWrites } from "./xmc";
 import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
 import { flushTlb, initTlbs } from "./mem";
-import { hostWritePhys } from "./codecache";
+import { hostWritePhys } from "./codewrite";
 import { decodeInsn } from "./decode";
 import { requestInterrupt } from "./interrupts";
 

@@ -1,41 +1,33 @@
 // Exceptions and interrupts through the 64-bit IDT, IRET, and the local interrupt controller:
 // pending and in-service vectors, EOI, a local timer, and inter-processor interrupts. The
-// controller is programmed through x2APIC-style MSRs (no MMIO): APIC ID 0x802, EOI 0x80B,
-// ICR 0x830, LVT timer 0x832, initial count 0x838, current count 0x839.
+// controller is programmed through x2APIC-style MSRs (no MMIO): MSR_APIC_* in gen/constants
+// (ID, EOI, ICR, the timer's LVT, initial and current count).
 import {
   ACTIVE, CPUS, CPU_BLOCK_SIZE, C_IDT_BASE, C_IDT_LIMIT, C_TR_BASE, C_GDT_BASE, C_GDT_LIMIT, C_EXIT_VECTOR,
-  EXIT_UNSUPPORTED, UNSUPPORTED_COMPAT_MODE, C_CS, C_SS, C_CR2, C_CPU_INDEX, C_IRR, C_ISR,
+  EXIT_UNSUPPORTED, UNSUPPORTED_COMPAT_MODE, C_CS, C_SS, C_CR2, C_IRR, C_ISR,
   C_HALTED, C_SHADOW, C_TIMER_LVT, C_TIMER_INITIAL, C_TIMER_DEADLINE, C_CLOCK,
-  VECTOR_DE, VECTOR_TS, VECTOR_NP, VECTOR_SS, VECTOR_GP, VECTOR_PF, VECTOR_DF,
   EVENTKIND_EXCEPTION, EVENTKIND_INTERRUPT, EVENTKIND_IRET, EVENTKIND_IPI, EVENTKIND_EOI, SERIALIZE_INTERRUPT, SERIALIZE_IRET,
   OPTION_FAULT_EXITS,
 } from "./gen/layout";
-import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK, requestExit } from "./state";
-import { getFlags, setFlags, RF, IF, TF, WRITABLE } from "./flags";
+import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK, requestExit, cpuIndex } from "./state";
+import { getFlags, setFlags, RF, IF, TF, NT, WRITABLE } from "./flags";
 import {
   FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, raiseSoftware, clearFault, setPending, clearPending, PEND_IRQ,
 } from "./fault";
-import { readMem, writeMem, readSystem, selectTlb, updateAlignCheck } from "./mem";
+import { readMem, writeMem, readSystem, updateAlignCheck, changeCpl, canonical } from "./mem";
 import { NCPUS, OPTIONS } from "./machine";
 import { logEvent } from "./events";
 import { serialize } from "./xmc";
+import {
+  VECTOR_DE, VECTOR_DF, VECTOR_GP, VECTOR_NP, VECTOR_PF, VECTOR_SS, VECTOR_TS, X86_EFLAGS_RF, APIC_LVT_MASKED, APIC_LVT_PERIODIC,
+} from "./gen/constants";
 
 export const DELIVER_FAULT: u32 = 0;     // an exception raised by an instruction
 export const DELIVER_SOFTWARE: u32 = 1;  // int n, int3: the gate's DPL is checked
 export const DELIVER_EXTERNAL: u32 = 2;  // a hardware interrupt
 
-const NT: u64 = 0x4000;
-const RF_FLAG: u64 = 0x10000;
 const GATE_INTERRUPT: u32 = 0xE;
 const GATE_TRAP: u32 = 0xF;
-
-@inline function cpuIndex(): u32 { return load<u32>(ACTIVE + C_CPU_INDEX); }
-
-function changeCpl(cpl: u32): void {
-  if (CPL == cpl) return;
-  CPL = cpl;
-  selectTlb(cpuIndex());
-}
 
 @inline function contributory(v: u32): bool {
   return v == VECTOR_DE || v == VECTOR_TS || v == VECTOR_NP || v == VECTOR_SS || v == VECTOR_GP;
@@ -143,7 +135,7 @@ function tryDeliver(vector: u32, kind: u32, hasError: bool, error: u64): bool {
   setReg64(REG_RSP, rsp);
   if (oldCpl != 0) store<u32>(ACTIVE + C_SS, 0);
   store<u32>(ACTIVE + C_CS, selector);
-  let f = oldFlags & ~(TF | NT | RF_FLAG);
+  let f = oldFlags & ~(TF | NT | X86_EFLAGS_RF);
   if ((<u32>(lo >> 40) & 0xF) == GATE_INTERRUPT) f &= ~IF;
   setFlags(f);
   syncStepping();
@@ -190,7 +182,7 @@ export function iretFrame(s: u32, clock: u64): void {
   const ss = readMem(sp + 4 * n, s);
   if (FAULTED) return;
   const newCpl = <u32>cs & 3;
-  if (newCpl < CPL || <u64>((<i64>(rip << 16)) >> 16) != rip) { raiseGP(0); return; }
+  if (newCpl < CPL || !canonical(rip)) { raiseGP(0); return; }
   if (!checkReturnCs(cs)) return;
   let mask = WRITABLE;
   if (CPL != 0) mask &= ~IF;
@@ -302,9 +294,6 @@ export function sendIpi(icr: u64, clock: u64): void {
 
 // ---------------------------------------------------------------- local timer
 
-const LVT_MASKED: u32 = 1 << 16;
-const LVT_PERIODIC: u32 = 1 << 17;
-
 /** Starts (count > 0) or stops the timer, counting from virtual time `now`. */
 export function startTimer(count: u64, now: u64): void {
   store<u64>(ACTIVE + C_TIMER_INITIAL, count);
@@ -320,8 +309,8 @@ export function timerRemaining(now: u64): u64 {
 export function timerFires(): void {
   const lvt = load<u32>(ACTIVE + C_TIMER_LVT);
   const deadline = load<u64>(ACTIVE + C_TIMER_DEADLINE);
-  if (lvt & LVT_PERIODIC) store<u64>(ACTIVE + C_TIMER_DEADLINE, deadline + max<u64>(load<u64>(ACTIVE + C_TIMER_INITIAL), 1));
+  if (lvt & APIC_LVT_PERIODIC) store<u64>(ACTIVE + C_TIMER_DEADLINE, deadline + max<u64>(load<u64>(ACTIVE + C_TIMER_INITIAL), 1));
   else store<u64>(ACTIVE + C_TIMER_DEADLINE, 0);
-  if ((lvt & LVT_MASKED) == 0) requestInterrupt(cpuIndex(), lvt & 0xFF);
+  if ((lvt & APIC_LVT_MASKED) == 0) requestInterrupt(cpuIndex(), lvt & 0xFF);
 }
 

@@ -10,11 +10,15 @@
 // it is on, the read and write arrays point at NEVER_HIT, so every load and store takes the
 // slow path, which checks the alignment and fills no TLB entry.
 import { ACTIVE, C_CR0, C_CR3, C_CR4, C_EFER, TLBS, RAM } from "./gen/layout";
-import { CPL } from "./state";
+import { CPL, cpuIndex } from "./state";
 import { RF, AC } from "./flags";
 import { FAULTED, raiseNonCanonical, raisePF, raiseAC } from "./fault";
 import { RAM_SIZE, PAGE_MAP, NCPUS } from "./machine";
-import { storePhys } from "./codecache";
+import { storePhys } from "./codewrite";
+import {
+  CR0_PG, CR0_WP, CR0_AM, EFER_NXE, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS, PTE_NX, PTE_ADDR,
+  PF_PRESENT, PF_WRITE, PF_USER, PF_RSVD, PF_FETCH,
+} from "./gen/constants";
 
 export const TLB_SET_SIZE: usize = 0x8000;
 const TLB_CPL3: usize = 0x4000;
@@ -30,25 +34,6 @@ export const NO_PA: u64 = 0xFFFF_FFFF_FFFF_FFFF;
 export const ACC_READ: u32 = 0;
 export const ACC_WRITE: u32 = 1;
 export const ACC_FETCH: u32 = 2;
-
-const CR0_PG: u64 = <u64>1 << 31;
-const CR0_WP: u64 = <u64>1 << 16;
-const CR0_AM: u64 = <u64>1 << 18;
-const EFER_NXE: u64 = <u64>1 << 11;
-const PTE_P: u64 = 1;
-const PTE_RW: u64 = 2;
-const PTE_US: u64 = 4;
-const PTE_A: u64 = 0x20;
-const PTE_D: u64 = 0x40;
-const PTE_PS: u64 = 0x80;
-const PTE_NX: u64 = <u64>1 << 63;
-const PTE_ADDR: u64 = 0x000F_FFFF_FFFF_F000;
-
-const PF_PRESENT: u64 = 1;
-const PF_WRITE: u64 = 2;
-const PF_USER: u64 = 4;
-const PF_RSVD: u64 = 8;
-const PF_FETCH: u64 = 16;
 
 /**
  * The page instruction fetch is in, as a virtual page number and the physical-minus-virtual
@@ -80,6 +65,13 @@ export function selectTlb(cpu: u32): void {
   TLB_CPU = TLBS + <usize>cpu * TLB_SET_SIZE;
   TLB_X = TLB_CPU + (CPL == 3 ? TLB_CPL3 : 0) + TLB_FETCH;
   updateAlignCheck();
+}
+
+/** Switches privilege level: the TLB set and the fetch page depend on it. */
+export function changeCpl(cpl: u32): void {
+  if (CPL == cpl) return;
+  CPL = cpl;
+  selectTlb(cpuIndex());
 }
 
 /**
@@ -141,7 +133,8 @@ export function flushAllWriteTlbs(): void {
   }
 }
 
-@inline function canonical(va: u64): bool {
+/** Whether va is a canonical 48-bit address: bits 63 to 47 all equal. */
+@inline export function canonical(va: u64): bool {
   return <u64>((<i64>(va << 16)) >> 16) == va;
 }
 

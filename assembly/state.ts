@@ -4,8 +4,11 @@
 // on exit, so registers have fixed addresses. RIP, the flags and the TLB pointers live in wasm
 // globals while the core runs and are written back to the block whenever run() returns, so
 // TypeScript always reads a complete, materialized state between runs.
-import { ACTIVE, C_REGS, E_NEXT, E_LEN, ENTRY_SIZE, EXIT_NONE } from "./gen/layout";
+import { ACTIVE, C_REGS, C_CPU_INDEX, E_NEXT, E_LEN, ENTRY_SIZE, EXIT_NONE } from "./gen/layout";
 import { setPending, PEND_EXIT } from "./fault";
+
+/** The running vCPU's number. */
+@inline export function cpuIndex(): u32 { return load<u32>(ACTIVE + C_CPU_INDEX); }
 
 /** Register-file byte offsets (C_REGS is 0: an offset is also the address minus ACTIVE). */
 export const REG_RAX: u32 = 0;

@@ -25,11 +25,12 @@
 //     IPI, wait  ------------------>   serializes
 import {
   XMCLOG, XMCLOG_SIZE, XMC_RECORD_SIZE, M_XMC_HEAD, M_XMC_EVENTED, M_XMC_POLICY, M_RNG_STATE, M_HAZARDS,
-  ACTIVE, C_SERIAL_SEQ, C_CPU_INDEX, RAM, X_SEQ, X_STORE, X_PA, X_AGENT, X_LEN, X_OLD, X_NEW,
+  ACTIVE, C_SERIAL_SEQ, RAM, X_SEQ, X_STORE, X_PA, X_AGENT, X_LEN, X_OLD, X_NEW,
   EVENTKIND_SERIALIZE, EVENTKIND_HAZARD, EVENTKIND_CODE_WRITE, XMCPOLICY_OLD, XMCPOLICY_TORN,
 } from "./gen/layout";
 import { logEvent, logEventFor } from "./events";
 import { HAZARD_BUF } from "./machine";
+import { cpuIndex } from "./state";
 
 const SLOTS: u64 = <u64>(XMCLOG_SIZE / XMC_RECORD_SIZE);
 const PIECE: u32 = 16;
@@ -52,7 +53,7 @@ const PIECE: u32 = 16;
 export function noteCodeWrite(pa: u64, src: usize, n: u32, agent: u32): void {
   let seq = load<u64>(M_XMC_HEAD);
   const storeSeq = seq;
-  const self = load<u32>(ACTIVE + C_CPU_INDEX);
+  const self = cpuIndex();
   const wasSynchronized = agent == self && load<u64>(ACTIVE + C_SERIAL_SEQ) == seq;
   for (let off: u32 = 0; off < n; off += PIECE) {
     const len = min(PIECE, n - off);
@@ -108,7 +109,7 @@ const OLD_BYTES: usize = HAZARD_BUF;
  * last serialization. Returns true for a hazard (two or more changed bytes).
  */
 export function check(pa: u64, len: u32): bool {
-  const self = load<u32>(ACTIVE + C_CPU_INDEX);
+  const self = cpuIndex();
   const head = load<u64>(M_XMC_HEAD);
   let from = load<u64>(ACTIVE + C_SERIAL_SEQ);
   if (head - from > SLOTS) from = head - SLOTS; // older records are gone; check what remains

@@ -198,7 +198,7 @@ SYM_FUNC_START enter_user
 	cli
 	push $USER_DS
 	push %rsi
-	push $0x202
+	push $(X86_EFLAGS_IF | X86_EFLAGS_FIXED)
 	push $USER_CS
 	push %rdi
 	swapgs

@@ -75,5 +75,5 @@ notrace void do_page_fault(struct pt_regs *regs, u64 error)
 		if (fixup_exception(regs))
 			return;
 	}
-	fault(regs, 14, error);
+	fault(regs, VECTOR_PF, error);
 }

@@ -35,12 +35,12 @@ static notrace void set_intr_gate(int vector, void *handler, int ist)
 static notrace void setup_idt(void)
 {
 	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof(idt_table) - 1, (u64)idt_table };
-	set_intr_gate(0, asm_exc_divide_error, 0);
-	set_intr_gate(3, asm_exc_int3, 0);
-	set_intr_gate(6, asm_exc_invalid_op, IST_INVALID_OP); /* see do_invalid_op() */
-	set_intr_gate(8, asm_exc_double_fault, IST_DOUBLE_FAULT);
-	set_intr_gate(13, asm_exc_general_protection, 0);
-	set_intr_gate(14, asm_exc_page_fault, 0);
+	set_intr_gate(VECTOR_DE, asm_exc_divide_error, 0);
+	set_intr_gate(VECTOR_BP, asm_exc_int3, 0);
+	set_intr_gate(VECTOR_UD, asm_exc_invalid_op, IST_INVALID_OP); /* see do_invalid_op() */
+	set_intr_gate(VECTOR_DF, asm_exc_double_fault, IST_DOUBLE_FAULT);
+	set_intr_gate(VECTOR_GP, asm_exc_general_protection, 0);
+	set_intr_gate(VECTOR_PF, asm_exc_page_fault, 0);
 	set_intr_gate(VEC_TIMER, asm_sysvec_timer, 0);
 	set_intr_gate(VEC_CALL_FUNCTION, asm_sysvec_call_function, 0);
 	set_intr_gate(VEC_RESCHED, asm_sysvec_reschedule, 0);
@@ -67,12 +67,13 @@ static notrace void setup_syscall(void)
 {
 	wrmsr(MSR_STAR, ((u64)(USER_DS - 8 - 3) << 48) | ((u64)KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
-	wrmsr(MSR_SFMASK, 0x47700); /* TF, IF, DF, AC, NT and IOPL cleared on entry */
+	/* Cleared on entry: */
+	wrmsr(MSR_SFMASK, X86_EFLAGS_TF | X86_EFLAGS_IF | X86_EFLAGS_DF | X86_EFLAGS_AC | X86_EFLAGS_NT | X86_EFLAGS_IOPL);
 }
 
 static notrace void setup_timer(void)
 {
-	wrmsr(MSR_APIC_TIMER_LVT, VEC_TIMER | (1 << 17)); /* periodic */
+	wrmsr(MSR_APIC_TIMER_LVT, VEC_TIMER | APIC_LVT_PERIODIC);
 	wrmsr(MSR_APIC_TIMER_INITIAL, boot_params->tick_period);
 }
 
@@ -138,9 +139,4 @@ void cpu_idle(void)
 		pc->rcu_watching = 1;   /* rcu_idle_exit() */
 		pc->in_idle = 0;
 	}
-}
-
-void printk(const char *s)
-{
-	hypercall3(HYPERCALL_CONSOLE, (long)s, (long)strlen(s), 0);
 }

@@ -60,7 +60,8 @@ static noinstr struct stack_header *stack_header_here(void)
 static noinstr int context_bit(void)
 {
 	u32 pc = this_cpu()->preempt_count;
-	int level = ((pc & 0xf00000) != 0) + ((pc & 0xff0000) != 0) + ((pc & 0xff0100) != 0);
+	int level = ((pc & NMI_MASK) != 0) + ((pc & (NMI_MASK | HARDIRQ_MASK)) != 0) +
+		    ((pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)) != 0);
 	return TRACE_CTX_NORMAL - level;
 }
 

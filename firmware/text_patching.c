@@ -7,7 +7,7 @@
 extern char _stext[];
 
 /* The vector the host publishes for a batch: text_poke_nr entries, sorted by address. */
-struct text_poke_loc text_poke_vec[256];
+struct text_poke_loc text_poke_vec[TEXT_POKE_MAX];
 u32 text_poke_nr;
 /* INT3 hits emulated, per vCPU (statistics). */
 u64 text_poke_int3_hits[64];

@@ -29,9 +29,9 @@ void fault(struct pt_regs *regs, u64 vector, u64 error)
 	die(regs, vector, error);
 }
 
-notrace void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, 0, error); }
+notrace void do_divide_error(struct pt_regs *regs, u64 error) { fault(regs, VECTOR_DE, error); }
 
-notrace void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, 13, error); }
+notrace void do_general_protection(struct pt_regs *regs, u64 error) { fault(regs, VECTOR_GP, error); }
 
 int poke_int3_handler(struct pt_regs *regs);
 
@@ -41,7 +41,7 @@ notrace void do_int3(struct pt_regs *regs, u64 error)
 {
 	if (poke_int3_handler(regs))
 		return;
-	fault(regs, 3, error);
+	fault(regs, VECTOR_BP, error);
 }
 
 /* ---- #UD: WARN_ON() and BUG.
@@ -90,13 +90,13 @@ notrace void do_invalid_op(struct pt_regs *regs, u64 error)
 	ist_exit(link);
 	*ist += IST_SHIFT;
 	if (!warning)
-		fault(regs, 6, error);
+		fault(regs, VECTOR_UD, error);
 }
 
 /* On its own IST stack: report and stop this vCPU for good. */
 notrace void __noreturn do_double_fault(struct pt_regs *regs, u64 error)
 {
-	hypercall3(HYPERCALL_OOPS, (long)regs, 8, (long)error);
+	hypercall3(HYPERCALL_OOPS, (long)regs, VECTOR_DF, (long)error);
 	for (;;)
 		asm volatile("cli; hlt");
 }

@@ -5,7 +5,7 @@ import { checkLayout } from "../src/machine/core.js";
 import { LAYOUT_HASH } from "../src/gen/layout.js";
 
 describe("generated sources", () => {
-  it("layout and opcode tables are current with tools/layout.mjs and tools/opcodes.mjs", () => {
+  it("layout, constants and opcode tables are current with tools/layout.mjs, tools/constants.mjs and tools/opcodes.mjs", () => {
     // gen.mjs --check exits non-zero naming any stale file.
     expect(() => execFileSync(process.execPath, ["tools/gen.mjs", "--check"], { stdio: "pipe" })).not.toThrow();
   });

@@ -57,8 +57,8 @@ function step(name, outputs, inputs, cmd, args) {
 const bin = (name) => join(root, "node_modules", ".bin", name);
 mkdirSync(join(root, "build"), { recursive: true });
 
-step("generate layout and opcode tables", ["build/gen.built"],
-  ["tools/gen.mjs", "tools/layout.mjs", "tools/opcodes.mjs", "asconfig.json"], process.execPath, [join(root, "tools/gen.mjs")]);
+step("generate layout, constants and opcode tables", ["build/gen.built"],
+  ["tools/gen.mjs", "tools/gen-constants.mjs", "tools/layout.mjs", "tools/constants.mjs", "tools/opcodes.mjs", "asconfig.json"], process.execPath, [join(root, "tools/gen.mjs")]);
 step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
 // The guest firmware: compiled like a kernel, so every traceable function starts with a real
 // `call __fentry__` and __mcount_loc lists them.

@@ -190,11 +190,6 @@ export const enums = {
     doc: "why a vCPU serialized (SERIALIZE events)",
     values: [["IRET", 1], ["CPUID", 2], ["INTERRUPT", 3], ["CR_WRITE", 4], ["WRMSR", 5], ["DESCRIPTOR", 6], ["HOST", 7]],
   },
-  Vector: {
-    doc: "exception vectors",
-    values: [["DE", 0], ["DB", 1], ["NMI", 2], ["BP", 3], ["OF", 4], ["BR", 5], ["UD", 6], ["NM", 7], ["DF", 8],
-      ["TS", 10], ["NP", 11], ["SS", 12], ["GP", 13], ["PF", 14], ["MF", 16], ["AC", 17]],
-  },
 };
 
 // ---------------------------------------------------------------- the guest kernel's structures

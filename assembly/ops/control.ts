@@ -6,7 +6,7 @@
 import { FAULTED } from "../fault";
 import { testCC, getCF, setSomeFlags, CF, DF } from "../flags";
 import { RIP, REG_RCX, REG_RSP, reg64, setReg64, setReg, nextRip } from "../state";
-import { PFX_ASZ } from "../decode";
+import { PFX_ASZ } from "../gen/constants";
 import { imm, sub, pfx, loadE } from "../operand";
 import { push, pop } from "./stack";
 

@@ -6,7 +6,6 @@
 // parts with NullSelectClearsBase do). There is no LDT: a selector with TI set is #GP.
 import {
   ACTIVE, C_CS, C_SS, C_DS, C_ES, C_FS, C_GS, C_FS_BASE, C_GS_BASE, C_GDT_BASE, C_GDT_LIMIT, C_SHADOW,
-  VECTOR_NP, VECTOR_SS,
 } from "../gen/layout";
 import { FAULTED, raise, raiseGP, skipStepTrap } from "../fault";
 import { RF, TF } from "../flags";
@@ -14,6 +13,7 @@ import { CPL, setReg } from "../state";
 import { readSystem, writeMem } from "../mem";
 import { sub, isMem, ea, rmOp, loadE } from "../operand";
 import { updateIrq, SHADOW_IRQ } from "../interrupts";
+import { VECTOR_NP, VECTOR_SS } from "../gen/constants";
 
 const SREG_ES: u32 = 0, SREG_CS: u32 = 1, SREG_SS: u32 = 2, SREG_DS: u32 = 3, SREG_FS: u32 = 4, SREG_GS: u32 = 5;
 

@@ -1,15 +1,15 @@
 // push pop (register, r/m, immediate), leave enter, pushf popf, sahf lahf.
 import { FAULTED, raise } from "../fault";
-import { VECTOR_SS } from "../gen/layout";
 import { getFlags, setSomeFlags, WRITABLE, IF, CF, PF, AF, ZF, SF } from "../flags";
 import { REG_RSP, REG_RBP, CPL, getReg, setReg, reg64, setReg64 } from "../state";
-import { readMem, writeMem, probeWrite, updateAlignCheck } from "../mem";
+import { readMem, writeMem, probeWrite, updateAlignCheck, canonical } from "../mem";
 import { updateIrq, syncStepping } from "../interrupts";
 import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
+import { VECTOR_SS } from "../gen/constants";
 
 /** The stack is SS-relative: a non-canonical stack address is #SS(0), not #GP(0). */
 @inline function stackAddress(a: u64): bool {
-  if (<u64>((<i64>(a << 16)) >> 16) == a) return true;
+  if (canonical(a)) return true;
   raise(VECTOR_SS, 0, true);
   return false;
 }

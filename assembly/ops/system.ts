@@ -3,19 +3,27 @@
 import {
   ACTIVE, C_CR0, C_CR2, C_CR3, C_CR4, C_EFER, C_FS_BASE, C_GS_BASE, C_KERNEL_GS_BASE, C_STAR, C_LSTAR,
   C_CSTAR, C_SFMASK, C_GDT_BASE, C_GDT_LIMIT, C_IDT_BASE, C_IDT_LIMIT, C_TR, C_TR_BASE, C_CS, C_SS,
-  C_CPU_INDEX, C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, VECTOR_BP, VECTOR_DB, EXIT_SYSCALL, EXIT_HYPERCALL,
+  C_EXIT_VECTOR, C_HALTED, C_SHADOW, C_TIMER_LVT, EXIT_SYSCALL, EXIT_HYPERCALL,
   OPTION_SYSCALL_EXITS, EVENTKIND_HALT, EVENTKIND_HYPERCALL, CPUVENDOR_AMD,
   SERIALIZE_CPUID, SERIALIZE_CR_WRITE, SERIALIZE_WRMSR, SERIALIZE_DESCRIPTOR,
 } from "../gen/layout";
 import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
-import { RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg } from "../state";
-import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, selectTlb, updateAlignCheck } from "../mem";
+import {
+  RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg,
+  cpuIndex,
+} from "../state";
+import { readMem, writeMem, flushTlb, flushTlbPage, invalidateFetch, updateAlignCheck, changeCpl, canonical } from "../mem";
 import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
 import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt, syncStepping, SHADOW_IRQ } from "../interrupts";
 import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
+import {
+  VECTOR_BP, VECTOR_DB, CR0_ET, EFER_SCE, MSR_TSC, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_FS_BASE,
+  MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_TSC_AUX, MSR_APIC_ID, MSR_APIC_EOI, MSR_APIC_ICR, MSR_APIC_TIMER_LVT,
+  MSR_APIC_TIMER_INITIAL, MSR_APIC_TIMER_CURRENT, MSR_APIC_TIMER_DIVIDE,
+} from "../gen/constants";
 
 export function nop(e: usize): void {}
 export function pause(e: usize): void {}
@@ -27,8 +35,6 @@ function privileged(): bool {
   raiseGP(0);
   return false;
 }
-
-@inline function cpuIndex(): u32 { return load<u32>(ACTIVE + C_CPU_INDEX); }
 
 // ---------------------------------------------------------------- identification and time
 
@@ -137,7 +143,6 @@ export function int1(e: usize): void { raiseTrap(VECTOR_DB); }
 
 // ---------------------------------------------------------------- system calls
 
-const EFER_SCE: u64 = 1;
 
 export function syscall(e: usize): void {
   if (OPTIONS & OPTION_SYSCALL_EXITS) { requestExit(EXIT_SYSCALL); return; }
@@ -161,7 +166,7 @@ export function sysret(e: usize, s: u32): void {
   const target = s == 3 ? reg64(REG_RCX) : reg64(REG_RCX) & 0xFFFF_FFFF;
   // A non-canonical return address: Intel parts raise #GP(0) here, still at CPL 0 on the
   // user's stack; AMD parts complete the return and fault on the fetch, at CPL 3.
-  if (VENDOR != CPUVENDOR_AMD && <u64>((<i64>(target << 16)) >> 16) != target) { raiseGP(0); return; }
+  if (VENDOR != CPUVENDOR_AMD && !canonical(target)) { raiseGP(0); return; }
   const sel = <u32>(load<u64>(ACTIVE + C_STAR) >> 48);
   store<u32>(ACTIVE + C_CS, (s == 3 ? sel + 16 : sel) | 3);
   store<u32>(ACTIVE + C_SS, (sel + 8) | 3);
@@ -169,13 +174,6 @@ export function sysret(e: usize, s: u32): void {
   syncStepping();
   RIP = target;
   changeCpl(3);
-}
-
-/** Switches privilege level: the TLB set and the fetch page depend on it. */
-export function changeCpl(cpl: u32): void {
-  if (CPL == cpl) return;
-  CPL = cpl;
-  selectTlb(cpuIndex());
 }
 
 // ---------------------------------------------------------------- interrupt flag and halt
@@ -217,25 +215,6 @@ export function swapgs(e: usize): void {
   store<u64>(ACTIVE + C_GS_BASE, load<u64>(ACTIVE + C_KERNEL_GS_BASE));
   store<u64>(ACTIVE + C_KERNEL_GS_BASE, g);
 }
-
-export const MSR_TSC: u32 = 0x10;
-export const MSR_EFER: u32 = 0xC0000080;
-export const MSR_STAR: u32 = 0xC0000081;
-export const MSR_LSTAR: u32 = 0xC0000082;
-export const MSR_CSTAR: u32 = 0xC0000083;
-export const MSR_SFMASK: u32 = 0xC0000084;
-export const MSR_FS_BASE: u32 = 0xC0000100;
-export const MSR_GS_BASE: u32 = 0xC0000101;
-export const MSR_KERNEL_GS_BASE: u32 = 0xC0000102;
-export const MSR_TSC_AUX: u32 = 0xC0000103;
-// The local interrupt controller, x2APIC-style.
-export const MSR_APIC_ID: u32 = 0x802;
-export const MSR_APIC_EOI: u32 = 0x80B;
-export const MSR_APIC_ICR: u32 = 0x830;
-export const MSR_APIC_TIMER_LVT: u32 = 0x832;
-export const MSR_APIC_TIMER_INITIAL: u32 = 0x838;
-export const MSR_APIC_TIMER_CURRENT: u32 = 0x839;
-export const MSR_APIC_TIMER_DIVIDE: u32 = 0x83E;
 
 /** CPU-block field of an MSR kept there, or 0 when the MSR is not one of those. */
 function msrField(msr: u32): usize {
@@ -284,7 +263,7 @@ export function wrmsr(e: usize): void {
   const f = msrField(msr);
   if (f == 0) { raiseGP(0); return; }
   if ((msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_KERNEL_GS_BASE || msr == MSR_LSTAR) &&
-      <u64>((<i64>(v << 16)) >> 16) != v) { raiseGP(0); return; }
+      !canonical(v)) { raiseGP(0); return; }
   store<u64>(ACTIVE + f, v);
   if (msr == MSR_EFER) flushAll();
 }
@@ -315,7 +294,7 @@ export function movCR(e: usize): void {
   if (!privileged()) return;
   const v = reg64(rmOp(e));
   switch (sub(e)) {
-    case 0: store<u64>(ACTIVE + C_CR0, v | 0x10); flushAll(); break; // ET reads as one
+    case 0: store<u64>(ACTIVE + C_CR0, v | CR0_ET); flushAll(); break; // ET reads as one
     case 2: store<u64>(ACTIVE + C_CR2, v); break;
     case 3: store<u64>(ACTIVE + C_CR3, v); flushAll(); break;
     case 4: store<u64>(ACTIVE + C_CR4, v); flushAll(); break;

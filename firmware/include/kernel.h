@@ -3,6 +3,7 @@
 #define KERNEL_H
 
 #include "gen/layout.h"
+#include "gen/constants.h"	/* vectors, MSRs, RFLAGS bits, preempt_count units, TEXT_POKE_MAX */
 
 /* Selectors of the per-CPU GDT. */
 #define KERNEL_CS 0x08
@@ -10,11 +11,6 @@
 #define USER_DS 0x1b
 #define USER_CS 0x23
 #define TSS_SEL 0x28
-
-/* Interrupt vectors. */
-#define VEC_TIMER 0xef
-#define VEC_CALL_FUNCTION 0xf0
-#define VEC_RESCHED 0xf1
 
 /* System calls of the user-mode tasks (rax). */
 #define SYS_WORK 0
@@ -32,29 +28,6 @@
 #define NULL ((void *)0)
 
 typedef unsigned long size_t;
-
-/* preempt_count fields (include/linux/preempt.h). */
-#define PREEMPT_OFFSET 0x1
-#define SOFTIRQ_OFFSET 0x100
-#define HARDIRQ_OFFSET 0x10000
-#define NMI_OFFSET 0x100000
-#define PREEMPT_MASK 0xff
-#define HARDIRQ_MASK 0xf0000
-#define NMI_MASK 0xf00000
-
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_EFER 0xc0000080
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_SFMASK 0xc0000084
-#define MSR_APIC_EOI 0x80b
-#define MSR_APIC_ICR 0x830
-#define MSR_APIC_TIMER_LVT 0x832
-#define MSR_APIC_TIMER_INITIAL 0x838
-
-#define X86_EFLAGS_IF 0x200
 
 struct pt_regs {
 	u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
@@ -140,6 +113,8 @@ static __always_inline notrace void preempt_enable_no_resched_notrace(void)
 
 /* main.c */
 extern struct boot_params *boot_params;
+
+/* printk.c */
 void printk(const char *s);
 
 /* sched.c */

@@ -10,6 +10,7 @@ import { EventKind, percpuFields, PERCPU_SIZE, Resched, SchedReason } from "../g
 import type { Machine } from "../machine/machine.js";
 import type { PreemptModel } from "./config.js";
 import type { BootTask } from "./boot.js";
+import { VEC_RESCHED } from "../gen/constants.js";
 
 export type TaskState = "running" | "runnable" | "sleeping" | "dead";
 
@@ -42,8 +43,6 @@ export interface SwitchInfo {
   preempt: boolean;
   clock: bigint;
 }
-
-const VEC_RESCHED = 0xf1;
 
 export class SchedPolicy {
   readonly tasks: Task[];

@@ -3,6 +3,7 @@
 // memory-safety report says it: what was accessed and how, by whom, the call trace, what the
 // memory was, who freed it and after which grace periods, and the events that led there.
 import { EventKind } from "../gen/layout.js";
+import { PF_WRITE, PF_FETCH } from "../gen/constants.js";
 import type { MachineEvent } from "../machine/events.js";
 import { formatTime } from "../machine/units.js";
 import type { Oops } from "./oops.js";
@@ -53,8 +54,6 @@ export interface UseAfterFree {
 }
 
 const RULE = "==================================================================";
-/** Page-fault error code bits. */
-const PF_WRITE = 2n, PF_FETCH = 16n;
 
 /** Events worth showing: the task's own switches and faults, and the host's patch, GP and free steps. */
 function relevant(ev: MachineEvent, pid: number, cpu: number, since: bigint): boolean {

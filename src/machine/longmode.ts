@@ -2,10 +2,7 @@
 // on (4-level, with write protection and NX), long mode active, flat 64-bit segments.
 // A user process gets CR0.AM as Linux sets it, so EFLAGS.AC turns alignment checks on.
 import type { CpuState } from "./machine.js";
-
-const CR0_PE = 1n, CR0_ET = 0x10n, CR0_WP = 1n << 16n, CR0_AM = 1n << 18n, CR0_PG = 1n << 31n;
-const CR4_PAE = 1n << 5n;
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
+import { CR0_PE, CR0_ET, CR0_WP, CR0_AM, CR0_PG, CR4_PAE, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE } from "../gen/constants.js";
 
 export interface LongModeStart {
   /** Physical address of the PML4. */

@@ -3,6 +3,7 @@ import { instantiateCore, type CoreExports } from "./core.js";
 import { StructView } from "./struct.js";
 import { seedValue } from "../numbers.js";
 import { EventLog } from "./events.js";
+import { CR0_ET, X86_EFLAGS_FIXED } from "../gen/constants.js";
 import {
   regions, machineFields, cpuFields, CPU_BLOCK_SIZE, MAX_CPUS, Option, Exit, XmcPolicy, HOST_AGENT, CpuVendor,
 } from "../gen/layout.js";
@@ -94,8 +95,8 @@ export class Machine {
     for (let i = 0; i < this.ncpus; i++) {
       const c = new CpuState(buffer, i);
       c.set("cpuIndex", i);
-      c.set("rflags", 2n);
-      c.set("cr0", 0x10n);
+      c.set("rflags", X86_EFLAGS_FIXED);
+      c.set("cr0", CR0_ET);
       this.cpus.push(c);
     }
     this.core = instantiateCore(this.memory, config.corePath);

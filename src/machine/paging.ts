@@ -1,16 +1,9 @@
 // Host-side view of x86-64 4-level page tables: building them (the loader, the boot code) and
 // walking them without side effects (system calls, the debugger's `page` command).
 import type { Machine, CpuState } from "./machine.js";
+import { PTE_P, PTE_RW, PTE_US, PTE_PS, PTE_NX, PTE_ADDR as ADDR, CR0_WP } from "../gen/constants.js";
 
-export const PTE_P = 1n;
-export const PTE_RW = 2n;
-export const PTE_US = 4n;
-export const PTE_A = 0x20n;
-export const PTE_D = 0x40n;
-export const PTE_PS = 0x80n;
-export const PTE_G = 0x100n;
-export const PTE_NX = 1n << 63n;
-const ADDR = 0x000f_ffff_ffff_f000n;
+export { PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS, PTE_G, PTE_NX } from "../gen/constants.js";
 export const PAGE = 4096;
 
 export interface MapFlags {
@@ -203,18 +196,12 @@ export function rightsOf(cpu: CpuState): AccessRights {
   return { user: cpu.get("cpl") === 3, wp: (BigInt(cpu.get("cr0")) & CR0_WP) !== 0n };
 }
 
-const CR0_WP = 1n << 16n;
-
 export type AccessFailure = "non-canonical" | "not present" | "supervisor-only" | "read-only" | "outside RAM";
 
 /** Why a host access on behalf of the guest was refused, and the first address refused. */
 export interface AccessFault {
   va: bigint;
   reason: AccessFailure;
-}
-
-export function isCanonical(va: bigint): boolean {
-  return BigInt.asUintN(64, BigInt.asIntN(48, va)) === va;
 }
 
 /** "0xffff800000000000 (supervisor-only page)": for error messages. */
@@ -232,7 +219,7 @@ export function accessGuest(machine: Machine, cr3: number, va: bigint, len: numb
   const pieces: [number, number, number][] = [];
   for (let done = 0; done < len;) {
     const at = BigInt.asUintN(64, va + BigInt(done));
-    if (!isCanonical(at)) return { va: at, reason: "non-canonical" };
+    if (!canonical(at)) return { va: at, reason: "non-canonical" };
     const t = walk(machine, cr3, at);
     if (!t) return { va: at, reason: "not present" };
     if (rights.user && !t.user) return { va: at, reason: "supervisor-only" };

@@ -2,6 +2,7 @@
 // generator to explore other interleavings. Same image, configuration and seed give the same
 // run, because the only inputs are the machine's state and this schedule.
 import { Exit, ExitName, VectorName } from "../gen/layout.js";
+import { X86_EFLAGS_IF } from "../gen/constants.js";
 import type { Machine, CpuState } from "./machine.js";
 import { formatTime } from "./units.js";
 import { seedValue } from "../numbers.js";
@@ -120,7 +121,7 @@ export class Scheduler {
 
   private checkLockup(cpu: CpuState): StopReason | null {
     const now = cpu.get("clock");
-    if ((cpu.rflags & 0x200n) !== 0n || cpu.get("halted") !== 0) {
+    if ((cpu.rflags & X86_EFLAGS_IF) !== 0n || cpu.get("halted") !== 0) {
       this.lastResponsive[cpu.index] = now;
       return null;
     }
@@ -135,7 +136,7 @@ export class Scheduler {
    */
   private nothingCanWake(): boolean {
     return this.machine.cpus.every((c) => {
-      if ((c.rflags & 0x200n) === 0n) return true;
+      if ((c.rflags & X86_EFLAGS_IF) === 0n) return true;
       const timer = c.get("timerDeadline") !== 0n && (c.get("timerLvt") & (1 << 16)) === 0;
       return !timer && [0, 1, 2, 3].every((i) => c.get("irr", i) === 0n);
     });

@@ -15,6 +15,7 @@ import { DEMAND_START } from "../kernel/memory.js";
 import { outsideCallbacks, runningProbe, blockedIn } from "./conditions.js";
 import type { Probe } from "../kernel/tracepoint.js";
 import type { MachineSpec, OpsSpec, Pos, Scenario, Step, Until } from "./types.js";
+import { VEC_TIMER, VEC_CALL_FUNCTION, VEC_RESCHED } from "../gen/constants.js";
 
 /** An ops of the scenario, alive once the machine booted. */
 export interface LiveOps {
@@ -36,7 +37,7 @@ export class StepFailure extends Error {
   }
 }
 
-export const VECTORS = { timer: 0xef, "call-function": 0xf0, reschedule: 0xf1 } as const;
+export const VECTORS = { timer: VEC_TIMER, "call-function": VEC_CALL_FUNCTION, reschedule: VEC_RESCHED } as const;
 
 export function kernelConfigOf(m: MachineSpec, seed: bigint | undefined): KernelConfig {
   return kernelConfig({

@@ -23,7 +23,7 @@ import { EventKind } from "../../src/gen/layout.js";
 import type { KernelConfig } from "../../src/kernel/config.js";
 
 const TICK = 20_000;
-const HARDIRQ_MASK = 0xf0000;
+import { HARDIRQ_MASK } from "../../src/gen/constants.js";
 
 interface Window {
   /** The guard's decisions at irq_enter_rcu and update_process_times for that interrupt. */

@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
+import { X86_EFLAGS_IF } from "../../src/gen/constants.js";
 import { Machine } from "../../src/machine/machine.js";
 import { Scheduler, describeStop, type ScheduleOptions } from "../../src/machine/scheduler.js";
 import { walk } from "../../src/machine/paging.js";
@@ -51,7 +52,7 @@ describe("bad guests give a clear stop reason and leave the machine inspectable"
     expect(text).toBe(`cpu1: stuck with interrupts disabled for ${formatTime(stop.ticks)} at spin_here`);
     // vCPU 0, asleep with its timer on, was never taken for locked up.
     expect(b.machine.events.events.some((e) => e.kind === EventKind.INTERRUPT && e.cpu === 0)).toBe(true);
-    expect(b.machine.cpus[1].rflags & 0x200n).toBe(0n);
+    expect(b.machine.cpus[1].rflags & X86_EFLAGS_IF).toBe(0n);
     expectHealthy(b);
   });
 

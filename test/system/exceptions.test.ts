@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
+import { X86_EFLAGS_IF } from "../../src/gen/constants.js";
 import { Machine } from "../../src/machine/machine.js";
 import { Scheduler, describeStop } from "../../src/machine/scheduler.js";
 import { walk } from "../../src/machine/paging.js";
@@ -37,7 +38,7 @@ describe("exceptions through the IDT", () => {
     expect(log.slice(6, 10).map((t) => t.cr2)).toEqual([UNMAPPED + 0x18n, UNMAPPED + 0x20n, UNMAPPED + 0x40n, 0x600030n]);
     for (const t of log) {
       expect(t.cs).toBe(KERNEL_CS);
-      expect(t.rflags & 0x200n).toBe(0n); // interrupts were off when each fault happened
+      expect(t.rflags & X86_EFLAGS_IF).toBe(0n); // interrupts were off when each fault happened
     }
     expect(readVar(b, "ro_value"), "the faulting write did not happen").toBe(0n);
     // The event log tells the same story, CR2 included.

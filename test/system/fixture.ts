@@ -10,17 +10,20 @@ import type { MachineConfig } from "../../src/machine/machine.js";
 import { Scheduler, type StopReason } from "../../src/machine/scheduler.js";
 
 const SRC = join(projectRoot, "test/system/fixtures");
+/** The generated constants the fixtures include (vectors, MSRs, APIC bits). */
+const CONSTANTS = join(projectRoot, "firmware/include/gen/constants.h");
 const OUT = join(projectRoot, "build/fixtures");
 
 export function buildFixture(name: string): Uint8Array {
   const sources = readdirSync(SRC).filter((f) => f.endsWith(".inc") || f === `${name}.S`).sort();
   const hash = createHash("sha256");
   for (const f of sources) hash.update(f).update(readFileSync(join(SRC, f)));
+  hash.update(readFileSync(CONSTANTS));
   const elf = join(OUT, `${name}-${hash.digest("hex").slice(0, 12)}.elf`);
   if (!existsSync(elf)) {
     mkdirSync(OUT, { recursive: true });
     execFileSync("gcc", ["-nostdlib", "-static", "-no-pie", "-Wl,-Ttext=0x200000", "-Wl,--build-id=none",
-      "-Wl,--no-warn-rwx-segments", "-I", SRC, "-o", elf, join(SRC, `${name}.S`)], { stdio: "pipe" });
+      "-Wl,--no-warn-rwx-segments", "-I", SRC, "-I", join(projectRoot, "firmware/include"), "-o", elf, join(SRC, `${name}.S`)], { stdio: "pipe" });
   }
   return readFileSync(elf);
 }

@@ -1,10 +1,11 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
+import { VEC_CALL_FUNCTION } from "../../src/gen/constants.js";
 import { Scheduler } from "../../src/machine/scheduler.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 
 const HC_DONE = 1;
-const VEC_IPI = 0xf0, VEC_HIGH = 0x90, VEC_LOW = 0x50, VEC_SHADOW = 0x60, HOST_VECTOR = 0x70;
+const VEC_IPI = VEC_CALL_FUNCTION, VEC_HIGH = 0x90, VEC_LOW = 0x50, VEC_SHADOW = 0x60, HOST_VECTOR = 0x70;
 const MODE = { priorities: 3, shadow: 4, ipis: 6, hostIrq: 7 } as const;
 
 /** Boots timer.S in `mode` on `cpus` vCPUs and runs it until vCPU 0 reports done. */

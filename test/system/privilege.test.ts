@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
+import { VEC_TIMER, X86_EFLAGS_IF as IF, X86_EFLAGS_TF, X86_EFLAGS_DF } from "../../src/gen/constants.js";
 import type { StopReason } from "../../src/machine/scheduler.js";
 import { bootFixture, readVar, runToDone, trapLog, type Trap } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
 
 const USER_CS = 0x2bn, USER_SS = 0x23n, KERNEL_CS = 0x08n;
-const VEC_IST = 0x81, VEC_TIMER = 0xef;
-const IF = 0x200n;
+const VEC_IST = 0x81;
 
 let b: BareMetal;
 let stop: StopReason;
@@ -35,7 +35,7 @@ describe("privilege levels", () => {
   it("syscall enters at LSTAR on CPL 0 with RCX, R11 and SFMASK applied; sysretq goes back to CPL 3", () => {
     expect(v("sys_rcx")).toBe(sym("user_after_syscall"));
     expect(v("sys_r11") & IF).toBe(IF);                   // the user's flags, interrupts on
-    expect(v("sys_rflags") & 0x700n).toBe(0n);            // IF, TF, DF masked on entry
+    expect(v("sys_rflags") & (IF | X86_EFLAGS_TF | X86_EFLAGS_DF)).toBe(0n); // masked on entry
     expect(v("sys_cr3")).toBe(b.machine.cpus[0].get("cr3")); // mov from cr3 worked: CPL 0
     expect(v("sys_rsp")).toBe(sym("kstack_top") - 16n);   // on the kernel stack from gs:0
     expect(v("sys_user_rsp")).toBe(sym("ustack_top"));

@@ -1,10 +1,10 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
+import { VEC_TIMER } from "../../src/gen/constants.js";
 import { Scheduler } from "../../src/machine/scheduler.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 
 const HC_DONE = 1;
-const VEC_TIMER = 0xef;
 const PERIOD = 1000n;
 
 const MODE = { periodic: 0, oneShot: 1, masked: 2, halting: 5 } as const;

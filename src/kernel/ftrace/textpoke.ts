@@ -26,9 +26,9 @@ import { packStruct } from "../../machine/struct.js";
 import type { Machine } from "../../machine/machine.js";
 import type { SymbolTable } from "../../machine/symbols.js";
 import { NOP5, hexBytes, sameBytes } from "./records.js";
+import { TEXT_POKE_MAX, VEC_CALL_FUNCTION, X86_EFLAGS_IF } from "../../gen/constants.js";
 
-export const TEXT_POKE_MAX = 256;
-const VEC_CALL_FUNCTION = 0xf0;
+export { TEXT_POKE_MAX };
 
 export interface PokeRequest {
   addr: bigint;
@@ -189,7 +189,7 @@ export class TextPoke {
       if (!this.runSome() || ++rounds > 100_000) {
         // Name where each one is stuck: a vCPU spinning with interrupts off (a soft lockup,
         // reported on the console) or stopped for good.
-        const at = w.map((cpu) => `vCPU ${cpu} at ${this.name(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & 0x200n ? "" : " (interrupts off)"}`);
+        const at = w.map((cpu) => `vCPU ${cpu} at ${this.name(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & X86_EFLAGS_IF ? "" : " (interrupts off)"}`);
         throw new Error(`text_poke sync: the sync IPI was never taken: ${at.join("; ")}`);
       }
     }
