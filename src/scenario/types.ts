@@ -26,6 +26,10 @@ export interface CountRef {
   at: Pos;
 }
 
+/**
+ * A scenario's machine: every key of the options table's machine section (src/kernel/options.ts),
+ * as given or by its default, under the library's names.
+ */
 export interface MachineSpec {
   cpus: number;
   preempt: PreemptModel;
@@ -33,19 +37,19 @@ export interface MachineSpec {
   release: string;
   /** Seed of the interleaving; undefined: plain round-robin quanta. */
   seed?: bigint;
-  quantum?: number;
-  tickPeriod?: number;
-  timeslice?: number;
-  recursion?: RecursionSchemeName;
-  istLink?: boolean;
-  transitionBit?: boolean;
-  recursionEvents?: boolean;
-  tracepointReadSide?: ReadSide;
+  quantum: number;
+  tickPeriod: number;
+  timeslice: number;
+  recursion: RecursionSchemeName;
+  istLink: boolean;
+  transitionBit: boolean;
+  recursionEvents: boolean;
+  tracepointReadSide: ReadSide;
   /** Timer ticks a demand fault sleeps (DemandPager.sleepJiffies); 0: faults never sleep. */
   faultSleep: number;
-  xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
-  cpuVendor?: CpuVendorName;
-  softLockupTicks?: number;
+  xmcPolicy: "NEW" | "OLD" | "TORN" | "STOP";
+  cpuVendor: CpuVendorName;
+  softLockupTicks: number;
   /** Per-ops dynamic trampolines (default) or every site through ftrace_caller. */
   trampolines: boolean;
   /** undefined: the kernel's default workload for `cpus`. */
