@@ -3,7 +3,10 @@
 import { formatTime } from "../machine/units.js";
 import { fillText, OPTIONS, type Option } from "../kernel/options.js";
 
-/** Wraps words at `width` columns: the first line starts with `first`, the others with `indent` spaces. */
+/**
+ * Words wrapped at `width` columns: the first line is `first` and the words that fit after it
+ * (a space between, unless `first` is only spaces), the others start with `indent` spaces.
+ */
 export function wrap(words: string[], first: string, indent: number, width: number): string {
   const lines = [first];
   for (const w of words) {

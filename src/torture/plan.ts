@@ -6,7 +6,7 @@ import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { formatTime } from "../machine/units.js";
 import { parseSmallInt, rangeText, shown } from "../numbers.js";
-import { choicePhrase, option, tortureRange, TORTURE_OPTIONS, type Option } from "../kernel/options.js";
+import { choicePhrase, tortureRange, TORTURE_OPTIONS, type Option } from "../kernel/options.js";
 
 export interface TortureConfig {
   cpus: number;
@@ -60,9 +60,6 @@ export const TICK = 20_000;
 export type ConfigPins = Partial<Record<keyof TortureConfig, string>>;
 
 export class PlanError extends Error {}
-
-/** The largest timeslice a pin may ask for, in jiffies (as a scenario's machine.timeslice). */
-export const MAX_TIMESLICE = tortureRange(option("timeslice")).max;
 
 /**
  * Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2": the options table's torture
