@@ -65,7 +65,8 @@ describe("the options table", () => {
     expect(TORTURE_OPTIONS.map((o) => o.key)).toEqual(["cpus", "preempt", "kconfig", "release", "timeslice", "recursion"]);
     expect(parsePins("cpus=08,timeslice=1000000")).toEqual({ cpus: "8", timeslice: "1000000" });
     expect(() => parsePins("cpus=9")).toThrow(new PlanError("--config cpus must be an integer from 1 to 8, got 9"));
-    expect(() => parsePins("timeslice=0")).toThrow(new PlanError("--config timeslice must be an integer from 1 to 1000000 (jiffies), got 0"));
+    const slice = "--config timeslice must be an integer from 1 to 1000000 (jiffies), got 0";
+    expect(() => parsePins("timeslice=0")).toThrow(new PlanError(slice));
     expect(() => parsePins("kconfig=mid")).toThrow(new PlanError("--config kconfig must be old or new, got mid"));
   });
 
@@ -81,7 +82,9 @@ describe("durations, read once for every caller", () => {
   it("tells a malformed duration from one longer than the caller takes", () => {
     expect(readDuration("5ms")).toBe(5_000_000n);
     expect(readDuration("2 jiffies", { jiffy: 20_000 })).toBe(40_000n);
-    for (const bad of [undefined, "", "5.5ms", " 5ms", "5 minutes", "-1", "2 jiffies"]) expect(readDuration(bad), String(bad)).toBe("malformed");
+    for (const bad of [undefined, "", "5.5ms", " 5ms", "5 minutes", "-1", "2 jiffies"]) {
+      expect(readDuration(bad), String(bad)).toBe("malformed");
+    }
     expect(readDuration("1000001s")).toBe("too long");
     expect(readDuration("1000000s")).toBe(MAX_DURATION);
     expect(readDuration("10s", { max: MAX_SCENARIO_DURATION })).toBe(MAX_SCENARIO_DURATION);
@@ -94,7 +97,7 @@ describe("durations, read once for every caller", () => {
 
 describe("docs/scenarios.md", () => {
   const file = join(projectRoot, "docs/scenarios.md");
-  const start = "<!-- made from src/kernel/options.ts; test/options.test.ts checks it (UPDATE_DOCS=1 rewrites it) -->\n";
+  const start = "<!-- made from src/kernel/options.ts; test/options.test.ts checks it (UPDATE_DOCS=1 rewrites it) -->" + "\n";
   const end = "\n<!-- end of the options table -->";
 
   it("shows the machine section's keys as the options table has them", () => {

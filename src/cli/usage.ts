@@ -48,7 +48,10 @@ function optionLines(o: Option): string {
 
 /** How `tramplab run --help` lays the options out: by what they apply to, in this order. */
 export const RUN_SECTIONS: { title: string; keys: string[] }[] = [
-  { title: "Options for the built-in kernel:", keys: ["cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion"] },
+  {
+    title: "Options for the built-in kernel:",
+    keys: ["cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion"],
+  },
   { title: "Options for a program:", keys: ["max-insns", "stats"] },
   { title: "For both:", keys: ["cpu-vendor"] },
 ];

@@ -91,17 +91,22 @@ export const OPTIONS: readonly Option[] = [
     torture: {},
   },
   {
-    name: "kconfig", key: "kconfig", type: { kind: "enum", choices: KCONFIG_RULES, phrase: "old or new" }, applies: "config", default: "new",
+    name: "kconfig", key: "kconfig", type: { kind: "enum", choices: KCONFIG_RULES, phrase: "old or new" }, applies: "config",
+    default: "new",
     scenario: { doc: "`old` (TASKS_RCU if PREEMPTION) or `new` (TASKS_RCU if NEED_TASKS_RCU and PREEMPTION or lazy)" },
     cli: { metavar: "RULE", help: "{choices}: the TASKS_RCU Kconfig rule (default {default})", debug: true, synopsis: "old|new" },
     torture: {},
   },
   {
     name: "release", key: "release", type: { kind: "release" }, applies: "config", default: "kernel",
-    scenario: { doc: "what unregistering a dynamic ops waits for: `kernel`, `tasks`, `rcu`, `immediate`, `ip-check`, `stack-scan`, or mechanisms joined by `+` (`rcu_tasks_rude+rcu_tasks`)" },
+    scenario: {
+      doc: "what unregistering a dynamic ops waits for: `kernel`, `tasks`, `rcu`, `immediate`, `ip-check`, `stack-scan`, " +
+        "or mechanisms joined by `+` (`rcu_tasks_rude+rcu_tasks`)",
+    },
     cli: {
       metavar: "POLICY", debug: true,
-      help: "what unregistering waits for before freeing a trampoline: {default} (default), tasks, stack-scan, ip-check, rcu, immediate, or mechanisms joined by +",
+      help: "what unregistering waits for before freeing a trampoline: {default} (default), tasks, stack-scan, ip-check, rcu, " +
+        "immediate, or mechanisms joined by +",
     },
     torture: { usage: "POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or mechanisms joined by +)" },
   },
@@ -115,7 +120,8 @@ export const OPTIONS: readonly Option[] = [
     scenario: { doc: "virtual time each vCPU runs per turn, in ns" },
   },
   {
-    name: "tickPeriod", key: "tick-period", type: { kind: "int", min: 1000, max: 100_000_000 }, applies: "config", default: 50_000, unit: "ns",
+    name: "tickPeriod", key: "tick-period", type: { kind: "int", min: 1000, max: 100_000_000 }, applies: "config", default: 50_000,
+    unit: "ns",
     scenario: {
       doc: "local timer period in ns of virtual time (an instruction takes 1 ns): one jiffy, so 20000 is HZ=50000",
       shownDefault: `50000 (${formatHz(50_000)})`,
@@ -128,10 +134,13 @@ export const OPTIONS: readonly Option[] = [
   },
   {
     name: "recursion", key: "recursion", type: { kind: "enum", choices: RECURSION_SCHEMES }, applies: "config", default: "per-stack",
-    scenario: { doc: "ftrace's recursion guard: `per-stack` (an in_tracing flag per kernel stack), `per-task` (the kernel's context bits), `none`" },
+    scenario: {
+      doc: "ftrace's recursion guard: `per-stack` (an in_tracing flag per kernel stack), `per-task` (the kernel's context bits), `none`",
+    },
     cli: {
       metavar: "SCHEME", debug: true,
-      help: "ftrace's recursion guard: {default} (default: an in_tracing flag per kernel stack), per-task (the kernel's context bits with TRANSITION) or none",
+      help: "ftrace's recursion guard: {default} (default: an in_tracing flag per kernel stack), " +
+        "per-task (the kernel's context bits with TRANSITION) or none",
     },
     torture: {},
   },
@@ -148,7 +157,8 @@ export const OPTIONS: readonly Option[] = [
     scenario: { doc: "report every guard decision as a RECURSION event (slow)" },
   },
   {
-    name: "tracepointReadSide", key: "tracepoint-read-side", type: { kind: "enum", choices: READ_SIDES }, applies: "config", default: "trace",
+    name: "tracepointReadSide", key: "tracepoint-read-side", type: { kind: "enum", choices: READ_SIDES }, applies: "config",
+    default: "trace",
     scenario: { doc: "how sys_enter protects its probes: `trace` (rcu_read_lock_trace) or `preempt` (preempt_disable)" },
   },
   {
@@ -166,7 +176,8 @@ export const OPTIONS: readonly Option[] = [
     scenario: { doc: "whose CPUs the core imitates where Intel and AMD parts differ: {choices} (docs/cpu.md)" },
     cli: {
       metavar: "V", debug: true,
-      help: "{default} (default) | amd: whose CPUs the core imitates where they differ (CPUID's vendor, 66-prefixed near branches, ...; docs/cpu.md)",
+      help: "{default} (default) | amd: whose CPUs the core imitates where they differ " +
+        "(CPUID's vendor, 66-prefixed near branches, ...; docs/cpu.md)",
     },
   },
   {
@@ -192,7 +203,10 @@ export const OPTIONS: readonly Option[] = [
     name: "maxInsns", key: "max-insns", type: { kind: "count", min: 1n, max: U64_MAX }, applies: "run",
     cli: { metavar: "N", help: "stop a runaway program after N instructions, 1 to 2^64-1 (exit code 152)" },
   },
-  { name: "stats", key: "stats", type: { kind: "flag" }, applies: "run", cli: { help: "print instructions retired and guest MIPS to stderr" } },
+  {
+    name: "stats", key: "stats", type: { kind: "flag" }, applies: "run",
+    cli: { help: "print instructions retired and guest MIPS to stderr" },
+  },
   {
     name: "time", key: "time", type: { kind: "duration" }, applies: "run", default: 50_000_000n,
     cli: { metavar: "T", help: "virtual time to run: 50ms, 200us, 1s, or a plain number of ns, at most 1000000s (default {default})" },

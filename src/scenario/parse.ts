@@ -52,7 +52,8 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
   if (!m) return undefined;
   // The timer period comes first: the durations of the other keys may count in its jiffies.
   const tick = option("tickPeriod");
-  const jiffy = (m.has(tick.key) ? (readOption(r, tick, m.get(tick.key)!, 0) as number | undefined) : undefined) ?? (tick.default as number);
+  const given = m.has(tick.key) ? (readOption(r, tick, m.get(tick.key)!, 0) as number | undefined) : undefined;
+  const jiffy = given ?? (tick.default as number);
   // A key left out, or refused (which fails the file), takes the table's default.
   const spec: Record<string, unknown> = {};
   for (const o of MACHINE_OPTIONS) {

@@ -88,7 +88,8 @@ function pinValue(o: Option, value: string): string {
     case "int": {
       const { min, max } = tortureRange(o);
       const n = parseSmallInt(value, min, max);
-      if (n === undefined) throw new PlanError(`--config ${o.key} must be ${rangeText(min, max)}${o.unit ? ` (${o.unit})` : ""}, got ${shown(value)}`);
+      const unit = o.unit ? ` (${o.unit})` : "";
+      if (n === undefined) throw new PlanError(`--config ${o.key} must be ${rangeText(min, max)}${unit}, got ${shown(value)}`);
       return String(n);
     }
     case "enum":
