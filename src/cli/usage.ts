@@ -25,13 +25,12 @@ function typed(o: Option, v: unknown): string {
 }
 
 /** An option's help with {range}, {choices} and {default} filled in the command line's spelling. */
-export function helpText(o: Option, text: string, extra: Record<string, string> = {}): string {
+function helpText(o: Option): string {
   const t = o.type;
-  return fillText(text, {
+  return fillText(o.cli!.help, {
     range: t.kind === "int" ? `${t.min} to ${t.max}` : "",
     choices: t.kind === "enum" ? t.choices.join(" | ") : "",
     default: o.default === undefined ? "" : typed(o, o.default),
-    ...extra,
   });
 }
 
@@ -43,7 +42,7 @@ function flagWithMetavar(o: Option, metavar = o.cli?.metavar): string {
 /** An option's lines in a usage text: the flag, then its help from column 23, wrapped at 100. */
 function optionLines(o: Option): string {
   const flag = `  ${flagWithMetavar(o)}`;
-  return wrap(helpText(o, o.cli!.help).split(" "), flag.padEnd(22), 23, 100);
+  return wrap(helpText(o).split(" "), flag.padEnd(22), 23, 100);
 }
 
 /** How `tramplab run --help` lays the options out: by what they apply to, in this order. */
@@ -56,8 +55,12 @@ export const RUN_SECTIONS: { title: string; keys: string[] }[] = [
   { title: "For both:", keys: ["cpu-vendor"] },
 ];
 
-const byKey = (key: string): Option => OPTIONS.find((o) => o.key === key && o.cli) ?? unknownFlag(key);
-const unknownFlag = (key: string): never => { throw new Error(`RUN_SECTIONS: no option has the flag --${key}`); };
+/** The option whose flag is --KEY. */
+function byKey(key: string): Option {
+  const o = OPTIONS.find((x) => x.key === key && x.cli);
+  if (!o) throw new Error(`RUN_SECTIONS: no option has the flag --${key}`);
+  return o;
+}
 
 function runUsage(): string {
   const sectioned = (n: number) => RUN_SECTIONS[n].keys.map(byKey);
