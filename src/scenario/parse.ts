@@ -82,6 +82,7 @@ function readOption(r: Reader, o: Option, f: Field, jiffy: number): unknown {
       if (p === undefined) return undefined;
       try { checkReleasePolicy(p); return p; } catch (e) { return r.fail(f.at, `${what}: ${(e as Error).message}`); }
     }
+    case "text": return r.str(f, what);
     case "workload": return readWorkload(r, f);
     default: throw new Error(`${what}: a ${t.kind} option has no scenario spelling`);
   }
