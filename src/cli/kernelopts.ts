@@ -7,7 +7,8 @@ import { choicePhrase, OPTIONS, type Option } from "../kernel/options.js";
 import { shown } from "../numbers.js";
 import { bigIntOption, durationOption, FLAG, intOption, seedOption, UsageError, VALUE, type OptionSpec, type ParsedArgs } from "./args.js";
 
-export type KernelOptions = Partial<Pick<KernelConfig, "cpus" | "seed" | "preempt" | "kconfig" | "release" | "recursion" | "cpuVendor">>;
+/** The KernelConfig fields a command line gave (the table says which ones it can give). */
+export type KernelOptions = Partial<KernelConfig>;
 
 /** The options `tramplab run` takes a flag for, in the table's order. */
 export const RUN_FLAGS = OPTIONS.filter((o) => o.cli);
