@@ -10,8 +10,16 @@ import { bigIntOption, durationOption, FLAG, intOption, seedOption, UsageError, 
 /** The KernelConfig fields a command line gave (the table says which ones it can give). */
 export type KernelOptions = Partial<KernelConfig>;
 
-/** The options `tramplab run` takes a flag for, in the table's order. */
-export const RUN_FLAGS = OPTIONS.filter((o) => o.cli);
+/**
+ * The order flags are checked in, so the first bad one is the one reported: the command line's
+ * order from before the table, kept so that which of two bad flags is reported stays the same.
+ * A flag not listed is checked after these, in the table's order.
+ */
+const CHECK_ORDER = ["cpus", "seed", "preempt", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer", "filter"];
+const rank = (o: Option) => { const i = CHECK_ORDER.indexOf(o.key); return i < 0 ? CHECK_ORDER.length : i; };
+
+/** The options `tramplab run` takes a flag for, in the order they are checked. */
+export const RUN_FLAGS = OPTIONS.filter((o) => o.cli).sort((a, b) => rank(a) - rank(b));
 
 /** The kernel options `tramplab debug` shares with `tramplab run`. */
 export const KERNEL_FLAGS = RUN_FLAGS.filter((o) => o.cli?.debug);
@@ -47,7 +55,7 @@ export function flagValue(o: Option, v: string | undefined): unknown {
 }
 
 /**
- * Checks the options of `options` given in `p`, in the table's order, and returns them by
+ * Checks the options of `options` given in `p`, in their order, and returns them by
  * their library names (switches as true); the ones not given are left out.
  */
 export function flagValues(p: ParsedArgs, options: readonly Option[]): Record<string, unknown> {
