@@ -98,19 +98,30 @@ export const MAX_DURATION = 1_000_000_000_000_000n;
 const UNIT_NS = { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n } as const;
 
 /** How durations are written, for messages. */
-export const DURATION_RULE = "a duration like 50ms, 200us, 1s or a plain number of ns, at most 1000000s";
+export const DURATION_RULE = `a duration like 50ms, 200us, 1s or a plain number of ns, at most ${MAX_DURATION / UNIT_NS.s}s`;
+
+/** Why readDuration refused a text: it is not a duration, or a longer one than the caller takes. */
+export type DurationProblem = "malformed" | "too long";
 
 /**
  * Virtual time in ns: digits, then optionally one space and a unit (ns, us, ms, s; with
- * `jiffy` given, also jiffy or jiffies: timer periods of that many ns). At most MAX_DURATION.
- * Undefined for anything else ("5.5ms", "1e3", " 5ms", "-1", "5 minutes").
+ * `jiffy` given, also jiffy or jiffies: timer periods of that many ns), at most `max` (at most
+ * MAX_DURATION, the default). "5.5ms", "1e3", " 5ms", "-1" and "5 minutes" are malformed; a
+ * well-formed duration over `max` is too long. Each caller words its own message for each.
  */
-export function parseDuration(text: string | undefined, jiffy?: number): bigint | undefined {
+export function readDuration(text: string | undefined, limits: { jiffy?: number; max?: bigint } = {}): bigint | DurationProblem {
   const m = text === undefined ? null : /^([0-9]+)(?: ?(ns|us|ms|s|jiffy|jiffies))?$/.exec(text);
-  if (!m) return undefined;
+  if (!m) return "malformed";
   const unit = m[2] ?? "ns";
-  const scale = unit.startsWith("jiff") ? (jiffy === undefined ? undefined : BigInt(jiffy)) : UNIT_NS[unit as keyof typeof UNIT_NS];
-  if (scale === undefined) return undefined;
-  const n = parseInteger(m[1], 0n, MAX_DURATION / scale);
-  return n === undefined ? undefined : n * scale;
+  const scale = unit.startsWith("jiff") ? (limits.jiffy === undefined ? undefined : BigInt(limits.jiffy)) : UNIT_NS[unit as keyof typeof UNIT_NS];
+  if (scale === undefined) return "malformed";
+  const max = limits.max !== undefined && limits.max < MAX_DURATION ? limits.max : MAX_DURATION;
+  const n = parseInteger(m[1], 0n, max / scale);
+  return n === undefined ? "too long" : n * scale;
+}
+
+/** readDuration with no limit but MAX_DURATION: the duration, or undefined for anything else. */
+export function parseDuration(text: string | undefined, jiffy?: number): bigint | undefined {
+  const d = readDuration(text, { jiffy });
+  return typeof d === "bigint" ? d : undefined;
 }

@@ -1,6 +1,6 @@
 // Argument parsing shared by the commands.
 import { parseArgs } from "node:util";
-import { DURATION_RULE, parseDuration, parseInteger, parseSeed, parseSmallInt, rangeText, SEED_RULE, shown } from "../numbers.js";
+import { DURATION_RULE, parseInteger, parseSeed, parseSmallInt, rangeText, readDuration, SEED_RULE, shown } from "../numbers.js";
 
 /**
  * A bad option, a missing or bad value, or a missing argument. main() prints the message on one
@@ -84,7 +84,7 @@ export function seedOption(name: string, v: string | undefined): bigint {
 
 /** "50ms", "200us", "1s", "3ns" or a plain number, which is ns (one tick of virtual time); at most 1000000s. */
 export function durationOption(name: string, v: string | undefined): bigint {
-  const d = parseDuration(v);
-  if (d === undefined) throw new UsageError(`${name} needs ${DURATION_RULE}, got ${shown(v)}`);
+  const d = readDuration(v);
+  if (typeof d !== "bigint") throw new UsageError(`${name} needs ${DURATION_RULE}, got ${shown(v)}`);
   return d;
 }

@@ -6,21 +6,10 @@ import { formatTime } from "../machine/units.js";
 import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
 import { inputLines, readInput, readInputText } from "../io.js";
 import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
+import { DEBUG_USAGE } from "./usage.js";
 import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
-
-export const DEBUG_USAGE = `usage: tramplab debug [IMAGE] [--cpus N] [--preempt MODEL] [--kconfig old|new] [--seed S]
-                      [--release POLICY] [--recursion SCHEME] [--cpu-vendor V] [-x FILE] [--batch]
-  IMAGE       a firmware ELF built like firmware/ (default: the built-in kernel)
-  --cpus, --preempt, --kconfig, --seed, --release, --recursion, --cpu-vendor: as for tramplab run
-              (run --help)
-  -x FILE     run the commands in FILE first (also --command FILE)
-  --batch     quit after -x FILE (also the case when standard input is not a terminal
-              and has no more commands)
-Commands come from the terminal (help lists them), or one per line on standard input.
-Exit status when the commands come from -x FILE or standard input: 1 if any of them printed
-an error line, 0 otherwise; 2 for a bad option or an image that cannot be used.`;
 
 interface DebugOptions {
   image?: string;

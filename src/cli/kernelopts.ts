@@ -1,49 +1,77 @@
-// Options that configure the built-in kernel, shared by `tramplab run` and `tramplab debug` so
-// that the two accept the same spellings and refuse bad values with the same words.
-import { PREEMPT_MODELS, RECURSION_SCHEMES, type KernelConfig, type PreemptModel, type RecursionSchemeName } from "../kernel/config.js";
+// The options of the options table (src/kernel/options.ts) on the command line: `tramplab run`
+// takes every option with a flag, `tramplab debug` those marked for it, so that the two accept
+// the same spellings and refuse bad values with the same words.
+import type { KernelConfig } from "../kernel/config.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
-import { CPU_VENDORS, type CpuVendorName } from "../machine/machine.js";
+import { choicePhrase, OPTIONS, type Option } from "../kernel/options.js";
 import { shown } from "../numbers.js";
-import { intOption, seedOption, UsageError, VALUE, type OptionSpec, type ParsedArgs } from "./args.js";
+import { bigIntOption, durationOption, FLAG, intOption, seedOption, UsageError, VALUE, type OptionSpec, type ParsedArgs } from "./args.js";
 
-export type KernelOptions = Partial<Pick<KernelConfig, "cpus" | "seed" | "preempt" | "kconfig" | "release" | "recursion" | "cpuVendor">>;
+/** The KernelConfig fields a command line gave (the table says which ones it can give). */
+export type KernelOptions = Partial<KernelConfig>;
+
+/**
+ * The order flags are checked in, so the first bad one is the one reported: the command line's
+ * order from before the table, kept so that which of two bad flags is reported stays the same.
+ * A flag not listed is checked after these, in the table's order.
+ */
+const CHECK_ORDER = ["cpus", "seed", "preempt", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer", "filter"];
+const rank = (o: Option) => { const i = CHECK_ORDER.indexOf(o.key); return i < 0 ? CHECK_ORDER.length : i; };
+
+/** The options `tramplab run` takes a flag for, in the order they are checked. */
+export const RUN_FLAGS = OPTIONS.filter((o) => o.cli).sort((a, b) => rank(a) - rank(b));
+
+/** The kernel options `tramplab debug` shares with `tramplab run`. */
+export const KERNEL_FLAGS = RUN_FLAGS.filter((o) => o.cli?.debug);
+
+/** Options in parseOptions' terms: a switch, or a flag that takes a value. */
+export function optionSpec(options: readonly Option[]): OptionSpec {
+  return Object.fromEntries(options.map((o) => [o.key, o.type.kind === "flag" ? FLAG : VALUE]));
+}
 
 /** The kernel options, for a command's option list. */
-export const KERNEL_OPTIONS = { cpus: VALUE, seed: VALUE, preempt: VALUE, kconfig: VALUE, release: VALUE, recursion: VALUE, "cpu-vendor": VALUE } satisfies OptionSpec;
+export const KERNEL_OPTIONS = optionSpec(KERNEL_FLAGS);
 
-/** --cpu-vendor's value, checked. */
-export function cpuVendorArg(v: string | undefined): CpuVendorName {
-  if (!CPU_VENDORS.includes(v as CpuVendorName)) throw new UsageError(`--cpu-vendor must be one of ${CPU_VENDORS.join(", ")}, got ${shown(v)}`);
-  return v as CpuVendorName;
+/** A flag's value, checked; the error names the flag and what it needs. */
+export function flagValue(o: Option, v: string | undefined): unknown {
+  const flag = `--${o.key}`;
+  const t = o.type;
+  switch (t.kind) {
+    case "int": return intOption(flag, v, t.min, t.max);
+    case "count": return bigIntOption(flag, v, t.min, t.max);
+    case "seed": return seedOption(flag, v);
+    case "duration": return durationOption(flag, v);
+    case "enum":
+      if (!t.choices.includes(v as string)) throw new UsageError(`${flag} must be ${choicePhrase(t)}, got ${shown(v)}`);
+      return v;
+    case "release":
+      try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
+      return v;
+    case "text":
+      if (v === undefined) throw new UsageError(`${flag} needs ${t.needs}`);
+      return v;
+    default: throw new Error(`${flag}: a ${t.kind} option has no command-line spelling`);
+  }
+}
+
+/**
+ * Checks the options of `options` given in `p`, in their order, and returns them by
+ * their library names (switches as true); the ones not given are left out.
+ */
+export function flagValues(p: ParsedArgs, options: readonly Option[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const o of options) {
+    if (o.type.kind === "flag") {
+      if (p.flags.has(o.key)) out[o.name] = true;
+    } else if (p.values.has(o.key)) {
+      const v = flagValue(o, p.values.get(o.key));
+      out[o.name] = o.toLibrary ? o.toLibrary(v) : v;
+    }
+  }
+  return out;
 }
 
 /** Checks the kernel options given in `p` and returns them; the ones not given are left out. */
 export function kernelOptions(p: ParsedArgs): KernelOptions {
-  const o: KernelOptions = {};
-  const given = (name: keyof typeof KERNEL_OPTIONS) => p.values.has(name);
-  const value = (name: keyof typeof KERNEL_OPTIONS) => p.values.get(name);
-  if (given("cpus")) o.cpus = intOption("--cpus", value("cpus"), 1, 64);
-  if (given("seed")) o.seed = seedOption("--seed", value("seed"));
-  if (given("preempt")) {
-    const v = value("preempt");
-    if (!PREEMPT_MODELS.includes(v as PreemptModel)) throw new UsageError(`--preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${shown(v)}`);
-    o.preempt = v as PreemptModel;
-  }
-  if (given("kconfig")) {
-    const v = value("kconfig");
-    if (v !== "old" && v !== "new") throw new UsageError(`--kconfig must be old or new, got ${shown(v)}`);
-    o.kconfig = v;
-  }
-  if (given("release")) {
-    const v = value("release");
-    try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`--release: ${(e as Error).message}`); }
-    o.release = v;
-  }
-  if (given("cpu-vendor")) o.cpuVendor = cpuVendorArg(value("cpu-vendor"));
-  if (given("recursion")) {
-    const v = value("recursion");
-    if (!RECURSION_SCHEMES.includes(v as RecursionSchemeName)) throw new UsageError(`--recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${shown(v)}`);
-    o.recursion = v as RecursionSchemeName;
-  }
-  return o;
+  return flagValues(p, KERNEL_FLAGS) as KernelOptions;
 }

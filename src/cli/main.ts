@@ -5,16 +5,17 @@ import { formatTime } from "../machine/units.js";
 import { runProgramSlices } from "../linux/process.js";
 import { LoadError } from "../linux/loader.js";
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig } from "../kernel/config.js";
-import { bigIntOption, durationOption, FLAG, InputError, intOption, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
+import { configFields, kernelConfig } from "../kernel/config.js";
+import { InputError, parseOptions, UsageError } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { EventKind } from "../gen/layout.js";
-import { KERNEL_OPTIONS, kernelOptions, type KernelOptions } from "./kernelopts.js";
+import { flagValues, optionSpec, RUN_FLAGS, type KernelOptions } from "./kernelopts.js";
+import { RUN_USAGE } from "./usage.js";
+import { option } from "../kernel/options.js";
 import type { StopReason } from "../machine/scheduler.js";
 import { projectRoot } from "../paths.js";
-import { shown, U64_MAX } from "../numbers.js";
 import { readInput, readInputText } from "../io.js";
 import type { Slices } from "../machine/slices.js";
 import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
@@ -34,34 +35,6 @@ Commands:
 
 'tramplab COMMAND --help' shows a command's options; 'tramplab --version' prints the version.`;
 
-const RUN_USAGE = `usage: tramplab run [OPTIONS]
-       tramplab run [--max-insns N] [--stats] [--cpu-vendor V] PROGRAM [ARGS...]
-
-Without PROGRAM, boots the built-in guest kernel and runs its workload; with PROGRAM, runs a
-static x86-64 Linux program in user mode (everything after PROGRAM is its arguments).
-
-Options for the built-in kernel:
-  --cpus N             vCPUs, 1 to 64 (default 4)
-  --preempt MODEL      none | voluntary | full | lazy (default full)
-  --kconfig RULE       old | new: the TASKS_RCU Kconfig rule (default new)
-  --seed S             explore another interleaving (seeded quanta): 0 to 2^64-1, decimal or 0x hex
-  --time T             virtual time to run: 50ms, 200us, 1s, or a plain number of ns, at most
-                       1000000s (default 50ms)
-  --tracer function    switch the function tracer on a third of the way in and off at two thirds
-  --filter GLOBS       set_ftrace_filter for the tracer (default: every function)
-  --trace-lines N      trace lines to print, 0 to 1000000 (default 20)
-  --release POLICY     what unregistering waits for before freeing a trampoline: kernel (default),
-                       tasks, stack-scan, ip-check, rcu, immediate, or mechanisms joined by +
-  --recursion SCHEME   ftrace's recursion guard: per-stack (default: an in_tracing flag per kernel
-                       stack), per-task (the kernel's context bits with TRANSITION) or none
-Options for a program:
-  --max-insns N        stop a runaway program after N instructions, 1 to 2^64-1 (exit code 152)
-  --stats              print instructions retired and guest MIPS to stderr
-For both:
-  --cpu-vendor V       intel (default) | amd: whose CPUs the core imitates where they differ
-                       (CPUID's vendor, 66-prefixed near branches, ...; docs/cpu.md)
-Options take their value as --cpus 2 or --cpus=2.`;
-
 interface RunOptions extends KernelOptions {
   program?: string;
   programArgs: string[];
@@ -74,29 +47,12 @@ interface RunOptions extends KernelOptions {
   help?: boolean;
 }
 
-const RUN_OPTIONS = {
-  ...KERNEL_OPTIONS, "max-insns": VALUE, stats: FLAG, time: VALUE, tracer: VALUE, filter: VALUE, "trace-lines": VALUE,
-} satisfies OptionSpec;
+const RUN_OPTIONS = optionSpec(RUN_FLAGS);
 
 function parseRun(args: string[]): RunOptions {
   const p = parseOptions(args, RUN_OPTIONS, { rest: true });
   if (p.help) return { programArgs: [], stats: false, help: true };
-  const o: RunOptions = { ...kernelOptions(p), programArgs: [], stats: p.flags.has("stats") };
-  const given = (name: keyof typeof RUN_OPTIONS) => p.values.has(name);
-  const value = (name: keyof typeof RUN_OPTIONS) => p.values.get(name);
-  if (given("max-insns")) o.maxInsns = bigIntOption("--max-insns", value("max-insns"), 1n, U64_MAX);
-  if (given("time")) o.time = durationOption("--time", value("time"));
-  if (given("tracer")) {
-    const v = value("tracer");
-    if (v !== "function") throw new UsageError(`--tracer must be function, got ${shown(v)}`);
-    o.tracer = v;
-  }
-  if (given("filter")) {
-    const v = value("filter");
-    if (v === undefined) throw new UsageError("--filter needs a glob list");
-    o.filter = v;
-  }
-  if (given("trace-lines")) o.traceLines = intOption("--trace-lines", value("trace-lines"), 0, 1_000_000);
+  const o: RunOptions = { stats: false, ...(flagValues(p, RUN_FLAGS) as Partial<RunOptions>), programArgs: [] };
   if (p.rest.length > 0) { o.program = p.rest[0]; o.programArgs = p.rest.slice(1); }
   return o;
 }
@@ -124,9 +80,9 @@ async function runUserProgram(o: RunOptions): Promise<number> {
 async function runKernel(o: RunOptions): Promise<number> {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
-  const config = kernelConfig({ cpus: o.cpus, preempt: o.preempt, kconfig: o.kconfig, seed: o.seed, release: o.release, recursion: o.recursion, cpuVendor: o.cpuVendor });
+  const config = kernelConfig(configFields(o));
   const kernel = new Kernel(config);
-  const time = o.time ?? 50_000_000n;
+  const time = o.time ?? (option("time").default as bigint);
   const t0 = performance.now();
   const stop = await withInterrupts((i) => i.run(o.tracer ? traceLive(kernel, time, o) : kernel.runSlices(time)));
   if (!stop) {
@@ -168,7 +124,7 @@ function* traceLive(kernel: Kernel, time: bigint, o: RunOptions): Slices<StopRea
   const records = tracer.consume();
   kernel.ftrace.unregister(tracer.ops);
   w(`tracing off at ${formatTime(kernel.machine.time)}; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
-  const n = o.traceLines ?? 20;
+  const n = o.traceLines ?? (option("traceLines").default as number);
   const text = traceFile(tracer, records, kernel.sched.tasks, kernel.symbols, kernel.machine.ncpus).split("\n");
   const header = text.filter((l) => l.startsWith("#"));
   const lines = text.filter((l) => l && !l.startsWith("#"));

@@ -1,7 +1,9 @@
 // tramplab torture: random register/unregister/filter sequences under random configurations,
 // checked after every step (src/torture).
 import { bigIntOption, FLAG, parseOptions, seedOption, UsageError, VALUE, type OptionSpec } from "./args.js";
-import { parsePins, PlanError, makePlan, describeStep, TICK, MAX_TIMESLICE, type ConfigPins } from "../torture/plan.js";
+import { parsePins, PlanError, makePlan, describeStep, TICK, type ConfigPins } from "../torture/plan.js";
+import { fillText, tortureRange, TORTURE_OPTIONS as PINS } from "../kernel/options.js";
+import { wrap } from "./usage.js";
 import { formatHz } from "../machine/units.js";
 import { campaignSlices, describeResult, replayCommand, iterationAt, iterationCount } from "../torture/campaign.js";
 import { parseInteger, shown, U64_MAX } from "../numbers.js";
@@ -13,14 +15,22 @@ export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N
   --seed S          campaign seed, 0 to 2^64-1, decimal or 0x hex (default 1); iteration k of
                     seed S is always the same run
   --iterations N    iterations 0..N-1, N from 1 to 2^64-1 (default 50)
-  --config K=V,...  pin dimensions: cpus=1..8, preempt=none|voluntary|full|lazy, kconfig=old|new,
-                    release=POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or
-                    mechanisms joined by +), timeslice=JIFFIES (timer ticks, 1 to ${MAX_TIMESLICE};
-                    torture runs at ${formatHz(TICK)}), recursion=per-stack|per-task|none
+${configHelp()}
   --shard I/N       run only iterations k with k % N == I-1, 1 <= I <= N <= 2^64-1 (split a
                     campaign across machines)
   --iteration K     run just iteration K, 0 to 2^64-1 (replay a failure)
   --verbose         print each step of the iterations run`;
+
+/** --config's help: the options table's torture dimensions, each with its range or choices. */
+function configHelp(): string {
+  const dims = PINS.map((o) => {
+    const t = o.type;
+    const { min, max } = t.kind === "int" ? tortureRange(o) : { min: 0, max: 0 };
+    const usage = o.torture?.usage ?? (t.kind === "enum" ? t.choices.join("|") : `${min}..${max}`);
+    return `${o.key}=${fillText(usage, { range: `${min} to ${max}`, hz: formatHz(TICK) })}`;
+  });
+  return wrap(`pin dimensions: ${dims.join(", ")}`.split(" "), "  --config K=V,... ", 20, 97);
+}
 
 interface TortureOptions {
   seed: bigint;

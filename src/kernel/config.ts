@@ -1,16 +1,10 @@
 // The guest kernel's configuration: the preemption model and what Kconfig derives from it.
+// Each field's default, range and spellings are in the options table (options.ts).
+import { libraryDefault, option, OPTIONS, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
+import type { ReadSide } from "./tracepoint.js";
+import type { CpuVendorName } from "../machine/machine.js";
 
-export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
-export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
-
-/**
- * Which rule decides whether TASKS_RCU is built (seed 000, Feb 2024):
- *   old: TASKS_RCU if PREEMPTION                        (`select TASKS_RCU if PREEMPTION`)
- *   new: TASKS_RCU if NEED_TASKS_RCU && (PREEMPTION || lazy preemption)
- * Lazy preemption is modelled as in the PREEMPT_AUTO series the thread was about, where it did
- * not select PREEMPTION; that is exactly what made the old rule leave Tasks RCU out.
- */
-export type KconfigRule = "old" | "new";
+export { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
 
 export interface Kconfig {
   PREEMPTION: boolean;
@@ -21,6 +15,14 @@ export interface Kconfig {
   TASKS_TRACE_RCU: boolean;
 }
 
+/**
+ * What Kconfig derives from the preemption model under the rule (KconfigRule) that decides
+ * whether TASKS_RCU is built (seed 000, Feb 2024):
+ *   old: TASKS_RCU if PREEMPTION                        (`select TASKS_RCU if PREEMPTION`)
+ *   new: TASKS_RCU if NEED_TASKS_RCU && (PREEMPTION || lazy preemption)
+ * Lazy preemption is modelled as in the PREEMPT_AUTO series the thread was about, where it did
+ * not select PREEMPTION; that is exactly what made the old rule leave Tasks RCU out.
+ */
 export function deriveKconfig(model: PreemptModel, rule: KconfigRule = "new"): Kconfig {
   const PREEMPTION = model === "full";
   const NEED_TASKS_RCU = true;
@@ -28,8 +30,11 @@ export function deriveKconfig(model: PreemptModel, rule: KconfigRule = "new"): K
   return { PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
 }
 
-export type { ReleasePolicy } from "./ftrace/release.js";
-import type { ReleasePolicy } from "./ftrace/release.js";
+/**
+ * A preset, or grace-period mechanisms to wait for in order, joined by "+" (for example
+ * "rcu_tasks" alone, or "rcu_tasks_rude+stack-scan"); ftrace/release.ts checks and applies it.
+ */
+export type ReleasePolicy = string;
 
 export interface TaskSpec {
   name: string;
@@ -81,12 +86,6 @@ export interface KernelConfig {
   tracepointReadSide: ReadSide;
 }
 
-import type { ReadSide } from "./tracepoint.js";
-import type { CpuVendorName } from "../machine/machine.js";
-
-export type RecursionSchemeName = "per-stack" | "per-task" | "none";
-export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];
-
 /** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */
 export function defaultWorkload(cpus: number): TaskSpec[] {
   const w: TaskSpec[] = [];
@@ -100,26 +99,17 @@ export function defaultWorkload(cpus: number): TaskSpec[] {
   return w;
 }
 
+/** The KernelConfig fields among `values` (options of a command or a scenario, by library name). */
+export function configFields(values: object): Partial<KernelConfig> {
+  const v = values as Record<string, unknown>;
+  return Object.fromEntries(OPTIONS.filter((o) => o.applies === "config" && v[o.name] !== undefined).map((o) => [o.name, v[o.name]]));
+}
+
+/** A complete KernelConfig: the options table's defaults, then the fields given. */
 export function kernelConfig(overrides: Partial<KernelConfig> = {}): KernelConfig {
   // An option given as undefined means "the default", not "undefined".
   overrides = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<KernelConfig>;
-  const cpus = overrides.cpus ?? 4;
-  return {
-    cpus,
-    preempt: "full",
-    kconfig: "new",
-    tickPeriod: 50_000,
-    timeslice: 3,
-    ramBytes: 128 << 20,
-    quantum: 1000,
-    workload: defaultWorkload(cpus),
-    softLockupTicks: 20_000_000,
-    release: "kernel",
-    recursion: "per-stack",
-    istLink: true,
-    transitionBit: true,
-    recursionEvents: false,
-    tracepointReadSide: "trace",
-    ...overrides,
-  };
+  const defaults = OPTIONS.filter((o) => o.applies === "config" && o.default !== undefined).map((o) => [o.name, libraryDefault(o)]);
+  const cpus = overrides.cpus ?? (libraryDefault(option("cpus")) as number);
+  return { ...(Object.fromEntries(defaults) as Omit<KernelConfig, "workload">), workload: defaultWorkload(cpus), ...overrides };
 }

@@ -1,9 +1,8 @@
 // The scenario file format (docs/scenarios.md): YAML with four sections, read strictly. Unknown
 // keys, wrong types and unknown step or expectation kinds are errors with their position.
-import { CPU_VENDORS } from "../machine/machine.js";
 import { isMap, isScalar, type Node } from "yaml";
-import { PREEMPT_MODELS, RECURSION_SCHEMES, type TaskSpec } from "../kernel/config.js";
-import { READ_SIDES } from "../kernel/tracepoint.js";
+import type { TaskSpec } from "../kernel/config.js";
+import { libraryDefault, MACHINE_OPTIONS, option, type Option } from "../kernel/options.js";
 import { USER_DEMAND_START, USER_DEMAND_END } from "../kernel/memory.js";
 import { PAGE } from "../machine/paging.js";
 import { formatHz, formatTime } from "../machine/units.js";
@@ -16,9 +15,8 @@ import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.j
 type Item = { value: Node | null; at: Pos };
 
 const TOP = ["name", "machine", "ops", "steps", "expect"];
-const MACHINE = ["cpus", "preempt", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion",
-  "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "cpu-vendor", "soft-lockup",
-  "trampolines", "workload"];
+/** The machine section's keys: the options table's (src/kernel/options.ts). */
+const MACHINE = MACHINE_OPTIONS.map((o) => o.key);
 const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host", "recursing", "faulting", "warning"];
 export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site",
   "register-probe", "unregister-probe", "mark", "expect"];
@@ -38,7 +36,7 @@ export function parseScenario(file: string, text: string): Scenario {
   const name = top.has("name") ? r.str(top.get("name")!, "name") ?? "" : "";
   // A missing machine or steps was reported by fields(); the rest of the file is still read.
   const machine = top.has("machine") ? readMachine(r, top.get("machine")!) : undefined;
-  const jiffy = machine?.tickPeriod ?? 50_000;
+  const jiffy = machine?.tickPeriod ?? (option("tickPeriod").default as number);
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
   const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
@@ -52,47 +50,49 @@ export function parseScenario(file: string, text: string): Scenario {
 function readMachine(r: Reader, f: Field): MachineSpec | undefined {
   const m = r.fields(f.value, f.at, "machine", MACHINE);
   if (!m) return undefined;
-  const get = <T>(k: string, read: (f: Field) => T | undefined): T | undefined => (m.has(k) ? read(m.get(k)!) : undefined);
-  const tickPeriod = get("tick-period", (v) => r.int(v, "machine.tick-period", 1000, 100_000_000));
-  const release = get("release", (v) => {
-    const p = r.str(v, "machine.release");
-    if (p === undefined) return undefined;
-    try { checkReleasePolicy(p); return p; } catch (e) { return r.fail(v.at, `machine.release: ${(e as Error).message}`); }
-  });
-  const xmc = get("xmc-policy", (v) => r.oneOf(v, "machine.xmc-policy", ["new", "old", "torn", "stop"] as const));
-  const spec: MachineSpec = {
-    cpus: get("cpus", (v) => r.int(v, "machine.cpus", 1, 64)) ?? 4,
-    preempt: get("preempt", (v) => r.oneOf(v, "machine.preempt", PREEMPT_MODELS)) ?? "full",
-    kconfig: get("kconfig", (v) => r.oneOf(v, "machine.kconfig", ["old", "new"] as const)) ?? "new",
-    release: release ?? "kernel",
-    seed: get("seed", (v) => r.seed(v, "machine.seed")),
-    quantum: get("quantum", (v) => r.int(v, "machine.quantum", 1, 1_000_000)),
-    tickPeriod,
-    timeslice: get("timeslice", (v) => r.int(v, "machine.timeslice", 1, 1_000_000)),
-    recursion: get("recursion", (v) => r.oneOf(v, "machine.recursion", RECURSION_SCHEMES)),
-    istLink: get("ist-link", (v) => r.bool(v, "machine.ist-link")),
-    transitionBit: get("transition-bit", (v) => r.bool(v, "machine.transition-bit")),
-    recursionEvents: get("recursion-events", (v) => r.bool(v, "machine.recursion-events")),
-    tracepointReadSide: get("tracepoint-read-side", (v) => r.oneOf(v, "machine.tracepoint-read-side", READ_SIDES)),
-    faultSleep: get("fault-sleep", (v) => readFaultSleep(r, v, tickPeriod ?? 50_000)) ?? 0,
-    xmcPolicy: xmc?.toUpperCase() as MachineSpec["xmcPolicy"],
-    cpuVendor: get("cpu-vendor", (v) => r.oneOf(v, "machine.cpu-vendor", CPU_VENDORS)),
-    softLockupTicks: get("soft-lockup", (v) => { const d = r.duration(v, "machine.soft-lockup", tickPeriod ?? 50_000); return d === undefined ? undefined : Number(d); }),
-    trampolines: get("trampolines", (v) => r.bool(v, "machine.trampolines")) ?? true,
-    workload: get("workload", (v) => readWorkload(r, v)),
-  };
+  // The timer period comes first: the durations of the other keys may count in its jiffies.
+  const tick = option("tickPeriod");
+  const given = m.has(tick.key) ? (readOption(r, tick, m.get(tick.key)!, 0) as number | undefined) : undefined;
+  const jiffy = given ?? (tick.default as number);
+  // A key left out, or refused (which fails the file), takes the table's default.
+  const spec: Record<string, unknown> = {};
+  for (const o of MACHINE_OPTIONS) {
+    const v = m.has(o.key) ? (o === tick ? jiffy : readOption(r, o, m.get(o.key)!, jiffy)) : undefined;
+    spec[o.name] = v === undefined ? libraryDefault(o) : o.toLibrary ? o.toLibrary(v) : v;
+  }
   // A scheme's own switch set under another scheme would be silently ignored by the guard.
-  const scheme = spec.recursion ?? "per-stack";
+  const scheme = spec.recursion as string;
   if (m.has("ist-link") && scheme !== "per-stack") r.fail(m.get("ist-link")!.keyAt, `machine.ist-link applies to the per-stack scheme only (machine.recursion is ${scheme})`);
   if (m.has("transition-bit") && scheme !== "per-task") r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
-  return spec;
+  return spec as unknown as MachineSpec;
 }
 
-/** fault-sleep: how long a demand fault msleep()s; the guest counts it in whole jiffies. */
-function readFaultSleep(r: Reader, f: Field, jiffy: number): number | undefined {
-  const d = r.duration(f, "machine.fault-sleep", jiffy);
+/** A machine key's value, read by its kind with the error at its position; undefined if it is bad. */
+function readOption(r: Reader, o: Option, f: Field, jiffy: number): unknown {
+  const what = `machine.${o.key}`;
+  const t = o.type;
+  switch (t.kind) {
+    case "int": return r.int(f, what, t.min, t.max);
+    case "enum": return r.oneOf(f, what, t.choices);
+    case "bool": return r.bool(f, what);
+    case "seed": return r.seed(f, what);
+    case "duration": return t.wholeJiffies ? readJiffies(r, f, what, jiffy) : r.duration(f, what, jiffy);
+    case "release": {
+      const p = r.str(f, what);
+      if (p === undefined) return undefined;
+      try { checkReleasePolicy(p); return p; } catch (e) { return r.fail(f.at, `${what}: ${(e as Error).message}`); }
+    }
+    case "text": return r.str(f, what);
+    case "workload": return readWorkload(r, f);
+    default: throw new Error(`${what}: a ${t.kind} option has no scenario spelling`);
+  }
+}
+
+/** A duration kept in whole jiffies (fault-sleep: the guest msleep()s whole timer periods). */
+function readJiffies(r: Reader, f: Field, what: string, jiffy: number): number | undefined {
+  const d = r.duration(f, what, jiffy);
   if (d === undefined) return undefined;
-  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `machine.fault-sleep must be whole jiffies (the fault sleeps for whole timer periods of ${formatTime(jiffy)}, ${formatHz(jiffy)}), got ${formatTime(d)}`);
+  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `${what} must be whole jiffies (the fault sleeps for whole timer periods of ${formatTime(jiffy)}, ${formatHz(jiffy)}), got ${formatTime(d)}`);
   return Number(d / BigInt(jiffy));
 }
 

@@ -1,6 +1,6 @@
 // Carrying a scenario's steps out on the library API: the same calls the tests make.
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig, type KernelConfig } from "../kernel/config.js";
+import { configFields, kernelConfig, type KernelConfig } from "../kernel/config.js";
 import { FtraceOps } from "../kernel/ftrace/ops.js";
 import { FtraceError } from "../kernel/ftrace/ftrace.js";
 import { GlobError } from "../kernel/ftrace/glob.js";
@@ -39,13 +39,9 @@ export class StepFailure extends Error {
 
 export const VECTORS = { timer: VEC_TIMER, "call-function": VEC_CALL_FUNCTION, reschedule: VEC_RESCHED } as const;
 
+/** The KernelConfig of a scenario's machine (its other keys are set on the booted kernel). */
 export function kernelConfigOf(m: MachineSpec, seed: bigint | undefined): KernelConfig {
-  return kernelConfig({
-    cpus: m.cpus, preempt: m.preempt, kconfig: m.kconfig, release: m.release, seed, quantum: m.quantum, tickPeriod: m.tickPeriod,
-    timeslice: m.timeslice, recursion: m.recursion, istLink: m.istLink, transitionBit: m.transitionBit, recursionEvents: m.recursionEvents,
-    tracepointReadSide: m.tracepointReadSide, xmcPolicy: m.xmcPolicy, cpuVendor: m.cpuVendor, softLockupTicks: m.softLockupTicks,
-    workload: m.workload?.map(({ at: _at, ...t }) => t),
-  });
+  return kernelConfig({ ...configFields(m), seed, workload: m.workload?.map(({ at: _at, ...t }) => t) });
 }
 
 export class ScenarioRun {

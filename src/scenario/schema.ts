@@ -3,7 +3,7 @@
 // returns undefined, so one pass reports every problem in the file.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Alias, type CST, type Document, type Node, type Scalar } from "yaml";
 import type { CountRef, Pos, Range } from "./types.js";
-import { parseDuration, parseInteger, parseSeed, parseSmallInt, rangeText, SEED_RULE, U64_MAX } from "../numbers.js";
+import { parseInteger, readDuration, parseSeed, parseSmallInt, rangeText, SEED_RULE, U64_MAX } from "../numbers.js";
 import { formatTime, MAX_SCENARIO_DURATION } from "../machine/units.js";
 
 /** The longest message of one problem: the rest of a message quoting a very long value is cut. */
@@ -221,11 +221,9 @@ export class Reader {
    */
   duration(f: { value: Node | null; at: Pos }, what: string, jiffy: number): bigint | undefined {
     const text = this.numberText(f);
-    const d = parseDuration(text, jiffy);
-    // Well-formed but beyond src/numbers.ts's limit (1000000s) is too long, not malformed.
-    const wellFormed = text !== undefined && /^[0-9]+(?: ?(?:ns|us|ms|s|jiffy|jiffies))?$/.test(text);
-    if (d === undefined && !wellFormed) return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
-    if (d === undefined || d > MAX_SCENARIO_DURATION) return this.fail(f.at, `${what} can be at most ${formatTime(MAX_SCENARIO_DURATION)} of virtual time, got ${text}`);
+    const d = readDuration(text, { jiffy, max: MAX_SCENARIO_DURATION });
+    if (d === "malformed") return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
+    if (d === "too long") return this.fail(f.at, `${what} can be at most ${formatTime(MAX_SCENARIO_DURATION)} of virtual time, got ${text}`);
     return d;
   }
 

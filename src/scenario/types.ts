@@ -1,8 +1,6 @@
 // A scenario as read from its file: machine configuration, ftrace ops, steps and expectations.
 // Every part keeps the position it came from, so a failure can point at its line.
-import type { CpuVendorName } from "../machine/machine.js";
-import type { KconfigRule, PreemptModel, RecursionSchemeName, TaskSpec } from "../kernel/config.js";
-import type { ReadSide } from "../kernel/tracepoint.js";
+import type { KernelConfig, TaskSpec } from "../kernel/config.js";
 
 /** 1-based line and column in the scenario file. */
 export interface Pos {
@@ -26,31 +24,20 @@ export interface CountRef {
   at: Pos;
 }
 
-export interface MachineSpec {
-  cpus: number;
-  preempt: PreemptModel;
-  kconfig: KconfigRule;
-  release: string;
+/**
+ * A scenario's machine: every key of the options table's machine section (src/kernel/options.ts),
+ * as given or by its default, under the library's names.
+ */
+export type MachineSpec = Omit<KernelConfig, "seed" | "workload" | "ramBytes"> & {
   /** Seed of the interleaving; undefined: plain round-robin quanta. */
   seed?: bigint;
-  quantum?: number;
-  tickPeriod?: number;
-  timeslice?: number;
-  recursion?: RecursionSchemeName;
-  istLink?: boolean;
-  transitionBit?: boolean;
-  recursionEvents?: boolean;
-  tracepointReadSide?: ReadSide;
   /** Timer ticks a demand fault sleeps (DemandPager.sleepJiffies); 0: faults never sleep. */
   faultSleep: number;
-  xmcPolicy?: "NEW" | "OLD" | "TORN" | "STOP";
-  cpuVendor?: CpuVendorName;
-  softLockupTicks?: number;
   /** Per-ops dynamic trampolines (default) or every site through ftrace_caller. */
   trampolines: boolean;
   /** undefined: the kernel's default workload for `cpus`. */
   workload?: (TaskSpec & { at: Pos })[];
-}
+};
 
 export type OpsKind = "function" | "counter" | "slow" | "host" | "recursing" | "faulting" | "warning";
 

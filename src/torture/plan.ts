@@ -6,6 +6,7 @@ import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { formatTime } from "../machine/units.js";
 import { parseSmallInt, rangeText, shown } from "../numbers.js";
+import { choicePhrase, tortureRange, TORTURE_OPTIONS, type Option } from "../kernel/options.js";
 
 export interface TortureConfig {
   cpus: number;
@@ -60,13 +61,11 @@ export type ConfigPins = Partial<Record<keyof TortureConfig, string>>;
 
 export class PlanError extends Error {}
 
-/** The largest timeslice a pin may ask for, in jiffies (as a scenario's machine.timeslice). */
-export const MAX_TIMESLICE = 1_000_000;
-
 /**
- * Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2". Each key once; numbers are plain
- * decimal integers (src/numbers.ts) and are kept in their shortest spelling, so the replay
- * command prints them back the same.
+ * Parses "preempt=lazy,kconfig=old,release=kernel,cpus=2": the options table's torture
+ * dimensions (src/kernel/options.ts). Each key once; numbers are plain decimal integers
+ * (src/numbers.ts) and are kept in their shortest spelling, so the replay command prints them
+ * back the same.
  */
 export function parsePins(text: string): ConfigPins {
   const pins: ConfigPins = {};
@@ -75,31 +74,32 @@ export function parsePins(text: string): ConfigPins {
     const key = eq < 0 ? part : part.slice(0, eq), value = eq < 0 ? "" : part.slice(eq + 1);
     if (!value) throw new PlanError(`--config: ${JSON.stringify(part)} is not key=value`);
     if (Object.hasOwn(pins, key)) throw new PlanError(`--config: ${key} is given twice`);
-    let pin = value;
-    switch (key) {
-      case "cpus": {
-        const n = parseSmallInt(value, 1, 8);
-        if (n === undefined) throw new PlanError(`--config cpus must be ${rangeText(1, 8)}, got ${shown(value)}`);
-        pin = String(n);
-        break;
-      }
-      case "preempt": if (!PREEMPT_MODELS.includes(value as PreemptModel)) throw new PlanError(`--config preempt must be one of ${PREEMPT_MODELS.join(", ")}, got ${shown(value)}`); break;
-      case "kconfig": if (value !== "old" && value !== "new") throw new PlanError(`--config kconfig must be old or new, got ${shown(value)}`); break;
-      case "release":
-        try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
-        break;
-      case "timeslice": {
-        const n = parseSmallInt(value, 1, MAX_TIMESLICE);
-        if (n === undefined) throw new PlanError(`--config timeslice must be ${rangeText(1, MAX_TIMESLICE)} (jiffies), got ${shown(value)}`);
-        pin = String(n);
-        break;
-      }
-      case "recursion": if (!RECURSION_SCHEMES.includes(value as RecursionSchemeName)) throw new PlanError(`--config recursion must be one of ${RECURSION_SCHEMES.join(", ")}, got ${shown(value)}`); break;
-      default: throw new PlanError(`--config: unknown key "${key}" (cpus, preempt, kconfig, release, timeslice, recursion)`);
-    }
-    pins[key as keyof TortureConfig] = pin;
+    const o = TORTURE_OPTIONS.find((x) => x.key === key);
+    if (!o) throw new PlanError(`--config: unknown key "${key}" (${TORTURE_OPTIONS.map((x) => x.key).join(", ")})`);
+    pins[o.name as keyof TortureConfig] = pinValue(o, value);
   }
   return pins;
+}
+
+/** A pin's value checked against the option and torture's bounds, in its shortest spelling. */
+function pinValue(o: Option, value: string): string {
+  const t = o.type;
+  switch (t.kind) {
+    case "int": {
+      const { min, max } = tortureRange(o);
+      const n = parseSmallInt(value, min, max);
+      const unit = o.unit ? ` (${o.unit})` : "";
+      if (n === undefined) throw new PlanError(`--config ${o.key} must be ${rangeText(min, max)}${unit}, got ${shown(value)}`);
+      return String(n);
+    }
+    case "enum":
+      if (!t.choices.includes(value)) throw new PlanError(`--config ${o.key} must be ${choicePhrase(t)}, got ${shown(value)}`);
+      return value;
+    case "release":
+      try { checkReleasePolicy(value); } catch (e) { throw new PlanError(`--config ${(e as Error).message}`); }
+      return value;
+    default: throw new Error(`--config ${o.key}: torture cannot pin a ${t.kind} option`);
+  }
 }
 
 export function makePlan(seed: bigint, iteration: bigint, pins: ConfigPins = {}): Plan {

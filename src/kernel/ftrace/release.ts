@@ -12,18 +12,14 @@
 //
 // Other policies exist to reproduce the hazards (free at once; plain RCU only) and to compare
 // seed 000's alternatives (ip-check, stack-scan in place of step 2).
-import type { Kconfig } from "../config.js";
+import type { Kconfig, ReleasePolicy } from "../config.js";
 import type { RcuSubsystem } from "../rcu/index.js";
 import type { Flavour } from "../rcu/flavour.js";
 import type { FtraceOps } from "./ops.js";
 import type { Trampoline } from "./trampoline.js";
 import { formatTime } from "../../machine/units.js";
 
-/**
- * A preset, or grace-period mechanisms to wait for in order, joined by "+" (for example
- * "rcu_tasks" alone, or "rcu_tasks_rude+stack-scan").
- */
-export type ReleasePolicy = string;
+export type { ReleasePolicy } from "../config.js";
 
 export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => string[]; doc: string }> = {
   kernel: {
