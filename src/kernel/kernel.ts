@@ -336,7 +336,8 @@ export class Kernel {
     return stop;
   }
 
-  private reportLockup(cpu: number, rip: bigint, ticks: bigint): void {
+  /** The soft-lockup watchdog's report: console, lockups and the event log. */
+  reportLockup(cpu: number, rip: bigint, ticks: bigint): void {
     const task = this.sched.current[cpu];
     const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${formatTime(ticks)} with interrupts off! [${task.name}:${task.pid}]\n` +
       `RIP: ${this.symbols.format(rip)}`;

@@ -55,7 +55,8 @@ export class Scheduler {
     this.lastResponsive = machine.cpus.map((c) => c.get("clock"));
   }
 
-  private nextQuantum(): bigint {
+  /** Draws the quantum of the next turn (the debugger's cursor draws the same ones). */
+  nextQuantum(): bigint {
     if (!this.random) return BigInt(this.quantum);
     // SplitMix64 (random.ts): the schedule is part of the run's inputs, so it must be
     // reproducible, and every bit of the seed must count.
@@ -81,15 +82,20 @@ export class Scheduler {
         if (stop) return stop;
         if (cpu.get("halted") === 0) allHalted = false;
       }
-      for (const f of this.afterRound) f();
+      this.endRound();
       if (allHalted && this.nothingCanWake()) return { kind: "all-halted" };
       if (slice.due() && m.time < end) yield;
     }
     return { kind: "time" };
   }
 
+  /** The end of a round of quanta: the after-round hooks run. */
+  endRound(): void {
+    for (const f of this.afterRound) f();
+  }
+
   /** Runs one vCPU until its clock reaches `target`; a reason to stop the whole run, or null. */
-  private runUntil(cpu: CpuState, target: bigint): StopReason | null {
+  runUntil(cpu: CpuState, target: bigint): StopReason | null {
     const m = this.machine;
     while (cpu.get("clock") < target) {
       const exit = m.run(cpu.index, target - cpu.get("clock"));
@@ -118,7 +124,8 @@ export class Scheduler {
     return null;
   }
 
-  private checkLockup(cpu: CpuState): StopReason | null {
+  /** At the end of `cpu`'s turn: a lockup if it has run too long with interrupts disabled, or null. */
+  checkLockup(cpu: CpuState): StopReason | null {
     const now = cpu.get("clock");
     if ((cpu.rflags & 0x200n) !== 0n || cpu.get("halted") !== 0) {
       this.lastResponsive[cpu.index] = now;
@@ -133,7 +140,7 @@ export class Scheduler {
    * No halted vCPU can ever wake: each has interrupts disabled, or neither a pending interrupt
    * nor an unmasked running timer. (Another vCPU's IPI cannot come: all are halted.)
    */
-  private nothingCanWake(): boolean {
+  nothingCanWake(): boolean {
     return this.machine.cpus.every((c) => {
       if ((c.rflags & 0x200n) === 0n) return true;
       const timer = c.get("timerDeadline") !== 0n && (c.get("timerLvt") & (1 << 16)) === 0;
