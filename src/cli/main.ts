@@ -5,6 +5,7 @@ import { formatTime } from "../machine/units.js";
 import { runProgramSlices } from "../linux/process.js";
 import { LoadError } from "../linux/loader.js";
 import { Kernel } from "../kernel/kernel.js";
+import { runSummary } from "./summary.js";
 import { kernelConfig } from "../kernel/config.js";
 import { bigIntOption, durationOption, FLAG, InputError, intOption, parseOptions, UsageError, VALUE, type OptionSpec } from "./args.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
@@ -136,7 +137,7 @@ async function runKernel(o: RunOptions): Promise<number> {
   const wall = performance.now() - t0;
   const out = kernel.console.join("");
   if (out) process.stdout.write(out.endsWith("\n") ? out : out + "\n");
-  process.stdout.write(kernel.summary() + "\n");
+  process.stdout.write(runSummary(kernel) + "\n");
   process.stdout.write(`stopped: ${kernel.describe(stop)}\n`);
   if (o.stats) {
     const insns = kernel.machine.cpus.reduce((n, c) => n + c.get("insns"), 0n);

@@ -8,13 +8,12 @@ import type { MachineEvent } from "../machine/events.js";
 import type { StopReason } from "../machine/scheduler.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import type { DebugCore } from "../machine/core.js";
-import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { EventKind } from "../gen/layout.js";
 import { readGuest, readVirt, rightsOf, type AccessFault } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
-import { CheckpointStore, positionOf, type Checkpoint } from "./checkpoint.js";
+import { CheckpointStore, positionOf, type Checkpoint, type DebugHost } from "./checkpoint.js";
 import { check, evaluate, ExprError, type ExprContext } from "./expressions.js";
 import { stopTitle, type Breakpoint } from "./breakpoints.js";
 import { accessesOf, overlaps, type Access } from "./watch.js";
@@ -77,7 +76,7 @@ export class Engine {
   history: Checkpoint[] = [];
   readonly snapshots = new Map<string, Checkpoint>();
   /** Host state the debugger adds (saved and restored with the kernel's). */
-  readonly host: { tracer?: FunctionTracer } = {};
+  readonly host: DebugHost = {};
   /** Set by Ctrl-C; the run stops at the next stop point. */
   interruptRequested = false;
   private skip: { cpu: number; rip: bigint } | null = null;
@@ -95,7 +94,7 @@ export class Engine {
   constructor(readonly kernel: Kernel) {
     this.cursor = new Cursor(kernel);
     this.core = kernel.machine.core;
-    this.store = new CheckpointStore(kernel, [this.host]);
+    this.store = new CheckpointStore(kernel, this.host);
     this.history.push(this.store.take(this.cursor.save()));
   }
 

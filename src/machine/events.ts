@@ -23,6 +23,14 @@ export interface MachineEvent {
   host?: boolean;
 }
 
+/** The log as a snapshot holds it. */
+export interface EventLogState {
+  /** Shared with the log, not copied: an event never changes once logged. */
+  events: readonly MachineEvent[];
+  dropped: number;
+  next: bigint;
+}
+
 export class EventLog {
   readonly events: MachineEvent[] = [];
   /** Events lost: overwritten in the core's ring before draining, or beyond `capacity`. */
@@ -75,6 +83,19 @@ export class EventLog {
   /** Forgets the events read so far (the dropped count stays). */
   clear(): void {
     this.events.length = 0;
+  }
+
+  /** The log's state for a snapshot (drain first to include the core's latest records). */
+  save(): EventLogState {
+    return { events: this.events.slice(), dropped: this.dropped, next: this.next };
+  }
+
+  /** Back to a saved state. */
+  load(s: EventLogState): void {
+    this.events.length = 0;
+    for (const e of s.events) this.events.push(e);
+    this.dropped = s.dropped;
+    this.next = s.next;
   }
 
   /** Position in the core's ring: part of a snapshot. */

@@ -36,23 +36,28 @@ export type StopReason =
   | { kind: "lockup"; cpu: number; rip: bigint; ticks: bigint }
   | { kind: "all-halted" };
 
+/** What changes as the schedule runs: plain data, so a snapshot can copy and replace it. */
+export interface InterleaveState {
+  /** The generator's state when quanta are random. */
+  rng: bigint;
+  /** Per vCPU: the clock when it was last seen with interrupts enabled or halted. */
+  lastResponsive: bigint[];
+}
+
 export class Scheduler {
   readonly hypercalls = new Map<number, Hypercall>();
   /** Called after every round of quanta (the kernel's control plane advances its state machines). */
   readonly afterRound: (() => void)[] = [];
   quantum: number;
   lockupTicks: bigint;
-  private rng: bigint;
   private readonly random: boolean;
-  /** Per vCPU: the clock when it was last seen with interrupts enabled or halted. */
-  private readonly lastResponsive: bigint[];
+  state: InterleaveState;
 
   constructor(readonly machine: Machine, opts: ScheduleOptions = {}) {
     this.quantum = opts.quantum ?? 1000;
     this.lockupTicks = BigInt(opts.lockupTicks ?? 0);
     this.random = opts.seed !== undefined;
-    this.rng = opts.seed === undefined ? 0n : seedValue(opts.seed);
-    this.lastResponsive = machine.cpus.map((c) => c.get("clock"));
+    this.state = { rng: opts.seed === undefined ? 0n : seedValue(opts.seed), lastResponsive: machine.cpus.map((c) => c.get("clock")) };
   }
 
   /** Draws the quantum of the next turn (the debugger's cursor draws the same ones). */
@@ -60,8 +65,8 @@ export class Scheduler {
     if (!this.random) return BigInt(this.quantum);
     // SplitMix64 (random.ts): the schedule is part of the run's inputs, so it must be
     // reproducible, and every bit of the seed must count.
-    this.rng = splitmixStep(this.rng);
-    return 1n + (mix64(this.rng) % BigInt(2 * this.quantum));
+    this.state.rng = splitmixStep(this.state.rng);
+    return 1n + (mix64(this.state.rng) % BigInt(2 * this.quantum));
   }
 
   /** Runs every vCPU in turn until `ticks` of virtual time passed or something stops the run. */
@@ -128,10 +133,10 @@ export class Scheduler {
   checkLockup(cpu: CpuState): StopReason | null {
     const now = cpu.get("clock");
     if ((cpu.rflags & 0x200n) !== 0n || cpu.get("halted") !== 0) {
-      this.lastResponsive[cpu.index] = now;
+      this.state.lastResponsive[cpu.index] = now;
       return null;
     }
-    const stuck = now - this.lastResponsive[cpu.index];
+    const stuck = now - this.state.lastResponsive[cpu.index];
     if (this.lockupTicks > 0n && stuck >= this.lockupTicks) return { kind: "lockup", cpu: cpu.index, rip: cpu.rip, ticks: stuck };
     return null;
   }
