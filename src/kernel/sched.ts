@@ -9,29 +9,9 @@
 import { EventKind, percpuFields, PERCPU_SIZE, Resched, SchedReason } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import type { PreemptModel } from "./config.js";
-import type { BootTask } from "./boot.js";
+import type { BootTask, Task } from "./task.js";
 
-export type TaskState = "running" | "runnable" | "sleeping" | "dead";
-
-export interface Task extends BootTask {
-  state: TaskState;
-  /** Virtual time a sleeping task wakes at. */
-  wakeAt: bigint;
-  nvcsw: number;
-  nivcsw: number;
-  /** Timer ticks it was running on. */
-  runTicks: number;
-  /** Ticks since it last got the CPU. */
-  sliceUsed: number;
-  /** How it last left the CPU (for Tasks RCU: a preempted task may be inside a trampoline). */
-  preempted: boolean;
-  /** Where it was when it was last preempted: the interrupted RIP, or the preemption point's caller. */
-  preemptedAt: bigint;
-  /** Switches that were not preemptions (schedule() called by the task itself). */
-  voluntarySchedules: number;
-  /** Seen in user mode at its last tick. */
-  inUser: boolean;
-}
+export type { Task, TaskState } from "./task.js";
 
 export interface SwitchInfo {
   cpu: number;

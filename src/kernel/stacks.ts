@@ -3,7 +3,7 @@
 import { taskFields } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import { readVirt } from "../machine/paging.js";
-import type { SchedPolicy, Task } from "./sched.js";
+import type { Task } from "./task.js";
 import { physOfDirect } from "./memory.js";
 
 export interface TaskContext {
@@ -51,7 +51,7 @@ function frameChain(m: Machine, cr3: number, rbp: bigint | null, max = 64): Task
  * otherwise (user mode, or on the IRQ or an IST stack) the task the guest's per-CPU `current`
  * names.
  */
-export function runningTasks(m: Machine, sched: SchedPolicy, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
+export function runningTasks(m: Machine, sched: { tasks: readonly Task[]; task(addr: bigint): Task }, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
   const out = new Map<Task, number>();
   for (const c of m.cpus) {
     const rsp = c.reg(4);

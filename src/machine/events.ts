@@ -2,10 +2,15 @@
 // after every run into typed events that tests and the debugger read. The log is bounded; what
 // the core overwrote before it was drained, or what fell off the end, is counted, never lost
 // silently.
-import { regions, eventFields, EVENT_SIZE, EventKind, EventKindName, HOST_AGENT } from "../gen/layout.js";
+import { regions, eventFields, machineFields, EVENT_SIZE, EventKind, EventKindName, HOST_AGENT } from "../gen/layout.js";
 import { StructView } from "./struct.js";
 import { formatTime } from "./units.js";
-import type { Machine } from "./machine.js";
+
+/** What the log reads of the Machine that owns it: the core's ring and its head. */
+export interface EventRing {
+  readonly memory: WebAssembly.Memory;
+  readonly state: StructView<typeof machineFields>;
+}
 
 export interface MachineEvent {
   seq: bigint;
@@ -38,7 +43,7 @@ export class EventLog {
   private next = 0n;
   private readonly slots = BigInt(regions.EVLOG.size / EVENT_SIZE);
 
-  constructor(private readonly machine: Machine, public capacity = 200_000) {}
+  constructor(private readonly machine: EventRing, public capacity = 200_000) {}
 
   /** Copies new records out of the core's ring. */
   drain(): void {

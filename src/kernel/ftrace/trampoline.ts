@@ -7,7 +7,7 @@ import { PAGE } from "../../machine/paging.js";
 import type { SymbolTable } from "../../machine/symbols.js";
 import { EXECMEM_START, EXECMEM_END, kernelImagePhys } from "../memory.js";
 import { callInsn, hexBytes } from "./records.js";
-import type { OpsState } from "./ops.js";
+
 
 /** `ret` appended to the copy (RET_SIZE = 1 without retpolines and SLS hardening). */
 const RET = 0xc3;
@@ -15,8 +15,15 @@ const RET_SIZE = 1;
 
 export class TrampolineError extends Error {}
 
+/** The ops a trampoline belongs to (its state: OpsState in ops.ts). */
+export interface TrampolineOwner {
+  id: number;
+  name: string;
+  saveRegs: boolean;
+}
+
 export interface Trampoline {
-  ops: OpsState;
+  ops: TrampolineOwner;
   addr: bigint;
   /** Bytes of code (the copy and its ret); the ops pointer follows. */
   size: number;
@@ -83,7 +90,7 @@ export class Trampolines {
    * point the copied `movq function_trace_op(%rip), %rdx` at that pointer, and make the copied
    * ftrace_call a call to the ops' callback. Then map it executable and read-only.
    */
-  create(ops: OpsState, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
+  create(ops: TrampolineOwner, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
     const regs = ops.saveRegs;
     const start = this.sym(regs ? "ftrace_regs_caller" : "ftrace_caller");
     const end = this.sym(regs ? "ftrace_regs_caller_end" : "ftrace_caller_end");

@@ -12,7 +12,7 @@
 // ip-check and stack-scan (scan.ts) are the alternatives to Tasks RCU seed 000 floated.
 import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason } from "./constants.js";
 import type { Machine } from "../../machine/machine.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 import type { Flavour, RcuCallback } from "./flavour.js";
 import { Rcu, initialRcuState, type RcuState } from "./rcu.js";
 import { TasksRcu, initialTasksRcuState, type TasksRcuState } from "./tasks.js";

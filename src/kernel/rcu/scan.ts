@@ -22,7 +22,7 @@
 // away: a task found clear cannot reach the trampoline again. Holdouts are rescanned with the
 // same backoff as Tasks RCU.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 import { findHold, type Hold, type TaskContext } from "../stacks.js";
 
 export type ScanMode = "ip-check" | "stack-scan";

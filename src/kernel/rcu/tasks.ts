@@ -11,7 +11,7 @@
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 import { formatTime } from "../../machine/units.js";
 import type { Rcu } from "./rcu.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 
 export interface TasksRcuDeps {
   tasks: () => readonly Task[];

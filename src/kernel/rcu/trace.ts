@@ -2,7 +2,7 @@
 // A grace period ends when every task that was inside a reader at the scan has left it: its
 // nesting is back to 0, or it has done another outermost unlock since.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 
 export interface TraceReaderState {
   nesting: number;
