@@ -25,7 +25,8 @@ export function runSummary(k: Kernel): string {
   for (const f of k.rcu.flavours) {
     const l = f.latencies();
     const mean = l.length ? formatTime(l.reduce((a, b) => a + b, 0n) / BigInt(l.length)) : "-";
-    lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${f.describe(m.time).replace(/^[^:]*: /, "")}`);
+    const state = f.describe(m.time).replace(/^[^:]*: /, "");
+    lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${state}`);
   }
   if (k.releases.all.length > 0) lines.push("released ops:", ...k.releases.describe(m.time).split("\n").map((l) => `  ${l}`));
   const skipped = k.ftrace.recursions();

@@ -2,7 +2,6 @@
 // text, or a run for the front end to drive (so Ctrl-C can stop it). Every handler checks its
 // arguments before it changes anything: a bad command prints one line and changes nothing.
 import { InputError, readInputText } from "../io.js";
-import { UsageError } from "../cli/args.js";
 import { DURATION_RULE, parseDuration } from "../numbers.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { formatTime } from "../machine/units.js";
@@ -97,7 +96,7 @@ export class Session {
     try {
       return cmd.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
     } catch (e) {
-      if (e instanceof DebugError || e instanceof ExprError || e instanceof UsageError) return this.fail(e.message);
+      if (e instanceof DebugError || e instanceof ExprError) return this.fail(e.message);
       throw e;
     }
   }

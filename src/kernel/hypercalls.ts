@@ -80,7 +80,8 @@ function oops(d: HypercallDeps, cpu: CpuState): void {
   const guard = oops.vector === 8 ? d.stacks.guardOf(oops.cr2) : undefined;
   if (guard) {
     oops.overflow = guard.name;
-    oops.text = `BUG: stack guard page was hit at 0x${oops.cr2.toString(16)} (stack is 0x${guard.base.toString(16)}..0x${guard.top.toString(16)}, ${guard.name})\n` +
+    const stack = `0x${guard.base.toString(16)}..0x${guard.top.toString(16)}, ${guard.name}`;
+    oops.text = `BUG: stack guard page was hit at 0x${oops.cr2.toString(16)} (stack is ${stack})\n` +
       `kernel stack overflow (double-fault)\n${oops.text}`;
   }
   reports.oopses.push(oops);

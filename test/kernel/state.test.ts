@@ -76,7 +76,8 @@ describe("the kernel state as plain data", () => {
 
   it("an ops handle reads its own state until it is registered, then the kernel's", { timeout: 120_000 }, () => {
     const k = Kernel.boot({ cpus: 1 });
-    const ops = new FtraceOps({ name: "counter", filter: "work_top", callback: { kind: "guest", symbol: "function_count_call" }, dynamic: false });
+    const callback = { kind: "guest", symbol: "function_count_call" } as const;
+    const ops = new FtraceOps({ name: "counter", filter: "work_top", callback, dynamic: false });
     const before = k.saveState();
     k.ftrace.register(ops);
     expect(ops.enabled).toBe(true);
