@@ -10,11 +10,11 @@ import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.j
 import { readVirt, walk, PAGE } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { finish, SliceTimer, type Slices } from "../machine/slices.js";
-import { GuestHeap, initialHeapState } from "./heap.js";
-import { Ftrace, initialFtraceState } from "./ftrace/ftrace.js";
-import { TextPoke, initialPokeState } from "./ftrace/textpoke.js";
-import { Trampolines, initialTrampolinesState } from "./ftrace/trampoline.js";
-import { RcuSubsystem, initialRcuStates } from "./rcu/index.js";
+import { GuestHeap } from "./heap.js";
+import { Ftrace } from "./ftrace/ftrace.js";
+import { TextPoke, type PokeDeps } from "./ftrace/textpoke.js";
+import { Trampolines, type Trampoline, type HeldBy } from "./ftrace/trampoline.js";
+import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
 import { taskContext, findHold, runningTasks, type Hold } from "./stacks.js";
 import { freedTrampoline, freedBlock, type UseAfterFree, type FreedObject } from "./uaf.js";
@@ -23,16 +23,16 @@ import type { Flavour, RcuCallback } from "./rcu/flavour.js";
 import type { Machine } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { bootKernel, type BootedKernel } from "./boot.js";
-import { SchedPolicy, initialSchedState, type Task } from "./sched.js";
+import { SchedPolicy, type Task } from "./sched.js";
 import type { Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
 import { physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
-import { SysEnterTracepoint, initialTracepointState } from "./tracepoint.js";
+import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./kstacks.js";
 import { installHypercalls } from "./hypercalls.js";
-import type { KernelState, Lockup } from "./state.js";
+import { initialKernelState, type KernelState, type Lockup } from "./state.js";
 
 export type { KernelState, Lockup };
 
@@ -75,13 +75,7 @@ export class Kernel {
     this.kconfig = deriveKconfig(config.preempt, config.kconfig);
     this.cr3 = booted.space.root;
     this.scheduler = new Scheduler(m, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
-    this.current = {
-      sched: initialSchedState(booted.tasks, m.ncpus), rcu: initialRcuStates(), ftrace: initialFtraceState(),
-      trampolines: initialTrampolinesState(), releases: [], poke: initialPokeState(), heap: initialHeapState(),
-      demand: { mapped: [], sleepJiffies: 0 }, tracepoint: initialTracepointState(),
-      reports: { console: [], oopses: [], lockups: [], useAfterFrees: [], warnings: [] }, online: new Set(),
-      frames: booted.frames.state, stacks: booted.stacks.state, interleave: this.scheduler.state,
-    };
+    this.current = initialKernelState(booted, this.scheduler.state);
     const st = () => this.current;
     const percpuPa = physOfDirect(booted.percpuBase);
     const sym = (n: string) => this.baseSymbols.get(n)!.addr;
@@ -89,18 +83,7 @@ export class Kernel {
     this.sched = new SchedPolicy(m, () => st().sched, percpuPa, config.preempt, config.timeslice, config.tickPeriod);
     this.heap = new GuestHeap(() => st().heap, m, booted.frames, booted.space);
     this.trampolines = new Trampolines(() => st().trampolines, m, booted.space, booted.frames, () => this.symbols);
-    this.poke = new TextPoke(() => st().poke, {
-      ncpus: m.ncpus, now: () => m.time,
-      write: (va, bytes) => m.writePhys(this.phys(va), bytes),
-      readU64: (va) => new DataView(m.ram.buffer, m.ram.byteOffset).getBigUint64(this.phys(va), true),
-      interrupt: (cpu, vector) => m.interrupt(cpu, vector),
-      record: (kind, a, b, c, d) => { m.events.record(kind, "host", m.time, a, b, c, d); },
-      name: (a) => this.symbols.format(a),
-      where: (cpu) => `at ${this.symbols.format(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & 0x200n ? "" : " (interrupts off)"}`,
-      runSome: () => this.runSome(),
-      callFunctionCounts: () => m.cpus.map((c) => this.percpuU64(c.index, "callFunctionCount")),
-      vecAddr: sym("text_poke_vec"), nrAddr: sym("text_poke_nr"), hitsAddr: sym("text_poke_int3_hits"), stext: sym("_stext"),
-    });
+    this.poke = new TextPoke(() => st().poke, this.pokeDeps(sym));
 
     this.rcu = new RcuSubsystem({ st: () => st().rcu, invoke: (cb) => this.runDeferred(cb), machine: m,
       tasks: () => this.sched.tasks, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
@@ -118,8 +101,7 @@ export class Kernel {
     releaseSteps(config.release, this.kconfig, this.rcu); // a bad policy is refused at boot
     this.releases = new Releases(() => st().releases, {
       flavour: (name) => this.rcu.flavours.find((f) => f.name === name)!,
-      freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))
-        .map((h) => ({ pid: h.task.pid, name: h.task.name, live: h.hold.where !== "stack", text: h.text }))),
+      freeTrampoline: (t, now, why) => this.trampolines.free(t, now, why, this.heldBy(t)),
       freeMemory: (va, size, why) => this.heap.release(va, size, why),
       freed: (r) => this.ftrace.forgetRetired(r),
     });
@@ -147,6 +129,29 @@ export class Kernel {
     installHypercalls(this.scheduler.hypercalls, { machine: m, cr3: this.cr3, sched: this.sched, ftrace: this.ftrace,
       demand: this.demand, stacks: booted.stacks, reports: () => st().reports, online: () => st().online,
       symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext });
+  }
+
+  /** What the text poker needs: host writes by kernel address, IPIs, and a way to let the machine run. */
+  private pokeDeps(sym: (name: string) => bigint): PokeDeps {
+    const m = this.machine;
+    return {
+      ncpus: m.ncpus, now: () => m.time,
+      write: (va, bytes) => m.writePhys(this.phys(va), bytes),
+      readU64: (va) => new DataView(m.ram.buffer, m.ram.byteOffset).getBigUint64(this.phys(va), true),
+      interrupt: (cpu, vector) => m.interrupt(cpu, vector),
+      record: (kind, a, b, c, d) => { m.events.record(kind, "host", m.time, a, b, c, d); },
+      name: (a) => this.symbols.format(a),
+      where: (cpu) => `at ${this.symbols.format(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & 0x200n ? "" : " (interrupts off)"}`,
+      runSome: () => this.runSome(),
+      callFunctionCounts: () => m.cpus.map((c) => this.percpuU64(c.index, "callFunctionCount")),
+      vecAddr: sym("text_poke_vec"), nrAddr: sym("text_poke_nr"), hitsAddr: sym("text_poke_int3_hits"), stext: sym("_stext"),
+    };
+  }
+
+  /** Tasks that still point into a trampoline as it is freed (what a safe free never sees). */
+  private heldBy(t: Trampoline): HeldBy[] {
+    return this.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))
+      .map((h) => ({ pid: h.task.pid, name: h.task.name, live: h.hold.where !== "stack", text: h.text }));
   }
 
   /** Work a grace period was waiting for (call_rcu callbacks, as data). */

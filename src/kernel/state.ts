@@ -9,16 +9,17 @@
 // on to these objects across a restore; an FtraceOps handle finds its state again by id.
 import type { FrameState } from "../machine/paging.js";
 import type { InterleaveState } from "../machine/scheduler.js";
-import type { SchedState } from "./sched.js";
-import type { RcuStates } from "./rcu/index.js";
-import type { FtraceState } from "./ftrace/ftrace.js";
-import type { TrampolinesState } from "./ftrace/trampoline.js";
+import { initialSchedState, type SchedState } from "./sched.js";
+import { initialRcuStates, type RcuStates } from "./rcu/index.js";
+import { initialFtraceState, type FtraceState } from "./ftrace/ftrace.js";
+import { initialTrampolinesState, type TrampolinesState } from "./ftrace/trampoline.js";
 import type { Release } from "./ftrace/release.js";
-import type { PokeState } from "./ftrace/textpoke.js";
-import type { HeapState } from "./heap.js";
+import { initialPokeState, type PokeState } from "./ftrace/textpoke.js";
+import { initialHeapState, type HeapState } from "./heap.js";
 import type { DemandState } from "./traps/demand.js";
-import type { TracepointState } from "./tracepoint.js";
+import { initialTracepointState, type TracepointState } from "./tracepoint.js";
 import type { StacksState } from "./kstacks.js";
+import type { BootedKernel } from "./boot.js";
 import type { Oops } from "./oops.js";
 import type { Warning } from "./traps/warn.js";
 import type { UseAfterFree } from "./uaf.js";
@@ -61,4 +62,15 @@ export interface KernelState {
   frames: FrameState;
   stacks: StacksState;
   interleave: InterleaveState;
+}
+
+/** The state of a kernel just booted: boot's tasks, frames and stacks, and the interleaver's generator. */
+export function initialKernelState(booted: BootedKernel, interleave: InterleaveState): KernelState {
+  return {
+    sched: initialSchedState(booted.tasks, booted.machine.ncpus), rcu: initialRcuStates(), ftrace: initialFtraceState(),
+    trampolines: initialTrampolinesState(), releases: [], poke: initialPokeState(), heap: initialHeapState(),
+    demand: { mapped: [], sleepJiffies: 0 }, tracepoint: initialTracepointState(),
+    reports: { console: [], oopses: [], lockups: [], useAfterFrees: [], warnings: [] }, online: new Set(),
+    frames: booted.frames.state, stacks: booted.stacks.state, interleave,
+  };
 }
