@@ -15,7 +15,7 @@ export interface GpRecord {
 
 /**
  * Work queued behind a grace period (call_rcu and friends), as data: what to free, and why.
- * The kernel's wiring runs it (src/kernel/deferred.ts).
+ * The kernel's wiring runs it (Kernel.runDeferred in src/kernel/kernel.ts).
  */
 export type RcuCallback =
   /** kfree() each block (a guarded one is unmapped). */
@@ -37,9 +37,12 @@ export interface FlavourState {
   history: GpRecord[];
   /** Stall reports, as the kernel prints them. */
   stalls: string[];
+  /** The grace period someone needs (`completed` must reach it), and since when. */
   requestedSeq: number;
   requestedAt: bigint;
+  /** The grace period in progress. */
   current?: GpRecord;
+  /** Queued callbacks and the grace period each waits for. */
   callbacks: { seq: number; cb: RcuCallback }[];
 }
 
