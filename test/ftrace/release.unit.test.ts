@@ -49,7 +49,8 @@ function world() {
 describe("an ops released under the kernel's policy, without a machine", () => {
   it("waits for Tasks Rude RCU, then for the preempted task's voluntary switch, then frees everything once", () => {
     const { victim, rude, tasks, releases, freed, state, round } = world();
-    const trampoline = { addr: 0xffff_ffff_a000_0000n, ops } as Trampoline;
+    const trampoline: Trampoline = { ops, addr: 0xffff_ffff_a000_0000n, size: 200, pages: [{ va: 0xffff_ffff_a000_0000n, pa: 0x80_0000 }],
+      callOffset: 0x40, sites: new Set(), state: "releasing", allocatedAt: 0n };
     const memory = [{ va: ops.addr, size: 256 }];
     const r = releases.start({ ops, trampoline, memory, policy: "kernel", unregisteredAt: 0n,
       steps: [{ flavour: rude.data }, { flavour: tasks.data }] }, 0n);
