@@ -16,7 +16,7 @@ import { TextPoke, type PokeDeps } from "./ftrace/textpoke.js";
 import { Trampolines, type Trampoline, type HeldBy } from "./ftrace/trampoline.js";
 import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
-import { taskContext, findHold, runningTasks, type Hold } from "./stacks.js";
+import { taskContext, holdersOf, runningTasks, type Holder } from "./stacks.js";
 import { freedTrampoline, freedBlock, type UseAfterFree, type FreedObject } from "./uaf.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Flavour, RcuCallback } from "./rcu/flavour.js";
@@ -34,14 +34,7 @@ import type { KernelStacks } from "./kstacks.js";
 import { installHypercalls } from "./hypercalls.js";
 import { initialKernelState, type KernelState, type Lockup } from "./state.js";
 
-export type { KernelState, Lockup };
-
-/** A task found holding some memory (Kernel.holders). */
-export interface Holder {
-  task: Task;
-  hold: Hold;
-  text: string;
-}
+export type { KernelState, Lockup, Holder };
 
 export const firmwarePath = join(buildDir, "firmware.elf");
 
@@ -222,18 +215,8 @@ export class Kernel {
 
   /** Tasks (idle ones included) whose IP or live stack points into [start, end). */
   holders(start: bigint, end: bigint): Holder[] {
-    const out: Holder[] = [];
     const running = this.running();
-    for (const t of this.sched.tasks) {
-      if (t.state === "dead") continue;
-      const hold = findHold(taskContext(this.machine, this.cr3, running, t), (a) => a >= start && a < end, "stack");
-      if (!hold) continue;
-      const where = hold.where === "ip" ? "its IP is" : hold.where === "frame" ? `the return address at ${hold.at!.toString(16)} is`
-        : `its stack at ${hold.at!.toString(16)} holds (maybe stale)`;
-      const text = `${t.name}/${t.pid} (${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}): ${where} ${this.symbols.format(hold.value)}`;
-      out.push({ task: t, hold, text });
-    }
-    return out;
+    return holdersOf(this.sched.tasks, (t) => taskContext(this.machine, this.cr3, running, t), (a) => this.symbols.format(a), start, end);
   }
 
   /** How timelines name tasks, addresses and grace-period mechanisms. */

@@ -119,3 +119,26 @@ export function findHold(ctx: TaskContext, inside: (a: bigint) => boolean, depth
   for (const w of ctx.stack) if (inside(w.value)) return { where: "stack", value: w.value, at: w.va };
   return null;
 }
+
+/** A task found holding some memory (Kernel.holders), with one line saying how. */
+export interface Holder {
+  task: Task;
+  hold: Hold;
+  text: string;
+}
+
+/** Tasks (idle ones included, dead ones not) whose IP or live stack points into [start, end). */
+export function holdersOf(tasks: readonly Task[], context: (t: Task) => TaskContext, symbolize: (a: bigint) => string,
+  start: bigint, end: bigint): Holder[] {
+  const out: Holder[] = [];
+  for (const t of tasks) {
+    if (t.state === "dead") continue;
+    const hold = findHold(context(t), (a) => a >= start && a < end, "stack");
+    if (!hold) continue;
+    const where = hold.where === "ip" ? "its IP is" : hold.where === "frame" ? `the return address at ${hold.at!.toString(16)} is`
+      : `its stack at ${hold.at!.toString(16)} holds (maybe stale)`;
+    const state = `${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}`;
+    out.push({ task: t, hold, text: `${t.name}/${t.pid} (${state}): ${where} ${symbolize(hold.value)}` });
+  }
+  return out;
+}
