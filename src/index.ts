@@ -11,7 +11,11 @@ export {
   firmwarePath,
   type Lockup,
   type Holder,
+  /** Every subsystem's state as plain data (Kernel.state, saveState, restoreState). */
+  type KernelState,
 } from "./kernel/kernel.js";
+/** What `tramplab run` prints after a run (once Kernel.summary()). */
+export { runSummary } from "./cli/summary.js";
 export {
   /** A complete KernelConfig from the defaults and the fields given (what Kernel.boot uses). */
   kernelConfig,

@@ -7,6 +7,7 @@ import { LoadError } from "../linux/loader.js";
 import { Kernel } from "../kernel/kernel.js";
 import { configFields, kernelConfig } from "../kernel/config.js";
 import { InputError, parseOptions, UsageError } from "./args.js";
+import { runSummary } from "./summary.js";
 import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
@@ -92,7 +93,7 @@ async function runKernel(o: RunOptions): Promise<number> {
   const wall = performance.now() - t0;
   const out = kernel.console.join("");
   if (out) process.stdout.write(out.endsWith("\n") ? out : out + "\n");
-  process.stdout.write(kernel.summary() + "\n");
+  process.stdout.write(runSummary(kernel) + "\n");
   process.stdout.write(`stopped: ${kernel.describe(stop)}\n`);
   if (o.stats) {
     const insns = kernel.machine.cpus.reduce((n, c) => n + c.get("insns"), 0n);

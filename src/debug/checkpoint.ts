@@ -1,19 +1,35 @@
 // Checkpoints: the whole state needed to resume the deterministic run from a stop point —
-// machine memory, the control plane's host state, and the cursor's place in the round-robin.
+// machine memory, the control plane's state (a structuredClone of the kernel's state, see
+// src/kernel/state.ts), the event log, the debugger's own host state, and the cursor's place
+// in the round-robin.
 //
 // A full machine snapshot is large (all of RAM), so only one is kept: the base, taken when the
 // session starts. Every checkpoint stores the 4 KiB pages that differ from it.
 import { regions } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
-import type { Kernel } from "../kernel/kernel.js";
-import { captureHost, restoreHost, type HostSnapshot } from "./hoststate.js";
+import type { EventLogState } from "../machine/events.js";
+import type { Kernel, KernelState } from "../kernel/kernel.js";
+import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import type { CursorState } from "./cursor.js";
 
 const PAGE = 4096;
 
+/** Host state the debugger adds to the kernel's (saved and restored with it). */
+export interface DebugHost {
+  tracer?: FunctionTracer;
+}
+
+/** DebugHost in a checkpoint: which tracer was on, and a copy of its state. */
+interface SavedHost {
+  tracer?: FunctionTracer;
+  tracerState?: FunctionTracer["state"];
+}
+
 export interface Checkpoint {
   pages: Map<number, Uint8Array>;
-  host: HostSnapshot;
+  kernel: KernelState;
+  events: EventLogState;
+  host: SavedHost;
   cursor: CursorState;
   /** Sum of every vCPU's clock: grows by one with every tick, so it orders stop points. */
   position: bigint;
@@ -31,7 +47,7 @@ export class CheckpointStore {
   /** Byte ranges compared and restored: everything but the decoded-block cache (derived state). */
   private readonly ranges: [number, number][];
 
-  constructor(private readonly kernel: Kernel, private readonly extraRoots: object[]) {
+  constructor(private readonly kernel: Kernel, private readonly host: DebugHost) {
     const m = kernel.machine;
     const all = new Uint8Array(m.memory.buffer);
     this.base = all.slice();
@@ -51,8 +67,10 @@ export class CheckpointStore {
         if (mem.compare(base, a, e, a, e) !== 0) pages.set(a, new Uint8Array(m.memory.buffer, a, e - a).slice());
       }
     }
+    const tracer = this.host.tracer;
     return {
-      pages, cursor, host: captureHost([this.kernel, m.events, ...this.extraRoots], m.memory.buffer),
+      pages, cursor, kernel: this.kernel.saveState(), events: m.events.save(),
+      host: { tracer, tracerState: tracer && structuredClone(tracer.state) },
       position: positionOf(m), clocks: m.cpus.map((c) => c.get("clock")), insns: m.cpus.map((c) => c.get("insns")),
     };
   }
@@ -64,7 +82,10 @@ export class CheckpointStore {
     for (const [start, end] of this.ranges) mem.set(this.base.subarray(start, end), start);
     mem.fill(0, regions.DCACHE.base, regions.DCACHE.base + regions.DCACHE.size);
     for (const [a, bytes] of c.pages) mem.set(bytes, a);
-    restoreHost(c.host);
+    this.kernel.restoreState(c.kernel);
+    m.events.load(c.events);
+    this.host.tracer = c.host.tracer;
+    if (c.host.tracer && c.host.tracerState) c.host.tracer.state = structuredClone(c.host.tracerState);
     return { ...c.cursor };
   }
 }

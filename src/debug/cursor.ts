@@ -40,15 +40,6 @@ export type CursorStop =
 
 export const FOREVER = 1n << 62n;
 
-// The scheduler's turn helpers are private to it; the cursor calls the very same code so the
-// two can never drift apart.
-interface SchedulerTurns {
-  nextQuantum(): bigint;
-  runUntil(cpu: CpuState, target: bigint): StopReason | null;
-  checkLockup(cpu: CpuState): StopReason | null;
-  nothingCanWake(): boolean;
-}
-
 export class Cursor {
   turn = 0;
   target: bigint | null = null;
@@ -57,16 +48,6 @@ export class Cursor {
 
   constructor(private readonly kernel: Kernel) {
     this.sched = kernel.scheduler;
-  }
-
-  private get turns(): SchedulerTurns {
-    const s = this.sched as unknown as SchedulerTurns;
-    return {
-      nextQuantum: () => s.nextQuantum.call(this.sched),
-      runUntil: (c, t) => s.runUntil.call(this.sched, c, t),
-      checkLockup: (c) => s.checkLockup.call(this.sched, c),
-      nothingCanWake: () => s.nothingCanWake.call(this.sched),
-    };
   }
 
   save(): CursorState {
@@ -96,7 +77,8 @@ export class Cursor {
    */
   advance(ctl: Control, end: bigint = FOREVER, maxRuns = Infinity): CursorStop | null {
     const m = this.kernel.machine;
-    const t = this.turns;
+    // The scheduler's own turn steps: the cursor and runFor can never drift apart.
+    const t = this.sched;
     for (let runs = 0; runs < maxRuns; runs++) {
       if (this.turn === 0 && this.target === null) {
         if (m.time >= end) return { kind: "time" };
@@ -133,7 +115,7 @@ export class Cursor {
       this.turn++;
       if (this.turn === m.ncpus) {
         this.turn = 0;
-        for (const f of this.sched.afterRound) f();
+        t.endRound();
         const why = ctl.afterRound?.() ?? null;
         if (this.allHalted && t.nothingCanWake()) return { kind: "machine", stop: { kind: "all-halted" } };
         if (why !== null) return { kind: "control", cpu: 0, why };

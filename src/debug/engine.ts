@@ -7,13 +7,13 @@ import type { CpuState } from "../machine/machine.js";
 import type { MachineEvent } from "../machine/events.js";
 import type { StopReason } from "../machine/scheduler.js";
 import type { SymbolTable } from "../machine/symbols.js";
-import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
+import type { DebugCore } from "../machine/core.js";
 import { EventKind } from "../gen/layout.js";
 import { readGuest, readVirt, rightsOf, type AccessFault } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { REG_NAMES } from "../machine/registers.js";
 import { Cursor, FOREVER, type Control, type CursorStop } from "./cursor.js";
-import { CheckpointStore, positionOf, type Checkpoint } from "./checkpoint.js";
+import { CheckpointStore, positionOf, type Checkpoint, type DebugHost } from "./checkpoint.js";
 import { check, evaluate, ExprError, type ExprContext } from "./expressions.js";
 import { stopTitle, type Breakpoint } from "./breakpoints.js";
 import { accessesOf, overlaps, type Access } from "./watch.js";
@@ -54,12 +54,6 @@ export interface Stop {
   cpu: number;
 }
 
-interface DebugCore {
-  setBreakpoint(i: number, addr: bigint): void;
-  setBreakpointCount(n: number): void;
-  skipBreakpoint(cpu: number, rip: bigint): void;
-}
-
 /** Run this many ticks between automatic checkpoints (bounds the replay behind rsi and rc). */
 const CHECKPOINT_EVERY = 20_000_000n;
 const MAX_CHECKPOINTS = 48;
@@ -82,7 +76,7 @@ export class Engine {
   history: Checkpoint[] = [];
   readonly snapshots = new Map<string, Checkpoint>();
   /** Host state the debugger adds (saved and restored with the kernel's). */
-  readonly host: { tracer?: FunctionTracer } = {};
+  readonly host: DebugHost = {};
   /** Set by Ctrl-C; the run stops at the next stop point. */
   interruptRequested = false;
   private skip: { cpu: number; rip: bigint } | null = null;
@@ -99,8 +93,8 @@ export class Engine {
 
   constructor(readonly kernel: Kernel) {
     this.cursor = new Cursor(kernel);
-    this.core = kernel.machine.core as unknown as DebugCore;
-    this.store = new CheckpointStore(kernel, [this.host]);
+    this.core = kernel.machine.core;
+    this.store = new CheckpointStore(kernel, this.host);
     this.history.push(this.store.take(this.cursor.save()));
   }
 
@@ -278,7 +272,7 @@ export class Engine {
     if (s.kind === "time") return { cpu: this.cpu, text: `virtual time ${formatTime(this.machine.time)}\n${this.where()}` };
     const stop: StopReason = s.stop;
     if (stop.kind === "lockup") {
-      (this.kernel as unknown as { reportLockup(c: number, r: bigint, t: bigint): void }).reportLockup(stop.cpu, stop.rip, stop.ticks);
+      this.kernel.reportLockup(stop.cpu, stop.rip, stop.ticks);
     }
     if ("cpu" in stop) this.cpu = stop.cpu;
     return { cpu: this.cpu, text: `${this.kernel.describe(stop)}\n${this.where()}` };

@@ -15,22 +15,13 @@ import {
 } from "./memory.js";
 import { KernelStacks } from "./kstacks.js";
 import type { KernelConfig, TaskSpec } from "./config.js";
+import type { BootTask } from "./task.js";
 
 const MIB2 = 2 << 20;
 const MODEL = { none: PM.NONE, voluntary: PM.VOLUNTARY, full: PM.FULL, lazy: PM.LAZY } as const;
 const SCHEME = { "per-stack": RecursionScheme.PER_STACK, "per-task": RecursionScheme.PER_TASK, none: RecursionScheme.NONE } as const;
 
-/** A task as the host created it. */
-export interface BootTask {
-  pid: number;
-  name: string;
-  kind: "idle" | "kthread" | "user";
-  /** Virtual address of its struct task (the guest's pointer to it). */
-  addr: bigint;
-  cpu: number;
-  stackBase: bigint;
-  stackTop: bigint;
-}
+export type { BootTask } from "./task.js";
 
 export interface BootedKernel {
   machine: Machine;

@@ -20,21 +20,34 @@ export interface GuardedBlock {
   freedBy?: string;
 }
 
-export class GuestHeap {
-  private chunk = 0;
-  private used = PAGE;
-  private readonly free = new Map<number, bigint[]>();
-  private nextGuarded = GUARDED_START;
-  readonly guarded: GuardedBlock[] = [];
+/** The heap's state, plain data (KernelState.heap). */
+export interface HeapState {
+  /** The page small blocks are carved from, and how much of it is used. */
+  chunk: number;
+  used: number;
+  /** Freed ordinary blocks by rounded size, for reuse. */
+  free: Map<number, bigint[]>;
+  nextGuarded: bigint;
+  guarded: GuardedBlock[];
+}
 
-  constructor(private readonly machine: Machine, private readonly frames: FrameAllocator, private readonly space: AddressSpace) {}
+export function initialHeapState(): HeapState {
+  return { chunk: 0, used: PAGE, free: new Map(), nextGuarded: GUARDED_START, guarded: [] };
+}
+
+export class GuestHeap {
+  constructor(private readonly st: () => HeapState, private readonly machine: Machine, private readonly frames: FrameAllocator,
+    private readonly space: AddressSpace) {}
+
+  get guarded(): GuardedBlock[] { return this.st().guarded; }
 
   /** A zeroed guarded block: fresh pages, mapped read-write, followed by an unmapped guard page. */
   allocGuarded(size: number, what: string): bigint {
     const n = Math.max(1, Math.ceil(size / PAGE));
-    const va = this.nextGuarded;
+    const s = this.st();
+    const va = s.nextGuarded;
     if (va + BigInt((n + 1) * PAGE) > GUARDED_END) throw new Error("the guarded area is full");
-    this.nextGuarded += BigInt((n + 1) * PAGE);
+    s.nextGuarded += BigInt((n + 1) * PAGE);
     const pages = Array.from({ length: n }, (_, i) => {
       const pa = this.frames.alloc();
       this.machine.writePhys(pa, new Uint8Array(PAGE));
@@ -75,15 +88,16 @@ export class GuestHeap {
   /** A zeroed block of `size` bytes (16-byte aligned); its kernel virtual address. */
   alloc(size: number): bigint {
     const rounded = Math.max(16, Math.ceil(size / 16) * 16);
-    const reuse = this.free.get(rounded)?.pop();
+    const s = this.st();
+    const reuse = s.free.get(rounded)?.pop();
     if (reuse !== undefined) {
       this.machine.writePhys(physOfDirect(reuse), new Uint8Array(rounded));
       return reuse;
     }
     if (rounded > PAGE) return directMap(this.frames.alloc(Math.ceil(rounded / PAGE)));
-    if (this.used + rounded > PAGE) { this.chunk = this.frames.alloc(); this.used = 0; }
-    const va = directMap(this.chunk + this.used);
-    this.used += rounded;
+    if (s.used + rounded > PAGE) { s.chunk = this.frames.alloc(); s.used = 0; }
+    const va = directMap(s.chunk + s.used);
+    s.used += rounded;
     return va;
   }
 
@@ -92,9 +106,10 @@ export class GuestHeap {
     if (this.findGuarded(va)) { this.freeGuarded(va, why); return; }
     const rounded = Math.max(16, Math.ceil(size / 16) * 16);
     if (rounded > PAGE) return; // page-sized blocks are not reused
-    const list = this.free.get(rounded) ?? [];
+    const free = this.st().free;
+    const list = free.get(rounded) ?? [];
     list.push(va);
-    this.free.set(rounded, list);
+    free.set(rounded, list);
   }
 
   write(va: bigint, bytes: Uint8Array): void {

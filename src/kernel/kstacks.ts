@@ -23,16 +23,25 @@ export interface KernelStack {
 
 const KIND = { task: StackKind.TASK, irq: StackKind.IRQ, ist: StackKind.IST } as const;
 
+/** The stacks' state, plain data (KernelState.stacks). */
+export interface StacksState {
+  all: KernelStack[];
+  /** Where the next one goes. */
+  next: bigint;
+}
+
 export class KernelStacks {
-  readonly all: KernelStack[] = [];
-  private next = VMAP_STACKS_START + BigInt(STACK_SIZE); // a guard gap before the first one too
+  /** Replaced as a whole when a snapshot is restored. */
+  state: StacksState = { all: [], next: VMAP_STACKS_START + BigInt(STACK_SIZE) }; // a guard gap before the first one too
 
   constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator) {}
 
+  get all(): KernelStack[] { return this.state.all; }
+
   create(kind: StackKindName, owner: number, name: string): KernelStack {
-    const base = this.next;
+    const base = this.state.next;
     if (base + BigInt(STACK_SIZE) > VMAP_STACKS_END) throw new Error("the vmap stack area is full");
-    this.next += 2n * BigInt(STACK_SIZE);
+    this.state.next += 2n * BigInt(STACK_SIZE);
     const pages = Array.from({ length: STACK_SIZE / PAGE }, (_, i) => {
       const pa = this.frames.alloc();
       this.machine.writePhys(pa, new Uint8Array(PAGE));

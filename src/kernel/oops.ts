@@ -4,7 +4,7 @@ import type { Machine } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { readVirt } from "../machine/paging.js";
 import { VectorName } from "../gen/layout.js";
-import type { Task } from "./sched.js";
+import type { Task } from "./task.js";
 
 export interface Oops {
   task: string;

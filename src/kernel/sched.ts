@@ -9,30 +9,10 @@
 import { EventKind, percpuFields, PERCPU_SIZE, Resched, SchedReason } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import type { PreemptModel } from "./config.js";
-import type { BootTask } from "./boot.js";
+import type { BootTask, Task } from "./task.js";
 import { VEC_RESCHED } from "../gen/constants.js";
 
-export type TaskState = "running" | "runnable" | "sleeping" | "dead";
-
-export interface Task extends BootTask {
-  state: TaskState;
-  /** Virtual time a sleeping task wakes at. */
-  wakeAt: bigint;
-  nvcsw: number;
-  nivcsw: number;
-  /** Timer ticks it was running on. */
-  runTicks: number;
-  /** Ticks since it last got the CPU. */
-  sliceUsed: number;
-  /** How it last left the CPU (for Tasks RCU: a preempted task may be inside a trampoline). */
-  preempted: boolean;
-  /** Where it was when it was last preempted: the interrupted RIP, or the preemption point's caller. */
-  preemptedAt: bigint;
-  /** Switches that were not preemptions (schedule() called by the task itself). */
-  voluntarySchedules: number;
-  /** Seen in user mode at its last tick. */
-  inUser: boolean;
-}
+export type { Task, TaskState } from "./task.js";
 
 export interface SwitchInfo {
   cpu: number;
@@ -44,18 +24,41 @@ export interface SwitchInfo {
   clock: bigint;
 }
 
-export class SchedPolicy {
-  readonly tasks: Task[];
-  private readonly byAddr = new Map<bigint, Task>();
-  readonly current: Task[];
-  readonly runqueue: Task[][];
-  readonly idle: Task[];
-  readonly idleTicks: number[];
-  readonly busyTicks: number[];
+/**
+ * The policy's state, plain data (KernelState.sched). Run queues, `current` and the sleepers
+ * hold the very Task objects of `tasks`; a structuredClone of the whole kernel state keeps
+ * those links.
+ */
+export interface SchedState {
+  tasks: Task[];
+  current: Task[];
+  runqueue: Task[][];
+  idle: Task[];
+  idleTicks: number[];
+  busyTicks: number[];
   /** Sleeping tasks by wake time. */
-  private readonly sleepers: Task[] = [];
+  sleepers: Task[];
   /** Per vCPU: the next __schedule() keeps the current task if it can run (forceSchedule). */
-  private readonly keepCurrent: boolean[];
+  keepCurrent: boolean[];
+}
+
+/** The state of a freshly booted kernel: idle tasks running, the others on their run queues. */
+export function initialSchedState(bootTasks: BootTask[], ncpus: number): SchedState {
+  const tasks: Task[] = bootTasks.map((t) => ({
+    ...t, state: t.kind === "idle" ? "running" : "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 0, runTicks: 0,
+    sliceUsed: 0, preempted: false, preemptedAt: 0n, voluntarySchedules: 0, inUser: false,
+  }));
+  const idle = Array.from({ length: ncpus }, (_, c) => tasks.find((t) => t.kind === "idle" && t.cpu === c)!);
+  return {
+    tasks, idle, current: [...idle],
+    runqueue: Array.from({ length: ncpus }, (_, c) => tasks.filter((t) => t.kind !== "idle" && t.cpu === c)),
+    idleTicks: new Array(ncpus).fill(0), busyTicks: new Array(ncpus).fill(0), sleepers: [], keepCurrent: new Array(ncpus).fill(false),
+  };
+}
+
+export class SchedPolicy {
+  /** Index in `tasks` by struct task address (tasks are only created at boot). */
+  private readonly byAddr = new Map<bigint, number>();
   /** Called after every switch (the scheduler's tracepoint). */
   readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
   /** Called for every __schedule() the guest enters, switch or not (RCU watches these). */
@@ -63,24 +66,23 @@ export class SchedPolicy {
   /** Called for every scheduler tick, with the task it interrupted. */
   readonly onTick: ((cpu: number, task: Task, user: boolean) => void)[] = [];
 
-  constructor(private readonly machine: Machine, bootTasks: BootTask[], private readonly percpuPa: number,
+  constructor(private readonly machine: Machine, private readonly st: () => SchedState, private readonly percpuPa: number,
     readonly model: PreemptModel, readonly timeslice: number, readonly tickPeriod: number) {
-    this.tasks = bootTasks.map((t) => ({
-      ...t, state: t.kind === "idle" ? "running" : "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 0, runTicks: 0,
-      sliceUsed: 0, preempted: false, preemptedAt: 0n, voluntarySchedules: 0, inUser: false,
-    }));
-    for (const t of this.tasks) this.byAddr.set(t.addr, t);
-    const n = machine.ncpus;
-    this.idle = Array.from({ length: n }, (_, c) => this.tasks.find((t) => t.kind === "idle" && t.cpu === c)!);
-    this.current = [...this.idle];
-    this.runqueue = Array.from({ length: n }, (_, c) => this.tasks.filter((t) => t.kind !== "idle" && t.cpu === c));
-    this.idleTicks = new Array(n).fill(0);
-    this.busyTicks = new Array(n).fill(0);
-    this.keepCurrent = new Array(n).fill(false);
+    st().tasks.forEach((t, i) => this.byAddr.set(t.addr, i));
   }
 
+  get tasks(): Task[] { return this.st().tasks; }
+  get current(): Task[] { return this.st().current; }
+  get runqueue(): Task[][] { return this.st().runqueue; }
+  get idle(): Task[] { return this.st().idle; }
+  get idleTicks(): number[] { return this.st().idleTicks; }
+  get busyTicks(): number[] { return this.st().busyTicks; }
+  private get sleepers(): Task[] { return this.st().sleepers; }
+  private get keepCurrent(): boolean[] { return this.st().keepCurrent; }
+
   task(addr: bigint): Task {
-    const t = this.byAddr.get(addr);
+    const i = this.byAddr.get(addr);
+    const t = i === undefined ? undefined : this.tasks[i];
     if (!t) throw new Error(`the guest named an unknown task 0x${addr.toString(16)}`);
     return t;
   }

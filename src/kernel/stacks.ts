@@ -3,7 +3,7 @@
 import { taskFields } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import { readVirt } from "../machine/paging.js";
-import type { SchedPolicy, Task } from "./sched.js";
+import type { Task } from "./task.js";
 import { physOfDirect } from "./memory.js";
 
 export interface TaskContext {
@@ -51,7 +51,7 @@ function frameChain(m: Machine, cr3: number, rbp: bigint | null, max = 64): Task
  * otherwise (user mode, or on the IRQ or an IST stack) the task the guest's per-CPU `current`
  * names.
  */
-export function runningTasks(m: Machine, sched: SchedPolicy, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
+export function runningTasks(m: Machine, sched: { tasks: readonly Task[]; task(addr: bigint): Task }, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
   const out = new Map<Task, number>();
   for (const c of m.cpus) {
     const rsp = c.reg(4);
@@ -118,4 +118,27 @@ export function findHold(ctx: TaskContext, inside: (a: bigint) => boolean, depth
   if (depth === "frames") return null;
   for (const w of ctx.stack) if (inside(w.value)) return { where: "stack", value: w.value, at: w.va };
   return null;
+}
+
+/** A task found holding some memory (Kernel.holders), with one line saying how. */
+export interface Holder {
+  task: Task;
+  hold: Hold;
+  text: string;
+}
+
+/** Tasks (idle ones included, dead ones not) whose IP or live stack points into [start, end). */
+export function holdersOf(tasks: readonly Task[], context: (t: Task) => TaskContext, symbolize: (a: bigint) => string,
+  start: bigint, end: bigint): Holder[] {
+  const out: Holder[] = [];
+  for (const t of tasks) {
+    if (t.state === "dead") continue;
+    const hold = findHold(context(t), (a) => a >= start && a < end, "stack");
+    if (!hold) continue;
+    const where = hold.where === "ip" ? "its IP is" : hold.where === "frame" ? `the return address at ${hold.at!.toString(16)} is`
+      : `its stack at ${hold.at!.toString(16)} holds (maybe stale)`;
+    const state = `${t.state}${t.preempted && t.state === "runnable" ? ", preempted" : ""}`;
+    out.push({ task: t, hold, text: `${t.name}/${t.pid} (${state}): ${where} ${symbolize(hold.value)}` });
+  }
+  return out;
 }

@@ -39,29 +39,40 @@ export interface TracepointDeps {
   arrayFlavour: () => Flavour;
 }
 
-export class SysEnterTracepoint {
-  readonly probes: Probe[] = [];
-  private array = 0n;
-  private nextUser = USER_DEMAND_START;
+/** The tracepoint's state, plain data (KernelState.tracepoint). */
+export interface TracepointState {
+  probes: Probe[];
+  /** The published probe array (0 when empty). */
+  array: bigint;
+  /** Where the next probe's user pages go. */
+  nextUser: bigint;
+}
 
-  constructor(private readonly d: TracepointDeps, readonly readSide: ReadSide) {
+export function initialTracepointState(): TracepointState {
+  return { probes: [], array: 0n, nextUser: USER_DEMAND_START };
+}
+
+export class SysEnterTracepoint {
+  constructor(private readonly st: () => TracepointState, private readonly d: TracepointDeps, readonly readSide: ReadSide) {
     d.writeU32(d.symbol("sys_enter_read_side"), readSide === "trace" ? TracepointReadSide.TRACE : TracepointReadSide.PREEMPT);
   }
 
+  get probes(): Probe[] { return this.st().probes; }
   get live(): Probe[] { return this.probes.filter((p) => p.state === "live"); }
 
   /** tracepoint_probe_register: probe_user_read with fresh data; each call reads `pages` user pages. */
   register(name: string, pages = 8): Probe {
-    const userAddr = this.nextUser;
+    const s = this.st();
+    const userAddr = s.nextUser;
     if (userAddr + BigInt(pages * PAGE) > USER_DEMAND_END) throw new Error("the user demand region is full");
-    this.nextUser += BigInt(pages * PAGE);
+    s.nextUser += BigInt(pages * PAGE);
     const data = this.d.heap.allocGuarded(PROBE_DATA_SIZE, `probe_data of probe "${name}"`);
     this.d.heap.write(data, packStruct(probeDataFields, PROBE_DATA_SIZE, { magic: BigInt(PROBE_MAGIC), userAddr, pages: BigInt(pages) }));
     const p: Probe = { name, data, userAddr, pages, state: "live" };
     this.probes.push(p);
-    const old = this.array;
+    const old = s.array;
     this.publish();
-    if (old) this.d.arrayFlavour().call(() => this.d.heap.freeGuarded(old, `tracepoint_probe_register("${name}") replaced it`), this.d.now());
+    if (old) this.d.arrayFlavour().call({ kind: "free", blocks: [{ va: old, size: 0 }], why: `tracepoint_probe_register("${name}") replaced it` }, this.d.now());
     return p;
   }
 
@@ -73,18 +84,22 @@ export class SysEnterTracepoint {
   unregister(p: Probe, flavour: Flavour): void {
     if (p.state !== "live") throw new Error(`probe "${p.name}" is not registered`);
     p.state = "releasing";
-    const old = this.array;
+    const old = this.st().array;
     this.publish();
     p.releasedAfter = flavour.name;
-    flavour.call(() => {
-      const why = `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`;
-      p.hitsAtFree = this.hits(p);
-      p.efaultsAtFree = this.efaults(p);
-      if (old) this.d.heap.freeGuarded(old, why);
-      this.d.heap.freeGuarded(p.data, why);
-      p.state = "freed";
-      p.freedAt = this.d.now();
-    }, this.d.now());
+    const why = `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`;
+    flavour.call({ kind: "probe", probe: this.probes.indexOf(p), array: old, why }, this.d.now());
+  }
+
+  /** The end of tracepoint_probe_unregister, after the grace period: free the old array and the probe's data. */
+  freeProbe(index: number, oldArray: bigint, why: string): void {
+    const p = this.probes[index];
+    p.hitsAtFree = this.hits(p);
+    p.efaultsAtFree = this.efaults(p);
+    if (oldArray) this.d.heap.freeGuarded(oldArray, why);
+    this.d.heap.freeGuarded(p.data, why);
+    p.state = "freed";
+    p.freedAt = this.d.now();
   }
 
   /** Probe calls completed (its data's counter; while the data exists). */
@@ -106,20 +121,21 @@ export class SysEnterTracepoint {
   private publish(): void {
     const live = this.live;
     const func = this.d.symbol("probe_user_read");
+    const s = this.st();
     if (live.length === 0) {
-      this.array = 0n;
+      s.array = 0n;
     } else {
       // Guarded, like the data: a reader still walking an array freed too early faults.
       const size = (live.length + 1) * TRACEPOINT_FUNC_SIZE;
-      this.array = this.d.heap.allocGuarded(size, "sys_enter probe array");
+      s.array = this.d.heap.allocGuarded(size, "sys_enter probe array");
       const bytes = new Uint8Array(size);
       const v = new DataView(bytes.buffer);
       live.forEach((p, i) => {
         v.setBigUint64(i * TRACEPOINT_FUNC_SIZE, func, true);
         v.setBigUint64(i * TRACEPOINT_FUNC_SIZE + 8, p.data, true);
       });
-      this.d.heap.write(this.array, bytes);
+      this.d.heap.write(s.array, bytes);
     }
-    this.d.writeU64(this.d.symbol("sys_enter_probes"), this.array);
+    this.d.writeU64(this.d.symbol("sys_enter_probes"), s.array);
   }
 }

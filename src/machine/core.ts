@@ -4,7 +4,15 @@ import { readInput } from "../io.js";
 import { coreWasmPath } from "../paths.js";
 import { LAYOUT_HASH } from "../gen/layout.js";
 
-export interface CoreExports {
+/** The debugger's breakpoint table in the core (assembly/debug.ts). */
+export interface DebugCore {
+  setBreakpoint(i: number, addr: bigint): void;
+  setBreakpointCount(n: number): void;
+  /** The next run of `cpu` executes the instruction at `rip` once without stopping there. */
+  skipBreakpoint(cpu: number, rip: bigint): void;
+}
+
+export interface CoreExports extends DebugCore {
   layoutHash(): number;
   init(): void;
   run(cpu: number, budget: bigint): number;

@@ -2,10 +2,15 @@
 // after every run into typed events that tests and the debugger read. The log is bounded; what
 // the core overwrote before it was drained, or what fell off the end, is counted, never lost
 // silently.
-import { regions, eventFields, EVENT_SIZE, EventKind, EventKindName, HOST_AGENT } from "../gen/layout.js";
+import { regions, eventFields, machineFields, EVENT_SIZE, EventKind, EventKindName, HOST_AGENT } from "../gen/layout.js";
 import { StructView } from "./struct.js";
 import { formatTime } from "./units.js";
-import type { Machine } from "./machine.js";
+
+/** What the log reads of the Machine that owns it: the core's ring and its head. */
+export interface EventRing {
+  readonly memory: WebAssembly.Memory;
+  readonly state: StructView<typeof machineFields>;
+}
 
 export interface MachineEvent {
   seq: bigint;
@@ -23,6 +28,14 @@ export interface MachineEvent {
   host?: boolean;
 }
 
+/** The log as a snapshot holds it. */
+export interface EventLogState {
+  /** Shared with the log, not copied: an event never changes once logged. */
+  events: readonly MachineEvent[];
+  dropped: number;
+  next: bigint;
+}
+
 export class EventLog {
   readonly events: MachineEvent[] = [];
   /** Events lost: overwritten in the core's ring before draining, or beyond `capacity`. */
@@ -30,7 +43,7 @@ export class EventLog {
   private next = 0n;
   private readonly slots = BigInt(regions.EVLOG.size / EVENT_SIZE);
 
-  constructor(private readonly machine: Machine, public capacity = 200_000) {}
+  constructor(private readonly machine: EventRing, public capacity = 200_000) {}
 
   /** Copies new records out of the core's ring. */
   drain(): void {
@@ -75,6 +88,19 @@ export class EventLog {
   /** Forgets the events read so far (the dropped count stays). */
   clear(): void {
     this.events.length = 0;
+  }
+
+  /** The log's state for a snapshot (drain first to include the core's latest records). */
+  save(): EventLogState {
+    return { events: this.events.slice(), dropped: this.dropped, next: this.next };
+  }
+
+  /** Back to a saved state. */
+  load(s: EventLogState): void {
+    this.events.length = 0;
+    for (const e of s.events) this.events.push(e);
+    this.dropped = s.dropped;
+    this.next = s.next;
   }
 
   /** Position in the core's ring: part of a snapshot. */

@@ -12,31 +12,36 @@ export interface MapFlags {
   exec?: boolean;
 }
 
+/** What is left to hand out: plain data, so a snapshot can copy and replace it. */
+export interface FrameState {
+  ranges: [number, number][];
+  next: number;
+}
+
 /** Hands out zeroed physical pages from one or more regions of RAM, in order. */
 export class FrameAllocator {
-  private readonly ranges: [number, number][];
-  private next: number;
+  state: FrameState;
   constructor(start: number, limit: number, ...more: [number, number][]) {
-    this.ranges = [[start, limit], ...more];
-    this.next = start;
+    this.state = { ranges: [[start, limit], ...more], next: start };
   }
 
   /** `count` contiguous pages; returns the first one's physical address. */
   alloc(count = 1): number {
-    while (this.ranges.length > 0) {
-      const [, limit] = this.ranges[0];
-      if (this.next + count * PAGE <= limit) {
-        const pa = this.next;
-        this.next += count * PAGE;
+    const s = this.state;
+    while (s.ranges.length > 0) {
+      const [, limit] = s.ranges[0];
+      if (s.next + count * PAGE <= limit) {
+        const pa = s.next;
+        s.next += count * PAGE;
         return pa;
       }
-      this.ranges.shift();
-      if (this.ranges.length > 0) this.next = this.ranges[0][0];
+      s.ranges.shift();
+      if (s.ranges.length > 0) s.next = s.ranges[0][0];
     }
     throw new RangeError("out of guest physical memory for page frames");
   }
 
-  get used(): number { return this.next; }
+  get used(): number { return this.state.next; }
 }
 
 export interface WalkStep {

@@ -37,31 +37,37 @@ export type StopReason =
   | { kind: "lockup"; cpu: number; rip: bigint; ticks: bigint }
   | { kind: "all-halted" };
 
+/** What changes as the schedule runs: plain data, so a snapshot can copy and replace it. */
+export interface InterleaveState {
+  /** The generator's state when quanta are random. */
+  rng: bigint;
+  /** Per vCPU: the clock when it was last seen with interrupts enabled or halted. */
+  lastResponsive: bigint[];
+}
+
 export class Scheduler {
   readonly hypercalls = new Map<number, Hypercall>();
   /** Called after every round of quanta (the kernel's control plane advances its state machines). */
   readonly afterRound: (() => void)[] = [];
   quantum: number;
   lockupTicks: bigint;
-  private rng: bigint;
   private readonly random: boolean;
-  /** Per vCPU: the clock when it was last seen with interrupts enabled or halted. */
-  private readonly lastResponsive: bigint[];
+  state: InterleaveState;
 
   constructor(readonly machine: Machine, opts: ScheduleOptions = {}) {
     this.quantum = opts.quantum ?? 1000;
     this.lockupTicks = BigInt(opts.lockupTicks ?? 0);
     this.random = opts.seed !== undefined;
-    this.rng = opts.seed === undefined ? 0n : seedValue(opts.seed);
-    this.lastResponsive = machine.cpus.map((c) => c.get("clock"));
+    this.state = { rng: opts.seed === undefined ? 0n : seedValue(opts.seed), lastResponsive: machine.cpus.map((c) => c.get("clock")) };
   }
 
-  private nextQuantum(): bigint {
+  /** Draws the quantum of the next turn (the debugger's cursor draws the same ones). */
+  nextQuantum(): bigint {
     if (!this.random) return BigInt(this.quantum);
     // SplitMix64 (random.ts): the schedule is part of the run's inputs, so it must be
     // reproducible, and every bit of the seed must count.
-    this.rng = splitmixStep(this.rng);
-    return 1n + (mix64(this.rng) % BigInt(2 * this.quantum));
+    this.state.rng = splitmixStep(this.state.rng);
+    return 1n + (mix64(this.state.rng) % BigInt(2 * this.quantum));
   }
 
   /** Runs every vCPU in turn until `ticks` of virtual time passed or something stops the run. */
@@ -82,15 +88,20 @@ export class Scheduler {
         if (stop) return stop;
         if (cpu.get("halted") === 0) allHalted = false;
       }
-      for (const f of this.afterRound) f();
+      this.endRound();
       if (allHalted && this.nothingCanWake()) return { kind: "all-halted" };
       if (slice.due() && m.time < end) yield;
     }
     return { kind: "time" };
   }
 
+  /** The end of a round of quanta: the after-round hooks run. */
+  endRound(): void {
+    for (const f of this.afterRound) f();
+  }
+
   /** Runs one vCPU until its clock reaches `target`; a reason to stop the whole run, or null. */
-  private runUntil(cpu: CpuState, target: bigint): StopReason | null {
+  runUntil(cpu: CpuState, target: bigint): StopReason | null {
     const m = this.machine;
     while (cpu.get("clock") < target) {
       const exit = m.run(cpu.index, target - cpu.get("clock"));
@@ -119,13 +130,14 @@ export class Scheduler {
     return null;
   }
 
-  private checkLockup(cpu: CpuState): StopReason | null {
+  /** At the end of `cpu`'s turn: a lockup if it has run too long with interrupts disabled, or null. */
+  checkLockup(cpu: CpuState): StopReason | null {
     const now = cpu.get("clock");
     if ((cpu.rflags & X86_EFLAGS_IF) !== 0n || cpu.get("halted") !== 0) {
-      this.lastResponsive[cpu.index] = now;
+      this.state.lastResponsive[cpu.index] = now;
       return null;
     }
-    const stuck = now - this.lastResponsive[cpu.index];
+    const stuck = now - this.state.lastResponsive[cpu.index];
     if (this.lockupTicks > 0n && stuck >= this.lockupTicks) return { kind: "lockup", cpu: cpu.index, rip: cpu.rip, ticks: stuck };
     return null;
   }
@@ -134,7 +146,7 @@ export class Scheduler {
    * No halted vCPU can ever wake: each has interrupts disabled, or neither a pending interrupt
    * nor an unmasked running timer. (Another vCPU's IPI cannot come: all are halted.)
    */
-  private nothingCanWake(): boolean {
+  nothingCanWake(): boolean {
     return this.machine.cpus.every((c) => {
       if ((c.rflags & X86_EFLAGS_IF) === 0n) return true;
       const timer = c.get("timerDeadline") !== 0n && (c.get("timerLvt") & (1 << 16)) === 0;

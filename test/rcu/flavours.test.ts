@@ -144,12 +144,15 @@ describe("call_rcu*() callbacks", () => {
       k.run(5 * TICK);
       const f = k.rcu[name];
       const before = f.completed;
-      const ran: number[] = [];
-      f.call(() => ran.push(f.completed), k.machine.time);
-      f.call(() => ran.push(f.completed), k.machine.time);
-      expect(ran).toEqual([]);
-      k.runUntil(() => ran.length === 2, 2000 * TICK);
-      expect(ran).toEqual([before + 1, before + 1]);
+      // Callbacks are data (what to free, and why): each frees a guarded block here.
+      const blocks = [k.heap.allocGuarded(16, "first"), k.heap.allocGuarded(16, "second")];
+      for (const va of blocks) f.call({ kind: "free", blocks: [{ va, size: 16 }], why: `after ${name}` }, k.machine.time);
+      const freed = () => blocks.map((va) => k.heap.findGuarded(va)!).filter((b) => b.freedAt !== undefined);
+      expect(freed()).toEqual([]);
+      k.runUntil(() => freed().length === 2, 2000 * TICK);
+      const gp = f.history[before];
+      expect(gp.seq).toBe(before + 1);
+      expect(freed().map((b) => [b.freedAt, b.freedBy])).toEqual([[gp.endedAt, `after ${name}`], [gp.endedAt, `after ${name}`]]);
       expect(f.latencies().length).toBe(f.completed);
     });
   }

@@ -14,7 +14,20 @@ import {
 import type { TextPoke } from "./textpoke.js";
 import type { Trampoline, Trampolines } from "./trampoline.js";
 import type { Release, ReleasePolicy } from "./release.js";
-import type { FtraceOps } from "./ops.js";
+import { opsGuestFlags, opsTraces, type FtraceOps, type HostCall, type OpsState } from "./ops.js";
+import type { RcuCallback } from "../rcu/flavour.js";
+
+/**
+ * ftrace_check_record(rec, enable = 1, update = 0): what the site needs, from its flags alone
+ * (`addrNew` says what it should call, asked only for a site that is on and stays on).
+ */
+export function checkRecord(rec: DynFtrace, addrNew: () => bigint): UpdateAction {
+  const wanted = refCount(rec) > 0;
+  const on = (rec.flags & FTRACE_FL_ENABLED) !== 0;
+  if (!wanted) return on ? "make_nop" : "ignore";
+  if (!on) return "make_call";
+  return addrNew() !== rec.installed ? "modify_call" : "ignore";
+}
 
 export class FtraceError extends Error {
   constructor(readonly errno: "EBUSY" | "ENODEV" | "EINVAL", message: string) {
@@ -40,37 +53,67 @@ export interface FtraceDeps {
   trampolines: Trampolines;
   /** Physical address of a kernel virtual address (text, data, execmem). */
   phys: (va: bigint) => number;
-  /** call_rcu(): run `fn` after an RCU grace period. */
-  deferFree: (fn: () => void) => void;
+  /** call_rcu(): run `cb` after an RCU grace period. */
+  deferFree: (cb: RcuCallback) => void;
   /**
    * The tail of ftrace_shutdown for a dynamic ops: checks `policy` (throwing before anything
    * changed if it is bad) and returns what starts the wait for its grace periods, after which
    * the trampoline and memory are freed.
    */
-  release: (policy?: ReleasePolicy) => (o: FtraceOps, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[]) => Release;
+  release: (policy?: ReleasePolicy) => (o: OpsState, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[]) => Release;
 }
 
-export class Ftrace {
-  readonly records: DynFtrace[] = [];
-  readonly ops: FtraceOps[] = [];
+/** ftrace's state, plain data (KernelState.ftrace). */
+export interface FtraceState {
+  records: DynFtrace[];
+  /** Registered ops, oldest first. */
+  ops: OpsState[];
   /** Set by ftrace_bug(): ftrace is off for good. */
-  disabled = false;
-  readonly bugs: string[] = [];
+  disabled: boolean;
+  bugs: string[];
   /** Boot conversion: sites skipped because they lie in .noinstr.text. */
-  skippedNoinstr = 0;
+  skippedNoinstr: number;
   /** ftrace_recursion_sites: the guest's per-record recursion counters. */
-  private recursionTable = 0n;
+  recursionTable: bigint;
   /**
    * Give each ops its own dynamic trampoline (x86-64 since v3.18). When false every site goes
    * through ftrace_caller and the list function, as before: the comparison seed 003 argues.
    */
-  useTrampolines = true;
+  useTrampolines: boolean;
   /** Every ops ever registered, by id (timelines name them). */
-  readonly byId = new Map<number, FtraceOps>();
+  byId: Map<number, OpsState>;
   /** Guest addresses of unregistered ops whose memory is not freed yet (callbacks may still run). */
-  private retired = new Map<bigint, FtraceOps>();
+  retired: Map<bigint, OpsState>;
+}
 
-  constructor(private readonly d: FtraceDeps) {}
+export function initialFtraceState(): FtraceState {
+  return { records: [], ops: [], disabled: false, bugs: [], skippedNoinstr: 0, recursionTable: 0n, useTrampolines: true,
+    byId: new Map(), retired: new Map() };
+}
+
+/** What the callback of an ops is, as far as publishing it needs. */
+type CallbackKind = { callback: { kind: "guest"; symbol: string } | { kind: "host" } };
+
+export class Ftrace {
+  /** Host callbacks by ops id: behaviour, kept out of the state. */
+  private readonly hostCallbacks = new Map<number, (call: HostCall) => void>();
+
+  constructor(private readonly st: () => FtraceState, private readonly d: FtraceDeps) {}
+
+  private get s(): FtraceState { return this.st(); }
+  get records(): DynFtrace[] { return this.s.records; }
+  get ops(): OpsState[] { return this.s.ops; }
+  get disabled(): boolean { return this.s.disabled; }
+  get bugs(): string[] { return this.s.bugs; }
+  get skippedNoinstr(): number { return this.s.skippedNoinstr; }
+  get useTrampolines(): boolean { return this.s.useTrampolines; }
+  set useTrampolines(v: boolean) { this.s.useTrampolines = v; }
+  get byId(): Map<number, OpsState> { return this.s.byId; }
+
+  /** The host function behind ops `id`'s callback stub. */
+  hostCallback(id: number): ((call: HostCall) => void) | undefined {
+    return this.hostCallbacks.get(id);
+  }
 
   private sym(name: string): bigint {
     const s = this.d.symbols().get(name);
@@ -105,7 +148,7 @@ export class Ftrace {
     const fentry = this.sym("__fentry__");
     const ips = [...new Set(mcountLoc.filter((ip) => ip !== 0n))].sort((a, b) => (a < b ? -1 : 1));
     for (const ip of ips) {
-      if (ip >= noinstr[0] && ip < noinstr[1]) { this.skippedNoinstr++; continue; }
+      if (ip >= noinstr[0] && ip < noinstr[1]) { this.s.skippedNoinstr++; continue; }
       if (ip < stext || ip >= etext) continue;
       const name = this.d.symbols().find(ip)?.name ?? `__ftrace_invalid_address___${ip - stext}`;
       this.records.push({ ip, name, index: this.records.length, flags: 0, installed: 0n });
@@ -123,16 +166,17 @@ export class Ftrace {
     this.writePtr("ftrace_records", table);
     this.writePtr("ftrace_nr_records", BigInt(this.records.length));
     // One counter per record for the recursion guard (firmware/recursion.c), zeroed.
-    this.recursionTable = this.d.heap.alloc(this.records.length * 8);
-    this.d.heap.write(this.recursionTable, new Uint8Array(this.records.length * 8));
-    this.writePtr("ftrace_recursion_sites", this.recursionTable);
+    this.s.recursionTable = this.d.heap.alloc(this.records.length * 8);
+    this.d.heap.write(this.s.recursionTable, new Uint8Array(this.records.length * 8));
+    this.writePtr("ftrace_recursion_sites", this.s.recursionTable);
   }
 
   /** Callback calls the recursion guard skipped: in all, and per site (function name) that had any. */
   recursions(): { total: bigint; sites: Map<string, bigint> } {
     const sites = new Map<string, bigint>();
     // No table when ftrace_init stopped at an ftrace bug: nothing was ever traced.
-    const counts = this.recursionTable ? this.read(this.recursionTable, this.records.length * 8) : new Uint8Array(0);
+    const table = this.s.recursionTable;
+    const counts = table ? this.read(table, this.records.length * 8) : new Uint8Array(0);
     const view = new DataView(counts.buffer, counts.byteOffset, counts.byteLength);
     for (let i = 0; i < counts.length / 8; i++) {
       const n = view.getBigUint64(i * 8, true);
@@ -173,14 +217,14 @@ export class Ftrace {
     ];
     this.bugs.push(lines.join("\n"));
     this.d.machine.events.record(EventKind.POKE, "host", this.d.machine.time, rec.ip, 0n, 1n);
-    this.disabled = true; // ftrace_kill()
+    this.s.disabled = true; // ftrace_kill()
   }
 
   // ---------------------------------------------------------------- where each site points
 
   /** The ops that trace record i. */
-  private users(i: number): FtraceOps[] {
-    return this.ops.filter((o) => o.enabled && o.traces(i));
+  private users(i: number): OpsState[] {
+    return this.ops.filter((o) => o.enabled && opsTraces(o, i));
   }
 
   /**
@@ -208,14 +252,6 @@ export class Ftrace {
     return rec.installed;
   }
 
-  /** ftrace_check_record(rec, enable = 1, update = 0). */
-  checkRecord(rec: DynFtrace): UpdateAction {
-    const wanted = refCount(rec) > 0;
-    const on = (rec.flags & FTRACE_FL_ENABLED) !== 0;
-    if (!wanted) return on ? "make_nop" : "ignore";
-    if (!on) return "make_call";
-    return this.addrNew(rec) !== rec.installed ? "modify_call" : "ignore";
-  }
 
   /** ftrace_update_record: commit the _EN flags to what was just installed. */
   private updateRecord(rec: DynFtrace, target: bigint): void {
@@ -240,7 +276,7 @@ export class Ftrace {
     const plan: { rec: DynFtrace; action: UpdateAction; old: Uint8Array; next: Uint8Array; target: bigint }[] = [];
     for (const rec of this.records) {
       this.account(rec);
-      const action = this.checkRecord(rec);
+      const action = checkRecord(rec, () => this.addrNew(rec));
       if (action === "ignore") continue;
       const old = action === "make_call" ? NOP5 : callInsn(rec.ip, this.addrCurr(rec));
       if (!this.verify(rec, old, action)) return;
@@ -297,7 +333,7 @@ export class Ftrace {
 
   // ---------------------------------------------------------------- registering ops
 
-  callbackAddr(o: FtraceOps): bigint {
+  callbackAddr(o: CallbackKind): bigint {
     return this.sym(o.callback.kind === "guest" ? o.callback.symbol : "ftrace_host_callback");
   }
 
@@ -306,7 +342,7 @@ export class Ftrace {
   }
 
   /** Parses the ops' filter and notrace globs into record sets (ftrace_set_filter). */
-  private computeHashes(o: FtraceOps): void {
+  private computeHashes(o: OpsState): void {
     const pick = (globs: string) => {
       const sel = selectFunctions(globs, this.names());
       return new Set(this.records.filter((r) => sel.has(r.name)).map((r) => r.index));
@@ -318,11 +354,11 @@ export class Ftrace {
   }
 
   /** Writes the ops' struct and hashes into guest memory. */
-  private publishOps(o: FtraceOps, next: bigint): void {
+  private publishOps(o: OpsState, next: bigint): void {
     // The old hashes may still be read by a vCPU in the list function (preemption disabled):
     // free them after an RCU grace period, as free_ftrace_hash_rcu() does.
     const old = o.hashes;
-    if (old.length > 0) this.d.deferFree(() => { for (const h of old) this.d.heap.release(h.va, h.size, `the filter of ${o.name} changed; freed after an RCU grace period`); });
+    if (old.length > 0) this.d.deferFree({ kind: "free", blocks: old, why: `the filter of ${o.name} changed; freed after an RCU grace period` });
     o.hashes = [];
     const hash = (set: Set<number>) => {
       if (set.size === 0) return 0n;
@@ -335,7 +371,7 @@ export class Ftrace {
       return va;
     };
     this.d.heap.write(o.addr, packStruct(ftraceOpsFields, FTRACE_OPS_SIZE, {
-      func: this.callbackAddr(o), next, flags: o.guestFlags,
+      func: this.callbackAddr(o), next, flags: opsGuestFlags(o),
       filterHash: o.filter.trim() === "" ? 0n : hash(o.filterSet), filterCount: o.filter.trim() === "" ? 0 : o.filterSet.size,
       notraceHash: hash(o.notraceSet), notraceCount: o.notraceSet.size,
       trampoline: o.trampoline?.addr ?? 0n, trampolineSize: o.trampoline?.size ?? 0, id: o.id, private: o.private,
@@ -358,12 +394,13 @@ export class Ftrace {
    * register_ftrace_function → ftrace_startup: add the ops to the list, give it a trampoline,
    * account its hash, and patch every site whose target changed.
    */
-  register(o: FtraceOps): void {
+  register(ops: FtraceOps): void {
     if (this.disabled) throw new FtraceError("ENODEV", "ftrace is disabled after an ftrace bug");
-    if (o.enabled) throw new FtraceError("EBUSY", `ops ${o.name} is already registered`);
-    this.computeHashes(o);
+    if (ops.enabled) throw new FtraceError("EBUSY", `ops ${ops.name} is already registered`);
+    this.computeHashes(ops.data);
+    const o = ops.bind(() => this.s.byId);
+    if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
     o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
-    this.byId.set(o.id, o);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
     if (!o.trampoline && this.useTrampolines) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
     o.enabled = true;
@@ -380,8 +417,9 @@ export class Ftrace {
    * periods of `policy` (the kernel's, by default) before its trampoline and memory are
    * freed: the returned Release tracks that. A static ops keeps both for the next time.
    */
-  unregister(o: FtraceOps, policy?: ReleasePolicy): Release | undefined {
-    if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
+  unregister(ops: FtraceOps, policy?: ReleasePolicy): Release | undefined {
+    if (!ops.enabled) throw new FtraceError("EINVAL", `ops ${ops.name} is not registered`);
+    const o = ops.data;
     const startRelease = this.d.release(policy);
     o.enabled = false;
     this.ops.splice(this.ops.indexOf(o), 1);
@@ -392,19 +430,22 @@ export class Ftrace {
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
     const memory = [{ va: o.addr, size: FTRACE_OPS_SIZE }, ...o.hashes];
-    this.retired.set(o.addr, o);
-    const addr = o.addr;
+    this.s.retired.set(o.addr, o);
     o.trampoline = undefined;
     o.hashes = [];
-    const release = startRelease(o, t, memory);
-    const forget = () => { if (this.retired.get(addr) === o) this.retired.delete(addr); };
-    if (release.freedAt !== undefined) forget();
-    else release.onFreed = forget;
-    return release;
+    // Once the release frees the memory, forgetRetired() drops it from `retired`.
+    return startRelease(o, t, memory);
+  }
+
+  /** A release freed its ops' memory: no callback can run with that ops any more. */
+  forgetRetired(r: Release): void {
+    const addr = r.memory[0].va;
+    if (this.s.retired.get(addr) === r.ops) this.s.retired.delete(addr);
   }
 
   /** Changes a registered ops' filter or notrace and updates the sites (ftrace_set_filter). */
-  setFilter(o: FtraceOps, filter: string, notrace = o.notrace): void {
+  setFilter(ops: FtraceOps, filter: string, notrace = ops.notrace): void {
+    const o = ops.data;
     const before = [o.filter, o.notrace];
     [o.filter, o.notrace] = [filter, notrace];
     try {
@@ -420,13 +461,13 @@ export class Ftrace {
   }
 
   /** op->calls: how many times a registered ops' callback ran (the tracers count themselves). */
-  calls(o: FtraceOps): bigint {
+  calls(o: FtraceOps | OpsState): bigint {
     if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
     return this.d.heap.readU64(o.addr + BigInt(ftraceOpsFields.calls.offset));
   }
 
-  opsByGuestAddr(addr: bigint): FtraceOps | undefined {
-    return this.ops.find((o) => o.addr === addr) ?? this.retired.get(addr);
+  opsByGuestAddr(addr: bigint): OpsState | undefined {
+    return this.ops.find((o) => o.addr === addr) ?? this.s.retired.get(addr);
   }
 }
 

@@ -34,50 +34,103 @@ export interface OpsOptions {
   private?: bigint;
 }
 
-let nextId = 1;
-
-export class FtraceOps {
-  readonly id = nextId++;
-  readonly name: string;
-  readonly callback: OpsCallback;
+/** An ops' state, plain data (KernelState.ftrace.byId once registered). */
+export interface OpsState {
+  id: number;
+  name: string;
+  /** The callback as data: a host callback's function stays with ftrace (Ftrace.hostCallback). */
+  callback: { kind: "guest"; symbol: string } | { kind: "host" };
   filter: string;
   notrace: string;
-  readonly saveRegs: boolean;
-  readonly recursion: boolean;
-  readonly dynamic: boolean;
+  saveRegs: boolean;
+  recursion: boolean;
+  dynamic: boolean;
   private: bigint;
   /** Guest address of its struct ftrace_ops (0 until registered). */
-  addr = 0n;
+  addr: bigint;
   /** Record indices its filter and notrace hashes select. */
-  filterSet = new Set<number>();
-  notraceSet = new Set<number>();
+  filterSet: Set<number>;
+  notraceSet: Set<number>;
   trampoline?: Trampoline;
-  enabled = false;
+  enabled: boolean;
   /** Guest memory of its hashes, to free when they change. */
-  hashes: { va: bigint; size: number }[] = [];
+  hashes: { va: bigint; size: number }[];
+}
+
+/** The ops traces record i: in the filter (or no filter) and not in notrace. */
+export function opsTraces(o: OpsState, i: number): boolean {
+  return (o.filter.trim() === "" || o.filterSet.has(i)) && !o.notraceSet.has(i);
+}
+
+/** Its flags as the guest's struct ftrace_ops holds them. */
+export function opsGuestFlags(o: OpsState): bigint {
+  let f = 0;
+  if (o.enabled) f |= FtraceOpsFlag.ENABLED;
+  if (o.dynamic) f |= FtraceOpsFlag.DYNAMIC;
+  if (o.saveRegs) f |= FtraceOpsFlag.SAVE_REGS;
+  if (o.recursion) f |= FtraceOpsFlag.RECURSION;
+  return BigInt(f);
+}
+
+let nextId = 1;
+
+/**
+ * The caller's handle on an ops. Until it is first registered it holds its own state; from
+ * then on it reads the kernel's (so it follows a restored snapshot too).
+ */
+export class FtraceOps {
+  readonly id = nextId++;
+  readonly callback: OpsCallback;
+  private readonly own: OpsState;
+  private kernel?: () => Map<number, OpsState>;
 
   constructor(o: OpsOptions) {
-    this.name = o.name;
     this.callback = o.callback;
-    this.filter = o.filter ?? "";
-    this.notrace = o.notrace ?? "";
-    this.saveRegs = o.saveRegs ?? false;
-    this.recursion = o.recursion ?? false;
-    this.dynamic = o.dynamic ?? true;
-    this.private = o.private ?? 0n;
+    this.own = {
+      id: this.id, name: o.name, callback: o.callback.kind === "guest" ? { kind: "guest", symbol: o.callback.symbol } : { kind: "host" },
+      filter: o.filter ?? "", notrace: o.notrace ?? "", saveRegs: o.saveRegs ?? false, recursion: o.recursion ?? false,
+      dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: 0n, filterSet: new Set(), notraceSet: new Set(), enabled: false, hashes: [],
+    };
   }
+
+  /** Its state: the kernel's once registered there. */
+  get data(): OpsState {
+    return this.kernel?.().get(this.id) ?? this.own;
+  }
+
+  /** Registration hands the state to the kernel's `byId` (a copy: its own stays as it was before). */
+  bind(byId: () => Map<number, OpsState>): OpsState {
+    const known = byId().get(this.id);
+    if (known) return known;
+    const o = this.own;
+    const s: OpsState = { ...o, filterSet: new Set(o.filterSet), notraceSet: new Set(o.notraceSet), hashes: [...o.hashes] };
+    byId().set(this.id, s);
+    this.kernel = byId;
+    return s;
+  }
+
+  get name(): string { return this.data.name; }
+  get filter(): string { return this.data.filter; }
+  set filter(v: string) { this.data.filter = v; }
+  get notrace(): string { return this.data.notrace; }
+  set notrace(v: string) { this.data.notrace = v; }
+  get saveRegs(): boolean { return this.data.saveRegs; }
+  get recursion(): boolean { return this.data.recursion; }
+  get dynamic(): boolean { return this.data.dynamic; }
+  get private(): bigint { return this.data.private; }
+  get addr(): bigint { return this.data.addr; }
+  get filterSet(): Set<number> { return this.data.filterSet; }
+  get notraceSet(): Set<number> { return this.data.notraceSet; }
+  get trampoline(): Trampoline | undefined { return this.data.trampoline; }
+  get enabled(): boolean { return this.data.enabled; }
+  get hashes(): { va: bigint; size: number }[] { return this.data.hashes; }
 
   /** The ops traces record i: in the filter (or no filter) and not in notrace. */
   traces(i: number): boolean {
-    return (this.filter.trim() === "" || this.filterSet.has(i)) && !this.notraceSet.has(i);
+    return opsTraces(this.data, i);
   }
 
   get guestFlags(): bigint {
-    let f = 0;
-    if (this.enabled) f |= FtraceOpsFlag.ENABLED;
-    if (this.dynamic) f |= FtraceOpsFlag.DYNAMIC;
-    if (this.saveRegs) f |= FtraceOpsFlag.SAVE_REGS;
-    if (this.recursion) f |= FtraceOpsFlag.RECURSION;
-    return BigInt(f);
+    return opsGuestFlags(this.data);
   }
 }

@@ -14,8 +14,8 @@
 // seed 000's alternatives (ip-check, stack-scan in place of step 2).
 import type { Kconfig, ReleasePolicy } from "../config.js";
 import type { RcuSubsystem } from "../rcu/index.js";
-import type { Flavour } from "../rcu/flavour.js";
-import type { FtraceOps } from "./ops.js";
+import type { Flavour, FlavourState } from "../rcu/flavour.js";
+import type { OpsState } from "./ops.js";
 import type { Trampoline } from "./trampoline.js";
 import { formatTime } from "../../machine/units.js";
 
@@ -56,7 +56,8 @@ export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSu
 }
 
 export interface ReleaseStep {
-  flavour: Flavour;
+  /** The mechanism's state (in the kernel state, like the release). */
+  flavour: FlavourState;
   /** The grace period waited for (known once the step started). */
   seq?: number;
   startedAt?: bigint;
@@ -64,7 +65,7 @@ export interface ReleaseStep {
 }
 
 export interface Release {
-  ops: FtraceOps;
+  ops: OpsState;
   trampoline?: Trampoline;
   /** The ops' guest memory: its struct and hashes, freed with the trampoline. */
   memory: { va: bigint; size: number }[];
@@ -74,19 +75,22 @@ export interface Release {
   step: number;
   unregisteredAt: bigint;
   freedAt?: bigint;
-  /** Called once it is freed. */
-  onFreed?: () => void;
 }
 
 export interface ReleaseDeps {
+  /** The behaviour of the mechanism a step names. */
+  flavour: (name: string) => Flavour;
   freeTrampoline: (t: Trampoline, now: bigint, why: string) => void;
   freeMemory: (va: bigint, size: number, why: string) => void;
+  /** Told once a release freed everything. */
+  freed: (r: Release) => void;
 }
 
+/** Every release so far, oldest first: the state is KernelState.releases. */
 export class Releases {
-  readonly all: Release[] = [];
+  constructor(private readonly st: () => Release[], private readonly d: ReleaseDeps) {}
 
-  constructor(private readonly d: ReleaseDeps) {}
+  get all(): Release[] { return this.st(); }
 
   start(r: Omit<Release, "step">, now: bigint): Release {
     const rel: Release = { ...r, step: 0 };
@@ -106,12 +110,13 @@ export class Releases {
   private advanceOne(r: Release, now: bigint): void {
     while (r.step < r.steps.length) {
       const s = r.steps[r.step];
+      const flavour = this.d.flavour(s.flavour.name);
       if (s.seq === undefined) {
-        s.seq = s.flavour.request(now);
+        s.seq = flavour.request(now);
         s.startedAt = now;
-        s.flavour.advance(now);
+        flavour.advance(now);
       }
-      if (!s.flavour.done(s.seq)) return;
+      if (!flavour.done(s.seq)) return;
       s.endedAt = now;
       r.step++;
     }
@@ -120,7 +125,7 @@ export class Releases {
     const why = describeWait(r);
     if (r.trampoline) this.d.freeTrampoline(r.trampoline, now, why);
     for (const m of r.memory) this.d.freeMemory(m.va, m.size, why);
-    r.onFreed?.();
+    this.d.freed(r);
   }
 
   describe(now: bigint): string {

@@ -23,8 +23,6 @@
 // core reports that as a cross-modifying-code hazard (see assembly/xmc.ts).
 import { EventKind, pokeLocFields, POKE_LOC_SIZE } from "../../gen/layout.js";
 import { packStruct } from "../../machine/struct.js";
-import type { Machine } from "../../machine/machine.js";
-import type { SymbolTable } from "../../machine/symbols.js";
 import { NOP5, hexBytes, sameBytes } from "./records.js";
 import { TEXT_POKE_MAX, VEC_CALL_FUNCTION, X86_EFLAGS_IF } from "../../gen/constants.js";
 
@@ -45,35 +43,69 @@ export interface PokeStats {
   int3Hits: bigint;
 }
 
-/** Runs the machine a little; returns false if the run stopped for another reason. */
-export type RunSome = () => boolean;
+/** The text poker's state, plain data (KernelState.poke). */
+export interface PokeState {
+  /** Sites queued for the next batch. */
+  queue: PokeRequest[];
+  stats: PokeStats;
+  /** The patch log: every step of every batch, one line each. */
+  log: string[];
+  /** Write all 5 bytes of a site at once instead of the protocol (to show why it exists). */
+  naive: boolean;
+}
+
+export function initialPokeState(): PokeState {
+  return { queue: [], stats: { batches: 0, syncs: 0, ipis: 0, sitesChanged: 0, int3Hits: 0n }, log: [], naive: false };
+}
+
+/** What the protocol needs of the machine and the guest kernel. */
+export interface PokeDeps {
+  ncpus: number;
+  now: () => bigint;
+  /** A host write of kernel text or data at a kernel virtual address. */
+  write: (va: bigint, bytes: Uint8Array) => void;
+  readU64: (va: bigint) => bigint;
+  /** Raises an interrupt on a vCPU. */
+  interrupt: (cpu: number, vector: number) => void;
+  record: (kind: EventKind, a?: bigint, b?: bigint, c?: bigint, d?: bigint) => void;
+  /** An address as people read it (symbol+offset). */
+  name: (addr: bigint) => string;
+  /** Where a vCPU is, for the report of a sync that never ends: "at f+0x3 (interrupts off)". */
+  where: (cpu: number) => string;
+  /** Runs the machine a little; false if the run stopped for another reason. */
+  runSome: () => boolean;
+  /** Each vCPU's count of CALL_FUNCTION IPIs taken (per-CPU callFunctionCount). */
+  callFunctionCounts: () => bigint[];
+  /** The guest's text_poke_vec, text_poke_nr, text_poke_int3_hits and _stext. */
+  vecAddr: bigint;
+  nrAddr: bigint;
+  hitsAddr: bigint;
+  stext: bigint;
+}
 
 export class TextPoke {
-  private queue: PokeRequest[] = [];
-  readonly stats: PokeStats = { batches: 0, syncs: 0, ipis: 0, sitesChanged: 0, int3Hits: 0n };
-  /** The patch log: every step of every batch, one line each. */
-  readonly log: string[] = [];
-  /** Write all 5 bytes of a site at once instead of the protocol (to show why it exists). */
-  naive = false;
+  constructor(private readonly st: () => PokeState, private readonly d: PokeDeps) {}
 
-  constructor(private readonly machine: Machine, private readonly symbols: () => SymbolTable, private readonly runSome: RunSome,
-    private readonly phys: (va: bigint) => number,
-    private readonly vecAddr: bigint, private readonly nrAddr: bigint, private readonly hitsAddr: bigint, private readonly stext: bigint,
-    private readonly callFunctionCounts: () => bigint[]) {}
+  get stats(): PokeStats { return this.st().stats; }
+  get log(): string[] { return this.st().log; }
+  get naive(): boolean { return this.st().naive; }
+  set naive(v: boolean) { this.st().naive = v; }
 
   /** text_poke_queue: add a site; the batch is flushed first if it is full or out of order. */
   add(req: PokeRequest): void {
-    const last = this.queue[this.queue.length - 1];
-    if (this.queue.length >= TEXT_POKE_MAX || (last && req.addr <= last.addr)) this.finish();
-    this.queue.push(req);
+    const queue = this.st().queue;
+    const last = queue[queue.length - 1];
+    if (queue.length >= TEXT_POKE_MAX || (last && req.addr <= last.addr)) this.finish();
+    this.st().queue.push(req);
   }
 
   /** text_poke_finish: patch everything queued. */
   finish(): void {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    if (this.naive) this.naiveBatch(batch);
+    const s = this.st();
+    if (s.queue.length === 0) return;
+    const batch = s.queue;
+    s.queue = [];
+    if (s.naive) this.naiveBatch(batch);
     else this.batch(batch);
   }
 
@@ -85,18 +117,18 @@ export class TextPoke {
   }
 
   private name(addr: bigint): string {
-    return this.symbols().format(addr);
+    return this.d.name(addr);
   }
 
   /** A physical write of kernel text (or data) at virtual address addr, as the host. */
   private write(addr: bigint, bytes: Uint8Array): void {
-    this.machine.writePhys(this.phys(addr), bytes);
+    this.d.write(addr, bytes);
   }
 
   private batch(batch: PokeRequest[]): void {
     const n = ++this.stats.batches;
     this.log.push(`batch ${n}: ${batch.length} site${batch.length === 1 ? "" : "s"}`);
-    this.machine.events.record(EventKind.POKE, "host", this.machine.time, BigInt(n), BigInt(batch.length), 0n, batch[0].addr);
+    this.d.record(EventKind.POKE, BigInt(n), BigInt(batch.length), 0n, batch[0].addr);
 
     // Step 0: publish the vector (sorted) for the INT3 handler.
     this.publish(batch);
@@ -125,7 +157,7 @@ export class TextPoke {
     if (heads.length > 0) this.sync();
 
     // Step 4: no vCPU can be in the INT3 handler for these sites any more.
-    this.write(this.nrAddr, new Uint8Array(4));
+    this.write(this.d.nrAddr, new Uint8Array(4));
     this.stats.sitesChanged += batch.length;
   }
 
@@ -142,13 +174,13 @@ export class TextPoke {
   private publish(batch: PokeRequest[]): void {
     const vec = new Uint8Array(batch.length * POKE_LOC_SIZE);
     batch.forEach((p, i) => vec.set(packStruct(pokeLocFields, POKE_LOC_SIZE, {
-      relAddr: Number(p.addr - this.stext), disp: emulatedDisp(p.new), len: p.new.length, opcode: emulatedOpcode(p.new),
+      relAddr: Number(p.addr - this.d.stext), disp: emulatedDisp(p.new), len: p.new.length, opcode: emulatedOpcode(p.new),
       text: p.new, old: p.old[0],
     }), i * POKE_LOC_SIZE));
-    this.write(this.vecAddr, vec);
+    this.write(this.d.vecAddr, vec);
     const nr = new Uint8Array(4);
     new DataView(nr.buffer).setUint32(0, batch.length, true);
-    this.write(this.nrAddr, nr);
+    this.write(this.d.nrAddr, nr);
   }
 
   private logStep(step: string, addr: bigint, before: Uint8Array, after: Uint8Array): void {
@@ -167,9 +199,7 @@ export class TextPoke {
   }
 
   private int3Hits(): bigint[] {
-    const v = new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset);
-    const base = this.phys(this.hitsAddr);
-    return this.machine.cpus.map((c) => v.getBigUint64(base + c.index * 8, true));
+    return Array.from({ length: this.d.ncpus }, (_, cpu) => this.d.readU64(this.d.hitsAddr + BigInt(cpu * 8)));
   }
 
   /**
@@ -177,19 +207,19 @@ export class TextPoke {
    * (taking an interrupt serializes). vCPUs with interrupts off make it wait, as they would.
    */
   private sync(): void {
-    const m = this.machine;
+    const d = this.d;
     const hitsBefore = this.int3Hits();
-    const before = this.callFunctionCounts();
-    for (const c of m.cpus) m.interrupt(c.index, VEC_CALL_FUNCTION);
+    const before = d.callFunctionCounts();
+    for (let cpu = 0; cpu < d.ncpus; cpu++) d.interrupt(cpu, VEC_CALL_FUNCTION);
     this.stats.syncs++;
-    this.stats.ipis += m.ncpus;
-    const waiting = () => this.callFunctionCounts().flatMap((n, cpu) => (n > before[cpu] ? [] : [cpu]));
+    this.stats.ipis += d.ncpus;
+    const waiting = () => d.callFunctionCounts().flatMap((n, cpu) => (n > before[cpu] ? [] : [cpu]));
     let rounds = 0;
     for (let w = waiting(); w.length > 0; w = waiting()) {
-      if (!this.runSome() || ++rounds > 100_000) {
+      if (!d.runSome() || ++rounds > 100_000) {
         // Name where each one is stuck: a vCPU spinning with interrupts off (a soft lockup,
         // reported on the console) or stopped for good.
-        const at = w.map((cpu) => `vCPU ${cpu} at ${this.name(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & X86_EFLAGS_IF ? "" : " (interrupts off)"}`);
+        const at = w.map((cpu) => `vCPU ${cpu} ${d.where(cpu)}`);
         throw new Error(`text_poke sync: the sync IPI was never taken: ${at.join("; ")}`);
       }
     }
@@ -197,7 +227,7 @@ export class TextPoke {
     const total = hits.reduce((a, b) => a + b, 0n);
     this.stats.int3Hits += total;
     const who = hits.map((h, i) => (h > 0n ? `cpu${i} x${h}` : "")).filter(Boolean).join(", ");
-    this.log.push(`  sync  ${m.ncpus} vCPUs${total > 0n ? `; int3 emulated: ${who}` : ""}`);
+    this.log.push(`  sync  ${d.ncpus} vCPUs${total > 0n ? `; int3 emulated: ${who}` : ""}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // tracefs views, in the kernel's formats (Documentation/trace/ftrace.rst).
 import type { SymbolTable } from "../../machine/symbols.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 import type { Ftrace } from "./ftrace.js";
 import { FTRACE_FL_REGS, FTRACE_FL_TRAMP_EN, refCount } from "./records.js";
 import type { Trampolines } from "./trampoline.js";

@@ -25,9 +25,11 @@ export class FunctionTracer {
   readonly ops: FtraceOps;
   private readonly rings: bigint;
   private readonly entries: bigint[] = [];
-  /** Per vCPU: records read so far, and records lost to overwriting before they were read. */
-  readonly read: bigint[];
-  readonly overruns: bigint[];
+  /**
+   * Per vCPU: records read so far, and records lost to overwriting before they were read.
+   * Plain data, replaced as a whole when the debugger restores a snapshot.
+   */
+  state: { read: bigint[]; overruns: bigint[] };
 
   constructor(private readonly machine: Machine, heap: GuestHeap, readonly capacity = 1 << 14, filter = "", notrace = "") {
     if (capacity & (capacity - 1)) throw new RangeError("ring capacity must be a power of two");
@@ -38,10 +40,12 @@ export class FunctionTracer {
       this.entries.push(e);
       heap.write(this.rings + BigInt(c * RING_SIZE), packStruct(traceRingFields, RING_SIZE, { head: 0n, mask: BigInt(capacity - 1), entries: e }));
     }
-    this.read = new Array(n).fill(0n);
-    this.overruns = new Array(n).fill(0n);
+    this.state = { read: new Array(n).fill(0n), overruns: new Array(n).fill(0n) };
     this.ops = new FtraceOps({ name: "function", callback: { kind: "guest", symbol: "function_trace_call" }, filter, notrace, private: this.rings, dynamic: false });
   }
+
+  get read(): bigint[] { return this.state.read; }
+  get overruns(): bigint[] { return this.state.overruns; }
 
   private view(): DataView {
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset);

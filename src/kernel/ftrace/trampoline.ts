@@ -7,7 +7,7 @@ import { PAGE } from "../../machine/paging.js";
 import type { SymbolTable } from "../../machine/symbols.js";
 import { EXECMEM_START, EXECMEM_END, kernelImagePhys } from "../memory.js";
 import { callInsn, hexBytes } from "./records.js";
-import type { FtraceOps } from "./ops.js";
+
 
 /** `ret` appended to the copy (RET_SIZE = 1 without retpolines and SLS hardening). */
 const RET = 0xc3;
@@ -15,8 +15,15 @@ const RET_SIZE = 1;
 
 export class TrampolineError extends Error {}
 
+/** The ops a trampoline belongs to (its state: OpsState in ops.ts). */
+export interface TrampolineOwner {
+  id: number;
+  name: string;
+  saveRegs: boolean;
+}
+
 export interface Trampoline {
-  ops: FtraceOps;
+  ops: TrampolineOwner;
   addr: bigint;
   /** Bytes of code (the copy and its ret); the ops pointer follows. */
   size: number;
@@ -47,14 +54,25 @@ export interface HeldBy {
 /** What freed trampoline memory is filled with: INT3, so even a stale mapping traps. */
 export const POISON = 0xcc;
 
-export class Trampolines {
-  readonly all: Trampoline[] = [];
+/** The trampolines' state, plain data (KernelState.trampolines). */
+export interface TrampolinesState {
+  all: Trampoline[];
   /** Bumped whenever a trampoline is created or changes state (symbol tables depend on it). */
-  version = 0;
-  private next = EXECMEM_START;
+  version: number;
+  /** Where the next one goes in execmem. */
+  next: bigint;
+}
 
-  constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator,
-    private readonly symbols: () => SymbolTable, private readonly image: Uint8Array) {}
+export function initialTrampolinesState(): TrampolinesState {
+  return { all: [], version: 0, next: EXECMEM_START };
+}
+
+export class Trampolines {
+  constructor(private readonly st: () => TrampolinesState, private readonly machine: Machine, private readonly space: AddressSpace,
+    private readonly frames: FrameAllocator, private readonly symbols: () => SymbolTable) {}
+
+  get all(): Trampoline[] { return this.st().all; }
+  get version(): number { return this.st().version; }
 
   private sym(name: string): bigint {
     const s = this.symbols().get(name);
@@ -72,7 +90,7 @@ export class Trampolines {
    * point the copied `movq function_trace_op(%rip), %rdx` at that pointer, and make the copied
    * ftrace_call a call to the ops' callback. Then map it executable and read-only.
    */
-  create(ops: FtraceOps, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
+  create(ops: TrampolineOwner, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
     const regs = ops.saveRegs;
     const start = this.sym(regs ? "ftrace_regs_caller" : "ftrace_caller");
     const end = this.sym(regs ? "ftrace_regs_caller_end" : "ftrace_caller_end");
@@ -92,9 +110,10 @@ export class Trampolines {
     }
     // 3. The pages, in the executable region.
     const pageCount = Math.ceil(code.length / PAGE);
-    const addr = this.next;
+    const s = this.st();
+    const addr = s.next;
     if (addr + BigInt(pageCount * PAGE) > EXECMEM_END) throw new TrampolineError("execmem is full");
-    this.next += BigInt(pageCount * PAGE);
+    s.next += BigInt(pageCount * PAGE);
     // 4. The ops pointer after the code, and the ops load redirected to it.
     const view = new DataView(code.buffer);
     view.setBigUint64(size, opsAddr, true);
@@ -114,8 +133,8 @@ export class Trampolines {
       pages.push({ va, pa });
     }
     const t: Trampoline = { ops, addr, size, pages, callOffset, sites: new Set(), state: "live", allocatedAt: now };
-    this.all.push(t);
-    this.version++;
+    s.all.push(t);
+    s.version++;
     return t;
   }
 
@@ -123,7 +142,7 @@ export class Trampolines {
   retire(t: Trampoline): void {
     if (t.state !== "live") throw new TrampolineError(`the trampoline of ${t.ops.name} is already ${t.state}`);
     t.state = "releasing";
-    this.version++;
+    this.st().version++;
   }
 
   /**
@@ -143,7 +162,7 @@ export class Trampolines {
     t.freedBy = why;
     t.heldAtFree = holders;
     t.sites.clear();
-    this.version++;
+    this.st().version++;
   }
 
   /** The address a live trampoline's call goes to (arch_ftrace_trampoline_func). */

@@ -13,30 +13,67 @@ export interface GpRecord {
   scans: number;
 }
 
-export type RcuCallback = () => void;
+/**
+ * Work queued behind a grace period (call_rcu and friends), as data: what to free, and why.
+ * The kernel's wiring runs it (Kernel.runDeferred in src/kernel/kernel.ts).
+ */
+export type RcuCallback =
+  /** kfree() each block (a guarded one is unmapped). */
+  | { kind: "free"; blocks: { va: bigint; size: number }[]; why: string }
+  /** The tail of tracepoint_probe_unregister: free the old array and the probe's data. */
+  | { kind: "probe"; probe: number; array: bigint; why: string };
 
 /** Told when a grace period starts and ends (the kernel logs them in the event ring). */
 export type GpListener = (f: Flavour, phase: "start" | "end", seq: number, now: bigint) => void;
 
-export abstract class Flavour {
-  abstract readonly name: string;
+/** Every flavour's state machine, plain data (KernelState.rcu). */
+export interface FlavourState {
+  name: string;
   /** Grace periods completed. */
-  completed = 0;
+  completed: number;
   /** The state machine's current state and since when. */
-  state = "idle";
-  stateSince = 0n;
-  readonly history: GpRecord[] = [];
+  state: string;
+  stateSince: bigint;
+  history: GpRecord[];
   /** Stall reports, as the kernel prints them. */
-  readonly stalls: string[] = [];
+  stalls: string[];
+  /** The grace period someone needs (`completed` must reach it), and since when. */
+  requestedSeq: number;
+  requestedAt: bigint;
+  /** The grace period in progress. */
+  current?: GpRecord;
+  /** Queued callbacks and the grace period each waits for. */
+  callbacks: { seq: number; cb: RcuCallback }[];
+}
+
+export function initialFlavourState(name: string): FlavourState {
+  return { name, completed: 0, state: "idle", stateSince: 0n, history: [], stalls: [], requestedSeq: 0, requestedAt: 0n, callbacks: [] };
+}
+
+/**
+ * A flavour's behaviour over its state, which it reads through `st` on every use (a restored
+ * snapshot swaps the state underneath).
+ */
+export abstract class Flavour<S extends FlavourState = FlavourState> {
   readonly listeners: GpListener[] = [];
-  protected requestedSeq = 0;
-  protected requestedAt = 0n;
-  protected current?: GpRecord;
-  private readonly callbacks: { seq: number; cb: RcuCallback }[] = [];
+
+  /** invoke: runs a callback whose grace period has ended. */
+  constructor(protected readonly st: () => S, private readonly invoke: (cb: RcuCallback) => void) {}
+
+  protected get s(): S { return this.st(); }
+  /** Its state, as the kernel state holds it (what a release step refers to). */
+  get data(): S { return this.st(); }
+  get name(): string { return this.s.name; }
+  get completed(): number { return this.s.completed; }
+  get state(): string { return this.s.state; }
+  get stateSince(): bigint { return this.s.stateSince; }
+  get history(): GpRecord[] { return this.s.history; }
+  get stalls(): string[] { return this.s.stalls; }
+  protected get current(): GpRecord | undefined { return this.s.current; }
 
   protected setState(state: string, now: bigint): void {
-    this.state = state;
-    this.stateSince = now;
+    this.s.state = state;
+    this.s.stateSince = now;
   }
 
   /**
@@ -45,10 +82,11 @@ export abstract class Flavour {
    * next one is needed.
    */
   request(now: bigint): number {
-    const target = this.completed + (this.state === "idle" ? 1 : 2);
-    if (target > this.requestedSeq) {
-      if (this.requestedSeq <= this.completed) this.requestedAt = now;
-      this.requestedSeq = target;
+    const s = this.s;
+    const target = s.completed + (s.state === "idle" ? 1 : 2);
+    if (target > s.requestedSeq) {
+      if (s.requestedSeq <= s.completed) s.requestedAt = now;
+      s.requestedSeq = target;
     }
     return target;
   }
@@ -59,36 +97,38 @@ export abstract class Flavour {
 
   /** call_rcu and friends: `cb` runs once a grace period that starts after now has ended. */
   call(cb: RcuCallback, now: bigint): void {
-    this.callbacks.push({ seq: this.request(now), cb });
+    this.s.callbacks.push({ seq: this.request(now), cb });
   }
 
   /** Moves the state machine along; called between rounds of the machine. */
   abstract advance(now: bigint): void;
 
   protected startGp(now: bigint): void {
-    this.current = { seq: this.completed + 1, requestedAt: this.requestedAt, startedAt: now, endedAt: 0n, holdouts: 0, scans: 0 };
-    for (const l of this.listeners) l(this, "start", this.current.seq, now);
+    const gp = { seq: this.completed + 1, requestedAt: this.s.requestedAt, startedAt: now, endedAt: 0n, holdouts: 0, scans: 0 };
+    this.s.current = gp;
+    for (const l of this.listeners) l(this, "start", gp.seq, now);
   }
 
   protected endGp(now: bigint): void {
-    this.completed++;
-    for (const l of this.listeners) l(this, "end", this.completed, now);
-    if (this.current) {
-      this.current.endedAt = now;
-      this.history.push(this.current);
-      this.current = undefined;
+    const s = this.s;
+    s.completed++;
+    for (const l of this.listeners) l(this, "end", s.completed, now);
+    if (s.current) {
+      s.current.endedAt = now;
+      s.history.push(s.current);
+      s.current = undefined;
     }
-    this.requestedAt = now;
+    s.requestedAt = now;
     this.setState("invoke_cbs", now);
-    for (let i = 0; i < this.callbacks.length;) {
-      if (this.callbacks[i].seq <= this.completed) this.callbacks.splice(i, 1)[0].cb();
+    for (let i = 0; i < s.callbacks.length;) {
+      if (s.callbacks[i].seq <= s.completed) this.invoke(s.callbacks.splice(i, 1)[0].cb);
       else i++;
     }
     this.setState("idle", now);
   }
 
   protected wanted(): boolean {
-    return this.requestedSeq > this.completed;
+    return this.s.requestedSeq > this.s.completed;
   }
 
   /** One line for the REPL's `rcu` command and reports. */

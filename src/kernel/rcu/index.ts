@@ -12,19 +12,40 @@
 // ip-check and stack-scan (scan.ts) are the alternatives to Tasks RCU seed 000 floated.
 import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason } from "./constants.js";
 import type { Machine } from "../../machine/machine.js";
-import type { SchedPolicy, Task } from "../sched.js";
-import type { Flavour } from "./flavour.js";
-import { Rcu } from "./rcu.js";
-import { TasksRcu } from "./tasks.js";
-import { TasksRudeRcu } from "./rude.js";
-import { TasksTraceRcu } from "./trace.js";
-import { TrampolineScan } from "./scan.js";
+import type { Task } from "../task.js";
+import type { Flavour, RcuCallback } from "./flavour.js";
+import { Rcu, initialRcuState, type RcuState } from "./rcu.js";
+import { TasksRcu, initialTasksRcuState, type TasksRcuState } from "./tasks.js";
+import { TasksRudeRcu, initialRudeState, type RudeState } from "./rude.js";
+import { TasksTraceRcu, initialTasksTraceState, type TasksTraceState } from "./trace.js";
+import { TrampolineScan, initialScanState, type ScanState } from "./scan.js";
 import type { TaskContext } from "../stacks.js";
 import { physOfDirect } from "../memory.js";
 
+/** Every flavour's state (KernelState.rcu). */
+export interface RcuStates {
+  rcu: RcuState;
+  tasks: TasksRcuState;
+  rude: RudeState;
+  trace: TasksTraceState;
+  ipCheck: ScanState;
+  stackScan: ScanState;
+}
+
+export function initialRcuStates(): RcuStates {
+  return { rcu: initialRcuState(), tasks: initialTasksRcuState(), rude: initialRudeState(), trace: initialTasksTraceState(),
+    ipCheck: initialScanState("ip-check"), stackScan: initialScanState("stack-scan") };
+}
+
 export interface RcuDeps {
+  st: () => RcuStates;
+  /** Runs a callback whose grace period ended. */
+  invoke: (cb: RcuCallback) => void;
   machine: Machine;
-  sched: SchedPolicy;
+  /** Every task of the scheduler. */
+  tasks: () => readonly Task[];
+  /** resched_cpu(): make `cpu` pass through __schedule() soon. */
+  forceSchedule: (cpu: number) => void;
   percpuPa: number;
   tickPeriod: number;
   /** PREEMPT_RCU: ticks in kernel code outside preempt-disabled regions are quiescent. */
@@ -46,20 +67,22 @@ export class RcuSubsystem {
 
   constructor(private readonly d: RcuDeps) {
     const n = d.machine.ncpus;
-    this.rcu = new Rcu(n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
-      (cpu) => d.sched.forceSchedule(cpu), d.tickPeriod);
-    this.tasks = new TasksRcu({ tasks: () => d.sched.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks });
-    this.rude = new TasksRudeRcu(n, (cpu) => d.sched.forceSchedule(cpu));
-    this.trace = new TasksTraceRcu(() => d.sched.tasks, (t) => this.readerState(t), d.tickPeriod);
-    const scan = { tasks: () => d.sched.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
-    this.ipCheck = new TrampolineScan("ip-check", scan);
-    this.stackScan = new TrampolineScan("stack-scan", scan);
-    d.sched.onSchedule.push((cpu, prev, _next, reason) => {
-      this.rcu.qs(cpu);            // rcu_note_context_switch()
-      this.rude.scheduled(cpu);
-      if (reason === SchedReason.VOLUNTARY) this.tasks.qs(prev);
-    });
-    d.sched.onTick.push((cpu, task, user) => this.tick(cpu, task, user));
+    const { st, invoke } = d;
+    this.rcu = new Rcu(() => st().rcu, invoke, n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
+      d.forceSchedule, d.tickPeriod);
+    this.tasks = new TasksRcu(() => st().tasks, invoke, { tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks });
+    this.rude = new TasksRudeRcu(() => st().rude, invoke, n, d.forceSchedule);
+    this.trace = new TasksTraceRcu(() => st().trace, invoke, d.tasks, (t) => this.readerState(t), d.tickPeriod);
+    const scan = { tasks: d.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
+    this.ipCheck = new TrampolineScan(() => st().ipCheck, invoke, "ip-check", scan);
+    this.stackScan = new TrampolineScan(() => st().stackScan, invoke, "stack-scan", scan);
+  }
+
+  /** `cpu` entered __schedule() (switching from `prev` or not). */
+  scheduled(cpu: number, prev: Task, reason: number): void {
+    this.rcu.qs(cpu);            // rcu_note_context_switch()
+    this.rude.scheduled(cpu);
+    if (reason === SchedReason.VOLUNTARY) this.tasks.qs(prev);
   }
 
   get flavours(): Flavour[] {
@@ -72,7 +95,7 @@ export class RcuSubsystem {
   }
 
   /** The scheduler tick on `cpu`, which interrupted `task` (in user mode or not). */
-  private tick(cpu: number, task: Task, user: boolean): void {
+  tick(cpu: number, task: Task, user: boolean): void {
     if (user) {
       this.rcu.qs(cpu);
       this.tasks.qs(task);

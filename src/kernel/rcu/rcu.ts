@@ -9,53 +9,61 @@
 // A vCPU that holds a grace period up for `urgentTicks` timer periods is asked to schedule
 // (the kernel's resched_cpu() from force-quiescent-state): its next pass through __schedule(),
 // even one that picks the same task, is a quiescent state.
-import { Flavour } from "./flavour.js";
+import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 
-export class Rcu extends Flavour {
-  readonly name = "rcu";
-  private needQs = new Set<number>();
+export interface RcuState extends FlavourState {
+  /** vCPUs that still owe the grace period a quiescent state. */
+  needQs: Set<number>;
+  nextUrgent: bigint;
+}
 
-  private nextUrgent = 0n;
+export function initialRcuState(): RcuState {
+  return { ...initialFlavourState("rcu"), needQs: new Set(), nextUrgent: 0n };
+}
+
+export class Rcu extends Flavour<RcuState> {
   readonly urgentTicks = 3;
 
   /**
    * watching(cpu): the vCPU's rcu_watching flag (0 between rcu_idle_enter and rcu_idle_exit);
    * forceResched(cpu): set need_resched there.
    */
-  constructor(private readonly ncpus: number, readonly preemptible: boolean, private readonly watching: (cpu: number) => boolean,
-    private readonly forceResched: (cpu: number) => void, private readonly tickPeriod: number) {
-    super();
+  constructor(st: () => RcuState, invoke: (cb: RcuCallback) => void, private readonly ncpus: number, readonly preemptible: boolean,
+    private readonly watching: (cpu: number) => boolean, private readonly forceResched: (cpu: number) => void,
+    private readonly tickPeriod: number) {
+    super(st, invoke);
   }
 
   /** A quiescent state on `cpu`. */
   qs(cpu: number): void {
-    this.needQs.delete(cpu);
+    this.s.needQs.delete(cpu);
   }
 
   advance(now: bigint): void {
-    if (this.state === "idle" && this.wanted()) {
+    const s = this.s;
+    if (s.state === "idle" && this.wanted()) {
       this.startGp(now);
-      this.needQs = new Set(Array.from({ length: this.ncpus }, (_, c) => c));
-      this.current!.holdouts = this.ncpus;
+      s.needQs = new Set(Array.from({ length: this.ncpus }, (_, c) => c));
+      s.current!.holdouts = this.ncpus;
       this.setState("wait_qs", now);
-      this.nextUrgent = now + BigInt(this.urgentTicks * this.tickPeriod);
+      s.nextUrgent = now + BigInt(this.urgentTicks * this.tickPeriod);
     }
-    if (this.state !== "wait_qs") return;
+    if (s.state !== "wait_qs") return;
     // rcu_watching_snap_recheck(): a vCPU RCU is not watching is in an extended quiescent state.
-    for (const c of this.needQs) if (!this.watching(c)) this.needQs.delete(c);
-    if (this.needQs.size === 0) {
+    for (const c of s.needQs) if (!this.watching(c)) s.needQs.delete(c);
+    if (s.needQs.size === 0) {
       this.endGp(now);
       return;
     }
-    if (now >= this.nextUrgent) {
-      this.current!.scans++;
-      for (const c of this.needQs) this.forceResched(c);
-      this.nextUrgent = now + BigInt(this.urgentTicks * this.tickPeriod);
+    if (now >= s.nextUrgent) {
+      s.current!.scans++;
+      for (const c of s.needQs) this.forceResched(c);
+      s.nextUrgent = now + BigInt(this.urgentTicks * this.tickPeriod);
     }
   }
 
   override describe(now: bigint): string {
-    const waiting = this.state === "wait_qs" ? `; waiting for cpu ${[...this.needQs].join(", ")}` : "";
+    const waiting = this.state === "wait_qs" ? `; waiting for cpu ${[...this.s.needQs].join(", ")}` : "";
     return super.describe(now) + waiting;
   }
 }

@@ -2,34 +2,41 @@
 // started (schedule_on_each_cpu). Each vCPU must first leave whatever it ran with preemption or
 // interrupts off — including idle and entry code where RCU is not watching. It does not care
 // about preempted tasks.
-import { Flavour } from "./flavour.js";
+import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 
-export class TasksRudeRcu extends Flavour {
-  readonly name = "rcu_tasks_rude";
-  private need = new Set<number>();
+export interface RudeState extends FlavourState {
+  /** vCPUs that have not been through the scheduler since the grace period started. */
+  need: Set<number>;
+}
 
+export function initialRudeState(): RudeState {
+  return { ...initialFlavourState("rcu_tasks_rude"), need: new Set() };
+}
+
+export class TasksRudeRcu extends Flavour<RudeState> {
   /** forceResched(cpu): make the vCPU call schedule() soon (need_resched and a kick). */
-  constructor(private readonly ncpus: number, private readonly forceResched: (cpu: number) => void) {
-    super();
+  constructor(st: () => RudeState, invoke: (cb: RcuCallback) => void, private readonly ncpus: number,
+    private readonly forceResched: (cpu: number) => void) {
+    super(st, invoke);
   }
 
   /** `cpu` entered __schedule(). */
   scheduled(cpu: number): void {
-    this.need.delete(cpu);
+    this.s.need.delete(cpu);
   }
 
   advance(now: bigint): void {
     if (this.state === "idle" && this.wanted()) {
       this.startGp(now);
-      this.need = new Set(Array.from({ length: this.ncpus }, (_, c) => c));
-      this.current!.holdouts = this.ncpus;
+      this.s.need = new Set(Array.from({ length: this.ncpus }, (_, c) => c));
+      this.s.current!.holdouts = this.ncpus;
       this.setState("wait_switches", now);
-      for (const c of this.need) this.forceResched(c);
+      for (const c of this.s.need) this.forceResched(c);
     }
-    if (this.state === "wait_switches" && this.need.size === 0) this.endGp(now);
+    if (this.state === "wait_switches" && this.s.need.size === 0) this.endGp(now);
   }
 
   override describe(now: bigint): string {
-    return super.describe(now) + (this.state === "wait_switches" ? `; waiting for cpu ${[...this.need].join(", ")}` : "");
+    return super.describe(now) + (this.state === "wait_switches" ? `; waiting for cpu ${[...this.s.need].join(", ")}` : "");
   }
 }

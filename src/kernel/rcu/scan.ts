@@ -21,8 +21,8 @@
 // Each scan happens between rounds, with every vCPU stopped, after the sites were patched
 // away: a task found clear cannot reach the trampoline again. Holdouts are rescanned with the
 // same backoff as Tasks RCU.
-import { Flavour } from "./flavour.js";
-import type { Task } from "../sched.js";
+import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import type { Task } from "../task.js";
 import { findHold, type Hold, type TaskContext } from "../stacks.js";
 
 export type ScanMode = "ip-check" | "stack-scan";
@@ -35,17 +35,25 @@ export interface ScanDeps {
   tickPeriod: number;
 }
 
-export class TrampolineScan extends Flavour {
-  readonly name: string;
-  readonly holdouts = new Map<Task, Hold>();
-  private backoff = 1;
-  private nextScan = 0n;
+export interface ScanState extends FlavourState {
+  /** Tasks found tied to released memory, and how. */
+  holdouts: Map<Task, Hold>;
+  backoff: number;
+  nextScan: bigint;
+}
+
+export function initialScanState(mode: ScanMode): ScanState {
+  return { ...initialFlavourState(mode), holdouts: new Map(), backoff: 1, nextScan: 0n };
+}
+
+export class TrampolineScan extends Flavour<ScanState> {
   readonly maxBackoff = 10;
 
-  constructor(readonly mode: ScanMode, private readonly d: ScanDeps) {
-    super();
-    this.name = mode;
+  constructor(st: () => ScanState, invoke: (cb: RcuCallback) => void, readonly mode: ScanMode, private readonly d: ScanDeps) {
+    super(st, invoke);
   }
+
+  get holdouts(): Map<Task, Hold> { return this.s.holdouts; }
 
   /** What ties `t` to released memory under this mode, or null. */
   hold(t: Task): Hold | null {
@@ -68,11 +76,11 @@ export class TrampolineScan extends Flavour {
         if (h) this.holdouts.set(t, h);
       }
       this.current!.holdouts = this.holdouts.size;
-      this.backoff = 1;
+      this.s.backoff = 1;
       this.waitOrEnd(now);
       return;
     }
-    if (this.state !== "wait_scan_holdouts" || now < this.nextScan) return;
+    if (this.state !== "wait_scan_holdouts" || now < this.s.nextScan) return;
     this.setState("scan_holdouts", now);
     this.current!.scans++;
     for (const t of [...this.holdouts.keys()]) {
@@ -88,8 +96,9 @@ export class TrampolineScan extends Flavour {
       this.endGp(now);
       return;
     }
-    this.nextScan = now + BigInt(this.backoff * this.d.tickPeriod);
-    this.backoff = Math.min(this.backoff + 1, this.maxBackoff);
+    const s = this.s;
+    s.nextScan = now + BigInt(s.backoff * this.d.tickPeriod);
+    s.backoff = Math.min(s.backoff + 1, this.maxBackoff);
     this.setState("wait_scan_holdouts", now);
   }
 

@@ -8,10 +8,10 @@
 //   wait_scan_holdouts  back off (1 tick, then one more each rescan, up to `maxBackoff`)
 //   scan_holdouts       drop holdouts that switched voluntarily, ran in user mode, slept, exited
 //   post_gp             synchronize_rcu() again, then callbacks run
-import { Flavour } from "./flavour.js";
+import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 import { formatTime } from "../../machine/units.js";
 import type { Rcu } from "./rcu.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 
 export interface TasksRcuDeps {
   tasks: () => readonly Task[];
@@ -21,25 +21,34 @@ export interface TasksRcuDeps {
   stallTicks: bigint;
 }
 
-export class TasksRcu extends Flavour {
-  readonly name = "rcu_tasks";
-  /** Holdouts: task -> nvcsw when the scan found it. */
-  readonly holdouts = new Map<Task, number>();
+export interface TasksRcuState extends FlavourState {
+  /** Holdouts: task -> nvcsw when the scan found it (the tasks of the scheduler's state). */
+  holdouts: Map<Task, number>;
   /** Holdouts that reported a quiescent state since the scan (rcu_tasks_holdout cleared). */
-  private readonly reported = new Set<Task>();
-  private rcuSeq = 0;
-  private backoff = 1;
-  private nextScan = 0n;
-  private lastStall = 0n;
+  reported: Set<Task>;
+  /** The RCU grace period waited for before and after the scan. */
+  rcuSeq: number;
+  backoff: number;
+  nextScan: bigint;
+  lastStall: bigint;
+}
+
+export function initialTasksRcuState(): TasksRcuState {
+  return { ...initialFlavourState("rcu_tasks"), holdouts: new Map(), reported: new Set(), rcuSeq: 0, backoff: 1, nextScan: 0n, lastStall: 0n };
+}
+
+export class TasksRcu extends Flavour<TasksRcuState> {
   readonly maxBackoff = 10;
 
-  constructor(private readonly d: TasksRcuDeps) {
-    super();
+  constructor(st: () => TasksRcuState, invoke: (cb: RcuCallback) => void, private readonly d: TasksRcuDeps) {
+    super(st, invoke);
   }
+
+  get holdouts(): Map<Task, number> { return this.s.holdouts; }
 
   /** rcu_tasks_qs(): the task scheduled voluntarily, or a tick found it in user mode. */
   qs(t: Task): void {
-    if (this.holdouts.has(t)) this.reported.add(t);
+    if (this.s.holdouts.has(t)) this.s.reported.add(t);
   }
 
   private onRq(t: Task): boolean {
@@ -47,56 +56,60 @@ export class TasksRcu extends Flavour {
   }
 
   advance(now: bigint): void {
-    switch (this.state) {
+    const s = this.s;
+    switch (s.state) {
       case "idle":
         if (!this.wanted()) return;
         this.startGp(now);
-        this.rcuSeq = this.d.rcu.request(now);
+        s.rcuSeq = this.d.rcu.request(now);
         this.setState("wait_pregp", now);
         return;
       case "wait_pregp":
-        if (!this.d.rcu.done(this.rcuSeq)) return;
+        if (!this.d.rcu.done(s.rcuSeq)) return;
         this.scanTasklist(now);
         return;
       case "wait_scan_holdouts":
-        if (now < this.nextScan) return;
+        if (now < s.nextScan) return;
         this.scanHoldouts(now);
         return;
       case "post_gp":
-        if (this.d.rcu.done(this.rcuSeq)) this.endGp(now);
+        if (this.d.rcu.done(s.rcuSeq)) this.endGp(now);
         return;
     }
   }
 
   private scanTasklist(now: bigint): void {
+    const s = this.s;
     this.setState("scan_tasklist", now);
-    this.holdouts.clear();
-    this.reported.clear();
-    for (const t of this.d.tasks()) if (this.onRq(t) && t.kind !== "idle") this.holdouts.set(t, t.nvcsw);
-    this.current!.holdouts = this.holdouts.size;
-    this.backoff = 1;
+    s.holdouts.clear();
+    s.reported.clear();
+    for (const t of this.d.tasks()) if (this.onRq(t) && t.kind !== "idle") s.holdouts.set(t, t.nvcsw);
+    s.current!.holdouts = s.holdouts.size;
+    s.backoff = 1;
     this.waitHoldouts(now);
   }
 
   private waitHoldouts(now: bigint): void {
-    if (this.holdouts.size === 0) {
-      this.rcuSeq = this.d.rcu.request(now);
+    const s = this.s;
+    if (s.holdouts.size === 0) {
+      s.rcuSeq = this.d.rcu.request(now);
       this.setState("post_gp", now);
       return;
     }
-    this.nextScan = now + BigInt(this.backoff * this.d.tickPeriod);
-    this.backoff = Math.min(this.backoff + 1, this.maxBackoff);
+    s.nextScan = now + BigInt(s.backoff * this.d.tickPeriod);
+    s.backoff = Math.min(s.backoff + 1, this.maxBackoff);
     this.setState("wait_scan_holdouts", now);
   }
 
   /** check_holdout_task() for each holdout. */
   private scanHoldouts(now: bigint): void {
+    const s = this.s;
     this.setState("scan_holdouts", now);
-    this.current!.scans++;
-    for (const [t, nvcsw] of [...this.holdouts]) {
-      if (this.reported.has(t) || t.nvcsw !== nvcsw || !this.onRq(t)) {
-        this.holdouts.delete(t);
-        this.reported.delete(t);
+    s.current!.scans++;
+    for (const [t, nvcsw] of [...s.holdouts]) {
+      if (s.reported.has(t) || t.nvcsw !== nvcsw || !this.onRq(t)) {
+        s.holdouts.delete(t);
+        s.reported.delete(t);
       }
     }
     this.checkStall(now);
@@ -104,14 +117,15 @@ export class TasksRcu extends Flavour {
   }
 
   private checkStall(now: bigint): void {
-    const age = now - this.current!.startedAt;
-    if (this.holdouts.size === 0 || age < this.d.stallTicks || now - this.lastStall < this.d.stallTicks) return;
-    this.lastStall = now;
+    const s = this.s;
+    const age = now - s.current!.startedAt;
+    if (s.holdouts.size === 0 || age < this.d.stallTicks || now - s.lastStall < this.d.stallTicks) return;
+    s.lastStall = now;
     const lines = [`INFO: ${this.name} detected stalls on tasks (grace period ${this.completed + 1} is ${formatTime(age)} old):`];
-    for (const [t, nvcsw] of this.holdouts) {
+    for (const [t, nvcsw] of s.holdouts) {
       lines.push(`  ${t.name}:${t.pid}: ${t.preempted ? "P" : "."}${t.inUser ? "U" : "."} nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 cpu: ${t.cpu}`);
     }
-    this.stalls.push(lines.join("\n"));
+    s.stalls.push(lines.join("\n"));
   }
 
   override describe(now: bigint): string {

@@ -1,23 +1,31 @@
 // Tasks Trace RCU: explicit readers (rcu_read_lock_trace) that may block and take page faults.
 // A grace period ends when every task that was inside a reader at the scan has left it: its
 // nesting is back to 0, or it has done another outermost unlock since.
-import { Flavour } from "./flavour.js";
-import type { Task } from "../sched.js";
+import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import type { Task } from "../task.js";
 
 export interface TraceReaderState {
   nesting: number;
   exits: number;
 }
 
-export class TasksTraceRcu extends Flavour {
-  readonly name = "rcu_tasks_trace";
-  readonly holdouts = new Map<Task, number>();
-  private nextScan = 0n;
+export interface TasksTraceState extends FlavourState {
+  /** Tasks inside a reader at the scan -> their count of outermost unlocks then. */
+  holdouts: Map<Task, number>;
+  nextScan: bigint;
+}
 
-  constructor(private readonly tasks: () => readonly Task[], readonly reader: (t: Task) => TraceReaderState,
-    private readonly tickPeriod: number) {
-    super();
+export function initialTasksTraceState(): TasksTraceState {
+  return { ...initialFlavourState("rcu_tasks_trace"), holdouts: new Map(), nextScan: 0n };
+}
+
+export class TasksTraceRcu extends Flavour<TasksTraceState> {
+  constructor(st: () => TasksTraceState, invoke: (cb: RcuCallback) => void, private readonly tasks: () => readonly Task[],
+    readonly reader: (t: Task) => TraceReaderState, private readonly tickPeriod: number) {
+    super(st, invoke);
   }
+
+  get holdouts(): Map<Task, number> { return this.s.holdouts; }
 
   advance(now: bigint): void {
     if (this.state === "idle" && this.wanted()) {
@@ -29,16 +37,16 @@ export class TasksTraceRcu extends Flavour {
       }
       this.current!.holdouts = this.holdouts.size;
       this.setState("wait_readers", now);
-      this.nextScan = now;
+      this.s.nextScan = now;
     }
-    if (this.state !== "wait_readers" || now < this.nextScan) return;
+    if (this.state !== "wait_readers" || now < this.s.nextScan) return;
     this.current!.scans++;
     for (const [t, exits] of [...this.holdouts]) {
       const r = this.reader(t);
       if (t.state === "dead" || r.nesting === 0 || r.exits !== exits) this.holdouts.delete(t);
     }
     if (this.holdouts.size === 0) this.endGp(now);
-    else this.nextScan = now + BigInt(this.tickPeriod);
+    else this.s.nextScan = now + BigInt(this.tickPeriod);
   }
 
   override describe(now: bigint): string {

@@ -7,13 +7,21 @@ import type { AddressSpace, FrameAllocator } from "../../machine/paging.js";
 import { PAGE } from "../../machine/paging.js";
 import { DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END } from "../memory.js";
 
-export class DemandPager {
+/** The pager's state, plain data (KernelState.demand). */
+export interface DemandState {
   /** Pages mapped so far, in order. */
-  readonly mapped: bigint[] = [];
+  mapped: bigint[];
   /** How long each user fault sleeps, in timer ticks (0: minor faults; kernel ones never sleep). */
-  sleepJiffies = 0;
+  sleepJiffies: number;
+}
 
-  constructor(private readonly machine: Machine, private readonly space: AddressSpace, private readonly frames: FrameAllocator) {}
+export class DemandPager {
+  constructor(private readonly st: () => DemandState, private readonly machine: Machine, private readonly space: AddressSpace,
+    private readonly frames: FrameAllocator) {}
+
+  get mapped(): bigint[] { return this.st().mapped; }
+  get sleepJiffies(): number { return this.st().sleepJiffies; }
+  set sleepJiffies(v: number) { this.st().sleepJiffies = v; }
 
   static user(va: bigint): boolean { return va >= USER_DEMAND_START && va < USER_DEMAND_END; }
   static kernel(va: bigint): boolean { return va >= DEMAND_START && va < DEMAND_END; }

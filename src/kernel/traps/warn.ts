@@ -4,7 +4,7 @@ import type { Machine } from "../../machine/machine.js";
 import type { SymbolTable } from "../../machine/symbols.js";
 import { readVirt } from "../../machine/paging.js";
 import { backtrace } from "../oops.js";
-import type { Task } from "../sched.js";
+import type { Task } from "../task.js";
 
 export interface Warning {
   cpu: number;
