@@ -5,7 +5,7 @@
 
 // The guest kernel.
 export {
-  /** The booted guest kernel (Kernel.boot): its Machine, scheduler, ftrace, RCU flavours, releases and reports. */
+  /** The booted guest kernel (Kernel.boot): its Machine, vCPU interleaver, guest scheduler policy, ftrace, RCU flavours, releases and reports. */
   Kernel,
   /** Where the built-in firmware image is (build/firmware.elf inside the package). */
   firmwarePath,
@@ -99,8 +99,8 @@ export {
   type MachineConfig,
   type MachineSnapshot,
 } from "./machine/machine.js";
-/** Why a Kernel.run or Scheduler.runFor stopped (time is up, a fault, a lockup...). */
-export type { StopReason } from "./machine/scheduler.js";
+/** Why a Kernel.run or Interleaver.runFor stopped (time is up, a fault, a lockup...). */
+export type { StopReason } from "./machine/interleave.js";
 /** The event log's records (switches, patching, grace periods, frees, faults) and their kinds. */
 export { EventKind, SchedReason } from "./gen/layout.js";
 export { formatEvent, type MachineEvent } from "./machine/events.js";

@@ -15,7 +15,7 @@ import { EventKind } from "../gen/layout.js";
 import { flagValues, optionSpec, RUN_FLAGS, type KernelOptions } from "./kernelopts.js";
 import { RUN_USAGE } from "./usage.js";
 import { option } from "../kernel/options.js";
-import type { StopReason } from "../machine/scheduler.js";
+import type { StopReason } from "../machine/interleave.js";
 import { projectRoot } from "../paths.js";
 import { readInput, readInputText } from "../io.js";
 import type { Slices } from "../machine/slices.js";

@@ -1,5 +1,5 @@
 // The debugger's view of the machine's schedule: the same rounds of quanta as
-// Scheduler.runFor (same quantum draws, same hypercall handlers, same after-round hooks), but
+// Interleaver.runFor (same quantum draws, same hypercall handlers, same after-round hooks), but
 // resumable at any tick. Stopping at a breakpoint, after one instruction or at a reverse-step
 // target therefore never changes the interleaving: a session that stops a hundred times runs
 // exactly the instructions `tramplab run` would have run.
@@ -9,7 +9,7 @@
 import { Exit } from "../gen/layout.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { CpuState } from "../machine/machine.js";
-import type { Scheduler, StopReason } from "../machine/scheduler.js";
+import type { Interleaver, StopReason } from "../machine/interleave.js";
 
 /** Where the cursor is in the round-robin (part of every checkpoint). */
 export interface CursorState {
@@ -44,10 +44,10 @@ export class Cursor {
   turn = 0;
   target: bigint | null = null;
   allHalted = true;
-  private readonly sched: Scheduler;
+  private readonly interleaver: Interleaver;
 
   constructor(private readonly kernel: Kernel) {
-    this.sched = kernel.scheduler;
+    this.interleaver = kernel.interleaver;
   }
 
   save(): CursorState {
@@ -77,8 +77,8 @@ export class Cursor {
    */
   advance(ctl: Control, end: bigint = FOREVER, maxRuns = Infinity): CursorStop | null {
     const m = this.kernel.machine;
-    // The scheduler's own turn steps: the cursor and runFor can never drift apart.
-    const t = this.sched;
+    // The interleaver's own turn steps: the cursor and runFor can never drift apart.
+    const t = this.interleaver;
     for (let runs = 0; runs < maxRuns; runs++) {
       if (this.turn === 0 && this.target === null) {
         if (m.time >= end) return { kind: "time" };

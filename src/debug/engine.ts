@@ -5,7 +5,7 @@
 import type { Kernel } from "../kernel/kernel.js";
 import type { CpuState } from "../machine/machine.js";
 import type { MachineEvent } from "../machine/events.js";
-import type { StopReason } from "../machine/scheduler.js";
+import type { StopReason } from "../machine/interleave.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import type { DebugCore } from "../machine/core.js";
 import { EventKind } from "../gen/layout.js";

@@ -4,7 +4,7 @@ import { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import { FtraceError, GlobError } from "../kernel/ftrace/ftrace.js";
 import { enabledFunctions, traceFile } from "../kernel/ftrace/tracefs.js";
 import { selectFunctions } from "../kernel/ftrace/glob.js";
-import { stackStates } from "../kernel/traps/recursion.js";
+import { stackStates } from "../kernel/ftrace/recursion.js";
 import { DebugError, type Engine } from "./engine.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { hex } from "./format.js";

@@ -1,6 +1,6 @@
 // The machine's and the kernel's state as the debugger prints it: backtraces, vCPUs, tasks,
 // kernel stacks, page walks, memory dumps, disassembly.
-import { describeStacks, stackStates } from "../kernel/traps/recursion.js";
+import { describeStacks, stackStates } from "../kernel/ftrace/recursion.js";
 import { canonical, walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
 import { DebugError, type Engine } from "./engine.js";
 import { frameSetup } from "./stepping.js";

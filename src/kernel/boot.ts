@@ -13,7 +13,7 @@ import {
   KERNEL_VMA, KERNEL_LMA, PAGE_OFFSET, USER_CODE_VA, USER_STACK_TOP, USER_STACK_STRIDE, USER_STACK_SIZE,
   directMap, kernelImagePhys, DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END,
 } from "./memory.js";
-import { KernelStacks } from "./kstacks.js";
+import { KernelStacks } from "./stacks.js";
 import type { KernelConfig, TaskSpec } from "./config.js";
 import type { BootTask } from "./task.js";
 

@@ -3,13 +3,13 @@
 // paging, recursion events, and the WARN and oops reports.
 import { Hypercall as Nr, EventKind } from "../gen/layout.js";
 import { readGuest, rightsOf } from "../machine/paging.js";
-import type { Hypercall } from "../machine/scheduler.js";
+import type { Hypercall } from "../machine/interleave.js";
 import type { Machine, CpuState } from "../machine/machine.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import type { SchedPolicy } from "./sched.js";
 import type { Ftrace } from "./ftrace/ftrace.js";
 import type { DemandPager } from "./traps/demand.js";
-import type { KernelStacks } from "./kstacks.js";
+import type { KernelStacks } from "./stacks.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Reports } from "./state.js";
 import { makeOops } from "./oops.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { buildDir } from "../paths.js";
 import { EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { X86_EFLAGS_IF } from "../gen/constants.js";
-import { Scheduler, describeStop, type StopReason } from "../machine/scheduler.js";
+import { Interleaver, describeStop, type StopReason } from "../machine/interleave.js";
 import { readVirt, walk, PAGE } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
 import { finish, SliceTimer, type Slices } from "../machine/slices.js";
@@ -17,7 +17,7 @@ import { TextPoke, type PokeDeps } from "./ftrace/textpoke.js";
 import { Trampolines, type Trampoline, type HeldBy } from "./ftrace/trampoline.js";
 import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
-import { taskContext, holdersOf, runningTasks, type Holder } from "./stacks.js";
+import { taskContext, holdersOf, runningTasks, type Holder } from "./task-context.js";
 import { freedTrampoline, freedBlock, type UseAfterFree, type FreedObject } from "./uaf.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Flavour, RcuCallback } from "./rcu/flavour.js";
@@ -31,7 +31,7 @@ import { physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
-import type { KernelStacks } from "./kstacks.js";
+import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
 import { initialKernelState, type KernelState, type Lockup } from "./state.js";
 
@@ -47,7 +47,7 @@ export class Kernel {
   /** Every subsystem's mutable state; replaced as a whole by restore(). */
   private current: KernelState;
   readonly sched: SchedPolicy;
-  readonly scheduler: Scheduler;
+  readonly interleaver: Interleaver;
   readonly kconfig: Kconfig;
   readonly booted: BootedKernel;
   private readonly cr3: number;
@@ -68,8 +68,8 @@ export class Kernel {
     this.baseSymbols = booted.symbols;
     this.kconfig = deriveKconfig(config.preempt, config.kconfig);
     this.cr3 = booted.space.root;
-    this.scheduler = new Scheduler(m, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
-    this.current = initialKernelState(booted, this.scheduler.state);
+    this.interleaver = new Interleaver(m, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
+    this.current = initialKernelState(booted, this.interleaver.state);
     const st = () => this.current;
     const percpuPa = physOfDirect(booted.percpuBase);
     const sym = (n: string) => this.baseSymbols.get(n)!.addr;
@@ -99,7 +99,7 @@ export class Kernel {
       freeMemory: (va, size, why) => this.heap.release(va, size, why),
       freed: (r) => this.ftrace.forgetRetired(r),
     });
-    this.scheduler.afterRound.push(() => {
+    this.interleaver.afterRound.push(() => {
       this.rcu.advance(m.time);
       this.releases.advance(m.time);
     });
@@ -120,7 +120,7 @@ export class Kernel {
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),
       now: () => m.time, arrayFlavour: () => this.rcu.trace }, config.tracepointReadSide);
-    installHypercalls(this.scheduler.hypercalls, { machine: m, cr3: this.cr3, sched: this.sched, ftrace: this.ftrace,
+    installHypercalls(this.interleaver.hypercalls, { machine: m, cr3: this.cr3, sched: this.sched, ftrace: this.ftrace,
       demand: this.demand, stacks: booted.stacks, reports: () => st().reports, online: () => st().online,
       symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext });
   }
@@ -170,7 +170,7 @@ export class Kernel {
     this.current = s;
     this.booted.frames.state = s.frames;
     this.booted.stacks.state = s.stacks;
-    this.scheduler.state = s.interleave;
+    this.interleaver.state = s.interleave;
     this.symbolCache = undefined;
     this.runningCache = undefined;
   }
@@ -205,7 +205,7 @@ export class Kernel {
     return undefined;
   }
 
-  /** Which task each vCPU is really executing now (see stacks.ts); cached until the machine moves. */
+  /** Which task each vCPU is really executing now (see task-context.ts); cached until the machine moves. */
   running(): Map<Task, number> {
     const key = this.machine.cpus.reduce((a, c) => a + c.get("insns") + c.get("clock"), 0n);
     if (this.runningCache?.key !== key) {
@@ -300,7 +300,7 @@ export class Kernel {
 
   /** Lets the machine run one round of quanta (text_poke waits for IPIs this way). */
   private runSome(): boolean {
-    const stop = this.scheduler.runFor(BigInt(this.config.quantum) * BigInt(this.machine.ncpus));
+    const stop = this.interleaver.runFor(BigInt(this.config.quantum) * BigInt(this.machine.ncpus));
     if (stop.kind === "lockup") this.reportLockup(stop.cpu, stop.rip, stop.ticks);
     return stop.kind === "time";
   }
@@ -316,7 +316,7 @@ export class Kernel {
 
   /** run in slices (src/machine/slices.ts). */
   *runSlices(ticks: number | bigint): Slices<StopReason> {
-    const stop = yield* this.scheduler.runForSlices(ticks);
+    const stop = yield* this.interleaver.runForSlices(ticks);
     if (stop.kind === "lockup") this.reportLockup(stop.cpu, stop.rip, stop.ticks);
     return stop;
   }

@@ -8,7 +8,7 @@
 // cloned in one structuredClone call, the links stay links. Nothing outside the state holds
 // on to these objects across a restore; an FtraceOps handle finds its state again by id.
 import type { FrameState } from "../machine/paging.js";
-import type { InterleaveState } from "../machine/scheduler.js";
+import type { InterleaveState } from "../machine/interleave.js";
 import { initialSchedState, type SchedState } from "./sched.js";
 import { initialRcuStates, type RcuStates } from "./rcu/index.js";
 import { initialFtraceState, type FtraceState } from "./ftrace/ftrace.js";
@@ -18,7 +18,7 @@ import { initialPokeState, type PokeState } from "./ftrace/textpoke.js";
 import { initialHeapState, type HeapState } from "./heap.js";
 import type { DemandState } from "./traps/demand.js";
 import { initialTracepointState, type TracepointState } from "./tracepoint.js";
-import type { StacksState } from "./kstacks.js";
+import type { StacksState } from "./stacks.js";
 import type { BootedKernel } from "./boot.js";
 import type { Oops } from "./oops.js";
 import type { Warning } from "./traps/warn.js";

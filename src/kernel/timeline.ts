@@ -3,7 +3,7 @@
 import { EventKind, EventKindName, SchedReason, SchedReasonName, VectorName } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
 import { formatJiffies, formatTime } from "../machine/units.js";
-import { TRACE_CTX } from "./traps/recursion.js";
+import { TRACE_CTX } from "./ftrace/recursion.js";
 
 export interface TimelineContext {
   symbolize: (addr: bigint) => string;

@@ -1,4 +1,4 @@
-// Long runs in slices. A run that can take long (Scheduler.runForSlices, Kernel.runSlices, a
+// Long runs in slices. A run that can take long (Interleaver.runForSlices, Kernel.runSlices, a
 // scenario, a torture iteration, a user program) is a generator that yields at slice
 // boundaries: between rounds of quanta, when a slice of virtual time is over. Whoever drives it
 // may do other work there: the CLI lets the event loop in, so Ctrl-C can stop the run at the

@@ -1,7 +1,7 @@
 // Conditions an `until` step waits for that need a look inside the guest: whether a callback
 // is half done, and where a sys_enter probe is (running, or asleep in a fault it took).
 import { EventKind, taskFields } from "../gen/layout.js";
-import { stackStates } from "../kernel/traps/recursion.js";
+import { stackStates } from "../kernel/ftrace/recursion.js";
 import { PAGE } from "../machine/paging.js";
 import type { Kernel } from "../kernel/kernel.js";
 import type { Task } from "../kernel/sched.js";

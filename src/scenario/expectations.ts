@@ -5,7 +5,7 @@ import { isMap } from "yaml";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
-import { stackStates } from "../kernel/traps/recursion.js";
+import { stackStates } from "../kernel/ftrace/recursion.js";
 import { formatTime } from "../machine/units.js";
 import { opsName, probeName, FLAVOURS } from "./context.js";
 import { MAX_GLOBAL_INDEX, parseBytes, type ExpectArg } from "./expect-read.js";

@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
-import { stackStates, describeStacks } from "../../src/kernel/traps/recursion.js";
+import { stackStates, describeStacks } from "../../src/kernel/ftrace/recursion.js";
 import { FunctionTracer } from "../../src/kernel/ftrace/tracers.js";
 import type { RecursionSchemeName } from "../../src/kernel/config.js";
 

@@ -17,7 +17,7 @@ import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { FunctionCounter } from "../../src/kernel/ftrace/tracers.js";
-import { decision, type Decision } from "../../src/kernel/traps/recursion.js";
+import { decision, type Decision } from "../../src/kernel/ftrace/recursion.js";
 import { describeEvent } from "../../src/kernel/timeline.js";
 import { EventKind } from "../../src/gen/layout.js";
 import type { KernelConfig } from "../../src/kernel/config.js";

@@ -10,7 +10,7 @@ import { FunctionCounter } from "../../src/kernel/ftrace/tracers.js";
 import { DEMAND_START } from "../../src/kernel/memory.js";
 import type { KernelConfig } from "../../src/kernel/config.js";
 import { taskFields, EventKind } from "../../src/gen/layout.js";
-import { decision } from "../../src/kernel/traps/recursion.js";
+import { decision } from "../../src/kernel/ftrace/recursion.js";
 
 const TICK = 20_000;
 

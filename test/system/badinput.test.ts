@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
 import { X86_EFLAGS_IF } from "../../src/gen/constants.js";
 import { Machine } from "../../src/machine/machine.js";
-import { Scheduler, describeStop, type ScheduleOptions } from "../../src/machine/scheduler.js";
+import { Interleaver, describeStop, type InterleaveOptions } from "../../src/machine/interleave.js";
 import { walk } from "../../src/machine/paging.js";
 import { formatTime } from "../../src/machine/units.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
@@ -15,11 +15,11 @@ const SELF_VA = (1n << 39n) | (1n << 30n) | (1n << 21n) | (1n << 12n);
 const HOLE_VA = (1n << 39n) | (1n << 30n) | (1n << 21n) | (3n << 12n);
 const MODE = { lockup: 0, wildJump: 1, ptLoop: 2, badIdt: 3, bogusHypercall: 4, haltForever: 5 } as const;
 
-function run(mode: number, opts: { config?: MachineConfig; sched?: ScheduleOptions; variant?: number } = {}) {
+function run(mode: number, opts: { config?: MachineConfig; sched?: InterleaveOptions; variant?: number } = {}) {
   const b = bootFixture("badinput", opts.config);
   writeVar(b, "mode", BigInt(mode));
   writeVar(b, "variant", BigInt(opts.variant ?? 0));
-  const sched = new Scheduler(b.machine, opts.sched);
+  const sched = new Interleaver(b.machine, opts.sched);
   sched.hypercalls.set(HC_DONE, () => "stop");
   const stop = sched.runFor(2_000_000);
   const text = describeStop(stop, (a) => b.symbols.format(a));
@@ -34,7 +34,7 @@ function expectHealthy(b: BareMetal) {
   }
   const fresh = bootFixture("badinput");
   writeVar(fresh, "mode", BigInt(MODE.bogusHypercall));
-  const sched = new Scheduler(fresh.machine);
+  const sched = new Interleaver(fresh.machine);
   sched.hypercalls.set(0x7777, () => {});
   sched.hypercalls.set(HC_DONE, () => "stop");
   expect(sched.runFor(10_000)).toEqual({ kind: "stopped", cpu: 0, by: "hypercall 1" });

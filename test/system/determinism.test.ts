@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
 import { formatEvent } from "../../src/machine/events.js";
-import { Scheduler } from "../../src/machine/scheduler.js";
+import { Interleaver } from "../../src/machine/interleave.js";
 import type { Machine } from "../../src/machine/machine.js";
 import { bootFixture, readVar } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
@@ -11,9 +11,9 @@ const HC_TICKET = 2;
 const ITERATIONS = 200;
 const RAM = 16 << 20;
 
-/** A scheduler with seeded quanta that stops once every vCPU reported HC_DONE. */
-function scheduler(m: Machine, seed: number): Scheduler {
-  const s = new Scheduler(m, { quantum: 300, seed });
+/** An interleaver with seeded quanta that stops once every vCPU reported HC_DONE. */
+function scheduler(m: Machine, seed: number): Interleaver {
+  const s = new Interleaver(m, { quantum: 300, seed });
   let done = 0;
   s.hypercalls.set(HC_TICKET, () => {});
   s.hypercalls.set(HC_DONE, () => (++done === m.ncpus ? "stop" : undefined));

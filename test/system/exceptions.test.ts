@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
 import { X86_EFLAGS_IF } from "../../src/gen/constants.js";
 import { Machine } from "../../src/machine/machine.js";
-import { Scheduler, describeStop } from "../../src/machine/scheduler.js";
+import { Interleaver, describeStop } from "../../src/machine/interleave.js";
 import { walk } from "../../src/machine/paging.js";
 import { bootFixture, readVar, writeVar, runToDone, trapLog } from "./fixture.js";
 
@@ -101,7 +101,7 @@ describe("exceptions through the IDT", () => {
     expect(walk(b.machine, Number(cpu.get("cr3")), sym("df_fault"))?.pa).toBe(Number(sym("df_fault")));
     expect(walk(b.machine, Number(cpu.get("cr3")), UNMAPPED)).toBeNull();
     // Running it again faults the same way instead of wandering off.
-    expect(new Scheduler(b.machine).runFor(1000).kind).toBe("triple-fault");
+    expect(new Interleaver(b.machine).runFor(1000).kind).toBe("triple-fault");
     // The host is fine: a new machine boots and runs.
     const again = run(0);
     expect(again.stop.kind).toBe("stopped");

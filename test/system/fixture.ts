@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { bootBareMetal, type BareMetal } from "../../src/machine/baremetal.js";
 import type { MachineConfig } from "../../src/machine/machine.js";
-import { Scheduler, type StopReason } from "../../src/machine/scheduler.js";
+import { Interleaver, type StopReason } from "../../src/machine/interleave.js";
 
 const SRC = join(projectRoot, "test/system/fixtures");
 /** The generated constants the fixtures include (vectors, MSRs, APIC bits). */
@@ -53,7 +53,7 @@ export const HC_UNEXPECTED = 3;
 
 /** Runs until the program says it is done (or unexpectedly stopped), at most `ticks`. */
 export function runToDone(b: BareMetal, ticks = 1_000_000): StopReason {
-  const sched = new Scheduler(b.machine);
+  const sched = new Interleaver(b.machine);
   sched.hypercalls.set(HC_DONE, () => "stop");
   sched.hypercalls.set(HC_UNEXPECTED, () => "stop");
   return sched.runFor(ticks);

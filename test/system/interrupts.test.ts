@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
 import { VEC_CALL_FUNCTION } from "../../src/gen/constants.js";
-import { Scheduler } from "../../src/machine/scheduler.js";
+import { Interleaver } from "../../src/machine/interleave.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 
 const HC_DONE = 1;
@@ -12,7 +12,7 @@ const MODE = { priorities: 3, shadow: 4, ipis: 6, hostIrq: 7 } as const;
 function run(mode: number, cpus = 1) {
   const b = bootFixture("timer", { cpus });
   writeVar(b, "mode", BigInt(mode));
-  const sched = new Scheduler(b.machine, { quantum: 1000 });
+  const sched = new Interleaver(b.machine, { quantum: 1000 });
   sched.hypercalls.set(HC_DONE, () => "stop");
   const stop = sched.runFor(1_000_000);
   return { b, sched, stop, v: (name: string, i = 0) => readVar(b, name, i), sym: (name: string) => b.symbols.get(name)!.addr };

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { Vector } from "../../src/gen/layout.js";
-import type { StopReason } from "../../src/machine/scheduler.js";
+import type { StopReason } from "../../src/machine/interleave.js";
 import { walk, PTE_A, PTE_D, PTE_P, PTE_RW } from "../../src/machine/paging.js";
 import { bootFixture, readVar, runToDone, trapLog, type Trap } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";

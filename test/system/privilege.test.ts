@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { EventKind, Vector } from "../../src/gen/layout.js";
 import { VEC_TIMER, X86_EFLAGS_IF as IF, X86_EFLAGS_TF, X86_EFLAGS_DF } from "../../src/gen/constants.js";
-import type { StopReason } from "../../src/machine/scheduler.js";
+import type { StopReason } from "../../src/machine/interleave.js";
 import { bootFixture, readVar, runToDone, trapLog, type Trap } from "./fixture.js";
 import type { BareMetal } from "../../src/machine/baremetal.js";
 

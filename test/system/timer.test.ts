@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
 import { VEC_TIMER } from "../../src/gen/constants.js";
-import { Scheduler } from "../../src/machine/scheduler.js";
+import { Interleaver } from "../../src/machine/interleave.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 
 const HC_DONE = 1;
@@ -13,7 +13,7 @@ const MODE = { periodic: 0, oneShot: 1, masked: 2, halting: 5 } as const;
 function run(mode: number) {
   const b = bootFixture("timer");
   writeVar(b, "mode", BigInt(mode));
-  const sched = new Scheduler(b.machine, { quantum: 700 });
+  const sched = new Interleaver(b.machine, { quantum: 700 });
   sched.hypercalls.set(HC_DONE, () => "stop");
   const stop = sched.runFor(200_000);
   const timerIrqs = b.machine.events.ofKind(EventKind.INTERRUPT).filter((e) => Number(e.a) === VEC_TIMER);
@@ -49,7 +49,7 @@ describe("local timer", () => {
     const a = run(MODE.periodic).timerIrqs.map((e) => e.clock);
     const b = bootFixture("timer");
     writeVar(b, "mode", BigInt(MODE.periodic));
-    const sched = new Scheduler(b.machine, { quantum: 37 });
+    const sched = new Interleaver(b.machine, { quantum: 37 });
     sched.hypercalls.set(HC_DONE, () => "stop");
     expect(sched.runFor(200_000).kind).toBe("stopped");
     expect(b.machine.events.ofKind(EventKind.INTERRUPT).map((e) => e.clock)).toEqual(a);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { EventKind } from "../../src/gen/layout.js";
-import { Scheduler } from "../../src/machine/scheduler.js";
+import { Interleaver } from "../../src/machine/interleave.js";
 import { bootFixture, readVar, writeVar } from "./fixture.js";
 import type { MachineConfig } from "../../src/machine/machine.js";
 
@@ -10,7 +10,7 @@ const HC_DONE = 1;
 function patchRun(mode: 0 | 1, seed: number, config: MachineConfig = {}, cpus = 2) {
   const b = bootFixture("xmc", { cpus, seed, ...config });
   writeVar(b, "mode", BigInt(mode));
-  const sched = new Scheduler(b.machine, { quantum: 200, seed });
+  const sched = new Interleaver(b.machine, { quantum: 200, seed });
   sched.hypercalls.set(HC_DONE, () => "stop");
   const stop = sched.runFor(50_000_000);
   const site = b.symbols.get("site")!.addr;

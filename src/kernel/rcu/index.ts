@@ -19,7 +19,7 @@ import { TasksRcu, initialTasksRcuState, type TasksRcuState } from "./tasks.js";
 import { TasksRudeRcu, initialRudeState, type RudeState } from "./rude.js";
 import { TasksTraceRcu, initialTasksTraceState, type TasksTraceState } from "./trace.js";
 import { TrampolineScan, initialScanState, type ScanState } from "./scan.js";
-import type { TaskContext } from "../stacks.js";
+import type { TaskContext } from "../task-context.js";
 import { physOfDirect } from "../memory.js";
 
 /** Every flavour's state (KernelState.rcu). */

@@ -23,7 +23,7 @@
 // same backoff as Tasks RCU.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 import type { Task } from "../task.js";
-import { findHold, type Hold, type TaskContext } from "../stacks.js";
+import { findHold, type Hold, type TaskContext } from "../task-context.js";
 
 export type ScanMode = "ip-check" | "stack-scan";
 

@@ -2,7 +2,7 @@
 // header says, and what each RECURSION event (a guard decision, when boot reported them) means.
 import { EventKind, STACK_MAGIC } from "../../gen/layout.js";
 import type { MachineEvent } from "../../machine/events.js";
-import type { KernelStacks, KernelStack } from "../kstacks.js";
+import type { KernelStacks, KernelStack } from "../stacks.js";
 
 /** The per-task scheme's context bits (TRACE_CTX_*). */
 export const TRACE_CTX = ["NMI", "IRQ", "SOFTIRQ", "NORMAL", "TRANSITION"] as const;

@@ -9,7 +9,7 @@ import { seedValue } from "../numbers.js";
 import { mix64, splitmixStep } from "./random.js";
 import { finish, SliceTimer, type Slices } from "./slices.js";
 
-export interface ScheduleOptions {
+export interface InterleaveOptions {
   /** Ticks each vCPU runs per turn (default 1000). */
   quantum?: number;
   /**
@@ -45,7 +45,7 @@ export interface InterleaveState {
   lastResponsive: bigint[];
 }
 
-export class Scheduler {
+export class Interleaver {
   readonly hypercalls = new Map<number, Hypercall>();
   /** Called after every round of quanta (the kernel's control plane advances its state machines). */
   readonly afterRound: (() => void)[] = [];
@@ -54,7 +54,7 @@ export class Scheduler {
   private readonly random: boolean;
   state: InterleaveState;
 
-  constructor(readonly machine: Machine, opts: ScheduleOptions = {}) {
+  constructor(readonly machine: Machine, opts: InterleaveOptions = {}) {
     this.quantum = opts.quantum ?? 1000;
     this.lockupTicks = BigInt(opts.lockupTicks ?? 0);
     this.random = opts.seed !== undefined;
