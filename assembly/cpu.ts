@@ -252,4 +252,3 @@ export function run(cpu: u32, budget: u64): u32 {
   leaveCpu(cpu);
   return EXIT;
 }
-

@@ -7,7 +7,6 @@
 // delivers the exception through the IDT or stops with an exit, as the machine is configured.
 import { VECTOR_AC, VECTOR_DE, VECTOR_GP, VECTOR_PF, VECTOR_UD } from "./gen/constants";
 
-
 /** Bits of PENDING: something for the run loop to look at after the current instruction. */
 export const PEND_FAULT: u32 = 1;
 export const PEND_EXIT: u32 = 2;

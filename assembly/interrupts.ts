@@ -313,4 +313,3 @@ export function timerFires(): void {
   else store<u64>(ACTIVE + C_TIMER_DEADLINE, 0);
   if ((lvt & APIC_LVT_MASKED) == 0) requestInterrupt(cpuIndex(), lvt & 0xFF);
 }
-

@@ -73,7 +73,6 @@ export function clockAt(e: usize): u64 {
 /** Current privilege level, 0 or 3. */
 export let CPL: u32 = 0;
 
-
 @inline export function regAddr(off: u32): usize {
   return ACTIVE + C_REGS + <usize>off;
 }

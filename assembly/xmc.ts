@@ -153,4 +153,3 @@ export function hazardBytes(buf: usize, pa: u64, len: u32): void {
   }
   store<u64>(M_RNG_STATE, x);
 }
-

@@ -382,7 +382,7 @@ asconfig.options.memoryBase = region.ASDATA.base;
 out["asconfig.json"] = JSON.stringify(asconfig, null, 2) + "\n";
 
 const check = process.argv.includes("--check");
-let stale = [];
+const stale = [];
 for (const [rel, text] of Object.entries(out)) {
   const path = join(root, rel);
   const old = existsSync(path) ? readFileSync(path, "utf8") : null;

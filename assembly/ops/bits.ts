@@ -97,4 +97,3 @@ export function cmovGE(e: usize, s: u32): void {
   // A 32-bit cmov writes (and zero-extends) its destination even when the condition is false.
   setReg(g, s, testCC(sub(e)) ? v : getReg(g, s));
 }
-

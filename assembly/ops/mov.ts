@@ -146,4 +146,3 @@ export function xaddEG(e: usize, s: u32): void {
   }
   setArithCC(CC_ADD, s, d, src, sum);
 }
-

@@ -141,4 +141,3 @@ function compareString(e: usize, s: u32, withSource: bool): void {
 
 export function cmps(e: usize, s: u32): void { compareString(e, s, true); }
 export function scas(e: usize, s: u32): void { compareString(e, s, false); }
-

@@ -143,7 +143,6 @@ export function int1(e: usize): void { raiseTrap(VECTOR_DB); }
 
 // ---------------------------------------------------------------- system calls
 
-
 export function syscall(e: usize): void {
   if (OPTIONS & OPTION_SYSCALL_EXITS) { requestExit(EXIT_SYSCALL); return; }
   if ((load<u64>(ACTIVE + C_EFER) & EFER_SCE) == 0) { raiseUD(); return; }
@@ -353,4 +352,3 @@ export function iret(e: usize, s: u32): void {
   if (s == 1) { raiseUD(); return; } // a 16-bit frame is not supported
   iretFrame(s, clockAt(e));
 }
-

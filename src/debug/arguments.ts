@@ -29,4 +29,3 @@ export function numberArg(arg: string, needs: string, min: number, max: number, 
   if (n === undefined) throw new DebugError(`${needs} ${rangeText(min, max)}, got ${arg === "" ? "nothing" : `"${arg}"`}`);
   return n;
 }
-

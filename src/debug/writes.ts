@@ -61,7 +61,7 @@ function setMemory(e: Engine, size: number, type: string, addr: bigint, value: b
   if (f) {
     const why = f.reason === "not present" ? "" : f.reason === "supervisor-only" ? `: a kernel page, and cpu${e.cpu} is in user mode`
       : f.reason === "read-only" ? `: a read-only page, and cpu${e.cpu} is in user mode`
-      : f.reason === "non-canonical" ? ": a non-canonical address" : `: ${describeAccessFault(f)}`;
+        : f.reason === "non-canonical" ? ": a non-canonical address" : `: ${describeAccessFault(f)}`;
     throw new DebugError(`cannot access memory at address ${hex(addr)}${why}`);
   }
   e.changed();

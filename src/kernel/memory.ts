@@ -34,7 +34,6 @@ export const USER_STACK_TOP = 0x7fff_0000_0000n;
 export const USER_STACK_STRIDE = 0x10_0000n;
 export const USER_STACK_SIZE = 64 << 10;
 
-
 export function directMap(pa: number): bigint {
   return PAGE_OFFSET + BigInt(pa);
 }

@@ -53,7 +53,7 @@ export function makeOops(m: Machine, cr3: number, symbols: SymbolTable, task: Ta
   const addr = cr2.toString(16).padStart(16, "0");
   const what = vector !== 14 ? `Oops: ${VectorName[vector] ?? `vector ${vector}`} error 0x${error.toString(16)}`
     : cr2 < 4096n ? `BUG: kernel NULL pointer dereference, address: ${addr}`
-    : `BUG: unable to handle page fault for address: ${addr}`;
+      : `BUG: unable to handle page fault for address: ${addr}`;
   const lines = [
     what,
     `CPU: ${cpu} PID: ${task.pid} Comm: ${task.name}`,

@@ -197,4 +197,3 @@ export class SchedPolicy {
     return next.addr;
   }
 }
-

@@ -36,7 +36,6 @@ export function opsName(x: StepContext, f: Field | Item, what: string): string |
   return name;
 }
 
-
 /** A probe registered by an earlier register-probe step. */
 export function probeName(x: StepContext, f: Field | Item, what: string): string | undefined {
   const name = x.r.str(f, what);

@@ -7,7 +7,6 @@ import { stepPlan, runTimePlan } from "../../src/debug/stepping.js";
 import { reverseStep } from "../../src/debug/reverse.js";
 import { fullState } from "./state.js";
 
-
 const small = { cpus: 2 };
 
 describe("debugger engine", () => {

@@ -286,4 +286,3 @@ function shapeOperands(s: Snippet, r: RowInfo, osz: number, rm: RmOperand | unde
   if (mn === "enter" || mn === "leave") return false; // RBP already stands for something else
   return true;
 }
-

@@ -327,4 +327,3 @@ export function tooLong(s: Snippet): boolean {
   }
   return false;
 }
-

@@ -144,7 +144,7 @@ describe("odd YAML is a list of positioned problems (loadScenario throws nothing
     ]);
     expect(problems("machine: {}\nsteps: [boot]\nexpect:\n  - global: { symbol: __stop_mcount_loc, index: 1048576, value: 0 }\n")[0]).toMatch(/^4:5: global: __stop_mcount_loc\[1048576\] \(0x[0-9a-f]+\) is not mapped$/);
     expect(problems("machine: {}\nsteps: [boot]\nexpect:\n  - global: { symbol: work_sink, value: \"global work_sink[99999999999999999999]\" }\n")).toEqual([
-      '4:41: global.value: the index of global work_sink must be an integer from 0 to 1048576, got 99999999999999999999',
+      "4:41: global.value: the index of global work_sink must be an integer from 0 to 1048576, got 99999999999999999999",
     ]);
   });
 

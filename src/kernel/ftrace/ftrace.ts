@@ -252,7 +252,6 @@ export class Ftrace {
     return rec.installed;
   }
 
-
   /** ftrace_update_record: commit the _EN flags to what was just installed. */
   private updateRecord(rec: DynFtrace, target: bigint): void {
     const t = this.d.trampolines;

@@ -8,7 +8,6 @@ import type { SymbolTable } from "../../machine/symbols.js";
 import { EXECMEM_START, EXECMEM_END, kernelImagePhys } from "../memory.js";
 import { callInsn, hexBytes } from "./records.js";
 
-
 /** `ret` appended to the copy (RET_SIZE = 1 without retpolines and SLS hardening). */
 const RET = 0xc3;
 const RET_SIZE = 1;
