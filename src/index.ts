@@ -5,7 +5,10 @@
 
 // The guest kernel.
 export {
-  /** The booted guest kernel (Kernel.boot): its Machine, vCPU interleaver, guest scheduler policy, ftrace, RCU flavours, releases and reports. */
+  /**
+   * The booted guest kernel (Kernel.boot): its Machine, vCPU interleaver, guest scheduler policy, ftrace,
+   * RCU flavours, releases and reports.
+   */
   Kernel,
   /** Where the built-in firmware image is (build/firmware.elf inside the package). */
   firmwarePath,

@@ -60,7 +60,9 @@ export function parseInteger(text: string | undefined, min: bigint | number, max
 
 /** parseInteger for ranges that fit a JavaScript number exactly (max at most 2^53 - 1). */
 export function parseSmallInt(text: string | undefined, min: number, max: number): number | undefined {
-  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) throw new RangeError(`parseSmallInt: ${min}..${max} is not a safe integer range`);
+  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+    throw new RangeError(`parseSmallInt: ${min}..${max} is not a safe integer range`);
+  }
   const v = parseInteger(text, min, max);
   return v === undefined ? undefined : Number(v);
 }
@@ -82,7 +84,9 @@ export function parseSeed(text: string | undefined): bigint | undefined {
 
 /** Checks a seed given through the library (a number or a bigint) and returns it as a bigint. */
 export function seedValue(seed: number | bigint): bigint {
-  if (typeof seed === "number" && !Number.isSafeInteger(seed)) throw new RangeError(`seed must be ${SEED_RULE}, got ${seed} (pass a bigint above 2^53)`);
+  if (typeof seed === "number" && !Number.isSafeInteger(seed)) {
+    throw new RangeError(`seed must be ${SEED_RULE}, got ${seed} (pass a bigint above 2^53)`);
+  }
   const v = BigInt(seed);
   if (v < 0n || v > U64_MAX) throw new RangeError(`seed must be ${SEED_RULE}, got ${v}`);
   return v;
@@ -113,7 +117,9 @@ export function readDuration(text: string | undefined, limits: { jiffy?: number;
   const m = text === undefined ? null : /^([0-9]+)(?: ?(ns|us|ms|s|jiffy|jiffies))?$/.exec(text);
   if (!m) return "malformed";
   const unit = m[2] ?? "ns";
-  const scale = unit.startsWith("jiff") ? (limits.jiffy === undefined ? undefined : BigInt(limits.jiffy)) : UNIT_NS[unit as keyof typeof UNIT_NS];
+  const scale = unit.startsWith("jiff")
+    ? (limits.jiffy === undefined ? undefined : BigInt(limits.jiffy))
+    : UNIT_NS[unit as keyof typeof UNIT_NS];
   if (scale === undefined) return "malformed";
   const max = limits.max !== undefined && limits.max < MAX_DURATION ? limits.max : MAX_DURATION;
   const n = parseInteger(m[1], 0n, max / scale);

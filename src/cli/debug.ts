@@ -49,7 +49,8 @@ async function session(o: DebugOptions, kernel: Kernel, script: string | undefin
   const s = new Session(new Engine(kernel));
   const out = process.stdout;
   const m = kernel.machine;
-  out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, stopped at virtual time ${formatTime(m.time)}. "help" lists the commands.\n`);
+  out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, ` +
+    `stopped at virtual time ${formatTime(m.time)}. "help" lists the commands.\n`);
   out.write(s.engine.where() + "\n");
   if (script !== undefined) {
     if (!(await batch(s, script.split("\n"), out)) || o.batch) return batchStatus(s);

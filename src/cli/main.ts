@@ -59,12 +59,17 @@ function parseRun(args: string[]): RunOptions {
 }
 
 async function runUserProgram(o: RunOptions): Promise<number> {
-  if (o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined || o.tracer || o.filter !== undefined || o.release || o.recursion) {
-    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion apply to the built-in kernel, not to a program");
+  const kernelOptionGiven = o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined ||
+    o.tracer || o.filter !== undefined || o.release || o.recursion;
+  if (kernelOptionGiven) {
+    throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion " +
+      "apply to the built-in kernel, not to a program");
   }
   let slices;
   try {
-    slices = runProgramSlices(readInput(o.program!, "elf"), { argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor });
+    slices = runProgramSlices(readInput(o.program!, "elf"), {
+      argv: [o.program!, ...o.programArgs], maxInsns: o.maxInsns, env: [], cpuVendor: o.cpuVendor,
+    });
   } catch (e) {
     if (e instanceof ElfError || e instanceof LoadError) { process.stderr.write(`tramplab: ${o.program}: ${e.message}\n`); return 2; }
     throw e;
@@ -73,7 +78,8 @@ async function runUserProgram(o: RunOptions): Promise<number> {
   if (!result) { process.stderr.write(interruptedNote("run", `while ${o.program} was running`)); return INTERRUPTED; }
   if (o.stats) {
     const mips = Number(result.insns) / (result.wallMs * 1000);
-    process.stderr.write(`tramplab: ${result.insns} instructions retired in ${result.wallMs.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
+    process.stderr.write(
+      `tramplab: ${result.insns} instructions retired in ${result.wallMs.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
   }
   return result.exitCode;
 }
@@ -97,7 +103,8 @@ async function runKernel(o: RunOptions): Promise<number> {
   process.stdout.write(`stopped: ${kernel.describe(stop)}\n`);
   if (o.stats) {
     const insns = kernel.machine.cpus.reduce((n, c) => n + c.get("insns"), 0n);
-    process.stderr.write(`tramplab: ${insns} instructions retired in ${wall.toFixed(1)} ms (${(Number(insns) / (wall * 1000)).toFixed(1)} guest MIPS)\n`);
+    const mips = Number(insns) / (wall * 1000);
+    process.stderr.write(`tramplab: ${insns} instructions retired in ${wall.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
   }
   return stop.kind === "time" ? 0 : 1;
 }
@@ -117,19 +124,23 @@ function* traceLive(kernel: Kernel, time: bigint, o: RunOptions): Slices<StopRea
     throw e;
   }
   const s = kernel.poke.stats;
-  w(`tracing on at ${formatTime(kernel.machine.time)}: ${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
+  w(`tracing on at ${formatTime(kernel.machine.time)}: ` +
+    `${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
     `${s.ipis - before.ipis} IPIs, ${s.int3Hits - before.int3Hits} int3 hits emulated`);
   w("enabled_functions:");
-  process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, kernel.symbols.get("ftrace_ops_list_func")!.addr));
+  const listFunc = kernel.symbols.get("ftrace_ops_list_func")!.addr;
+  process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, listFunc));
   stop = yield* kernel.runSlices(third);
   const records = tracer.consume();
   kernel.ftrace.unregister(tracer.ops);
-  w(`tracing off at ${formatTime(kernel.machine.time)}; ${kernel.machine.events.ofKind(EventKind.HAZARD).length} cross-modifying-code hazards so far`);
+  const hazards = kernel.machine.events.ofKind(EventKind.HAZARD).length;
+  w(`tracing off at ${formatTime(kernel.machine.time)}; ${hazards} cross-modifying-code hazards so far`);
   const n = o.traceLines ?? (option("traceLines").default as number);
   const text = traceFile(tracer, records, kernel.sched.tasks, kernel.symbols, kernel.machine.ncpus).split("\n");
   const header = text.filter((l) => l.startsWith("#"));
   const lines = text.filter((l) => l && !l.startsWith("#"));
-  process.stdout.write([...header, ...lines.slice(0, n), ...(lines.length > n ? [`... ${lines.length - n} more lines`] : [])].join("\n") + "\n");
+  const more = lines.length > n ? [`... ${lines.length - n} more lines`] : [];
+  process.stdout.write([...header, ...lines.slice(0, n), ...more].join("\n") + "\n");
   if (stop.kind !== "time") return stop;
   return yield* kernel.runSlices(time - 2n * third);
 }

@@ -31,7 +31,8 @@ export function checkNoinstrCommand(args: string[]): number {
 }
 
 function summary(path: string, r: NoinstrReport): string {
-  const checked = `${r.functions} function${r.functions === 1 ? "" : "s"}, ${r.instructions} instruction${r.instructions === 1 ? "" : "s"} checked`;
+  const checked = `${r.functions} function${r.functions === 1 ? "" : "s"}, ` +
+    `${r.instructions} instruction${r.instructions === 1 ? "" : "s"} checked`;
   if (r.findings.length === 0) return `${path}: ${checked}: nothing leaves .noinstr.text`;
   const n = r.findings.length;
   return `${path}: ${checked}: ${n} instruction${n === 1 ? "" : "s"} can leave .noinstr.text`;

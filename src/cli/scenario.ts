@@ -65,7 +65,8 @@ export async function scenario(args: string[]): Promise<number> {
     for (const [n, s] of loaded.entries()) {
       const r = await interrupts.run(runScenarioSlices(s, { seed: o.seed, updateGolden: o.updateGolden }));
       if (!r) {
-        process.stderr.write(interruptedNote("scenario", `while running ${s.file}; ${n} of ${loaded.length} scenario(s) ran, ${n - failed} passed`));
+        const progress = `while running ${s.file}; ${n} of ${loaded.length} scenario(s) ran, ${n - failed} passed`;
+        process.stderr.write(interruptedNote("scenario", progress));
         return INTERRUPTED;
       }
       process.stdout.write(report(r, o.verbose) + "\n");

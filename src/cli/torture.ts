@@ -10,7 +10,8 @@ import { parseInteger, shown, U64_MAX } from "../numbers.js";
 import { iterationSlices } from "../torture/run.js";
 import { INTERRUPTED, interruptedNote, withInterrupts, type Interrupts } from "./interrupt.js";
 
-export const TORTURE_USAGE = `usage: tramplab torture [--seed S] [--iterations N] [--config K=V,...] [--shard I/N] [--iteration K [--verbose]]
+export const TORTURE_USAGE =
+  `usage: tramplab torture [--seed S] [--iterations N] [--config K=V,...] [--shard I/N] [--iteration K [--verbose]]
 
   --seed S          campaign seed, 0 to 2^64-1, decimal or 0x hex (default 1); iteration k of
                     seed S is always the same run
@@ -41,7 +42,9 @@ interface TortureOptions {
   verbose: boolean;
 }
 
-const TORTURE_OPTIONS = { seed: VALUE, iterations: VALUE, iteration: VALUE, verbose: FLAG, config: VALUE, shard: VALUE } satisfies OptionSpec;
+const TORTURE_OPTIONS = {
+  seed: VALUE, iterations: VALUE, iteration: VALUE, verbose: FLAG, config: VALUE, shard: VALUE,
+} satisfies OptionSpec;
 
 function parse(args: string[]): TortureOptions & { help?: boolean } {
   const p = parseOptions(args, TORTURE_OPTIONS);
