@@ -13,7 +13,8 @@ import type { Probe } from "../kernel/tracepoint.js";
  * warnings it raised) only agree at such a point.
  */
 export function outsideCallbacks(k: Kernel): boolean {
-  const bits = (t: { addr: bigint }) => new DataView(k.machine.readPhys(k.phys(t.addr) + taskFields.traceRecursion.offset, 4).buffer).getUint32(0, true);
+  const bits = (t: { addr: bigint }) =>
+    new DataView(k.machine.readPhys(k.phys(t.addr) + taskFields.traceRecursion.offset, 4).buffer).getUint32(0, true);
   return stackStates(k.stacks).every((s) => !s.inTracing) && k.sched.tasks.every((t) => bits(t) === 0);
 }
 

@@ -22,7 +22,9 @@ export function kindOf(r: Reader, item: Item, what: string, kinds: readonly stri
     if (!kinds.includes(kind)) return r.fail(item.at, `unknown ${what} "${kind}"${suggest(kind, kinds)}`);
     return { kind, arg: { key: kind, keyAt: item.at, value: null, at: item.at } };
   }
-  if (!item.value || !isMap(item.value) || item.value.items.length !== 1) return r.fail(item.at, `each ${what} is "- kind" or "- kind: argument", one per item (kinds: ${kinds.join(", ")})`);
+  if (!item.value || !isMap(item.value) || item.value.items.length !== 1) {
+    return r.fail(item.at, `each ${what} is "- kind" or "- kind: argument", one per item (kinds: ${kinds.join(", ")})`);
+  }
   const key = item.value.items[0].key;
   const name = isScalar(key) ? String(key.value) : "";
   if (!kinds.includes(name)) return r.fail(r.at(key as Node, item.at), `unknown ${what} "${name}"${suggest(name, kinds)}`);

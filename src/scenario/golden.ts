@@ -31,7 +31,9 @@ function errnoOf(e: unknown): string {
 export function locateGolden(scenarioFile: string, name: string, update: boolean): { path: string } | { problem: string } {
   const folder = dirname(resolve(scenarioFile));
   let base: string;
-  try { base = realpathSync(folder); } catch (e) { return { problem: `golden file ${name}: the scenario's folder ${folder} cannot be resolved (${errnoOf(e)})` }; }
+  try { base = realpathSync(folder); } catch (e) {
+    return { problem: `golden file ${name}: the scenario's folder ${folder} cannot be resolved (${errnoOf(e)})` };
+  }
   const given = resolve(folder, name);
   let exists = true;
   try { lstatSync(given); } catch { exists = false; }
@@ -39,11 +41,17 @@ export function locateGolden(scenarioFile: string, name: string, update: boolean
   if (exists) {
     // A symbolic link is followed to what it points at, which must exist.
     try { real = realpathSync(given); } catch (e) {
-      return { problem: errnoOf(e) === "ENOENT" ? `golden file ${name} is a symbolic link to nothing` : `golden file ${name} cannot be resolved (${errnoOf(e)})` };
+      return {
+        problem: errnoOf(e) === "ENOENT"
+          ? `golden file ${name} is a symbolic link to nothing`
+          : `golden file ${name} cannot be resolved (${errnoOf(e)})`,
+      };
     }
   } else {
     let parent: string;
-    try { parent = realpathSync(dirname(given)); } catch { return { problem: `golden file ${name}: its folder ${dirname(name)} does not exist` }; }
+    try { parent = realpathSync(dirname(given)); } catch {
+      return { problem: `golden file ${name}: its folder ${dirname(name)} does not exist` };
+    }
     real = join(parent, basename(given));
   }
   const rel = relative(base, real);

@@ -40,8 +40,12 @@ export function parseScenario(file: string, text: string): Scenario {
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
   const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
-  const steps = top.has("steps") ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined) : [];
-  const expectations = top.has("expect") ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined) : [];
+  const steps = top.has("steps")
+    ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined)
+    : [];
+  const expectations = top.has("expect")
+    ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined)
+    : [];
   if (top.has("steps")) checkOrder(r, steps, top.get("steps")!.at);
   if (r.errors.length || !machine) throw new ScenarioErrors(r.errors);
   return { file, name, machine, ops, steps, expectations };
@@ -62,9 +66,14 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
   }
   // A scheme's own switch set under another scheme would be silently ignored by the guard.
   const scheme = spec.recursion as string;
-  if (m.has("ist-link") && scheme !== "per-stack") r.fail(m.get("ist-link")!.keyAt, `machine.ist-link applies to the per-stack scheme only (machine.recursion is ${scheme})`);
-  if (m.has("transition-bit") && scheme !== "per-task") r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
-  return spec as unknown as MachineSpec;
+  if (m.has("ist-link") && scheme !== "per-stack") {
+    r.fail(m.get("ist-link")!.keyAt, `machine.ist-link applies to the per-stack scheme only (machine.recursion is ${scheme})`);
+  }
+  if (m.has("transition-bit") && scheme !== "per-task") {
+    r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
+  }
+  // Every MACHINE_OPTIONS name is a MachineSpec field, and each one was set above.
+  return spec as MachineSpec;
 }
 
 /** A machine key's value, read by its kind with the error at its position; undefined if it is bad. */
@@ -92,7 +101,10 @@ function readOption(r: Reader, o: Option, f: Field, jiffy: number): unknown {
 function readJiffies(r: Reader, f: Field, what: string, jiffy: number): number | undefined {
   const d = r.duration(f, what, jiffy);
   if (d === undefined) return undefined;
-  if (d % BigInt(jiffy) !== 0n) return r.fail(f.at, `${what} must be whole jiffies (the fault sleeps for whole timer periods of ${formatTime(jiffy)}, ${formatHz(jiffy)}), got ${formatTime(d)}`);
+  if (d % BigInt(jiffy) !== 0n) {
+    return r.fail(f.at, `${what} must be whole jiffies ` +
+      `(the fault sleeps for whole timer periods of ${formatTime(jiffy)}, ${formatHz(jiffy)}), got ${formatTime(d)}`);
+  }
   return Number(d / BigInt(jiffy));
 }
 
@@ -120,7 +132,8 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
   if (all && all.size > MAX_OPS) { r.fail(f.at, `ops: at most ${MAX_OPS} ops, got ${all.size}`); return out; }
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
-    const m = r.fields(o.value, o.at, `ops ${name}`, ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);
+    const m = r.fields(o.value, o.at, `ops ${name}`,
+      ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);
     if (!m) continue;
     const kind = r.oneOf(m.get("tracer") ?? o, `ops ${name}: tracer`, OPS_KINDS);
     const flag = (k: string) => (m.has(k) ? r.bool(m.get(k)!, `ops ${name}: ${k}`) : undefined);
@@ -130,7 +143,9 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
     if (m.has("spin") && kind !== "slow") r.fail(m.get("spin")!.keyAt, `ops ${name}: spin applies to the slow tracer only`);
     if (m.has("dynamic") && kind === "function") r.fail(m.get("dynamic")!.keyAt, `ops ${name}: the function tracer's ops is static`);
     if (m.has("warn-at") && kind !== "warning") r.fail(m.get("warn-at")!.keyAt, `ops ${name}: warn-at applies to the warning tracer only`);
-    if (kind === "warning" && !m.has("warn-at")) r.fail(o.keyAt, `ops ${name}: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`);
+    if (kind === "warning" && !m.has("warn-at")) {
+      r.fail(o.keyAt, `ops ${name}: the warning tracer needs warn-at (the function whose calls hit WARN_ON())`);
+    }
     if (!kind) continue;
     out.push({
       name, kind, at: o.keyAt, filterAt: m.get("filter")?.at ?? o.keyAt,
@@ -167,7 +182,9 @@ function readStep(x: StepContext, item: Item): Step | undefined {
   const fails = (m: Map<string, Field>) => (m.has("fails") ? r.oneOf(m.get("fails")!, `${kind}.fails`, ERRNOS) : undefined);
   switch (kind) {
     case "boot":
-      if (arg.value && !(isScalar(arg.value) && arg.value.value === null)) return r.fail(arg.at, "boot takes no argument (the machine section configures it)");
+      if (arg.value && !(isScalar(arg.value) && arg.value.value === null)) {
+        return r.fail(arg.at, "boot takes no argument (the machine section configures it)");
+      }
       return { at, kind };
     case "run": {
       const ticks = need(arg.value !== null) ? r.duration(arg, "run", x.jiffy) : undefined;
@@ -182,7 +199,9 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       let policy: string | undefined;
       if (m.has("policy")) {
         policy = r.str(m.get("policy")!, "unregister.policy");
-        try { if (policy !== undefined) checkReleasePolicy(policy); } catch (e) { r.fail(m.get("policy")!.at, `unregister.policy: ${(e as Error).message}`); }
+        try { if (policy !== undefined) checkReleasePolicy(policy); } catch (e) {
+          r.fail(m.get("policy")!.at, `unregister.policy: ${(e as Error).message}`);
+        }
       }
       return ops ? { at, kind, ops, policy, fails: fails(m) } : undefined;
     }
@@ -212,7 +231,9 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       const fn = m?.has("function") ? r.str(m.get("function")!, "corrupt-site.function") : undefined;
       const text = m?.has("bytes") ? r.str(m.get("bytes")!, "corrupt-site.bytes") : undefined;
       const bytes = text === undefined ? undefined : parseBytes(text);
-      if (text !== undefined && !bytes) return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
+      if (text !== undefined && !bytes) {
+        return r.fail(m!.get("bytes")!.at, "corrupt-site.bytes must be nop or 5 hex bytes, like \"e8 12 34 56 78\"");
+      }
       return fn && bytes ? { at, kind, function: fn, bytes } : undefined;
     }
     case "register-probe": return readRegisterProbe(x, arg, at);
@@ -222,7 +243,9 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", FLAVOURS) : undefined;
       if (!probe || !flavour) return undefined;
       const p = x.probes.get(probe)!;
-      if (p.unregistered) return r.fail(m!.get("probe")!.at, `unregister-probe: probe "${probe}" was already unregistered at line ${p.unregistered.line}`);
+      if (p.unregistered) {
+        return r.fail(m!.get("probe")!.at, `unregister-probe: probe "${probe}" was already unregistered at line ${p.unregistered.line}`);
+      }
       p.unregistered = at;
       return { at, kind, probe, flavour };
     }
@@ -249,7 +272,9 @@ function readRegisterProbe(x: StepContext, arg: Field, at: Pos): Step | undefine
   const probe = r.str(nameField, "register-probe (a probe name)");
   const pages = m?.has("pages") ? r.int(m.get("pages")!, "register-probe.pages", 1, USER_PAGES) : undefined;
   if (probe === undefined || (m?.has("pages") && pages === undefined)) return undefined;
-  if (!/^[A-Za-z_][\w-]*$/.test(probe)) return r.fail(nameField.at, `register-probe: "${probe}" is not a plain name (letters, digits, _ and -)`);
+  if (!/^[A-Za-z_][\w-]*$/.test(probe)) {
+    return r.fail(nameField.at, `register-probe: "${probe}" is not a plain name (letters, digits, _ and -)`);
+  }
   const before = x.probes.get(probe);
   if (before) return r.fail(nameField.at, `register-probe: probe "${probe}" is already registered at line ${before.at.line}`);
   x.probes.set(probe, { at });
@@ -261,12 +286,16 @@ function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {
   const m = r.fields(arg.value, arg.at, "step interrupt", ["cpu", "vector", "at-insn", "after-insns", "within"], ["cpu", "vector"]);
   if (!m) return undefined;
   const cpu = m.has("cpu") ? r.int(m.get("cpu")!, "interrupt.cpu", 0, 63) : undefined;
-  const vector = m.has("vector") ? r.oneOf(m.get("vector")!, "interrupt.vector", ["timer", "reschedule", "call-function"] as const) : undefined;
+  const vector = m.has("vector")
+    ? r.oneOf(m.get("vector")!, "interrupt.vector", ["timer", "reschedule", "call-function"] as const)
+    : undefined;
   if (m.has("at-insn") && m.has("after-insns")) return r.fail(arg.at, "step interrupt: give at-insn or after-insns, not both");
   const atInsn = m.has("at-insn") ? r.count(m.get("at-insn")!, "interrupt.at-insn") : undefined;
   const afterInsns = m.has("after-insns") ? r.count(m.get("after-insns")!, "interrupt.after-insns") : undefined;
   const within = m.has("within") ? r.duration(m.get("within")!, "interrupt.within", x.jiffy) : DEFAULT_WITHIN;
-  return cpu !== undefined && vector && within !== undefined ? { at, kind: "interrupt", cpu, vector, atInsn, afterInsns, within } : undefined;
+  return cpu !== undefined && vector && within !== undefined
+    ? { at, kind: "interrupt", cpu, vector, atInsn, afterInsns, within }
+    : undefined;
 }
 
 function readUntil(x: StepContext, arg: Field, at: Pos): Step | undefined {

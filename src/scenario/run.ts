@@ -125,17 +125,24 @@ export class ScenarioRun {
   }
 
   private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
-    const common = { name: spec.name, filter: spec.filter, notrace: spec.notrace, saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic };
+    const common = {
+      name: spec.name, filter: spec.filter, notrace: spec.notrace,
+      saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic,
+    };
     const live = (ops: FtraceOps, extra: Partial<LiveOps> = {}): LiveOps => ({ spec, ops, records: [], releases: [], ...extra });
     switch (spec.kind) {
       case "function": {
         // The tracer's rings, under an ops named as the scenario names it (trampolines and logs show it).
         const tracer = new FunctionTracer(k.machine, k.heap, spec.ring);
-        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_trace_call" }, private: tracer.ops.private, dynamic: false }), { tracer });
+        return live(new FtraceOps({
+          ...common, callback: { kind: "guest", symbol: "function_trace_call" }, private: tracer.ops.private, dynamic: false,
+        }), { tracer });
       }
       case "counter": {
         const counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length);
-        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_count_call" }, private: counter.ops.private }), { counter });
+        return live(new FtraceOps({
+          ...common, callback: { kind: "guest", symbol: "function_count_call" }, private: counter.ops.private,
+        }), { counter });
       }
       case "slow":
         return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(spec.spin) }));
@@ -150,7 +157,9 @@ export class ScenarioRun {
       case "faulting": // a new page of the kernel's demand region per call
         return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_faulting_call" }, private: DEMAND_START }));
       case "warning": // WARN_ON(ip == op->private): the callback's ip is the traced function's site
-        return live(new FtraceOps({ ...common, callback: { kind: "guest", symbol: "function_warning_call" }, private: k.ftrace.record(spec.warnAt!)!.ip }));
+        return live(new FtraceOps({
+          ...common, callback: { kind: "guest", symbol: "function_warning_call" }, private: k.ftrace.record(spec.warnAt!)!.ip,
+        }));
     }
   }
 
@@ -203,14 +212,19 @@ export class ScenarioRun {
     if (s.cpu >= k.machine.ncpus) throw new StepFailure(s.at, `there is no cpu ${s.cpu}`);
     const cpu = k.machine.cpus[s.cpu];
     const target = s.atInsn ?? cpu.get("insns") + (s.afterInsns ?? 0n);
-    if (cpu.get("insns") > target) throw new StepFailure(s.at, `cpu${s.cpu} already retired ${cpu.get("insns")} instructions, past ${target}`);
+    if (cpu.get("insns") > target) {
+      throw new StepFailure(s.at, `cpu${s.cpu} already retired ${cpu.get("insns")} instructions, past ${target}`);
+    }
     const end = k.machine.time + s.within;
     // No vCPU's clock is behind machine time and an instruction takes a tick, so running `left`
     // ticks retires at most `left` instructions on this one: the loop lands on the count
     // exactly, never past it (time spent halted just makes it go round again).
     while (cpu.get("insns") < target) {
       const budget = end - k.machine.time;
-      if (budget <= 0n) throw new StepFailure(s.at, `cpu${s.cpu} retired only ${cpu.get("insns")} of ${target} instructions within ${formatTime(s.within)}`);
+      if (budget <= 0n) {
+        const retired = cpu.get("insns");
+        throw new StepFailure(s.at, `cpu${s.cpu} retired only ${retired} of ${target} instructions within ${formatTime(s.within)}`);
+      }
       const left = target - cpu.get("insns");
       yield* this.run(s.at, left < budget ? left : budget);
     }
@@ -251,12 +265,18 @@ export class ScenarioRun {
         };
       }
     }
-    if (!(yield* k.runUntilSlices(done, within))) throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
+    if (!(yield* k.runUntilSlices(done, within))) {
+      throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
+    }
     if (u.kind === "inside") {
       const t = this.live(u.ops).ops.trampoline!;
-      for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) this.log.push(`               holds the trampoline: ${h.text}`);
+      for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) {
+        this.log.push(`               holds the trampoline: ${h.text}`);
+      }
     }
-    if (u.kind === "probe-blocked") this.log.push(`               ${blockedIn(k, this.probes.get(u.probe)!)!.name} sleeps in a page fault of probe ${u.probe}`);
+    if (u.kind === "probe-blocked") {
+      this.log.push(`               ${blockedIn(k, this.probes.get(u.probe)!)!.name} sleeps in a page fault of probe ${u.probe}`);
+    }
     if (u.kind === "probe-running") this.log.push(`               ${runningProbe(k)!.name} runs probe_user_read`);
   }
 
@@ -292,10 +312,15 @@ export function describeStep(s: Step): string {
     case "boot": return "boot";
     case "run": return `run ${formatTime(s.ticks)}`;
     case "register": return `register ${s.ops}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
-    case "unregister": return `unregister ${s.ops}${s.policy ? ` (policy ${s.policy})` : ""}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
-    case "filter": return `set ${s.ops}'s${s.filter !== undefined ? ` filter "${s.filter}"` : ""}${s.notrace !== undefined ? ` notrace "${s.notrace}"` : ""}`;
+    case "unregister":
+      return `unregister ${s.ops}${s.policy ? ` (policy ${s.policy})` : ""}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
+    case "filter":
+      return `set ${s.ops}'s${s.filter !== undefined ? ` filter "${s.filter}"` : ""}` +
+        `${s.notrace !== undefined ? ` notrace "${s.notrace}"` : ""}`;
     case "synchronize": return `synchronize_${s.flavour}()`;
-    case "interrupt": return `${s.vector} interrupt on cpu${s.cpu} ${s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`}`;
+    case "interrupt":
+      return `${s.vector} interrupt on cpu${s.cpu} ` +
+        (s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`);
     case "until": return `run until ${describeUntil(s.until)} (at most ${formatTime(s.within)})`;
     case "corrupt-site": return `corrupt ${s.function}'s site: ${[...s.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
     case "register-probe": return `register probe ${s.probe} on sys_enter${s.pages !== undefined ? ` (${s.pages} user pages)` : ""}`;

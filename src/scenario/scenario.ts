@@ -101,20 +101,29 @@ function facts(r: ScenarioResult): string[] {
   const out: string[] = [];
   for (const rel of k.releases.all) {
     out.push(rel.freedAt !== undefined
-      ? `${rel.ops.name}: freed ${formatTime(rel.freedAt - rel.unregisteredAt)} after unregister; ${describeWait(rel).replace(/^ftrace_shutdown\([^)]*\), /, "")}`
-      : `${rel.ops.name}: not freed; ${k.releases.describe(k.machine.time).split("\n").find((l) => l.startsWith(rel.ops.name + ":"))}`);
+      ? `${rel.ops.name}: freed ${formatTime(rel.freedAt - rel.unregisteredAt)} after unregister; ` +
+        `${describeWait(rel).replace(/^ftrace_shutdown\([^)]*\), /, "")}`
+      : `${rel.ops.name}: not freed; ` +
+        `${k.releases.describe(k.machine.time).split("\n").find((l) => l.startsWith(rel.ops.name + ":"))}`);
   }
   for (const [name, p] of r.run.probes) {
     const at = r.run.probeUnregisteredAt.get(name);
     if (at === undefined) continue;
-    out.push(p.freedAt !== undefined ? `probe ${name}: data freed ${formatTime(p.freedAt - at)} after unregister, after a ${p.releasedAfter} grace period`
+    out.push(p.freedAt !== undefined
+      ? `probe ${name}: data freed ${formatTime(p.freedAt - at)} after unregister, after a ${p.releasedAfter} grace period`
       : `probe ${name}: data not freed yet (waiting for ${p.releasedAfter})`);
   }
   const rec = recursionsOf(k);
-  if (rec?.total) out.push(`recursion guard: ${rec.total} callback call(s) skipped (${[...rec.sites].map(([f, n]) => `${f} ${n}`).join(", ")})`);
+  if (rec?.total) {
+    out.push(`recursion guard: ${rec.total} callback call(s) skipped (${[...rec.sites].map(([f, n]) => `${f} ${n}`).join(", ")})`);
+  }
   if (k.warnings.length) out.push(`${k.warnings.length} warning(s), the first: ${k.warnings[0].text.split("\n")[0]}`);
-  for (const o of k.oopses.filter((x) => x.overflow)) out.push(`caught: stack overflow of ${o.overflow} (double fault) in ${o.task}/${o.pid} on CPU ${o.cpu}`);
-  for (const u of k.useAfterFrees) out.push(`caught: ${u.text.split("\n")[1]} by ${u.task}/${u.pid} on CPU ${u.cpu}${u.returned ? ", returning into it" : ""}`);
+  for (const o of k.oopses.filter((x) => x.overflow)) {
+    out.push(`caught: stack overflow of ${o.overflow} (double fault) in ${o.task}/${o.pid} on CPU ${o.cpu}`);
+  }
+  for (const u of k.useAfterFrees) {
+    out.push(`caught: ${u.text.split("\n")[1]} by ${u.task}/${u.pid} on CPU ${u.cpu}${u.returned ? ", returning into it" : ""}`);
+  }
   for (const b of k.ftrace.bugs) out.push(`ftrace bug: ${b.split("\n")[1]}`);
   for (const s of r.run.syncs) out.push(`synchronize_${s.flavour}(): ${formatTime(s.ticks)}`);
   for (const s of r.run.stops) out.push(`a run ended early: ${s}`);
@@ -127,7 +136,8 @@ export function report(r: ScenarioResult, verbose = false): string {
   const s = r.scenario;
   const k = r.run.k;
   const head = `${passed(r) ? "PASS" : "FAIL"} ${s.file}${s.name ? `: ${s.name}` : ""}`;
-  const stats = `  ${s.steps.length} steps, ${r.expectationsChecked} expectations checked, ${formatTime(k ? k.machine.time : 0n)} of virtual time, ${seedText(r)}`;
+  const stats = `  ${s.steps.length} steps, ${r.expectationsChecked} expectations checked, ` +
+    `${formatTime(k ? k.machine.time : 0n)} of virtual time, ${seedText(r)}`;
   const lines = [head, stats, ...facts(r).map((f) => `  ${f}`)];
   if (verbose || !passed(r)) lines.push("steps:", ...r.run.log.map((l) => `  ${l}`));
   if (r.stepFailure) lines.push(`${s.file}:${r.stepFailure.at.line}:${r.stepFailure.at.col}: step failed: ${r.stepFailure.message}`);

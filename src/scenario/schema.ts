@@ -1,7 +1,9 @@
 // Reading a YAML document node by node, so that every complaint names the line and column of
 // the node it is about. The reader never throws on bad input: it records a ScenarioError and
 // returns undefined, so one pass reports every problem in the file.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Alias, type CST, type Document, type Node, type Scalar } from "yaml";
+import {
+  isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Alias, type CST, type Document, type Node, type Scalar,
+} from "yaml";
 import type { CountRef, Pos, Range } from "./types.js";
 import { parseInteger, readDuration, parseSeed, parseSmallInt, rangeText, SEED_RULE, U64_MAX } from "../numbers.js";
 import { formatTime, MAX_SCENARIO_DURATION } from "../machine/units.js";
@@ -117,7 +119,8 @@ export class Reader {
       if (n === Infinity) return;
       if (n !== undefined) top.size += n;
       if (top.size > MAX_NODES) {
-        this.fail(this.at(kid, { line: 1, col: 1 }), `the file has more than ${MAX_NODES} nodes here, counting each alias as the nodes its anchor names`);
+        this.fail(this.at(kid, { line: 1, col: 1 }),
+          `the file has more than ${MAX_NODES} nodes here, counting each alias as the nodes its anchor names`);
         return;
       }
     }
@@ -143,7 +146,8 @@ export class Reader {
   }
 
   /** The fields of a map; unknown keys are reported (with the nearest known one). */
-  fields(node: Node | null, at: Pos, what: string, allowed: readonly string[], required: readonly string[] = []): Map<string, Field> | undefined {
+  fields(node: Node | null, at: Pos, what: string, allowed: readonly string[],
+    required: readonly string[] = []): Map<string, Field> | undefined {
     const n = this.resolve(node);
     if (!n || !isMap(n)) return this.fail(this.at(node, at), `${what} must be a map of ${allowed.join(", ")}`);
     const out = new Map<string, Field>();
@@ -172,14 +176,17 @@ export class Reader {
 
   str(f: { value: Node | null; at: Pos }, what: string): string | undefined {
     const s = this.scalar(f);
-    if (!s || s.value === null || typeof s.value === "object" || typeof s.value === "boolean") return this.fail(f.at, `${what} must be a string`);
+    const notText = !s || s.value === null || typeof s.value === "object" || typeof s.value === "boolean";
+    if (notText) return this.fail(f.at, `${what} must be a string`);
     return String(s.value);
   }
 
   oneOf<T extends string>(f: { value: Node | null; at: Pos }, what: string, values: readonly T[]): T | undefined {
     const s = this.scalar(f);
     const v = s && typeof s.value === "string" ? s.value : undefined;
-    if (v === undefined || !values.includes(v as T)) return this.fail(f.at, `${what} must be one of ${values.join(", ")}${v ? `, got "${v}"${suggest(v, values)}` : ""}`);
+    if (v === undefined || !values.includes(v as T)) {
+      return this.fail(f.at, `${what} must be one of ${values.join(", ")}${v ? `, got "${v}"${suggest(v, values)}` : ""}`);
+    }
     return v as T;
   }
 
@@ -223,7 +230,9 @@ export class Reader {
     const text = this.numberText(f);
     const d = readDuration(text, { jiffy, max: MAX_SCENARIO_DURATION });
     if (d === "malformed") return this.fail(f.at, `${what} must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"`);
-    if (d === "too long") return this.fail(f.at, `${what} can be at most ${formatTime(MAX_SCENARIO_DURATION)} of virtual time, got ${text}`);
+    if (d === "too long") {
+      return this.fail(f.at, `${what} can be at most ${formatTime(MAX_SCENARIO_DURATION)} of virtual time, got ${text}`);
+    }
     return d;
   }
 
@@ -231,7 +240,8 @@ export class Reader {
    * A count or duration range: a single value (exact) or { min, max }. A bound may be a count
    * of the run (CountRef), resolved when the expectation is checked.
    */
-  range(f: { value: Node | null; at: Pos }, what: string, read: (f: Field | { value: Node | null; at: Pos }, what: string) => bigint | CountRef | undefined): Range | undefined {
+  range(f: { value: Node | null; at: Pos }, what: string,
+    read: (f: Field | { value: Node | null; at: Pos }, what: string) => bigint | CountRef | undefined): Range | undefined {
     const r: Range = {};
     const set = (bound: "min" | "max", v: bigint | CountRef | undefined) => {
       if (typeof v === "object") (r.refs ??= {})[bound] = v;

@@ -99,7 +99,10 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "no-warning" }
   | { kind: "use-after-free"; ops?: string; probe?: string; task?: string; returned?: boolean; count: Range }
   | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
-  | { kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; lines: RegExp[]; records?: Range; lost?: Range; golden?: string }
+  | {
+    kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; lines: RegExp[];
+    records?: Range; lost?: Range; golden?: string;
+  }
   | { kind: "patch-log"; golden: string }
   | { kind: "release"; ops: string; freed: boolean; steps?: string[]; delay?: Range; afterVoluntarySwitch?: string; heldAtFree?: Range }
   | { kind: "grace-period"; flavour: string; completed?: Range; latency?: Range; holdouts?: Range }

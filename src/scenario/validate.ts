@@ -30,14 +30,20 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
   const globs = (at: Pos, what: string, filter: string | undefined, mustMatch: boolean) => {
     if (filter === undefined) return;
     try {
-      if (mustMatch && filter.trim() !== "" && selectFunctions(filter, names).size === 0) fail(at, `${what} "${filter}" matches no traceable function`);
-      else selectFunctions(filter, names);
+      if (mustMatch && filter.trim() !== "" && selectFunctions(filter, names).size === 0) {
+        fail(at, `${what} "${filter}" matches no traceable function`);
+      } else {
+        selectFunctions(filter, names);
+      }
     } catch (e) {
       if (e instanceof GlobError) fail(at, `${what}: ${e.message}`);
       else throw e;
     }
   };
-  const fn = (at: Pos, f: string, what: string) => { if (!isRecord.has(f)) { fail(at, `${what}: ${f} is not a traceable function of the firmware`); return false; } return true; };
+  const fn = (at: Pos, f: string, what: string) => {
+    if (!isRecord.has(f)) { fail(at, `${what}: ${f} is not a traceable function of the firmware`); return false; }
+    return true;
+  };
   // The tracers' memory comes from the guest heap, as the run will allocate it: a ring too big
   // for the machine is refused here rather than when the run boots.
   for (const o of s.ops) {
@@ -46,7 +52,8 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
       if (o.kind === "counter") new FunctionCounter(probe.machine, probe.heap, probe.ftrace.records.length);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
-      fail(o.at, `ops ${o.name}: its ${o.kind === "function" ? `rings (${o.ring} entries on each of ${m.cpus} vCPUs)` : "counters"} do not fit in the guest's memory (${e.message})`);
+      const buffers = o.kind === "function" ? `rings (${o.ring} entries on each of ${m.cpus} vCPUs)` : "counters";
+      fail(o.at, `ops ${o.name}: its ${buffers} do not fit in the guest's memory (${e.message})`);
     }
   }
   for (const o of s.ops) {
@@ -56,14 +63,17 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
       fail(o.warnAtAt, `ops ${o.name}: warn-at ${o.warnAt} is not traced by the ops' filter, so the callback never sees its site`);
     }
   }
-  const task = (at: Pos, t: string | undefined, what: string) => { if (t !== undefined && !tasks.has(t)) fail(at, `${what}: no task ${t} (tasks: ${[...tasks].join(", ")})`); };
+  const task = (at: Pos, t: string | undefined, what: string) => {
+    if (t !== undefined && !tasks.has(t)) fail(at, `${what}: no task ${t} (tasks: ${[...tasks].join(", ")})`);
+  };
   const stack = (at: Pos, name: string | undefined, what: string) => {
     if (name !== undefined && !stacks.has(name)) fail(at, `${what}: no kernel stack "${name}" (stacks: ${[...stacks].join(", ")})`);
   };
   /** set_ftrace_filter / notrace semantics: an empty filter traces everything. */
   function tracedBy(filter: string, notrace: string, f: string): boolean {
     try {
-      return (filter.trim() === "" || selectFunctions(filter, names).has(f)) && !(notrace.trim() !== "" && selectFunctions(notrace, names).has(f));
+      return (filter.trim() === "" || selectFunctions(filter, names).has(f)) &&
+        !(notrace.trim() !== "" && selectFunctions(notrace, names).has(f));
     } catch { return true; } // a bad glob is reported on its own
   }
 
@@ -80,7 +90,9 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
           task(st.at, st.until.task, "until");
           if (!m.trampolines) fail(st.at, "until inside: the machine has trampolines: false, so no ops has a trampoline");
         }
-        if (st.until.kind === "freed" && !isDynamic(st.until.ops)) fail(st.at, `until freed: ops ${st.until.ops} is static; unregistering it frees nothing`);
+        if (st.until.kind === "freed" && !isDynamic(st.until.ops)) {
+          fail(st.at, `until freed: ops ${st.until.ops} is static; unregistering it frees nothing`);
+        }
         break;
       case "expect": st.expectations.forEach(expectation); break;
     }
@@ -105,7 +117,9 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
         task(e.at, e.afterVoluntarySwitch, "release.after-voluntary-switch");
         break;
       case "counter":
-        if (ops.get(e.ops)!.kind === "slow") fail(e.at, `counter: ops ${e.ops} (tracer slow) counts nothing; use a counter, function or host tracer`);
+        if (ops.get(e.ops)!.kind === "slow") {
+          fail(e.at, `counter: ops ${e.ops} (tracer slow) counts nothing; use a counter, function or host tracer`);
+        }
         fn(e.at, e.function, "counter");
         break;
       case "global": global(e.at, e.symbol, e.index, "global"); break;
@@ -115,7 +129,9 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
       case "oops": task(e.at, e.task, "oops"); stack(e.at, e.overflow, "oops.overflow"); break;
       case "warning":
         task(e.at, e.task, "warning");
-        if (e.function !== undefined && !probe.symbols.get(e.function)) fail(e.at, `warning.function: the firmware has no function ${e.function}`);
+        if (e.function !== undefined && !probe.symbols.get(e.function)) {
+          fail(e.at, `warning.function: the firmware has no function ${e.function}`);
+        }
         break;
       case "ftrace-bug": if (e.function !== undefined) fn(e.at, e.function, "ftrace-bug"); break;
       case "site": {
