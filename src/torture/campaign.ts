@@ -64,7 +64,8 @@ export function* campaignSlices(o: CampaignOptions): Slices<CampaignSummary> {
 }
 
 export function describeResult(r: IterationResult): string {
-  const head = `${String(r.plan.iteration).padStart(5)} ${r.failure ? "FAIL" : "ok  "} ${r.safe ? "safe  " : "unsafe"} ${describeConfig(r.plan.config)}`;
+  const head = `${String(r.plan.iteration).padStart(5)} ${r.failure ? "FAIL" : "ok  "} ${r.safe ? "safe  " : "unsafe"} ` +
+    describeConfig(r.plan.config);
   const what = r.prematureFrees || r.caught ? `; ${r.prematureFrees} premature free(s), ${r.caught} caught` : "";
   return head + what;
 }

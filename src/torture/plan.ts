@@ -1,7 +1,9 @@
 // What one torture iteration does, drawn from (seed, iteration): a machine configuration, a
 // workload, some ftrace ops, and a sequence of register / unregister / filter changes with
 // runs of random length between them. Any dimension can be pinned with --config.
-import { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName, type TaskSpec } from "../kernel/config.js";
+import {
+  PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName, type TaskSpec,
+} from "../kernel/config.js";
 import { Rng } from "./rng.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { formatTime } from "../machine/units.js";
@@ -119,7 +121,11 @@ export function makePlan(seed: bigint, iteration: bigint, pins: ConfigPins = {})
     workload.push({ name: `busy/${c}`, kind: "kthread", entry: "kthread_busy", arg: r.int(500, 5_000), cpu: c });
   }
   if (r.chance(0.5)) workload.push({ name: "user-worker", kind: "user", entry: "user_worker", cpu: r.int(0, config.cpus - 1) });
-  if (r.chance(0.5)) workload.push({ name: "burst", kind: "kthread", entry: "kthread_burst", arg: r.int(1, 20) | (r.int(1, 4) << 16), cpu: r.int(0, config.cpus - 1) });
+  if (r.chance(0.5)) {
+    workload.push({
+      name: "burst", kind: "kthread", entry: "kthread_burst", arg: r.int(1, 20) | (r.int(1, 4) << 16), cpu: r.int(0, config.cpus - 1),
+    });
+  }
 
   const ops: OpsPlan[] = Array.from({ length: r.int(1, 3) }, (_, i) => ({
     name: `ops${i}`, spin: r.pick([0, 200, 2000, 20_000, 50_000]), saveRegs: r.chance(0.3),
@@ -142,7 +148,8 @@ export function makePlan(seed: bigint, iteration: bigint, pins: ConfigPins = {})
 
 export function describeStep(s: Step, ops: OpsPlan[]): string {
   switch (s.kind) {
-    case "register": return `register ${ops[s.ops].name} (spin ${ops[s.ops].spin}${ops[s.ops].saveRegs ? ", SAVE_REGS" : ""}) filter "${s.filter}"`;
+    case "register":
+      return `register ${ops[s.ops].name} (spin ${ops[s.ops].spin}${ops[s.ops].saveRegs ? ", SAVE_REGS" : ""}) filter "${s.filter}"`;
     case "unregister": return `unregister ${ops[s.ops].name}`;
     case "filter": return `set ${ops[s.ops].name}'s filter to "${s.filter}"`;
     case "run": return `run ${formatTime(s.ticks)}`;
@@ -150,5 +157,6 @@ export function describeStep(s: Step, ops: OpsPlan[]): string {
 }
 
 export function describeConfig(c: TortureConfig): string {
-  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},timeslice=${c.timeslice},recursion=${c.recursion} (interleaving ${c.interleave})`;
+  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},` +
+    `timeslice=${c.timeslice},recursion=${c.recursion} (interleaving ${c.interleave})`;
 }

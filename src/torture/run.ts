@@ -48,7 +48,9 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   }));
   const idleRecord = k.ftrace.record("arch_cpu_idle_enter")!.index;
   let tracesIdle = false;
-  const log: string[] = [`config ${describeConfig(c)}, timeslice in jiffies at ${formatHz(TICK)}; release waits for ${flavours.join(" + ") || "nothing"}`];
+  const log: string[] = [
+    `config ${describeConfig(c)}, timeslice in jiffies at ${formatHz(TICK)}; release waits for ${flavours.join(" + ") || "nothing"}`,
+  ];
   const result: IterationResult = { plan, safe: true, why: "", prematureFrees: 0, caught: 0, log, ticks: 0n };
 
   const check = (): string | undefined => {
@@ -66,12 +68,17 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
       // freed ops or hash come from tasks that were inside its callbacks (the list function
       // has preemption off, so only unsafe policies get there).
       const t = u.trampoline;
-      if (t && !t.heldAtFree?.some((h) => h.pid === u.pid)) return `use-after-free by a task the free did not see holding the trampoline:\n${u.text}`;
+      if (t && !t.heldAtFree?.some((h) => h.pid === u.pid)) {
+        return `use-after-free by a task the free did not see holding the trampoline:\n${u.text}`;
+      }
     }
     if (safe) {
       if (k.useAfterFrees.length > 0) return `use-after-free in a safe configuration:\n${k.useAfterFrees[0].text}`;
       const early = k.trampolines.all.find((t) => t.heldAtFree?.some((h) => h.live));
-      if (early) return `trampoline of ${early.ops.name} freed while in use, in a safe configuration: ${early.heldAtFree!.filter((h) => h.live).map((h) => h.text).join("; ")}`;
+      if (early) {
+        const holders = early.heldAtFree!.filter((h) => h.live).map((h) => h.text).join("; ");
+        return `trampoline of ${early.ops.name} freed while in use, in a safe configuration: ${holders}`;
+      }
     }
     return undefined;
   };
@@ -108,7 +115,10 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   const stopped = k.useAfterFrees.length > 0;
   if (!result.failure && !stopped) {
     const done = yield* k.runUntilSlices(() => k.releases.pending().length === 0, RELEASE_LIMIT);
-    if (!done) fail(-1, `releases did not finish within ${formatTime(RELEASE_LIMIT)}:\n${k.releases.describe(k.machine.time)}\n${k.rcu.describe(k.machine.time)}`);
+    if (!done) {
+      fail(-1, `releases did not finish within ${formatTime(RELEASE_LIMIT)}:\n` +
+        `${k.releases.describe(k.machine.time)}\n${k.rcu.describe(k.machine.time)}`);
+    }
   }
   if (!result.failure) {
     // Give every task still holding freed memory time to come back to it (or die of another).
@@ -121,10 +131,13 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   // and was caught (or was already dead of an earlier one).
   result.prematureFrees = k.trampolines.all.reduce((n, t) => n + (t.heldAtFree ?? []).filter((h) => h.live).length, 0);
   const missed = uncaught();
-  if (missed.length > 0 && !result.failure) fail(-1, `premature free not caught within ${formatTime(DRAIN)}: ${missed.map((h) => h.text).join("; ")}`);
+  if (missed.length > 0 && !result.failure) {
+    fail(-1, `premature free not caught within ${formatTime(DRAIN)}: ${missed.map((h) => h.text).join("; ")}`);
+  }
   result.caught = k.useAfterFrees.length;
   result.ticks = k.machine.time;
-  log.push(`${formatTime(k.machine.time).padStart(13)}  end: ${k.releases.all.length} release(s), ${result.prematureFrees} premature free(s), ${result.caught} use-after-free(s) caught`);
+  log.push(`${formatTime(k.machine.time).padStart(13)}  end: ${k.releases.all.length} release(s), ` +
+    `${result.prematureFrees} premature free(s), ${result.caught} use-after-free(s) caught`);
   if (result.failure) log.push(...k.useAfterFrees.map((u) => u.text));
   return result;
 }

@@ -13,8 +13,17 @@ import type { PreemptModel } from "../kernel/config.js";
 export function releaseSafe(steps: readonly string[], preempt: PreemptModel, tracesIdle: boolean): { safe: boolean; why: string } {
   const has = (n: string) => steps.includes(n);
   const preemptible = preempt === "full" || preempt === "lazy";
-  if (tracesIdle && !has("rcu_tasks_rude")) return { safe: false, why: "idle code where RCU is not watching is traced and Tasks Rude RCU is not waited for" };
-  if (preemptible && !has("rcu_tasks") && !has("stack-scan")) return { safe: false, why: `${preempt} preemption can leave a task preempted inside, and neither Tasks RCU nor a stack scan waits for it` };
-  if (!["rcu", "rcu_tasks", "rcu_tasks_rude", "stack-scan"].some(has)) return { safe: false, why: "nothing waits for a CPU running inside" };
+  if (tracesIdle && !has("rcu_tasks_rude")) {
+    return { safe: false, why: "idle code where RCU is not watching is traced and Tasks Rude RCU is not waited for" };
+  }
+  if (preemptible && !has("rcu_tasks") && !has("stack-scan")) {
+    return {
+      safe: false,
+      why: `${preempt} preemption can leave a task preempted inside, and neither Tasks RCU nor a stack scan waits for it`,
+    };
+  }
+  if (!["rcu", "rcu_tasks", "rcu_tasks_rude", "stack-scan"].some(has)) {
+    return { safe: false, why: "nothing waits for a CPU running inside" };
+  }
   return { safe: true, why: "every way to be inside is waited for" };
 }
