@@ -195,9 +195,8 @@ function breakpointIds(s: Session, arg: string): Breakpoint[] {
 }
 
 /** /FMT of p, x and display: count (x only), format letter, unit letter. */
-function parseFormat(
-  fmt: string, defaults: { n: number; f: string; u: Unit }, what: "x" | "p" | "display",
-): { n: number; f: string; u: Unit } {
+function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit },
+  what: "x" | "p" | "display"): { n: number; f: string; u: Unit } {
   const m = /^(\w*?)([xduotcais]?)([bhwg]?)$/.exec(fmt);
   if (!m || !/^[0-9]*$/.test(m[1])) {
     throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
