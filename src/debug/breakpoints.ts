@@ -42,7 +42,8 @@ export function breakpointTable(list: readonly Breakpoint[], symbols: SymbolTabl
   for (const b of shown) {
     const addr = b.kind === "break" && b.addr !== undefined ? hex(b.addr).padEnd(18) : "".padEnd(18);
     const what = b.kind === "break" && b.addr !== undefined ? `<${symbols.format(b.addr)}>` : b.what;
-    lines.push(`${String(b.id).padEnd(7)} ${TYPE[b.kind].padEnd(15)} ${(b.temporary ? "del" : "keep").padEnd(4)} ${b.enabled ? "y" : "n"}   ${addr} ${what}`);
+    const disp = b.temporary ? "del" : "keep";
+    lines.push(`${String(b.id).padEnd(7)} ${TYPE[b.kind].padEnd(15)} ${disp.padEnd(4)} ${b.enabled ? "y" : "n"}   ${addr} ${what}`);
     if (b.cond) lines.push(`\tstop only if ${b.cond}`);
     if (b.hits > 0) lines.push(`\tbreakpoint already hit ${b.hits} time${b.hits === 1 ? "" : "s"}`);
   }

@@ -12,7 +12,9 @@ import { eflagsTable, registersText, hex, addrText } from "./format.js";
 import { stepPlan, nextPlan, nextPlans, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
 import { setCommand } from "./writes.js";
 import { reverseStep, reverseContinue } from "./reverse.js";
-import { backtrace, infoCpus, infoTasks, infoStacks, pageWalk, examine, disasmLines, disassembleFunction, formatValue, type Unit } from "./views.js";
+import {
+  backtrace, infoCpus, infoTasks, infoStacks, pageWalk, examine, disasmLines, disassembleFunction, formatValue, type Unit,
+} from "./views.js";
 import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type FtraceSettings } from "./kernelviews.js";
 import { registerValue } from "./engine.js";
 
@@ -143,7 +145,8 @@ function breakSpec(s: Session, arg: string, temporary: boolean): string {
   if (addr === undefined) throw new DebugError(`no symbol "${where}" (use *ADDR for an address)`);
   if (cond) e.checkExpr(cond); // a bad condition is refused now, not at the first hit
   const b = e.addBreakpoint({ kind: "break", temporary, addr, what: `${e.symbols.format(addr)}`, cond });
-  return `${temporary ? "Temporary breakpoint" : "Breakpoint"} ${b.id} at ${hex(addr)} <${e.symbols.format(addr)}>${cond ? ` if ${cond}` : ""}`;
+  const title = temporary ? "Temporary breakpoint" : "Breakpoint";
+  return `${title} ${b.id} at ${hex(addr)} <${e.symbols.format(addr)}>${cond ? ` if ${cond}` : ""}`;
 }
 
 function watchSpec(s: Session, arg: string, kind: "watch" | "rwatch" | "awatch"): string {
@@ -168,14 +171,17 @@ function breakOn(s: Session, arg: string): string {
   const e = s.engine;
   if (what === "poke" || what === "hazard") {
     if (rest.length) throw new DebugError(`break-on ${what} takes nothing more`);
-    const b = e.addBreakpoint({ kind: what, temporary: false, what: what === "poke" ? "any text poke batch" : "any cross-modifying-code hazard" });
+    const b = e.addBreakpoint({
+      kind: what, temporary: false, what: what === "poke" ? "any text poke batch" : "any cross-modifying-code hazard",
+    });
     return `Breakpoint ${b.id}: ${b.what}`;
   }
   if (what === "gp") {
     const [flavour, state] = rest;
     const names = e.kernel.rcu.flavours.map((f) => f.name);
     if (flavour && !names.includes(flavour)) throw new DebugError(`no RCU flavour "${flavour}" (one of ${names.join(", ")})`);
-    const what = state ? `${flavour} enters state ${state}` : flavour ? `${flavour} grace period starts or ends` : "any grace period starts or ends";
+    const what = state ? `${flavour} enters state ${state}`
+      : flavour ? `${flavour} grace period starts or ends` : "any grace period starts or ends";
     const b = e.addBreakpoint({ kind: "gp", temporary: false, flavour, state, what });
     return `Breakpoint ${b.id}: ${what}`;
   }
@@ -189,9 +195,12 @@ function breakpointIds(s: Session, arg: string): Breakpoint[] {
 }
 
 /** /FMT of p, x and display: count (x only), format letter, unit letter. */
-function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit }, what: "x" | "p" | "display"): { n: number; f: string; u: Unit } {
+function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit },
+  what: "x" | "p" | "display"): { n: number; f: string; u: Unit } {
   const m = /^(\w*?)([xduotcais]?)([bhwg]?)$/.exec(fmt);
-  if (!m || !/^[0-9]*$/.test(m[1])) throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
+  if (!m || !/^[0-9]*$/.test(m[1])) {
+    throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
+  }
   if (m[1] && what !== "x") throw new DebugError(`${what}/${fmt}: a count is meaningless here (x/N takes one)`);
   const n = m[1] ? numberArg(m[1], `x/${fmt}: the count must be`, 1, LIMITS.examine) : defaults.n;
   return { n, f: m[2] || defaults.f, u: (m[3] || defaults.u) as Unit };
@@ -241,8 +250,13 @@ function info(s: Session, arg: string): string {
     case "cpus": return infoCpus(e);
     case "tasks": return infoTasks(e);
     case "stacks": return infoStacks(e);
-    case "display": return s.displays.length ? s.displays.map((d) => `${d.id}: /${d.fmt} ${d.expr}`).join("\n") : "There are no auto-display expressions now.";
-    case "snapshots": return [...e.snapshots.entries()].map(([n, c]) => `${n}: position ${c.position}, clocks ${c.clocks.map(formatTime).join(", ")}`).join("\n") || "No snapshots.";
+    case "display":
+      if (!s.displays.length) return "There are no auto-display expressions now.";
+      return s.displays.map((d) => `${d.id}: /${d.fmt} ${d.expr}`).join("\n");
+    case "snapshots":
+      return [...e.snapshots.entries()]
+        .map(([n, c]) => `${n}: position ${c.position}, clocks ${c.clocks.map(formatTime).join(", ")}`)
+        .join("\n") || "No snapshots.";
     case "symbol": {
       const v = e.eval(rest.join(" "));
       return `${hex(v)} is ${e.symbols.find(v) ? e.symbols.format(v) : "in no symbol"}`;
@@ -283,67 +297,115 @@ function source(s: Session, path: string): string {
 }
 
 export const COMMANDS: Command[] = [
-  { names: ["stepi", "si"], usage: "si [N]", help: "Execute N instructions (1 to 1000000000) on the selected vCPU (others run in their turns).",
+  { names: ["stepi", "si"], usage: "si [N]",
+    help: "Execute N instructions (1 to 1000000000) on the selected vCPU (others run in their turns).",
     run: (s, a) => ({ run: stepPlan(s.engine, count(a, "si")) }) },
   { names: ["nexti", "ni"], usage: "ni [N]", help: "Like si, but a call is run until it returns.",
     run: (s, a) => ({ run: nextPlans(s.engine, count(a, "ni")) }) },
-  { names: ["continue", "c"], usage: "c", help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C (refused in batch mode with nothing to stop at).",
+  { names: ["continue", "c"], usage: "c",
+    help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C " +
+      "(refused in batch mode with nothing to stop at).",
     run: (s, a) => { noArgs(a, "continue"); mayContinue(s); return { run: continuePlan(), note: "Continuing." }; } },
   { names: ["finish"], usage: "finish", help: "Run until the current function returns (frame pointers).",
     run: (s, a) => { noArgs(a, "finish"); return { run: finishPlan(s.engine) }; } },
   { names: ["until", "u"], usage: "until [ADDR]", help: "Run until the selected vCPU reaches ADDR (without ADDR: like ni).",
     run: (s, a) => ({ run: a ? advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) : nextPlan(s.engine) }) },
   { names: ["advance"], usage: "advance ADDR", help: "Run until the selected vCPU reaches ADDR.",
-    run: (s, a) => { if (!a) throw new DebugError("usage: advance ADDR"); return { run: advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) }; } },
-  { names: ["run", "r"], usage: "run TIME", help: "Run for TIME of virtual time (50ms, 200us, 1s, or a plain number of ns); stops early like c.",
+    run: (s, a) => {
+      if (!a) throw new DebugError("usage: advance ADDR");
+      return { run: advancePlan(s.engine, s.engine.eval(a.replace(/^\*/, ""))) };
+    },
+  },
+  { names: ["run", "r"], usage: "run TIME",
+    help: "Run for TIME of virtual time (50ms, 200us, 1s, or a plain number of ns); stops early like c.",
     run: (s, a) => ({ run: runTimePlan(s.engine, duration(a)) }) },
-  { names: ["reverse-stepi", "rsi"], usage: "rsi", help: "Go back to just before the selected vCPU's previous instruction (replayed from a checkpoint).",
+  { names: ["reverse-stepi", "rsi"], usage: "rsi",
+    help: "Go back to just before the selected vCPU's previous instruction (replayed from a checkpoint).",
     run: (s, a) => { noArgs(a, "rsi"); return { stop: reverseStep(s.engine) }; } },
   { names: ["reverse-continue", "rc"], usage: "rc", help: "Go back to the latest breakpoint hit before now.",
     run: (s, a) => { noArgs(a, "rc"); return { stop: reverseContinue(s.engine) }; } },
-  { names: ["break", "b"], usage: "b SYM|*ADDR [if EXPR]", help: "Stop before the instruction at SYM or ADDR executes (guest text is not changed).",
+  { names: ["break", "b"], usage: "b SYM|*ADDR [if EXPR]",
+    help: "Stop before the instruction at SYM or ADDR executes (guest text is not changed).",
     run: (s, a) => breakSpec(s, a, false) },
   { names: ["tbreak"], usage: "tbreak SYM|*ADDR [if EXPR]", help: "A breakpoint deleted when it stops the machine.",
     run: (s, a) => breakSpec(s, a, true) },
   { names: ["watch"], usage: "watch SYM|*ADDR", help: "Stop when the value there changes.", run: (s, a) => watchSpec(s, a, "watch") },
   { names: ["rwatch"], usage: "rwatch SYM|*ADDR", help: "Stop when an instruction reads it.", run: (s, a) => watchSpec(s, a, "rwatch") },
   { names: ["awatch"], usage: "awatch SYM|*ADDR", help: "Stop when it is read or changed.", run: (s, a) => watchSpec(s, a, "awatch") },
-  { names: ["break-on"], usage: "break-on poke | hazard | gp [FLAVOUR [STATE]]", help: "Stop on a text poke batch, a cross-modifying-code hazard, or a grace-period event or state.",
+  { names: ["break-on"], usage: "break-on poke | hazard | gp [FLAVOUR [STATE]]",
+    help: "Stop on a text poke batch, a cross-modifying-code hazard, or a grace-period event or state.",
     run: (s, a) => breakOn(s, a) },
   { names: ["delete", "d"], usage: "delete [N...]", help: "Delete breakpoints (all without N).",
     run: (s, a) => { const bs = breakpointIds(s, a); bs.forEach((b) => s.engine.removeBreakpoint(b)); return ""; } },
-  { names: ["disable"], usage: "disable [N...]", help: "Disable breakpoints.", run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = false)); return ""; } },
-  { names: ["enable"], usage: "enable [N...]", help: "Enable breakpoints.", run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = true)); return ""; } },
+  { names: ["disable"], usage: "disable [N...]", help: "Disable breakpoints.",
+    run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = false)); return ""; } },
+  { names: ["enable"], usage: "enable [N...]", help: "Enable breakpoints.",
+    run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = true)); return ""; } },
   { names: ["info", "i"], usage: "info registers|eflags|breakpoints|cpus|tasks|stacks|display|snapshots|symbol", help: "Show state.",
     run: (s, a) => info(s, a) },
-  { names: ["print", "p"], usage: "p[/FMT] EXPR", help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), casts, C operators on uint64_t (shifts of 64 or more and division by 0 are errors).", run: (s, a) => print(s, a) },
-  { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR", help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
+  { names: ["print", "p"], usage: "p[/FMT] EXPR",
+    help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), casts, C operators on uint64_t " +
+      "(shifts of 64 or more and division by 0 are errors).",
+    run: (s, a) => print(s, a) },
+  { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR",
+    help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
     run: (s, a) => setCommand(s.engine, a) },
   { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
-    run: (s, a) => { const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }, "x"); if (!expr) throw new DebugError("usage: x/Nfu ADDR"); return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u); } },
+    run: (s, a) => {
+      const [fmt, expr] = splitFmt(a);
+      const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }, "x");
+      if (!expr) throw new DebugError("usage: x/Nfu ADDR");
+      return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u);
+    },
+  },
   { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
-    run: (s, a) => { if (!a) return s.showDisplays(); const [fmt, expr] = splitFmt(a); const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "display"); s.engine.eval(expr); return showDisplay(s, s.addDisplay(f.f, expr)); } },
+    run: (s, a) => {
+      if (!a) return s.showDisplays();
+      const [fmt, expr] = splitFmt(a);
+      const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "display");
+      s.engine.eval(expr);
+      return showDisplay(s, s.addDisplay(f.f, expr));
+    },
+  },
   { names: ["undisplay"], usage: "undisplay [N...]", help: "Stop showing displays (all without N).",
     run: (s, a) => undisplay(s, a) },
-  { names: ["disassemble"], usage: "disassemble [SYM|ADDR]", help: "Disassemble a function (GAS syntax).", run: (s, a) => disassembleFunction(s.engine, a) },
-  { names: ["backtrace", "bt", "where"], usage: "bt", help: "Frame-pointer backtrace, through trampolines and interrupt entries.", run: (s, a) => { noArgs(a, "bt"); return backtrace(s.engine); } },
+  { names: ["disassemble"], usage: "disassemble [SYM|ADDR]", help: "Disassemble a function (GAS syntax).",
+    run: (s, a) => disassembleFunction(s.engine, a) },
+  { names: ["backtrace", "bt", "where"], usage: "bt", help: "Frame-pointer backtrace, through trampolines and interrupt entries.",
+    run: (s, a) => { noArgs(a, "bt"); return backtrace(s.engine); } },
   { names: ["cpu"], usage: "cpu N", help: "Select vCPU N.",
     run: (s, a) => { s.engine.cpu = numberArg(a, "cpu takes", 0, s.engine.machine.ncpus - 1); return s.engine.where(); } },
-  { names: ["page"], usage: "page VA", help: "Walk the selected vCPU's page tables for VA.", run: (s, a) => { if (!a) throw new DebugError("usage: page VA"); return pageWalk(s.engine, s.engine.eval(a)); } },
-  { names: ["ftrace"], usage: "ftrace filter GLOBS | on | off | enabled_functions | trace [N]", help: "The function tracer and tracefs views.",
+  { names: ["page"], usage: "page VA", help: "Walk the selected vCPU's page tables for VA.",
+    run: (s, a) => { if (!a) throw new DebugError("usage: page VA"); return pageWalk(s.engine, s.engine.eval(a)); } },
+  { names: ["ftrace"], usage: "ftrace filter GLOBS | on | off | enabled_functions | trace [N]",
+    help: "The function tracer and tracefs views.",
     run: (s, a) => ftraceCommand(s.engine, s.ftrace, a.split(/\s+/).filter(Boolean)) },
   { names: ["poke"], usage: "poke log [N]", help: "The text-poke log (last N lines, default 40).",
-    run: (s, a) => { const [w, n, ...more] = a.split(/\s+/); if (w !== "log" || more.length > 0) throw new DebugError("usage: poke log [N]"); return pokeLog(s.engine, numberArg(n ?? "", "poke log takes", 1, LIMITS.lines, 40)); } },
-  { names: ["tramp"], usage: "tramp", help: "Dynamic trampolines, their state and who holds them.", run: (s, a) => { noArgs(a, "tramp"); return trampolines(s.engine); } },
-  { names: ["recursion"], usage: "recursion [N]", help: "The recursion guard: scheme, callback calls skipped, the N sites that skipped most (default 10).",
+    run: (s, a) => {
+      const [w, n, ...more] = a.split(/\s+/);
+      if (w !== "log" || more.length > 0) throw new DebugError("usage: poke log [N]");
+      return pokeLog(s.engine, numberArg(n ?? "", "poke log takes", 1, LIMITS.lines, 40));
+    },
+  },
+  { names: ["tramp"], usage: "tramp", help: "Dynamic trampolines, their state and who holds them.",
+    run: (s, a) => { noArgs(a, "tramp"); return trampolines(s.engine); } },
+  { names: ["recursion"], usage: "recursion [N]",
+    help: "The recursion guard: scheme, callback calls skipped, the N sites that skipped most (default 10).",
     run: (s, a) => recursionView(s.engine, numberArg(a, "recursion takes", 1, LIMITS.lines, 10)) },
-  { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.", run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
+  { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.",
+    run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
   { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
-    run: (s, a) => { if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)"); s.engine.snapshot(a); return `snapshot ${a} at virtual time ${formatTime(s.engine.machine.time)}`; } },
+    run: (s, a) => {
+      if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)");
+      s.engine.snapshot(a);
+      return `snapshot ${a} at virtual time ${formatTime(s.engine.machine.time)}`;
+    },
+  },
   { names: ["restore"], usage: "restore NAME", help: "Go back (or forward) to a saved snapshot.",
     run: (s, a) => { s.engine.restoreSnapshot(a); return `restored ${a}\n${s.engine.where()}`; } },
   { names: ["source"], usage: "source FILE", help: "Run the commands in FILE.", run: (s, a) => source(s, a) },
-  { names: ["history"], usage: "history", help: "The commands typed so far.", run: (s) => s.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join("\n") },
+  { names: ["history"], usage: "history", help: "The commands typed so far.",
+    run: (s) => s.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join("\n") },
   { names: ["help", "h"], usage: "help [CMD]", help: "List commands, or describe one.", run: (_s, a) => help(a) },
   { names: ["quit", "q"], usage: "quit", help: "Leave the debugger.", run: () => ({ quit: true }) },
 ];

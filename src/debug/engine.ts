@@ -168,7 +168,8 @@ export class Engine {
   where(cpu = this.cpu): string {
     const c = this.machine.cpus[cpu];
     const state = c.get("halted") !== 0 ? " (halted)" : "";
-    return `[cpu${cpu}${state}] ` + insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>", this.kernel.machine.cpuVendor).trimStart();
+    const line = insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>", this.kernel.machine.cpuVendor);
+    return `[cpu${cpu}${state}] ` + line.trimStart();
   }
 
   // ---- breakpoints ----
@@ -372,8 +373,12 @@ export class Engine {
     this.lastEvent = evs.at(-1);
     for (const ev of fresh) {
       for (const b of wanted) {
-        if (b.kind === "poke" && ev.kind === EventKind.POKE) return this.eventStop(b, probe, `text poke batch ${ev.a}: ${ev.b} site(s) from ${this.symbols.format(ev.d)}`);
-        if (b.kind === "hazard" && ev.kind === EventKind.HAZARD) return this.eventStop(b, probe, `cross-modifying-code hazard on cpu${ev.cpu} at ${this.symbols.format(ev.a)}`);
+        if (b.kind === "poke" && ev.kind === EventKind.POKE) {
+          return this.eventStop(b, probe, `text poke batch ${ev.a}: ${ev.b} site(s) from ${this.symbols.format(ev.d)}`);
+        }
+        if (b.kind === "hazard" && ev.kind === EventKind.HAZARD) {
+          return this.eventStop(b, probe, `cross-modifying-code hazard on cpu${ev.cpu} at ${this.symbols.format(ev.a)}`);
+        }
         if (b.kind === "gp" && ev.kind === EventKind.GP) {
           const f = this.kernel.rcu.flavours[Number(ev.a)];
           if (b.flavour && f?.name !== b.flavour) continue;

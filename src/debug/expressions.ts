@@ -26,7 +26,9 @@ type Token =
   | { t: "sym"; v: string }
   | { t: "op"; v: string };
 
-const OPS = ["<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "<", ">", "(", ")", "{", "}"];
+const OPS = [
+  "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "<", ">", "(", ")", "{", "}",
+];
 
 /** The types of casts and sized reads: their size in bytes and whether they sign-extend. */
 const TYPES: Record<string, { size: number; signed: boolean }> = {
@@ -97,7 +99,9 @@ type Node =
   | { k: "read"; type: string; e: Node };
 
 // Binary operators by precedence, loosest first (C's order).
-const LEVELS: string[][] = [["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", "<=", ">", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]];
+const LEVELS: string[][] = [
+  ["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", "<=", ">", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"],
+];
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 
 /** A value of `type` as the uint64_t C converts it to: truncated, and sign-extended for s8..s64. */

@@ -50,7 +50,8 @@ export function ftraceCommand(e: Engine, s: FtraceSettings, args: string[]): str
       return "function tracer off";
     }
     case "enabled_functions":
-      return enabledFunctions(k.ftrace, k.trampolines, k.symbols, k.symbols.get("ftrace_ops_list_func")!.addr).trimEnd() || "(no function is traced)";
+      return enabledFunctions(k.ftrace, k.trampolines, k.symbols, k.symbols.get("ftrace_ops_list_func")!.addr)
+        .trimEnd() || "(no function is traced)";
     case "trace": {
       if (rest.length > 1) throw new DebugError("usage: ftrace trace [N]");
       const n = numberArg(rest[0] ?? "", "ftrace trace takes", 0, LIMITS.lines, 20);
@@ -76,7 +77,8 @@ export function pokeLog(e: Engine, n: number): string {
   const log = e.kernel.poke.log;
   if (log.length === 0) return "(no text has been poked)";
   const st = e.kernel.poke.stats;
-  return [...log.slice(-n), `${st.batches} batches, ${st.sitesChanged} sites, ${st.syncs} syncs, ${st.ipis} IPIs, ${st.int3Hits} int3 hits`].join("\n");
+  const totals = `${st.batches} batches, ${st.sitesChanged} sites, ${st.syncs} syncs, ${st.ipis} IPIs, ${st.int3Hits} int3 hits`;
+  return [...log.slice(-n), totals].join("\n");
 }
 
 export function trampolines(e: Engine): string {
@@ -86,7 +88,8 @@ export function trampolines(e: Engine): string {
   return all.map((t) => {
     const state = t.state === "freed" ? `freed at ${formatTime(t.freedAt ?? 0n)} (${t.freedBy})` : t.state;
     const holders = e.kernel.holders(t.addr, t.addr + BigInt(t.pages.length * 4096)).map((h) => `\n    held: ${h.text}`).join("");
-    return `${hex(t.addr)} ops ${t.ops.name}: ${state}, ${t.sites.size} sites, allocated at ${formatTime(t.allocatedAt)} (${formatTime(now - t.allocatedAt)} ago)${holders}`;
+    const allocated = `allocated at ${formatTime(t.allocatedAt)} (${formatTime(now - t.allocatedAt)} ago)`;
+    return `${hex(t.addr)} ops ${t.ops.name}: ${state}, ${t.sites.size} sites, ${allocated}${holders}`;
   }).join("\n");
 }
 

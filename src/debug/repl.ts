@@ -36,7 +36,10 @@ async function perform(s: Session, line: string, write: (t: string) => void): Pr
 /** Tab completion: command names first, then symbols (and $registers). */
 export function completer(s: Session): (line: string) => [string[], string] {
   const names = COMMANDS.flatMap((c) => c.names).sort();
-  const regs = ["$rax", "$rbx", "$rcx", "$rdx", "$rsi", "$rdi", "$rbp", "$rsp", "$r8", "$r9", "$r10", "$r11", "$r12", "$r13", "$r14", "$r15", "$rip", "$pc", "$sp", "$fp", "$eflags", "$cr3"];
+  const regs = [
+    "$rax", "$rbx", "$rcx", "$rdx", "$rsi", "$rdi", "$rbp", "$rsp", "$r8", "$r9", "$r10", "$r11", "$r12", "$r13", "$r14", "$r15",
+    "$rip", "$pc", "$sp", "$fp", "$eflags", "$cr3",
+  ];
   return (line) => {
     const m = /(\S*)$/.exec(line)!;
     const word = m[1];

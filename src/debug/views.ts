@@ -49,8 +49,9 @@ export function infoCpus(e: Engine): string {
   for (const c of e.machine.cpus) {
     const task = k.sched.current[c.index];
     const state = c.get("halted") !== 0 ? "halted" : "running";
-    lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ${formatTime(c.get("clock")).padEnd(14)} ` +
-      `${String(c.get("insns")).padEnd(12)} ${`${task.name}/${task.pid}`.padEnd(17)} ${addrText(e.symbols, c.rip)}`);
+    lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ` +
+      `${formatTime(c.get("clock")).padEnd(14)} ${String(c.get("insns")).padEnd(12)} ${`${task.name}/${task.pid}`.padEnd(17)} ` +
+      `${addrText(e.symbols, c.rip)}`);
   }
   return lines.join("\n");
 }
@@ -60,8 +61,8 @@ export function infoTasks(e: Engine): string {
   const lines = ["  pid  name               kind     state     cpu  nvcsw  nivcsw"];
   for (const t of e.kernel.sched.tasks) {
     const on = running.get(t);
-    lines.push(`${on !== undefined ? "*" : " "} ${String(t.pid).padStart(3)}  ${t.name.padEnd(18)} ${t.kind.padEnd(8)} ${t.state.padEnd(9)} ` +
-      `${String(on ?? t.cpu).padStart(3)} ${String(t.nvcsw).padStart(6)} ${String(t.nivcsw).padStart(7)}`);
+    lines.push(`${on !== undefined ? "*" : " "} ${String(t.pid).padStart(3)}  ${t.name.padEnd(18)} ${t.kind.padEnd(8)} ` +
+      `${t.state.padEnd(9)} ${String(on ?? t.cpu).padStart(3)} ${String(t.nvcsw).padStart(6)} ${String(t.nivcsw).padStart(7)}`);
   }
   return lines.join("\n");
 }
@@ -92,12 +93,18 @@ export function pageWalk(e: Engine, va: bigint): string {
   const steps = t?.steps ?? partialSteps(e, cr3, va);
   for (const s of steps) {
     const f = s.entry;
-    const bits = [(f & 1n) ? "P" : "not present", (f & PTE_RW) ? "RW" : "RO", (f & PTE_US) ? "US" : "S", (f & PTE_NX) ? "NX" : "X", (f & PTE_PS) ? "PS" : ""]
-      .filter(Boolean).join(" ");
-    lines.push(`  ${names[s.level].padEnd(5)} [${String(s.index).padStart(3)}] at pa ${hex(s.entryAddr)} = ${hex(f).padEnd(18)} ${(f & 1n) ? bits : "not present"}`);
+    const bits = [
+      (f & 1n) ? "P" : "not present", (f & PTE_RW) ? "RW" : "RO", (f & PTE_US) ? "US" : "S", (f & PTE_NX) ? "NX" : "X",
+      (f & PTE_PS) ? "PS" : "",
+    ].filter(Boolean).join(" ");
+    lines.push(`  ${names[s.level].padEnd(5)} [${String(s.index).padStart(3)}] at pa ${hex(s.entryAddr)} = ` +
+      `${hex(f).padEnd(18)} ${(f & 1n) ? bits : "not present"}`);
   }
   if (!t) lines.push("  not mapped");
-  else lines.push(`  -> pa ${hex(t.pa)} (${t.pageSize / 1024} KiB page) ${t.writable ? "writable" : "read-only"}, ${t.user ? "user" : "kernel"}, ${t.exec ? "executable" : "no-execute"}`);
+  else {
+    lines.push(`  -> pa ${hex(t.pa)} (${t.pageSize / 1024} KiB page) ${t.writable ? "writable" : "read-only"}, ` +
+      `${t.user ? "user" : "kernel"}, ${t.exec ? "executable" : "no-execute"}`);
+  }
   return lines.join("\n");
 }
 

@@ -8,7 +8,9 @@ import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { packStruct } from "../machine/struct.js";
 import { startInLongMode } from "../machine/longmode.js";
-import { bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind, RecursionScheme, Ist } from "../gen/layout.js";
+import {
+  bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind, RecursionScheme, Ist,
+} from "../gen/layout.js";
 import {
   KERNEL_VMA, KERNEL_LMA, PAGE_OFFSET, USER_CODE_VA, USER_STACK_TOP, USER_STACK_STRIDE, USER_STACK_SIZE,
   directMap, kernelImagePhys, DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END,
@@ -60,7 +62,9 @@ function mapKernelImage(space: AddressSpace, image: ElfImage, symbols: SymbolTab
 export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKernel {
   const image = parseElf(firmware, "kernel");
   const symbols = SymbolTable.fromElf(image.symbols);
-  const machine = new Machine({ cpus: config.cpus, ramBytes: config.ramBytes, seed: config.seed, xmcPolicy: config.xmcPolicy, cpuVendor: config.cpuVendor });
+  const machine = new Machine({
+    cpus: config.cpus, ramBytes: config.ramBytes, seed: config.seed, xmcPolicy: config.xmcPolicy, cpuVendor: config.cpuVendor,
+  });
   const kernelEnd = kernelImagePhys(symbolAddr(symbols, "_end"));
   const frames = new FrameAllocator(1 << 20, KERNEL_LMA, [Math.ceil(kernelEnd / MIB2) * MIB2, machine.ramBytes]);
   const space = new AddressSpace(machine, frames);
@@ -120,7 +124,9 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
     }
     const entry = USER_CODE_VA + (symbolAddr(symbols, spec.entry) - symbolAddr(symbols, "__user_start"));
     const top = USER_STACK_TOP - BigInt(users++) * USER_STACK_STRIDE;
-    for (let va = top - BigInt(USER_STACK_SIZE); va < top; va += BigInt(PAGE)) space.mapPage(va, frames.alloc(), { user: true, write: true });
+    for (let va = top - BigInt(USER_STACK_SIZE); va < top; va += BigInt(PAGE)) {
+      space.mapPage(va, frames.alloc(), { user: true, write: true });
+    }
     newTask(spec.name, "user", cpu, entry, top - 8n);
   }
 

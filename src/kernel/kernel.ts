@@ -135,7 +135,8 @@ export class Kernel {
       interrupt: (cpu, vector) => m.interrupt(cpu, vector),
       record: (kind, a, b, c, d) => { m.events.record(kind, "host", m.time, a, b, c, d); },
       name: (a) => this.symbols.format(a),
-      where: (cpu) => `at ${this.symbols.format(m.cpus[cpu].get("rip"))}${m.cpus[cpu].get("rflags") & X86_EFLAGS_IF ? "" : " (interrupts off)"}`,
+      where: (cpu) => `at ${this.symbols.format(m.cpus[cpu].get("rip"))}` +
+        `${m.cpus[cpu].get("rflags") & X86_EFLAGS_IF ? "" : " (interrupts off)"}`,
       runSome: () => this.runSome(),
       callFunctionCounts: () => m.cpus.map((c) => this.percpuU64(c.index, "callFunctionCount")),
       vecAddr: sym("text_poke_vec"), nrAddr: sym("text_poke_nr"), hitsAddr: sym("text_poke_int3_hits"), stext: sym("_stext"),
@@ -249,7 +250,8 @@ export class Kernel {
     const seq = f.request(start);
     this.rcu.advance(start);
     if (!(yield* this.runUntilSlices(() => f.done(seq), maxTicks))) {
-      throw new Error(`${f.name}: grace period ${seq} did not end within ${formatTime(BigInt(maxTicks))} (${f.describe(this.machine.time)})`);
+      throw new Error(`${f.name}: grace period ${seq} did not end within ${formatTime(BigInt(maxTicks))} ` +
+        `(${f.describe(this.machine.time)})`);
     }
     return this.machine.time - start;
   }
@@ -258,7 +260,9 @@ export class Kernel {
   get symbols(): SymbolTable {
     const version = this.trampolines?.version ?? 0;
     if (version === 0) return this.baseSymbols;
-    if (this.symbolCache?.version !== version) this.symbolCache = { version, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
+    if (this.symbolCache?.version !== version) {
+      this.symbolCache = { version, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
+    }
     return this.symbolCache.table;
   }
 
@@ -324,7 +328,8 @@ export class Kernel {
   /** The soft-lockup watchdog's report: console, lockups and the event log. */
   reportLockup(cpu: number, rip: bigint, ticks: bigint): void {
     const task = this.sched.current[cpu];
-    const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${formatTime(ticks)} with interrupts off! [${task.name}:${task.pid}]\n` +
+    const text = `watchdog: BUG: soft lockup - CPU#${cpu} stuck for ${formatTime(ticks)} with interrupts off! ` +
+      `[${task.name}:${task.pid}]\n` +
       `RIP: ${this.symbols.format(rip)}`;
     this.current.reports.lockups.push({ cpu, task: task.name, pid: task.pid, rip, ticks, text });
     this.current.reports.console.push(text + "\n");

@@ -58,8 +58,11 @@ export function makeOops(m: Machine, cr3: number, symbols: SymbolTable, task: Ta
     what,
     `CPU: ${cpu} PID: ${task.pid} Comm: ${task.name}`,
     `RIP: ${symbols.format(rip)}`,
-    ...[0, 4, 8, 12].map((i) => PT_REGS.slice(i, i + 4).map((n) => `${n.toUpperCase().padStart(3)}: ${reg(n).toString(16).padStart(16, "0")}`).join(" ")),
-    `RSP: ${reg("rsp").toString(16).padStart(16, "0")} EFLAGS: ${reg("eflags").toString(16).padStart(8, "0")} CS: ${reg("cs").toString(16)}`,
+    ...[0, 4, 8, 12].map((i) => PT_REGS.slice(i, i + 4)
+      .map((n) => `${n.toUpperCase().padStart(3)}: ${reg(n).toString(16).padStart(16, "0")}`)
+      .join(" ")),
+    `RSP: ${reg("rsp").toString(16).padStart(16, "0")} EFLAGS: ${reg("eflags").toString(16).padStart(8, "0")} ` +
+      `CS: ${reg("cs").toString(16)}`,
     "Call Trace:",
     ...bt.map((f) => ` ${f}`),
   ];

@@ -51,7 +51,8 @@ function frameChain(m: Machine, cr3: number, rbp: bigint | null, max = 64): Task
  * otherwise (user mode, or on the IRQ or an IST stack) the task the guest's per-CPU `current`
  * names.
  */
-export function runningTasks(m: Machine, sched: { tasks: readonly Task[]; task(addr: bigint): Task }, guestCurrent: (cpu: number) => bigint): Map<Task, number> {
+export function runningTasks(m: Machine, sched: { tasks: readonly Task[]; task(addr: bigint): Task },
+  guestCurrent: (cpu: number) => bigint): Map<Task, number> {
   const out = new Map<Task, number>();
   for (const c of m.cpus) {
     const rsp = c.reg(4);

@@ -56,11 +56,14 @@ export function describeEvent(ev: MachineEvent, x: TimelineContext): string {
     case EventKind.OOPS: what = `oops in ${x.task(Number(ev.a))}: ${VectorName[Number(ev.b)] ?? ev.b} at ${x.symbolize(ev.c)}`; break;
     case EventKind.RECURSION: {
       const by = ev.c < 8n ? `per-task bit ${TRACE_CTX[Number(ev.c)]}` : `in_tracing of ${x.stack?.(ev.c) ?? hex(ev.c)}`;
-      what = `${x.symbolize(ev.a)}: ${ev.b === 1n ? `callbacks run (${by} taken` : `skipped as recursion (${by} busy`}, preempt_count ${hex(ev.d)})`;
+      const outcome = ev.b === 1n ? `callbacks run (${by} taken` : `skipped as recursion (${by} busy`;
+      what = `${x.symbolize(ev.a)}: ${outcome}, preempt_count ${hex(ev.d)})`;
       break;
     }
     case EventKind.WARN: what = `WARNING in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
-    case EventKind.MAP_PAGE: what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${formatJiffies(ev.b, x.tickPeriod)}` : ""}`; break;
+    case EventKind.MAP_PAGE:
+      what = `page ${hex(ev.a)} mapped on demand${ev.b ? `, the fault sleeps ${formatJiffies(ev.b, x.tickPeriod)}` : ""}`;
+      break;
     case EventKind.LOCKUP: what = `soft lockup in ${x.task(Number(ev.a))} at ${x.symbolize(ev.b)}`; break;
     default: what = `${EventKindName[ev.kind] ?? ev.kind} ${hex(ev.a)} ${hex(ev.b)} ${hex(ev.c)}`;
   }

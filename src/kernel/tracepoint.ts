@@ -72,7 +72,10 @@ export class SysEnterTracepoint {
     this.probes.push(p);
     const old = s.array;
     this.publish();
-    if (old) this.d.arrayFlavour().call({ kind: "free", blocks: [{ va: old, size: 0 }], why: `tracepoint_probe_register("${name}") replaced it` }, this.d.now());
+    if (old) {
+      const why = `tracepoint_probe_register("${name}") replaced it`;
+      this.d.arrayFlavour().call({ kind: "free", blocks: [{ va: old, size: 0 }], why }, this.d.now());
+    }
     return p;
   }
 

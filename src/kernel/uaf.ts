@@ -33,7 +33,8 @@ export function freedTrampoline(t: Trampoline): FreedObject {
 }
 
 export function freedBlock(b: GuardedBlock): FreedObject {
-  return { what: b.what, start: b.va, size: b.size, span: b.pages.length * 4096, allocatedAt: b.allocatedAt, freedAt: b.freedAt, freedBy: b.freedBy };
+  return { what: b.what, start: b.va, size: b.size, span: b.pages.length * 4096,
+    allocatedAt: b.allocatedAt, freedAt: b.freedAt, freedBy: b.freedBy };
 }
 
 export interface UseAfterFree {
@@ -92,11 +93,14 @@ export function makeUseAfterFree(oops: Oops, o: FreedObject, clock: bigint, even
     ` [${o.start.toString(16)}, ${(o.start + BigInt(o.size)).toString(16)}), allocated at ${formatTime(o.allocatedAt)};`,
     ` freed at ${o.freedAt === undefined ? "?" : formatTime(o.freedAt)} by ${o.freedBy}.`,
     ` Its pages are unmapped${t ? " and poisoned" : ""}; this access came ${formatTime(clock - (o.freedAt ?? clock))} after the free.`,
-    ...(o.heldAtFree?.length ? [" When it was freed, still inside it (IP or return address):", ...o.heldAtFree.map((h) => `   ${h.text}`)] : []),
+    ...(o.heldAtFree?.length
+      ? [" When it was freed, still inside it (IP or return address):", ...o.heldAtFree.map((h) => `   ${h.text}`)]
+      : []),
     "",
     `Timeline (virtual time)${shown.length < timeline.length ? `, last ${shown.length} of ${timeline.length} events` : ""}:`,
     ...shown,
     RULE,
   ];
-  return { task: oops.task, pid: oops.pid, cpu: oops.cpu, rip: oops.rip, address, access, object: o, trampoline: t, returned, clock, text: lines.join("\n") };
+  return { task: oops.task, pid: oops.pid, cpu: oops.cpu, rip: oops.rip, address, access, object: o, trampoline: t, returned, clock,
+    text: lines.join("\n") };
 }

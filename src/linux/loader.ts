@@ -106,7 +106,8 @@ function loadBias(image: ElfImage): bigint {
 
 /** Merged page-rounded ranges, in address order. */
 function merge(ranges: [bigint, bigint][]): [bigint, bigint][] {
-  const sorted = ranges.map(([s, e]) => [pageDown(s), pageUp(e)] as [bigint, bigint]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const sorted = ranges.map(([s, e]) => [pageDown(s), pageUp(e)] as [bigint, bigint])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const out: [bigint, bigint][] = [];
   for (const [s, e] of sorted) {
     const last = out[out.length - 1];
@@ -136,10 +137,12 @@ function place(image: ElfImage, bias: bigint): Placed[] {
     const end = vaddr + s.memsz;
     if (end > TASK_SIZE_MAX) throw new LoadError(`segment ${s.index} at ${hex(vaddr)} (+${hex(s.memsz)}) lies outside user memory`);
     if (vaddr < MMAP_MIN_ADDR) {
-      throw new LoadError(`segment ${s.index} at ${hex(vaddr)} lies below ${hex(MMAP_MIN_ADDR)}, where Linux maps nothing (vm.mmap_min_addr)`);
+      throw new LoadError(`segment ${s.index} at ${hex(vaddr)} lies below ${hex(MMAP_MIN_ADDR)}, ` +
+        "where Linux maps nothing (vm.mmap_min_addr)");
     }
     if (vaddr < STACK_TOP && end > stackLow) {
-      throw new LoadError(`segment ${s.index} (${hex(vaddr)}-${hex(end)}) overlaps the stack (${hex(stackLow)}-${hex(STACK_TOP)}, ${size(STACK_LIMIT)})`);
+      throw new LoadError(`segment ${s.index} (${hex(vaddr)}-${hex(end)}) overlaps the stack ` +
+        `(${hex(stackLow)}-${hex(STACK_TOP)}, ${size(STACK_LIMIT)})`);
     }
     placed.push({ vaddr, memsz: s.memsz, data: s.data, flags: s.flags, index: s.index });
   }
@@ -185,7 +188,8 @@ function checkArguments(argv: string[], env: string[]): void {
     list.forEach((s, i) => {
       const n = Buffer.byteLength(s, "utf8") + 1;
       if (n > MAX_ARG_STRLEN) {
-        throw new LoadError(`${what} ${i} takes ${n} bytes, more than the ${MAX_ARG_STRLEN} one may take (Linux's MAX_ARG_STRLEN; execve fails with E2BIG)`, "E2BIG");
+        throw new LoadError(`${what} ${i} takes ${n} bytes, more than the ${MAX_ARG_STRLEN} one may take ` +
+          "(Linux's MAX_ARG_STRLEN; execve fails with E2BIG)", "E2BIG");
       }
       total += n;
     });
@@ -204,7 +208,10 @@ function stackImage(image: ElfImage, bias: bigint, argv: string[], env: string[]
   const strings = [...argv, ...env].map((s) => Buffer.from(s + "\0", "utf8"));
   const random = new Uint8Array(16);
   let x = BigInt(seed) | 1n;
-  for (let i = 0; i < 16; i++) { x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffff_ffff_ffff_ffffn; random[i] = Number(x >> 56n); }
+  for (let i = 0; i < 16; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffff_ffff_ffff_ffffn;
+    random[i] = Number(x >> 56n);
+  }
   const bytes = Buffer.concat([...strings, random]);
   const stringsBase = top - BigInt(bytes.length);
   let at = stringsBase;
@@ -268,6 +275,8 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   cpu.set("gdtLimit", gdtBytes.length - 1);
   cpu.set("idtBase", IDT_VA);
   cpu.set("idtLimit", 256 * 16 - 1);
-  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n, alignmentMask: true });
+  startInLongMode(cpu, {
+    cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n, alignmentMask: true,
+  });
   return { machine, space, stackBottom, bias };
 }

@@ -107,7 +107,8 @@ class Process {
       const exit = m.run(0, budget);
       if (exit === Exit.SYSCALL) this.syscall();
       else if (exit === Exit.UNSUPPORTED) {
-        this.diag(`tramplab: the program switched to 32-bit compatibility mode at 0x${this.cpu.rip.toString(16)}, which the emulator does not support`);
+        this.diag(`tramplab: the program switched to 32-bit compatibility mode at 0x${this.cpu.rip.toString(16)}, ` +
+          "which the emulator does not support");
         this.exitCode = 2;
       } else if (exit === Exit.FAULT) {
         if (this.growStack() || this.int80()) continue;
@@ -243,9 +244,11 @@ class Process {
     const lines = [what, `  at 0x${rip.toString(16)} <${this.symbols.format(rip)}>: ` +
       (insn ? `${hex(insn.bytes)}   ${insn.text}` : "(instruction bytes unreadable)")];
     for (let i = 0; i < 16; i += 4) {
-      lines.push("  " + REG_NAMES.slice(i, i + 4).map((n, k) => `${n.padStart(3)} ${c.reg(i + k).toString(16).padStart(16, "0")}`).join("  "));
+      const regs = REG_NAMES.slice(i, i + 4).map((n, k) => `${n.padStart(3)} ${c.reg(i + k).toString(16).padStart(16, "0")}`);
+      lines.push("  " + regs.join("  "));
     }
-    lines.push(`  rip ${rip.toString(16).padStart(16, "0")}  rflags ${c.rflags.toString(16).padStart(8, "0")} [${describeFlags(c.rflags)}]`);
+    lines.push(`  rip ${rip.toString(16).padStart(16, "0")}  rflags ${c.rflags.toString(16).padStart(8, "0")} ` +
+      `[${describeFlags(c.rflags)}]`);
     return { vector, error, address, rip, report: lines.join("\n") };
   }
 }

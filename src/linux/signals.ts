@@ -40,7 +40,8 @@ export function describeFault(vector: number, error: bigint, address: bigint): s
   const what = describeVector(vector);
   if (vector === Vector.PF) return `${what} at 0x${address.toString(16)} (${describePageFault(error)})`;
   if (vector === Vector.GP && (error & 3n) === 2n) {
-    return `${what} from int $0x${(error >> 3n).toString(16)}: its IDT gate is for the kernel only (DPL 0, error code 0x${error.toString(16)})`;
+    return `${what} from int $0x${(error >> 3n).toString(16)}: its IDT gate is for the kernel only ` +
+      `(DPL 0, error code 0x${error.toString(16)})`;
   }
   if (vector === Vector.GP && error !== 0n) return `${what} (error code 0x${error.toString(16)})`;
   return what;

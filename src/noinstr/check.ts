@@ -95,11 +95,13 @@ function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, name
   return count;
 }
 
-function finding(kind: FindingKind, target: bigint | undefined, piece: CodePiece, off: number, bytes: Uint8Array, names: Namer): NoinstrFinding {
+function finding(kind: FindingKind, target: bigint | undefined, piece: CodePiece, off: number, bytes: Uint8Array,
+  names: Namer): NoinstrFinding {
   const ip = piece.start + BigInt(off);
   const where = piece.name !== undefined ? `${piece.name}+0x${off.toString(16)}` : names.format(ip);
   if (kind === "undecodable") {
-    return { kind, ip, where, bytes, message: `${where}: undecodable bytes (${hex(bytes)}): cannot tell whether control leaves .noinstr.text section` };
+    const message = `${where}: undecodable bytes (${hex(bytes)}): cannot tell whether control leaves .noinstr.text section`;
+    return { kind, ip, where, bytes, message };
   }
   const callee = target === undefined ? "{dynamic}" : names.format(target);
   return { kind, ip, where, target, callee, bytes, message: `${where}: call to ${callee}() leaves .noinstr.text section` };

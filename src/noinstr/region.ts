@@ -44,7 +44,9 @@ export function findRegion(elf: ElfImage): NoinstrRegion {
     throw new NoinstrError(`no ${SECTION} section (and ${why} marking where a linker script put it)`);
   }
   if (!start || !end) throw new NoinstrError(`${start ? END : START} is missing, so the end of ${SECTION} is unknown`);
-  if (end.value < start.value) throw new NoinstrError(`${END} (0x${end.value.toString(16)}) lies before ${START} (0x${start.value.toString(16)})`);
+  if (end.value < start.value) {
+    throw new NoinstrError(`${END} (0x${end.value.toString(16)}) lies before ${START} (0x${start.value.toString(16)})`);
+  }
   return { start: start.value, end: end.value, from: "symbols" };
 }
 
@@ -59,7 +61,9 @@ export function piecesOf(elf: ElfImage, region: NoinstrRegion): CodePiece[] {
     // Aliases share an address; the first one in the symbol table names the function.
     if (s.type === "func" && s.value >= region.start && s.value < region.end && !starts.has(s.value)) starts.set(s.value, s);
   }
-  if (region.end > region.start && elf.symbols.length === 0) throw new NoinstrError(`no symbol table: cannot tell the functions in ${SECTION} apart`);
+  if (region.end > region.start && elf.symbols.length === 0) {
+    throw new NoinstrError(`no symbol table: cannot tell the functions in ${SECTION} apart`);
+  }
   const addrs = [...starts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const pieces: CodePiece[] = [];
   let at = region.start;

@@ -205,9 +205,10 @@ export class Ftrace {
   private bug(rec: DynFtrace, type: keyof typeof BUG_TYPES, expected: Uint8Array, actual: Uint8Array): void {
     const colon = (b: Uint8Array) => hexBytes(b).replace(/ /g, ":");
     const s = this.d.symbols().find(rec.ip);
+    const offset = (rec.ip - (s?.addr ?? rec.ip)).toString(16);
     const lines = [
       "------------[ ftrace bug ]------------",
-      `ftrace failed to modify [<${rec.ip.toString(16)}>] ${rec.name}+0x${(rec.ip - (s?.addr ?? rec.ip)).toString(16)}/0x${(s?.size ?? 0n).toString(16)}`,
+      `ftrace failed to modify [<${rec.ip.toString(16)}>] ${rec.name}+0x${offset}/0x${(s?.size ?? 0n).toString(16)}`,
       ` actual:   ${colon(actual)}`,
       ` expected: ${colon(expected)}`,
       BUG_TYPES[type],
@@ -357,7 +358,9 @@ export class Ftrace {
     // The old hashes may still be read by a vCPU in the list function (preemption disabled):
     // free them after an RCU grace period, as free_ftrace_hash_rcu() does.
     const old = o.hashes;
-    if (old.length > 0) this.d.deferFree({ kind: "free", blocks: old, why: `the filter of ${o.name} changed; freed after an RCU grace period` });
+    if (old.length > 0) {
+      this.d.deferFree({ kind: "free", blocks: old, why: `the filter of ${o.name} changed; freed after an RCU grace period` });
+    }
     o.hashes = [];
     const hash = (set: Set<number>) => {
       if (set.size === 0) return 0n;
@@ -401,7 +404,9 @@ export class Ftrace {
     if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
     o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
-    if (!o.trampoline && this.useTrampolines) o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
+    if (!o.trampoline && this.useTrampolines) {
+      o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
+    }
     o.enabled = true;
     this.ops.push(o);
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 1n, o.trampoline?.addr ?? 0n);

@@ -89,7 +89,8 @@ export class FtraceOps {
     this.own = {
       id: this.id, name: o.name, callback: o.callback.kind === "guest" ? { kind: "guest", symbol: o.callback.symbol } : { kind: "host" },
       filter: o.filter ?? "", notrace: o.notrace ?? "", saveRegs: o.saveRegs ?? false, recursion: o.recursion ?? false,
-      dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: 0n, filterSet: new Set(), notraceSet: new Set(), enabled: false, hashes: [],
+      dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: 0n, filterSet: new Set(), notraceSet: new Set(),
+      enabled: false, hashes: [],
     };
   }
 

@@ -30,7 +30,9 @@ export const refCount = (rec: DynFtrace) => rec.flags & FTRACE_REF_MAX;
 /** E8 rel32: a call from `ip` to `target` (ftrace_call_replace). */
 export function callInsn(ip: bigint, target: bigint): Uint8Array {
   const rel = target - (ip + BigInt(MCOUNT_INSN_SIZE));
-  if (rel < -(1n << 31n) || rel >= 1n << 31n) throw new RangeError(`call from 0x${ip.toString(16)} to 0x${target.toString(16)} is out of rel32 range`);
+  if (rel < -(1n << 31n) || rel >= 1n << 31n) {
+    throw new RangeError(`call from 0x${ip.toString(16)} to 0x${target.toString(16)} is out of rel32 range`);
+  }
   const b = new Uint8Array(5);
   b[0] = 0xe8;
   new DataView(b.buffer).setInt32(1, Number(rel), true);

@@ -37,7 +37,8 @@ export function describeStacks(stacks: KernelStacks): string {
     const range = `0x${s.stack.base.toString(16)}-0x${s.stack.top.toString(16)}`;
     const flag = s.corrupt ? "CORRUPT" : s.inTracing ? "set" : "-";
     const link = s.linkedTo ? `  (shares ${s.linkedTo.name}'s flag)` : "";
-    lines.push(`${s.stack.name.padEnd(19)} ${range.padEnd(38)} ${flag.padEnd(10)} ${String(s.entered).padStart(8)} ${String(s.recursions).padStart(8)}${link}`);
+    const counts = `${String(s.entered).padStart(8)} ${String(s.recursions).padStart(8)}`;
+    lines.push(`${s.stack.name.padEnd(19)} ${range.padEnd(38)} ${flag.padEnd(10)} ${counts}${link}`);
   }
   return lines.join("\n");
 }

@@ -29,8 +29,14 @@ export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => string[]; 
   immediate: { steps: () => [], doc: "free at once (unsafe on purpose)" },
   rcu: { steps: () => ["rcu"], doc: "plain RCU only (unsafe on preemptible kernels)" },
   tasks: { steps: () => ["rcu_tasks_rude", "rcu_tasks"], doc: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says" },
-  "ip-check": { steps: () => ["rcu_tasks_rude", "ip-check"], doc: "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)" },
-  "stack-scan": { steps: () => ["rcu_tasks_rude", "stack-scan"], doc: "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)" },
+  "ip-check": {
+    steps: () => ["rcu_tasks_rude", "ip-check"],
+    doc: "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)",
+  },
+  "stack-scan": {
+    steps: () => ["rcu_tasks_rude", "stack-scan"],
+    doc: "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)",
+  },
 };
 
 export class ReleasePolicyError extends Error {}
@@ -131,7 +137,8 @@ export class Releases {
   describe(now: bigint): string {
     const lines = this.all.map((r) => {
       const what = r.trampoline ? `trampoline 0x${r.trampoline.addr.toString(16)}` : "no trampoline";
-      const state = r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `waiting for ${r.steps[r.step].flavour.name} for ${formatTime(now - (r.steps[r.step].startedAt ?? now))}`;
+      const state = r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}`
+        : `waiting for ${r.steps[r.step].flavour.name} for ${formatTime(now - (r.steps[r.step].startedAt ?? now))}`;
       return `${r.ops.name}: ${what}, policy ${r.policy}, ${state}`;
     });
     return lines.length ? lines.join("\n") : "no ops released";

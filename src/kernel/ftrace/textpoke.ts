@@ -24,7 +24,7 @@
 import { EventKind, pokeLocFields, POKE_LOC_SIZE } from "../../gen/layout.js";
 import { packStruct } from "../../machine/struct.js";
 import { NOP5, hexBytes, sameBytes } from "./records.js";
-import { TEXT_POKE_MAX, VEC_CALL_FUNCTION, X86_EFLAGS_IF } from "../../gen/constants.js";
+import { TEXT_POKE_MAX, VEC_CALL_FUNCTION } from "../../gen/constants.js";
 
 export { TEXT_POKE_MAX };
 

@@ -38,10 +38,13 @@ export class FunctionTracer {
     for (let c = 0; c < n; c++) {
       const e = heap.alloc(capacity * TRACE_ENTRY_SIZE);
       this.entries.push(e);
-      heap.write(this.rings + BigInt(c * RING_SIZE), packStruct(traceRingFields, RING_SIZE, { head: 0n, mask: BigInt(capacity - 1), entries: e }));
+      const ring = packStruct(traceRingFields, RING_SIZE, { head: 0n, mask: BigInt(capacity - 1), entries: e });
+      heap.write(this.rings + BigInt(c * RING_SIZE), ring);
     }
     this.state = { read: new Array(n).fill(0n), overruns: new Array(n).fill(0n) };
-    this.ops = new FtraceOps({ name: "function", callback: { kind: "guest", symbol: "function_trace_call" }, filter, notrace, private: this.rings, dynamic: false });
+    this.ops = new FtraceOps({
+      name: "function", callback: { kind: "guest", symbol: "function_trace_call" }, filter, notrace, private: this.rings, dynamic: false,
+    });
   }
 
   get read(): bigint[] { return this.state.read; }

@@ -104,7 +104,9 @@ export class Trampolines {
     // 2. A copy never takes the direct-call path: its jnz becomes a 2-byte NOP.
     if (regs) {
       const jmp = Number(this.sym("ftrace_regs_caller_jmp") - start);
-      if (code[jmp] !== 0x75) throw new TrampolineError(`ftrace_regs_caller_jmp holds ${hexBytes(code.subarray(jmp, jmp + 2))}, expected 75 xx`);
+      if (code[jmp] !== 0x75) {
+        throw new TrampolineError(`ftrace_regs_caller_jmp holds ${hexBytes(code.subarray(jmp, jmp + 2))}, expected 75 xx`);
+      }
       code.set([0x66, 0x90], jmp);
     }
     // 3. The pages, in the executable region.
@@ -117,7 +119,8 @@ export class Trampolines {
     const view = new DataView(code.buffer);
     view.setBigUint64(size, opsAddr, true);
     if (code[opPtr] !== 0x48 || code[opPtr + 1] !== 0x8b || code[opPtr + 2] !== 0x15) {
-      throw new TrampolineError(`the ops load at +0x${opPtr.toString(16)} is ${hexBytes(code.subarray(opPtr, opPtr + 3))}, expected 48 8b 15`);
+      const found = hexBytes(code.subarray(opPtr, opPtr + 3));
+      throw new TrampolineError(`the ops load at +0x${opPtr.toString(16)} is ${found}, expected 48 8b 15`);
     }
     view.setInt32(opPtr + 3, size - (opPtr + 7), true);
     // 5. The call to the callback.
@@ -182,6 +185,8 @@ export class Trampolines {
 
   /** Names for backtraces; freed ones keep theirs, marked, so reports can say what was there. */
   symbolEntries(): { name: string; addr: bigint; size: bigint }[] {
-    return this.all.map((t) => ({ name: `ftrace_trampoline[${t.ops.name}]${t.state === "freed" ? "(freed)" : ""}`, addr: t.addr, size: BigInt(t.size) }));
+    return this.all.map((t) => ({
+      name: `ftrace_trampoline[${t.ops.name}]${t.state === "freed" ? "(freed)" : ""}`, addr: t.addr, size: BigInt(t.size),
+    }));
   }
 }

@@ -70,7 +70,9 @@ export class RcuSubsystem {
     const { st, invoke } = d;
     this.rcu = new Rcu(() => st().rcu, invoke, n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
       d.forceSchedule, d.tickPeriod);
-    this.tasks = new TasksRcu(() => st().tasks, invoke, { tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks });
+    this.tasks = new TasksRcu(() => st().tasks, invoke, {
+      tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks,
+    });
     this.rude = new TasksRudeRcu(() => st().rude, invoke, n, d.forceSchedule);
     this.trace = new TasksTraceRcu(() => st().trace, invoke, d.tasks, (t) => this.readerState(t), d.tickPeriod);
     const scan = { tasks: d.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
@@ -113,7 +115,10 @@ export class RcuSubsystem {
   private readerState(t: Task): { nesting: number; exits: number } {
     const v = new DataView(this.d.machine.ram.buffer, this.d.machine.ram.byteOffset);
     const pa = physOfDirect(t.addr);
-    return { nesting: v.getUint32(pa + taskFields.trcReaderNesting.offset, true), exits: v.getUint32(pa + taskFields.trcReaderExits.offset, true) };
+    return {
+      nesting: v.getUint32(pa + taskFields.trcReaderNesting.offset, true),
+      exits: v.getUint32(pa + taskFields.trcReaderExits.offset, true),
+    };
   }
 
   advance(now: bigint): void {

@@ -34,7 +34,9 @@ export interface TasksRcuState extends FlavourState {
 }
 
 export function initialTasksRcuState(): TasksRcuState {
-  return { ...initialFlavourState("rcu_tasks"), holdouts: new Map(), reported: new Set(), rcuSeq: 0, backoff: 1, nextScan: 0n, lastStall: 0n };
+  return {
+    ...initialFlavourState("rcu_tasks"), holdouts: new Map(), reported: new Set(), rcuSeq: 0, backoff: 1, nextScan: 0n, lastStall: 0n,
+  };
 }
 
 export class TasksRcu extends Flavour<TasksRcuState> {
@@ -123,7 +125,8 @@ export class TasksRcu extends Flavour<TasksRcuState> {
     s.lastStall = now;
     const lines = [`INFO: ${this.name} detected stalls on tasks (grace period ${this.completed + 1} is ${formatTime(age)} old):`];
     for (const [t, nvcsw] of s.holdouts) {
-      lines.push(`  ${t.name}:${t.pid}: ${t.preempted ? "P" : "."}${t.inUser ? "U" : "."} nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 cpu: ${t.cpu}`);
+      const flags = `${t.preempted ? "P" : "."}${t.inUser ? "U" : "."}`;
+      lines.push(`  ${t.name}:${t.pid}: ${flags} nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 cpu: ${t.cpu}`);
     }
     s.stalls.push(lines.join("\n"));
   }
