@@ -59,7 +59,8 @@ describe("differential test: emulated CPU vs. this host's x86-64 CPU", () => {
       nativeCase([0x0f, 0x0b]),                                                    // ud2
       nativeCase([0x64, 0x48, 0x8b, 0x04, 0x25, ...fsDisp]),                       // mov rax, fs:[abs]
       nativeCase([0x65, 0x48, 0x8b, 0x03], { 3: BigInt.asUintN(64, BigInt(DATA_BASE + 0x200) - GS_BASE) }), // mov rax, gs:[rbx]
-      nativeCase([0x48, 0x8b, 0x05, ...le(BigInt(DATA_BASE + 0x300 - (CODE_BASE + 0xffe + 7)), 4)], {}, { codeOff: 0xffe }), // rip-relative across a page
+      // rip-relative across a page
+      nativeCase([0x48, 0x8b, 0x05, ...le(BigInt(DATA_BASE + 0x300 - (CODE_BASE + 0xffe + 7)), 4)], {}, { codeOff: 0xffe }),
       nativeCase([0x90], {}, { rflags: 0xed7n }),                                  // flags pass through
     ];
     const r = runNative(cases);

@@ -44,8 +44,10 @@ const fetchFault = (rip: bigint, regs?: Outcome["regs"]): Outcome => ({ vector: 
 const low16 = (v: bigint) => v & 0xffffn;
 const same = (o: Outcome) => ({ intel: o, amd: o });
 
-const NEAR = "SDM Vol. 2 (JMP, CALL, RET, Jcc, LOOP: 64-bit mode forces a 64-bit operand size); APM Vol. 3 (near branches: a 66 prefix selects 16 bits)";
-const STRINGS = "undefined count-zero writes: observed on Intel parts (ECX and, for movs/stos, the index registers written) and AMD parts (nothing written)";
+const NEAR = "SDM Vol. 2 (JMP, CALL, RET, Jcc, LOOP: 64-bit mode forces a 64-bit operand size); " +
+  "APM Vol. 3 (near branches: a 66 prefix selects 16 bits)";
+const STRINGS = "undefined count-zero writes: observed on Intel parts (ECX and, for movs/stos, the index registers written) " +
+  "and AMD parts (nothing written)";
 
 const CASES: VendorCase[] = [
   { name: "jmp rel8 with 66", source: NEAR, code: [0x66, 0xeb, 0x00],
@@ -88,7 +90,8 @@ const CASES: VendorCase[] = [
   { name: "rep stosb with 67 and ECX = 1: both write the 32-bit registers", source: "SDM and APM (a 32-bit register write zero-extends)",
     code: [0xf3, 0x67, 0xaa], regs: { [RCX]: 0xaaaa_bbbb_0000_0001n, [RDI]: 0x0000_0002_0201_0080n },
     ...same(done(3, { [RCX]: 0n, [RDI]: 0x0201_0081n })) },
-  { name: "bsf r32 with a zero source", source: "APM Vol. 3 BSF (destination unchanged); Intel: the old value is written back, clearing bits 63:32",
+  { name: "bsf r32 with a zero source",
+    source: "APM Vol. 3 BSF (destination unchanged); Intel: the old value is written back, clearing bits 63:32",
     code: [0x0f, 0xbc, 0xc1], regs: { [RAX]: 0xffff_ffff_1234_5678n, [RCX]: 0n },
     intel: done(3, { [RAX]: 0x1234_5678n }), amd: done(3, { [RAX]: 0xffff_ffff_1234_5678n }) },
   { name: "bsr r32 with a zero source", source: "APM Vol. 3 BSR; Intel as for BSF",
@@ -97,7 +100,8 @@ const CASES: VendorCase[] = [
   { name: "bsf r64 with a zero source: unchanged on both", source: "APM Vol. 3 BSF; observed on Intel parts",
     code: [0x48, 0x0f, 0xbc, 0xc1], regs: { [RAX]: 0xffff_ffff_1234_5678n, [RCX]: 0n },
     ...same(done(4, { [RAX]: 0xffff_ffff_1234_5678n })) },
-  { name: "shld r16 by 20 (result undefined for counts above 16)", source: "observed: Intel shifts through src:dst:src, AMD rotates the source",
+  { name: "shld r16 by 20 (result undefined for counts above 16)",
+    source: "observed: Intel shifts through src:dst:src, AMD rotates the source",
     code: [0x66, 0x0f, 0xa4, 0xc8, 20], regs: { [RAX]: 0x1122_3344_5566_a5c3n, [RCX]: 0x1e69n },
     intel: done(5, { [RAX]: 0x1122_3344_5566_5c31n }), amd: done(5, { [RAX]: 0x1122_3344_5566_e691n }) },
   { name: "shrd r16 by 20", source: "observed, as for shld",
@@ -124,7 +128,8 @@ const CASES: VendorCase[] = [
     code: [0x8e, 0xd8], regs: { [RAX]: 0x18n }, ...same({ vector: 13, rip: AT, err: 0x18n }) },
   { name: "mov ss with RPL != CPL is #GP(selector without RPL)", source: "SDM Vol. 2 MOV", code: [0x8e, 0xd0], regs: { [RAX]: 0x28n },
     ...same({ vector: 13, rip: AT, err: 0x28n }) },
-  { name: "mov fs, user data: the base comes from the descriptor (0); mov eax, fs reads it back", source: "SDM Vol. 3 3.4.4; APM Vol. 2 4.5.3",
+  { name: "mov fs, user data: the base comes from the descriptor (0); mov eax, fs reads it back",
+    source: "SDM Vol. 3 3.4.4; APM Vol. 2 4.5.3",
     code: [0x8e, 0xe0, 0x8c, 0xe3, 0x64, 0x8b, 0x0c, 0x25, ...le(BigInt(DATA_BASE + 0x100), 4)], regs: { [RAX]: 0x2bn },
     ...same(done(12, { [RBX]: 0x2bn })) },
 ];

@@ -19,7 +19,9 @@ import { icedLength } from "./diff/iced.js";
 import { rowInfos, supportedRow, type RowInfo } from "./diff/rows.js";
 
 const DEC_NEED_MORE = -1;
-const machines = Object.fromEntries(CPU_VENDORS.map((v) => [v, new Machine({ ramBytes: 2 << 20, cpuVendor: v })])) as Record<CpuVendorName, Machine>;
+const machines = Object.fromEntries(
+  CPU_VENDORS.map((v) => [v, new Machine({ ramBytes: 2 << 20, cpuVendor: v })]),
+) as Record<CpuVendorName, Machine>;
 
 function coreDecode(vendor: CpuVendorName, bytes: Uint8Array, n = 15): number {
   const machine = machines[vendor];

@@ -99,11 +99,14 @@ describe("symbolized disassembly", () => {
 });
 
 describe("the recursion guard's views", () => {
-  it("per-stack: info stacks shows each stack's counts and, in report_bug on the #UD stack, the flag it shares; recursion shows the totals", () => {
+  it("per-stack: info stacks shows each stack's counts and, in report_bug on the #UD stack, the flag it shares; " +
+    "recursion shows the totals", () => {
     const k = Kernel.boot({ cpus: 1, workload: [{ name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 0 }] });
     k.run(60_000n);
     const leaf = k.ftrace.record("work_leaf")!;
-    k.ftrace.register(new FtraceOps({ name: "warning", callback: { kind: "guest", symbol: "function_warning_call" }, filter: "work_leaf", private: leaf.ip }));
+    k.ftrace.register(new FtraceOps({
+      name: "warning", callback: { kind: "guest", symbol: "function_warning_call" }, filter: "work_leaf", private: leaf.ip,
+    }));
     // A tracer on report_bug: the guard skips it while the warning callback holds the flag.
     k.ftrace.register(new FunctionCounter(k.machine, k.heap, k.ftrace.records.length, "report_bug", "", "counter").ops);
     const s = new Session(new Engine(k));
@@ -121,7 +124,8 @@ describe("the recursion guard's views", () => {
     const { total, sites } = k.ftrace.recursions();
     expect(r).toBe(["recursion guard: per-stack (IST link on)", `callback calls skipped: ${total}`,
       "in_tracing set on: task busy (info stacks has each stack's counts)",
-      `most skipped at (${sites.size} of ${sites.size} sites):`, ...[...sites].map(([n, c]) => `  ${String(c).padStart(8)}  ${n}`)].join("\n"));
+      `most skipped at (${sites.size} of ${sites.size} sites):`,
+      ...[...sites].map(([n, c]) => `  ${String(c).padStart(8)}  ${n}`)].join("\n"));
     expect(sites.get("report_bug")).toBeGreaterThan(0n);
   });
 });

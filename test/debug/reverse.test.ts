@@ -14,7 +14,8 @@ describe("reverse continue", () => {
     s.execute("run 100us");
     expect(s.execute("watch work_sink").text).toMatch(/^Watchpoint 1: work_sink/);
     const first = s.execute("c").text;
-    expect(first).toMatch(/^Continuing.\nWatchpoint 1: work_sink\n\nOld value = \d+ \(0x[0-9a-f]+\)\nNew value = \d+ \(0x[0-9a-f]+\)\n\[cpu\d\] => /);
+    expect(first).toMatch(
+      /^Continuing.\nWatchpoint 1: work_sink\n\nOld value = \d+ \(0x[0-9a-f]+\)\nNew value = \d+ \(0x[0-9a-f]+\)\n\[cpu\d\] => /);
     const atFirst = fullState(k);
     const second = s.execute("c").text;
     expect(second).not.toBe(first);
@@ -31,10 +32,13 @@ describe("reverse continue", () => {
 });
 
 describe("reverse continue with event breakpoints", () => {
-  it("break-on gp: after two grace-period events of an unregistered ops' release, rc lands on the earlier one with the forward run's exact state", () => {
+  it("break-on gp: after two grace-period events of an unregistered ops' release, " +
+    "rc lands on the earlier one with the forward run's exact state", () => {
     const k = Kernel.boot({ cpus: 2 });
     k.run(50_000n);
-    const ops = new FtraceOps({ name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", private: 300n });
+    const ops = new FtraceOps({
+      name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", private: 300n,
+    });
     k.ftrace.register(ops);
     k.run(50_000n);
     k.ftrace.unregister(ops); // its trampoline is freed after grace periods: GP events follow

@@ -40,7 +40,8 @@ describe("debugger transcripts", () => {
     expect(normalize(r.stdout)).toBe(readFileSync(golden("session.txt"), "utf8"));
   });
 
-  it("in batch mode a run that nothing stops (ni over start_kernel_cpu, which never returns) ends after 100 ms of virtual time, saying so", () => {
+  it("in batch mode a run that nothing stops (ni over start_kernel_cpu, which never returns) " +
+    "ends after 100 ms of virtual time, saying so", () => {
     const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "1"], { input: "ni\nni\ninfo cpus\n", encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("(batch mode: nothing stopped the run within 100 ms of virtual time)\nInterrupted.");
@@ -48,7 +49,8 @@ describe("debugger transcripts", () => {
   });
 
   it("batch mode exits 1 when a command fails (prints an error line), as gdb -batch does, and 0 when none does", () => {
-    const debug = (input: string, ...args: string[]) => spawnSync(process.execPath, [bin, "debug", "--cpus", "1", ...args], { input, encoding: "utf8" });
+    const debug = (input: string, ...args: string[]) =>
+      spawnSync(process.execPath, [bin, "debug", "--cpus", "1", ...args], { input, encoding: "utf8" });
     const good = debug("info cpus\np 1 + 2\nsi\nquit\n");
     expect(good.stdout).not.toContain("error:");
     expect(good.status).toBe(0);
@@ -65,7 +67,8 @@ describe("debugger transcripts", () => {
     try {
       const file = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };
       const inner = file("inner.cmds", "frobnicate\n");
-      const runX = (path: string) => spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "-x", path, "--batch"], { encoding: "utf8" });
+      const runX = (path: string) =>
+        spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "-x", path, "--batch"], { encoding: "utf8" });
       expect(runX(file("good.cmds", "si\ninfo cpus\n")).status).toBe(0);
       expect(runX(file("bad.cmds", "si\nundisplay 7\ninfo cpus\n")).status).toBe(1);
       const sourced = runX(file("sources.cmds", `source ${inner}\ninfo cpus\n`));
@@ -83,7 +86,8 @@ describe("debugger transcripts", () => {
   });
 
   it("--recursion SCHEME is taken as tramplab run takes it (the same parser), and the recursion command shows it", () => {
-    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "--recursion", "per-task"], { input: "recursion\nquit\n", encoding: "utf8" });
+    const r = spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "--recursion", "per-task"],
+      { input: "recursion\nquit\n", encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("(tramplab) recursion\nrecursion guard: per-task (TRANSITION bit on)\ncallback calls skipped: 0\n");
     const bad = ["--recursion", "sideways"];

@@ -111,8 +111,10 @@ export function formatMismatch(m: MismatchReport, seed: bigint): string {
   const regs = c.regs.map((v, i) => `${REG_NAMES[i]}=${hex(v)}`);
   for (let i = 0; i < 16; i += 4) lines.push(`  ${i ? "       " : "inputs:"} ${regs.slice(i, i + 4).join(" ")}`);
   lines.push(`         rflags=${hex(c.rflags)} [${flagNames(c.rflags)}]  data seed=${hex(c.seed)}`);
-  lines.push(`  native:   ${outcome(n)} at ${hex(n.rip)}${n.vector !== null ? ` error ${hex(n.err)}` : ""}, rflags ${hex(n.rflags)} [${flagNames(n.rflags)}]`);
-  lines.push(`  emulator: ${outcome(e)} at ${hex(e.rip)}${e.vector !== null ? ` error ${hex(e.err)} exitRip ${hex(e.exitRip)}` : ""}, rflags ${hex(e.rflags)} [${flagNames(e.rflags)}]`);
+  lines.push(`  native:   ${outcome(n)} at ${hex(n.rip)}${n.vector !== null ? ` error ${hex(n.err)}` : ""}, ` +
+    `rflags ${hex(n.rflags)} [${flagNames(n.rflags)}]`);
+  lines.push(`  emulator: ${outcome(e)} at ${hex(e.rip)}${e.vector !== null ? ` error ${hex(e.err)} exitRip ${hex(e.exitRip)}` : ""}, ` +
+    `rflags ${hex(e.rflags)} [${flagNames(e.rflags)}]`);
   for (const d of m.diffs) {
     lines.push(`    ${d.what.padEnd(11)} native ${d.native.padEnd(30)} emulator ${d.emulator}${d.note ? `   (${d.note})` : ""}`);
   }

@@ -93,7 +93,8 @@ export class EmulatorRunner {
     m.writePhys(CODE_BASE + c.codeOff, code);
 
     const [cpl, cs, ss] = kernel ? [0, KERNEL_CS, KERNEL_DS] as const : [3, USER_CS, USER_DS] as const;
-    startInLongMode(cpu, { cr3: this.cr3, cpl, cs: Number(cs), ss: Number(ss), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4], rflags: c.rflags, alignmentMask: true });
+    startInLongMode(cpu, { cr3: this.cr3, cpl, cs: Number(cs), ss: Number(ss), rip: BigInt(CODE_BASE + c.codeOff), rsp: c.regs[4],
+      rflags: c.rflags, alignmentMask: true });
     cpu.set("star", STAR);
     for (let i = 0; i < 16; i++) cpu.setReg(i, BigInt.asUintN(64, c.regs[i]));
     for (const sreg of ["ds", "es", "fs", "gs"] as const) cpu.set(sreg, 0);

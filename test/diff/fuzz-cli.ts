@@ -27,7 +27,10 @@ const USAGE = `usage: npm run fuzz -- [OPTIONS]
   --both-profiles    also run each case without a vendor-divergent instruction under the
                      other vendor profile, which must match the host too`;
 
-interface Options { count: number; seed: bigint; scenarios: ScenarioName[]; only?: number[]; detail: number; batch: number; jobs: number; both: boolean }
+interface Options {
+  count: number; seed: bigint; scenarios: ScenarioName[]; only?: number[];
+  detail: number; batch: number; jobs: number; both: boolean;
+}
 interface Job { name: ScenarioName; seed: bigint; count: number; first?: number; only?: number[]; detail: number; both: boolean }
 interface JobResult { name: ScenarioName; cases: number; bad: number; ms: number; text?: string }
 
@@ -70,7 +73,9 @@ function parse(argv: string[]): Options | null {
     o.seed = seed;
   }
   if (v.scenario !== undefined && v.scenario !== "all") {
-    if (!(v.scenario in SCENARIOS)) throw new UsageError(`unknown scenario ${v.scenario}; one of: all, ${Object.keys(SCENARIOS).join(", ")}`);
+    if (!(v.scenario in SCENARIOS)) {
+      throw new UsageError(`unknown scenario ${v.scenario}; one of: all, ${Object.keys(SCENARIOS).join(", ")}`);
+    }
     o.scenarios = [v.scenario as ScenarioName];
   }
   if (v.only !== undefined) {
@@ -88,7 +93,8 @@ function runJob(j: Job): JobResult {
   const texts: string[] = [];
   if (run.mismatches.length || j.only) texts.push(report(run, j.detail));
   if (other?.mismatches.length) texts.push(report({ ...run, vendor: other.vendor, mismatches: other.mismatches }, j.detail));
-  return { name: j.name, cases: run.cases.length, bad, ms: run.ms.generate + run.ms.native + run.ms.emulator, text: texts.join("\n\n") || undefined };
+  return { name: j.name, cases: run.cases.length, bad, ms: run.ms.generate + run.ms.native + run.ms.emulator,
+    text: texts.join("\n\n") || undefined };
 }
 
 function jobsOf(o: Options): Job[] {
@@ -134,7 +140,8 @@ async function main(): Promise<number> {
   const vendor = hostVendor();
   const what = o.only ? `cases ${o.only.join(",")}` : `${o.count} cases per scenario`;
   console.log(`fuzz: seed 0x${o.seed.toString(16)}, ${what}: ${o.scenarios.join(", ")}; ${vendor} profile` +
-    `${o.both ? ` (and ${vendor === "intel" ? "amd" : "intel"} where the vendors agree)` : ""}, ${o.jobs} worker${o.jobs === 1 ? "" : "s"}`);
+    `${o.both ? ` (and ${vendor === "intel" ? "amd" : "intel"} where the vendors agree)` : ""}` +
+    `, ${o.jobs} worker${o.jobs === 1 ? "" : "s"}`);
   const totals = new Map(o.scenarios.map((name) => [name, { cases: 0, bad: 0, ms: 0 }]));
   const t0 = performance.now();
   const jobs = jobsOf(o);
@@ -154,8 +161,12 @@ async function main(): Promise<number> {
   });
   const wall = (performance.now() - t0) / 1000;
   console.log("\nsummary:");
-  for (const [name, t] of totals) console.log(`  ${name.padEnd(8)} ${String(t.cases).padStart(9)} cases  ${String(t.bad).padStart(6)} mismatches  ${(t.ms / 1000).toFixed(1)} s`);
-  console.log(`  ${bad === 0 ? "no mismatches" : `${bad} mismatches`} in ${done} cases, ${wall.toFixed(1)} s wall time (seed 0x${o.seed.toString(16)})`);
+  for (const [name, t] of totals) {
+    console.log(`  ${name.padEnd(8)} ${String(t.cases).padStart(9)} cases  ${String(t.bad).padStart(6)} mismatches  ` +
+      `${(t.ms / 1000).toFixed(1)} s`);
+  }
+  console.log(`  ${bad === 0 ? "no mismatches" : `${bad} mismatches`} in ${done} cases, ` +
+    `${wall.toFixed(1)} s wall time (seed 0x${o.seed.toString(16)})`);
   return bad === 0 ? 0 : 1;
 }
 

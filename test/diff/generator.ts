@@ -34,8 +34,12 @@ const CONTROL = byKind("branch", "call", "callE", "jmpE", "ret");
 const STRINGS = byKind("string");
 const STACK = byKind("stack", "popf");
 const FAULTING = byKind("privileged", "trap");
-const PRODUCERS = byMnemonic(/^(add|or|adc|sbb|and|sub|xor|cmp|test|inc|dec|neg|rol|ror|rcl|rcr|shl|shr|sal|sar|shld|shrd|bt|bts|btr|btc|bsf|bsr|tzcnt|lzcnt|popcnt|mul|imul|cmpxchg|xadd|sahf|stc|clc|cmc)$/);
-const CONSUMERS = [...byMnemonic(/^(set|cmov|adc|sbb|rcl|rcr|lahf|cmc)$/), ...eligibleRows.filter((r) => r.row.mn === "j" || r.row.mn === "pushf")];
+const PRODUCERS = byMnemonic(new RegExp("^(add|or|adc|sbb|and|sub|xor|cmp|test|inc|dec|neg|rol|ror|rcl|rcr|shl|shr|sal|sar|" +
+  "shld|shrd|bt|bts|btr|btc|bsf|bsr|tzcnt|lzcnt|popcnt|mul|imul|cmpxchg|xadd|sahf|stc|clc|cmc)$"));
+const CONSUMERS = [
+  ...byMnemonic(/^(set|cmov|adc|sbb|rcl|rcr|lahf|cmc)$/),
+  ...eligibleRows.filter((r) => r.row.mn === "j" || r.row.mn === "pushf"),
+];
 const INCDEC = byMnemonic(/^(inc|dec)$/);
 const DIVS = byMnemonic(/^(div|idiv)$/);
 
@@ -68,7 +72,8 @@ export const SCENARIOS = {
   chains: { title: "flag producers followed by inc/dec and flag consumers (jcc, setcc, cmov, adc, lahf, pushf)", units: [1, 3],
     unit: (s) => chain(s) },
   control: { title: "branches, calls, returns, indirect jumps and counted loops", units: [2, 5],
-    unit: (s) => s.rng.weighted<() => boolean>([[45, () => genRow(s, pick(s, CONTROL))], [20, () => loop(s)], [35, () => genGeneric(s, pick(s, bodyRows))]])() },
+    unit: (s) => s.rng.weighted<() => boolean>([[45, () => genRow(s, pick(s, CONTROL))], [20, () => loop(s)],
+      [35, () => genGeneric(s, pick(s, bodyRows))]])() },
   strings: { title: "string instructions with rep/repe/repne, segment overrides, 32-bit addressing, both directions", units: [1, 3],
     unit: (s) => (s.rng.chance(0.7) ? genRow(s, pick(s, STRINGS)) : genGeneric(s, pick(s, bodyRows))) },
   faults: { title: "faults: privileged instructions at CPL 3, traps, LOCK misuse, #DE, non-canonical addresses", units: [1, 3],
@@ -129,7 +134,8 @@ export function generateCase(name: ScenarioName, seed: bigint, index: number, ve
   throw new GeneratorBug(`case ${name}#${index}: no valid snippet in 100 attempts`);
 }
 
-export function generateCases(name: ScenarioName, seed: bigint, count: number, first = 0, vendor: CpuVendorName = "intel"): GeneratedCase[] {
+export function generateCases(name: ScenarioName, seed: bigint, count: number, first = 0,
+  vendor: CpuVendorName = "intel"): GeneratedCase[] {
   return Array.from({ length: count }, (_, i) => generateCase(name, seed, first + i, vendor));
 }
 

@@ -246,7 +246,8 @@ function shapeOperands(s: Snippet, r: RowInfo, osz: number, rm: RmOperand | unde
     // A selector worth loading: null (any RPL), user data and code, CPUNODE, and ones that
     // fault: kernel segments, the TSS, empty LDT and TLS slots, past the GDT's limit.
     const sel = rng.weighted<() => number>([[4, () => rng.pick([0x2b, 0x28, 0x2a, 0x33, 0x23, 0x7b, 0x78])],
-      [2, () => rng.int(4)], [3, () => rng.pick([0x10, 0x18, 0x08, 0x40, 0x50, 0x63, 0x6b, 0x38, 0x4, 0x2f, 0x80])], [1, () => rng.int(0x10000)]])();
+      [2, () => rng.int(4)], [3, () => rng.pick([0x10, 0x18, 0x08, 0x40, 0x50, 0x63, 0x6b, 0x38, 0x4, 0x2f, 0x80])],
+      [1, () => rng.int(0x10000)]])();
     return s.pin(rmReg, (rng.u64() & ~0xffffn) | BigInt(sel));
   }
   if ((mn === "div" || mn === "idiv") && rm) {

@@ -41,7 +41,8 @@ function disp32(rng: Rng): bigint {
 }
 
 function indexValue(rng: Rng): bigint {
-  return rng.weighted<() => bigint>([[4, () => BigInt(rng.range(-64, 64))], [2, () => BigInt(rng.range(-4096, 4096))], [1, () => rng.u64()]])();
+  return rng.weighted<() => bigint>([[4, () => BigInt(rng.range(-64, 64))], [2, () => BigInt(rng.range(-4096, 4096))],
+    [1, () => rng.u64()]])();
 }
 
 function alignDown(t: number, req: MemRequest, rng: Rng): number {
@@ -53,7 +54,9 @@ function alignDown(t: number, req: MemRequest, rng: Rng): number {
 /** A target for an explicit memory operand (not RSP-relative). */
 function pickTarget(rng: Rng, req: MemRequest): number {
   const m = req.margin ?? 0;
-  let t = rng.chance(0.12) && m === 0 && !req.oneLine ? 0x1000 - rng.range(1, Math.max(1, req.size - 1)) : rng.range(MEM_LO + m, MEM_HI - m - req.size - 16);
+  let t = rng.chance(0.12) && m === 0 && !req.oneLine
+    ? 0x1000 - rng.range(1, Math.max(1, req.size - 1))
+    : rng.range(MEM_LO + m, MEM_HI - m - req.size - 16);
   t = alignDown(t, req, rng);
   if (req.oneLine && (t & 63) + req.size > 64) t = (t & ~63) + 64 - req.size;
   return DATA_BASE + Math.max(t, MEM_LO + m);
@@ -170,7 +173,8 @@ export function freeMemOperand(rng: Rng): RmOperand {
   const disp = dispSize === 1 ? rng.range(-128, 127) : dispSize === 4 ? Number(BigInt.asIntN(32, BigInt(rng.u32()))) : 0;
   const prefixes = rng.chance(0.15) ? [rng.pick([0x64, 0x65, 0x2e, 0x3e])] : [];
   if (rng.chance(0.15)) prefixes.push(0x67);
-  return { mod, rm, sib, dispSize: dispSize as 0 | 1 | 4, disp, rexX: rng.int(2), rexB: rng.int(2), prefixes, features: ["mem", "unaccessed"] };
+  return { mod, rm, sib, dispSize: dispSize as 0 | 1 | 4, disp, rexX: rng.int(2), rexB: rng.int(2), prefixes,
+    features: ["mem", "unaccessed"] };
 }
 
 /** A register operand in the r/m field. */

@@ -82,7 +82,8 @@ function withMemory(m: MismatchReport, vendor: CpuVendorName): MismatchReport {
  */
 export function report(run: ScenarioRun, detail = 25): string {
   if (run.mismatches.length === 0) return `${run.scenario}: ${run.cases.length} cases, no mismatches`;
-  const parts = [`${run.scenario}: ${run.mismatches.length} of ${run.cases.length} cases differ between the host CPU and the emulator (${run.vendor} profile)`];
+  const parts = [`${run.scenario}: ${run.mismatches.length} of ${run.cases.length} cases differ ` +
+    `between the host CPU and the emulator (${run.vendor} profile)`];
   for (const m of run.mismatches.slice(0, detail)) parts.push(formatMismatch(withMemory(m, run.vendor), run.seed));
   const rest = run.mismatches.slice(detail);
   if (rest.length) {

@@ -9,7 +9,8 @@ import { DATA_BASE, MEM_HI, MEM_LO } from "./layout.js";
 import { Label, type Fixup, type Snippet } from "./snippet.js";
 import { rowInfos, type RowInfo } from "./rows.js";
 
-export type RowKind = "skip" | "generic" | "stack" | "branch" | "call" | "callE" | "jmpE" | "ret" | "string" | "popf" | "trap" | "privileged" | "xlat";
+export type RowKind =
+  "skip" | "generic" | "stack" | "branch" | "call" | "callE" | "jmpE" | "ret" | "string" | "popf" | "trap" | "privileged" | "xlat";
 
 const PRIVILEGED = new Set(["hlt", "cli", "sti", "swapgs", "rdmsr", "wrmsr", "sysret", "lgdt", "lidt", "invlpg", "ltr",
   "in", "out", "invd", "wbinvd", "rdpmc"]);
@@ -84,7 +85,8 @@ function forwardBranch(s: Snippet, r: RowInfo): boolean {
   const rel = r.imms[0] === "jb" ? 1 : 4;
   const bytes = [...shuffled(rng, legacy), ...rex, ...opcode, ...le(0n, rel)];
   const label = new Label();
-  const insn = { bytes, fixups: [{ kind: rel === 1 ? "rel8" : "rel32", at: bytes.length - rel, label } as Fixup], row: r, features: [`rel${rel * 8}`] };
+  const insn = { bytes, fixups: [{ kind: rel === 1 ? "rel8" : "rel32", at: bytes.length - rel, label } as Fixup], row: r,
+    features: [`rel${rel * 8}`] };
   if (!s.emit(insn)) return false;
   s.skipUnits(label, rng.weighted([[2, 0], [5, 1], [3, 2]]));
   return true;
@@ -160,10 +162,15 @@ function indirect(s: Snippet, r: RowInfo, isCall: boolean): boolean {
     const m = memOperand(s, { size: 8 });
     if (!m) { undo(); return false; }
     const enc = (op: number[], d: number, imms: { size: number; value: bigint }[], w: boolean) =>
-      assemble({ legacy: m.prefixes, rex: (w ? 0x48 : m.rexX || m.rexB ? 0x40 : 0) | (m.rexX << 1) | m.rexB, opcode: op, modrm: modrmByte(m.mod, d, m.rm), rmOperand: m, imms });
+      assemble({ legacy: m.prefixes, rex: (w ? 0x48 : m.rexX || m.rexB ? 0x40 : 0) | (m.rexX << 1) | m.rexB, opcode: op,
+        modrm: modrmByte(m.mod, d, m.rm), rmOperand: m, imms });
     const mov = enc([0xc7], 0, [{ size: 4, value: 0n }], true);
-    const fix = (a: { dispAt: number }) => (m.ripTarget !== undefined ? [{ kind: "riprel", at: a.dispAt, target: m.ripTarget } as Fixup] : []);
-    if (!s.emit({ bytes: mov.bytes, fixups: [...fix(mov), { kind: "abs32", at: mov.immAt[0], label: target }], features: [] })) { undo(); return false; }
+    const fix = (a: { dispAt: number }) =>
+      (m.ripTarget !== undefined ? [{ kind: "riprel", at: a.dispAt, target: m.ripTarget } as Fixup] : []);
+    if (!s.emit({ bytes: mov.bytes, fixups: [...fix(mov), { kind: "abs32", at: mov.immAt[0], label: target }], features: [] })) {
+      undo();
+      return false;
+    }
     const j = enc([0xff], digit, [], false);
     insn = { bytes: j.bytes, fixups: fix(j), row: r, features: m.features };
   }
@@ -194,7 +201,8 @@ function popf(s: Snippet, r: RowInfo): boolean {
   if (w16) v &= 0xffff;
   const push = w16 ? [0x66, 0x68, ...le(BigInt(v), 2)] : [0x68, ...le(BigInt(v), 4)];
   const pop = w16 ? [0x66, 0x9d] : rng.chance(0.1) ? [0x48, 0x9d] : [0x9d];
-  if (!s.emit({ ...bytesOf(...push), features: ["imm32"] }) || !s.emit({ ...bytesOf(...pop), row: r, features: w16 ? ["osz16"] : ["osz64"] })) {
+  if (!s.emit({ ...bytesOf(...push), features: ["imm32"] }) ||
+    !s.emit({ ...bytesOf(...pop), row: r, features: w16 ? ["osz16"] : ["osz64"] })) {
     undo();
     return false;
   }
@@ -286,7 +294,8 @@ export function loop(s: Snippet): boolean {
   const jnz = rng.chance(0.7) ? [0x75, 0] : [0x0f, 0x85, 0, 0, 0, 0];
   s.protect &= ~2;
   const ok = !s.ended && s.emit(bytesOf(...dec)) &&
-    s.emit({ bytes: jnz, fixups: [{ kind: jnz.length === 2 ? "rel8" : "rel32", at: jnz.length === 2 ? 1 : 2, label: head }], features: ["loop"] });
+    s.emit({ bytes: jnz, fixups: [{ kind: jnz.length === 2 ? "rel8" : "rel32", at: jnz.length === 2 ? 1 : 2, label: head }],
+      features: ["loop"] });
   const bodyInsns = s.insns.slice(first);
   const written = bodyInsns.reduce((w, i) => w | (i.info?.regsWritten ?? 0), 0);
   // Later iterations see what earlier ones left: registers and flags must still mean the same.

@@ -30,7 +30,9 @@ describe("ftrace records and boot conversion", () => {
     expect(end > start).toBe(true);
     expect(k.ftrace.records.filter((r) => r.ip >= start && r.ip < end)).toEqual([]);
     const names = availableFilterFunctions(k.ftrace).split("\n");
-    for (const fn of ["poke_int3_handler", "default_idle", "ftrace_ops_list_func", "function_trace_call", "memcpy"]) expect(names).not.toContain(fn);
+    for (const fn of ["poke_int3_handler", "default_idle", "ftrace_ops_list_func", "function_trace_call", "memcpy"]) {
+      expect(names).not.toContain(fn);
+    }
   });
 
   it("a site that does not hold the expected bytes is never written: ftrace_bug reports it and ftrace turns itself off", () => {
@@ -49,7 +51,9 @@ describe("ftrace records and boot conversion", () => {
     expect(report).toContain("Setting ftrace call site to call ftrace function");
     // Nothing was written: not the bad site, not its neighbours.
     expect([...k.machine.readPhys(k.phys(rec.ip), 5)]).toEqual([...bogus]);
-    for (const name of ["work_leaf", "work_middle"]) expect([...k.machine.readPhys(k.phys(k.ftrace.record(name)!.ip), 5)]).toEqual([...NOP5]);
+    for (const name of ["work_leaf", "work_middle"]) {
+      expect([...k.machine.readPhys(k.phys(k.ftrace.record(name)!.ip), 5)]).toEqual([...NOP5]);
+    }
     const again = new FunctionTracer(k.machine, k.heap, 64, "long_work");
     expect(() => k.ftrace.register(again.ops)).toThrowError(FtraceError);
   });

@@ -14,7 +14,9 @@ const FILTERS = ["work_*", "work_top work_leaf", "work_middle long_work", "*_top
 function bursty(seed: number, extra: Partial<KernelConfig> = {}) {
   return Kernel.boot({
     cpus: 4, seed, quantum: 400, tickPeriod: 20_000, ...extra,
-    workload: [0, 1, 2, 3].map((cpu) => ({ name: `burst/${cpu}`, kind: "kthread" as const, entry: "kthread_burst", arg: 10 | (4 << 16), cpu })),
+    workload: [0, 1, 2, 3].map((cpu) => ({
+      name: `burst/${cpu}`, kind: "kthread" as const, entry: "kthread_burst", arg: 10 | (4 << 16), cpu,
+    })),
   });
 }
 
@@ -50,7 +52,8 @@ describe("tracing switched on and off while 4 vCPUs run through the sites", () =
           const traced = BigInt(recs.filter((r) => r.ip === rec.ip).length);
           expect(traced, `seed ${seed} round ${round}: ${f} under "${tracer.ops.filter}"`).toBe(tracer.ops.traces(rec.index) ? calls : 0n);
           const hits = counter.hits(rec.index) - h0[Object.keys(WORK).indexOf(f)];
-          expect(hits, `seed ${seed} round ${round}: ${f} counted under "${counter.ops.filter}"`).toBe(counter.ops.traces(rec.index) ? calls : 0n);
+          expect(hits, `seed ${seed} round ${round}: ${f} counted under "${counter.ops.filter}"`)
+            .toBe(counter.ops.traces(rec.index) ? calls : 0n);
           checkedWindows++;
         }
         k.ftrace.unregister(counter.ops);
@@ -104,7 +107,8 @@ describe("the same changes written naively", () => {
 });
 
 describe("where each site points", () => {
-  it("a site traced by one ops calls that ops' trampoline, which calls the callback directly; a site two ops share goes through ftrace_caller and the list function", () => {
+  it("a site traced by one ops calls that ops' trampoline, which calls the callback directly; " +
+    "a site two ops share goes through ftrace_caller and the list function", () => {
     const k = bursty(1);
     const calls: { ops: string; call: HostCall }[] = [];
     const host = (name: string, filter: string) =>

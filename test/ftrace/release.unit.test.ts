@@ -13,7 +13,8 @@ import type { OpsState } from "../../src/kernel/ftrace/ops.js";
 const TICK = 1000;
 
 const preempted = (): Task => ({ pid: 1, name: "victim", kind: "kthread", addr: 0x1000n, cpu: 0, stackBase: 0n, stackTop: 0n,
-  state: "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 3, runTicks: 0, sliceUsed: 0, preempted: true, preemptedAt: 0n, voluntarySchedules: 0, inUser: false });
+  state: "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 3, runTicks: 0, sliceUsed: 0, preempted: true, preemptedAt: 0n,
+  voluntarySchedules: 0, inUser: false });
 
 const ops: OpsState = { id: 7, name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", notrace: "",
   saveRegs: false, recursion: false, dynamic: true, private: 0n, addr: 0xffff_c900_0000_0000n, filterSet: new Set([0]),

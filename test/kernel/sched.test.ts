@@ -61,7 +61,8 @@ describe("misbehaving tasks", () => {
     expect(l.text).toMatch(/soft lockup - CPU#1 stuck .*\[spinner:\d+\]/);
   });
 
-  it("an oops in a task names the task, the vCPU, the symbolized RIP and a frame-pointer backtrace; the task dies, the rest runs on", () => {
+  it("an oops in a task names the task, the vCPU, the symbolized RIP and a frame-pointer backtrace; " +
+    "the task dies, the rest runs on", () => {
     const k = Kernel.boot({
       cpus: 2,
       workload: [

@@ -7,7 +7,8 @@ import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 describe("seed 003: a task preempted inside a dynamic trampoline while its ops is unregistered", () => {
   it("plain RCU frees the trampoline under the preempted task; it faults returning into it, and the report says so", () => {
     const { k, release, heldAtUnregister } = victimRun({ preempt: "full", release: "rcu" });
-    expect(heldAtUnregister.some((h) => /^victim\/\d+ \(runnable, preempted\): the return address at \w+ is ftrace_trampoline\[slow\]\+0x/.test(h))).toBe(true);
+    expect(heldAtUnregister.some((h) =>
+      /^victim\/\d+ \(runnable, preempted\): the return address at \w+ is ftrace_trampoline\[slow\]\+0x/.test(h))).toBe(true);
     expect(release.freedAt).toBeDefined();
     expect(k.useAfterFrees).toHaveLength(1);
     const uaf = k.useAfterFrees[0];
@@ -18,12 +19,15 @@ describe("seed 003: a task preempted inside a dynamic trampoline while its ops i
     expect(text).toMatch(/^BUG: use-after-free in ftrace_trampoline\[slow\]\+0x[0-9a-f]+ \(freed\)$/m);
     expect(text).toMatch(/^Instruction fetch at addr [0-9a-f]{16} by task victim\/\d+ on CPU 0: it returned into the trampoline/m);
     // The call trace passes through the trampoline's frame records to the traced function and its caller.
-    expect(text).toMatch(/Call Trace:\n ftrace_trampoline\[slow\]\(freed\)\+0x[0-9a-f]+\n victim_traced\+0x5\n kthread_victim\+0x[0-9a-f]+\n task_start/);
-    expect(text).toMatch(/freed at [\d.]+ (?:ns|us|ms) by ftrace_shutdown\(slow\), policy rcu: after rcu gp \d+ \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\)\./);
+    expect(text).toMatch(
+      /Call Trace:\n ftrace_trampoline\[slow\]\(freed\)\+0x[0-9a-f]+\n victim_traced\+0x5\n kthread_victim\+0x[0-9a-f]+\n task_start/);
+    expect(text).toMatch(new RegExp(/freed at [\d.]+ (?:ns|us|ms) by ftrace_shutdown\(slow\), policy rcu: /.source +
+      /after rcu gp \d+ \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\)\./.source));
     expect(text).toMatch(/still inside it \(IP or return address\):\n {3}victim\/\d+ \(runnable, preempted\)/);
     // The timeline has the steps in order: preempted, unregister, patch, grace period, free, fault.
-    const order = ["victim/\\d+ preempted by an interrupt", "unregister ftrace ops \"slow\"", "text_poke batch", "rcu grace period \\d+ ends",
-      "trampoline 0x[0-9a-f]+ \\(\\d+ bytes\\) of \"slow\" freed", "victim/\\d+ runs", "PF at ftrace_trampoline\\[slow\\]\\(freed\\)"];
+    const order = ["victim/\\d+ preempted by an interrupt", "unregister ftrace ops \"slow\"", "text_poke batch",
+      "rcu grace period \\d+ ends", "trampoline 0x[0-9a-f]+ \\(\\d+ bytes\\) of \"slow\" freed", "victim/\\d+ runs",
+      "PF at ftrace_trampoline\\[slow\\]\\(freed\\)"];
     let at = 0;
     for (const step of order) {
       const m = new RegExp(step).exec(text.slice(at));
@@ -81,24 +85,28 @@ describe("seed 000: lazy preemption and the Kconfig rule for TASKS_RCU", () => {
   for (const preempt of ["none", "voluntary"] as const) {
     it(`${preempt}: a task inside the trampoline cannot be preempted there, so plain RCU is enough`, () => {
       const { k, release, heldAtUnregister } = victimRun({ preempt, kconfig: "old", release: "rcu" });
-      expect(heldAtUnregister.some((h) => /^victim\/\d+ \(running\)/.test(h)), "the victim was running inside when unregistered").toBe(true);
+      expect(heldAtUnregister.some((h) => /^victim\/\d+ \(running\)/.test(h)), "the victim was running inside when unregistered")
+        .toBe(true);
       expect(release.freedAt).toBeDefined();
       expect(k.useAfterFrees).toEqual([]);
       expect(k.trampolines.all[0].heldAtFree).toEqual([]);
       const victim = k.sched.tasks.find((t) => t.name === "victim")!;
-      expect(k.machine.events.ofKind(EventKind.SWITCH).filter((e) => Number(e.a) === victim.pid && Number(e.c) === SchedReason.IRQ_PREEMPT)).toEqual([]);
+      expect(k.machine.events.ofKind(EventKind.SWITCH)
+        .filter((e) => Number(e.a) === victim.pid && Number(e.c) === SchedReason.IRQ_PREEMPT)).toEqual([]);
     });
   }
 });
 
 describe("seed 000's alternatives to Tasks RCU, on the same runs", () => {
-  it("(a) checking the preempted task's IP misses a task preempted in the callback: its IP is in core text, its return address is not", () => {
+  it("(a) checking the preempted task's IP misses a task preempted in the callback: " +
+    "its IP is in core text, its return address is not", () => {
     const { k, heldAtUnregister } = victimRun({ preempt: "full", release: "ip-check" });
     // The counter-example: the victim was preempted in function_slow_call, with the trampoline only on its stack.
     expect(heldAtUnregister.find((h) => h.startsWith("victim/"))).toMatch(/the return address at \w+ is ftrace_trampoline/);
     expect(k.sched.tasks.find((t) => t.name === "victim")!.state).toBe("dead");
     expect(k.useAfterFrees.map((u) => u.task)).toEqual(["victim"]);
-    expect(k.useAfterFrees[0].text).toMatch(/policy ip-check: after rcu_tasks_rude gp 1 \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\), ip-check gp 1/);
+    expect(k.useAfterFrees[0].text).toMatch(
+      /policy ip-check: after rcu_tasks_rude gp 1 \([\d.]+ (?:ns|us|ms)\.\.[\d.]+ (?:ns|us|ms)\), ip-check gp 1/);
   });
 
   it("(b) scanning stacks for trampoline addresses is safe, and ends much sooner than Tasks RCU", () => {
@@ -132,7 +140,9 @@ describe("idle: a trampoline reached where RCU is not watching", () => {
     const k = Kernel.boot({ cpus: 2, preempt: "full", tickPeriod: TICK, timeslice: 2, release, workload: [
       { name: "burst", kind: "kthread", entry: "kthread_burst", arg: 0, cpu: 0 },
     ] });
-    const ops = new FtraceOps({ name: "idle-slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "arch_cpu_idle_enter", private: 50_000n });
+    const ops = new FtraceOps({
+      name: "idle-slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "arch_cpu_idle_enter", private: 50_000n,
+    });
     k.run(5 * TICK);
     k.ftrace.register(ops);
     const t = ops.trampoline!;

@@ -37,7 +37,9 @@ export function victimRun(o: VictimOptions): VictimRun {
       { name: "busy1", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 1 },
     ],
   });
-  const ops = new FtraceOps({ name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 3000n });
+  const ops = new FtraceOps({
+    name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 3000n,
+  });
   k.run(5 * TICK);
   k.ftrace.register(ops);
   const t = ops.trampoline!;

@@ -20,7 +20,9 @@ function boot(recursion: RecursionSchemeName): Kernel {
 function recursingRun(recursion: RecursionSchemeName) {
   const k = boot(recursion);
   k.run(3 * TICK);
-  const ops = new FtraceOps({ name: "recursing", callback: { kind: "guest", symbol: "function_recursing_call" }, filter: "work_leaf recursion_target" });
+  const ops = new FtraceOps({
+    name: "recursing", callback: { kind: "guest", symbol: "function_recursing_call" }, filter: "work_leaf recursion_target",
+  });
   k.ftrace.register(ops);
   k.run(40 * TICK);
   const calls = k.ftrace.calls(ops);
@@ -61,14 +63,17 @@ describe("a callback that calls a traced function", () => {
   it("with no guard the callback recurses until the task's stack runs into its guard gap: a double fault names the stack", () => {
     const k = boot("none");
     k.run(3 * TICK);
-    const ops = new FtraceOps({ name: "recursing", callback: { kind: "guest", symbol: "function_recursing_call" }, filter: "work_leaf recursion_target" });
+    const ops = new FtraceOps({
+      name: "recursing", callback: { kind: "guest", symbol: "function_recursing_call" }, filter: "work_leaf recursion_target",
+    });
     k.ftrace.register(ops);
     k.run(10 * TICK);
     expect(k.oopses).toHaveLength(1);
     const oops = k.oopses[0];
     expect(oops.vector).toBe(8);
     expect(oops.overflow).toBe("task busy");
-    expect(oops.text).toMatch(/^BUG: stack guard page was hit at 0x[0-9a-f]+ \(stack is .*, task busy\)\nkernel stack overflow \(double-fault\)/);
+    expect(oops.text).toMatch(
+      /^BUG: stack guard page was hit at 0x[0-9a-f]+ \(stack is .*, task busy\)\nkernel stack overflow \(double-fault\)/);
     // The recursion never got past recursion_target's fentry call: the backtrace is that call
     // and the trampoline, over and over.
     expect(oops.backtrace.filter((f) => f.startsWith("recursion_target+")).length).toBeGreaterThanOrEqual(7);

@@ -39,7 +39,9 @@ function windows(o: Partial<KernelConfig>): { k: Kernel; found: Window[]; counte
     workload: [{ name: "busy", kind: "kthread", entry: "kthread_busy", arg: 2000, cpu: 0 }],
   });
   k.run(3 * TICK);
-  const slow = new FtraceOps({ name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", private: 3000n });
+  const slow = new FtraceOps({
+    name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", private: 3000n,
+  });
   const counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length, "irq_enter_rcu update_process_times", "", "irq-counter");
   k.ftrace.register(counter.ops);
   k.ftrace.register(slow);
@@ -54,7 +56,8 @@ function windows(o: Partial<KernelConfig>): { k: Kernel; found: Window[]; counte
     const enterAt = rest.findIndex((e) => e.kind === EventKind.RECURSION && e.a === enterIp);
     const tickAt = rest.findIndex((e) => e.kind === EventKind.RECURSION && e.a === tickIp);
     if (enterAt < 0 || tickAt < 0) return;
-    const lines = [ev, ...rest.slice(0, tickAt + 1).filter((e) => e.kind === EventKind.RECURSION)].map((e) => describeEvent(e, k.timelineContext));
+    const lines = [ev, ...rest.slice(0, tickAt + 1).filter((e) => e.kind === EventKind.RECURSION)]
+      .map((e) => describeEvent(e, k.timelineContext));
     found.push({ enter: decision(rest[enterAt], k.stacks), tick: decision(rest[tickAt], k.stacks), lines });
   });
   return { k, found, counter };
@@ -70,11 +73,13 @@ describe("a timer interrupt during a callback", () => {
       expect(w.tick.preemptCount & HARDIRQ_MASK).not.toBe(0);
       expect(w.tick).toMatchObject({ entered: true, stack: { name: "irq cpu0" } });
     }
-    expect(found[0].lines.join("\n")).toMatch(
-      /interrupt 0xef at function_slow_call\+0x[0-9a-f]+\n.*irq_enter_rcu: callbacks run \(in_tracing of irq cpu0 taken, preempt_count 0x0\)[^]*update_process_times: callbacks run \(in_tracing of irq cpu0 taken, preempt_count 0x10000\)/);
+    expect(found[0].lines.join("\n")).toMatch(new RegExp(/interrupt 0xef at function_slow_call\+0x[0-9a-f]+\n.*/.source +
+      /irq_enter_rcu: callbacks run \(in_tracing of irq cpu0 taken, preempt_count 0x0\)[^]*/.source +
+      /update_process_times: callbacks run \(in_tracing of irq cpu0 taken, preempt_count 0x10000\)/.source));
   });
 
-  it("per-task: in the window the context still reads NORMAL, which the callback holds; the TRANSITION bit lets the interrupt through", () => {
+  it("per-task: in the window the context still reads NORMAL, which the callback holds; " +
+    "the TRANSITION bit lets the interrupt through", () => {
     const { found } = windows({ recursion: "per-task" });
     expect(found.length).toBeGreaterThan(3);
     for (const w of found) {

@@ -114,7 +114,8 @@ describe("a callback that hits WARN_ON(): #UD, handled on an IST stack", () => {
 
 describe("a WARN inside a callback that report_bug() itself ran", () => {
   for (const o of [{ recursion: "per-task" }, { recursion: "per-stack", istLink: false }] as Partial<KernelConfig>[]) {
-    it(`${o.recursion}${o.istLink === false ? " without the IST link" : ""}: the nested #UD lands below the outer handler's frame (IST shift) and both return`, () => {
+    it(`${o.recursion}${o.istLink === false ? " without the IST link" : ""}: ` +
+      "the nested #UD lands below the outer handler's frame (IST shift) and both return", () => {
       const k = boot(o);
       k.run(3 * TICK);
       const warnOn = (name: string, fn: string) => new FtraceOps({ name, callback: { kind: "guest", symbol: "function_warning_call" },
@@ -140,7 +141,9 @@ describe("an oops in a callback running in an interrupt", () => {
     const k = boot({ cpus: 1 } as Partial<KernelConfig>);
     k.run(3 * TICK);
     // function_faulting_call touches op->private: an address that is neither mapped nor demand-paged.
-    const bad = new FtraceOps({ name: "bad", callback: { kind: "guest", symbol: "function_faulting_call" }, filter: "update_process_times", private: 0x10_0000n });
+    const bad = new FtraceOps({
+      name: "bad", callback: { kind: "guest", symbol: "function_faulting_call" }, filter: "update_process_times", private: 0x10_0000n,
+    });
     k.ftrace.register(bad);
     k.run(5 * TICK);
     expect(k.oopses).toHaveLength(1);

@@ -36,7 +36,10 @@ describe("golden diffs of a 30,000-line text: exact hunks", () => {
     const actual = [...golden];
     actual.splice(100, 1);
     expect(unifiedDiff(text(golden), text(actual), LABELS)).toEqual({
-      lines: ["--- trace.golden (golden)", "+++ actual", "@@ -98,7 +98,6 @@", " line 97", " line 98", " line 99", "-line 100", " line 101", " line 102", " line 103"],
+      lines: [
+        "--- trace.golden (golden)", "+++ actual", "@@ -98,7 +98,6 @@",
+        " line 97", " line 98", " line 99", "-line 100", " line 101", " line 102", " line 103",
+      ],
       removed: 1, added: 0, aligned: true,
     });
   });
@@ -65,7 +68,9 @@ describe("golden diffs of a 30,000-line text: exact hunks", () => {
 
 describe("golden diffs: edges", () => {
   it("a missing final newline is a difference, marked as diff -u marks it", () => {
-    expect(unifiedDiff("a\nb\n", "a\nb", ["g", "a"]).lines).toEqual(["--- g", "+++ a", "@@ -1,2 +1,2 @@", " a", "-b", "+b", "\\ No newline at end of file"]);
+    expect(unifiedDiff("a\nb\n", "a\nb", ["g", "a"]).lines).toEqual([
+      "--- g", "+++ a", "@@ -1,2 +1,2 @@", " a", "-b", "+b", "\\ No newline at end of file",
+    ]);
   });
 
   it("an empty side is numbered 0,0", () => {

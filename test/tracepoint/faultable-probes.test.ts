@@ -31,7 +31,9 @@ function withProbe(readSide: ReadSide, pages: number) {
 function blockedProbe(readSide: ReadSide, waitFor: "rcu" | "rcu_tasks_trace") {
   const { k, probe, worker } = withProbe(readSide, 8);
   // The first system call runs the probe, which touches its first user page and sleeps in the fault.
-  if (!k.runUntil(() => k.demand.mapped.length === 1 && worker.state === "sleeping", 50 * TICK)) throw new Error("the probe never blocked in a fault");
+  if (!k.runUntil(() => k.demand.mapped.length === 1 && worker.state === "sleeping", 50 * TICK)) {
+    throw new Error("the probe never blocked in a fault");
+  }
   const unregisteredAt = k.machine.time;
   const flavour = waitFor === "rcu" ? k.rcu.rcu : k.rcu.trace;
   k.sysEnter.unregister(probe, flavour);
@@ -59,7 +61,8 @@ describe("a probe blocked in a page fault while it is unregistered", () => {
     expect(worker.runTicks).toBeGreaterThan(ranBeforeFree);
   });
 
-  it("rcu_read_lock_trace() readers, plain RCU: the sleep is a quiescent state, the data is freed under the probe, and its next read is caught", () => {
+  it("rcu_read_lock_trace() readers, plain RCU: the sleep is a quiescent state, the data is freed under the probe, " +
+    "and its next read is caught", () => {
     const { k, probe, worker, unregisteredAt } = blockedProbe("trace", "rcu");
     expect(probe.state).toBe("freed");
     expect(probe.freedAt! - unregisteredAt).toBeLessThan(BigInt(FAULT_SLEEP * TICK));
@@ -109,7 +112,8 @@ describe("classic probes: preempt_disable() readers", () => {
     expect(k.oopses).toEqual([]);
   });
 
-  it("Tasks Trace RCU does not see preempt-disabled readers: unregistered while the probe runs, the data is freed under it and the next read is caught", () => {
+  it("Tasks Trace RCU does not see preempt-disabled readers: unregistered while the probe runs, " +
+    "the data is freed under it and the next read is caught", () => {
     const { k, worker } = preemptReader("rcu_tasks_trace");
     expect(k.useAfterFrees).toHaveLength(1);
     const uaf = k.useAfterFrees[0].text;
