@@ -77,6 +77,9 @@ export interface Option {
 
 // Usage and doc texts may say {range}, {choices} and {default}; each face fills them in its
 // own spelling (src/cli/usage.ts, docs/scenarios.md through machineOptionsMarkdown()).
+/** The local timer period of a default machine, in ns: HZ=50000 (a jiffy is 20 us). */
+const DEFAULT_TICK_PERIOD = 50_000;
+
 export const OPTIONS: readonly Option[] = [
   {
     name: "cpus", key: "cpus", type: { kind: "int", min: 1, max: 64 }, applies: "config", default: 4,
@@ -120,11 +123,11 @@ export const OPTIONS: readonly Option[] = [
     scenario: { doc: "virtual time each vCPU runs per turn, in ns" },
   },
   {
-    name: "tickPeriod", key: "tick-period", type: { kind: "int", min: 1000, max: 100_000_000 }, applies: "config", default: 50_000,
-    unit: "ns",
+    name: "tickPeriod", key: "tick-period", type: { kind: "int", min: 1000, max: 100_000_000 }, applies: "config",
+    default: DEFAULT_TICK_PERIOD, unit: "ns",
     scenario: {
       doc: "local timer period in ns of virtual time (an instruction takes 1 ns): one jiffy, so 20000 is HZ=50000",
-      shownDefault: `50000 (${formatHz(50_000)})`,
+      shownDefault: `${DEFAULT_TICK_PERIOD} (${formatHz(DEFAULT_TICK_PERIOD)})`,
     },
   },
   {
