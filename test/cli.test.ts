@@ -31,7 +31,8 @@ function tramplab(...args: string[]): Promise<{ status: number | null; stdout: s
 describe.concurrent("tramplab's command line", () => {
   const COMMANDS = ["run", "torture", "scenario", "debug", "check-noinstr"];
 
-  it("the built-in kernel runs the same under --cpu-vendor amd as under intel (gcc emits no vendor-divergent instruction)", async ({ expect }) => {
+  it("the built-in kernel runs the same under --cpu-vendor amd as under intel " +
+    "(gcc emits no vendor-divergent instruction)", async ({ expect }) => {
     const args = ["run", "--time=10ms", "--tracer=function", "--filter=work_*"];
     const [intel, amd] = await Promise.all([tramplab(...args), tramplab(...args, "--cpu-vendor=amd")]);
     expect(intel.status).toBe(0);
@@ -87,8 +88,11 @@ describe.concurrent("tramplab's command line", () => {
       [["run", "--cpus"], "tramplab run: --cpus needs an integer from 1 to 64, got nothing (see 'tramplab run --help')"],
       [["run", "--cpus=99"], "tramplab run: --cpus needs an integer from 1 to 64, got 99 (see 'tramplab run --help')"],
       [["run", "--stats=yes"], "tramplab run: --stats takes no value, got yes (see 'tramplab run --help')"],
-      [["torture", "--shard", "3/2"], "tramplab torture: --shard needs I/N with 1 <= I <= N <= 18446744073709551615, got 3/2 (see 'tramplab torture --help')"],
-      [["scenario", "--seed=x", "a.yaml"], "tramplab scenario: --seed needs an integer from 0 to 18446744073709551615 (decimal, or hex with 0x), got x (see 'tramplab scenario --help')"],
+      [["torture", "--shard", "3/2"],
+        "tramplab torture: --shard needs I/N with 1 <= I <= N <= 18446744073709551615, got 3/2 (see 'tramplab torture --help')"],
+      [["scenario", "--seed=x", "a.yaml"],
+        "tramplab scenario: --seed needs an integer from 0 to 18446744073709551615 (decimal, or hex with 0x), got x " +
+        "(see 'tramplab scenario --help')"],
       [["debug", "-x"], "tramplab debug: -x needs a file of commands (see 'tramplab debug --help')"],
       [["run", "--cpu-vendor=arm"], "tramplab run: --cpu-vendor must be one of intel, amd, got arm (see 'tramplab run --help')"],
       [["debug", "--cpu-vendor", "via"], "tramplab debug: --cpu-vendor must be one of intel, amd, got via (see 'tramplab debug --help')"],
@@ -98,13 +102,17 @@ describe.concurrent("tramplab's command line", () => {
   });
 
   it("an unknown command gives one error line with the pointer to tramplab --help, and exit 2", async ({ expect }) => {
-    expect(await tramplab("frobnicate")).toEqual({ status: 2, stdout: "", stderr: "tramplab: unknown command frobnicate (see 'tramplab --help')\n" });
+    expect(await tramplab("frobnicate")).toEqual({
+      status: 2, stdout: "", stderr: "tramplab: unknown command frobnicate (see 'tramplab --help')\n",
+    });
   });
 });
 
 describe("tools/build.mjs", () => {
   it("prints nothing at all when everything is up to date", ({ expect }) => {
-    const build = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, "tools/build.mjs"), ...args], { cwd: projectRoot, encoding: "utf8", timeout: 900_000 });
+    const build = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, "tools/build.mjs"), ...args], {
+      cwd: projectRoot, encoding: "utf8", timeout: 900_000,
+    });
     expect(build("--quiet").status).toBe(0); // builds whatever is out of date
     for (const args of [[], ["--quiet"]]) {
       expect(build(...args)).toMatchObject({ status: 0, stdout: "", stderr: "" });
@@ -170,7 +178,8 @@ describe.concurrent("tramplab run (command line)", () => {
     expect(r.status).toBe(native.exitCode);
   });
 
-  it("--cpu-vendor picks what CPUID tells a program: GenuineIntel family 6 by default, AuthenticAMD family 25 with amd", async ({ expect }) => {
+  it("--cpu-vendor picks what CPUID tells a program: GenuineIntel family 6 by default, " +
+    "AuthenticAMD family 25 with amd", async ({ expect }) => {
     const [intel, amd, plain] = await Promise.all([
       tramplab("run", "--cpu-vendor", "intel", cpuid), tramplab("run", "--cpu-vendor=amd", cpuid), tramplab("run", cpuid),
     ]);
@@ -250,8 +259,10 @@ describe.concurrent("tramplab run (command line)", () => {
       { mode: "ud2", signal: "SIGILL", code: 132, what: "invalid opcode (#UD)", fn: "fault_ud2", insn: /^ud2/ },
       { mode: "div0", signal: "SIGFPE", code: 136, what: "divide error (#DE)", fn: "fault_div0", insn: /^idiv/ },
       { mode: "overflow-div", signal: "SIGFPE", code: 136, what: "divide error (#DE)", fn: "fault_overflow_div", insn: /^idiv/ },
-      { mode: "null", signal: "SIGSEGV", code: 139, what: "page fault (#PF) at 0x0 (user writing, not present)", fn: "fault_null", insn: /^mov/ },
-      { mode: "kernel", signal: "SIGSEGV", code: 139, what: "page fault (#PF) at 0xffffffff81000000 (user reading", fn: "fault_kernel", insn: /^mov/ },
+      { mode: "null", signal: "SIGSEGV", code: 139, what: "page fault (#PF) at 0x0 (user writing, not present)",
+        fn: "fault_null", insn: /^mov/ },
+      { mode: "kernel", signal: "SIGSEGV", code: 139, what: "page fault (#PF) at 0xffffffff81000000 (user reading",
+        fn: "fault_kernel", insn: /^mov/ },
       { mode: "nx", signal: "SIGSEGV", code: 139, what: "(user executing, protection violation)", fn: "data_code", insn: /^ret/ },
       { mode: "hlt", signal: "SIGSEGV", code: 139, what: "general protection fault (#GP)", fn: "fault_hlt", insn: /^hlt/ },
       { mode: "cli", signal: "SIGSEGV", code: 139, what: "general protection fault (#GP)", fn: "fault_cli", insn: /^cli/ },

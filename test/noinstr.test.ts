@@ -34,13 +34,19 @@ interface Expected {
 
 const VIOLATIONS: Expected[] = [
   { func: "calls_out", insn: /^call\s+[0-9a-f]+ <instrumented>$/, kind: "call", callee: "instrumented", proves: "an ordinary call" },
-  { func: "tail_out", insn: /^jmp\s+[0-9a-f]+ <instrumented_tail>$/, kind: "jump", callee: "instrumented_tail", proves: "a sibling call (tail jmp)" },
-  { func: "maybe_tail", insn: /^jmp\s+[0-9a-f]+ <instrumented_tail>$/, kind: "jump", callee: "instrumented_tail", proves: "a sibling call on one branch" },
-  { func: "asm_cond_tail", insn: /^jne\s+[0-9a-f]+ <instrumented_tail>$/, kind: "conditional jump", callee: "instrumented_tail", proves: "a conditional sibling call (jne)" },
+  { func: "tail_out", insn: /^jmp\s+[0-9a-f]+ <instrumented_tail>$/, kind: "jump", callee: "instrumented_tail",
+    proves: "a sibling call (tail jmp)" },
+  { func: "maybe_tail", insn: /^jmp\s+[0-9a-f]+ <instrumented_tail>$/, kind: "jump", callee: "instrumented_tail",
+    proves: "a sibling call on one branch" },
+  { func: "asm_cond_tail", insn: /^jne\s+[0-9a-f]+ <instrumented_tail>$/, kind: "conditional jump", callee: "instrumented_tail",
+    proves: "a conditional sibling call (jne)" },
   { func: "indirect_out", insn: /^call\s+\*/, kind: "indirect call", callee: "{dynamic}", proves: "an indirect call" },
   { func: "indirect_tail", insn: /^jmp\s+\*/, kind: "indirect jump", callee: "{dynamic}", proves: "an indirect tail jump" },
 ];
-const NOINSTR_FUNCS = ["asm_cond_tail", "helper", "stays_inside", "tail_inside", "table_switch", "idle", "calls_out", "tail_out", "maybe_tail", "indirect_out", "indirect_tail"];
+const NOINSTR_FUNCS = [
+  "asm_cond_tail", "helper", "stays_inside", "tail_inside", "table_switch", "idle",
+  "calls_out", "tail_out", "maybe_tail", "indirect_out", "indirect_tail",
+];
 
 /** objdump -d of one section: function name -> its instructions (offset and text). */
 function objdumpSection(path: string, section: string): Map<string, { off: bigint; text: string }[]> {
@@ -189,14 +195,16 @@ describe("check-noinstr", () => {
     });
 
     it("an ELF file cut short", () => {
-      expect(refusal(readFileSync(fixture).subarray(0, 100)).message).toMatch(/^truncated ELF file: the program header table lies outside the file/);
+      expect(refusal(readFileSync(fixture).subarray(0, 100)).message)
+        .toMatch(/^truncated ELF file: the program header table lies outside the file/);
     });
 
     it("no .noinstr.text section and no marker symbols", () => {
       const none = variant(dir, fixture, "no-section", (b) => renameOnce(b, ".noinstr.text", "x"));
       const e = refusal(readFileSync(none));
       expect(e).toBeInstanceOf(NoinstrError);
-      expect(e.message).toBe("no .noinstr.text section (and no __noinstr_text_start/__noinstr_text_end symbols marking where a linker script put it)");
+      expect(e.message)
+        .toBe("no .noinstr.text section (and no __noinstr_text_start/__noinstr_text_end symbols marking where a linker script put it)");
     });
 
     it("only one of the two marker symbols", () => {

@@ -115,7 +115,9 @@ beforeAll(() => {
   writeFileSync(join(project, "package.json"), json(pkg));
   writeFileSync(join(project, "package-lock.json"), json(lock));
   writeFileSync(join(project, "tsconfig.json"), json({
-    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [] },
+    compilerOptions: {
+      target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [],
+    },
     include: ["test"],
   }));
   writeFileSync(join(project, "test", "example.test.ts"), docExample());
@@ -130,7 +132,8 @@ afterAll(() => {
 describe("the packed package, installed into another project without the network", () => {
   it("holds the compiled library with its declarations, the core and the firmware, and nothing else", () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ["package.json", "bin/tramplab.js", "dist/src/index.js", "dist/src/index.d.ts", "build/core.wasm", "build/firmware.elf"]) {
+    for (const f of ["package.json", "bin/tramplab.js", "dist/src/index.js", "dist/src/index.d.ts",
+      "build/core.wasm", "build/firmware.elf"]) {
       expect(files).toContain(f);
     }
     for (const js of files.filter((f) => f.endsWith(".js") && f.startsWith("dist/"))) expect(files).toContain(js.replace(/\.js$/, ".d.ts"));
@@ -152,7 +155,8 @@ describe("the packed package, installed into another project without the network
   });
 
   it("reads the firmware and the core from the installed package, whatever the working directory", () => {
-    const where = run(process.execPath, ["--input-type=module", "-e", 'import { firmwarePath } from "tramplab"; console.log(firmwarePath)'], project);
+    const where = run(process.execPath,
+      ["--input-type=module", "-e", 'import { firmwarePath } from "tramplab"; console.log(firmwarePath)'], project);
     expect(where.status, where.output).toBe(0);
     expect(where.stdout.trim()).toBe(join(project, "node_modules", "tramplab", "build", "firmware.elf"));
     const cli = run(join(project, "node_modules", ".bin", "tramplab"), ["run", "--cpus", "1", "--time", "1ms"], dir);

@@ -45,11 +45,16 @@ const PROGRAMS: Program[] = [
   },
   { name: "bignum", proves: "multi-word add/sub/mul/div give 2^1000, 200!, F(1500) and 3^400 exactly", variants: [O0, O2] },
   { name: "strings", proves: "reverse, search, tokenize and integer/text round trips in bases 2..36", variants: [O0, O2] },
-  { name: "recursion", proves: "Ackermann, fib, 8 queens, Hanoi, stack arguments, a 2.5 MiB deep recursion and a 600 KB frame (stack growth)", variants: [O0, O2] },
+  {
+    name: "recursion",
+    proves: "Ackermann, fib, 8 queens, Hanoi, stack arguments, a 2.5 MiB deep recursion and a 600 KB frame (stack growth)",
+    variants: [O0, O2],
+  },
   { name: "interp", proves: "a bytecode interpreter dispatching through a dense switch jump table", variants: [O0, O2] },
   {
     name: "insns",
-    proves: "rare instruction forms (shift/rotate by 1, rcl/rcr, shld/shrd, bt on memory, high-byte registers, 8/16-bit div, all 16 conditions, string ops both ways) with their defined flags",
+    proves: "rare instruction forms (shift/rotate by 1, rcl/rcr, shld/shrd, bt on memory, high-byte registers, 8/16-bit div, " +
+      "all 16 conditions, string ops both ways) with their defined flags",
     variants: [O0, O2],
   },
   {
@@ -58,7 +63,11 @@ const PROGRAMS: Program[] = [
     variants: [O0, O2],
     extraFlags: ["-Wl,--no-warn-rwx-segments"], // the program needs one RWX section
   },
-  { name: "funcptr", proves: "comparator callbacks, operation tables, vtables and structs passed and returned by value", variants: [O0, O2] },
+  {
+    name: "funcptr",
+    proves: "comparator callbacks, operation tables, vtables and structs passed and returned by value",
+    variants: [O0, O2],
+  },
   {
     name: "args",
     proves: "argc/argv/envp on the initial stack and an exit status computed from the arguments",

@@ -6,7 +6,8 @@ import { releaseSafe } from "../src/torture/safety.js";
 import { main } from "../src/cli/main.js";
 
 describe("torture", () => {
-  it("a bounded random campaign: no hazard, no unexplained oops, no use-after-free where the configuration is safe, every premature free caught", () => {
+  it("a bounded random campaign: no hazard, no unexplained oops, no use-after-free where the configuration is safe, " +
+    "every premature free caught", () => {
     const s = runCampaign({ seed: 2026n, iterations: 16n });
     expect(s.failures.map((f) => `${replayCommand(f)}: ${f.failure!.what}`)).toEqual([]);
     expect(s.run).toBe(16);
@@ -32,7 +33,12 @@ describe("torture", () => {
 
   it("shards split the iterations without overlap", () => {
     const seen: bigint[] = [];
-    for (const index of [1n, 2n, 3n]) runCampaign({ seed: 1n, iterations: 6n, shard: { index, count: 3n }, pins: parsePins("cpus=1,release=kernel"), onResult: (r) => seen.push(r.plan.iteration) });
+    for (const index of [1n, 2n, 3n]) {
+      runCampaign({
+        seed: 1n, iterations: 6n, shard: { index, count: 3n }, pins: parsePins("cpus=1,release=kernel"),
+        onResult: (r) => seen.push(r.plan.iteration),
+      });
+    }
     expect(seen.sort((x, y) => (x < y ? -1 : 1))).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
   });
 

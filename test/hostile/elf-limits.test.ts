@@ -41,9 +41,14 @@ interface Seg { vaddr: bigint; memsz: bigint; filesz?: bigint; offset?: bigint; 
  * A static ELF64 x86-64 file: the header, the program headers at 64, and `code` at file offset
  * 0x1000, loaded (unless `noCode`) as the first segment at CODE_VA, read-only and executable.
  */
-function elf(o: { segs?: Seg[]; entry?: bigint; type?: number; code?: number[]; noCode?: boolean; phnum?: number; phentsize?: number }): Buffer {
+function elf(o: {
+  segs?: Seg[]; entry?: bigint; type?: number; code?: number[]; noCode?: boolean; phnum?: number; phentsize?: number;
+}): Buffer {
   const code = o.code ?? EXIT0;
-  const segs: Seg[] = [...(o.noCode ? [] : [{ vaddr: CODE_VA, memsz: BigInt(code.length), filesz: BigInt(code.length), offset: 0x1000n, flags: R | X }]), ...(o.segs ?? [])];
+  const segs: Seg[] = [
+    ...(o.noCode ? [] : [{ vaddr: CODE_VA, memsz: BigInt(code.length), filesz: BigInt(code.length), offset: 0x1000n, flags: R | X }]),
+    ...(o.segs ?? []),
+  ];
   const phentsize = o.phentsize ?? 56;
   const phnum = o.phnum ?? segs.length;
   const phEnd = 64 + phnum * phentsize;
@@ -103,10 +108,19 @@ describe.concurrent("ELF files past the loader's limits: one line naming the fil
     {
       name: "a 100 MB segment (bss): more than the guest memory a program gets",
       bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 100_000_000n, flags: R | W }] }),
-      message: /needs 103\.\d MiB of guest memory \(segments 95\.4 MiB, stack up to 8 MiB, page tables [\d.]+ KiB\); a program gets 63 MiB \(64 MiB of guest RAM, less the first MiB\)$/,
+      message: new RegExp("needs 103\\.\\d MiB of guest memory \\(segments 95\\.4 MiB, stack up to 8 MiB, page tables [\\d.]+ KiB\\); " +
+        "a program gets 63 MiB \\(64 MiB of guest RAM, less the first MiB\\)$"),
     },
-    { name: "a segment of 2^40 bytes", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 40n, flags: R | W }] }), message: /needs 1\.0 TiB of guest memory \(segments 1\.0 TiB,/ },
-    { name: "a segment of 2^46 bytes", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 46n, flags: R | W }] }), message: /needs 64\.1 TiB of guest memory \(segments 64\.0 TiB, stack up to 8 MiB, page tables 128\.\d GiB\)/ },
+    {
+      name: "a segment of 2^40 bytes",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 40n, flags: R | W }] }),
+      message: /needs 1\.0 TiB of guest memory \(segments 1\.0 TiB,/,
+    },
+    {
+      name: "a segment of 2^46 bytes",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 46n, flags: R | W }] }),
+      message: /needs 64\.1 TiB of guest memory \(segments 64\.0 TiB, stack up to 8 MiB, page tables 128\.\d GiB\)/,
+    },
     {
       name: "56 MiB of bss: with the stack's 8 MiB reserved it does not fit (it used to load, then die growing the stack)",
       bytes: () => elf({ code: DEEP_STACK, segs: [{ vaddr: 0x60_0000n, memsz: 56n * MIB, flags: R | W }] }),
@@ -117,9 +131,17 @@ describe.concurrent("ELF files past the loader's limits: one line naming the fil
       bytes: () => elf({ segs: spread(800, 16, 1n << 30n) }),
       message: /\(segments 50\.0 MiB, stack up to 8 MiB, page tables 6\.\d MiB\); a program gets 63 MiB/,
     },
-    { name: "20,000 one-page segments", bytes: () => elf({ segs: spread(20_000, 1, 0x1000n) }), message: /the program header table has 20001 entries \(1120056 bytes\); Linux's execve reads at most 65536 bytes \(1170 entries\)$/ },
+    {
+      name: "20,000 one-page segments",
+      bytes: () => elf({ segs: spread(20_000, 1, 0x1000n) }),
+      message: /the program header table has 20001 entries \(1120056 bytes\); Linux's execve reads at most 65536 bytes \(1170 entries\)$/,
+    },
     { name: "e_phnum 65535 (PN_XNUM)", bytes: () => elf({ phnum: 65535 }), message: /the program header table has 65535 entries/ },
-    { name: "program header entries of 64 bytes", bytes: () => elf({ phentsize: 64 }), message: /program header entries are 64 bytes, expected 56$/ },
+    {
+      name: "program header entries of 64 bytes",
+      bytes: () => elf({ phentsize: 64 }),
+      message: /program header entries are 64 bytes, expected 56$/,
+    },
     {
       name: "overlapping segments",
       bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x3000n, flags: R | W }, { vaddr: 0x60_2000n, memsz: 0x1000n, flags: R }] }),
@@ -140,17 +162,61 @@ describe.concurrent("ELF files past the loader's limits: one line naming the fil
       bytes: () => elf({ segs: [{ vaddr: 0x7fff_ff7f_e000n, memsz: 0x2000n, flags: R | W }] }),
       message: /segment 1 \(0x7fffff7fe000-0x7fffff800000\) overlaps the stack/,
     },
-    { name: "the entry point in a data segment", bytes: () => elf({ entry: 0x60_0000n, segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, flags: R | W }] }), message: /entry point 0x600000 is not inside an executable segment$/ },
-    { name: "the entry point outside every segment", bytes: () => elf({ entry: 0x1234_5678n }), message: /entry point 0x12345678 is not inside an executable segment$/ },
-    { name: "p_offset beyond the file", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, filesz: 0x100n, offset: 0x10_0000n, flags: R }] }), message: /truncated ELF file: segment 1 lies outside the file/ },
-    { name: "p_offset near 2^64", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, filesz: 0x100n, offset: 0xffff_ffff_ffff_f000n, flags: R }] }), message: /truncated ELF file: segment 1 lies outside the file/ },
-    { name: "p_filesz beyond the file", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 30n, filesz: 1n << 30n, offset: 0n, flags: R }] }), message: /truncated ELF file: segment 1 lies outside the file/ },
-    { name: "p_vaddr non-canonical", bytes: () => elf({ segs: [{ vaddr: 0x8000_0000_0000n, memsz: 0x1000n, flags: R }] }), message: /segment 1 at 0x800000000000 \(\+0x1000\) lies outside user memory$/ },
-    { name: "p_vaddr in the kernel half", bytes: () => elf({ segs: [{ vaddr: 0xffff_8000_0000_0000n, memsz: 0x1000n, flags: R }] }), message: /segment 1 at 0xffff800000000000 \(\+0x1000\) lies outside user memory$/ },
-    { name: "p_vaddr + p_memsz wrapping past 2^64", bytes: () => elf({ segs: [{ vaddr: 0xffff_ffff_ffff_f000n, memsz: 0x2000n, flags: R }] }), message: /lies outside user memory$/ },
-    { name: "a segment in the last page below 2^47 (past TASK_SIZE_MAX)", bytes: () => elf({ segs: [{ vaddr: 0x7fff_ffff_f000n, memsz: 0x1000n, flags: R }] }), message: /segment 1 at 0x7ffffffff000 \(\+0x1000\) lies outside user memory$/ },
-    { name: "p_offset and p_vaddr differing within a page", bytes: () => elf({ segs: [{ vaddr: 0x60_0010n, memsz: 0x100n, filesz: 0x100n, offset: 0n, flags: R }] }), message: /segment 1: file offset 0x0 and address 0x600010 differ within a page \(Linux maps segments page by page\)$/ },
-    { name: "a segment mapping page 0", bytes: () => elf({ segs: [{ vaddr: 0n, memsz: 0x1000n, flags: R | W }] }), message: /segment 1 at 0x0 lies below 0x10000, where Linux maps nothing \(vm\.mmap_min_addr\)$/ },
+    {
+      name: "the entry point in a data segment",
+      bytes: () => elf({ entry: 0x60_0000n, segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, flags: R | W }] }),
+      message: /entry point 0x600000 is not inside an executable segment$/,
+    },
+    {
+      name: "the entry point outside every segment",
+      bytes: () => elf({ entry: 0x1234_5678n }),
+      message: /entry point 0x12345678 is not inside an executable segment$/,
+    },
+    {
+      name: "p_offset beyond the file",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, filesz: 0x100n, offset: 0x10_0000n, flags: R }] }),
+      message: /truncated ELF file: segment 1 lies outside the file/,
+    },
+    {
+      name: "p_offset near 2^64",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x1000n, filesz: 0x100n, offset: 0xffff_ffff_ffff_f000n, flags: R }] }),
+      message: /truncated ELF file: segment 1 lies outside the file/,
+    },
+    {
+      name: "p_filesz beyond the file",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 1n << 30n, filesz: 1n << 30n, offset: 0n, flags: R }] }),
+      message: /truncated ELF file: segment 1 lies outside the file/,
+    },
+    {
+      name: "p_vaddr non-canonical",
+      bytes: () => elf({ segs: [{ vaddr: 0x8000_0000_0000n, memsz: 0x1000n, flags: R }] }),
+      message: /segment 1 at 0x800000000000 \(\+0x1000\) lies outside user memory$/,
+    },
+    {
+      name: "p_vaddr in the kernel half",
+      bytes: () => elf({ segs: [{ vaddr: 0xffff_8000_0000_0000n, memsz: 0x1000n, flags: R }] }),
+      message: /segment 1 at 0xffff800000000000 \(\+0x1000\) lies outside user memory$/,
+    },
+    {
+      name: "p_vaddr + p_memsz wrapping past 2^64",
+      bytes: () => elf({ segs: [{ vaddr: 0xffff_ffff_ffff_f000n, memsz: 0x2000n, flags: R }] }),
+      message: /lies outside user memory$/,
+    },
+    {
+      name: "a segment in the last page below 2^47 (past TASK_SIZE_MAX)",
+      bytes: () => elf({ segs: [{ vaddr: 0x7fff_ffff_f000n, memsz: 0x1000n, flags: R }] }),
+      message: /segment 1 at 0x7ffffffff000 \(\+0x1000\) lies outside user memory$/,
+    },
+    {
+      name: "p_offset and p_vaddr differing within a page",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0010n, memsz: 0x100n, filesz: 0x100n, offset: 0n, flags: R }] }),
+      message: /segment 1: file offset 0x0 and address 0x600010 differ within a page \(Linux maps segments page by page\)$/,
+    },
+    {
+      name: "a segment mapping page 0",
+      bytes: () => elf({ segs: [{ vaddr: 0n, memsz: 0x1000n, flags: R | W }] }),
+      message: /segment 1 at 0x0 lies below 0x10000, where Linux maps nothing \(vm\.mmap_min_addr\)$/,
+    },
   ];
   for (const c of cases) {
     it(c.name, async ({ expect }) => {
@@ -167,10 +233,16 @@ describe.concurrent("ELF files past the loader's limits: one line naming the fil
 describe.concurrent("ELF files at the limits that load and run (natively too)", () => {
   const cases: { name: string; bytes: () => Buffer }[] = [
     { name: "exit(0) alone: the builder's files are sound", bytes: () => elf({}) },
-    { name: "54 MiB of bss and a stack touched 8 MiB down: within the guest memory", bytes: () => elf({ code: DEEP_STACK, segs: [{ vaddr: 0x60_0000n, memsz: 54n << 20n, flags: R | W }] }) },
+    {
+      name: "54 MiB of bss and a stack touched 8 MiB down: within the guest memory",
+      bytes: () => elf({ code: DEEP_STACK, segs: [{ vaddr: 0x60_0000n, memsz: 54n << 20n, flags: R | W }] }),
+    },
     { name: "800 segments of 64 KiB side by side (few page tables)", bytes: () => elf({ segs: spread(800, 16, 0x10000n) }) },
     { name: "1169 one-page segments: the most Linux's 64 KiB header table holds", bytes: () => elf({ segs: spread(1169, 1, 0x2000n) }) },
-    { name: "segments sharing a page without overlapping", bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x800n, flags: R }, { vaddr: 0x60_0800n, memsz: 0x800n, flags: R | W }] }) },
+    {
+      name: "segments sharing a page without overlapping",
+      bytes: () => elf({ segs: [{ vaddr: 0x60_0000n, memsz: 0x800n, flags: R }, { vaddr: 0x60_0800n, memsz: 0x800n, flags: R | W }] }),
+    },
   ];
   for (const c of cases) {
     it(c.name, async ({ expect }) => {
@@ -200,7 +272,9 @@ describe("arguments and environment: Linux's execve limits (E2BIG), natively com
       }
       let emuError: LoadError | undefined, out = "";
       try {
-        const r = runProgram(readFileSync(args), { argv: [args, ...c.argv], env: c.env ?? [], stdout: (b) => { out += Buffer.from(b).toString("latin1"); }, diagnostics: () => {} });
+        const r = runProgram(readFileSync(args), {
+          argv: [args, ...c.argv], env: c.env ?? [], stdout: (b) => { out += Buffer.from(b).toString("latin1"); }, diagnostics: () => {},
+        });
         expect(r.exitCode).toBe(native?.exitCode);
       } catch (e) {
         if (!(e instanceof LoadError)) throw e;
@@ -208,7 +282,12 @@ describe("arguments and environment: Linux's execve limits (E2BIG), natively com
       }
       expect(emuError?.errno).toBe(nativeError);
       if (native) expect(out).toBe(native.stdout.toString("latin1"));
-      if (emuError) expect(emuError.message).toMatch(/^(argument|environment string) \d+ takes \d+ bytes, more than the 131072 one may take \(Linux's MAX_ARG_STRLEN; execve fails with E2BIG\)$|^arguments and environment take \d+ bytes with their pointers, more than the 2 MiB limit/);
+      if (emuError) {
+        expect(emuError.message).toMatch(new RegExp(
+          "^(argument|environment string) \\d+ takes \\d+ bytes, more than the 131072 one may take " +
+          "\\(Linux's MAX_ARG_STRLEN; execve fails with E2BIG\\)$" +
+          "|^arguments and environment take \\d+ bytes with their pointers, more than the 2 MiB limit"));
+      }
     }, 60_000);
   }
 

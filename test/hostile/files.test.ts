@@ -20,7 +20,9 @@ interface Result { status: number | null; signal: NodeJS.Signals | null; stdout:
 /** The CLI as a child process; killed after `timeout` ms (status null), so nothing here can hang. */
 function tramplab(args: string[], opts: { stdin?: string; timeout?: number } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { timeout: opts.timeout ?? 60_000, stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      timeout: opts.timeout ?? 60_000, stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "", stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -105,7 +107,8 @@ describe.concurrent("golden files and the debugger's source command go through t
   for (const h of [
     { name: "a FIFO", make: (f: string) => { spawnSyncChecked("mkfifo", [f]); }, message: /not a regular file \(a FIFO\)/ },
     { name: "a directory", make: (f: string) => mkdirSync(f), message: /not a regular file \(a directory\)/ },
-    { name: "a file over the golden limit", make: (f: string) => { overLimit(f, "golden"); }, message: /larger than 64 MiB, the limit for a golden file/ },
+    { name: "a file over the golden limit", make: (f: string) => { overLimit(f, "golden"); },
+      message: /larger than 64 MiB, the limit for a golden file/ },
   ]) {
     it(`a patch-log golden file that is ${h.name} is refused at its LINE:COL before the run, exit 2`, async () => {
       const folder = mkdtempSync(join(dir, "golden-"));
@@ -164,7 +167,8 @@ describe.concurrent("what a file claims cannot make the host allocate it", () =>
     writeFileSync(big, bytes);
     const r = await tramplab(["run", big]);
     // src/linux/loader.ts's LoadError, before anything is allocated.
-    expect(r.stderr).toMatch(new RegExp(`^tramplab: ${big}: needs [^\n]+ of guest memory \\(segments [^\n]+\\(64 MiB of guest RAM, less the first MiB\\)\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^tramplab: ${big}: needs [^\n]+ of guest memory ` +
+      `\\(segments [^\n]+\\(64 MiB of guest RAM, less the first MiB\\)\n$`));
     expect(r.status).toBe(2);
   });
 
@@ -204,6 +208,7 @@ describe("the reader itself", () => {
     expect(await all(inputLines(chunks("si\r\nn", "i\n\nbt"), "stdin"))).toEqual(["si", "ni", "", "bt"]);
     expect(await all(inputLines(chunks("x".repeat(MAX_LINE), "\n"), "stdin"))).toEqual(["x".repeat(MAX_LINE)]);
     await expect(all(inputLines(chunks("x".repeat(MAX_LINE + 1), "\n"), "stdin"))).rejects.toThrow("stdin: a line longer than 4 KiB");
-    await expect(all(inputLines(chunks(..."y".repeat(3 * MAX_LINE).match(/.{1,1000}/g)!), "stdin"))).rejects.toThrow("stdin: a line longer than 4 KiB");
+    await expect(all(inputLines(chunks(..."y".repeat(3 * MAX_LINE).match(/.{1,1000}/g)!), "stdin")))
+      .rejects.toThrow("stdin: a line longer than 4 KiB");
   });
 });

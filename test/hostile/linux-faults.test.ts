@@ -38,7 +38,8 @@ interface Case {
   at?: RegExp;
 }
 
-const GP_FROM_INT = (n: number) => new RegExp(`killed by SIGSEGV: general protection fault \\(#GP\\) from int \\$0x${n.toString(16)}: its IDT gate is for the kernel only \\(DPL 0, error code 0x${((n << 3) | 2).toString(16)}\\)`);
+const GP_FROM_INT = (n: number) => new RegExp(`killed by SIGSEGV: general protection fault \\(#GP\\) from int \\$0x${n.toString(16)}: ` +
+  `its IDT gate is for the kernel only \\(DPL 0, error code 0x${((n << 3) | 2).toString(16)}\\)`);
 
 const CASES: Case[] = [
   { word: "int0", code: 139, report: GP_FROM_INT(0), at: /<main\+0x[0-9a-f]+>: cd 00 +int \$0/ },
@@ -53,7 +54,8 @@ const CASES: Case[] = [
   { word: "int4", code: 139, report: /killed by SIGSEGV: overflow \(#OF\)\n/ },
   { word: "icebp", code: 133, report: /killed by SIGTRAP: debug trap \(#DB\): int1\n/, at: /: f1 +int1/ },
   { word: "int80", code: 0 },
-  { word: "tf", code: 133, report: /killed by SIGTRAP: debug trap \(#DB\): single step \(RFLAGS\.TF\)\n/, at: /<trap_tf\+0x[0-9a-f]+>: b8 01 00 00 00 +mov \$1,%eax/ },
+  { word: "tf", code: 133, report: /killed by SIGTRAP: debug trap \(#DB\): single step \(RFLAGS\.TF\)\n/,
+    at: /<trap_tf\+0x[0-9a-f]+>: b8 01 00 00 00 +mov \$1,%eax/ },
   { word: "tf-clear", code: 133, report: /single step/, at: /<trap_tf_clear\+0x[0-9a-f]+>: 9d +popf/ },
   { word: "tf-rep", code: 133, report: /single step[^]*rcx 0000000000000004/, at: /<trap_tf_rep\+0x[0-9a-f]+>: f3 aa +rep stos/ },
   { word: "tf-iret", code: 133, report: /single step/, at: /<trap_tf_iret\+0x[0-9a-f]+>: b8 01 00 00 00 +mov \$1,%eax/ },
@@ -127,7 +129,8 @@ describe("single-step and alignment checks through a guest IDT (bare metal, CPL 
     expect(stop).toEqual({ kind: "stopped", cpu: 0, by: "hypercall 1" });
   });
 
-  it("a #DB after every instruction that began with TF set, with the RIP after it (per rep iteration; not after syscall, int3, or a popf or iretq that set TF)", () => {
+  it("a #DB after every instruction that began with TF set, with the RIP after it " +
+    "(per rep iteration; not after syscall, int3, or a popf or iretq that set TF)", () => {
     const steps = ["u1", "u2", "u3", "u4", "u6", "u7", "u9", "u10", "u11", "u_rep", "u_rep", "u_rep", "u12"];
     expect(log.slice(0, 13).map((t) => [t.vector, t.rip])).toEqual(steps.map((s) => [Vector.DB, sym(s)]));
     expect(log[13]).toMatchObject({ vector: Vector.BP, rip: sym("u13") });

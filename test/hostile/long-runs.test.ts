@@ -16,10 +16,8 @@ import { projectRoot } from "../../src/paths.js";
 import { loadScenario } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
 import { compile } from "../programs/build.js";
-import { main } from "../../src/cli/main.js";
 import { iterationAt, iterationCount, iterationsOf } from "../../src/torture/campaign.js";
 
-const CLI = join(projectRoot, "bin", "tramplab.js");
 let dir: string;
 
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "tramplab-hostile-long-")); });
@@ -37,18 +35,22 @@ function problems(text: string): string[] {
 }
 
 describe("durations in a scenario file are at most 10 s of virtual time", () => {
-  const steps = (lines: string) => `machine: { cpus: 1, workload: [] }\nops: { o: { tracer: counter, filter: work_top } }\nsteps:\n  - boot\n${lines}`;
+  const steps = (lines: string) =>
+    `machine: { cpus: 1, workload: [] }\nops: { o: { tracer: counter, filter: work_top } }\nsteps:\n  - boot\n${lines}`;
 
-  it("run: 99999999999999s, 200001 jiffies and one ns over the limit are refused at their LINE:COL; 1e30 is no duration (src/numbers.ts)", () => {
+  it("run: 99999999999999s, 200001 jiffies and one ns over the limit are refused at their LINE:COL; " +
+    "1e30 is no duration (src/numbers.ts)", () => {
     expect(problems(steps("  - run: 99999999999999s\n  - run: 10000000001\n  - run: 200001 jiffies\n  - run: 1e30\n"))).toEqual([
       "5:10: run can be at most 10 s of virtual time, got 99999999999999s",
       "6:10: run can be at most 10 s of virtual time, got 10000000001",
       "7:10: run can be at most 10 s of virtual time, got 200001 jiffies",
       '8:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"',
     ]);
-    expect(problems(steps("  - run: 1e30 jiffies\n"))).toEqual(['5:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"']);
+    expect(problems(steps("  - run: 1e30 jiffies\n")))
+      .toEqual(['5:10: run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"']);
     // A number too long for any unit is refused without being parsed.
-    expect(problems(steps(`  - run: "${"9".repeat(100_000)}s"\n`))[0]).toMatch(/^5:10: run can be at most 10 s of virtual time, got 9{200}/);
+    expect(problems(steps(`  - run: "${"9".repeat(100_000)}s"\n`))[0])
+      .toMatch(/^5:10: run can be at most 10 s of virtual time, got 9{200}/);
   });
 
   it("exactly 10 s is accepted, in any unit", () => {
@@ -70,7 +72,8 @@ describe("durations in a scenario file are at most 10 s of virtual time", () => 
     ]);
     const machine = (key: string) => `machine: { cpus: 1, workload: [], ${key} }\nsteps: [boot]\n`;
     expect(problems(machine("soft-lockup: 1000s"))).toEqual(["1:48: machine.soft-lockup can be at most 10 s of virtual time, got 1000s"]);
-    expect(problems(machine("fault-sleep: 1000000 jiffies"))).toEqual(["1:48: machine.fault-sleep can be at most 10 s of virtual time, got 1000000 jiffies"]);
+    expect(problems(machine("fault-sleep: 1000000 jiffies")))
+      .toEqual(["1:48: machine.fault-sleep can be at most 10 s of virtual time, got 1000000 jiffies"]);
   });
 
 });
@@ -82,7 +85,8 @@ describe("torture's counts are never materialized", () => {
     expect([...iterationsOf(o)]).toEqual([2n ** 31n - 2n]);
     expect(iterationCount({ iterations: 2n ** 31n })).toBe(2n ** 31n);
     expect(iterationsOf({ iterations: 2n ** 31n }).next().value).toBe(0n);
-    expect(iterationCount({ iterations: 10n, shard: { index: 1n, count: 3n } })).toBe(BigInt([...iterationsOf({ iterations: 10n, shard: { index: 1n, count: 3n } })].length));
+    expect(iterationCount({ iterations: 10n, shard: { index: 1n, count: 3n } }))
+      .toBe(BigInt([...iterationsOf({ iterations: 10n, shard: { index: 1n, count: 3n } })].length));
     expect(iterationAt({ shard: { index: 2n, count: 3n } }, 2n)).toBe(7n);
     expect(iterationAt({}, 5n)).toBe(5n);
   });
@@ -145,7 +149,8 @@ describe.concurrent("Ctrl-C stops a long run at the next slice boundary: one lin
 
   it("tramplab run PROGRAM, a program that never exits", async () => {
     const src = join(dir, "forever.c");
-    writeFileSync(src, '#include "rt.h"\nint main(void) {\n  put_str(STDOUT, "looping\\n");\n  rt_flush(STDOUT);\n  for (volatile u64 i = 0;; i++) {}\n}\n');
+    writeFileSync(src, '#include "rt.h"\nint main(void) {\n  put_str(STDOUT, "looping\\n");\n  rt_flush(STDOUT);\n' +
+      "  for (volatile u64 i = 0;; i++) {}\n}\n");
     const prog = await compile([src], join(dir, "forever"), ["-O1"]);
     const r = await interrupt(["run", prog], (out) => out.includes("looping"));
     expect(r.signal).toBe(null);
@@ -169,7 +174,8 @@ describe.concurrent("Ctrl-C stops a long run at the next slice boundary: one lin
   it("tramplab scenario: a long until step stops too", async () => {
     const file = join(dir, "until.yaml");
     // The ops is never registered, so no task is ever inside its trampoline: the step runs for all of its 10 s.
-    writeFileSync(file, "machine: { cpus: 2 }\nops: { slow: { tracer: slow, filter: victim_traced } }\nsteps:\n  - boot\n  - until: { task: swapper/0, inside: slow, within: 10s }\n");
+    writeFileSync(file, "machine: { cpus: 2 }\nops: { slow: { tracer: slow, filter: victim_traced } }\nsteps:\n  - boot\n" +
+      "  - until: { task: swapper/0, inside: slow, within: 10s }\n");
     const r = await interrupt(["scenario", file]);
     expect(r.stderr).toBe(`tramplab scenario: interrupted (SIGINT) while running ${file}; 0 of 1 scenario(s) ran, 0 passed\n`);
     expect(r.status).toBe(130);
@@ -179,7 +185,8 @@ describe.concurrent("Ctrl-C stops a long run at the next slice boundary: one lin
     const r = await interrupt(["torture", "--iterations", "100000"], (out) => /^ {4}0 /m.test(out));
     expect(r.signal).toBe(null);
     expect(r.stdout).toMatch(/^torture: seed 1, 100000 iteration\(s\)\n/);
-    expect(r.stderr).toMatch(/^tramplab torture: interrupted \(SIGINT\) in iteration (\d+); \1 of 100000 iteration\(s\) ran, \d+ failed\n$/);
+    expect(r.stderr)
+      .toMatch(/^tramplab torture: interrupted \(SIGINT\) in iteration (\d+); \1 of 100000 iteration\(s\) ran, \d+ failed\n$/);
     expect(r.status).toBe(130);
   });
 });

@@ -39,28 +39,37 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 /** Garbage no integer option takes. */
 const NOT_INTEGERS = ["", "1e3", "0x", "0x10", "-0", "-1", "+1", " 5", "5 ", "5abc", "1.0", "1_000", "99999999999999999999999"];
 /** Garbage no seed takes (0x10 is a seed: seeds may be hex). */
-const NOT_SEEDS = ["", "1e3", "0x", "0xg", "0x1ffffffffffffffff", "18446744073709551616", "-0", "-1", " 5", "5abc", "1.0", "1_000", "99999999999999999999999"];
+const NOT_SEEDS = [
+  "", "1e3", "0x", "0xg", "0x1ffffffffffffffff", "18446744073709551616", "-0", "-1",
+  " 5", "5abc", "1.0", "1_000", "99999999999999999999999",
+];
 
 const stringify = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x));
 
 describe("1. run -h and numeric options", () => {
   it("run -h shows run's help, never taken as a program path; a program's own -h stays its argument", async () => {
-    for (const args of [["run", "-h"], ["run", "--help"], ["run", "--stats", "-h"], ["run", "--max-insns", "5", "-h"], ["run", "-h", "prog"]]) {
+    for (const args of [["run", "-h"], ["run", "--help"], ["run", "--stats", "-h"], ["run", "--max-insns", "5", "-h"],
+      ["run", "-h", "prog"]]) {
       const r = (await cli(...args));
       expect(r, args.join(" ")).toMatchObject({ code: 0, err: "" });
       expect(r.out, args.join(" ")).toMatch(/^usage: tramplab run \[OPTIONS\]\n/);
     }
     // Everything from the program on is the program's; -- ends the options explicitly.
-    expect((await cli("run", "/nonexistent/prog", "-h"))).toEqual({ code: 2, out: "", err: "tramplab: /nonexistent/prog: cannot read (ENOENT)\n" });
+    expect((await cli("run", "/nonexistent/prog", "-h"))).toEqual({
+      code: 2, out: "", err: "tramplab: /nonexistent/prog: cannot read (ENOENT)\n",
+    });
     expect((await cli("run", "--", "-h"))).toEqual({ code: 2, out: "", err: "tramplab: -h: cannot read (ENOENT)\n" });
   });
 
   it("--max-insns 0 is refused (the range is 1 to 2^64-1); 2^64-1 is taken, 2^64 is not", async () => {
     expect((await cli("run", "--max-insns", "0", "prog"))).toEqual({
-      code: 2, out: "", err: "tramplab run: --max-insns needs an integer from 1 to 18446744073709551615, got 0 (see 'tramplab run --help')\n",
+      code: 2, out: "",
+      err: "tramplab run: --max-insns needs an integer from 1 to 18446744073709551615, got 0 (see 'tramplab run --help')\n",
     });
-    expect((await cli("run", "--max-insns", "18446744073709551615", "/nonexistent/prog")).err).toBe("tramplab: /nonexistent/prog: cannot read (ENOENT)\n");
-    expect((await cli("run", "--max-insns", "18446744073709551616", "prog")).err).toMatch(/^tramplab run: --max-insns needs an integer from 1 to 18446744073709551615, got 18446744073709551616 /);
+    expect((await cli("run", "--max-insns", "18446744073709551615", "/nonexistent/prog")).err)
+      .toBe("tramplab: /nonexistent/prog: cannot read (ENOENT)\n");
+    expect((await cli("run", "--max-insns", "18446744073709551616", "prog")).err)
+      .toMatch(/^tramplab run: --max-insns needs an integer from 1 to 18446744073709551615, got 18446744073709551616 /);
   });
 
   it("every numeric option refuses every kind of garbage with one line and exit 2", async () => {
@@ -78,20 +87,25 @@ describe("1. run -h and numeric options", () => {
         const what = `${cmd} ${opt}=${JSON.stringify(v)}`;
         expect(r.code, what).toBe(2);
         expect(r.out, what).toBe("");
-        expect(r.err, what).toMatch(new RegExp(`^tramplab ${cmd}: ${opt} needs [^\\n]*, got ${escape(shown(v))} \\(see 'tramplab ${cmd} --help'\\)\\n$`));
+        expect(r.err, what).toMatch(new RegExp(`^tramplab ${cmd}: ${opt} needs [^\\n]*, got ${escape(shown(v))} ` +
+          `\\(see 'tramplab ${cmd} --help'\\)\\n$`));
       }
     }
   });
 
   it("an error echoing a value with spaces or control characters is still one line, the value quoted", async () => {
-    expect((await cli("run", "--cpus", "5\n6")).err).toBe(`tramplab run: --cpus needs an integer from 1 to 64, got "5\\n6" (see 'tramplab run --help')\n`);
-    expect((await cli("run", "--cpus", " 5")).err).toBe(`tramplab run: --cpus needs an integer from 1 to 64, got " 5" (see 'tramplab run --help')\n`);
-    expect((await cli("run", "--preempt", "a\rb")).err).toBe(`tramplab run: --preempt must be one of none, voluntary, full, lazy, got "a\\rb" (see 'tramplab run --help')\n`);
+    expect((await cli("run", "--cpus", "5\n6")).err)
+      .toBe(`tramplab run: --cpus needs an integer from 1 to 64, got "5\\n6" (see 'tramplab run --help')\n`);
+    expect((await cli("run", "--cpus", " 5")).err)
+      .toBe(`tramplab run: --cpus needs an integer from 1 to 64, got " 5" (see 'tramplab run --help')\n`);
+    expect((await cli("run", "--preempt", "a\rb")).err)
+      .toBe(`tramplab run: --preempt must be one of none, voluntary, full, lazy, got "a\\rb" (see 'tramplab run --help')\n`);
   });
 
   it("run --help states the range of every numeric option", async () => {
     const help = (await cli("run", "--help")).out;
-    for (const [opt, range] of [["--cpus", "1 to 64"], ["--seed", "0 to 2^64-1"], ["--time", "at most"], ["--trace-lines", "0 to 1000000"], ["--max-insns", "1 to 2^64-1"]]) {
+    for (const [opt, range] of [["--cpus", "1 to 64"], ["--seed", "0 to 2^64-1"], ["--time", "at most"],
+      ["--trace-lines", "0 to 1000000"], ["--max-insns", "1 to 2^64-1"]]) {
       const text = help.slice(help.indexOf(`  ${opt} `)).split(/\n {2}--/)[0];
       expect(text, opt).toContain(range);
     }
@@ -135,13 +149,16 @@ describe("2. seeds are 64-bit everywhere, one rule, and what is printed replays"
   it("torture: the printed seed and replay command read back to the same plan, through the command line", async () => {
     const plan = makePlan(U64_MAX, U64_MAX - 1n, parsePins("cpus=02,timeslice=007,preempt=none,release=kernel"));
     const command = replayCommand({ plan } as IterationResult);
-    expect(command).toBe("tramplab torture --seed 18446744073709551615 --iteration 18446744073709551614 --config cpus=2,timeslice=7,preempt=none,release=kernel --verbose");
+    expect(command).toBe("tramplab torture --seed 18446744073709551615 --iteration 18446744073709551614 " +
+      "--config cpus=2,timeslice=7,preempt=none,release=kernel --verbose");
     const r = (await cli(...command.split(" ").slice(1)));
     expect(r.err).toBe("");
     expect(r.out).toContain(describeConfig(plan.config));
     // The campaign header prints the seed as given in hex, in decimal, which reads back.
-    const header = (await cli("torture", "--seed", "0xffffffffffffffff", "--iterations", "18446744073709551615", "--shard", "18446744073709551615/18446744073709551615", "--config", "cpus=1"));
-    expect(header.out.split("\n")[0]).toBe("torture: seed 18446744073709551615, 1 iteration(s) (shard 18446744073709551615/18446744073709551615 of 18446744073709551615)");
+    const header = (await cli("torture", "--seed", "0xffffffffffffffff", "--iterations", "18446744073709551615",
+      "--shard", "18446744073709551615/18446744073709551615", "--config", "cpus=1"));
+    expect(header.out.split("\n")[0])
+      .toBe("torture: seed 18446744073709551615, 1 iteration(s) (shard 18446744073709551615/18446744073709551615 of 18446744073709551615)");
     expect(parseSeed("18446744073709551615")).toBe(U64_MAX);
   }, 300_000);
 
@@ -153,7 +170,8 @@ describe("2. seeds are 64-bit everywhere, one rule, and what is printed replays"
     const all = [1n, 2n, 3n, 4n, 5n, 6n, 7n].flatMap((index) => [...iterationsOf({ iterations: 100n, shard: { index, count: 7n } })]);
     expect(all.sort((a, b) => (a < b ? -1 : 1))).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i)));
     for (const index of [1n, 5n, 7n]) {
-      expect(iterationCount({ iterations: 100n, shard: { index, count: 7n } })).toBe(BigInt([...iterationsOf({ iterations: 100n, shard: { index, count: 7n } })].length));
+      expect(iterationCount({ iterations: 100n, shard: { index, count: 7n } }))
+        .toBe(BigInt([...iterationsOf({ iterations: 100n, shard: { index, count: 7n } })].length));
     }
     expect(iterationCount({ iterations: 2n, shard: { index: 5n, count: 7n } })).toBe(0n);
   });
@@ -180,7 +198,8 @@ describe("2. seeds are 64-bit everywhere, one rule, and what is printed replays"
     for (const v of ["18446744073709551616", "1e3", "-0", "-1", "5abc", "1.0", "1_000", '" 5"', ".inf", "true", "[1]"]) {
       expect(() => load(v), v).toThrow(ScenarioErrors);
       try { load(v); } catch (e) {
-        expect((e as ScenarioErrors).errors.map((x) => x.line), v).toEqual(["seed.yaml:1:27: machine.seed must be an integer from 0 to 18446744073709551615 (decimal, or hex with 0x)"]);
+        expect((e as ScenarioErrors).errors.map((x) => x.line), v)
+          .toEqual(["seed.yaml:1:27: machine.seed must be an integer from 0 to 18446744073709551615 (decimal, or hex with 0x)"]);
       }
     }
   });
@@ -204,7 +223,8 @@ describe("2. seeds are 64-bit everywhere, one rule, and what is printed replays"
       const r = spawnSync(process.execPath, [fuzz, `--seed=${v}`, "--count", "1"], { encoding: "utf8", timeout: 60_000 });
       expect(r.status, v).toBe(2);
       expect(r.stdout, v).toBe("");
-      expect(r.stderr, v).toBe(`fuzz: --seed needs an integer from 0 to 18446744073709551615 (decimal, or hex with 0x), got ${v} (see 'npm run fuzz -- --help')\n`);
+      expect(r.stderr, v).toBe(`fuzz: --seed needs an integer from 0 to 18446744073709551615 (decimal, or hex with 0x), ` +
+        `got ${v} (see 'npm run fuzz -- --help')\n`);
     }
   });
 });
@@ -266,7 +286,8 @@ describe("3. the debugger's numbers: C's uint64_t arithmetic, bounded arguments"
     }
     expect(s.execute("p 2").text).toBe(`$${n + 1} = 2`); // no value was recorded by a failed p
     expect(s.execute("page 0x0000ffff81000000").text).toContain("not a canonical address");
-    expect(s.execute("set {u64}0x0000ffff81000000 = 0").text).toBe("error: cannot access memory at address 0xffff81000000: a non-canonical address");
+    expect(s.execute("set {u64}0x0000ffff81000000 = 0").text)
+      .toBe("error: cannot access memory at address 0xffff81000000: a non-canonical address");
     expect(fullState(k)).toBe(before);
   });
 
@@ -295,8 +316,10 @@ describe("3. the debugger's numbers: C's uint64_t arithmetic, bounded arguments"
     for (const cmd of bad) expect(s.execute(cmd).text, cmd).toMatch(/^error: [^\n]+$/);
     expect(s.execute("si 0x10").text).toBe('error: si takes an integer from 1 to 1000000000, got "0x10"');
     expect(s.execute("x/65537x $sp").text).toBe('error: x/65537x: the count must be an integer from 1 to 65536, got "65537"');
-    expect(s.execute("run 1000001s").text).toBe("error: run needs a duration like 50ms, 200us, 1s or a plain number of ns, at most 1000000s, got 1000001s");
-    expect(s.execute("delete 99999999999999999999").text).toBe('error: a breakpoint number must be an integer from 1 to 4294967295, got "99999999999999999999"');
+    expect(s.execute("run 1000001s").text)
+      .toBe("error: run needs a duration like 50ms, 200us, 1s or a plain number of ns, at most 1000000s, got 1000001s");
+    expect(s.execute("delete 99999999999999999999").text)
+      .toBe('error: a breakpoint number must be an integer from 1 to 4294967295, got "99999999999999999999"');
     expect(fullState(k)).toBe(before);
     // Nothing was deleted or undisplayed by a command that failed half-way.
     expect(s.execute("info breakpoints").text).toMatch(/^Num +Type.*\n1 +breakpoint +keep y +0x/);
@@ -335,24 +358,29 @@ describe("4. every other number: scenario keys, torture --config, durations, cou
     for (const [text, ns] of ok) expect(parseDuration(text), text).toBe(ns);
     expect(parseDuration("5 jiffies", 20_000)).toBe(100_000n);
     expect(parseDuration("1 jiffy", 20_000)).toBe(20_000n);
-    for (const v of ["5 jiffies", "1000001s", "1000000000000001", "5.5ms", "1e3", "0x10", " 5ms", "5ms ", "5  ms", "-1", "5 minutes", "ms", "", "1_000"]) {
+    for (const v of ["5 jiffies", "1000001s", "1000000000000001", "5.5ms", "1e3", "0x10",
+      " 5ms", "5ms ", "5  ms", "-1", "5 minutes", "ms", "", "1_000"]) {
       expect(parseDuration(v), v).toBeUndefined();
     }
     expect(parseDuration("50000000001 jiffies", 20_000)).toBeUndefined();
   });
 
-  it("scenario integer keys read the text as written: 1e3, 0x10, -0, 1_000 and 5abc are refused wherever YAML would take them", async () => {
+  it("scenario integer keys read the text as written: 1e3, 0x10, -0, 1_000 and 5abc are refused " +
+    "wherever YAML would take them", async () => {
     for (const key of ["cpus", "quantum", "timeslice", "tick-period"]) {
       for (const v of ["1e3", "0x10", "-0", "1_000", "5abc", "1.0", '" 5"', ".nan", "99999999999999999999999"]) {
-        expect(errorsOf(scenario(`${key}: ${v}`)), `${key}: ${v}`).toEqual([expect.stringMatching(new RegExp(`^machine\\.${key} must be an integer from \\d+ to \\d+$`))]);
+        expect(errorsOf(scenario(`${key}: ${v}`)), `${key}: ${v}`)
+          .toEqual([expect.stringMatching(new RegExp(`^machine\\.${key} must be an integer from \\d+ to \\d+$`))]);
       }
     }
     expect(errorsOf(scenario("cpus: 064"))).toEqual([]);
-    expect(errorsOf(scenario("cpus: 2", "  - interrupt: { cpu: 1e0, vector: timer }\n"))).toEqual(["interrupt.cpu must be an integer from 0 to 63"]);
+    expect(errorsOf(scenario("cpus: 2", "  - interrupt: { cpu: 1e0, vector: timer }\n")))
+      .toEqual(["interrupt.cpu must be an integer from 0 to 63"]);
   });
 
   it("scenario durations and counts: bounded, exact past 2^53, garbage refused", async () => {
-    expect(errorsOf(scenario("cpus: 1", "  - run: 1e3\n"))[0]).toBe('run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"');
+    expect(errorsOf(scenario("cpus: 1", "  - run: 1e3\n"))[0])
+      .toBe('run must be a duration: a number of ns, 250us, 5ms, 1s or "N jiffies"');
     expect(errorsOf(scenario("cpus: 1", "  - run: 1000001s\n"))).toHaveLength(1);
     expect(errorsOf(scenario("cpus: 1", "  - run: 99999999999999999999 jiffies\n"))).toHaveLength(1);
     expect(errorsOf(scenario("cpus: 1", "  - run: -0\n"))).toHaveLength(1);
@@ -363,17 +391,22 @@ describe("4. every other number: scenario keys, torture --config, durations, cou
     const s = loadScenario("n.yaml", scenario("cpus: 1", "  - interrupt: { cpu: 0, vector: timer, at-insn: 9007199254740993 }\n",
       "expect:\n  - poke: { batches: 18446744073709551615, int3-hits: { min: 9007199254740993 } }\n"));
     expect(s.steps[1]).toMatchObject({ kind: "interrupt", atInsn: 9007199254740993n });
-    expect(s.expectations[0]).toMatchObject({ kind: "poke", batches: { min: U64_MAX, max: U64_MAX }, int3Hits: { min: 9007199254740993n } });
+    expect(s.expectations[0]).toMatchObject({
+      kind: "poke", batches: { min: U64_MAX, max: U64_MAX }, int3Hits: { min: 9007199254740993n },
+    });
     const poke = (v: string) => errorsOf(scenario("cpus: 1", "", `expect:\n  - poke: { batches: ${v} }\n`));
     expect(poke("18446744073709551616")).toEqual(["poke.batches must be an integer from 0 to 18446744073709551615"]);
     expect(poke("1e3")).toEqual(["poke.batches must be an integer from 0 to 18446744073709551615"]);
     expect(poke('"5abc"')).toEqual(["poke.batches must be an integer from 0 to 18446744073709551615"]);
-    expect(poke('"global work_calls[99999999999999999999]"')).toEqual(["poke.batches: the index of global work_calls must be an integer from 0 to 1048576, got 99999999999999999999"]);
-    expect(poke('"calls of slow / 99999999999999999999999"')).toEqual(['poke.batches: "/ N" needs N from 1 to 18446744073709551615, got 99999999999999999999999']);
+    expect(poke('"global work_calls[99999999999999999999]"'))
+      .toEqual(["poke.batches: the index of global work_calls must be an integer from 0 to 1048576, got 99999999999999999999"]);
+    expect(poke('"calls of slow / 99999999999999999999999"'))
+      .toEqual(['poke.batches: "/ N" needs N from 1 to 18446744073709551615, got 99999999999999999999999']);
     expect(poke('"calls of slow / 18446744073709551615"')).toEqual([]);
   });
 
-  it("torture --config: each key once, numbers by the same parser and within their range, printed back in their shortest spelling", async () => {
+  it("torture --config: each key once, numbers by the same parser and within their range, " +
+    "printed back in their shortest spelling", async () => {
     expect(parsePins("cpus=02,timeslice=007")).toEqual({ cpus: "2", timeslice: "7" });
     const bad: [string, RegExp][] = [
       ["cpus=2=3", /cpus must be an integer from 1 to 8, got 2=3/], ["cpus=1,cpus=2", /cpus is given twice/],

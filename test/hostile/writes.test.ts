@@ -47,7 +47,8 @@ function scenarioWith(name: string, golden: string, prepare: (folder: string) =>
   mkdirSync(folder, { recursive: true });
   prepare(folder);
   const file = join(folder, "s.yaml");
-  writeFileSync(file, `# golden: ${name}\nmachine: { cpus: 1, workload: [] }\nsteps:\n  - boot\n  - mark: hello\nexpect:\n  - patch-log: ${JSON.stringify(golden)}\n`);
+  writeFileSync(file, `# golden: ${name}\nmachine: { cpus: 1, workload: [] }\nsteps:\n  - boot\n  - mark: hello\n` +
+    `expect:\n  - patch-log: ${JSON.stringify(golden)}\n`);
   return file;
 }
 
@@ -75,9 +76,13 @@ describe.concurrent("golden files live in or under the scenario's folder: anythi
     { name: "dotdot", golden: () => "../../outside/victim.log" },
     { name: "dotdot-deep", golden: () => "golden/../../../../../../../../../../../../../../../../tmp/tramplab-must-not-exist.log" },
     { name: "dotdot-new", golden: () => "../new.log" },
-    { name: "link-to-file", golden: () => "golden/victim.log", prepare: (f: string) => { mkdirSync(join(f, "golden")); symlinkSync(join(outside, "victim.log"), join(f, "golden/victim.log")); } },
+    {
+      name: "link-to-file", golden: () => "golden/victim.log",
+      prepare: (f: string) => { mkdirSync(join(f, "golden")); symlinkSync(join(outside, "victim.log"), join(f, "golden/victim.log")); },
+    },
     { name: "link-to-folder", golden: () => "elsewhere/new.log", prepare: (f: string) => symlinkSync(outside, join(f, "elsewhere")) },
-    { name: "link-to-nothing", golden: () => "dangling.log", prepare: (f: string) => symlinkSync(join(outside, "not-yet.log"), join(f, "dangling.log")) },
+    { name: "link-to-nothing", golden: () => "dangling.log",
+      prepare: (f: string) => symlinkSync(join(outside, "not-yet.log"), join(f, "dangling.log")) },
     { name: "link-relative-out", golden: () => "up/outside/victim.log", prepare: (f: string) => symlinkSync("../..", join(f, "up")) },
     { name: "the-folder-itself", golden: () => "." },
     { name: "the-scenario-itself", golden: () => "s.yaml" },
@@ -103,12 +108,14 @@ describe.concurrent("golden files live in or under the scenario's folder: anythi
   it("the messages say what is wrong", async () => {
     const file = scenarioWith("message-outside", "../../outside/victim.log");
     const r = await tramplab("scenario", "--update-golden", file);
-    expect(r.stderr).toMatch(/: golden file \.\.\/\.\.\/outside\/victim\.log is outside the scenario's folder \(.*\/outside\/victim\.log\); golden files live in or under .*\/message-outside\/scenario\n$/);
+    expect(r.stderr).toMatch(new RegExp(": golden file \\.\\./\\.\\./outside/victim\\.log is outside the scenario's folder " +
+      "\\(.*/outside/victim\\.log\\); golden files live in or under .*/message-outside/scenario\\n$"));
     const itself = await tramplab("scenario", "--update-golden", scenarioWith("message-itself", "./s.yaml"));
     expect(itself.stderr).toMatch(/: golden file \.\/s\.yaml is the scenario file itself\n$/);
     const folder = await tramplab("scenario", "--update-golden", scenarioWith("message-folder", "golden/.."));
     expect(folder.stderr).toMatch(/: golden file golden\/\.\. is the scenario's folder itself, not a file in it\n$/);
-    const dangling = await tramplab("scenario", "--update-golden", scenarioWith("message-dangling", "d.log", (f) => symlinkSync(join(outside, "nothing.log"), join(f, "d.log"))));
+    const dangling = await tramplab("scenario", "--update-golden",
+      scenarioWith("message-dangling", "d.log", (f) => symlinkSync(join(outside, "nothing.log"), join(f, "d.log"))));
     expect(dangling.stderr).toMatch(/: golden file d\.log is a symbolic link to nothing\n$/);
   });
 
@@ -140,7 +147,10 @@ describe.concurrent("golden files live in or under the scenario's folder: anythi
   });
 
   it("in or under the folder is written, also through a symbolic link that stays inside", async () => {
-    const file = scenarioWith("inside", "via-link/log", (f) => { mkdirSync(join(f, "golden", "sub"), { recursive: true }); symlinkSync("golden/sub", join(f, "via-link")); });
+    const file = scenarioWith("inside", "via-link/log", (f) => {
+      mkdirSync(join(f, "golden", "sub"), { recursive: true });
+      symlinkSync("golden/sub", join(f, "via-link"));
+    });
     const r = await tramplab("scenario", "--update-golden", file);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("golden file(s) written: via-link/log");
@@ -153,7 +163,8 @@ describe.concurrent("golden files live in or under the scenario's folder: anythi
     const folder = join(root, "trace", "scenario");
     mkdirSync(folder, { recursive: true });
     const bad = join(folder, "trace.yaml");
-    writeFileSync(bad, "machine: { cpus: 1, workload: [] }\nops:\n  t: { tracer: function }\nsteps:\n  - boot\nexpect:\n  - trace: { ops: t, golden: /tmp/tramplab-must-not-exist.log }\n");
+    writeFileSync(bad, "machine: { cpus: 1, workload: [] }\nops:\n  t: { tracer: function }\nsteps:\n  - boot\nexpect:\n" +
+      "  - trace: { ops: t, golden: /tmp/tramplab-must-not-exist.log }\n");
     const good = scenarioWith("trace-good", "log");
     const r = await tramplab("scenario", "--update-golden", good, bad);
     expect(r.stderr).toMatch(new RegExp(`^${bad}:7:5: golden file /tmp/tramplab-must-not-exist\\.log is outside the scenario's folder`));

@@ -94,7 +94,8 @@ describe("bad guests give a clear stop reason and leave the machine inspectable"
     it(`an IDT ${what} turns an exception into a triple fault`, () => {
       const { b, stop, text, sym } = run(MODE.badIdt, { variant });
       expect(stop).toEqual({ kind: "triple-fault", cpu: 0, vector: last, rip: sym("bad_idt_fault") });
-      expect(text).toContain(`cpu0: triple fault (a fault while delivering #DF, after ${Object.entries(Vector).find(([, v]) => v === last)![0]}) at bad_idt_fault`);
+      const lastName = Object.entries(Vector).find(([, v]) => v === last)![0];
+      expect(text).toContain(`cpu0: triple fault (a fault while delivering #DF, after ${lastName}) at bad_idt_fault`);
       expect(b.machine.cpus[0].rip).toBe(sym("bad_idt_fault"));
       expect(b.machine.events.ofKind(EventKind.EXCEPTION)).toEqual([]); // nothing was ever delivered
       expectHealthy(b);

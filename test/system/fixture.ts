@@ -23,7 +23,8 @@ export function buildFixture(name: string): Uint8Array {
   if (!existsSync(elf)) {
     mkdirSync(OUT, { recursive: true });
     execFileSync("gcc", ["-nostdlib", "-static", "-no-pie", "-Wl,-Ttext=0x200000", "-Wl,--build-id=none",
-      "-Wl,--no-warn-rwx-segments", "-I", SRC, "-I", join(projectRoot, "firmware/include"), "-o", elf, join(SRC, `${name}.S`)], { stdio: "pipe" });
+      "-Wl,--no-warn-rwx-segments", "-I", SRC, "-I", join(projectRoot, "firmware/include"),
+      "-o", elf, join(SRC, `${name}.S`)], { stdio: "pipe" });
   }
   return readFileSync(elf);
 }
@@ -60,7 +61,9 @@ export function runToDone(b: BareMetal, ticks = 1_000_000): StopReason {
 }
 
 /** One record of exc_log, as exc_record in smp.inc writes it (16 u64 slots each). */
-export interface Trap { vector: number; error: bigint; rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint; cr2: bigint; top: bigint }
+export interface Trap {
+  vector: number; error: bigint; rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint; cr2: bigint; top: bigint;
+}
 
 export function trapLog(b: BareMetal): Trap[] {
   const out: Trap[] = [];
