@@ -21,14 +21,12 @@ import { logEvent } from "./events";
 import { serialize } from "./xmc";
 import {
   VECTOR_DE, VECTOR_DF, VECTOR_GP, VECTOR_NP, VECTOR_PF, VECTOR_SS, VECTOR_TS, X86_EFLAGS_RF, APIC_LVT_MASKED, APIC_LVT_PERIODIC,
+  GATE_INTERRUPT, GATE_TRAP,
 } from "./gen/constants";
 
 export const DELIVER_FAULT: u32 = 0;     // an exception raised by an instruction
 export const DELIVER_SOFTWARE: u32 = 1;  // int n, int3: the gate's DPL is checked
 export const DELIVER_EXTERNAL: u32 = 2;  // a hardware interrupt
-
-const GATE_INTERRUPT: u32 = 0xE;
-const GATE_TRAP: u32 = 0xF;
 
 @inline function contributory(v: u32): bool {
   return v == VECTOR_DE || v == VECTOR_TS || v == VECTOR_NP || v == VECTOR_SS || v == VECTOR_GP;
