@@ -2,8 +2,6 @@
  * the local timer; then the vCPU becomes its idle task. */
 #include "kernel.h"
 
-struct boot_params *boot_params;
-
 struct idt_entry {
 	u16 offset_low, selector;
 	u8 ist, type;

@@ -106,7 +106,7 @@ static __always_inline notrace void preempt_enable_no_resched_notrace(void)
 	this_cpu()->preempt_count -= PREEMPT_OFFSET;
 }
 
-/* main.c */
+/* boot_params.c */
 extern struct boot_params *boot_params;
 
 /* printk.c */
