@@ -141,7 +141,8 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
       self: percpuBase + BigInt(i * PERCPU_SIZE), cpu: i, current: idle[i].addr, idleTask: idle[i].addr,
       irqStackTop: irq.top, tss,
     }));
-    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: GDT_KERNEL_CS, ss: GDT_KERNEL_DS, rip: image.entry, rsp: idle[i].stackTop, rflags: X86_EFLAGS_FIXED });
+    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: GDT_KERNEL_CS, ss: GDT_KERNEL_DS, rip: image.entry, rsp: idle[i].stackTop,
+      rflags: X86_EFLAGS_FIXED });
     cpu.setReg(7, BigInt(i));
     cpu.setReg(6, bootParams);
   }

@@ -273,6 +273,7 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   cpu.set("gdtLimit", gdtBytes.length - 1);
   cpu.set("idtBase", IDT_VA);
   cpu.set("idtLimit", 256 * 16 - 1);
-  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: LINUX_USER_CS, ss: LINUX_USER_DS, rip: image.entry + bias, rsp: sp, rflags: X86_EFLAGS_IF | X86_EFLAGS_FIXED, alignmentMask: true });
+  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: LINUX_USER_CS, ss: LINUX_USER_DS, rip: image.entry + bias, rsp: sp,
+    rflags: X86_EFLAGS_IF | X86_EFLAGS_FIXED, alignmentMask: true });
   return { machine, space, stackBottom, bias };
 }
