@@ -17,6 +17,7 @@ import {
   XMCPOLICY_NEW, XMCPOLICY_STOP, M_XMC_POLICY, EVENTKIND_TRIPLE_FAULT,
 } from "./gen/layout";
 import { dispatch } from "./gen/dispatch";
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- BLOCK_FIRST is only assigned here: the assignment is the point
 import { RIP, CPL, BLOCK_PAGE, BLOCK_FIRST, ICOUNT, CLOCK, EXIT, requestExit, nextRip, thisRip } from "./state";
 import { getFlags, loadFlags } from "./flags";
 import {
@@ -26,7 +27,9 @@ import {
 import { CODE_VPN, CODE_ADD, NO_PA, selectTlb, translateFetch } from "./mem";
 import { lookupBlock, buildBlock, decodeHazard } from "./codecache";
 import { OPTIONS } from "./machine";
-import { deliver, takeInterrupt, updateIrq, timerFires, syncStepping, DELIVER_FAULT, DELIVER_SOFTWARE, SHADOW_IRQ, SHADOW_STEP } from "./interrupts";
+import {
+  deliver, takeInterrupt, updateIrq, timerFires, syncStepping, DELIVER_FAULT, DELIVER_SOFTWARE, SHADOW_IRQ, SHADOW_STEP,
+} from "./interrupts";
 import { unsynchronized, check, reportHazard, logCodeWrites } from "./xmc";
 import { logEvent } from "./events";
 import { BP_COUNT, breakpointLimit } from "./debug";

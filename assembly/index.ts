@@ -5,7 +5,6 @@ import { loadMachineGlobals, HOST_ENTRY, NCPUS } from "./machine";
 import { flushTlb, initTlbs } from "./mem";
 import { hostWritePhys } from "./codewrite";
 import { decodeInsn } from "./decode";
-import { requestInterrupt } from "./interrupts";
 
 export { run } from "./cpu";
 export { setBreakpoint, setBreakpointCount, skipBreakpoint } from "./debug";

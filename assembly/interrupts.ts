@@ -5,14 +5,15 @@
 import {
   ACTIVE, CPUS, CPU_BLOCK_SIZE, C_IDT_BASE, C_IDT_LIMIT, C_TR_BASE, C_GDT_BASE, C_GDT_LIMIT, C_EXIT_VECTOR,
   EXIT_UNSUPPORTED, UNSUPPORTED_COMPAT_MODE, C_CS, C_SS, C_CR2, C_IRR, C_ISR,
-  C_HALTED, C_SHADOW, C_TIMER_LVT, C_TIMER_INITIAL, C_TIMER_DEADLINE, C_CLOCK,
+  C_HALTED, C_SHADOW, C_TIMER_LVT, C_TIMER_INITIAL, C_TIMER_DEADLINE,
   EVENTKIND_EXCEPTION, EVENTKIND_INTERRUPT, EVENTKIND_IRET, EVENTKIND_IPI, EVENTKIND_EOI, SERIALIZE_INTERRUPT, SERIALIZE_IRET,
   OPTION_FAULT_EXITS,
 } from "./gen/layout";
 import { RIP, CPL, REG_RSP, reg64, setReg64, CLOCK, requestExit, cpuIndex } from "./state";
 import { getFlags, setFlags, RF, IF, TF, NT, WRITABLE } from "./flags";
 import {
-  FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, raiseSoftware, clearFault, setPending, clearPending, PEND_IRQ,
+  FAULTED, FAULT_VECTOR, FAULT_ERROR, FAULT_HAS_ERROR, FAULT_ADDR, raise, raiseGP, raiseSoftware, clearFault, setPending, clearPending,
+  PEND_IRQ,
 } from "./fault";
 import { readMem, writeMem, readSystem, updateAlignCheck, changeCpl, canonical } from "./mem";
 import { NCPUS, OPTIONS } from "./machine";
@@ -20,14 +21,12 @@ import { logEvent } from "./events";
 import { serialize } from "./xmc";
 import {
   VECTOR_DE, VECTOR_DF, VECTOR_GP, VECTOR_NP, VECTOR_PF, VECTOR_SS, VECTOR_TS, X86_EFLAGS_RF, APIC_LVT_MASKED, APIC_LVT_PERIODIC,
+  GATE_INTERRUPT, GATE_TRAP,
 } from "./gen/constants";
 
 export const DELIVER_FAULT: u32 = 0;     // an exception raised by an instruction
 export const DELIVER_SOFTWARE: u32 = 1;  // int n, int3: the gate's DPL is checked
 export const DELIVER_EXTERNAL: u32 = 2;  // a hardware interrupt
-
-const GATE_INTERRUPT: u32 = 0xE;
-const GATE_TRAP: u32 = 0xF;
 
 @inline function contributory(v: u32): bool {
   return v == VECTOR_DE || v == VECTOR_TS || v == VECTOR_NP || v == VECTOR_SS || v == VECTOR_GP;

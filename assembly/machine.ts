@@ -1,5 +1,5 @@
 // Machine-wide values the core reads often, cached in globals by init().
-import { M_RAM_SIZE, M_PAGE_MAP, M_PAGE_GEN, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, M_VENDOR, RAM, IOBUF, IOBUF_SIZE, BLOCK_SLOT_SIZE } from "./gen/layout";
+import { M_RAM_SIZE, M_PAGE_MAP, M_PAGE_GEN, M_CHUNK_MAP, M_NCPUS, M_OPTIONS, M_VENDOR, RAM, IOBUF, IOBUF_SIZE } from "./gen/layout";
 
 export let RAM_SIZE: u64 = 0;
 export let PAGE_MAP: usize = 0;

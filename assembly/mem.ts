@@ -9,7 +9,7 @@
 // Alignment checking (CPL 3, CR0.AM and RFLAGS.AC all set) costs the fast path nothing: while
 // it is on, the read and write arrays point at NEVER_HIT, so every load and store takes the
 // slow path, which checks the alignment and fills no TLB entry.
-import { ACTIVE, C_CR0, C_CR3, C_CR4, C_EFER, TLBS, RAM } from "./gen/layout";
+import { ACTIVE, C_CR0, C_CR3, C_EFER, TLBS, RAM } from "./gen/layout";
 import { CPL, cpuIndex } from "./state";
 import { RF, AC } from "./flags";
 import { FAULTED, raiseNonCanonical, raisePF, raiseAC } from "./fault";

@@ -1,5 +1,7 @@
 // Operand access for handlers: the decoded record says where each operand is.
-import { ACTIVE, C_FS_BASE, C_GS_BASE, E_BASE, E_INDEX, E_SCALE, E_DISP, E_MEM, E_OSZ, E_REG, E_RM, E_IMM, E_SUB, E_PFX, E_LEN, E_AUX } from "./gen/layout";
+import {
+  ACTIVE, C_FS_BASE, C_GS_BASE, E_BASE, E_INDEX, E_SCALE, E_DISP, E_MEM, E_OSZ, E_REG, E_RM, E_IMM, E_SUB, E_PFX, E_LEN, E_AUX,
+} from "./gen/layout";
 import { nextRip, reg64, getReg, setReg } from "./state";
 import { MEM_SLOW, MEM_RIPREL, MEM_ASZ, MEM_FS, MEM_GS } from "./gen/constants";
 import { readMem, writeMem } from "./mem";

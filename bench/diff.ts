@@ -43,7 +43,8 @@ export function diffBench(): void {
     rows.push([what, `${d.removed + d.added}${d.aligned ? "" : " (not aligned)"}`, String(hunks), best.toFixed(1)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  console.log(`\nscenario golden diff: a ${LINES.toLocaleString("en-US")}-line function trace against a changed copy (unifiedDiff, best of ${REPEATS})`);
+  console.log(`\nscenario golden diff: a ${LINES.toLocaleString("en-US")}-line function trace ` +
+    `against a changed copy (unifiedDiff, best of ${REPEATS})`);
   for (const r of rows) console.log("  " + r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("   "));
   console.log(`  Myers' algorithm (the diff package): time grows with the text's length times the changes; past ${MAX_EDITS} changed`);
   console.log("  lines it stops aligning and shows the part between the common start and end as one block.");

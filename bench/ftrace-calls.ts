@@ -153,7 +153,8 @@ function checkRouting(k: Kernel, ops: BenchOps[], trampolines: boolean): void {
     const rec = k.ftrace.records[[...o.filterSet][0]];
     const want = trampolines ? o.trampoline?.addr : caller;
     if (want === undefined || rec.installed !== want) {
-      throw new Error(`bench: ${rec.name} calls ${k.symbols.format(rec.installed)}, expected ${want === undefined ? "a trampoline" : k.symbols.format(want)}`);
+      const expected = want === undefined ? "a trampoline" : k.symbols.format(want);
+      throw new Error(`bench: ${rec.name} calls ${k.symbols.format(rec.installed)}, expected ${expected}`);
     }
   }
 }
@@ -185,7 +186,9 @@ export function untracedCallCost(firmware: Uint8Array, withFentry: boolean): big
 export type CallJob = { kind: "traced"; nops: number; trampolines: boolean } | { kind: "untraced"; withFentry: boolean };
 
 function runJob(firmware: Uint8Array, job: CallJob): bigint {
-  return job.kind === "traced" ? tracedCallCost(firmware, job.nops, job.trampolines).roundInsns : untracedCallCost(firmware, job.withFentry);
+  return job.kind === "traced"
+    ? tracedCallCost(firmware, job.nops, job.trampolines).roundInsns
+    : untracedCallCost(firmware, job.withFentry);
 }
 
 /**

@@ -99,8 +99,10 @@ export async function buildBenchFirmware(image: BenchImage, log: (m: string) => 
   const elfPath = join(dir, "firmware.elf"), hashPath = join(dir, "firmware.hash");
   const generated = generateBenchFunctions(BENCH_IMAGES[image]);
   const cflags = [...firmwareCflags(), "-Ibench/firmware"];
-  const fwSources = readdirSync(join(projectRoot, "firmware")).filter((f) => f.endsWith(".c") || f.endsWith(".S")).sort().map((f) => `firmware/${f}`);
-  const benchSources = readdirSync(join(projectRoot, "bench", "firmware")).filter((f) => f.endsWith(".c")).sort().map((f) => `bench/firmware/${f}`);
+  const fwSources = readdirSync(join(projectRoot, "firmware"))
+    .filter((f) => f.endsWith(".c") || f.endsWith(".S")).sort().map((f) => `firmware/${f}`);
+  const benchSources = readdirSync(join(projectRoot, "bench", "firmware"))
+    .filter((f) => f.endsWith(".c")).sort().map((f) => `bench/firmware/${f}`);
   const genSource = relative(projectRoot, join(dir, "bench_funcs.c"));
 
   // The key: every input's path and bytes, the flags, the generated text and the compiler.
@@ -108,7 +110,9 @@ export async function buildBenchFirmware(image: BenchImage, log: (m: string) => 
   h.update(execFileSync("gcc", ["--version"], { encoding: "utf8" }));
   h.update(JSON.stringify(cflags));
   h.update(generated);
-  for (const f of [...filesUnder("firmware"), ...filesUnder("bench/firmware")]) h.update(`\0${f}\0`).update(readFileSync(join(projectRoot, f)));
+  for (const f of [...filesUnder("firmware"), ...filesUnder("bench/firmware")]) {
+    h.update(`\0${f}\0`).update(readFileSync(join(projectRoot, f)));
+  }
   const key = h.digest("hex");
   if (existsSync(elfPath) && existsSync(hashPath) && readFileSync(hashPath, "utf8").trim() === key) {
     return { path: elfPath, bytes: readFileSync(elfPath), cached: true };
@@ -122,7 +126,9 @@ export async function buildBenchFirmware(image: BenchImage, log: (m: string) => 
   // Assembly gets what tools/build.mjs gives it: the include path and __ASSEMBLER__.
   const unit = (src: string): Unit => ({
     source: src, object: obj(src),
-    args: src.endsWith(".S") ? ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", src, "-o", obj(src)] : [...cflags, "-c", src, "-o", obj(src)],
+    args: src.endsWith(".S")
+      ? ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", src, "-o", obj(src)]
+      : [...cflags, "-c", src, "-o", obj(src)],
   });
   // The generated file takes longest by far: start it first, the rest fill the other cores.
   const units = [genSource, ...fwSources, ...benchSources].map(unit);

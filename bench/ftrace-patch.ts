@@ -79,7 +79,8 @@ export function patchThroughput(firmware: Uint8Array): PatchResult {
   const entries = Array.from({ length: PATCH_CPUS }, (_, c) => (c % 2 ? "kthread_bench_calls_down" : "kthread_bench_calls"));
   const k = bootBench(firmware, entries, nsites);
   // Let every vCPU get into its loop before the first patch.
-  if (!k.runUntil(() => k.readGlobal("bench_rounds") >= BigInt(2 * PATCH_CPUS), 50_000_000)) throw new Error("bench: the bench threads did not run");
+  const started = k.runUntil(() => k.readGlobal("bench_rounds") >= BigInt(2 * PATCH_CPUS), 50_000_000);
+  if (!started) throw new Error("bench: the bench threads did not run");
   const bench = k.ftrace.records.filter((r) => r.name.startsWith("bench_f"));
   if (bench.length !== nsites) throw new Error(`bench: ${bench.length} bench_f* records, expected ${nsites}`);
 
@@ -89,13 +90,17 @@ export function patchThroughput(firmware: Uint8Array): PatchResult {
     const counter = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length, "bench_f*", "", `bench-all-${rep}`);
     runs.push(measure(k, "enable", () => k.ftrace.register(counter.ops)));
     const tramp = counter.ops.trampoline!.addr;
-    if (sitesCalling(k, tramp) !== nsites) throw new Error(`bench: ${sitesCalling(k, tramp)} of ${nsites} sites call the counter's trampoline`);
+    if (sitesCalling(k, tramp) !== nsites) {
+      throw new Error(`bench: ${sitesCalling(k, tramp)} of ${nsites} sites call the counter's trampoline`);
+    }
     k.run(RUN_TRACED);
     const hits = bench.reduce((n, r) => n + counter.hits(r.index), 0n);
     if (hits === 0n) throw new Error("bench: tracing is on but the counter saw no call");
     tracedCalls += hits;
     runs.push(measure(k, "disable", () => k.ftrace.unregister(counter.ops)));
-    if (sitesCalling(k, 0n) !== nsites) throw new Error(`bench: ${nsites - sitesCalling(k, 0n)} sites still call something after disabling`);
+    if (sitesCalling(k, 0n) !== nsites) {
+      throw new Error(`bench: ${nsites - sitesCalling(k, 0n)} sites still call something after disabling`);
+    }
     k.run(RUN_TRACED);
   }
   if (k.oopses.length > 0 || k.lockups.length > 0) throw new Error(`bench: the kernel failed:\n${k.console.join("")}`);

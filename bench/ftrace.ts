@@ -28,7 +28,8 @@ function legend(entries: [string, string][]): string {
 
 const int = (n: number | bigint) => n.toLocaleString("en-US");
 /** Instructions per call: a round's exact count over its 1000 calls, so three decimals are exact. */
-const perCall = (round: bigint) => (Number(round) / CALLS_PER_ROUND).toLocaleString("en-US", { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const perCall = (round: bigint) =>
+  (Number(round) / CALLS_PER_ROUND).toLocaleString("en-US", { minimumFractionDigits: 3, maximumFractionDigits: 3 });
 const ratio = (a: bigint, b: bigint) => {
   const r = Number(a) / Number(b);
   return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
@@ -41,7 +42,8 @@ function mnemonics(elf: Uint8Array, name: string): string[] {
   const seg = s && image.segments.find((g) => s.addr >= g.vaddr && s.addr + s.size <= g.vaddr + BigInt(g.data.length));
   if (!s || !seg) return ["?"];
   const off = Number(s.addr - seg.vaddr);
-  return disassemble(seg.data.subarray(off, off + Number(s.size)), s.addr).map((l) => (l.text.includes("__fentry__") || /^call\s/.test(l.text) ? "call __fentry__" : l.text.split(/\s+/)[0]));
+  return disassemble(seg.data.subarray(off, off + Number(s.size)), s.addr)
+    .map((l) => (l.text.includes("__fentry__") || /^call\s/.test(l.text) ? "call __fentry__" : l.text.split(/\s+/)[0]));
 }
 
 async function callTable(firmwarePath: string): Promise<string> {
@@ -60,14 +62,16 @@ async function callTable(firmwarePath: string): Promise<string> {
     `each figure is one round's exact count / ${int(CALLS_PER_ROUND)}, and ${MEASURED_ROUNDS} successive rounds counted the same)`,
     table(rows),
     legend([
-      ["ops", `ops registered; ops i filters the i-th block of ${int(CALLS_PER_ROUND)}/ops functions, so each call is traced by exactly one ops`],
+      ["ops", `ops registered; ops i filters the i-th block of ${int(CALLS_PER_ROUND)}/ops functions, ` +
+        "so each call is traced by exactly one ops"],
       ["NOP sites", "tracing off: the same loop, each function's fentry site a 5-byte NOP"],
       ["list function", "useTrampolines = false: site -> ftrace_caller -> ftrace_ops_list_func, which tests every ops' filter hash"],
       ["trampolines", "useTrampolines = true: site -> its ops' own dynamic trampoline -> the callback; no list walk"],
       ["list/trampolines", "how many times more a traced call costs through the list function"],
     ]),
     `  callback: bench_ops_call, one locked increment of op->calls, so the columns differ only in how ftrace reaches it.`,
-    `  The list function's hash test is a binary search over the ops' sorted sites: 1 ops holds ${int(CALLS_PER_ROUND)} of them, 1000 ops hold 1 each.`,
+    "  The list function's hash test is a binary search over the ops' sorted sites: " +
+      `1 ops holds ${int(CALLS_PER_ROUND)} of them, 1000 ops hold 1 each.`,
     `  baseline: without fentry (bench_plain_f*) a call costs ${perCall(plain)}; the NOP site adds ${perCall(nop - plain)}:`,
     `    bench_f0:       ${mnemonics(elf, "bench_f0").join("; ")}   (the call is a NOP5 until traced)`,
     `    bench_plain_f0: ${mnemonics(elf, "bench_plain_f0").join("; ")}   (no call: a leaf, so gcc omits the frame)`,
@@ -78,16 +82,21 @@ function patchTable(firmware: Uint8Array): string {
   const r = patchThroughput(firmware);
   const row = (p: PatchRun) => [p.what, int(p.stats.sitesChanged), int(p.stats.batches), int(p.stats.syncs),
     (p.stats.syncs / p.stats.batches).toFixed(2), int(p.stats.ipis), int(p.stats.int3Hits), int(Number(p.ticks) / 1000), p.ms.toFixed(1)];
-  const rows = [["tracing", "sites", "batches", "sync rounds", "per batch", "IPIs", "int3 emulated", "virtual us", "host ms"], row(r.enable), row(r.disable)];
+  const rows = [
+    ["tracing", "sites", "batches", "sync rounds", "per batch", "IPIs", "int3 emulated", "virtual us", "host ms"],
+    row(r.enable), row(r.disable),
+  ];
   const hazards = r.hazards === 0 && r.dropped === 0
-    ? `0 cross-modifying-code hazards (EventKind.HAZARD) in the ${int(r.events)} events logged over ${PATCH_REPEATS} enables and ${PATCH_REPEATS} disables, none dropped`
+    ? `0 cross-modifying-code hazards (EventKind.HAZARD) in the ${int(r.events)} events logged ` +
+      `over ${PATCH_REPEATS} enables and ${PATCH_REPEATS} disables, none dropped`
     : `WARNING: ${r.hazards} cross-modifying-code hazards (EventKind.HAZARD), ${r.dropped} events dropped unchecked`;
   return [
     `ftrace: switching tracing of all ${int(BENCH_IMAGES.patch)} bench_f* sites on and off (one FunctionCounter ops, filter "bench_f*",`,
     `its own trampoline) on ${PATCH_CPUS} vCPUs, each running a bench thread through those functions (half of them downwards)`,
     table(rows),
     legend([
-      ["sites", `sites rewritten: the ${int(BENCH_IMAGES.patch)} bench sites, plus ftrace_call and ftrace_regs_call in the static trampolines`],
+      ["sites", `sites rewritten: the ${int(BENCH_IMAGES.patch)} bench sites, ` +
+        "plus ftrace_call and ftrace_regs_call in the static trampolines"],
       ["batches", "text-poke batches (at most 256 sites each, sorted by address)"],
       ["sync rounds", "rounds of sync IPIs to every vCPU, waiting until each has taken it (at most 3 per batch: int3, tails, heads)"],
       ["per batch", "sync rounds / batches"],

@@ -59,7 +59,9 @@ function instructionModel(w: Workload): (n: number) => number {
     console.warn(`warning: ${w.name}: tramplab counts ${per} instructions per iteration, the code has ${w.perIteration}`);
   }
   const nat = native.run(w.binary, a);
-  if (nat.stdout !== ra.stdout) throw new Error(`${w.name}: tramplab printed ${JSON.stringify(ra.stdout)}, native ${JSON.stringify(nat.stdout)}`);
+  if (nat.stdout !== ra.stdout) {
+    throw new Error(`${w.name}: tramplab printed ${JSON.stringify(ra.stdout)}, native ${JSON.stringify(nat.stdout)}`);
+  }
   return (n) => base + per * n;
 }
 

@@ -19,7 +19,8 @@ const SIZES = [10, 100, 1000];
 function workload(n: number): TaskSpec[] {
   return Array.from({ length: n }, (_, i): TaskSpec => {
     const k = i % 10;
-    const [entry, arg] = k < 2 ? ["kthread_victim", 20] : k < 4 ? ["kthread_busy", 2000] : k === 4 ? ["kthread_trace_reader", 3] : ["kthread_sleeper", 10];
+    const [entry, arg] = k < 2 ? ["kthread_victim", 20] : k < 4 ? ["kthread_busy", 2000]
+      : k === 4 ? ["kthread_trace_reader", 3] : ["kthread_sleeper", 10];
     return { name: `t${i}`, kind: "kthread", entry, arg, cpu: i % 4 };
   });
 }
@@ -51,13 +52,17 @@ function gpSamples(k: Kernel, f: Flavour, count: number): Sample[] {
 function releaseSamples(k: Kernel, count: number): Sample[] {
   const out: Sample[] = [];
   for (let i = 0; i < count; i++) {
-    const ops = new FtraceOps({ name: `slow${i}`, callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 2000n });
+    const ops = new FtraceOps({
+      name: `slow${i}`, callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 2000n,
+    });
     k.ftrace.register(ops);
     k.run((2 + (i % 3)) * TICK);
     const t0 = performance.now();
     const start = k.machine.time;
     const r = k.ftrace.unregister(ops)!;
-    if (!k.runUntil(() => r.freedAt !== undefined, 50_000n * BigInt(TICK))) throw new Error(`release did not finish: ${k.releases.describe(k.machine.time)}`);
+    if (!k.runUntil(() => r.freedAt !== undefined, 50_000n * BigInt(TICK))) {
+      throw new Error(`release did not finish: ${k.releases.describe(k.machine.time)}`);
+    }
     out.push({ virt: r.freedAt! - start, hostMs: performance.now() - t0 });
   }
   return out;
@@ -93,7 +98,8 @@ export function rcuBench(): void {
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log("  " + r.map((x, c) => (c < 2 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  "));
-  console.log(`  rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace: synchronize_*() from a random point of the workload to the end of its grace period
+  console.log("  rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace: synchronize_*() from a random point of the workload " +
+    `to the end of its grace period
   release: POLICY: unregister of an ops tracing the victims' function (slow callback) until its trampoline is freed;
     kernel = Tasks Rude RCU then Tasks RCU; stack-scan and ip-check replace Tasks RCU (ip-check is unsafe: see the
     trampoline-lifetime tests); rcu = plain RCU only (unsafe under preemption)

@@ -141,10 +141,10 @@ SYM_FUNC_START entry_SYSCALL_64
 	swapgs
 	mov %rsp, %gs:PERCPU_USER_RSP_SCRATCH
 	mov %gs:(PERCPU_TSS + 4), %rsp
-	push $USER_DS
+	push $GDT_USER_DS
 	push %gs:PERCPU_USER_RSP_SCRATCH
 	push %r11
-	push $USER_CS
+	push $GDT_USER_CS
 	push %rcx
 	push %rax
 	SAVE_REGS
@@ -196,10 +196,10 @@ SYM_FUNC_END ret_from_fork
 /* enter_user(rip, rsp): first entry of a user task, through an iretq frame. */
 SYM_FUNC_START enter_user
 	cli
-	push $USER_DS
+	push $GDT_USER_DS
 	push %rsi
 	push $(X86_EFLAGS_IF | X86_EFLAGS_FIXED)
-	push $USER_CS
+	push $GDT_USER_CS
 	push %rdi
 	swapgs
 	iretq

@@ -161,8 +161,8 @@ SYM_FUNC_START ftrace_regs_caller
 	movq $0, PTREGS_ORIG_RAX(%rsp)
 	mov FRAME(%rsp), %rax
 	mov %rax, PTREGS_EFLAGS(%rsp)
-	movq $KERNEL_CS, PTREGS_CS(%rsp)
-	movq $KERNEL_DS, PTREGS_SS(%rsp)
+	movq $GDT_KERNEL_CS, PTREGS_CS(%rsp)
+	movq $GDT_KERNEL_DS, PTREGS_SS(%rsp)
 	lea FRAME+16(%rsp), %rax
 	mov %rax, PTREGS_RSP(%rsp)
 	frame_records FRAME+8(%rsp), FRAME+16(%rsp)

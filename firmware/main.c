@@ -2,8 +2,6 @@
  * the local timer; then the vCPU becomes its idle task. */
 #include "kernel.h"
 
-struct boot_params *boot_params;
-
 struct idt_entry {
 	u16 offset_low, selector;
 	u8 ist, type;
@@ -23,9 +21,9 @@ static notrace void set_intr_gate(int vector, void *handler, int ist)
 	u64 a = (u64)handler;
 	struct idt_entry *e = &idt_table[vector];
 	e->offset_low = (u16)a;
-	e->selector = KERNEL_CS;
+	e->selector = GDT_KERNEL_CS;
 	e->ist = (u8)ist;
-	e->type = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+	e->type = GATE_PRESENT | GATE_INTERRUPT; /* DPL 0 */
 	e->offset_mid = (u16)(a >> 16);
 	e->offset_high = (u32)(a >> 32);
 	e->zero = 0;
@@ -60,12 +58,12 @@ static notrace void setup_gdt(struct percpu *pc)
 	pc->gdt[6] = tss >> 32;
 	struct { u16 limit; u64 base; } __attribute__((packed)) gdtr = { 8 * 8 - 1, (u64)pc->gdt };
 	asm volatile("lgdt %0" : : "m"(gdtr));
-	asm volatile("ltr %w0" : : "r"(TSS_SEL));
+	asm volatile("ltr %w0" : : "r"(GDT_TSS));
 }
 
 static notrace void setup_syscall(void)
 {
-	wrmsr(MSR_STAR, ((u64)(USER_DS - 8 - 3) << 48) | ((u64)KERNEL_CS << 32));
+	wrmsr(MSR_STAR, ((u64)(GDT_USER_DS - 8 - 3) << 48) | ((u64)GDT_KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
 	/* Cleared on entry: */
 	wrmsr(MSR_SFMASK, X86_EFLAGS_TF | X86_EFLAGS_IF | X86_EFLAGS_DF | X86_EFLAGS_AC | X86_EFLAGS_NT | X86_EFLAGS_IOPL);

@@ -82,6 +82,17 @@ describe("constants have one description (tools/constants.mjs)", () => {
     expect(hits(files, /text_poke_vec\s*\[\s*\d/)).toEqual([]);                // TEXT_POKE_MAX
   });
 
+  it("no page-fault error bit, present bit, selector, gate bit or start-up RFLAGS is written as a literal where they are meant", () => {
+    const control = files.filter((f) => /^src\//.test(f.path));
+    const guest = files.filter((f) => /^firmware\//.test(f.path));
+    expect(hits(control, /\berror\s*&\s*(1|2|4|8|16)n\b/)).toEqual([]);               // PF_* (the #PF error code)
+    expect(hits(control, /\((f|e|entry|pte)\s*&\s*1n\)/)).toEqual([]);                // PTE_P
+    expect(hits(control, /\brflags:\s*(0x)?[0-9a-f]+n\b|\b0x202n?\b/i)).toEqual([]);  // X86_EFLAGS_FIXED, X86_EFLAGS_IF
+    expect(hits(control, /\b(cs|ss):\s*(0x)?[0-9a-f]+\b/i)).toEqual([]);             // GDT_*, LINUX_* selectors
+    expect(hits(guest, /#define\s+\w*_(CS|DS|SEL)\s+0x/)).toEqual([]);                 // GDT_*
+    expect(hits([...control, ...guest], /\b0x[8e]e\b|\b0x80n?\s*\||\b0xen\b/i)).toEqual([]); // GATE_*
+  });
+
   it("the decode-table generator takes its record bits from the description", () => {
     const gen = files.filter((f) => f.path.startsWith("tools/"));
     expect(hits(gen, /\b(INFO|IMM|SIZE|PFX|MEM)\s*=\s*\{/)).toEqual([]);

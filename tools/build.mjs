@@ -58,7 +58,8 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 mkdirSync(join(root, "build"), { recursive: true });
 
 step("generate layout, constants and opcode tables", ["build/gen.built"],
-  ["tools/gen.mjs", "tools/gen-constants.mjs", "tools/layout.mjs", "tools/constants.mjs", "tools/opcodes.mjs", "asconfig.json"], process.execPath, [join(root, "tools/gen.mjs")]);
+  ["tools/gen.mjs", "tools/gen-constants.mjs", "tools/layout.mjs", "tools/constants.mjs", "tools/opcodes.mjs", "asconfig.json"],
+  process.execPath, [join(root, "tools/gen.mjs")]);
 step("core (asc)", ["build/core.wasm"], ["assembly", "asconfig.json"], bin("asc"), ["assembly/index.ts", "--target", "release"]);
 // The guest firmware: compiled like a kernel, so every traceable function starts with a real
 // `call __fentry__` and __mcount_loc lists them.
@@ -70,7 +71,9 @@ function buildFirmware() {
   const objs = [];
   for (const f of sources) {
     const obj = join("build", "firmware", f.replace(/\.[cS]$/, ".o"));
-    const args = f.endsWith(".c") ? [...FW_CFLAGS, "-c", `firmware/${f}`, "-o", obj] : ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", `firmware/${f}`, "-o", obj];
+    const args = f.endsWith(".c")
+      ? [...FW_CFLAGS, "-c", `firmware/${f}`, "-o", obj]
+      : ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", `firmware/${f}`, "-o", obj];
     step(`firmware ${f}`, [obj], [`firmware/${f}`, "firmware/include", "tools/firmware-flags.json"], "gcc", args);
     objs.push(obj);
   }

@@ -131,6 +131,35 @@ export const groups = [
     ],
   },
   {
+    name: "GDT selectors", prefix: "GDT_", type: "u32",
+    doc: "selectors of the guest kernel's per-CPU GDT (arch/x86/include/asm/segment.h; a smaller GDT than Linux's, other numbers)",
+    values: [
+      ["KERNEL_CS", 0x08, "kernel code (64-bit)", "__KERNEL_CS"], ["KERNEL_DS", 0x10, "kernel data and stack", "__KERNEL_DS"],
+      ["USER_DS", 0x1b, "user data and stack (RPL 3)", "__USER_DS"], ["USER_CS", 0x23, "user code (64-bit, RPL 3)", "__USER_CS"],
+      ["TSS", 0x28, "the 64-bit TSS (two slots)", "GDT_ENTRY_TSS * 8"],
+    ],
+  },
+  {
+    name: "Linux GDT selectors", prefix: "LINUX_", type: "u32", targets: ["ts"],
+    doc: "selectors of Linux's x86-64 GDT, as a user program loaded by src/linux meets them (arch/x86/include/asm/segment.h)",
+    values: [
+      ["KERNEL_CS", 0x10, "kernel code (64-bit)", "__KERNEL_CS"], ["KERNEL_DS", 0x18, "kernel data", "__KERNEL_DS"],
+      ["USER32_CS", 0x23, "32-bit user code", "__USER32_CS"], ["USER_DS", 0x2b, "user data and stack", "__USER_DS"],
+      ["USER_CS", 0x33, "64-bit user code", "__USER_CS"],
+    ],
+  },
+  {
+    name: "IDT gates", prefix: "GATE_", type: "u32",
+    doc: "the type byte of a 64-bit IDT gate, bits 40-47 of its first quadword (struct idt_bits, arch/x86/include/asm/desc_defs.h)",
+    values: [
+      ["INTERRUPT", 0xe, "interrupt gate: entry clears RFLAGS.IF", "GATE_INTERRUPT"],
+      ["TRAP", 0xf, "trap gate: entry leaves RFLAGS.IF alone", "GATE_TRAP"],
+      ["DPL_SHIFT", 5, "where the gate's DPL (the lowest CPL that may `int n` to it) starts", "idt_bits.dpl"],
+      ["PRESENT", 0x80, "present", "idt_bits.p"],
+      ["TYPE_SHIFT", 40, "where the type byte starts in the gate's first quadword"],
+    ],
+  },
+  {
     name: "preempt_count", type: "u32",
     doc: "preempt_count's fields (include/linux/preempt.h): preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23",
     values: [

@@ -23,7 +23,7 @@ function place(fields) {
     const f = { name, type, doc, count, offset: off, size };
     off += size * count;
     return f;
-  }).map((f, _, all) => f);
+  });
 }
 
 const machine = place(L.machineFields);
@@ -51,7 +51,9 @@ if (lastEnd(xmcRec) > L.XMC_RECORD_SIZE) throw new Error("xmc record overflows X
 if (lastEnd(percpu) > L.PERCPU_SIZE) throw new Error("per-CPU area overflows PERCPU_SIZE");
 if (lastEnd(task) > L.TASK_SIZE) throw new Error("task overflows TASK_SIZE");
 if (lastEnd(stackHeader) > L.STACK_HEADER_SIZE) throw new Error("stack header overflows STACK_HEADER_SIZE");
-if (lastEnd(tracepointFunc) > L.TRACEPOINT_FUNC_SIZE || lastEnd(probeData) > L.PROBE_DATA_SIZE) throw new Error("probe structures overflow their sizes");
+if (lastEnd(tracepointFunc) > L.TRACEPOINT_FUNC_SIZE || lastEnd(probeData) > L.PROBE_DATA_SIZE) {
+  throw new Error("probe structures overflow their sizes");
+}
 if (lastEnd(ftraceOps) > L.FTRACE_OPS_SIZE) throw new Error("ftrace_ops overflows FTRACE_OPS_SIZE");
 if (lastEnd(pokeLoc) !== L.POKE_LOC_SIZE) throw new Error("text_poke_loc must be POKE_LOC_SIZE");
 if (lastEnd(traceEntry) !== L.TRACE_ENTRY_SIZE) throw new Error("trace entry must be TRACE_ENTRY_SIZE");
@@ -86,7 +88,9 @@ function asLayout() {
     if (r.size) s += `@inline export const ${r.name}_SIZE: usize = ${hex(r.size)};\n`;
   }
   s += "\n// Machine-wide fields (absolute addresses).\n";
-  for (const f of machine) s += `/** ${f.doc} */\n@inline export const ${constName("M_", f.name)}: usize = ${hex(region.MACHINE.base + f.offset)};\n`;
+  for (const f of machine) {
+    s += `/** ${f.doc} */\n@inline export const ${constName("M_", f.name)}: usize = ${hex(region.MACHINE.base + f.offset)};\n`;
+  }
   s += "\n// CPU block fields (offsets within a block).\n";
   for (const f of cpu) s += `/** ${f.doc} */\n@inline export const ${constName("C_", f.name)}: usize = ${f.offset};\n`;
   s += "\n// Block header fields (offsets within a block slot).\n";
@@ -105,16 +109,22 @@ function asLayout() {
 }
 
 function tsLayout() {
-  const rec = (fs) => "{\n" + fs.map((f) => `  ${f.name}: { offset: ${f.offset}, type: "${f.type}", count: ${f.count} },`).join("\n") + "\n}";
+  const rec = (fs) => "{\n" +
+    fs.map((f) => `  ${f.name}: { offset: ${f.offset}, type: "${f.type}", count: ${f.count} },`).join("\n") + "\n}";
   let s = BANNER + "// Machine-state layout for the TypeScript side.\n\n";
   s += `export const LAYOUT_HASH = ${hex(layoutHash)};\n`;
-  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\nexport const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\nexport const BLOCK_SLOT_SIZE = ${L.BLOCK_SLOT_SIZE};\n`;
-  s += `export const EVENT_SIZE = ${L.EVENT_SIZE};\nexport const XMC_RECORD_SIZE = ${L.XMC_RECORD_SIZE};\nexport const HOST_AGENT = ${hex(L.HOST_AGENT)};\n\n`;
-  s += "export const regions = {\n" + L.regions.map((r) => `  ${r.name}: { base: ${hex(r.base)}, size: ${hex(r.size)} },`).join("\n") + "\n} as const;\n\n";
+  s += `export const CPU_BLOCK_SIZE = ${hex(L.CPU_BLOCK_SIZE)};\nexport const MAX_CPUS = ${L.MAX_CPUS};\n` +
+    `export const ENTRY_SIZE = ${L.DCACHE_ENTRY_SIZE};\nexport const BLOCK_SLOT_SIZE = ${L.BLOCK_SLOT_SIZE};\n`;
+  s += `export const EVENT_SIZE = ${L.EVENT_SIZE};\n` +
+    `export const XMC_RECORD_SIZE = ${L.XMC_RECORD_SIZE};\nexport const HOST_AGENT = ${hex(L.HOST_AGENT)};\n\n`;
+  s += "export const regions = {\n" +
+    L.regions.map((r) => `  ${r.name}: { base: ${hex(r.base)}, size: ${hex(r.size)} },`).join("\n") + "\n} as const;\n\n";
   s += "export type FieldType = \"u8\" | \"u16\" | \"u32\" | \"u64\" | \"i32\" | \"i64\";\n";
   s += "export interface Field { offset: number; type: FieldType; count: number }\n\n";
-  s += `/** Machine-wide fields, offsets relative to regions.MACHINE.base. */\nexport const machineFields = ${rec(machine)} as const satisfies Record<string, Field>;\n\n`;
-  s += `/** One CPU block; offsets relative to the block. */\nexport const cpuFields = ${rec(cpu)} as const satisfies Record<string, Field>;\n\n`;
+  s += `/** Machine-wide fields, offsets relative to regions.MACHINE.base. */\n` +
+    `export const machineFields = ${rec(machine)} as const satisfies Record<string, Field>;\n\n`;
+  s += `/** One CPU block; offsets relative to the block. */\n` +
+    `export const cpuFields = ${rec(cpu)} as const satisfies Record<string, Field>;\n\n`;
   s += `/** One decoded-instruction record. */\nexport const entryFields = ${rec(entry)} as const satisfies Record<string, Field>;\n`;
   s += `\n/** One event record. */\nexport const eventFields = ${rec(eventRec)} as const satisfies Record<string, Field>;\n`;
   s += `\n/** One cross-modifying-code record. */\nexport const xmcFields = ${rec(xmcRec)} as const satisfies Record<string, Field>;\n`;
@@ -123,17 +133,21 @@ function tsLayout() {
   s += `export const bootParamsFields = ${rec(bootParams)} as const satisfies Record<string, Field>;\n`;
   s += `export const percpuFields = ${rec(percpu)} as const satisfies Record<string, Field>;\n`;
   s += `export const taskFields = ${rec(task)} as const satisfies Record<string, Field>;\n`;
-  s += `export const STACK_SIZE = ${L.STACK_SIZE};\nexport const STACK_HEADER_SIZE = ${L.STACK_HEADER_SIZE};\nexport const STACK_MAGIC = ${hex(L.STACK_MAGIC)};\n`;
+  s += `export const STACK_SIZE = ${L.STACK_SIZE};\n` +
+    `export const STACK_HEADER_SIZE = ${L.STACK_HEADER_SIZE};\nexport const STACK_MAGIC = ${hex(L.STACK_MAGIC)};\n`;
   s += `export const stackHeaderFields = ${rec(stackHeader)} as const satisfies Record<string, Field>;\n`;
-  s += `export const TRACEPOINT_FUNC_SIZE = ${L.TRACEPOINT_FUNC_SIZE};\nexport const PROBE_DATA_SIZE = ${L.PROBE_DATA_SIZE};\nexport const PROBE_MAGIC = ${hex(L.PROBE_MAGIC)};\n`;
+  s += `export const TRACEPOINT_FUNC_SIZE = ${L.TRACEPOINT_FUNC_SIZE};\n` +
+    `export const PROBE_DATA_SIZE = ${L.PROBE_DATA_SIZE};\nexport const PROBE_MAGIC = ${hex(L.PROBE_MAGIC)};\n`;
   s += `export const tracepointFuncFields = ${rec(tracepointFunc)} as const satisfies Record<string, Field>;\n`;
   s += `export const probeDataFields = ${rec(probeData)} as const satisfies Record<string, Field>;\n`;
-  s += `export const FTRACE_OPS_SIZE = ${L.FTRACE_OPS_SIZE};\nexport const POKE_LOC_SIZE = ${L.POKE_LOC_SIZE};\nexport const TRACE_ENTRY_SIZE = ${L.TRACE_ENTRY_SIZE};\n`;
+  s += `export const FTRACE_OPS_SIZE = ${L.FTRACE_OPS_SIZE};\n` +
+    `export const POKE_LOC_SIZE = ${L.POKE_LOC_SIZE};\nexport const TRACE_ENTRY_SIZE = ${L.TRACE_ENTRY_SIZE};\n`;
   s += `export const ftraceOpsFields = ${rec(ftraceOps)} as const satisfies Record<string, Field>;\n`;
   s += `export const pokeLocFields = ${rec(pokeLoc)} as const satisfies Record<string, Field>;\n`;
   s += `export const traceRingFields = ${rec(traceRing)} as const satisfies Record<string, Field>;\n`;
   s += `export const traceEntryFields = ${rec(traceEntry)} as const satisfies Record<string, Field>;\n`;
-  s += `\n// Exception vectors live with the other architectural constants (tools/constants.mjs).\nexport { Vector, VectorName } from "./constants.js";\n`;
+  s += `\n// Exception vectors live with the other architectural constants (tools/constants.mjs).\n` +
+    `export { Vector, VectorName } from "./constants.js";\n`;
   for (const [name, e] of Object.entries({ ...L.enums, ...L.firmwareEnums })) {
     s += `\n/** ${e.doc} */\nexport const ${name} = {\n` + e.values.map(([k, v]) => `  ${k}: ${v},`).join("\n") + "\n} as const;\n";
     s += `export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
@@ -161,15 +175,19 @@ function cLayout() {
     for (const f of fields) s += `#define ${constName(name.toUpperCase() + "_", f.name)} ${f.offset}\n`;
     return s + "\n";
   };
-  let s = BANNER.replace("//", "/*").replace("\n", " */\n") + "/* The guest kernel's structures, shared with the TypeScript control plane. */\n";
+  let s = BANNER.replace("//", "/*").replace("\n", " */\n") +
+    "/* The guest kernel's structures, shared with the TypeScript control plane. */\n";
   s += "#ifndef GEN_LAYOUT_H\n#define GEN_LAYOUT_H\n\n";
-  s += "#ifndef __ASSEMBLER__\ntypedef unsigned char u8;\ntypedef unsigned short u16;\ntypedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef int s32;\ntypedef long long s64;\n#endif\n\n";
+  s += "#ifndef __ASSEMBLER__\ntypedef unsigned char u8;\ntypedef unsigned short u16;\n" +
+    "typedef unsigned int u32;\ntypedef unsigned long long u64;\ntypedef int s32;\ntypedef long long s64;\n#endif\n\n";
   s += `#define PERCPU_SIZE ${L.PERCPU_SIZE}\n#define TASK_SIZE ${L.TASK_SIZE}\n#define LAYOUT_HASH 0x${layoutHash.toString(16)}\n\n`;
   s += `#define STACK_SIZE ${L.STACK_SIZE}\n#define STACK_HEADER_SIZE ${L.STACK_HEADER_SIZE}\n#define STACK_MAGIC ${hex(L.STACK_MAGIC)}\n`;
-  s += `#define FTRACE_OPS_SIZE ${L.FTRACE_OPS_SIZE}\n#define POKE_LOC_SIZE ${L.POKE_LOC_SIZE}\n#define TRACE_ENTRY_SIZE ${L.TRACE_ENTRY_SIZE}\n\n`;
+  s += `#define FTRACE_OPS_SIZE ${L.FTRACE_OPS_SIZE}\n` +
+    `#define POKE_LOC_SIZE ${L.POKE_LOC_SIZE}\n#define TRACE_ENTRY_SIZE ${L.TRACE_ENTRY_SIZE}\n\n`;
   s += struct("boot_params", bootParams, 0) + struct("percpu", percpu, L.PERCPU_SIZE) + struct("task", task, L.TASK_SIZE);
   s += struct("stack_header", stackHeader, L.STACK_HEADER_SIZE);
-  s += `#define TRACEPOINT_FUNC_SIZE ${L.TRACEPOINT_FUNC_SIZE}\n#define PROBE_DATA_SIZE ${L.PROBE_DATA_SIZE}\n#define PROBE_MAGIC ${hex(L.PROBE_MAGIC)}\n\n`;
+  s += `#define TRACEPOINT_FUNC_SIZE ${L.TRACEPOINT_FUNC_SIZE}\n` +
+    `#define PROBE_DATA_SIZE ${L.PROBE_DATA_SIZE}\n#define PROBE_MAGIC ${hex(L.PROBE_MAGIC)}\n\n`;
   s += struct("tracepoint_func", tracepointFunc, L.TRACEPOINT_FUNC_SIZE) + struct("probe_data", probeData, L.PROBE_DATA_SIZE);
   s += struct("ftrace_ops", ftraceOps, L.FTRACE_OPS_SIZE) + struct("text_poke_loc", pokeLoc, L.POKE_LOC_SIZE);
   s += struct("trace_ring", traceRing, 0) + struct("trace_entry", traceEntry, L.TRACE_ENTRY_SIZE);
@@ -329,7 +347,8 @@ function buildOpcodes() {
 
 function asOpcodes(t) {
   const arr = (name, a) => `export const ${name}: usize = memory.data<u64>([\n` +
-    a.map((v, i) => (i % 6 === 0 ? "  " : "") + "0x" + v.toString(16).toUpperCase() + (i % 6 === 5 || i === a.length - 1 ? ",\n" : ", ")).join("") + "]);\n";
+    a.map((v, i) => (i % 6 === 0 ? "  " : "") + "0x" + v.toString(16).toUpperCase() +
+      (i % 6 === 5 || i === a.length - 1 ? ",\n" : ", ")).join("") + "]);\n";
   let s = BANNER + "// Decode tables: one packed u64 per opcode, group slot, exact ModRM or F3 variant.\n";
   s += "// Bit layout is INFO_* in gen/constants.ts (tools/constants.mjs).\n\n";
   s += `@inline export const OP_COUNT: u32 = ${t.names.length};\n\n`;
@@ -340,10 +359,13 @@ function asOpcodes(t) {
 
 function asDispatch(t) {
   const idents = new Set();
-  for (const call of t.names.slice(1)) for (const m of call.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) if (!["e", "true", "false"].includes(m[0])) idents.add(m[0]);
+  for (const call of t.names.slice(1)) {
+    for (const m of call.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) if (!["e", "true", "false"].includes(m[0])) idents.add(m[0]);
+  }
   let s = BANNER + "// The switch from handler id to handler call, executed once per instruction. Hot handlers\n";
   s += "// are inlined into the run loop; the rest sit behind one call, so the loop stays small.\n\n";
-  s += `import { ${[...idents].sort().join(", ")} } from "../ops/index";\nimport { raiseUD } from "../fault";\nimport { E_OP } from "./layout";\n\n`;
+  s += `import { ${[...idents].sort().join(", ")} } from "../ops/index";\n` +
+    `import { raiseUD } from "../fault";\nimport { E_OP } from "./layout";\n\n`;
   s += "@inline export function dispatch(e: usize): void {\n  switch (<u32>load<u16>(e, E_OP)) {\n";
   t.names.forEach((call, id) => { if (t.hot.has(id)) s += `    case ${id}: ${call}; break;\n`; });
   s += "    default: dispatchCold(e);\n  }\n}\n\n";
@@ -357,8 +379,12 @@ function tsOpcodes(t) {
   let s = BANNER + "// The supported instruction rows, for tools and tests (random snippet generation, names).\n\n";
   s += "export interface OpcodeRow { enc: string; mn: string; ops: string; size: string; flags: string; id: number }\n\n";
   s += "export const opcodeRows: readonly OpcodeRow[] = [\n";
-  for (const r of rows) s += `  { enc: ${JSON.stringify(r.enc)}, mn: ${JSON.stringify(r.mn)}, ops: ${JSON.stringify(r.ops)}, size: ${JSON.stringify(r.size)}, flags: ${JSON.stringify(r.flags)}, id: ${t.rowIds.get(r)} },\n`;
-  s += "];\n\n/** Handler calls by id. */\nexport const handlerNames: readonly string[] = [\n" + t.names.map((n) => `  ${JSON.stringify(n)},`).join("\n") + "\n];\n";
+  for (const r of rows) {
+    s += `  { enc: ${JSON.stringify(r.enc)}, mn: ${JSON.stringify(r.mn)}, ops: ${JSON.stringify(r.ops)}, ` +
+      `size: ${JSON.stringify(r.size)}, flags: ${JSON.stringify(r.flags)}, id: ${t.rowIds.get(r)} },\n`;
+  }
+  s += "];\n\n/** Handler calls by id. */\nexport const handlerNames: readonly string[] = [\n" +
+    t.names.map((n) => `  ${JSON.stringify(n)},`).join("\n") + "\n];\n";
   return s;
 }
 

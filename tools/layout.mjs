@@ -11,10 +11,16 @@ export const regions = [
   { name: "ACTIVE", base: 0x0000_2000, size: 0x400, doc: "CPU block of the vCPU now running; copied in and out around run()" },
   { name: "CPUS", base: 0x0000_3000, size: 64 * 0x400, doc: "saved CPU blocks, one per vCPU (cpuFields)" },
   { name: "IOBUF", base: 0x0002_0000, size: 0x1_0000, doc: "scratch buffer for host <-> core transfers (decoder tests, fetch bytes)" },
-  { name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000, doc: "ring of recent stores to code, for cross-modifying-code checks (XMC_RECORD_SIZE each)" },
+  {
+    name: "XMCLOG", base: 0x0004_0000, size: 0x4_0000,
+    doc: "ring of recent stores to code, for cross-modifying-code checks (XMC_RECORD_SIZE each)",
+  },
   { name: "EVLOG", base: 0x0008_0000, size: 0x8_0000, doc: "ring of machine events for the host (EVENT_SIZE each)" },
   { name: "TLBS", base: 0x0010_0000, size: 64 * 0x8000, doc: "software TLBs, one 32 KiB set per vCPU (TlbLayout)" },
-  { name: "DCACHE", base: 0x0040_0000, size: 0x80_0000, doc: "decoded basic blocks, direct-mapped by physical address (BLOCK_SLOT_SIZE each)" },
+  {
+    name: "DCACHE", base: 0x0040_0000, size: 0x80_0000,
+    doc: "decoded basic blocks, direct-mapped by physical address (BLOCK_SLOT_SIZE each)",
+  },
   { name: "ASDATA", base: 0x00C0_0000, size: 0x40_0000, doc: "AssemblyScript static data (memoryBase) and stack" },
   { name: "RAM", base: 0x0100_0000, size: 0, doc: "guest physical memory; its size is a machine option; page and chunk maps follow it" },
 ];
@@ -245,7 +251,8 @@ export const taskFields = [
   ["name", "u8", "name, NUL-padded", 16],
   ["trcReaderNesting", "u32", "rcu_read_lock_trace() depth (Tasks Trace RCU readers)"],
   ["trcReaderExits", "u32", "outermost rcu_read_unlock_trace() calls so far"],
-  ["traceRecursion", "u32", "the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4"],
+  ["traceRecursion", "u32",
+    "the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4"],
 ];
 
 /**

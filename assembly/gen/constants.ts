@@ -181,6 +181,30 @@
 /** an instruction fetch (Linux: X86_PF_INSTR) */
 @inline export const PF_FETCH: u64 = 0x10;
 
+// selectors of the guest kernel's per-CPU GDT (arch/x86/include/asm/segment.h; a smaller GDT than Linux's, other numbers).
+/** kernel code (64-bit) (Linux: __KERNEL_CS) */
+@inline export const GDT_KERNEL_CS: u32 = 0x8;
+/** kernel data and stack (Linux: __KERNEL_DS) */
+@inline export const GDT_KERNEL_DS: u32 = 0x10;
+/** user data and stack (RPL 3) (Linux: __USER_DS) */
+@inline export const GDT_USER_DS: u32 = 0x1B;
+/** user code (64-bit, RPL 3) (Linux: __USER_CS) */
+@inline export const GDT_USER_CS: u32 = 0x23;
+/** the 64-bit TSS (two slots) (Linux: GDT_ENTRY_TSS * 8) */
+@inline export const GDT_TSS: u32 = 0x28;
+
+// the type byte of a 64-bit IDT gate, bits 40-47 of its first quadword (struct idt_bits, arch/x86/include/asm/desc_defs.h).
+/** interrupt gate: entry clears RFLAGS.IF (Linux: same name) */
+@inline export const GATE_INTERRUPT: u32 = 0xE;
+/** trap gate: entry leaves RFLAGS.IF alone (Linux: same name) */
+@inline export const GATE_TRAP: u32 = 0xF;
+/** where the gate's DPL (the lowest CPL that may `int n` to it) starts (Linux: idt_bits.dpl) */
+@inline export const GATE_DPL_SHIFT: u32 = 0x5;
+/** present (Linux: idt_bits.p) */
+@inline export const GATE_PRESENT: u32 = 0x80;
+/** where the type byte starts in the gate's first quadword */
+@inline export const GATE_TYPE_SHIFT: u32 = 0x28;
+
 // preempt_count's fields (include/linux/preempt.h): preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23.
 /** one preempt_disable() (Linux: same name) */
 @inline export const PREEMPT_OFFSET: u32 = 0x1;

@@ -2,7 +2,7 @@
 import { FAULTED } from "../fault";
 import { getCF, setLogicCC, setArithCC, setCarryCC, setIncDecCC, CC_ADD, CC_ADC, CC_SUB, CC_SBB } from "../flags";
 import { getReg, setReg, sizeMask } from "../state";
-import { osz, regOp, imm, loadE, loadRMW, storeE } from "../operand";
+import { regOp, imm, loadE, loadRMW, storeE } from "../operand";
 
 export const ALU_ADD: u32 = 0;
 export const ALU_OR: u32 = 1;

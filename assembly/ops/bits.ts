@@ -1,9 +1,9 @@
 // bt bts btr btc, bsf bsr, tzcnt lzcnt popcnt, bswap, setcc, cmovcc.
 import { FAULTED, asWriteFault } from "../fault";
 import { setSomeFlags, testCC, CF, OF, PF, ZF, SF, AF } from "../flags";
-import { getReg, setReg, sizeMask, signExtend } from "../state";
+import { getReg, setReg, signExtend } from "../state";
 import { readMem, writeMem } from "../mem";
-import { osz, regOp, rmOp, isMem, imm, sub, ea, loadE, putE } from "../operand";
+import { regOp, rmOp, isMem, imm, sub, ea, loadE, putE } from "../operand";
 import { VENDOR } from "../machine";
 import { CPUVENDOR_INTEL } from "../gen/layout";
 

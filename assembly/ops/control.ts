@@ -5,6 +5,7 @@
 // a 2-byte return address (the decoder decides, by the machine's vendor profile).
 import { FAULTED } from "../fault";
 import { testCC, getCF, setSomeFlags, CF, DF } from "../flags";
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- RIP is only assigned here: the assignment is the point
 import { RIP, REG_RCX, REG_RSP, reg64, setReg64, setReg, nextRip } from "../state";
 import { PFX_ASZ } from "../gen/constants";
 import { imm, sub, pfx, loadE } from "../operand";

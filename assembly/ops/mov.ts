@@ -6,7 +6,7 @@ import { setArithCC, setSomeFlags, CC_ADD, CC_SUB, ZF } from "../flags";
 import { REG_RAX, REG_RBX, REG_RCX, REG_RDX, getReg, setReg, reg64, signExtend, sizeMask } from "../state";
 import { readMem, writeMem, probeWrite, aligned } from "../mem";
 import { PFX_FS, PFX_GS, PFX_ASZ } from "../gen/constants";
-import { osz, regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, loadRMW, storeE, putE } from "../operand";
+import { regOp, rmOp, isMem, imm, pfx, ea, eaNoSegment, loadE, loadRMW, storeE, putE } from "../operand";
 
 @inline export function movEG(e: usize, s: u32): void {
   putE(e, s, getReg(regOp(e), s));

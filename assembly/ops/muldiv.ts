@@ -2,7 +2,7 @@
 import { FAULTED, raiseDE } from "../fault";
 import { setMulCC } from "../flags";
 import { REG_RAX, REG_RDX, getReg, setReg, reg64, setReg64, sizeMask, signExtend } from "../state";
-import { osz, regOp, imm, loadE } from "../operand";
+import { regOp, imm, loadE } from "../operand";
 
 /** High half of the last 64 x 64 multiplication. */
 let HI: u64 = 0;

@@ -2,7 +2,7 @@
 import { FAULTED } from "../fault";
 import { getCF, setArithCC, setSomeFlags, CC_SHL, CC_SHR, CC_SAR, CF, OF, PF, ZF, SF, AF } from "../flags";
 import { REG_RCX, getReg, sizeMask, signBit, signExtend } from "../state";
-import { osz, regOp, imm, loadE, loadRMW, storeE } from "../operand";
+import { regOp, imm, loadRMW, storeE } from "../operand";
 import { VENDOR } from "../machine";
 import { CPUVENDOR_INTEL } from "../gen/layout";
 

@@ -4,7 +4,7 @@ import { getFlags, setSomeFlags, WRITABLE, IF, CF, PF, AF, ZF, SF } from "../fla
 import { REG_RSP, REG_RBP, CPL, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem, probeWrite, updateAlignCheck, canonical } from "../mem";
 import { updateIrq, syncStepping } from "../interrupts";
-import { osz, regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
+import { regOp, rmOp, imm, aux, isMem, ea, loadE } from "../operand";
 import { VECTOR_SS } from "../gen/constants";
 
 /** The stack is SS-relative: a non-canonical stack address is #SS(0), not #GP(0). */

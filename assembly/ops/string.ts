@@ -7,10 +7,11 @@
 import { ACTIVE, C_FS_BASE, C_GS_BASE } from "../gen/layout";
 import { FAULTED } from "../fault";
 import { RF, DF, TF, setArithCC, CC_SUB } from "../flags";
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- RIP is only assigned here: the assignment is the point
 import { RIP, thisRip, REG_RAX, REG_RCX, REG_RSI, REG_RDI, getReg, setReg, reg64, setReg64 } from "../state";
 import { readMem, writeMem } from "../mem";
 import { PFX_REP, PFX_REPNE, PFX_ASZ, PFX_FS, PFX_GS } from "../gen/constants";
-import { osz, pfx, len } from "../operand";
+import { pfx } from "../operand";
 import { VENDOR } from "../machine";
 import { CPUVENDOR_INTEL } from "../gen/layout";
 

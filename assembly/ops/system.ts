@@ -10,6 +10,7 @@ import {
 import { FAULTED, raiseUD, raiseGP, raiseTrap, skipStepTrap } from "../fault";
 import { getFlags, setFlags, setSomeFlags, RF, IF, TF } from "../flags";
 import {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- RIP is only assigned here: the assignment is the point
   RIP, CPL, nextRip, clockAt, requestExit, REG_RAX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_R11, reg64, setReg, setReg64, getReg,
   cpuIndex,
 } from "../state";
@@ -18,7 +19,7 @@ import { OPTIONS, VENDOR } from "../machine";
 import { serialize } from "../xmc";
 import { logEvent } from "../events";
 import { iretFrame, updateIrq, eoi, sendIpi, startTimer, timerRemaining, softwareInterrupt, syncStepping, SHADOW_IRQ } from "../interrupts";
-import { osz, regOp, rmOp, sub, imm, ea, loadE } from "../operand";
+import { rmOp, sub, imm, ea, loadE } from "../operand";
 import {
   VECTOR_BP, VECTOR_DB, CR0_ET, EFER_SCE, MSR_TSC, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_FS_BASE,
   MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_TSC_AUX, MSR_APIC_ID, MSR_APIC_EOI, MSR_APIC_ICR, MSR_APIC_TIMER_LVT,

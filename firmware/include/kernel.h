@@ -5,12 +5,7 @@
 #include "gen/layout.h"
 #include "gen/constants.h"	/* vectors, MSRs, RFLAGS bits, preempt_count units, TEXT_POKE_MAX */
 
-/* Selectors of the per-CPU GDT. */
-#define KERNEL_CS 0x08
-#define KERNEL_DS 0x10
-#define USER_DS 0x1b
-#define USER_CS 0x23
-#define TSS_SEL 0x28
+/* Selectors of the per-CPU GDT: GDT_KERNEL_CS, GDT_KERNEL_DS, GDT_USER_DS, GDT_USER_CS, GDT_TSS (gen/constants.h). */
 
 /* System calls of the user-mode tasks (rax). */
 #define SYS_WORK 0
@@ -111,7 +106,7 @@ static __always_inline notrace void preempt_enable_no_resched_notrace(void)
 	this_cpu()->preempt_count -= PREEMPT_OFFSET;
 }
 
-/* main.c */
+/* boot_params.c */
 extern struct boot_params *boot_params;
 
 /* printk.c */

@@ -1,7 +1,7 @@
 // The machine's and the kernel's state as the debugger prints it: backtraces, vCPUs, tasks,
 // kernel stacks, page walks, memory dumps, disassembly.
 import { describeStacks, stackStates } from "../kernel/ftrace/recursion.js";
-import { canonical, walk, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
+import { canonical, walk, PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
 import { DebugError, type Engine } from "./engine.js";
 import { frameSetup } from "./stepping.js";
 import { addrText, hex, readUpTo } from "./format.js";
@@ -94,11 +94,11 @@ export function pageWalk(e: Engine, va: bigint): string {
   for (const s of steps) {
     const f = s.entry;
     const bits = [
-      (f & 1n) ? "P" : "not present", (f & PTE_RW) ? "RW" : "RO", (f & PTE_US) ? "US" : "S", (f & PTE_NX) ? "NX" : "X",
+      (f & PTE_P) ? "P" : "not present", (f & PTE_RW) ? "RW" : "RO", (f & PTE_US) ? "US" : "S", (f & PTE_NX) ? "NX" : "X",
       (f & PTE_PS) ? "PS" : "",
     ].filter(Boolean).join(" ");
     lines.push(`  ${names[s.level].padEnd(5)} [${String(s.index).padStart(3)}] at pa ${hex(s.entryAddr)} = ` +
-      `${hex(f).padEnd(18)} ${(f & 1n) ? bits : "not present"}`);
+      `${hex(f).padEnd(18)} ${(f & PTE_P) ? bits : "not present"}`);
   }
   if (!t) lines.push("  not mapped");
   else {
@@ -119,7 +119,7 @@ function partialSteps(e: Engine, cr3: number, va: bigint): { level: 4 | 3 | 2 | 
     if (entryAddr + 8 > e.machine.ramBytes) break;
     const entry = view.getBigUint64(entryAddr, true);
     out.push({ level, index, entryAddr, entry });
-    if ((entry & 1n) === 0n || (entry & PTE_PS) !== 0n) break;
+    if ((entry & PTE_P) === 0n || (entry & PTE_PS) !== 0n) break;
     table = Number(entry & 0x000f_ffff_ffff_f000n);
     if (level === 1) break;
   }

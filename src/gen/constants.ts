@@ -185,6 +185,42 @@ export const PF_RSVD = 0x8n;
 /** an instruction fetch (Linux: X86_PF_INSTR) */
 export const PF_FETCH = 0x10n;
 
+// selectors of the guest kernel's per-CPU GDT (arch/x86/include/asm/segment.h; a smaller GDT than Linux's, other numbers).
+/** kernel code (64-bit) (Linux: __KERNEL_CS) */
+export const GDT_KERNEL_CS = 0x8;
+/** kernel data and stack (Linux: __KERNEL_DS) */
+export const GDT_KERNEL_DS = 0x10;
+/** user data and stack (RPL 3) (Linux: __USER_DS) */
+export const GDT_USER_DS = 0x1B;
+/** user code (64-bit, RPL 3) (Linux: __USER_CS) */
+export const GDT_USER_CS = 0x23;
+/** the 64-bit TSS (two slots) (Linux: GDT_ENTRY_TSS * 8) */
+export const GDT_TSS = 0x28;
+
+// selectors of Linux's x86-64 GDT, as a user program loaded by src/linux meets them (arch/x86/include/asm/segment.h).
+/** kernel code (64-bit) (Linux: __KERNEL_CS) */
+export const LINUX_KERNEL_CS = 0x10;
+/** kernel data (Linux: __KERNEL_DS) */
+export const LINUX_KERNEL_DS = 0x18;
+/** 32-bit user code (Linux: __USER32_CS) */
+export const LINUX_USER32_CS = 0x23;
+/** user data and stack (Linux: __USER_DS) */
+export const LINUX_USER_DS = 0x2B;
+/** 64-bit user code (Linux: __USER_CS) */
+export const LINUX_USER_CS = 0x33;
+
+// the type byte of a 64-bit IDT gate, bits 40-47 of its first quadword (struct idt_bits, arch/x86/include/asm/desc_defs.h).
+/** interrupt gate: entry clears RFLAGS.IF (Linux: same name) */
+export const GATE_INTERRUPT = 0xE;
+/** trap gate: entry leaves RFLAGS.IF alone (Linux: same name) */
+export const GATE_TRAP = 0xF;
+/** where the gate's DPL (the lowest CPL that may `int n` to it) starts (Linux: idt_bits.dpl) */
+export const GATE_DPL_SHIFT = 0x5;
+/** present (Linux: idt_bits.p) */
+export const GATE_PRESENT = 0x80;
+/** where the type byte starts in the gate's first quadword */
+export const GATE_TYPE_SHIFT = 0x28;
+
 // preempt_count's fields (include/linux/preempt.h): preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23.
 /** one preempt_disable() (Linux: same name) */
 export const PREEMPT_OFFSET = 0x1;

@@ -8,6 +8,7 @@ import { AddressSpace, FrameAllocator, PAGE } from "../machine/paging.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { packStruct } from "../machine/struct.js";
 import { startInLongMode } from "../machine/longmode.js";
+import { GDT_KERNEL_CS, GDT_KERNEL_DS, X86_EFLAGS_FIXED } from "../gen/constants.js";
 import {
   bootParamsFields, percpuFields, taskFields, PERCPU_SIZE, TASK_SIZE, PreemptModel as PM, TaskKind, RecursionScheme, Ist,
 } from "../gen/layout.js";
@@ -146,7 +147,8 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
       self: percpuBase + BigInt(i * PERCPU_SIZE), cpu: i, current: idle[i].addr, idleTask: idle[i].addr,
       irqStackTop: irq.top, tss,
     }));
-    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: 0x08, ss: 0x10, rip: image.entry, rsp: idle[i].stackTop, rflags: 2n });
+    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: GDT_KERNEL_CS, ss: GDT_KERNEL_DS, rip: image.entry, rsp: idle[i].stackTop,
+      rflags: X86_EFLAGS_FIXED });
     cpu.setReg(7, BigInt(i));
     cpu.setReg(6, bootParams);
   }

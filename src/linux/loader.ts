@@ -18,6 +18,10 @@ import { Machine, type CpuVendorName } from "../machine/machine.js";
 import { type ElfImage, PF_W, PF_X, TASK_SIZE_MAX } from "../machine/elf.js";
 import { AddressSpace, FrameAllocator, PAGE, SUPERVISOR_ACCESS, USER_ACCESS, writeGuest, describeAccessFault } from "../machine/paging.js";
 import { startInLongMode } from "../machine/longmode.js";
+import {
+  GATE_DPL_SHIFT, GATE_INTERRUPT, GATE_PRESENT, GATE_TYPE_SHIFT, LINUX_KERNEL_CS, LINUX_USER_CS, LINUX_USER_DS,
+  X86_EFLAGS_FIXED, X86_EFLAGS_IF,
+} from "../gen/constants.js";
 
 export const STACK_TOP = 0x7fff_ffff_f000n;
 /** The stack may grow down to this many bytes below STACK_TOP, one page per fault. */
@@ -237,8 +241,9 @@ export function linuxIdtImage(): Uint8Array {
   const idt = new Uint8Array(256 * 16);
   const view = new DataView(idt.buffer);
   for (let v = 0; v < 256; v++) {
-    const dpl = USER_GATES.has(v) ? 3n : 0n;
-    view.setBigUint64(v * 16, (0x10n << 16n) | ((0x80n | (dpl << 5n) | 0xen) << 40n) | (0xffffn << 48n), true);
+    const dpl = USER_GATES.has(v) ? 3 : 0;
+    const type = BigInt(GATE_PRESENT | (dpl << GATE_DPL_SHIFT) | GATE_INTERRUPT);
+    view.setBigUint64(v * 16, (BigInt(LINUX_KERNEL_CS) << 16n) | (type << BigInt(GATE_TYPE_SHIFT)) | (0xffffn << 48n), true);
     view.setBigUint64(v * 16 + 8, 0xffff_ffffn, true);
   }
   return idt;
@@ -275,8 +280,7 @@ export function loadProgram(image: ElfImage, argv: string[], env: string[],
   cpu.set("gdtLimit", gdtBytes.length - 1);
   cpu.set("idtBase", IDT_VA);
   cpu.set("idtLimit", 256 * 16 - 1);
-  startInLongMode(cpu, {
-    cr3: space.root, cpl: 3, cs: 0x33, ss: 0x2b, rip: image.entry + bias, rsp: sp, rflags: 0x202n, alignmentMask: true,
-  });
+  startInLongMode(cpu, { cr3: space.root, cpl: 3, cs: LINUX_USER_CS, ss: LINUX_USER_DS, rip: image.entry + bias, rsp: sp,
+    rflags: X86_EFLAGS_IF | X86_EFLAGS_FIXED, alignmentMask: true });
   return { machine, space, stackBottom, bias };
 }

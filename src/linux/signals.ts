@@ -1,5 +1,6 @@
 // What a Linux process would die of, for each x86 exception.
 import { Vector } from "../gen/layout.js";
+import { PF_PRESENT, PF_WRITE, PF_USER, PF_RSVD, PF_FETCH } from "../gen/constants.js";
 
 export const SIGNALS = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11, SIGXCPU: 24 } as const;
 export type SignalName = keyof typeof SIGNALS;
@@ -49,8 +50,8 @@ export function describeFault(vector: number, error: bigint, address: bigint): s
 
 /** The #PF error code in words. */
 export function describePageFault(error: bigint): string {
-  const what = error & 16n ? "executing" : error & 2n ? "writing" : "reading";
-  const why = error & 8n ? "reserved bit or no RAM" : error & 1n ? "protection violation" : "not present";
-  const who = error & 4n ? "user" : "kernel";
+  const what = error & PF_FETCH ? "executing" : error & PF_WRITE ? "writing" : "reading";
+  const why = error & PF_RSVD ? "reserved bit or no RAM" : error & PF_PRESENT ? "protection violation" : "not present";
+  const who = error & PF_USER ? "user" : "kernel";
   return `${who} ${what}, ${why}`;
 }

@@ -7,6 +7,7 @@ import { Machine, type MachineConfig } from "./machine.js";
 import { parseElf, type ElfImage, ElfError } from "./elf.js";
 import { AddressSpace, FrameAllocator } from "./paging.js";
 import { startInLongMode } from "./longmode.js";
+import { GDT_KERNEL_CS, GDT_KERNEL_DS, X86_EFLAGS_FIXED } from "../gen/constants.js";
 import { SymbolTable } from "./symbols.js";
 
 const BOOT_STACK = 64 << 10;
@@ -36,8 +37,8 @@ export function bootBareMetal(bytes: Uint8Array, config: MachineConfig = {}): Ba
   for (const seg of image.segments) machine.writePhys(Number(seg.vaddr), seg.data);
 
   for (const cpu of machine.cpus) {
-    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: 0x08, ss: 0x10, rip: image.entry,
-      rsp: BigInt(stacksBase + (cpu.index + 1) * BOOT_STACK), rflags: 2n });
+    startInLongMode(cpu, { cr3: space.root, cpl: 0, cs: GDT_KERNEL_CS, ss: GDT_KERNEL_DS, rip: image.entry,
+      rsp: BigInt(stacksBase + (cpu.index + 1) * BOOT_STACK), rflags: X86_EFLAGS_FIXED });
     cpu.setReg(7, BigInt(cpu.index));
     cpu.setReg(6, BigInt(machine.ncpus));
   }

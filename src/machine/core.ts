@@ -36,7 +36,9 @@ function module(path: string): WebAssembly.Module {
 /** Instantiates the core over `memory` (another build of it can be named, e.g. for A/B benchmarks). */
 export function instantiateCore(memory: WebAssembly.Memory, path = coreWasmPath): CoreExports {
   const instance = new WebAssembly.Instance(module(path), { env: { memory } });
-  const core = instance.exports as unknown as CoreExports;
+  // WebAssembly.Exports knows no names; CoreExports describes what assembly/index.ts exports.
+  const exports: object = instance.exports;
+  const core = exports as CoreExports;
   checkLayout(core.layoutHash() >>> 0);
   return core;
 }

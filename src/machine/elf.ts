@@ -74,7 +74,9 @@ const KERNEL_BOTTOM = 0xffff_8000_0000_0000n;
 export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): ElfImage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (off: number, len: number, what: string) => {
-    if (off < 0 || len < 0 || off + len > bytes.length) throw new ElfError(`truncated ELF file: ${what} lies outside the file (${bytes.length} bytes)`);
+    if (off < 0 || len < 0 || off + len > bytes.length) {
+      throw new ElfError(`truncated ELF file: ${what} lies outside the file (${bytes.length} bytes)`);
+    }
   };
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
     throw new ElfError("not an ELF file (bad magic number)");
@@ -97,9 +99,12 @@ export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): E
   const shnum = view.getUint16(60, true);
   const shstrndx = view.getUint16(62, true);
   if (phnum === 0) throw new ElfError("no program headers: nothing to load");
-  if (phentsize < 56 || (space === "user" && phentsize !== 56)) throw new ElfError(`program header entries are ${phentsize} bytes, expected 56`);
+  if (phentsize < 56 || (space === "user" && phentsize !== 56)) {
+    throw new ElfError(`program header entries are ${phentsize} bytes, expected 56`);
+  }
   if (space === "user" && phnum * phentsize > MAX_PHDR_TABLE) {
-    throw new ElfError(`the program header table has ${phnum} entries (${phnum * phentsize} bytes); Linux's execve reads at most ${MAX_PHDR_TABLE} bytes (${Math.floor(MAX_PHDR_TABLE / 56)} entries)`);
+    throw new ElfError(`the program header table has ${phnum} entries (${phnum * phentsize} bytes); ` +
+      `Linux's execve reads at most ${MAX_PHDR_TABLE} bytes (${Math.floor(MAX_PHDR_TABLE / 56)} entries)`);
   }
   need(phoff, phnum * phentsize, "the program header table");
 
@@ -120,12 +125,14 @@ export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): E
     const end = vaddr + memsz;
     const outside = end > 1n << 64n || (space === "user" && end > TASK_SIZE_MAX) || (space === "kernel" && vaddr < KERNEL_BOTTOM);
     if (outside) {
-      throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+0x${memsz.toString(16)}) lies outside ${space === "kernel" ? "the kernel half of" : "user"} memory`);
+      const half = space === "kernel" ? "the kernel half of" : "user";
+      throw new ElfError(`segment ${i} at 0x${vaddr.toString(16)} (+0x${memsz.toString(16)}) lies outside ${half} memory`);
     }
     if (filesz > 0n || space !== "user") need(Number(offset), Number(filesz), `segment ${i}`);
     // Linux maps file pages with mmap: a segment's file offset and address must agree within a page.
     if (space === "user" && filesz > 0n && offset % PAGE_SIZE !== vaddr % PAGE_SIZE) {
-      throw new ElfError(`segment ${i}: file offset 0x${offset.toString(16)} and address 0x${vaddr.toString(16)} differ within a page (Linux maps segments page by page)`);
+      throw new ElfError(`segment ${i}: file offset 0x${offset.toString(16)} and address 0x${vaddr.toString(16)} ` +
+        "differ within a page (Linux maps segments page by page)");
     }
     const data = filesz > 0n ? bytes.subarray(Number(offset), Number(offset + filesz)) : new Uint8Array(0);
     segments.push({ vaddr, memsz, data, flags, align, index: i });

@@ -134,7 +134,8 @@ export function formatEvent(e: MachineEvent): string {
       const agent = Number((e.b >> 16n) & 0xffffn);
       return `${head} pa ${hex(e.a)} len ${e.b & 0xffffn} by ${agent === HOST_AGENT ? "host" : `cpu${agent}`} store ${e.b >> 32n}`;
     }
-    case EventKind.HAZARD: return `${head} at ${hex(e.a)} pa ${hex(e.b & 0xffff_ffff_ffffn)} by ${e.b >> 48n} changed-mask ${hex((e.c >> 16n) & 0xffffn)}`;
+    case EventKind.HAZARD:
+      return `${head} at ${hex(e.a)} pa ${hex(e.b & 0xffff_ffff_ffffn)} by ${e.b >> 48n} changed-mask ${hex((e.c >> 16n) & 0xffffn)}`;
     case EventKind.IPI: return `${head} to cpu${e.a} vector ${e.b}`;
     case EventKind.EOI: return `${head} vector ${e.a}`;
     case EventKind.HALT: return `${head} at ${hex(e.a)}`;

@@ -117,7 +117,10 @@ export class Interleaver {
           break;
         }
         case Exit.FAULT:
-          return { kind: "fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), error: cpu.get("exitError"), rip: cpu.get("exitRip"), address: cpu.get("exitAddr") };
+          return {
+            kind: "fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), error: cpu.get("exitError"),
+            rip: cpu.get("exitRip"), address: cpu.get("exitAddr"),
+          };
         case Exit.TRIPLE_FAULT:
           return { kind: "triple-fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), rip: cpu.get("exitRip") };
         case Exit.HAZARD:
@@ -160,8 +163,11 @@ export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (
   switch (s.kind) {
     case "time": return "ran for the requested time";
     case "stopped": return `stopped on cpu${s.cpu} by ${s.by}`;
-    case "fault": return `cpu${s.cpu}: unhandled ${VectorName[s.vector] ?? s.vector} (error 0x${s.error.toString(16)}) at ${symbolize(s.rip)}`;
-    case "triple-fault": return `cpu${s.cpu}: triple fault (a fault while delivering #DF, after ${VectorName[s.vector] ?? s.vector}) at ${symbolize(s.rip)}; the machine is stopped and can be inspected`;
+    case "fault":
+      return `cpu${s.cpu}: unhandled ${VectorName[s.vector] ?? s.vector} (error 0x${s.error.toString(16)}) at ${symbolize(s.rip)}`;
+    case "triple-fault":
+      return `cpu${s.cpu}: triple fault (a fault while delivering #DF, after ${VectorName[s.vector] ?? s.vector}) ` +
+        `at ${symbolize(s.rip)}; the machine is stopped and can be inspected`;
     case "hazard": return `cpu${s.cpu}: cross-modifying-code hazard at ${symbolize(s.rip)}`;
     case "unknown-hypercall": return `cpu${s.cpu}: unknown hypercall ${s.nr} at ${symbolize(s.rip)}`;
     case "lockup": return `cpu${s.cpu}: stuck with interrupts disabled for ${formatTime(s.ticks)} at ${symbolize(s.rip)}`;

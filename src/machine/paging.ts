@@ -211,7 +211,8 @@ export interface AccessFault {
 
 /** "0xffff800000000000 (supervisor-only page)": for error messages. */
 export function describeAccessFault(f: AccessFault): string {
-  const what = f.reason === "non-canonical" ? "non-canonical address" : f.reason === "outside RAM" ? "page outside RAM" : `${f.reason} page`;
+  const what = f.reason === "non-canonical" ? "non-canonical address"
+    : f.reason === "outside RAM" ? "page outside RAM" : `${f.reason} page`;
   return `0x${f.va.toString(16)} (${what})`;
 }
 

@@ -13,6 +13,7 @@ import { AddressSpace, FrameAllocator } from "../../src/machine/paging.js";
 import { startInLongMode } from "../../src/machine/longmode.js";
 import { linuxIdtImage } from "../../src/linux/loader.js";
 import { ExitName } from "../../src/gen/layout.js";
+import { LINUX_KERNEL_CS, LINUX_KERNEL_DS, LINUX_USER_CS, LINUX_USER_DS } from "../../src/gen/constants.js";
 import { CODE_BASE, CODE_SIZE, DATA_BASE, DATA_SIZE, FS_BASE, GS_BASE, type CaseInput, type CpuResult } from "./layout.js";
 import { fillData, fnv1a64 } from "./prng.js";
 
@@ -25,7 +26,7 @@ const GDT = 0x3800000;
 /** Linux's IDT (int3, int $4 and int $0x80 open to user code; `int n` to any other vector is #GP). */
 const IDT = 0x3801000;
 /** Selectors a Linux user process runs with, and the kernel's. */
-const USER_CS = 0x33n, USER_DS = 0x2bn, KERNEL_CS = 0x10n, KERNEL_DS = 0x18n;
+const USER_CS = LINUX_USER_CS, USER_DS = LINUX_USER_DS, KERNEL_CS = LINUX_KERNEL_CS, KERNEL_DS = LINUX_KERNEL_DS;
 /** MSR_STAR as Linux sets it: sysret's selectors from 0x23 (CS 0x33, SS 0x2b), syscall's from 0x10. */
 const STAR = 0x0023_0010_0000_0000n;
 

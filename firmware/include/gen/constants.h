@@ -110,6 +110,20 @@
 #define PF_RSVD _AC(0x8, ULL)	/* a reserved bit was set (or the address is outside RAM) (Linux: X86_PF_RSVD) */
 #define PF_FETCH _AC(0x10, ULL)	/* an instruction fetch (Linux: X86_PF_INSTR) */
 
+/* selectors of the guest kernel's per-CPU GDT (arch/x86/include/asm/segment.h; a smaller GDT than Linux's, other numbers). */
+#define GDT_KERNEL_CS 0x8	/* kernel code (64-bit) (Linux: __KERNEL_CS) */
+#define GDT_KERNEL_DS 0x10	/* kernel data and stack (Linux: __KERNEL_DS) */
+#define GDT_USER_DS 0x1B	/* user data and stack (RPL 3) (Linux: __USER_DS) */
+#define GDT_USER_CS 0x23	/* user code (64-bit, RPL 3) (Linux: __USER_CS) */
+#define GDT_TSS 0x28	/* the 64-bit TSS (two slots) (Linux: GDT_ENTRY_TSS * 8) */
+
+/* the type byte of a 64-bit IDT gate, bits 40-47 of its first quadword (struct idt_bits, arch/x86/include/asm/desc_defs.h). */
+#define GATE_INTERRUPT 0xE	/* interrupt gate: entry clears RFLAGS.IF (Linux: same name) */
+#define GATE_TRAP 0xF	/* trap gate: entry leaves RFLAGS.IF alone (Linux: same name) */
+#define GATE_DPL_SHIFT 0x5	/* where the gate's DPL (the lowest CPL that may `int n` to it) starts (Linux: idt_bits.dpl) */
+#define GATE_PRESENT 0x80	/* present (Linux: idt_bits.p) */
+#define GATE_TYPE_SHIFT 0x28	/* where the type byte starts in the gate's first quadword */
+
 /* preempt_count's fields (include/linux/preempt.h): preempt 0-7, softirq 8-15, hardirq 16-19, NMI 20-23. */
 #define PREEMPT_OFFSET 0x1	/* one preempt_disable() (Linux: same name) */
 #define SOFTIRQ_OFFSET 0x100	/* one softirq level (Linux: same name) */
