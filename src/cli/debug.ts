@@ -1,6 +1,6 @@
 // tramplab debug [IMAGE] [options]: the debugger REPL over a stopped machine.
 import { Kernel } from "../kernel/kernel.js";
-import { kernelConfig } from "../kernel/config.js";
+import { kernelConfig, type KernelConfig } from "../kernel/config.js";
 import { ElfError } from "../machine/elf.js";
 import { formatTime } from "../machine/units.js";
 import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
@@ -35,14 +35,21 @@ export function parseDebug(args: string[]): DebugOptions {
   return o;
 }
 
-function boot(o: DebugOptions): Kernel {
-  const config = kernelConfig(o.config);
-  if (!o.image) return new Kernel(config);
-  const bytes = readInput(o.image, "elf");
+/**
+ * Boots a kernel from the firmware ELF `image` (the built-in one without it), as debug IMAGE and
+ * run --image do; a file that cannot be read or booted is an InputError naming it.
+ */
+export function bootImage(config: KernelConfig, image: string | undefined): Kernel {
+  if (!image) return new Kernel(config);
+  const bytes = readInput(image, "elf");
   try { return new Kernel(config, bytes); } catch (e) {
-    if (e instanceof ElfError) throw new InputError(`${o.image}: ${e.message}`);
+    if (e instanceof ElfError) throw new InputError(`${image}: ${e.message}`);
     throw e;
   }
+}
+
+function boot(o: DebugOptions): Kernel {
+  return bootImage(kernelConfig(o.config), o.image);
 }
 
 async function session(o: DebugOptions, kernel: Kernel, script: string | undefined): Promise<number> {

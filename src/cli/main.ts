@@ -23,7 +23,7 @@ import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
 import { torture } from "./torture.js";
 import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
-import { debug } from "./debug.js";
+import { bootImage, debug } from "./debug.js";
 
 const USAGE = `usage: tramplab COMMAND [OPTIONS]
 
@@ -45,6 +45,7 @@ interface RunOptions extends KernelOptions {
   tracer?: "function";
   filter?: string;
   traceLines?: number;
+  image?: string;
   help?: boolean;
 }
 
@@ -61,6 +62,7 @@ function parseRun(args: string[]): RunOptions {
 async function runUserProgram(o: RunOptions): Promise<number> {
   const kernelOptionGiven = o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined ||
     o.tracer || o.filter !== undefined || o.release || o.recursion;
+  if (o.image !== undefined) throw new UsageError("--image boots a kernel image; a program runs without one");
   if (kernelOptionGiven) {
     throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion " +
       "apply to the built-in kernel, not to a program");
@@ -87,8 +89,9 @@ async function runUserProgram(o: RunOptions): Promise<number> {
 async function runKernel(o: RunOptions): Promise<number> {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
+  if (o.image === "") throw new UsageError(`--image needs ${(option("image").type as { needs: string }).needs}`);
   const config = kernelConfig(configFields(o));
-  const kernel = new Kernel(config);
+  const kernel = bootImage(config, o.image);
   const time = o.time ?? (option("time").default as bigint);
   const t0 = performance.now();
   const stop = await withInterrupts((i) => i.run(o.tracer ? traceLive(kernel, time, o) : kernel.runSlices(time)));

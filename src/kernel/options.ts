@@ -53,7 +53,10 @@ export interface Option {
   /** How people spell it: the flag (--KEY), the scenario's machine.KEY, the torture pin KEY=. */
   key: string;
   type: ValueType;
-  /** Where the value goes: KernelConfig, the booted kernel (set after boot), or the run command. */
+  /**
+   * Where the value goes: KernelConfig, the booted kernel (set after boot), or the run command
+   * (and for `image`, which is also a machine key, what the scenario boots).
+   */
   applies: "config" | "kernel" | "run";
   /** The value when it is not given, as people write it (`toLibrary` turns it into the library's). */
   default?: unknown;
@@ -202,6 +205,16 @@ export const OPTIONS: readonly Option[] = [
     },
   },
   { name: "ramBytes", key: "ram", type: { kind: "bytes" }, applies: "config", default: 128 << 20 },
+  {
+    // Not a KernelConfig field: the firmware the kernel boots from (src/cli/debug.ts: bootImage; a
+    // scenario's path is resolved against its folder, src/scenario/golden.ts: locateInput).
+    name: "image", key: "image", type: { kind: "text", needs: "an ELF file" }, applies: "run",
+    scenario: {
+      doc: "a firmware ELF built like firmware/ to boot instead of the built-in one, in or under the scenario's folder",
+      shownDefault: "the built-in firmware",
+    },
+    cli: { metavar: "FILE", help: "boot this firmware ELF (built like firmware/) instead of the built-in build/firmware.elf" },
+  },
   {
     name: "maxInsns", key: "max-insns", type: { kind: "count", min: 1n, max: U64_MAX }, applies: "run",
     cli: { metavar: "N", help: "stop a runaway program after N instructions, 1 to 2^64-1 (exit code 152)" },

@@ -4,7 +4,7 @@
 // or is written (--update-golden would otherwise write wherever a file says).
 import { lstatSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { InputError, inputProblem } from "../io.js";
+import { InputError, inputProblem, type InputKind } from "../io.js";
 
 export interface Golden {
   /** The real path of a golden file the scenario names, or why it cannot be used. */
@@ -19,6 +19,9 @@ export function goldenOf(scenarioFile: string, update: boolean): Golden {
   return { locate: (name) => locateGolden(scenarioFile, name, update), update, written: [] };
 }
 
+/** The real path of a file a scenario names, or why it cannot be used. */
+type Located = { path: string } | { problem: string };
+
 function errnoOf(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
@@ -29,10 +32,22 @@ function errnoOf(e: unknown): string {
  * is a problem unless it is about to be written, and then its folder must exist.
  */
 export function locateGolden(scenarioFile: string, name: string, update: boolean): { path: string } | { problem: string } {
+  return locateInFolder(scenarioFile, name, "golden file", "golden", update);
+}
+
+/**
+ * A file other than a golden one that a scenario names (machine.image), under the same rule:
+ * in or under the scenario's folder, and an existing regular file within the kind's limit.
+ */
+export function locateInput(scenarioFile: string, name: string, what: string, kind: InputKind): Located {
+  return locateInFolder(scenarioFile, name, what, kind, false);
+}
+
+function locateInFolder(scenarioFile: string, name: string, what: string, kind: InputKind, update: boolean): Located {
   const folder = dirname(resolve(scenarioFile));
   let base: string;
   try { base = realpathSync(folder); } catch (e) {
-    return { problem: `golden file ${name}: the scenario's folder ${folder} cannot be resolved (${errnoOf(e)})` };
+    return { problem: `${what} ${name}: the scenario's folder ${folder} cannot be resolved (${errnoOf(e)})` };
   }
   const given = resolve(folder, name);
   let exists = true;
@@ -43,30 +58,33 @@ export function locateGolden(scenarioFile: string, name: string, update: boolean
     try { real = realpathSync(given); } catch (e) {
       return {
         problem: errnoOf(e) === "ENOENT"
-          ? `golden file ${name} is a symbolic link to nothing`
-          : `golden file ${name} cannot be resolved (${errnoOf(e)})`,
+          ? `${what} ${name} is a symbolic link to nothing`
+          : `${what} ${name} cannot be resolved (${errnoOf(e)})`,
       };
     }
   } else {
     let parent: string;
     try { parent = realpathSync(dirname(given)); } catch {
-      return { problem: `golden file ${name}: its folder ${dirname(name)} does not exist` };
+      return { problem: `${what} ${name}: its folder ${dirname(name)} does not exist` };
     }
     real = join(parent, basename(given));
   }
   const rel = relative(base, real);
-  if (rel === "") return { problem: `golden file ${name} is the scenario's folder itself, not a file in it` };
+  if (rel === "") return { problem: `${what} ${name} is the scenario's folder itself, not a file in it` };
   if (isAbsolute(rel) || rel.split(sep)[0] === "..") {
-    return { problem: `golden file ${name} is outside the scenario's folder (${real}); golden files live in or under ${base}` };
+    const which = kind === "golden" ? "golden files" : "the files a scenario names";
+    return { problem: `${what} ${name} is outside the scenario's folder (${real}); ${which} live in or under ${base}` };
   }
   let scenarioReal: string | undefined;
   try { scenarioReal = realpathSync(scenarioFile); } catch { scenarioReal = undefined; }
-  if (real === scenarioReal) return { problem: `golden file ${name} is the scenario file itself` };
+  if (real === scenarioReal) return { problem: `${what} ${name} is the scenario file itself` };
   if (!exists) {
-    return update ? { path: real } : { problem: `golden file ${name} does not exist (run with --update-golden to create it)` };
+    if (update) return { path: real };
+    const hint = kind === "golden" ? " (run with --update-golden to create it)" : "";
+    return { problem: `${what} ${name} does not exist${hint}` };
   }
-  const problem = inputProblem(real, "golden");
-  if (problem) return { problem: `golden file ${name}: ${problem}` };
+  const problem = inputProblem(real, kind);
+  if (problem) return { problem: `${what} ${name}: ${problem}` };
   return { path: real };
 }
 

@@ -8,6 +8,7 @@ import { PAGE } from "../machine/paging.js";
 import { formatHz, formatTime } from "../machine/units.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
+import { locateInput } from "./golden.js";
 import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
@@ -35,7 +36,7 @@ export function parseScenario(file: string, text: string): Scenario {
   if (!top) throw new ScenarioErrors(r.errors);
   const name = top.has("name") ? r.str(top.get("name")!, "name") ?? "" : "";
   // A missing machine or steps was reported by fields(); the rest of the file is still read.
-  const machine = top.has("machine") ? readMachine(r, top.get("machine")!) : undefined;
+  const machine = top.has("machine") ? readMachine(r, top.get("machine")!, file) : undefined;
   const jiffy = machine?.tickPeriod ?? (option("tickPeriod").default as number);
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
@@ -51,7 +52,7 @@ export function parseScenario(file: string, text: string): Scenario {
   return { file, name, machine, ops, steps, expectations };
 }
 
-function readMachine(r: Reader, f: Field): MachineSpec | undefined {
+function readMachine(r: Reader, f: Field, file: string): MachineSpec | undefined {
   const m = r.fields(f.value, f.at, "machine", MACHINE);
   if (!m) return undefined;
   // The timer period comes first: the durations of the other keys may count in its jiffies.
@@ -71,6 +72,19 @@ function readMachine(r: Reader, f: Field): MachineSpec | undefined {
   }
   if (m.has("transition-bit") && scheme !== "per-task") {
     r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
+  }
+  // An image is a file in or under the scenario's folder, as golden files are.
+  if (typeof spec.image === "string") {
+    const name = spec.image;
+    const at = m.get("image")!.at;
+    const found = locateInput(file, name, "machine.image", "elf");
+    if ("problem" in found) {
+      r.fail(at, found.problem);
+      spec.image = undefined;
+    } else {
+      spec.image = found.path;
+      spec.imageAt = { at, name };
+    }
   }
   // Every MACHINE_OPTIONS name is a MachineSpec field, and each one was set above.
   return spec as MachineSpec;

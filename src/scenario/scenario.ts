@@ -5,7 +5,8 @@ import { readInput } from "../io.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { parseScenario } from "./parse.js";
 import { validate } from "./validate.js";
-import { ScenarioErrors } from "./schema.js";
+import { ScenarioError, ScenarioErrors } from "./schema.js";
+import { ElfError } from "../machine/elf.js";
 import { ScenarioRun, StepFailure } from "./run.js";
 import { check, recursionsOf, type Failure } from "./expect.js";
 import { goldenOf } from "./golden.js";
@@ -43,9 +44,23 @@ export interface ScenarioResult {
 /** Reads, parses and checks a scenario file; throws ScenarioErrors (every problem, with positions). */
 export function loadScenario(file: string, text: string, opts: ScenarioOptions = {}): Scenario {
   const s = parseScenario(file, text);
-  const errors = validate(s, opts.firmware ?? readInput(firmwarePath, "elf"), goldenOf(file, opts.updateGolden ?? false));
+  let errors;
+  try {
+    errors = validate(s, firmwareOf(s, opts), goldenOf(file, opts.updateGolden ?? false));
+  } catch (e) {
+    // An image of the scenario's own that cannot be booted: one error at its machine.image key.
+    const given = s.machine.imageAt;
+    if (!(e instanceof ElfError) || !given) throw e;
+    throw new ScenarioErrors([new ScenarioError(file, given.at, `machine.image ${given.name}: ${e.message}`)]);
+  }
   if (errors.length) throw new ScenarioErrors(errors);
   return s;
+}
+
+/** The firmware a scenario boots: its machine.image, else the one given, else the built-in one. */
+function firmwareOf(s: Scenario, opts: ScenarioOptions): Uint8Array {
+  if (s.machine.image) return readInput(s.machine.image, "elf");
+  return opts.firmware ?? readInput(firmwarePath, "elf");
 }
 
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
@@ -55,7 +70,7 @@ export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioRe
 /** runScenario in slices (src/machine/slices.ts): `tramplab scenario` drives it so that Ctrl-C can stop it. */
 export function* runScenarioSlices(s: Scenario, opts: ScenarioOptions = {}): Slices<ScenarioResult> {
   const seed = opts.seed !== undefined ? seedValue(opts.seed) : s.machine.seed;
-  const run = new ScenarioRun(s, seed, opts.firmware ?? readInput(firmwarePath, "elf"));
+  const run = new ScenarioRun(s, seed, firmwareOf(s, opts));
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
   const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };
   const expect = (list: Scenario["expectations"]) => {

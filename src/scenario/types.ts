@@ -37,6 +37,10 @@ export type MachineSpec = Omit<KernelConfig, "seed" | "workload" | "ramBytes"> &
   trampolines: boolean;
   /** undefined: the kernel's default workload for `cpus`. */
   workload?: (TaskSpec & { at: Pos })[];
+  /** The real path of the firmware ELF to boot; undefined: the built-in one. */
+  image?: string;
+  /** Where machine.image was given and how it was written, for a message about the file. */
+  imageAt?: { at: Pos; name: string };
 };
 
 export type OpsKind = "function" | "counter" | "slow" | "host" | "recursing" | "faulting" | "warning";
