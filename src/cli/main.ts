@@ -89,7 +89,7 @@ async function runUserProgram(o: RunOptions): Promise<number> {
 async function runKernel(o: RunOptions): Promise<number> {
   if (o.maxInsns !== undefined) throw new UsageError("--max-insns applies to a program; the kernel runs for --time");
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
-  if (o.image === "") throw new UsageError(`--image needs ${(option("image").type as { needs: string }).needs}`);
+  if (o.image === "") throw new UsageError("--image needs an ELF file");
   const config = kernelConfig(configFields(o));
   const kernel = bootImage(config, o.image);
   const time = o.time ?? (option("time").default as bigint);

@@ -210,7 +210,8 @@ export const OPTIONS: readonly Option[] = [
     // scenario's path is resolved against its folder, src/scenario/golden.ts: locateInput).
     name: "image", key: "image", type: { kind: "text", needs: "an ELF file" }, applies: "run",
     scenario: {
-      doc: "a firmware ELF built like firmware/ to boot instead of the built-in one, in or under the scenario's folder",
+      doc: "a firmware ELF built like `firmware/` to boot instead of the built-in one; a relative path is from the scenario's " +
+        "folder, and the file must be in or under that folder (as golden files are)",
       shownDefault: "the built-in firmware",
     },
     cli: { metavar: "FILE", help: "boot this firmware ELF (built like firmware/) instead of the built-in build/firmware.elf" },
