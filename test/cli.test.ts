@@ -6,27 +6,16 @@
 // code a shell shows for the signal. And tools/build.mjs is silent when nothing needs building.
 // Needs the TypeScript built to dist/ (`npm test` builds first).
 import { describe, it, beforeAll, afterAll } from "vitest";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../src/paths.js";
 import { parseElf, PF_X } from "../src/machine/elf.js";
 import { compile, runNative } from "./programs/build.js";
+import { runCli } from "./cli-child.js";
 
-const CLI = join(projectRoot, "bin", "tramplab.js");
-
-/** Runs the CLI asynchronously, so the tests (each mostly node start-up time) can overlap. */
-function tramplab(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { timeout: 60_000 });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const tramplab = (...args: string[]) => runCli(args);
 
 describe.concurrent("tramplab's command line", () => {
   const COMMANDS = ["run", "torture", "scenario", "debug", "check-noinstr"];
@@ -72,14 +61,16 @@ describe.concurrent("tramplab's command line", () => {
   it("--version and -V print the version in package.json", async ({ expect }) => {
     const { version } = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8"));
     const [long, short] = await Promise.all([tramplab("--version"), tramplab("-V")]);
-    expect(long).toEqual({ status: 0, stdout: `tramplab ${version}\n`, stderr: "" });
+    expect(long).toEqual({ status: 0, signal: null, stdout: `tramplab ${version}\n`, stderr: "" });
     expect(short).toEqual(long);
   });
 
   it("an unknown option gives one error line naming it, a pointer to the command's --help, and exit 2", async ({ expect }) => {
     const runs = await Promise.all(COMMANDS.map((c) => tramplab(c, "--cpuz", "3")));
     COMMANDS.forEach((c, i) => {
-      expect(runs[i]).toEqual({ status: 2, stdout: "", stderr: `tramplab ${c}: unknown option --cpuz (see 'tramplab ${c} --help')\n` });
+      expect(runs[i]).toEqual({
+        status: 2, signal: null, stdout: "", stderr: `tramplab ${c}: unknown option --cpuz (see 'tramplab ${c} --help')\n`,
+      });
     });
   });
 
@@ -98,12 +89,12 @@ describe.concurrent("tramplab's command line", () => {
       [["debug", "--cpu-vendor", "via"], "tramplab debug: --cpu-vendor must be one of intel, amd, got via (see 'tramplab debug --help')"],
     ];
     const runs = await Promise.all(cases.map(([args]) => tramplab(...args)));
-    cases.forEach(([, line], i) => expect(runs[i]).toEqual({ status: 2, stdout: "", stderr: line + "\n" }));
+    cases.forEach(([, line], i) => expect(runs[i]).toEqual({ status: 2, signal: null, stdout: "", stderr: line + "\n" }));
   });
 
   it("an unknown command gives one error line with the pointer to tramplab --help, and exit 2", async ({ expect }) => {
     expect(await tramplab("frobnicate")).toEqual({
-      status: 2, stdout: "", stderr: "tramplab: unknown command frobnicate (see 'tramplab --help')\n",
+      status: 2, signal: null, stdout: "", stderr: "tramplab: unknown command frobnicate (see 'tramplab --help')\n",
     });
   });
 });

@@ -4,27 +4,15 @@
 // scenario's image lives in or under the scenario's folder, as its golden files do.
 // Needs the TypeScript built to dist/ (`npm test` builds first).
 import { describe, it, beforeAll, afterAll } from "vitest";
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../src/paths.js";
 import { firmwarePath } from "../src/kernel/kernel.js";
 import { loadScenario, passed, runScenario } from "../src/scenario/scenario.js";
 import { ScenarioErrors } from "../src/scenario/schema.js";
+import { runCli } from "./cli-child.js";
 
-const CLI = join(projectRoot, "bin", "tramplab.js");
-
-function tramplab(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { timeout: 60_000 });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const tramplab = (...args: string[]) => runCli(args);
 
 let dir: string;
 beforeAll(() => {
@@ -60,7 +48,7 @@ describe.concurrent("tramplab run --image FILE", () => {
     for (const c of cases) {
       it(c.name, async ({ expect }) => {
         const [run, debug] = await Promise.all([tramplab("run", "--image", c.file()), tramplab("debug", c.file(), "--batch")]);
-        expect(run).toEqual({ status: 2, stdout: "", stderr: `tramplab: ${c.file()}: ${c.message}\n` });
+        expect(run).toEqual({ status: 2, signal: null, stdout: "", stderr: `tramplab: ${c.file()}: ${c.message}\n` });
         expect(debug.status).toBe(2);
         expect(debug.stderr).toBe(run.stderr);
       });
@@ -69,7 +57,9 @@ describe.concurrent("tramplab run --image FILE", () => {
 
   it("--image without a file, or with a program, is a usage error", async ({ expect }) => {
     const [empty, program] = await Promise.all([tramplab("run", "--image="), tramplab("run", "--image", firmwarePath, "/bin/true")]);
-    expect(empty).toEqual({ status: 2, stdout: "", stderr: "tramplab run: --image needs an ELF file (see 'tramplab run --help')\n" });
+    expect(empty).toEqual({
+      status: 2, signal: null, stdout: "", stderr: "tramplab run: --image needs an ELF file (see 'tramplab run --help')\n",
+    });
     expect(program.status).toBe(2);
     expect(program.stderr).toMatch(/^tramplab run: --image boots a kernel image; a program runs without one/);
   });

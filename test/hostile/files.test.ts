@@ -9,28 +9,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../src/paths.js";
 import { INPUT_LIMITS, InputError, MAX_LINE, inputLines, readInput, type InputKind } from "../../src/io.js";
 import { compile } from "../programs/build.js";
-
-const CLI = join(projectRoot, "bin", "tramplab.js");
-
-interface Result { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-/** The CLI as a child process; killed after `timeout` ms (status null), so nothing here can hang. */
-function tramplab(args: string[], opts: { stdin?: string; timeout?: number } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      timeout: opts.timeout ?? 60_000, stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    let stdout = "", stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
-  });
-}
+import { CLI, runCli as tramplab, type CliResult as Result } from "../cli-child.js";
 
 /** A sparse file one byte over the limit for `kind`: no disk blocks, and nothing to read. */
 function overLimit(path: string, kind: InputKind): string {

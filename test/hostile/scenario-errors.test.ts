@@ -6,30 +6,19 @@
 // an alias bomb are refused), very long lines, binary garbage. At most 50 problems are
 // printed, then how many more there were.
 import { describe, it, beforeAll, afterAll, expect } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../src/paths.js";
 import { loadScenario } from "../../src/scenario/scenario.js";
 import { MAX_DEPTH, MAX_ERRORS_SHOWN, MAX_NODES, ScenarioErrors } from "../../src/scenario/schema.js";
+import { runCli } from "../cli-child.js";
 
-const CLI = join(projectRoot, "bin", "tramplab.js");
 let dir: string;
 
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "tramplab-hostile-scenario-")); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function tramplab(...args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
-}
+const tramplab = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
 /** Writes `text` to a file of the test's folder and returns its path. */
 function file(name: string, text: string | Buffer): string {

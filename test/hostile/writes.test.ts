@@ -6,26 +6,14 @@
 // --update-golden (nothing outside the folder is read either). A golden path that is a
 // directory, or whose folder does not exist, is one line and exit 2. Needs dist/ built.
 import { describe, it, beforeAll, afterAll, expect } from "vitest";
-import { spawn } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { projectRoot } from "../../src/paths.js";
 import { loadScenario } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
+import { runCli } from "../cli-child.js";
 
-const CLI = join(projectRoot, "bin", "tramplab.js");
-
-function tramplab(...args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
-}
+const tramplab = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
 let root: string;
 /** Outside every scenario's folder: nothing may appear or change here. */
