@@ -1,10 +1,12 @@
-// The tramplab command line as a child process, for tests of what a person sees: exit status,
-// the signal that ended it, standard output and standard error. A child that runs longer than
-// `timeout` ms is killed (status null, signal SIGTERM), so no test can hang on it.
-// Needs the TypeScript built to dist/ (`npm test` builds first).
+// The tramplab command line, run as a person runs it: as a child process (runCli), for its exit
+// status, the signal that ended it, standard output and standard error; or its main() in this
+// process (runMain), for what fails before anything runs. A child that runs longer than `timeout`
+// ms is killed (status null, signal SIGTERM), so no test can hang on it.
+// runCli needs the TypeScript built to dist/ (`npm test` builds first).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot } from "../src/paths.js";
+import { main } from "../src/cli/main.js";
 
 export const CLI = join(projectRoot, "bin", "tramplab.js");
 
@@ -23,4 +25,22 @@ export function runCli(args: string[], opts: { stdin?: string; timeout?: number 
     child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
   });
+}
+
+/**
+ * Runs the command line's main() in this process, capturing what it prints: for what fails
+ * before anything runs, where starting a child would only cost time.
+ */
+export async function runMain(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => { err.push(s); return true; }) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out: out.join(""), err: err.join("") };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
 }

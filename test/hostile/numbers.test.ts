@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
-import { main } from "../../src/cli/main.js";
+import { runMain } from "../cli-child.js";
 import { parseDuration, parseInteger, parseSeed, seedValue, shown, U64_MAX } from "../../src/numbers.js";
 import { makePlan, parsePins, describeConfig, PlanError } from "../../src/torture/plan.js";
 import { iterationCount, iterationsOf, replayCommand } from "../../src/torture/campaign.js";
@@ -21,20 +21,7 @@ import { Engine } from "../../src/debug/engine.js";
 import { Session } from "../../src/debug/commands.js";
 import { fullState } from "../debug/state.js";
 
-/** Runs the CLI in this process (for what fails before anything runs), capturing what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err.push(s); return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: out.join(""), err: err.join("") };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const cli = (...args: string[]) => runMain(args);
 
 /** Garbage no integer option takes. */
 const NOT_INTEGERS = ["", "1e3", "0x", "0x10", "-0", "-1", "+1", " 5", "5 ", "5abc", "1.0", "1_000", "99999999999999999999999"];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
-import { main } from "../../src/cli/main.js";
+import { runMain } from "../cli-child.js";
 import { unifiedDiff } from "../../src/scenario/diff.js";
 import { spawnSync } from "node:child_process";
 
@@ -23,20 +23,7 @@ function errorsOf(name: string): string[] {
   }
 }
 
-/** Runs the CLI in this process, capturing what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err.push(s); return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(["scenario", ...args]);
-    return { code, out: out.join(""), err: err.join("") };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const cli = (...args: string[]) => runMain(["scenario", ...args]);
 
 describe("bad scenario files are refused before anything runs, each problem at FILE:LINE:COL", () => {
   it("broken YAML: the parser's complaint, at its position", () => {
