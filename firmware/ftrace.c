@@ -5,7 +5,7 @@
 
 /* The ops the static trampolines pass as `op`, and the list the list function walks. */
 struct ftrace_ops *function_trace_op;
-struct ftrace_ops ftrace_list_end = { .flags = FTRACE_OPS_FLAG_STUB };
+struct ftrace_ops ftrace_list_end = { .flags = FTRACE_OPS_FL_STUB };
 struct ftrace_ops *ftrace_ops_list = &ftrace_list_end;
 
 /* Every patch site, sorted, as the host's ftrace records: ftrace_records[i] is record i. */
@@ -31,7 +31,7 @@ static notrace int in_hash(const u64 *hash, u32 n, u64 ip)
  * that needs full registers is skipped while the site still goes through ftrace_caller. */
 static notrace int ftrace_ops_test(struct ftrace_ops *op, u64 ip, struct pt_regs *fregs)
 {
-	if ((op->flags & FTRACE_OPS_FLAG_SAVE_REGS) && (!fregs || fregs->cs == 0))
+	if ((op->flags & FTRACE_OPS_FL_SAVE_REGS) && (!fregs || fregs->cs == 0))
 		return 0;
 	if (op->filter_count && !in_hash((const u64 *)op->filter_hash, op->filter_count, ip))
 		return 0;
@@ -47,7 +47,7 @@ notrace void ftrace_ops_list_func(u64 ip, u64 parent_ip, struct ftrace_ops *igno
 {
 	preempt_disable_notrace();
 	for (struct ftrace_ops *op = ftrace_ops_list; op != &ftrace_list_end; op = (struct ftrace_ops *)op->next) {
-		if (op->flags & FTRACE_OPS_FLAG_STUB)
+		if (op->flags & FTRACE_OPS_FL_STUB)
 			continue;
 		if (ftrace_ops_test(op, ip, fregs))
 			((ftrace_func_t)op->func)(ip, parent_ip, op, fregs);

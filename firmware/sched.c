@@ -33,6 +33,17 @@ void preempt_enable(void)
 		__schedule(SCHED_REASON_PREEMPT_ENABLE, __builtin_return_address(0));
 }
 
+/* preempt_enable() for code that must not be traced (ftrace callbacks): a preemption point all
+ * the same. */
+notrace void preempt_enable_notrace(void)
+{
+	struct percpu *pc = this_cpu();
+	asm volatile("" : : : "memory");
+	pc->preempt_count -= PREEMPT_OFFSET;
+	if (pc->preempt_count == 0 && preemptible_model() && (pc->resched & RESCHED_NEED))
+		__schedule(SCHED_REASON_PREEMPT_ENABLE, __builtin_return_address(0));
+}
+
 /* The switch itself. reason says whether the task asked to stop (SCHED_REASON_VOLUNTARY) or
  * was preempted, and how; `where` is the preemption point's caller, for the host's records. */
 u64 atomic_sleeps;

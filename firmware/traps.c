@@ -53,11 +53,22 @@ notrace void do_int3(struct pt_regs *regs, u64 error)
 u64 warn_count;
 extern u64 __start___bug_table[], __stop___bug_table[];
 
+/* Loaded modules' __bug_tables, published by the host's loader: {start, end} pairs. */
+struct bug_table_range {
+	u64 *start, *end;
+};
+struct bug_table_range *module_bug_tables;
+u64 module_bug_tables_nr;
+
 static notrace int is_warning(u64 ip)
 {
 	for (u64 *p = __start___bug_table; p < __stop___bug_table; p++)
 		if (*p == ip)
 			return 1;
+	for (u64 i = 0; i < module_bug_tables_nr; i++)
+		for (u64 *p = module_bug_tables[i].start; p < module_bug_tables[i].end; p++)
+			if (*p == ip)
+				return 1;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 // machine differs, e.g. vector numbers); it appears in every generated doc comment.
 
 const bit = (n) => 2n ** BigInt(n);
+const bit32 = (n) => 2 ** n;
 
 export const groups = [
   {
@@ -173,6 +174,47 @@ export const groups = [
     name: "text poke", type: "u32", radix: 10,
     doc: "limits of the text-poke protocol (arch/x86/kernel/alternative.c)",
     values: [["TEXT_POKE_MAX", 256, "sites in one batch: the vector the INT3 handler searches holds this many", "TP_VEC_MAX"]],
+  },
+  {
+    name: "ftrace_ops flags", prefix: "FTRACE_OPS_FL_", type: "u32", enum: "FtraceOpsFlag",
+    doc: "struct ftrace_ops flags, with the kernel's bit numbers (include/linux/ftrace.h); modules set them",
+    values: [
+      ["ENABLED", bit32(0), "registered and live (set by ftrace)"],
+      ["DYNAMIC", bit32(1), "allocated at run time or in a module: its trampoline is freed after grace periods (set by ftrace)"],
+      ["SAVE_REGS", bit32(2), "the callback wants a full pt_regs: sites go through ftrace_regs_caller"],
+      ["SAVE_REGS_IF_SUPPORTED", bit32(3), "full pt_regs if the architecture can (x86 can)"],
+      ["RECURSION", bit32(4), "ftrace protects the callback against recursion"],
+      ["STUB", bit32(5), "ftrace_list_end: the list function's terminator"],
+      ["IPMODIFY", bit32(12), "the callback may change the return address (regs->ip): one such ops per function"],
+      ["RCU", bit32(14), "call the callback only where RCU is watching"],
+      ["PERMANENT", bit32(16), "may not be unregistered while the kernel runs; ftrace cannot be disabled under it"],
+      ["DIRECT", bit32(17), "the ops makes direct calls (register_ftrace_direct)"],
+    ].map(([n, v, d]) => [n, v, d, "FTRACE_OPS_FL_" + n]),
+  },
+  {
+    name: "module parameter types", prefix: "PARAM_TYPE_", type: "u32", radix: 10,
+    doc: "struct kernel_param's type: how insmod's NAME=VALUE is parsed and stored (param_ops_* in kernel/params.c)",
+    values: [
+      ["INT", 1, "int: decimal, 0x hex or 0 octal, within int's range"], ["UINT", 2, "unsigned int"],
+      ["ULONG", 3, "unsigned long"], ["BOOL", 4, "bool: y/n, Y/N, 1/0 (a bare NAME sets it)"],
+      ["CHARP", 5, "char *: the string is copied into kernel memory"],
+    ],
+  },
+  {
+    name: "errno", type: "u32", radix: 10, enum: "Errno",
+    doc: "error numbers (include/uapi/asm-generic/errno-base.h, errno.h): the kernel returns -ENAME",
+    values: [
+      ["EPERM", 1, "operation not permitted"], ["ENOENT", 2, "no such file or entry (an unknown symbol)"],
+      ["EINTR", 4, "interrupted"], ["E2BIG", 7, "argument list too long (a truncated copy)"], ["ENOEXEC", 8, "not an executable format"], ["EAGAIN", 11, "try again"],
+      ["ENOMEM", 12, "out of memory"], ["EFAULT", 14, "bad address"], ["EBUSY", 16, "busy (already registered)"],
+      ["EEXIST", 17, "exists (a module of that name is loaded)"], ["ENODEV", 19, "no such device (ftrace is disabled)"],
+      ["EINVAL", 22, "invalid argument"], ["ENOSPC", 28, "no space left"], ["ENOSYS", 38, "not implemented"],
+    ].map(([n, v, d]) => [n, v, d, n]),
+  },
+  {
+    name: "host jobs", type: "u64",
+    doc: "what a hypercall returns when the host finishes its work later (the calling task blocks until then)",
+    values: [["HOST_JOB_PENDING", 0x7fffffffffffffffn, "the result comes in task->job_result once task->job_done is set"]],
   },
   // ---------------------------------------------------------------- the decoder's records
   // tools/gen.mjs packs the opcode tables with these; assembly/decode.ts unpacks them.

@@ -253,6 +253,11 @@ export const taskFields = [
   ["trcReaderExits", "u32", "outermost rcu_read_unlock_trace() calls so far"],
   ["traceRecursion", "u32",
     "the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4"],
+  ["jobDone", "u32", "set by the host when the work a hypercall queued (HOST_JOB_PENDING) is finished"],
+  ["jobResult", "u64", "that work's result (0 or -errno)"],
+  ["kthreadShouldStop", "u32", "kthread_stop() asked this kernel thread to stop"],
+  ["exited", "u32", "set by the host when the task has exited (kthread_stop waits for it)"],
+  ["exitCode", "u64", "a module kernel thread's return value"],
 ];
 
 /**
@@ -302,6 +307,7 @@ export const ftraceOpsFields = [
   ["id", "u32", "the host's number for this ops (host callbacks are dispatched on it)"],
   ["private", "u64", "tracer data (ring buffers, counters)"],
   ["calls", "u64", "times the callback ran (counted by the tracers themselves)"],
+  ["directCall", "u64", "the direct trampoline sites call (register_ftrace_direct), or 0"],
 ];
 
 /** One entry of the text-poke vector the INT3 handler searches (struct text_poke_loc). */
@@ -344,7 +350,18 @@ export const firmwareEnums = {
   Hypercall: {
     doc: "hypercall numbers (vmcall with rax = number; arguments in rdi, rsi, rdx, r10)",
     values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
-      ["BOOT_DONE", 7], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12]],
+      ["BOOT_DONE", 7], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12],
+      ["KMALLOC", 13], ["KFREE", 14], ["KTIME", 15], ["SPRINT_SYMBOL", 16], ["KTHREAD_CREATE", 17], ["WAKE_UP", 18],
+      ["FTRACE_OPS", 19], ["SYNCHRONIZE", 20], ["CALL_RCU", 21], ["RCU_CALLBACKS", 22]],
+  },
+  ModOpsCall: {
+    doc: "what a module asks of ftrace through HYPERCALL_FTRACE_OPS (first argument)",
+    values: [["REGISTER", 0], ["UNREGISTER", 1], ["SET_FILTER", 2], ["SET_NOTRACE", 3], ["SET_FILTER_IP", 4],
+      ["FREE_FILTER", 5], ["REGISTER_DIRECT", 6], ["UNREGISTER_DIRECT", 7], ["MODIFY_DIRECT", 8]],
+  },
+  SyncFlavour: {
+    doc: "which grace period HYPERCALL_SYNCHRONIZE waits for (and HYPERCALL_CALL_RCU uses)",
+    values: [["RCU", 0], ["TASKS", 1], ["TASKS_RUDE", 2], ["TASKS_TRACE", 3]],
   },
   PreemptModel: {
     doc: "the kernel's preemption models",
@@ -373,10 +390,6 @@ export const firmwareEnums = {
   Resched: {
     doc: "bits of a per-CPU resched word",
     values: [["NEED", 1], ["LAZY", 2]],
-  },
-  FtraceOpsFlag: {
-    doc: "ftrace_ops flags (include/linux/ftrace.h bit numbers)",
-    values: [["ENABLED", 1], ["DYNAMIC", 2], ["SAVE_REGS", 4], ["RECURSION", 16], ["STUB", 32]],
   },
   TraceFlag: {
     doc: "function-tracer record flag bits (the trace file's flag columns)",

@@ -225,6 +225,74 @@
 /** sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
 @inline export const TEXT_POKE_MAX: u32 = 256;
 
+// struct ftrace_ops flags, with the kernel's bit numbers (include/linux/ftrace.h); modules set them.
+/** registered and live (set by ftrace) (Linux: same name) */
+@inline export const FTRACE_OPS_FL_ENABLED: u32 = 0x1;
+/** allocated at run time or in a module: its trampoline is freed after grace periods (set by ftrace) (Linux: same name) */
+@inline export const FTRACE_OPS_FL_DYNAMIC: u32 = 0x2;
+/** the callback wants a full pt_regs: sites go through ftrace_regs_caller (Linux: same name) */
+@inline export const FTRACE_OPS_FL_SAVE_REGS: u32 = 0x4;
+/** full pt_regs if the architecture can (x86 can) (Linux: same name) */
+@inline export const FTRACE_OPS_FL_SAVE_REGS_IF_SUPPORTED: u32 = 0x8;
+/** ftrace protects the callback against recursion (Linux: same name) */
+@inline export const FTRACE_OPS_FL_RECURSION: u32 = 0x10;
+/** ftrace_list_end: the list function's terminator (Linux: same name) */
+@inline export const FTRACE_OPS_FL_STUB: u32 = 0x20;
+/** the callback may change the return address (regs->ip): one such ops per function (Linux: same name) */
+@inline export const FTRACE_OPS_FL_IPMODIFY: u32 = 0x1000;
+/** call the callback only where RCU is watching (Linux: same name) */
+@inline export const FTRACE_OPS_FL_RCU: u32 = 0x4000;
+/** may not be unregistered while the kernel runs; ftrace cannot be disabled under it (Linux: same name) */
+@inline export const FTRACE_OPS_FL_PERMANENT: u32 = 0x10000;
+/** the ops makes direct calls (register_ftrace_direct) (Linux: same name) */
+@inline export const FTRACE_OPS_FL_DIRECT: u32 = 0x20000;
+
+// struct kernel_param's type: how insmod's NAME=VALUE is parsed and stored (param_ops_* in kernel/params.c).
+/** int: decimal, 0x hex or 0 octal, within int's range */
+@inline export const PARAM_TYPE_INT: u32 = 1;
+/** unsigned int */
+@inline export const PARAM_TYPE_UINT: u32 = 2;
+/** unsigned long */
+@inline export const PARAM_TYPE_ULONG: u32 = 3;
+/** bool: y/n, Y/N, 1/0 (a bare NAME sets it) */
+@inline export const PARAM_TYPE_BOOL: u32 = 4;
+/** char *: the string is copied into kernel memory */
+@inline export const PARAM_TYPE_CHARP: u32 = 5;
+
+// error numbers (include/uapi/asm-generic/errno-base.h, errno.h): the kernel returns -ENAME.
+/** operation not permitted (Linux: same name) */
+@inline export const EPERM: u32 = 1;
+/** no such file or entry (an unknown symbol) (Linux: same name) */
+@inline export const ENOENT: u32 = 2;
+/** interrupted (Linux: same name) */
+@inline export const EINTR: u32 = 4;
+/** argument list too long (a truncated copy) (Linux: same name) */
+@inline export const E2BIG: u32 = 7;
+/** not an executable format (Linux: same name) */
+@inline export const ENOEXEC: u32 = 8;
+/** try again (Linux: same name) */
+@inline export const EAGAIN: u32 = 11;
+/** out of memory (Linux: same name) */
+@inline export const ENOMEM: u32 = 12;
+/** bad address (Linux: same name) */
+@inline export const EFAULT: u32 = 14;
+/** busy (already registered) (Linux: same name) */
+@inline export const EBUSY: u32 = 16;
+/** exists (a module of that name is loaded) (Linux: same name) */
+@inline export const EEXIST: u32 = 17;
+/** no such device (ftrace is disabled) (Linux: same name) */
+@inline export const ENODEV: u32 = 19;
+/** invalid argument (Linux: same name) */
+@inline export const EINVAL: u32 = 22;
+/** no space left (Linux: same name) */
+@inline export const ENOSPC: u32 = 28;
+/** not implemented (Linux: same name) */
+@inline export const ENOSYS: u32 = 38;
+
+// what a hypercall returns when the host finishes its work later (the calling task blocks until then).
+/** the result comes in task->job_result once task->job_done is set */
+@inline export const HOST_JOB_PENDING: u64 = 0x7FFFFFFFFFFFFFFF;
+
 // bits of the packed u64 the decode tables hold per opcode, group slot, exact ModRM or F3 variant.
 /** handler id, or the group / exact / F3-variant index */
 @inline export const INFO_ID: u64 = 0x3FF;

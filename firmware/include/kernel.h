@@ -106,6 +106,25 @@ static __always_inline notrace void preempt_enable_no_resched_notrace(void)
 	this_cpu()->preempt_count -= PREEMPT_OFFSET;
 }
 
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* EXPORT_SYMBOL(sym): lists sym in __ksymtab ({address, name}, as struct kernel_symbol), the
+ * only symbols a module's undefined references may resolve to. */
+struct kernel_symbol {
+	u64 value;
+	const char *name;
+};
+#define EXPORT_SYMBOL(sym)								\
+	static const char __kstrtab_##sym[]						\
+		__attribute__((section("__ksymtab_strings"), used)) = #sym;		\
+	static const struct kernel_symbol __ksymtab_##sym				\
+		__attribute__((section("___ksymtab+" #sym), used, aligned(8))) =	\
+		{ (u64)&sym, __kstrtab_##sym }
+
+/* hostjob.c: a hypercall whose work the host finishes later; the task sleeps until then. */
+long host_job(long nr, long a, long b, long c, long d);
+
 /* boot_params.c */
 extern struct boot_params *boot_params;
 
@@ -117,6 +136,7 @@ void schedule(void);
 void preempt_schedule_irq(struct pt_regs *regs);
 void preempt_disable(void);
 void preempt_enable(void);
+void preempt_enable_notrace(void);
 void cond_resched(void);
 void might_resched(void);
 void msleep(u64 ticks);

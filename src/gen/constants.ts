@@ -240,3 +240,79 @@ export const NMI_MASK = 0xF00000;
 // limits of the text-poke protocol (arch/x86/kernel/alternative.c).
 /** sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
 export const TEXT_POKE_MAX = 256;
+
+// struct ftrace_ops flags, with the kernel's bit numbers (include/linux/ftrace.h); modules set them.
+export const FtraceOpsFlag = {
+  /** registered and live (set by ftrace) (Linux: same name) */
+  ENABLED: 0x1,
+  /** allocated at run time or in a module: its trampoline is freed after grace periods (set by ftrace) (Linux: same name) */
+  DYNAMIC: 0x2,
+  /** the callback wants a full pt_regs: sites go through ftrace_regs_caller (Linux: same name) */
+  SAVE_REGS: 0x4,
+  /** full pt_regs if the architecture can (x86 can) (Linux: same name) */
+  SAVE_REGS_IF_SUPPORTED: 0x8,
+  /** ftrace protects the callback against recursion (Linux: same name) */
+  RECURSION: 0x10,
+  /** ftrace_list_end: the list function's terminator (Linux: same name) */
+  STUB: 0x20,
+  /** the callback may change the return address (regs->ip): one such ops per function (Linux: same name) */
+  IPMODIFY: 0x1000,
+  /** call the callback only where RCU is watching (Linux: same name) */
+  RCU: 0x4000,
+  /** may not be unregistered while the kernel runs; ftrace cannot be disabled under it (Linux: same name) */
+  PERMANENT: 0x10000,
+  /** the ops makes direct calls (register_ftrace_direct) (Linux: same name) */
+  DIRECT: 0x20000,
+} as const;
+export type FtraceOpsFlag = (typeof FtraceOpsFlag)[keyof typeof FtraceOpsFlag];
+export const FtraceOpsFlagName: Record<number, string> = Object.fromEntries(Object.entries(FtraceOpsFlag).map(([k, v]) => [v, k]));
+
+// struct kernel_param's type: how insmod's NAME=VALUE is parsed and stored (param_ops_* in kernel/params.c).
+/** int: decimal, 0x hex or 0 octal, within int's range */
+export const PARAM_TYPE_INT = 1;
+/** unsigned int */
+export const PARAM_TYPE_UINT = 2;
+/** unsigned long */
+export const PARAM_TYPE_ULONG = 3;
+/** bool: y/n, Y/N, 1/0 (a bare NAME sets it) */
+export const PARAM_TYPE_BOOL = 4;
+/** char *: the string is copied into kernel memory */
+export const PARAM_TYPE_CHARP = 5;
+
+// error numbers (include/uapi/asm-generic/errno-base.h, errno.h): the kernel returns -ENAME.
+export const Errno = {
+  /** operation not permitted (Linux: same name) */
+  EPERM: 1,
+  /** no such file or entry (an unknown symbol) (Linux: same name) */
+  ENOENT: 2,
+  /** interrupted (Linux: same name) */
+  EINTR: 4,
+  /** argument list too long (a truncated copy) (Linux: same name) */
+  E2BIG: 7,
+  /** not an executable format (Linux: same name) */
+  ENOEXEC: 8,
+  /** try again (Linux: same name) */
+  EAGAIN: 11,
+  /** out of memory (Linux: same name) */
+  ENOMEM: 12,
+  /** bad address (Linux: same name) */
+  EFAULT: 14,
+  /** busy (already registered) (Linux: same name) */
+  EBUSY: 16,
+  /** exists (a module of that name is loaded) (Linux: same name) */
+  EEXIST: 17,
+  /** no such device (ftrace is disabled) (Linux: same name) */
+  ENODEV: 19,
+  /** invalid argument (Linux: same name) */
+  EINVAL: 22,
+  /** no space left (Linux: same name) */
+  ENOSPC: 28,
+  /** not implemented (Linux: same name) */
+  ENOSYS: 38,
+} as const;
+export type Errno = (typeof Errno)[keyof typeof Errno];
+export const ErrnoName: Record<number, string> = Object.fromEntries(Object.entries(Errno).map(([k, v]) => [v, k]));
+
+// what a hypercall returns when the host finishes its work later (the calling task blocks until then).
+/** the result comes in task->job_result once task->job_done is set */
+export const HOST_JOB_PENDING = 0x7FFFFFFFFFFFFFFFn;

@@ -136,4 +136,42 @@
 /* limits of the text-poke protocol (arch/x86/kernel/alternative.c). */
 #define TEXT_POKE_MAX 256	/* sites in one batch: the vector the INT3 handler searches holds this many (Linux: TP_VEC_MAX) */
 
+/* struct ftrace_ops flags, with the kernel's bit numbers (include/linux/ftrace.h); modules set them. */
+#define FTRACE_OPS_FL_ENABLED 0x1	/* registered and live (set by ftrace) (Linux: same name) */
+#define FTRACE_OPS_FL_DYNAMIC 0x2	/* allocated at run time or in a module: its trampoline is freed after grace periods (set by ftrace) (Linux: same name) */
+#define FTRACE_OPS_FL_SAVE_REGS 0x4	/* the callback wants a full pt_regs: sites go through ftrace_regs_caller (Linux: same name) */
+#define FTRACE_OPS_FL_SAVE_REGS_IF_SUPPORTED 0x8	/* full pt_regs if the architecture can (x86 can) (Linux: same name) */
+#define FTRACE_OPS_FL_RECURSION 0x10	/* ftrace protects the callback against recursion (Linux: same name) */
+#define FTRACE_OPS_FL_STUB 0x20	/* ftrace_list_end: the list function's terminator (Linux: same name) */
+#define FTRACE_OPS_FL_IPMODIFY 0x1000	/* the callback may change the return address (regs->ip): one such ops per function (Linux: same name) */
+#define FTRACE_OPS_FL_RCU 0x4000	/* call the callback only where RCU is watching (Linux: same name) */
+#define FTRACE_OPS_FL_PERMANENT 0x10000	/* may not be unregistered while the kernel runs; ftrace cannot be disabled under it (Linux: same name) */
+#define FTRACE_OPS_FL_DIRECT 0x20000	/* the ops makes direct calls (register_ftrace_direct) (Linux: same name) */
+
+/* struct kernel_param's type: how insmod's NAME=VALUE is parsed and stored (param_ops_* in kernel/params.c). */
+#define PARAM_TYPE_INT 1	/* int: decimal, 0x hex or 0 octal, within int's range */
+#define PARAM_TYPE_UINT 2	/* unsigned int */
+#define PARAM_TYPE_ULONG 3	/* unsigned long */
+#define PARAM_TYPE_BOOL 4	/* bool: y/n, Y/N, 1/0 (a bare NAME sets it) */
+#define PARAM_TYPE_CHARP 5	/* char *: the string is copied into kernel memory */
+
+/* error numbers (include/uapi/asm-generic/errno-base.h, errno.h): the kernel returns -ENAME. */
+#define EPERM 1	/* operation not permitted (Linux: same name) */
+#define ENOENT 2	/* no such file or entry (an unknown symbol) (Linux: same name) */
+#define EINTR 4	/* interrupted (Linux: same name) */
+#define E2BIG 7	/* argument list too long (a truncated copy) (Linux: same name) */
+#define ENOEXEC 8	/* not an executable format (Linux: same name) */
+#define EAGAIN 11	/* try again (Linux: same name) */
+#define ENOMEM 12	/* out of memory (Linux: same name) */
+#define EFAULT 14	/* bad address (Linux: same name) */
+#define EBUSY 16	/* busy (already registered) (Linux: same name) */
+#define EEXIST 17	/* exists (a module of that name is loaded) (Linux: same name) */
+#define ENODEV 19	/* no such device (ftrace is disabled) (Linux: same name) */
+#define EINVAL 22	/* invalid argument (Linux: same name) */
+#define ENOSPC 28	/* no space left (Linux: same name) */
+#define ENOSYS 38	/* not implemented (Linux: same name) */
+
+/* what a hypercall returns when the host finishes its work later (the calling task blocks until then). */
+#define HOST_JOB_PENDING _AC(0x7FFFFFFFFFFFFFFF, ULL)	/* the result comes in task->job_result once task->job_done is set */
+
 #endif

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x56277456
+#define LAYOUT_HASH 0x55a3385c
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -136,7 +136,12 @@ struct task {
 	u32 trc_reader_nesting;	/* rcu_read_lock_trace() depth (Tasks Trace RCU readers) */
 	u32 trc_reader_exits;	/* outermost rcu_read_unlock_trace() calls so far */
 	u32 trace_recursion;	/* the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4 */
-	u8 __pad76[180];
+	u32 job_done;	/* set by the host when the work a hypercall queued (HOST_JOB_PENDING) is finished */
+	u64 job_result;	/* that work's result (0 or -errno) */
+	u32 kthread_should_stop;	/* kthread_stop() asked this kernel thread to stop */
+	u32 exited;	/* set by the host when the task has exited (kthread_stop waits for it) */
+	u64 exit_code;	/* a module kernel thread's return value */
+	u8 __pad104[152];
 };
 _Static_assert(__builtin_offsetof(struct task, pid) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct task, kind) == 4, "layout");
@@ -149,6 +154,11 @@ _Static_assert(__builtin_offsetof(struct task, name) == 48, "layout");
 _Static_assert(__builtin_offsetof(struct task, trc_reader_nesting) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct task, trc_reader_exits) == 68, "layout");
 _Static_assert(__builtin_offsetof(struct task, trace_recursion) == 72, "layout");
+_Static_assert(__builtin_offsetof(struct task, job_done) == 76, "layout");
+_Static_assert(__builtin_offsetof(struct task, job_result) == 80, "layout");
+_Static_assert(__builtin_offsetof(struct task, kthread_should_stop) == 88, "layout");
+_Static_assert(__builtin_offsetof(struct task, exited) == 92, "layout");
+_Static_assert(__builtin_offsetof(struct task, exit_code) == 96, "layout");
 _Static_assert(sizeof(struct task) == 256, "layout");
 #endif
 #define TASK_PID 0
@@ -162,6 +172,11 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define TASK_TRC_READER_NESTING 64
 #define TASK_TRC_READER_EXITS 68
 #define TASK_TRACE_RECURSION 72
+#define TASK_JOB_DONE 76
+#define TASK_JOB_RESULT 80
+#define TASK_KTHREAD_SHOULD_STOP 88
+#define TASK_EXITED 92
+#define TASK_EXIT_CODE 96
 
 #ifndef __ASSEMBLER__
 struct stack_header {
@@ -242,7 +257,8 @@ struct ftrace_ops {
 	u32 id;	/* the host's number for this ops (host callbacks are dispatched on it) */
 	u64 private;	/* tracer data (ring buffers, counters) */
 	u64 calls;	/* times the callback ran (counted by the tracers themselves) */
-	u8 __pad80[48];
+	u64 direct_call;	/* the direct trampoline sites call (register_ftrace_direct), or 0 */
+	u8 __pad88[40];
 };
 _Static_assert(__builtin_offsetof(struct ftrace_ops, func) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, next) == 8, "layout");
@@ -256,6 +272,7 @@ _Static_assert(__builtin_offsetof(struct ftrace_ops, trampoline_size) == 56, "la
 _Static_assert(__builtin_offsetof(struct ftrace_ops, id) == 60, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, private) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, calls) == 72, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, direct_call) == 80, "layout");
 _Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
 #endif
 #define FTRACE_OPS_FUNC 0
@@ -270,6 +287,7 @@ _Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
 #define FTRACE_OPS_ID 60
 #define FTRACE_OPS_PRIVATE 64
 #define FTRACE_OPS_CALLS 72
+#define FTRACE_OPS_DIRECT_CALL 80
 
 #ifndef __ASSEMBLER__
 struct text_poke_loc {
@@ -345,6 +363,33 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define HYPERCALL_RECURSION 10
 #define HYPERCALL_MAP_PAGE 11
 #define HYPERCALL_WARN 12
+#define HYPERCALL_KMALLOC 13
+#define HYPERCALL_KFREE 14
+#define HYPERCALL_KTIME 15
+#define HYPERCALL_SPRINT_SYMBOL 16
+#define HYPERCALL_KTHREAD_CREATE 17
+#define HYPERCALL_WAKE_UP 18
+#define HYPERCALL_FTRACE_OPS 19
+#define HYPERCALL_SYNCHRONIZE 20
+#define HYPERCALL_CALL_RCU 21
+#define HYPERCALL_RCU_CALLBACKS 22
+
+/* ModOpsCall: what a module asks of ftrace through HYPERCALL_FTRACE_OPS (first argument) */
+#define MOD_OPS_CALL_REGISTER 0
+#define MOD_OPS_CALL_UNREGISTER 1
+#define MOD_OPS_CALL_SET_FILTER 2
+#define MOD_OPS_CALL_SET_NOTRACE 3
+#define MOD_OPS_CALL_SET_FILTER_IP 4
+#define MOD_OPS_CALL_FREE_FILTER 5
+#define MOD_OPS_CALL_REGISTER_DIRECT 6
+#define MOD_OPS_CALL_UNREGISTER_DIRECT 7
+#define MOD_OPS_CALL_MODIFY_DIRECT 8
+
+/* SyncFlavour: which grace period HYPERCALL_SYNCHRONIZE waits for (and HYPERCALL_CALL_RCU uses) */
+#define SYNC_FLAVOUR_RCU 0
+#define SYNC_FLAVOUR_TASKS 1
+#define SYNC_FLAVOUR_TASKS_RUDE 2
+#define SYNC_FLAVOUR_TASKS_TRACE 3
 
 /* PreemptModel: the kernel's preemption models */
 #define PREEMPT_MODEL_NONE 0
@@ -378,13 +423,6 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 /* Resched: bits of a per-CPU resched word */
 #define RESCHED_NEED 1
 #define RESCHED_LAZY 2
-
-/* FtraceOpsFlag: ftrace_ops flags (include/linux/ftrace.h bit numbers) */
-#define FTRACE_OPS_FLAG_ENABLED 1
-#define FTRACE_OPS_FLAG_DYNAMIC 2
-#define FTRACE_OPS_FLAG_SAVE_REGS 4
-#define FTRACE_OPS_FLAG_RECURSION 16
-#define FTRACE_OPS_FLAG_STUB 32
 
 /* TraceFlag: function-tracer record flag bits (the trace file's flag columns) */
 #define TRACE_FLAG_IRQS_OFF 1

@@ -1,5 +1,5 @@
 // struct ftrace_ops, host side: who wants which functions traced, and with what callback.
-import { FtraceOpsFlag } from "../../gen/layout.js";
+import { FtraceOpsFlag } from "../../gen/constants.js";
 import type { Trampoline } from "./trampoline.js";
 
 /** What the ops' callback is: a firmware function, or a host function behind a guest stub. */
