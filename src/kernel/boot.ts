@@ -60,6 +60,37 @@ function mapKernelImage(space: AddressSpace, image: ElfImage, symbols: SymbolTab
   }
 }
 
+/** What a new task is: written into its struct task and onto its new stack. */
+export interface NewTask {
+  pid: number;
+  name: string;
+  kind: BootTask["kind"];
+  cpu: number;
+  entry: bigint;
+  arg: bigint;
+}
+
+/**
+ * Writes a task's struct task (at physical `taskPa`, reached through the direct map) and creates
+ * its stack. Its first switch_to "returns" into ret_from_fork: the stack holds six callee-saved
+ * zeros and that return address. Used at boot and for kernel threads made at run time.
+ */
+export function writeNewTask(machine: Machine, stacks: KernelStacks, retFromFork: bigint, taskPa: number, n: NewTask): BootTask {
+  const s = stacks.create("task", n.pid, `task ${n.name}`);
+  const t: BootTask = { pid: n.pid, name: n.name, kind: n.kind, addr: directMap(taskPa), cpu: n.cpu, stackBase: s.base, stackTop: s.top };
+  const savedRsp = s.top - 7n * 8n;
+  if (n.kind !== "idle") {
+    const frame = new Uint8Array(7 * 8);
+    new DataView(frame.buffer).setBigUint64(6 * 8, retFromFork, true);
+    stacks.write(s, savedRsp, frame);
+  }
+  machine.writePhys(taskPa, packStruct(taskFields, TASK_SIZE, {
+    pid: n.pid, kind: n.kind === "idle" ? TaskKind.IDLE : n.kind === "user" ? TaskKind.USER : TaskKind.KTHREAD,
+    savedRsp, stackTop: s.top, stackBase: s.base, entry: n.entry, arg: n.arg, name: Buffer.from(n.name.slice(0, 15), "latin1"),
+  }));
+  return t;
+}
+
 export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKernel {
   const image = parseElf(firmware, "kernel");
   const symbols = SymbolTable.fromElf(image.symbols);
@@ -91,23 +122,9 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
   const retFromFork = symbolAddr(symbols, "ret_from_fork");
   const newTask = (name: string, kind: BootTask["kind"], cpu: number, entry: bigint, arg: bigint): BootTask => {
     if (poolUsed + TASK_SIZE > PAGE) { poolPa = frames.alloc(); poolUsed = 0; }
-    const addr = directMap(poolPa + poolUsed);
     const taskPa = poolPa + poolUsed;
     poolUsed += TASK_SIZE;
-    const s = stacks.create("task", tasks.length, `task ${name}`);
-    const t: BootTask = { pid: tasks.length, name, kind, addr, cpu, stackBase: s.base, stackTop: s.top };
-    // A new task's stack "returns" from switch_to into ret_from_fork: six callee-saved zeros
-    // and the return address.
-    const savedRsp = s.top - 7n * 8n;
-    if (kind !== "idle") {
-      const frame = new Uint8Array(7 * 8);
-      new DataView(frame.buffer).setBigUint64(6 * 8, retFromFork, true);
-      stacks.write(s, savedRsp, frame);
-    }
-    machine.writePhys(taskPa, packStruct(taskFields, TASK_SIZE, {
-      pid: t.pid, kind: kind === "idle" ? TaskKind.IDLE : kind === "user" ? TaskKind.USER : TaskKind.KTHREAD,
-      savedRsp, stackTop: s.top, stackBase: s.base, entry, arg, name: Buffer.from(name.slice(0, 15), "latin1"),
-    }));
+    const t = writeNewTask(machine, stacks, retFromFork, taskPa, { pid: tasks.length, name, kind, cpu, entry, arg });
     tasks.push(t);
     return t;
   };

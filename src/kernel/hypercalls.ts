@@ -11,7 +11,8 @@ import type { Ftrace } from "./ftrace/ftrace.js";
 import type { DemandPager } from "./traps/demand.js";
 import type { KernelStacks } from "./stacks.js";
 import type { TimelineContext } from "./timeline.js";
-import type { Reports } from "./state.js";
+import { printk, type Reports } from "./state.js";
+import type { Task } from "./sched.js";
 import { makeOops } from "./oops.js";
 import { makeWarning } from "./traps/warn.js";
 import { makeUseAfterFree, type FreedObject } from "./uaf.js";
@@ -30,6 +31,10 @@ export interface HypercallDeps {
   /** The freed trampoline or guarded object an address lies in, if any. */
   freedAt: (addr: bigint) => FreedObject | undefined;
   timelineContext: () => TimelineContext;
+  /** A tick at virtual time `now`: jiffies follows. */
+  jiffies: (now: bigint) => void;
+  /** A task exited: its struct says so (kthread_stop waits for that). */
+  exited: (t: Task) => void;
 }
 
 const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
@@ -40,12 +45,21 @@ export function installHypercalls(table: Map<number, Hypercall>, d: HypercallDep
   table.set(Nr.CONSOLE, (cpu) => {
     // The guest kernel's buffer, read with the calling vCPU's rights (the checked path).
     const bytes = readGuest(machine, d.cr3, cpu.reg(7), Number(cpu.reg(6) & 0xffffn), rightsOf(cpu));
-    d.reports().console.push(bytes instanceof Uint8Array ? Buffer.from(bytes).toString("latin1") : "<unreadable console write>");
+    // A level header (KERN_SOH and a digit, or "c" to continue a line) is not part of the text.
+    const text = bytes instanceof Uint8Array ? Buffer.from(bytes).toString("latin1").replace(/^(\x01[0-7c])+/, "") : "<unreadable console write>";
+    printk(d.reports(), text, cpu.get("clock"));
   });
   table.set(Nr.BOOT_DONE, (cpu) => { d.online().add(cpu.index); });
-  table.set(Nr.SCHED_TICK, (cpu) => sched.tick(cpu.index, cpu.reg(6) !== 0n, cpu.get("clock")));
+  table.set(Nr.SCHED_TICK, (cpu) => {
+    d.jiffies(cpu.get("clock"));
+    sched.tick(cpu.index, cpu.reg(6) !== 0n, cpu.get("clock"));
+  });
   table.set(Nr.SLEEP, (cpu) => sched.sleep(cpu.index, cpu.reg(7), cpu.get("clock")));
-  table.set(Nr.TASK_EXIT, (cpu) => sched.exit(sched.task(cpu.reg(7))));
+  table.set(Nr.TASK_EXIT, (cpu) => {
+    const t = sched.task(cpu.reg(7));
+    sched.exit(t);
+    d.exited(t);
+  });
   table.set(Nr.SCHEDULE, (cpu) => {
     ret(cpu, sched.schedule(cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.get("clock"), cpu.reg(2)));
   });
@@ -65,7 +79,7 @@ export function installHypercalls(table: Map<number, Hypercall>, d: HypercallDep
     const w = makeWarning(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7));
     d.reports().warnings.push(w);
     machine.events.record(EventKind.WARN, cpu.index, cpu.get("clock"), BigInt(task.pid), w.rip);
-    d.reports().console.push(w.text + "\n");
+    printk(d.reports(), w.text + "\n", cpu.get("clock"));
   });
   table.set(Nr.OOPS, (cpu) => oops(d, cpu));
 }
@@ -90,7 +104,7 @@ function oops(d: HypercallDeps, cpu: CpuState): void {
   if (freed) {
     const uaf = makeUseAfterFree(oops, freed, clock, machine.events.events, d.timelineContext());
     reports.useAfterFrees.push(uaf);
-    reports.console.push(uaf.text + "\n");
+    printk(reports, uaf.text + "\n", clock);
   }
-  reports.console.push(oops.text + "\n");
+  printk(reports, oops.text + "\n", clock);
 }

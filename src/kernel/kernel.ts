@@ -18,7 +18,7 @@ import { Trampolines, type Trampoline, type HeldBy } from "./ftrace/trampoline.j
 import { RcuSubsystem } from "./rcu/index.js";
 import { Releases, releaseSteps } from "./ftrace/release.js";
 import { taskContext, holdersOf, runningTasks, type Holder } from "./task-context.js";
-import { freedTrampoline, freedBlock, type UseAfterFree, type FreedObject } from "./uaf.js";
+import { freedTrampoline, freedBlock, freedModule, type UseAfterFree, type FreedObject } from "./uaf.js";
 import type { TimelineContext } from "./timeline.js";
 import type { Flavour, RcuCallback } from "./rcu/flavour.js";
 import type { Machine } from "../machine/machine.js";
@@ -33,7 +33,13 @@ import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
-import { initialKernelState, type KernelState, type Lockup } from "./state.js";
+import { initialKernelState, printk, type KernelState, type Lockup } from "./state.js";
+import { HostJobs } from "./jobs.js";
+import { createKthread } from "./kthread.js";
+import { installModuleApi, rcuCallbacks, type ModuleApiDeps } from "./module/api.js";
+import { ModuleFtrace } from "./module/ftrace-calls.js";
+import { Modules, BUG_TABLES_MAX, type LoadedModule } from "./module/loader.js";
+import { taskFields } from "../gen/layout.js";
 
 export type { KernelState, Lockup, Holder };
 
@@ -43,6 +49,7 @@ export class Kernel {
   readonly machine: Machine;
   private readonly baseSymbols: SymbolTable;
   private symbolCache?: { version: number; table: SymbolTable };
+  private exportCache?: Map<string, bigint>;
   private runningCache?: { key: bigint; map: Map<Task, number> };
   /** Every subsystem's mutable state; replaced as a whole by restore(). */
   private current: KernelState;
@@ -61,6 +68,11 @@ export class Kernel {
   readonly demand: DemandPager;
   /** The sys_enter tracepoint's probes (seed 004). */
   readonly sysEnter: SysEnterTracepoint;
+  /** Tasks waiting for the host's work (module calls into ftrace, grace periods...). */
+  readonly jobs: HostJobs;
+  /** Loadable modules: insmod, rmmod, lsmod. */
+  readonly modules: Modules;
+  private readonly moduleFtrace: ModuleFtrace;
 
   constructor(readonly config: KernelConfig, firmware: Uint8Array = readInput(firmwarePath, "elf")) {
     const booted = this.booted = bootKernel(firmware, config);
@@ -122,7 +134,90 @@ export class Kernel {
       now: () => m.time, arrayFlavour: () => this.rcu.trace }, config.tracepointReadSide);
     installHypercalls(this.interleaver.hypercalls, { machine: m, cr3: this.cr3, sched: this.sched, ftrace: this.ftrace,
       demand: this.demand, stacks: booted.stacks, reports: () => st().reports, online: () => st().online,
-      symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext });
+      symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext,
+      jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
+      exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)) });
+
+    // What modules call: the module API, ftrace's calls, and the jobs they wait on.
+    this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });
+    const kthread = (name: string, cpu: number, entry: bigint, arg: bigint) => createKthread({ machine: m, heap: this.heap,
+      stacks: booted.stacks, sched: this.sched, retFromFork: sym("ret_from_fork") }, name, cpu, entry, arg);
+    const apiDeps: ModuleApiDeps = { machine: m, cr3: this.cr3, st: () => st().moduleApi, heap: this.heap, sched: this.sched,
+      jobs: undefined as never, rcu: this.rcu, symbols: () => this.symbols, console: (text) => printk(st().reports, text, m.time),
+      kthread, sym, preemptCount: (cpu) => this.percpuU32(cpu, "preemptCount") };
+    this.jobs = new HostJobs(() => st().jobs, { machine: m, sched: this.sched,
+      gracePeriodDone: (name, seq) => this.rcu.flavours.find((f) => f.name === name)!.done(seq),
+      work: (w) => this.moduleFtrace.call(Number(w.args[0]), w.args[1], w.args[2], w.args[3]),
+      released: (addr) => !this.releases.pending().some((r) => r.ops.addr === addr),
+      busy: () => this.poke.busy,
+      rcuCallbacks: (w) => rcuCallbacks(apiDeps, w) });
+    apiDeps.jobs = this.jobs;
+    installModuleApi(this.interleaver.hypercalls, apiDeps);
+    this.interleaver.afterRound.push(() => this.jobs.advance());
+    this.modules = new Modules(() => st().modules, { machine: m, space: booted.space, frames: booted.frames, ftrace: this.ftrace,
+      exports: () => this.exports(), log: (line) => printk(st().reports, line + "\n", m.time), kthread,
+      wake: (t) => this.sched.wakeUp(t, m.time), sym,
+      runUntil: (done, max) => this.runUntil(done, max),
+      synchronizeRcu: () => { this.synchronize(this.rcu.rcu); },
+      readTaskExit: (t) => {
+        const v = new DataView(m.ram.buffer, m.ram.byteOffset);
+        const pa = physOfDirect(t.addr);
+        return { exited: v.getUint32(pa + taskFields.exited.offset, true) !== 0, code: v.getBigUint64(pa + taskFields.exitCode.offset, true) };
+      },
+      writeKernel: (va, bytes) => this.writeKernel(va, bytes), readKernel: (va, len) => this.readKernel(va, len),
+      kstrdup: (text) => {
+        const bytes = Buffer.from(text + "\0", "latin1");
+        const va = this.heap.alloc(bytes.length);
+        this.heap.write(va, bytes);
+        return va;
+      },
+      changed: () => { this.symbolCache = undefined; } });
+  }
+
+  /** The kernel's exported symbols: __ksymtab's {address, name} entries. */
+  private exports(): Map<string, bigint> {
+    if (this.exportCache) return this.exportCache;
+    const start = this.baseSymbols.get("__start___ksymtab")!.addr, stop = this.baseSymbols.get("__stop___ksymtab")!.addr;
+    const table = this.readKernel(start, Number(stop - start));
+    const v = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    const out = new Map<string, bigint>();
+    for (let i = 0; i + 16 <= table.length; i += 16) {
+      const name = this.readKernel(v.getBigUint64(i + 8, true), 64);
+      out.set(Buffer.from(name.subarray(0, name.indexOf(0))).toString("latin1"), v.getBigUint64(i, true));
+    }
+    this.exportCache = out;
+    return out;
+  }
+
+  /** insmod: loads a module object with its parameters (see module/loader.ts). */
+  insmod(bytes: Uint8Array, file: string, args: { name: string; value?: string }[] = []): LoadedModule {
+    const s = this.current.modules;
+    if (!s.bugTables) {
+      s.bugTables = this.heap.alloc(BUG_TABLES_MAX * 16);
+      this.writeGlobal(this.baseSymbols.get("module_bug_tables")!.addr, s.bugTables, 8);
+    }
+    return this.modules.insmod(bytes, file, args);
+  }
+
+  /** rmmod NAME. */
+  rmmod(name: string): LoadedModule {
+    return this.modules.rmmod(name);
+  }
+
+  /** Host writes of kernel memory by virtual address, page by page (module memory is not contiguous). */
+  writeKernel(va: bigint, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) {
+      const room = PAGE - Number((va + BigInt(done)) % BigInt(PAGE));
+      const part = bytes.subarray(done, done + room);
+      this.machine.writePhys(this.phys(va + BigInt(done)), part);
+      done += part.length;
+    }
+  }
+
+  readKernel(va: bigint, len: number): Uint8Array {
+    const b = readVirt(this.machine, this.cr3, va, len);
+    if (!b) throw new Error(`0x${va.toString(16)}..+${len} is not mapped`);
+    return b;
   }
 
   /** What the text poker needs: host writes by kernel address, IPIs, and a way to let the machine run. */
@@ -152,6 +247,7 @@ export class Kernel {
   /** Work a grace period was waiting for (call_rcu callbacks, as data). */
   private runDeferred(cb: RcuCallback): void {
     if (cb.kind === "free") for (const b of cb.blocks) this.heap.release(b.va, b.size, cb.why);
+    else if (cb.kind === "guest") this.current.moduleApi.ready.push({ head: cb.head, func: cb.func });
     else this.sysEnter.freeProbe(cb.probe, cb.array, cb.why);
   }
 
@@ -203,6 +299,8 @@ export class Kernel {
     if (t?.state === "freed") return freedTrampoline(t);
     const b = this.heap.findGuarded(addr);
     if (b?.freedAt !== undefined) return freedBlock(b);
+    const mod = this.modules.at(addr);
+    if (mod?.state === "freed") return freedModule(mod);
     return undefined;
   }
 
@@ -259,9 +357,10 @@ export class Kernel {
   /** Symbols of the firmware image plus the dynamic trampolines still mapped. */
   get symbols(): SymbolTable {
     const version = this.trampolines?.version ?? 0;
-    if (version === 0) return this.baseSymbols;
+    const modules = this.current?.modules.all.length ?? 0;
+    if (version === 0 && modules === 0) return this.baseSymbols;
     if (this.symbolCache?.version !== version) {
-      this.symbolCache = { version, table: this.baseSymbols.with(this.trampolines.symbolEntries()) };
+      this.symbolCache = { version, table: this.baseSymbols.with([...this.trampolines.symbolEntries(), ...this.modules.symbolEntries()]) };
     }
     return this.symbolCache.table;
   }
@@ -332,7 +431,7 @@ export class Kernel {
       `[${task.name}:${task.pid}]\n` +
       `RIP: ${this.symbols.format(rip)}`;
     this.current.reports.lockups.push({ cpu, task: task.name, pid: task.pid, rip, ticks, text });
-    this.current.reports.console.push(text + "\n");
+    printk(this.current.reports, text + "\n", this.machine.cpus[cpu].get("clock"));
     this.machine.events.record(EventKind.LOCKUP, cpu, this.machine.cpus[cpu].get("clock"), BigInt(task.pid), rip);
   }
 
@@ -351,6 +450,11 @@ export class Kernel {
   }
 
   /** A u64 field of `cpu`'s per-CPU area. */
+  percpuU32(cpu: number, field: "preemptCount"): number {
+    const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
+    return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getUint32(pa, true);
+  }
+
   percpuU64(cpu: number, field: "irqCount" | "ticks" | "callFunctionCount" | "current"): bigint {
     const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);

@@ -10,6 +10,13 @@ export const PAGE_OFFSET = 0xffff_8880_0000_0000n;
 export const EXECMEM_START = 0xffff_ffff_a000_0000n;
 export const EXECMEM_END = 0xffff_ffff_a800_0000n;
 /**
+ * Loaded modules (the module area proper): each module's text, rodata, data and bss, page by
+ * page, never reused once freed. Within 2 GiB of the kernel image, so a module's
+ * `-mcmodel=kernel` code reaches the kernel's functions with rel32 calls.
+ */
+export const MODULES_START = 0xffff_ffff_c000_0000n;
+export const MODULES_END = 0xffff_ffff_e000_0000n;
+/**
  * Guarded kernel objects (the vmalloc area): each on a page of its own with an unmapped page
  * after it, unmapped when freed and never reused, so a stale pointer faults (as with KFENCE).
  */

@@ -57,7 +57,7 @@ export function initialSchedState(bootTasks: BootTask[], ncpus: number): SchedSt
 }
 
 export class SchedPolicy {
-  /** Index in `tasks` by struct task address (tasks are only created at boot). */
+  /** Index in `tasks` by struct task address (boot makes most; kthread_create the rest). */
   private readonly byAddr = new Map<bigint, number>();
   /** Called after every switch (the scheduler's tracepoint). */
   readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
@@ -82,7 +82,13 @@ export class SchedPolicy {
 
   task(addr: bigint): Task {
     const i = this.byAddr.get(addr);
-    const t = i === undefined ? undefined : this.tasks[i];
+    let t = i === undefined ? undefined : this.tasks[i];
+    if (t?.addr !== addr) {
+      // Made at run time in another life of the state (a restored snapshot): look it up.
+      const j = this.tasks.findIndex((x) => x.addr === addr);
+      t = j < 0 ? undefined : this.tasks[j];
+      if (t) this.byAddr.set(addr, j);
+    }
     if (!t) throw new Error(`the guest named an unknown task 0x${addr.toString(16)}`);
     return t;
   }
@@ -162,6 +168,37 @@ export class SchedPolicy {
 
   exit(task: Task): void {
     task.state = "dead";
+  }
+
+  /** A task made at run time (kthread_create): known from now on, stopped until woken. */
+  add(t: Task): void {
+    this.byAddr.set(t.addr, this.tasks.length);
+    this.tasks.push(t);
+  }
+
+  /**
+   * wake_up_process: a stopped or sleeping task becomes runnable (a sleeper before its time).
+   * A task still on its vCPU that has not reached schedule() yet just keeps running.
+   * Returns whether it was woken.
+   */
+  wakeUp(t: Task, now: bigint): boolean {
+    if (t.state !== "sleeping") return false;
+    const i = this.sleepers.indexOf(t);
+    if (i >= 0) this.sleepers.splice(i, 1);
+    if (this.current[t.cpu] === t) {
+      t.state = "running";
+      return true;
+    }
+    this.wake(t, now);
+    return true;
+  }
+
+  /** The current task of `cpu` sleeps until wakeUp() (a wait for the host's work). */
+  block(cpu: number): Task {
+    const t = this.current[cpu];
+    t.state = "sleeping";
+    t.wakeAt = -1n;
+    return t;
   }
 
   /**

@@ -23,6 +23,9 @@ import type { BootedKernel } from "./boot.js";
 import type { Oops } from "./oops.js";
 import type { Warning } from "./traps/warn.js";
 import type { UseAfterFree } from "./uaf.js";
+import type { Job } from "./jobs.js";
+import { initialModuleApiState, type ModuleApiState } from "./module/api.js";
+import { initialModulesState, type ModulesState } from "./module/loader.js";
 
 export interface Lockup {
   cpu: number;
@@ -36,6 +39,8 @@ export interface Lockup {
 /** What the guest kernel reported. */
 export interface Reports {
   console: string[];
+  /** The virtual time of each console write (the kernel log's timestamps). */
+  consoleTimes: bigint[];
   oopses: Oops[];
   lockups: Lockup[];
   /** Executions of freed trampoline memory, caught. */
@@ -58,6 +63,10 @@ export interface KernelState {
   reports: Reports;
   /** vCPUs that finished early boot. */
   online: Set<number>;
+  /** Tasks waiting for the host's work (host jobs). */
+  jobs: Job[];
+  moduleApi: ModuleApiState;
+  modules: ModulesState;
   /** The state of objects boot created below the kernel (put back into them on restore). */
   frames: FrameState;
   stacks: StacksState;
@@ -70,7 +79,14 @@ export function initialKernelState(booted: BootedKernel, interleave: InterleaveS
     sched: initialSchedState(booted.tasks, booted.machine.ncpus), rcu: initialRcuStates(), ftrace: initialFtraceState(),
     trampolines: initialTrampolinesState(), releases: [], poke: initialPokeState(), heap: initialHeapState(),
     demand: { mapped: [], sleepJiffies: 0 }, tracepoint: initialTracepointState(),
-    reports: { console: [], oopses: [], lockups: [], useAfterFrees: [], warnings: [] }, online: new Set(),
+    reports: { console: [], consoleTimes: [], oopses: [], lockups: [], useAfterFrees: [], warnings: [] }, online: new Set(),
+    jobs: [], moduleApi: initialModuleApiState(), modules: initialModulesState(),
     frames: booted.frames.state, stacks: booted.stacks.state, interleave,
   };
+}
+
+/** Appends to the kernel log: the console's text and the time it was written. */
+export function printk(r: Reports, text: string, time: bigint): void {
+  r.console.push(text);
+  r.consoleTimes.push(time);
 }

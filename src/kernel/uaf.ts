@@ -9,6 +9,7 @@ import { formatTime } from "../machine/units.js";
 import type { Oops } from "./oops.js";
 import type { Trampoline } from "./ftrace/trampoline.js";
 import type { GuardedBlock } from "./heap.js";
+import type { LoadedModule } from "./module/loader.js";
 import { describeEvent, type TimelineContext } from "./timeline.js";
 
 /** What was freed: a dynamic trampoline or a guarded heap object, described alike. */
@@ -35,6 +36,12 @@ export function freedTrampoline(t: Trampoline): FreedObject {
 export function freedBlock(b: GuardedBlock): FreedObject {
   return { what: b.what, start: b.va, size: b.size, span: b.pages.length * 4096,
     allocatedAt: b.allocatedAt, freedAt: b.freedAt, freedBy: b.freedBy };
+}
+
+export function freedModule(m: LoadedModule): FreedObject {
+  const start = m.bases.text;
+  const span = m.pages.length * 4096;
+  return { what: `module ${m.name}`, start, size: span, span, allocatedAt: m.loadedAt, freedAt: m.freedAt, freedBy: m.freedBy };
 }
 
 export interface UseAfterFree {

@@ -7,6 +7,8 @@ export interface SymbolEntry {
   size: bigint;
   /** A constant (`.set`), not an address: found by name, never used to symbolize. */
   absolute?: boolean;
+  /** The loadable module it belongs to, printed after it ("work_fn+0x4 [mymod]"). */
+  module?: string;
 }
 
 export class SymbolTable {
@@ -51,7 +53,8 @@ export class SymbolTable {
     const s = this.find(addr);
     if (!s) return `0x${addr.toString(16)}`;
     const off = addr - s.addr;
-    return off === 0n ? s.name : `${s.name}+0x${off.toString(16)}`;
+    const mod = s.module ? ` [${s.module}]` : "";
+    return (off === 0n ? s.name : `${s.name}+0x${off.toString(16)}`) + mod;
   }
 
   get entries(): readonly SymbolEntry[] {

@@ -17,7 +17,8 @@ const preempted = (): Task => ({ pid: 1, name: "victim", kind: "kthread", addr: 
   voluntarySchedules: 0, inUser: false });
 
 const ops: OpsState = { id: 7, name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "work_leaf", notrace: "",
-  saveRegs: false, recursion: false, dynamic: true, private: 0n, addr: 0xffff_c900_0000_0000n, filterSet: new Set([0]),
+  saveRegs: false, recursion: false, dynamic: true, private: 0n, addr: 0xffff_c900_0000_0000n, external: false, extraFlags: 0,
+  filterSet: new Set([0]),
   notraceSet: new Set(), enabled: false, hashes: [] };
 
 function world() {

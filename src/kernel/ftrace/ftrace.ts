@@ -6,7 +6,7 @@ import { packStruct } from "../../machine/struct.js";
 import type { Machine } from "../../machine/machine.js";
 import type { SymbolTable } from "../../machine/symbols.js";
 import type { GuestHeap } from "../heap.js";
-import { selectFunctions, GlobError } from "./glob.js";
+import { selectRecords, GlobError } from "./glob.js";
 import {
   type DynFtrace, FTRACE_FL_ENABLED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN,
   FTRACE_REF_MAX, MCOUNT_INSN_SIZE, NOP5, callInsn, hexBytes, sameBytes, refCount,
@@ -75,6 +75,9 @@ export interface FtraceState {
   skippedNoinstr: number;
   /** ftrace_recursion_sites: the guest's per-record recursion counters. */
   recursionTable: bigint;
+  /** Once a module is loaded: the guest's record table and the room both tables have. */
+  recordTable: bigint;
+  tableCapacity: number;
   /**
    * Give each ops its own dynamic trampoline (x86-64 since v3.18). When false every site goes
    * through ftrace_caller and the list function, as before: the comparison seed 003 argues.
@@ -87,12 +90,13 @@ export interface FtraceState {
 }
 
 export function initialFtraceState(): FtraceState {
-  return { records: [], ops: [], disabled: false, bugs: [], skippedNoinstr: 0, recursionTable: 0n, useTrampolines: true,
+  return { records: [], ops: [], disabled: false, bugs: [], skippedNoinstr: 0, recursionTable: 0n, recordTable: 0n, tableCapacity: 0,
+    useTrampolines: true,
     byId: new Map(), retired: new Map() };
 }
 
 /** What the callback of an ops is, as far as publishing it needs. */
-type CallbackKind = { callback: { kind: "guest"; symbol: string } | { kind: "host" } };
+type CallbackKind = { callback: OpsState["callback"] };
 
 export class Ftrace {
   /** Host callbacks by ops id: behaviour, kept out of the state. */
@@ -127,6 +131,16 @@ export class Ftrace {
 
   private writeData(va: bigint, bytes: Uint8Array): void {
     this.d.machine.writePhys(this.d.phys(va), bytes);
+  }
+
+  private writeU64(va: bigint, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    this.writeData(va, b);
+  }
+
+  private readU64(va: bigint): bigint {
+    return new DataView(this.read(va, 8).buffer).getBigUint64(0, true);
   }
 
   private writePtr(symbol: string, v: bigint): void {
@@ -169,6 +183,89 @@ export class Ftrace {
     this.s.recursionTable = this.d.heap.alloc(this.records.length * 8);
     this.d.heap.write(this.s.recursionTable, new Uint8Array(this.records.length * 8));
     this.writePtr("ftrace_recursion_sites", this.s.recursionTable);
+  }
+
+  // ---------------------------------------------------------------- modules
+
+  /** Sites the guest's tables have room for once a module is loaded (they grow then, once). */
+  private static readonly MODULE_SITES = 16384;
+
+  /**
+   * ftrace_module_init: a record per `call __fentry__` of the module's text (`ips`, from its
+   * __mcount_loc), each checked and made a NOP before the module's code can run (as at boot, a
+   * direct write: no vCPU can be there yet). False after an ftrace bug.
+   */
+  moduleInit(mod: string, ips: bigint[], text: { start: bigint; end: bigint }, names: (ip: bigint) => string): boolean {
+    if (this.disabled) return true; // ftrace is off: the sites stay calls to __fentry__ (a bare ret)
+    const fentry = this.sym("__fentry__");
+    const sites = [...new Set(ips)].filter((ip) => ip >= text.start && ip < text.end).sort((a, b) => (a < b ? -1 : 1));
+    const last = this.records[this.records.length - 1];
+    if (sites.length > 0 && last && sites[0] <= last.ip) throw new Error(`module ${mod}: text below an earlier site`);
+    const added: DynFtrace[] = sites.map((ip) => ({ ip, name: names(ip), index: 0, flags: 0, installed: 0n, mod }));
+    for (const rec of added) {
+      rec.index = this.records.length;
+      this.records.push(rec);
+      if (!this.verify(rec, callInsn(rec.ip, fentry), "init")) return false;
+      this.writeData(rec.ip, NOP5);
+    }
+    this.growTables();
+    return true;
+  }
+
+  /**
+   * The guest's copies: the sorted record table and the recursion counters. The first module
+   * moves them to tables with room (copying the counters while no vCPU runs); new entries are
+   * written before the count that makes them visible.
+   */
+  private growTables(): void {
+    const n = this.records.length;
+    const s = this.s;
+    if (!s.tableCapacity) {
+      const cap = n + Ftrace.MODULE_SITES;
+      const counts = this.read(s.recursionTable, (n - this.records.filter((r) => r.mod).length) * 8);
+      const table = this.d.heap.alloc(cap * 8), recursion = this.d.heap.alloc(cap * 8);
+      this.d.heap.write(recursion, counts);
+      s.recordTable = table;
+      s.recursionTable = recursion;
+      s.tableCapacity = cap;
+      this.writePtr("ftrace_recursion_sites", recursion);
+    }
+    if (n > s.tableCapacity) throw new Error(`more than ${s.tableCapacity} ftrace sites`);
+    const bytes = new Uint8Array(n * 8);
+    this.records.forEach((r, i) => new DataView(bytes.buffer).setBigUint64(i * 8, r.ip, true));
+    this.d.heap.write(s.recordTable, bytes);
+    this.writePtr("ftrace_records", s.recordTable);
+    this.writePtr("ftrace_nr_records", BigInt(n));
+  }
+
+  /**
+   * ftrace_module_enable: ops whose filters name the module (`:mod:`) take its functions; ops
+   * that trace every function take them anyway; then the sites are patched live.
+   */
+  moduleEnable(mod: string): void {
+    if (this.disabled) return;
+    for (const o of this.ops) {
+      const ownSites = (globs: string) => [...this.select(globs).selected].filter((i) => this.records[i].mod === mod);
+      for (const i of ownSites(o.filter)) o.filterSet.add(i);
+      for (const i of ownSites(o.notrace)) o.notraceSet.add(i);
+      this.publishOps(o, this.readU64(o.addr + BigInt(ftraceOpsFields.next.offset)));
+    }
+    this.modifyAllCode();
+  }
+
+  /**
+   * ftrace_release_mod: the module's records go (its text is about to be freed). A site still
+   * patched is not restored; nothing will run it again unless something still calls the module.
+   */
+  releaseMod(mod: string): void {
+    for (const rec of this.records) {
+      if (rec.mod !== mod || rec.gone) continue;
+      if (rec.installed) this.d.trampolines.find(rec.installed)?.sites.delete(rec.ip);
+      rec.gone = true;
+      rec.flags = 0;
+      rec.installed = 0n;
+      for (const o of this.ops) { o.filterSet.delete(rec.index); o.notraceSet.delete(rec.index); }
+    }
   }
 
   /** Callback calls the recursion guard skipped: in all, and per site (function name) that had any. */
@@ -225,6 +322,7 @@ export class Ftrace {
 
   /** The ops that trace record i. */
   private users(i: number): OpsState[] {
+    if (this.records[i].gone) return [];
     return this.ops.filter((o) => o.enabled && opsTraces(o, i));
   }
 
@@ -275,6 +373,7 @@ export class Ftrace {
   private replaceCode(): void {
     const plan: { rec: DynFtrace; action: UpdateAction; old: Uint8Array; next: Uint8Array; target: bigint }[] = [];
     for (const rec of this.records) {
+      if (rec.gone) continue;
       this.account(rec);
       const action = checkRecord(rec, () => this.addrNew(rec));
       if (action === "ignore") continue;
@@ -334,23 +433,31 @@ export class Ftrace {
   // ---------------------------------------------------------------- registering ops
 
   callbackAddr(o: CallbackKind): bigint {
-    return this.sym(o.callback.kind === "guest" ? o.callback.symbol : "ftrace_host_callback");
+    const c = o.callback;
+    if (c.kind === "address") return c.addr;
+    return this.sym(c.kind === "guest" ? c.symbol : "ftrace_host_callback");
   }
 
-  private names(): string[] {
-    return this.records.map((r) => r.name);
+  /** The records a filter selects (ftrace_match_records); `namesModule` if it has `:mod:` terms. */
+  select(globs: string): { selected: Set<number>; namesModule: boolean } {
+    const { selected, namesModule } = selectRecords(globs, this.records);
+    for (const i of selected) if (this.records[i].gone) selected.delete(i);
+    return { selected, namesModule };
+  }
+
+  /** Throws FtraceError(EINVAL) if `globs` selects nothing and names no module to wait for. */
+  checkFilter(globs: string): void {
+    const { selected, namesModule } = this.select(globs);
+    if (globs.trim() !== "" && selected.size === 0 && !namesModule) {
+      throw new FtraceError("EINVAL", `filter "${globs}" matches no traceable function`);
+    }
   }
 
   /** Parses the ops' filter and notrace globs into record sets (ftrace_set_filter). */
   private computeHashes(o: OpsState): void {
-    const pick = (globs: string) => {
-      const sel = selectFunctions(globs, this.names());
-      return new Set(this.records.filter((r) => sel.has(r.name)).map((r) => r.index));
-    };
-    const filter = pick(o.filter);
-    if (o.filter.trim() !== "" && filter.size === 0) throw new FtraceError("EINVAL", `filter "${o.filter}" matches no traceable function`);
-    o.filterSet = filter;
-    o.notraceSet = pick(o.notrace);
+    this.checkFilter(o.filter);
+    o.filterSet = this.select(o.filter).selected;
+    o.notraceSet = this.select(o.notrace).selected;
   }
 
   /** Writes the ops' struct and hashes into guest memory. */
@@ -364,7 +471,7 @@ export class Ftrace {
     o.hashes = [];
     const hash = (set: Set<number>) => {
       if (set.size === 0) return 0n;
-      const ips = [...set].sort((a, b) => a - b).map((i) => this.records[i].ip);
+      const ips = [...set].sort((a, b) => a - b).map((i) => (i < 0 ? 0n : this.records[i].ip));
       const va = this.d.heap.allocGuarded(ips.length * 8, `hash of ftrace_ops ${o.name}`);
       const b = new Uint8Array(ips.length * 8);
       ips.forEach((ip, i) => new DataView(b.buffer).setBigUint64(i * 8, ip, true));
@@ -372,12 +479,21 @@ export class Ftrace {
       o.hashes.push({ va, size: b.length });
       return va;
     };
-    this.d.heap.write(o.addr, packStruct(ftraceOpsFields, FTRACE_OPS_SIZE, {
+    // A filter that selects nothing yet (a `:mod:` filter before its module is loaded) still
+    // filters: one impossible address keeps the guest from reading it as "every function".
+    const filtered = o.filter.trim() !== "";
+    const filterIps = filtered && o.filterSet.size === 0 ? new Set([-1]) : o.filterSet;
+    const packed = packStruct(ftraceOpsFields, FTRACE_OPS_SIZE, {
       func: this.callbackAddr(o), next, flags: opsGuestFlags(o),
-      filterHash: o.filter.trim() === "" ? 0n : hash(o.filterSet), filterCount: o.filter.trim() === "" ? 0 : o.filterSet.size,
+      filterHash: filtered ? hash(filterIps) : 0n, filterCount: filtered ? filterIps.size : 0,
       notraceHash: hash(o.notraceSet), notraceCount: o.notraceSet.size,
       trampoline: o.trampoline?.addr ?? 0n, trampolineSize: o.trampoline?.size ?? 0, id: o.id, private: o.private,
-    }));
+      directCall: o.direct ?? 0n,
+    });
+    // The caller's own struct keeps its calls counter (and what ftrace does not own).
+    this.writeData(o.addr, o.external ? packed.subarray(0, ftraceOpsFields.calls.offset) : packed);
+    if (o.external) this.writeData(o.addr + BigInt(ftraceOpsFields.directCall.offset), packed.subarray(ftraceOpsFields.directCall.offset,
+      ftraceOpsFields.directCall.offset + 8));
   }
 
   /** The guest's ftrace_ops_list, newest first, ending at ftrace_list_end. */
@@ -386,7 +502,7 @@ export class Ftrace {
     const live = this.ops.filter((o) => o.enabled);
     for (let i = 0; i < live.length; i++) {
       const o = live[i];
-      this.d.heap.writeU64(o.addr + BigInt(ftraceOpsFields.next.offset), next);
+      this.writeU64(o.addr + BigInt(ftraceOpsFields.next.offset), next);
       next = o.addr;
     }
     this.writePtr("ftrace_ops_list", next);
@@ -402,7 +518,7 @@ export class Ftrace {
     this.computeHashes(ops.data);
     const o = ops.bind(() => this.s.byId);
     if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
-    o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
+    if (!o.external) o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
     if (!o.trampoline && this.useTrampolines) {
       o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
@@ -433,7 +549,8 @@ export class Ftrace {
     if (!o.dynamic) return undefined;
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
-    const memory = [{ va: o.addr, size: FTRACE_OPS_SIZE }, ...o.hashes];
+    // A module's ops is the module's memory; ftrace frees only what it allocated.
+    const memory = [...(o.external ? [] : [{ va: o.addr, size: FTRACE_OPS_SIZE }]), ...o.hashes];
     this.s.retired.set(o.addr, o);
     o.trampoline = undefined;
     o.hashes = [];
@@ -443,7 +560,7 @@ export class Ftrace {
 
   /** A release freed its ops' memory: no callback can run with that ops any more. */
   forgetRetired(r: Release): void {
-    const addr = r.memory[0].va;
+    const addr = r.ops.addr;
     if (this.s.retired.get(addr) === r.ops) this.s.retired.delete(addr);
   }
 
@@ -460,14 +577,14 @@ export class Ftrace {
       throw e;
     }
     if (!o.enabled) return;
-    this.publishOps(o, this.d.heap.readU64(o.addr + BigInt(ftraceOpsFields.next.offset)));
+    this.publishOps(o, this.readU64(o.addr + BigInt(ftraceOpsFields.next.offset)));
     if (!this.disabled) this.modifyAllCode();
   }
 
   /** op->calls: how many times a registered ops' callback ran (the tracers count themselves). */
   calls(o: FtraceOps | OpsState): bigint {
     if (!o.enabled) throw new FtraceError("EINVAL", `ops ${o.name} is not registered`);
-    return this.d.heap.readU64(o.addr + BigInt(ftraceOpsFields.calls.offset));
+    return this.readU64(o.addr + BigInt(ftraceOpsFields.calls.offset));
   }
 
   opsByGuestAddr(addr: bigint): OpsState | undefined {

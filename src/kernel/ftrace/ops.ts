@@ -5,7 +5,9 @@ import type { Trampoline } from "./trampoline.js";
 /** What the ops' callback is: a firmware function, or a host function behind a guest stub. */
 export type OpsCallback =
   | { kind: "guest"; symbol: string }
-  | { kind: "host"; fn: (call: HostCall) => void };
+  | { kind: "host"; fn: (call: HostCall) => void }
+  /** A function at an address: a module's callback. */
+  | { kind: "address"; addr: bigint };
 
 export interface HostCall {
   cpu: number;
@@ -32,6 +34,10 @@ export interface OpsOptions {
   dynamic?: boolean;
   /** Tracer data the guest callback reads (op->private). */
   private?: bigint;
+  /** The struct ftrace_ops is already in guest memory here (a module's); else ftrace allocates one. */
+  at?: bigint;
+  /** Flags of the caller's own struct that ftrace keeps as they are (FTRACE_OPS_FL_PERMANENT...). */
+  extraFlags?: number;
 }
 
 /** An ops' state, plain data (KernelState.ftrace.byId once registered). */
@@ -39,7 +45,7 @@ export interface OpsState {
   id: number;
   name: string;
   /** The callback as data: a host callback's function stays with ftrace (Ftrace.hostCallback). */
-  callback: { kind: "guest"; symbol: string } | { kind: "host" };
+  callback: { kind: "guest"; symbol: string } | { kind: "host" } | { kind: "address"; addr: bigint };
   filter: string;
   notrace: string;
   saveRegs: boolean;
@@ -48,10 +54,15 @@ export interface OpsState {
   private: bigint;
   /** Guest address of its struct ftrace_ops (0 until registered). */
   addr: bigint;
+  /** That struct is the caller's (a module's), not allocated by ftrace: never freed by it. */
+  external: boolean;
+  extraFlags: number;
   /** Record indices its filter and notrace hashes select. */
   filterSet: Set<number>;
   notraceSet: Set<number>;
   trampoline?: Trampoline;
+  /** Direct calls: the trampoline of the caller's own that its sites call (register_ftrace_direct). */
+  direct?: bigint;
   enabled: boolean;
   /** Guest memory of its hashes, to free when they change. */
   hashes: { va: bigint; size: number }[];
@@ -69,7 +80,14 @@ export function opsGuestFlags(o: OpsState): bigint {
   if (o.dynamic) f |= FtraceOpsFlag.DYNAMIC;
   if (o.saveRegs) f |= FtraceOpsFlag.SAVE_REGS;
   if (o.recursion) f |= FtraceOpsFlag.RECURSION;
-  return BigInt(f);
+  return BigInt(f | o.extraFlags);
+}
+
+/** The callback as plain data (a host function stays out of the state). */
+function callbackData(c: OpsCallback): OpsState["callback"] {
+  if (c.kind === "guest") return { kind: "guest", symbol: c.symbol };
+  if (c.kind === "address") return { kind: "address", addr: c.addr };
+  return { kind: "host" };
 }
 
 let nextId = 1;
@@ -87,9 +105,10 @@ export class FtraceOps {
   constructor(o: OpsOptions) {
     this.callback = o.callback;
     this.own = {
-      id: this.id, name: o.name, callback: o.callback.kind === "guest" ? { kind: "guest", symbol: o.callback.symbol } : { kind: "host" },
+      id: this.id, name: o.name, callback: callbackData(o.callback),
       filter: o.filter ?? "", notrace: o.notrace ?? "", saveRegs: o.saveRegs ?? false, recursion: o.recursion ?? false,
-      dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: 0n, filterSet: new Set(), notraceSet: new Set(),
+      dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: o.at ?? 0n, external: o.at !== undefined,
+      extraFlags: o.extraFlags ?? 0, filterSet: new Set(), notraceSet: new Set(),
       enabled: false, hashes: [],
     };
   }

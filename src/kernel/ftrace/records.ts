@@ -23,6 +23,10 @@ export interface DynFtrace {
   flags: number;
   /** What the site calls now (0n: it is a NOP). */
   installed: bigint;
+  /** The module the function belongs to (absent: the kernel image). */
+  mod?: string;
+  /** Its module was unloaded (ftrace_release_mod): no longer a site. */
+  gone?: boolean;
 }
 
 export const refCount = (rec: DynFtrace) => rec.flags & FTRACE_REF_MAX;

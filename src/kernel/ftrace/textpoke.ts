@@ -84,7 +84,13 @@ export interface PokeDeps {
 }
 
 export class TextPoke {
+  /** Batches being patched now (the machine runs during their syncs). */
+  private depth = 0;
+
   constructor(private readonly st: () => PokeState, private readonly d: PokeDeps) {}
+
+  /** A batch is being patched: the machine is running inside one of its syncs. */
+  get busy(): boolean { return this.depth > 0; }
 
   get stats(): PokeStats { return this.st().stats; }
   get log(): string[] { return this.st().log; }
@@ -105,8 +111,13 @@ export class TextPoke {
     if (s.queue.length === 0) return;
     const batch = s.queue;
     s.queue = [];
-    if (s.naive) this.naiveBatch(batch);
-    else this.batch(batch);
+    this.depth++;
+    try {
+      if (s.naive) this.naiveBatch(batch);
+      else this.batch(batch);
+    } finally {
+      this.depth--;
+    }
   }
 
   /** One site patched on its own (text_poke_bp). */

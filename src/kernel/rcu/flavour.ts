@@ -21,7 +21,9 @@ export type RcuCallback =
   /** kfree() each block (a guarded one is unmapped). */
   | { kind: "free"; blocks: { va: bigint; size: number }[]; why: string }
   /** The tail of tracepoint_probe_unregister: free the old array and the probe's data. */
-  | { kind: "probe"; probe: number; array: bigint; why: string };
+  | { kind: "probe"; probe: number; array: bigint; why: string }
+  /** A guest's call_rcu(head, func): func(head) runs in the rcuc thread. */
+  | { kind: "guest"; head: bigint; func: bigint };
 
 /** Told when a grace period starts and ends (the kernel logs them in the event ring). */
 export type GpListener = (f: Flavour, phase: "start" | "end", seq: number, now: bigint) => void;
