@@ -46,7 +46,8 @@ export function installHypercalls(table: Map<number, Hypercall>, d: HypercallDep
     // The guest kernel's buffer, read with the calling vCPU's rights (the checked path).
     const bytes = readGuest(machine, d.cr3, cpu.reg(7), Number(cpu.reg(6) & 0xffffn), rightsOf(cpu));
     // A level header (KERN_SOH and a digit, or "c" to continue a line) is not part of the text.
-    const text = bytes instanceof Uint8Array ? Buffer.from(bytes).toString("latin1").replace(/^(\x01[0-7c])+/, "") : "<unreadable console write>";
+    const text = bytes instanceof Uint8Array ? Buffer.from(bytes).toString("latin1").replace(/^(\x01[0-7c])+/, "")
+      : "<unreadable console write>";
     printk(d.reports(), text, cpu.get("clock"));
   });
   table.set(Nr.BOOT_DONE, (cpu) => { d.online().add(cpu.index); });

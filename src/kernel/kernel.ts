@@ -162,7 +162,8 @@ export class Kernel {
       readTaskExit: (t) => {
         const v = new DataView(m.ram.buffer, m.ram.byteOffset);
         const pa = physOfDirect(t.addr);
-        return { exited: v.getUint32(pa + taskFields.exited.offset, true) !== 0, code: v.getBigUint64(pa + taskFields.exitCode.offset, true) };
+        return { exited: v.getUint32(pa + taskFields.exited.offset, true) !== 0,
+          code: v.getBigUint64(pa + taskFields.exitCode.offset, true) };
       },
       writeKernel: (va, bytes) => this.writeKernel(va, bytes), readKernel: (va, len) => this.readKernel(va, len),
       kstrdup: (text) => {

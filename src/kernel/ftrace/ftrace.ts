@@ -492,8 +492,10 @@ export class Ftrace {
     });
     // The caller's own struct keeps its calls counter (and what ftrace does not own).
     this.writeData(o.addr, o.external ? packed.subarray(0, ftraceOpsFields.calls.offset) : packed);
-    if (o.external) this.writeData(o.addr + BigInt(ftraceOpsFields.directCall.offset), packed.subarray(ftraceOpsFields.directCall.offset,
-      ftraceOpsFields.directCall.offset + 8));
+    if (o.external) {
+      const at = ftraceOpsFields.directCall.offset;
+      this.writeData(o.addr + BigInt(at), packed.subarray(at, at + 8));
+    }
   }
 
   /** The guest's ftrace_ops_list, newest first, ending at ftrace_list_end. */
