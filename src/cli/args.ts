@@ -24,6 +24,8 @@ export interface ParsedArgs {
   flags: Set<string>;
   /** Options with a value, by long name; the value is undefined when the arguments ended first. */
   values: Map<string, string | undefined>;
+  /** Every value each option was given, in order (for options that may be repeated). */
+  all: Map<string, (string | undefined)[]>;
   /** The arguments that are not options. */
   positionals: string[];
   /** With `rest`: the arguments from the first positional on, untouched (a program and its arguments). */
@@ -39,7 +41,7 @@ export interface ParsedArgs {
 export function parseOptions(args: string[], spec: OptionSpec, opts: { rest?: boolean } = {}): ParsedArgs {
   const options: OptionSpec = { ...spec, help: { type: "boolean", short: "h" } };
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
-  const p: ParsedArgs = { help: false, flags: new Set(), values: new Map(), positionals: [], rest: [] };
+  const p: ParsedArgs = { help: false, flags: new Set(), values: new Map(), all: new Map(), positionals: [], rest: [] };
   // The first error is reported, unless --help comes later.
   let error: string | undefined;
   for (const t of tokens) {
@@ -55,7 +57,10 @@ export function parseOptions(args: string[], spec: OptionSpec, opts: { rest?: bo
     else if (o.type === "boolean") {
       if (t.value !== undefined) error ??= `${t.rawName} takes no value, got ${shown(t.value)}`;
       p.flags.add(t.name);
-    } else p.values.set(t.name, t.value);
+    } else {
+      p.values.set(t.name, t.value);
+      p.all.set(t.name, [...(p.all.get(t.name) ?? []), t.value]);
+    }
   }
   if (error && !p.help) throw new UsageError(error);
   return p;

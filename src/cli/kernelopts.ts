@@ -50,6 +50,9 @@ export function flagValue(o: Option, v: string | undefined): unknown {
     case "text":
       if (v === undefined) throw new UsageError(`${flag} needs ${t.needs}`);
       return v;
+    case "list":
+      if (v === undefined || v.trim() === "") throw new UsageError(`${flag} needs ${t.needs}`);
+      return v;
     default: throw new Error(`${flag}: a ${t.kind} option has no command-line spelling`);
   }
 }
@@ -63,6 +66,8 @@ export function flagValues(p: ParsedArgs, options: readonly Option[]): Record<st
   for (const o of options) {
     if (o.type.kind === "flag") {
       if (p.flags.has(o.key)) out[o.name] = true;
+    } else if (o.type.kind === "list") {
+      if (p.all.has(o.key)) out[o.name] = p.all.get(o.key)!.map((v) => flagValue(o, v));
     } else if (p.values.has(o.key)) {
       const v = flagValue(o, p.values.get(o.key));
       out[o.name] = o.toLibrary ? o.toLibrary(v) : v;

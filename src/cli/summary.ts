@@ -2,6 +2,7 @@
 // tasks and their switches, the grace periods, released ops, recursion and reports).
 import type { Kernel } from "../kernel/kernel.js";
 import { formatHz, formatTime } from "../machine/units.js";
+import { lsmod } from "../kernel/module/messages.js";
 
 export function runSummary(k: Kernel): string {
   const m = k.machine;
@@ -27,6 +28,12 @@ export function runSummary(k: Kernel): string {
     const mean = l.length ? formatTime(l.reduce((a, b) => a + b, 0n) / BigInt(l.length)) : "-";
     const state = f.describe(m.time).replace(/^[^:]*: /, "");
     lines.push(`${f.name.padEnd(16)} ${String(f.completed).padStart(5)}  ${mean.padStart(20)}  ${state}`);
+  }
+  if (k.modules.all.length > 0) {
+    lines.push("modules:", ...lsmod(k.modules.loaded).split("\n").map((l) => `  ${l}`));
+    for (const mod of k.modules.all.filter((x) => x.state === "freed")) {
+      lines.push(`  ${mod.name}: unloaded, memory freed at ${formatTime(mod.freedAt ?? 0n)} (${mod.freedBy})`);
+    }
   }
   if (k.releases.all.length > 0) lines.push("released ops:", ...k.releases.describe(m.time).split("\n").map((l) => `  ${l}`));
   const skipped = k.ftrace.recursions();

@@ -42,6 +42,8 @@ export type ValueType =
   | { kind: "release" }
   /** Free text; `needs` says what a missing one should have been. */
   | { kind: "text"; needs: string }
+  /** A command-line flag that may be given again and again; each value is kept, in order. */
+  | { kind: "list"; needs: string }
   /** A list of tasks (scenario files only). */
   | { kind: "workload" }
   /** A size in bytes (the library only). */
@@ -215,6 +217,17 @@ export const OPTIONS: readonly Option[] = [
       shownDefault: "the built-in firmware",
     },
     cli: { metavar: "FILE", help: "boot this firmware ELF (built like firmware/) instead of the built-in build/firmware.elf" },
+  },
+  {
+    // Not KernelConfig fields: what `tramplab run` does once the kernel is up, and at the end.
+    name: "insmod", key: "insmod", type: { kind: "list", needs: "a module and its parameters" }, applies: "run",
+    cli: { metavar: "'FILE.ko [P=V]...'", help: "load a module (built with build-module) once every vCPU is up; an insmod command " +
+      "line, quoted; may be given again" },
+  },
+  {
+    name: "rmmod", key: "rmmod", type: { kind: "list", needs: "a module name" }, applies: "run",
+    cli: { metavar: "NAME", help: "unload the module after --time, then run 10ms more to catch anything still calling into it; " +
+      "may be given again" },
   },
   {
     name: "maxInsns", key: "max-insns", type: { kind: "count", min: 1n, max: U64_MAX }, applies: "run",
