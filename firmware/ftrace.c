@@ -146,3 +146,12 @@ notrace void function_slow_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, st
 	for (volatile u64 i = 0; i < op->private; i++)
 		;
 }
+
+/* The callback of a direct ops when its site is shared with other ops (the list function calls
+ * it from ftrace_regs_caller): tell the trampoline to go on to the direct trampoline
+ * (arch_ftrace_set_direct_caller). A site the direct ops traces alone calls it directly. */
+notrace void call_direct_funcs(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	if (op->direct_call && fregs)
+		fregs->orig_rax = op->direct_call;
+}

@@ -191,8 +191,8 @@ ftrace_regs_call:
 	mov PTREGS_RBX(%rsp), %rbx
 	mov PTREGS_RAX(%rsp), %rax
 	restore_args
-	/* A nonzero ORIG_RAX names a direct trampoline to go to instead of returning; copies of
-	 * this trampoline have the jnz turned into a 2-byte NOP. */
+	/* A nonzero ORIG_RAX names a direct trampoline (call_direct_funcs set it): go there as if
+	 * the site had called it. Copies of this trampoline have the jnz turned into a 2-byte NOP. */
 	cmpq $0, PTREGS_ORIG_RAX(%rsp)
 ftrace_regs_caller_jmp:
 	jnz 1f
@@ -200,10 +200,14 @@ ftrace_regs_caller_jmp:
 	popfq
 ftrace_regs_caller_end:
 	ret
-1:	mov PTREGS_ORIG_RAX(%rsp), %rax      /* direct call: never used by this kernel */
-	mov %rax, FRAME+8(%rsp)
+	/* The flags move one slot down and the direct trampoline takes their place, so after
+	 * popfq the ret enters it with [rsp] = traced function + 5, as a call from the site would. */
+1:	mov FRAME(%rsp), %rax
+	mov %rax, FRAME-8(%rsp)
+	mov PTREGS_ORIG_RAX(%rsp), %rax
+	mov %rax, FRAME(%rsp)
 	mov PTREGS_RAX(%rsp), %rax
-	add $FRAME, %rsp
+	add $FRAME-8, %rsp
 	popfq
 	ret
 SYM_FUNC_END ftrace_regs_caller

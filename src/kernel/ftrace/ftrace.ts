@@ -8,7 +8,8 @@ import type { SymbolTable } from "../../machine/symbols.js";
 import type { GuestHeap } from "../heap.js";
 import { selectRecords, GlobError } from "./glob.js";
 import {
-  type DynFtrace, FTRACE_FL_ENABLED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN,
+  type DynFtrace, FTRACE_FL_ENABLED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN, FTRACE_FL_DIRECT,
+  FTRACE_FL_DIRECT_EN,
   FTRACE_REF_MAX, MCOUNT_INSN_SIZE, NOP5, callInsn, hexBytes, sameBytes, refCount,
 } from "./records.js";
 import type { TextPoke } from "./textpoke.js";
@@ -328,19 +329,22 @@ export class Ftrace {
 
   /**
    * Hash accounting (__ftrace_hash_rec_update): count = ops tracing the record; REGS if one of
-   * them wants registers; TRAMP iff exactly one ops traces it and that ops has a trampoline.
+   * them wants registers; TRAMP iff exactly one ops traces it and that ops has a trampoline;
+   * DIRECT iff exactly one ops traces it and that ops makes direct calls.
    */
   private account(rec: DynFtrace): void {
     const users = this.users(rec.index);
-    let f = rec.flags & ~(FTRACE_REF_MAX | FTRACE_FL_REGS | FTRACE_FL_TRAMP);
+    let f = rec.flags & ~(FTRACE_REF_MAX | FTRACE_FL_REGS | FTRACE_FL_TRAMP | FTRACE_FL_DIRECT);
     f |= Math.min(users.length, FTRACE_REF_MAX);
     if (users.some((o) => o.saveRegs)) f |= FTRACE_FL_REGS;
-    if (users.length === 1 && users[0].trampoline) f |= FTRACE_FL_TRAMP;
+    if (users.length === 1 && users[0].direct) f |= FTRACE_FL_DIRECT;
+    else if (users.length === 1 && users[0].trampoline) f |= FTRACE_FL_TRAMP;
     rec.flags = f;
   }
 
   /** ftrace_get_addr_new: what the record should call given its wanted flags. */
   private addrNew(rec: DynFtrace): bigint {
+    if (rec.flags & FTRACE_FL_DIRECT) return this.users(rec.index)[0].direct!;
     if (rec.flags & FTRACE_FL_TRAMP) return this.users(rec.index)[0].trampoline!.addr;
     if (rec.flags & FTRACE_FL_REGS) return this.sym("ftrace_regs_caller");
     return this.sym("ftrace_caller");
@@ -357,11 +361,12 @@ export class Ftrace {
     if (rec.installed) t.find(rec.installed)?.sites.delete(rec.ip);
     rec.installed = target;
     if (target) t.find(target)?.sites.add(rec.ip);
-    let f = rec.flags & ~(FTRACE_FL_ENABLED | FTRACE_FL_REGS_EN | FTRACE_FL_TRAMP_EN);
+    let f = rec.flags & ~(FTRACE_FL_ENABLED | FTRACE_FL_REGS_EN | FTRACE_FL_TRAMP_EN | FTRACE_FL_DIRECT_EN);
     if (target) {
       f |= FTRACE_FL_ENABLED;
       if (f & FTRACE_FL_REGS) f |= FTRACE_FL_REGS_EN;
       if (f & FTRACE_FL_TRAMP) f |= FTRACE_FL_TRAMP_EN;
+      if (f & FTRACE_FL_DIRECT) f |= FTRACE_FL_DIRECT_EN;
     }
     rec.flags = f;
   }
@@ -522,7 +527,9 @@ export class Ftrace {
     if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
     if (!o.external) o.addr = this.d.heap.allocGuarded(FTRACE_OPS_SIZE, `ftrace_ops ${o.name}`);
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
-    if (!o.trampoline && this.useTrampolines) {
+    // A direct ops needs none: alone on a site it is called directly, shared it goes through
+    // ftrace_regs_caller.
+    if (!o.trampoline && this.useTrampolines && !o.direct) {
       o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
     }
     o.enabled = true;
@@ -564,6 +571,18 @@ export class Ftrace {
   forgetRetired(r: Release): void {
     const addr = r.ops.addr;
     if (this.s.retired.get(addr) === r.ops) this.s.retired.delete(addr);
+  }
+
+  /**
+   * modify_ftrace_direct: the sites a live direct ops traces alone move to `addr`, each through
+   * the INT3 protocol (a modify_call), so a vCPU runs either the old call or the new one.
+   */
+  modifyDirect(ops: FtraceOps, addr: bigint): void {
+    const o = ops.data;
+    o.direct = addr;
+    if (!o.enabled) return;
+    this.publishOps(o, this.readU64(o.addr + BigInt(ftraceOpsFields.next.offset)));
+    if (!this.disabled) this.modifyAllCode();
   }
 
   /** Changes a registered ops' filter or notrace and updates the sites (ftrace_set_filter). */
