@@ -20,6 +20,8 @@ export const INPUT_LIMITS = {
   golden: { what: "a golden file", bytes: 64 * MiB },
   /** A file of debugger commands: debug -x FILE, the source command. */
   commands: { what: "a debugger command file", bytes: 1 * MiB },
+  /** A module's C or assembly source, checked before gcc reads it (tramplab build-module). */
+  source: { what: "a module source file", bytes: 16 * MiB },
   /** The project's own files: package.json, build/core.wasm. */
   project: { what: "a file of the project", bytes: 64 * MiB },
 } as const;

@@ -45,7 +45,9 @@ export function linkModule(obj: ModuleObject, layout: ModuleLayout, bases: Group
   const { addrs, unknown } = symbolAddresses(obj, placed, sectionAddr, resolve);
   if (unknown.length > 0) return { unknown };
 
-  const images = { text: new Uint8Array(layout.size.text), rodata: new Uint8Array(layout.size.rodata), data: new Uint8Array(layout.size.data) };
+  const images = {
+    text: new Uint8Array(layout.size.text), rodata: new Uint8Array(layout.size.rodata), data: new Uint8Array(layout.size.data),
+  };
   for (const p of layout.sections) {
     if (p.group !== "bss") images[p.group].set(obj.sections[p.index].bytes, p.offset);
   }

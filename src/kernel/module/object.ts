@@ -37,7 +37,6 @@ export const SHN_LORESERVE = 0xff00;
 export const SHN_ABS = 0xfff1;
 export const SHN_COMMON = 0xfff2;
 const SHN_XINDEX = 0xffff;
-const STB_WEAK = 2;
 const ET_NAMES: Record<number, string> = { 0: "ET_NONE", 2: "ET_EXEC", 3: "ET_DYN", 4: "ET_CORE" };
 const ET_REL = 1;
 const EM_X86_64 = 62;
@@ -172,7 +171,9 @@ function readSections(bytes: Uint8Array, view: DataView): ModuleSection[] {
     if ((align & (align - 1n)) !== 0n) throw new ModuleError(`section ${i}: alignment ${align} is not a power of two`);
     let data: Uint8Array = new Uint8Array(0), n: number;
     if (type === SHT_NOBITS) {
-      if (size > BigInt(MAX_MODULE_BYTES)) throw new ModuleError(`section ${i}: ${size} bytes of bss, more than ${MAX_MODULE_BYTES >> 20} MiB`);
+      if (size > BigInt(MAX_MODULE_BYTES)) {
+        throw new ModuleError(`section ${i}: ${size} bytes of bss, more than ${MAX_MODULE_BYTES >> 20} MiB`);
+      }
       n = Number(size);
     } else {
       const [off, len] = inFile(bytes, offset, size, `section ${i}`);
@@ -180,7 +181,8 @@ function readSections(bytes: Uint8Array, view: DataView): ModuleSection[] {
       n = len;
     }
     const link = view.getUint32(p + 40, true), info = view.getUint32(p + 44, true);
-    raw.push({ index: i, nameOff: view.getUint32(p, true), type, flags, align: Math.max(1, Number(align)), size: n, link, info, bytes: data });
+    const nameOff = view.getUint32(p, true);
+    raw.push({ index: i, nameOff, type, flags, align: Math.max(1, Number(align)), size: n, link, info, bytes: data });
   }
   if (shstrndx === 0 || shstrndx >= shnum) throw new ModuleError(`e_shstrndx ${shstrndx} is not a section (there are ${shnum})`);
   const names = { ...raw[shstrndx], name: ".shstrtab" };
@@ -236,7 +238,9 @@ function readRelocations(sections: ModuleSection[], symtab: ModuleSection, nsyms
     if (s.size % RELA_SIZE !== 0) throw new ModuleError(`${s.name}: ${s.size} bytes is not a whole number of relocations`);
     total += s.size / RELA_SIZE;
     if (total > MAX_RELOCATIONS) throw new ModuleError(`more than ${MAX_RELOCATIONS} relocations: the limit for a module`);
-    if (into.type === SHT_NOBITS && s.size > 0) throw new ModuleError(`${s.name}: relocations in ${into.name}, which has no bytes (SHT_NOBITS)`);
+    if (into.type === SHT_NOBITS && s.size > 0) {
+      throw new ModuleError(`${s.name}: relocations in ${into.name}, which has no bytes (SHT_NOBITS)`);
+    }
     const list = out.get(target) ?? [];
     out.set(target, list);
     const base = s.bytes.byteOffset - view.byteOffset;

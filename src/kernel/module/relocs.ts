@@ -44,18 +44,19 @@ const hex = (n: bigint) => `0x${n.toString(16)}`;
 export function relocationValue(type: number, value: bigint, place: bigint): bigint | string {
   const v = value & U64;
   const overflow = (x: bigint) => `overflow in relocation type ${type} val ${hex(x & U64)}`;
+  const notKernelModel = `${overflow(v)} (the module was likely not built with -mcmodel=kernel)`;
   switch (type) {
     case R_X86_64_64: return v;
     case R_X86_64_PC64: return (v - place) & U64;
     case R_X86_64_32:
-      return v <= 0xffff_ffffn ? v : `${overflow(v)} (the module was likely not built with -mcmodel=kernel)`;
+      return v <= 0xffff_ffffn ? v : notKernelModel;
     case R_X86_64_32S: {
       const s = BigInt.asIntN(64, v);
-      return s >= -(1n << 31n) && s < 1n << 31n ? s & 0xffff_ffffn : `${overflow(v)} (the module was likely not built with -mcmodel=kernel)`;
+      return s >= -(1n << 31n) && s < 1n << 31n ? s & 0xffff_ffffn : notKernelModel;
     }
     case R_X86_64_PC32: case R_X86_64_PLT32: {
       const rel = BigInt.asIntN(64, v - place);
-      return rel >= -(1n << 31n) && rel < 1n << 31n ? rel & 0xffff_ffffn : `${overflow(v - place)} (${hex(place)} cannot reach ${hex(v)})`;
+      return rel >= -(1n << 31n) && rel < 1n << 31n ? rel & 0xffff_ffffn : `${overflow(v - place)} (S + A = ${hex(v)}, P = ${hex(place)})`;
     }
     default: return 0n;
   }
