@@ -3,7 +3,10 @@
 // messages reach the terminal and leave nothing written (exit 1); sources that cannot be
 // compiled at all are refused before gcc runs (exit 2).
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { moduleInfo, parseModuleObject } from "../../src/kernel/module/object.js";
 import { layoutModule } from "../../src/kernel/module/layout.js";
@@ -94,6 +97,22 @@ describe("tramplab build-module", () => {
   it("a missing source: exit 2, one line naming it, before gcc runs", async () => {
     const r = await runMain(["build-module", join(dir, "nope.c")]);
     expect(r).toEqual({ code: 2, out: "", err: `tramplab: ${join(dir, "nope.c")}: cannot read (ENOENT)\n` });
+  });
+
+  it("sources that are not regular files within 16 MiB are refused before gcc reads them (one line, exit 2)", async () => {
+    symlinkSync("/dev/zero", join(dir, "zero.c"));
+    execFileSync("mkfifo", [join(dir, "fifo.c")]);
+    closeSync(openSync(join(dir, "big.c"), "w"));
+    truncateSync(join(dir, "big.c"), 16 * 1024 * 1024 + 1);
+    const cases: [string, string][] = [
+      ["zero.c", "not a regular file (a character device)"], ["fifo.c", "not a regular file (a FIFO)"],
+      ["big.c", "larger than 16 MiB, the limit for a module source file"],
+    ];
+    for (const [name, why] of cases) {
+      const r = await runCli(["build-module", "-o", join(dir, "never.ko"), join(dir, name)]);
+      expect(r).toEqual({ status: 2, signal: null, stdout: "", stderr: `tramplab: ${join(dir, name)}: ${why}\n` });
+    }
+    expect(existsSync(join(dir, "never.ko"))).toBe(false);
   });
 
   it("usage errors: no source, another kind of file, a name the kernel cannot keep, -o without a value", async () => {
