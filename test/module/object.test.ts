@@ -248,6 +248,18 @@ describe("objects the loader refuses, each with one line", () => {
     const o = gccObject(dir, "common.c", "int shared;\nint init_module(void) { return shared; }\n",
       [...FLAGS.filter((f) => f !== "-fno-common"), "-fcommon"], { modinfo: "name=common" });
     expect(refusal(o)).toBe("Common symbol: shared (build with -fno-common)");
+    // Names come from the object: a control character in one is escaped, so the message stays one line.
+    const at = Buffer.from(o).indexOf("shared\0");
+    const nl = o.slice();
+    nl[at + 3] = 0x0a;
+    expect(refusal(nl)).toBe("Common symbol: sha\\u000aed (build with -fno-common)");
+  });
+
+  it("a module name the loader cannot print on one line, or too long for struct module", () => {
+    const src = "int init_module(void) { return 0; }\n";
+    expect(refusal(gccObject(dir, "space.c", src, FLAGS, { modinfo: "name=my mod" }))).toBe('module name "my mod": only letters, digits, _ and -');
+    expect(refusal(gccObject(dir, "long.c", src, FLAGS, { modinfo: `name=${"m".repeat(56)}` })))
+      .toBe("module name of 56 bytes: it must have 1 to 55");
   });
 
   it("a symbol in a section that does not exist, and a relocation outside its section", () => {

@@ -5,10 +5,17 @@
 // Nothing here touches a machine; layout.ts places the sections, link.ts relocates them.
 import { relocationName, relocationSize } from "./relocs.js";
 
-/** Why an object cannot be loaded: one line, naming what is wrong. */
+/** The longest message: names in a hostile object can be as long as the object. */
+const MAX_MESSAGE = 1000;
+
+/**
+ * Why an object cannot be loaded: one line, naming what is wrong. Names come from the object,
+ * so control characters in them are escaped as in JSON and a very long message is cut.
+ */
 export class ModuleError extends Error {
   constructor(message: string) {
-    super(message);
+    const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    super(line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}...` : line);
     this.name = "ModuleError";
   }
 }
@@ -269,12 +276,14 @@ export function moduleInfo(obj: ModuleObject): Map<string, string[]> {
     const eq = entry.indexOf("=");
     if (eq <= 0) continue;
     const key = entry.slice(0, eq);
-    info.set(key, [...(info.get(key) ?? []), entry.slice(eq + 1)]);
+    const values = info.get(key) ?? [];
+    values.push(entry.slice(eq + 1));
+    info.set(key, values);
   }
   return info;
 }
 
-/** The module's name: the .modinfo name= string, required, at most MAX_NAME_BYTES. */
+/** The module's name: the .modinfo name= string (parseModuleObject checked there is one, of 1 to 55 letters, digits, _ or -). */
 export function moduleName(obj: ModuleObject): string {
   return moduleInfo(obj).get("name")![0];
 }
@@ -289,4 +298,6 @@ function checkModinfo(obj: ModuleObject): void {
   if (names.length > 1) throw new ModuleError(`.modinfo has ${names.length} name= strings`);
   const bytes = Buffer.byteLength(names[0]);
   if (bytes === 0 || bytes > MAX_NAME_BYTES) throw new ModuleError(`module name of ${bytes} bytes: it must have 1 to ${MAX_NAME_BYTES}`);
+  // The name starts every line the loader prints about the module.
+  if (!/^[A-Za-z0-9_-]+$/.test(names[0])) throw new ModuleError(`module name ${JSON.stringify(names[0])}: only letters, digits, _ and -`);
 }
