@@ -257,7 +257,8 @@ describe("objects the loader refuses, each with one line", () => {
 
   it("a module name the loader cannot print on one line, or too long for struct module", () => {
     const src = "int init_module(void) { return 0; }\n";
-    expect(refusal(gccObject(dir, "space.c", src, FLAGS, { modinfo: "name=my mod" }))).toBe('module name "my mod": only letters, digits, _ and -');
+    expect(refusal(gccObject(dir, "space.c", src, FLAGS, { modinfo: "name=my mod" })))
+      .toBe('module name "my mod": only letters, digits, _ and -');
     expect(refusal(gccObject(dir, "long.c", src, FLAGS, { modinfo: `name=${"m".repeat(56)}` })))
       .toBe("module name of 56 bytes: it must have 1 to 55");
   });
