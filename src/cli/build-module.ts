@@ -73,6 +73,7 @@ function tool(cmd: string, args: string[]): boolean {
     process.stderr.write(`tramplab build-module: ${cmd} ${why}\n`);
     return false;
   }
+  if (r.signal) process.stderr.write(`tramplab build-module: ${cmd} was ended by ${r.signal}\n`);
   return r.status === 0;
 }
 
@@ -89,7 +90,8 @@ export function buildModule(args: string[]): number {
   try {
     const objs: string[] = [];
     for (const [i, src] of o.sources.entries()) {
-      const base = basename(src).replace(/\.[cS]$/, "").replace(/-/g, "_");
+      // As kbuild spells it, with anything else that cannot stand in a C string or a file name as _ too.
+      const base = basename(src).replace(/\.[cS]$/, "").replace(/[^A-Za-z0-9_]/g, "_");
       const obj = join(tmp, `${i}-${base}.o`);
       const asm = src.endsWith(".S") ? ["-D__ASSEMBLY__"] : [];
       if (!tool("gcc", [...cflags, ...asm, `-DKBUILD_BASENAME="${base}"`, "-c", asFile(src), "-o", obj])) return 1;
@@ -110,7 +112,11 @@ export function buildModule(args: string[]): number {
       }
       throw e;
     }
-    copyFileSync(linked, o.out);
+    try {
+      copyFileSync(linked, o.out);
+    } catch (e) {
+      throw new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
     return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

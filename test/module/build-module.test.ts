@@ -94,6 +94,13 @@ describe("tramplab build-module", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("an OUT in a folder that does not exist: exit 2, one line", async () => {
+    const src = file("fine.c", "int init_module(void) { return 0; }\n");
+    const out = join(dir, "no-such-folder", "fine.ko");
+    const r = await runCli(["build-module", "-o", out, src]);
+    expect(r).toEqual({ status: 2, signal: null, stdout: "", stderr: `tramplab: ${out}: cannot write (ENOENT)\n` });
+  });
+
   it("a missing source: exit 2, one line naming it, before gcc runs", async () => {
     const r = await runMain(["build-module", join(dir, "nope.c")]);
     expect(r).toEqual({ code: 2, out: "", err: `tramplab: ${join(dir, "nope.c")}: cannot read (ENOENT)\n` });
