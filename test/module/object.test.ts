@@ -26,6 +26,14 @@ static const char license[] __attribute__((section(".modinfo"), used)) = "licens
 const char greeting[] = "hello";
 int init_module(void) { local_state = 1; if (maybe_there) maybe_there(); return helper(3) + counter + greeting[local_state]; }
 void cleanup_module(void) { local_state = 0; }
+/* The sections the kernel's headers fill, each with a relocation in it. */
+__attribute__((section(".init.text"))) int setup(void) { return helper(1); }
+__attribute__((section(".exit.text"))) void teardown(void) { counter = 0; }
+struct param { const char *name; int *arg; };
+static const struct param param_counter __attribute__((section("__param"), used)) = { "counter", &local_state };
+struct ksym { unsigned long value; const char *name; };
+static const struct ksym ksym_setup __attribute__((section("__ksymtab"), used)) = { (unsigned long)setup, "setup" };
+asm(".pushsection __bug_table, \\"aw\\"\\n\\t.long init_module - .\\n\\t.popsection");
 `;
 
 const BASES: GroupBases = {
@@ -126,7 +134,7 @@ describe("a module built by build-module, linked", () => {
     const sites = Array.from({ length: loc.bytes.length / 8 }, (_, i) => u64(loc.bytes, 8 * i));
     const funcs = linked.symbols.filter((s) => s.kind === "func").map((s) => s.addr);
     expect([...sites].sort()).toEqual([...funcs].sort());
-    expect(sites.length).toBe(2);
+    expect(sites.length).toBe(4); // init_module, cleanup_module, setup (.init.text), teardown (.exit.text)
     for (const ip of sites) {
       const off = Number(ip - BASES.text);
       expect(linked.images.text[off]).toBe(0xe8);
@@ -149,6 +157,8 @@ describe("a module built by build-module, linked", () => {
       expect(field, `${r.type} ${r.symbol} at ${r.section}+${r.offset}`).toBe(want);
     }
     expect(relocs.some((r) => r.symbol === "maybe_there")).toBe(true);
+    expect([...new Set(relocs.map((r) => r.section))].sort())
+      .toEqual([".data", ".exit.text", ".init.text", ".text", "__bug_table", "__ksymtab", "__mcount_loc", "__param"]);
   });
 
   it("lists the defined symbols with final addresses, locals too, and no section, file or undefined symbols", () => {
