@@ -178,6 +178,19 @@ describe("a module built by build-module, linked", () => {
   });
 });
 
+describe("what the loader leaves alone", () => {
+  it("debug information (gcc -g) and its relocations: read, never placed or applied", () => {
+    const o = parseModuleObject(gccObject(dir, "debug.c", MODULE_C, [...FLAGS, "-g"], { modinfo: "name=debug" }));
+    const debug = o.sections.filter((s) => s.name.startsWith(".debug_"));
+    expect(debug.length).toBeGreaterThan(3);
+    const layout = layoutModule(o);
+    expect(layout.sections.filter((p) => p.name.startsWith(".debug_"))).toEqual([]);
+    expect(debug.filter((s) => o.relocations.has(s.index))).toEqual([]);
+    const l = linkModule(o, layout, BASES, kernel);
+    expect("images" in l && l.section(".debug_info")).toBeUndefined();
+  });
+});
+
 describe("relocations the loader refuses while linking", () => {
   it("a call that cannot reach its target: overflow in relocation type 4, naming the section and symbol", () => {
     const far = new Map(KERNEL).set("helper", 0x7fff_0000_0000n);
