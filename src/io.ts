@@ -22,6 +22,8 @@ export const INPUT_LIMITS = {
   commands: { what: "a debugger command file", bytes: 1 * MiB },
   /** A module object to insmod (ET_REL; MAX_MODULE_BYTES in src/kernel/module/object.ts). */
   module: { what: "a module object", bytes: 16 * MiB },
+  /** A module's C or assembly source, checked before gcc reads it (tramplab build-module). */
+  source: { what: "a module source file", bytes: 16 * MiB },
   /** The project's own files: package.json, build/core.wasm. */
   project: { what: "a file of the project", bytes: 64 * MiB },
 } as const;

@@ -12,11 +12,20 @@ export const CLI = join(projectRoot, "bin", "tramplab.js");
 
 export interface CliResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
+export interface CliOptions {
+  stdin?: string;
+  timeout?: number;
+  /** The child's working directory, and variables added to its environment. */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
 /** Runs `tramplab ARGS...`, asynchronously so tests (mostly node start-up time) can overlap. */
-export function runCli(args: string[], opts: { stdin?: string; timeout?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      timeout: opts.timeout ?? 60_000, stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      cwd: opts.cwd, env: opts.env && { ...process.env, ...opts.env }, timeout: opts.timeout ?? 60_000,
+      stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "", stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -18,7 +18,7 @@ import { runCli } from "./cli-child.js";
 const tramplab = (...args: string[]) => runCli(args);
 
 describe.concurrent("tramplab's command line", () => {
-  const COMMANDS = ["run", "torture", "scenario", "debug", "check-noinstr"];
+  const COMMANDS = ["run", "torture", "scenario", "debug", "check-noinstr", "build-module"];
 
   it("the built-in kernel runs the same under --cpu-vendor amd as under intel " +
     "(gcc emits no vendor-divergent instruction)", async ({ expect }) => {

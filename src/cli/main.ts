@@ -26,6 +26,7 @@ import { checkNoinstrCommand } from "./noinstr.js";
 import { bootImage, debug } from "./debug.js";
 import { loadModules, readInsmodLines, unloadModules } from "./modules.js";
 import { dmesg } from "../kernel/log.js";
+import { buildModule } from "./build-module.js";
 
 const USAGE = `usage: tramplab COMMAND [OPTIONS]
 
@@ -35,6 +36,7 @@ Commands:
   scenario FILE...      run declarative scenario files and check their expectations
   debug [IMAGE]         a gdb-like debugger over the stopped machine
   check-noinstr IMAGE   report calls and jumps that leave .noinstr.text (exit 1 if any)
+  build-module SRC...   compile and link module sources into a relocatable object (.ko)
 
 'tramplab COMMAND --help' shows a command's options; 'tramplab --version' prints the version.`;
 
@@ -167,7 +169,7 @@ function oneLine(message: string): string {
   return message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\x7f" ? "\\u007f" : JSON.stringify(c).slice(1, -1)));
 }
 
-const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug"];
+const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug", "build-module"];
 
 function version(): string {
   return JSON.parse(readInputText(join(projectRoot, "package.json"), "project")).version;
@@ -187,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
       case "scenario": return await scenario(rest);
       case "check-noinstr": return checkNoinstrCommand(rest);
       case "debug": return await debug(rest);
+      case "build-module": return buildModule(rest);
       case "help":
         // `tramplab help COMMAND` is `tramplab COMMAND --help`.
         if (rest.length > 0) return await main([rest[0], "--help"]);

@@ -2,7 +2,8 @@
 // allocated section joins one of four groups by its flags, in section order, each at its own
 // alignment; each group is mapped with its own page rights, so its size is rounded to a page.
 // The kernel keeps bss inside its data pages; here it is a group of its own, so the loader
-// can map it without copying zeros out of the object.
+// can map it without copying zeros out of the object. The kernel also puts .init* sections in
+// a second layout it frees after init_module; here they stay with the rest.
 import {
   isAllocated, MAX_MODULE_BYTES, ModuleError, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, type ModuleObject, type ModuleSection,
 } from "./object.js";

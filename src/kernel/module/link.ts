@@ -56,6 +56,7 @@ export function linkModule(obj: ModuleObject, layout: ModuleLayout, bases: Group
     if (p.group === "bss") continue; // only empty relocation sections reach here (object.ts)
     const image = images[p.group];
     for (const r of relocs) {
+      if (relocationSize(r.type) === 0) continue; // R_X86_64_NONE
       const sym = obj.symbols[r.sym];
       const s = addrs[r.sym];
       if (s === undefined) {
@@ -63,7 +64,6 @@ export function linkModule(obj: ModuleObject, layout: ModuleLayout, bases: Group
           "which is not loaded");
       }
       const placeAddr = sectionAddr(p) + BigInt(r.offset);
-      if (relocationSize(r.type) === 0) continue;
       const field = relocationValue(r.type, s + r.addend, placeAddr);
       if (typeof field === "string") throw new ModuleError(`${field} in ${p.name} at ${hex(BigInt(r.offset))} (${symbolText(obj, sym)})`);
       const bad = writeRelocation(image, p.offset + r.offset, r.type, field);
