@@ -20,7 +20,7 @@ const TOOL_TIMEOUT_MS = 120_000;
 export const BUILD_MODULE_USAGE = `usage: tramplab build-module [-o OUT.ko] SRC.c|SRC.S...
 
 Compiles each source with gcc, with the firmware's flags (-O2 -pg -mfentry -mrecord-mcount
--mcmodel=kernel -mno-red-zone -mgeneral-regs-only ...) and -I firmware/module/include,
+-mcmodel=kernel -mno-red-zone -mgeneral-regs-only ...) and -std=gnu11 -I firmware/module/include,
 -D__KERNEL__ -DMODULE -DKBUILD_MODNAME -DKBUILD_BASENAME -fno-common, and links the objects
 with ld -r into a relocatable object that tramplab loads as a module.
   -o OUT.ko   the object to write (default: the first source's name with .ko, in the current
@@ -84,7 +84,10 @@ export function buildModule(args: string[]): number {
   const o = parse(args);
   if (!o) { process.stdout.write(BUILD_MODULE_USAGE + "\n"); return 0; }
   const name = moduleNameOf(o.out);
-  const cflags = [...moduleCflags(), "-I", join(projectRoot, "firmware", "module", "include"),
+  // The kernel's C dialect; the kernel-style headers, then (after the system's) the generated
+  // constants they share with the firmware (gen/constants.h: errno, ftrace_ops flags...).
+  const cflags = [...moduleCflags(), "-std=gnu11", "-I", join(projectRoot, "firmware", "module", "include"),
+    "-idirafter", join(projectRoot, "firmware", "include"),
     "-D__KERNEL__", "-DMODULE", `-DKBUILD_MODNAME="${name}"`, "-fno-common"];
   const tmp = mkdtempSync(join(tmpdir(), "tramplab-module-"));
   try {
