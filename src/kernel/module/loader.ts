@@ -195,9 +195,12 @@ export class Modules {
     return mod;
   }
 
-  /** Runs fn() in a new task on vCPU 0 and waits for it to exit; its return value. */
+  /**
+   * Runs fn() in a new task and waits for it to exit; its return value. The task runs on the last
+   * vCPU (where insmod or rmmod would run from a shell), not where a module pins its own threads.
+   */
   private callInTask(mod: LoadedModule, fn: bigint, comm: string): bigint {
-    const t = this.d.kthread(comm, 0, this.d.sym("module_call"), fn);
+    const t = this.d.kthread(comm, this.d.machine.ncpus - 1, this.d.sym("module_call"), fn);
     this.d.wake(t);
     const done = () => this.d.readTaskExit(t).exited;
     if (!this.d.runUntil(done, MODULE_CALL_TIMEOUT)) {
