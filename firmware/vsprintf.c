@@ -166,6 +166,7 @@ static void character(struct sink *out, char c, struct printf_spec spec)
 		emit_repeat(out, ' ', spec.field_width - 1);
 }
 
+/* Weak: the kernel's symbolizer, defined elsewhere, replaces this one, which knows no symbol. */
 __attribute__((weak)) int sprint_symbol(char *buf, size_t size, unsigned long addr, int with_offset)
 {
 	return 0;
@@ -278,29 +279,14 @@ static const char *format_decode(const char *fmt, struct printf_spec *spec, va_l
 	}
 	spec->base = 10;
 	switch (*fmt) {
-	case 'd':
-	case 'i':
-		spec->flags |= SIGN;
-		return fmt;
-	case 'o':
-		spec->base = 8;
-		return fmt;
-	case 'x':
-		spec->flags |= SMALL;
-		spec->base = 16;
-		return fmt;
-	case 'X':
-		spec->base = 16;
-		return fmt;
-	case 'u':
-	case 'c':
-	case 's':
-	case 'p':
-	case '%':
-		return fmt;
-	default:	/* also the NUL of a format ending in '%' */
-		return 0;
+	case 'd': case 'i': spec->flags |= SIGN; break;
+	case 'o': spec->base = 8; break;
+	case 'x': spec->flags |= SMALL; spec->base = 16; break;
+	case 'X': spec->base = 16; break;
+	case 'u': case 'c': case 's': case 'p': case '%': break;
+	default: return 0;	/* also the NUL of a format ending in '%' */
 	}
+	return fmt;
 }
 
 /* An integer argument of spec.size bytes, sign- or zero-extended to 64 bits. */
