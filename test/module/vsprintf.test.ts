@@ -116,7 +116,7 @@ function shownText(hex: string): string {
   return JSON.stringify(text.slice(0, nul)) + ([...rest].every((ch) => ch.charCodeAt(0) === FILL) ? "" : " (bytes after the NUL changed)");
 }
 
-describe("firmware/vsprintf.c against glibc", () => {
+describe("firmware/vsprintf.c, built natively beside glibc", () => {
   const cases = generateCases(SEED, GENERATED);
   let dir = "";
   let same: string[][] = [], kernel: string[][] = [], nullbuf: string[][] = [];
@@ -185,15 +185,17 @@ describe("firmware/vsprintf.c against glibc", () => {
     }
   });
 
-  it.each(KERNEL_ONLY.map((c, i) => ({ ...c, i, label: `${JSON.stringify(c.format)} size ${c.size ?? 64}` })))(
-    "the kernel's output for $label", (c) => {
-      const [, ret, scn, sameBytes, hex] = kernel[c.i];
-      const size = c.size ?? 64, want = c.ret ?? c.out?.length ?? 0;
-      expect(Number(ret)).toBe(want);
-      expect(latin1(hex)).toBe(latin1(expectedBytes(c)));
-      expect(Number(scn)).toBe(size === 0 || size > 0x7fffffff ? 0 : Math.min(want, size - 1));
-      expect(sameBytes, "scnprintf stores what snprintf stores").toBe("1");
-    });
+  const labelled = KERNEL_ONLY.map((c, i) => ({
+    ...c, size: c.size ?? 64, i, label: `${JSON.stringify(c.format)} (${(c.args ?? []).join(", ")})`,
+  }));
+  it.each(labelled)("the kernel's output for $label, size $size", (c) => {
+    const [, ret, scn, sameBytes, hex] = kernel[c.i];
+    const size = c.size ?? 64, want = c.ret ?? c.out?.length ?? 0;
+    expect(Number(ret)).toBe(want);
+    expect(latin1(hex)).toBe(latin1(expectedBytes(c)));
+    expect(Number(scn)).toBe(size === 0 || size > 0x7fffffff ? 0 : Math.min(want, size - 1));
+    expect(sameBytes, "scnprintf stores what snprintf stores").toBe("1");
+  });
 
   it("snprintf(NULL, 0, ...) returns the length without storing", () => {
     expect(nullbuf).toEqual([["N", "4"]]);
