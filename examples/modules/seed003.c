@@ -20,6 +20,10 @@ static unsigned int spin = 3000;
 module_param(spin, uint, 0);
 MODULE_PARM_DESC(spin, "how long the callback takes (loop iterations)");
 
+static unsigned int calls = 50;
+module_param(calls, uint, 0);
+MODULE_PARM_DESC(calls, "calls in a row before the victim sleeps (longer than a time slice: it is preempted)");
+
 static int cpu;
 module_param(cpu, int, 0);
 MODULE_PARM_DESC(cpu, "the vCPU both threads run on");
@@ -49,17 +53,18 @@ static struct ftrace_ops slow_ops = {
 
 static int victim(void *data)
 {
-	int i;
+	unsigned int i;
 
 	while (!kthread_should_stop()) {
-		for (i = 0; i < 20; i++)
+		for (i = 0; i < calls; i++)
 			victim_traced();
 		msleep(1);
 	}
 	return 0;
 }
 
-/* Keeps the vCPU busy, so the victim's time slice ends in the middle of its callback. */
+/* Keeps the vCPU busy, so the victim waits its turn; it sleeps a jiffy now and then, as a
+ * Tasks RCU grace period needs every task to (a task that never blocks holds it up forever). */
 static int hog(void *data)
 {
 	while (!kthread_should_stop()) {
@@ -67,7 +72,7 @@ static int hog(void *data)
 
 		for (i = 0; i < 100000; i++)
 			barrier();
-		cond_resched();
+		schedule_timeout_uninterruptible(1);
 	}
 	return 0;
 }

@@ -150,7 +150,7 @@ export class Modules {
     const info = moduleInfo(obj);
     const mod: LoadedModule = {
       name, file, state: "coming", bases, sizes: { ...layout.size }, pages: [],
-      symbols: linked.symbols.filter((x) => x.kind !== "other" || x.size > 0n).map((x) => ({ name: x.name, addr: x.addr, size: x.size })),
+      symbols: moduleSymbols(linked),
       init: defined("init_module"), exit: defined("cleanup_module"),
       params: args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)),
       license: info.get("license")?.[0] ?? "", loadedAt: this.d.machine.time,
@@ -294,6 +294,17 @@ export class Modules {
 }
 
 export { parseInsmodLine, ParamError, ErrnoName, BUG_TABLES_MAX };
+
+/**
+ * The symbols to name module addresses with: functions and objects, and not the init_module /
+ * cleanup_module aliases module_init() makes (the module's own name for the function reads better).
+ */
+function moduleSymbols(linked: LinkedModule): SymbolEntry[] {
+  const named = linked.symbols.filter((x) => x.kind !== "other" || x.size > 0n);
+  const alias = (x: { name: string; addr: bigint }) =>
+    (x.name === "init_module" || x.name === "cleanup_module") && named.some((y) => y !== x && y.addr === x.addr);
+  return named.filter((x) => !alias(x)).map((x) => ({ name: x.name, addr: x.addr, size: x.size }));
+}
 
 function u64s(b: Uint8Array): bigint[] {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
