@@ -163,7 +163,8 @@ describe("direct calls", () => {
     const k = boot();
     k.insmod(ko.get("direct_modify")!, "direct_modify.ko", [{ name: "period_ms", value: "1" }]);
     k.run(5_000_000n);
-    const moves = k.poke.log.filter((l) => /tail {2}work_leaf/.test(l) && /my_tramp\d \[direct_modify\].*my_tramp\d \[direct_modify\]/.test(l));
+    const tramps = /my_tramp\d \[direct_modify\].*my_tramp\d \[direct_modify\]/;
+    const moves = k.poke.log.filter((l) => /tail {2}work_leaf/.test(l) && tramps.test(l));
     expect(moves.length).toBeGreaterThan(1);
     expect(u64(k, "calls1")).toBeGreaterThan(0n);
     expect(u64(k, "calls2")).toBeGreaterThan(0n);
@@ -179,7 +180,8 @@ describe("ops_bench: the cost of a traced call against the number of ops", () =>
     k.insmod(ko.get("ops_bench")!, "ops_bench.ko", [{ name: "nr_function_calls", value: "100" },
       { name: "nr_ops_relevant", value: "3" }, { name: "nr_ops_irrelevant", value: "2" }]);
     const line = log(k).split("\n").find((l) => l.includes("attempted"))!;
-    expect(line).toMatch(/attempted 100 calls to tracee_relevant \[ops_bench\] in \d+ns \(\d+ns\/call\), 300 callback calls; 3 relevant ops, 2 irrelevant ops/);
+    expect(line).toMatch(new RegExp("attempted 100 calls to tracee_relevant \\[ops_bench\\] in \\d+ns \\(\\d+ns/call\\), " +
+      "300 callback calls; 3 relevant ops, 2 irrelevant ops"));
     k.rmmod("ops_bench");
     expect(k.releases.all.filter((r) => r.ops.name.startsWith("ops@"))).toHaveLength(5);
   });
