@@ -69,7 +69,8 @@ export const MODULE_CALL_TIMEOUT = 10_000_000_000n;
 
 /** insmod/rmmod failing: the errno, and the lines the kernel log gets. */
 export class ModuleLoadError extends Error {
-  constructor(readonly errno: number, message: string) {
+  /** `stuck`: the module cannot be unwound (its init oopsed), so it stays as it was, as in the kernel. */
+  constructor(readonly errno: number, message: string, readonly stuck = false) {
     super(message);
   }
 }
@@ -91,6 +92,8 @@ export interface ModulesDeps {
   /** synchronize_rcu(), run by the host: the machine runs until a plain RCU grace period has ended. */
   synchronizeRcu: () => void;
   readTaskExit: (t: Task) => { exited: boolean; code: bigint };
+  /** The task died in an oops. */
+  oopsed: (t: Task) => boolean;
   writeKernel: (va: bigint, bytes: Uint8Array) => void;
   /** A copy of `s` (NUL-terminated) in kernel memory: a charp parameter's value. */
   kstrdup: (s: string) => bigint;
@@ -175,7 +178,7 @@ export class Modules {
         if (r > 0n) this.d.log(`do_init_module: '${name}'->init suspiciously returned ${r}, it should follow 0/-E convention`);
       }
     } catch (e) {
-      if (mod.state === "coming") this.free(mod, "insmod failing");
+      if (mod.state === "coming" && !(e instanceof ModuleLoadError && e.stuck)) this.free(mod, "insmod failing");
       throw e;
     }
     mod.state = "live";
@@ -206,6 +209,11 @@ export class Modules {
     if (!this.d.runUntil(done, MODULE_CALL_TIMEOUT)) {
       throw new ModuleLoadError(Errno.EBUSY, `${mod.name}: ${comm === "insmod" ? "init_module" : "cleanup_module"} ` +
         `did not return within ${formatTime(MODULE_CALL_TIMEOUT)} (task ${t.pid} ${t.state})`);
+    }
+    if (this.d.oopsed(t)) {
+      // The kernel kills the insmod (or rmmod) process; the module stays where it was, for good.
+      throw new ModuleLoadError(Errno.EFAULT, `${comm === "insmod" ? "init_module" : "cleanup_module"} oopsed; ` +
+        `module ${mod.name} stays ${mod.state}`, true);
     }
     return BigInt.asIntN(32, this.d.readTaskExit(t).code);
   }
