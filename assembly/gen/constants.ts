@@ -270,6 +270,8 @@
 @inline export const E2BIG: u32 = 7;
 /** not an executable format (Linux: same name) */
 @inline export const ENOEXEC: u32 = 8;
+/** bad file descriptor (Linux: same name) */
+@inline export const EBADF: u32 = 9;
 /** try again (Linux: same name) */
 @inline export const EAGAIN: u32 = 11;
 /** out of memory (Linux: same name) */

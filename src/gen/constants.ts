@@ -291,6 +291,8 @@ export const Errno = {
   E2BIG: 7,
   /** not an executable format (Linux: same name) */
   ENOEXEC: 8,
+  /** bad file descriptor (Linux: same name) */
+  EBADF: 9,
   /** try again (Linux: same name) */
   EAGAIN: 11,
   /** out of memory (Linux: same name) */

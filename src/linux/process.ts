@@ -6,6 +6,7 @@
 // would send, after a report of what, where, the bytes and the registers.
 import type { CpuVendorName } from "../machine/machine.js";
 import { Exit, Vector } from "../gen/layout.js";
+import { Errno } from "../gen/constants.js";
 import { parseElf, TASK_SIZE_MAX } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { readGuest, USER_ACCESS } from "../machine/paging.js";
@@ -17,7 +18,6 @@ import { PAGE } from "../machine/paging.js";
 import { finish, SliceTimer, type Slices } from "../machine/slices.js";
 
 const SYS_WRITE = 1, SYS_EXIT = 60, SYS_EXIT_GROUP = 231;
-const EBADF = 9, EFAULT = 14, ENOSYS = 38;
 const SYSCALL_NAMES: Record<number, string> = {
   0: "read", 2: "open", 3: "close", 9: "mmap", 10: "mprotect", 11: "munmap", 12: "brk", 13: "rt_sigaction",
   16: "ioctl", 20: "writev", 39: "getpid", 158: "arch_prctl", 202: "futex", 218: "set_tid_address", 228: "clock_gettime",
@@ -149,7 +149,7 @@ class Process {
           this.unsupported.add(nr);
           this.diag(`tramplab: unsupported system call ${nr}${SYSCALL_NAMES[nr] ? ` (${SYSCALL_NAMES[nr]})` : ""} returns -ENOSYS`);
         }
-        ret = BigInt(-ENOSYS);
+        ret = BigInt(-Errno.ENOSYS);
     }
     // The kernel's syscall return: result in rax, rcx = return address, r11 = rflags.
     c.setReg(0, BigInt.asUintN(64, ret));
@@ -164,12 +164,12 @@ class Process {
    * pages before the bad byte, depending on what the descriptor is).
    */
   private write(fd: number, buf: bigint, count: bigint): bigint {
-    if (fd !== 1 && fd !== 2) return BigInt(-EBADF);
-    if (buf + count > TASK_SIZE_MAX) return BigInt(-EFAULT);
+    if (fd !== 1 && fd !== 2) return BigInt(-Errno.EBADF);
+    if (buf + count > TASK_SIZE_MAX) return BigInt(-Errno.EFAULT);
     const n = Number(count > MAX_RW_COUNT ? MAX_RW_COUNT : count);
     if (n === 0) return 0n;
     const data = readGuest(this.p.machine, this.cr3, buf, n, USER_ACCESS);
-    if (!(data instanceof Uint8Array)) return BigInt(-EFAULT);
+    if (!(data instanceof Uint8Array)) return BigInt(-Errno.EFAULT);
     const sink = fd === 1 ? this.opts.stdout : this.opts.stderr;
     (sink ?? ((b: Uint8Array) => (fd === 1 ? process.stdout : process.stderr).write(b)))(data);
     return BigInt(n);
@@ -200,7 +200,7 @@ class Process {
         this.unsupportedI386.add(nr);
         this.diag(`tramplab: unsupported i386 system call ${nr} (int $0x80) returns -ENOSYS`);
       }
-      ret = BigInt(-ENOSYS);
+      ret = BigInt(-Errno.ENOSYS);
     }
     c.setReg(0, BigInt.asUintN(64, BigInt.asIntN(32, ret)));
     return true;

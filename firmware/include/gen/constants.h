@@ -161,6 +161,7 @@
 #define EINTR 4	/* interrupted (Linux: same name) */
 #define E2BIG 7	/* argument list too long (a truncated copy) (Linux: same name) */
 #define ENOEXEC 8	/* not an executable format (Linux: same name) */
+#define EBADF 9	/* bad file descriptor (Linux: same name) */
 #define EAGAIN 11	/* try again (Linux: same name) */
 #define ENOMEM 12	/* out of memory (Linux: same name) */
 #define EFAULT 14	/* bad address (Linux: same name) */
