@@ -205,7 +205,8 @@ export const groups = [
     doc: "error numbers (include/uapi/asm-generic/errno-base.h, errno.h): the kernel returns -ENAME",
     values: [
       ["EPERM", 1, "operation not permitted"], ["ENOENT", 2, "no such file or entry (an unknown symbol)"],
-      ["EINTR", 4, "interrupted"], ["E2BIG", 7, "argument list too long (a truncated copy)"], ["ENOEXEC", 8, "not an executable format"], ["EBADF", 9, "bad file descriptor"],
+      ["EINTR", 4, "interrupted"], ["E2BIG", 7, "argument list too long (a truncated copy)"], ["ENOEXEC", 8, "not an executable format"],
+      ["EBADF", 9, "bad file descriptor"],
       ["EAGAIN", 11, "try again"],
       ["ENOMEM", 12, "out of memory"], ["EFAULT", 14, "bad address"], ["EBUSY", 16, "busy (already registered)"],
       ["EEXIST", 17, "exists (a module of that name is loaded)"], ["ENODEV", 19, "no such device (ftrace is disabled)"],
