@@ -22,7 +22,7 @@ MODULE_PARM_DESC(spin, "how long the callback takes (loop iterations)");
 
 static unsigned int calls = 50;
 module_param(calls, uint, 0);
-MODULE_PARM_DESC(calls, "calls in a row before the victim sleeps (longer than a time slice: it is preempted)");
+MODULE_PARM_DESC(calls, "calls in a row before the victim sleeps a jiffy (longer than a time slice: it is preempted)");
 
 static int cpu;
 module_param(cpu, int, 0);
@@ -58,7 +58,7 @@ static int victim(void *data)
 	while (!kthread_should_stop()) {
 		for (i = 0; i < calls; i++)
 			victim_traced();
-		msleep(1);
+		schedule_timeout_uninterruptible(1);
 	}
 	return 0;
 }
