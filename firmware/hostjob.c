@@ -4,7 +4,7 @@
  * has marked the task sleeping, and the task schedules until the host sets job_done. */
 #include "kernel.h"
 
-long host_job(long nr, long a, long b, long c, long d)
+notrace long host_job(long nr, long a, long b, long c, long d)
 {
 	struct task *t = current_task();
 	WRITE_ONCE(t->job_done, 0);
