@@ -138,3 +138,18 @@ describe("filters that name a module", () => {
     k.ftrace.unregister(ops);
   });
 });
+
+describe("check-noinstr on a module object", () => {
+  it("links it against the kernel's symbols and names the kernel function a noinstr function calls", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tramplab-noinstr-mod-"));
+    writeFileSync(join(dir, "ni.c"), "#include <linux/module.h>\n#include <linux/sched.h>\n" +
+      "static noinstr int quiet(int x) { return x + 1; }\nstatic noinstr void loud(void) { schedule(); }\n" +
+      "static int __init ni_init(void) { loud(); return quiet(1) - 2; }\nmodule_init(ni_init);\nMODULE_LICENSE(\"GPL\");\n");
+    expect((await runCli(["build-module", "-o", join(dir, "ni.ko"), join(dir, "ni.c")])).status).toBe(0);
+    const r = await runCli(["check-noinstr", join(dir, "ni.ko")]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("loud+0x0: call to schedule() leaves .noinstr.text section");
+    expect(r.stdout).toContain("2 functions");
+    expect(r.stdout).not.toContain("quiet+");
+  });
+});

@@ -51,7 +51,11 @@ function traceLine(r: TraceRecord, tasks: Map<number, Task>, symbols: SymbolTabl
   const comm = tasks.get(r.pid)?.name ?? "<...>";
   const sec = r.ts / 1_000_000_000n, usec = (r.ts / 1000n) % 1_000_000n;
   const stamp = `${sec.toString().padStart(5)}.${usec.toString().padStart(6, "0")}`;
-  const name = (a: bigint) => symbols.find(a)?.name ?? `0x${a.toString(16)}`;
+  // %ps: the function's name, and its module's in brackets.
+  const name = (a: bigint) => {
+    const s = symbols.find(a);
+    return s ? `${s.name}${s.module ? ` [${s.module}]` : ""}` : `0x${a.toString(16)}`;
+  };
   const cpu = String(r.cpu).padStart(3, "0");
   return `${comm.padStart(16)}-${String(r.pid).padEnd(7)} [${cpu}] ${flagColumns(r)} ${stamp}: ${name(r.ip)} <-${name(r.parentIp)}`;
 }

@@ -6,6 +6,8 @@
 /* As in the kernel, an inline function is never traced. */
 #define __always_inline inline __attribute__((__always_inline__)) notrace
 #define noinline __attribute__((__noinline__))
+/* Code that must never be instrumented or call what is: check-noinstr checks it. */
+#define noinstr __attribute__((__noinline__, __no_instrument_function__, __section__(".noinstr.text")))
 #define __noreturn __attribute__((__noreturn__))
 #define __used __attribute__((__used__))
 #define __maybe_unused __attribute__((__unused__))
