@@ -12,7 +12,8 @@ export const NOINSTR_USAGE = `usage: tramplab check-noinstr IMAGE|MODULE.ko
 Decodes every function in IMAGE's .noinstr.text (its own section, or the range between
 __noinstr_text_start and __noinstr_text_end) and prints one line per call or jump out of it,
 indirect ones included. A module object (built with build-module) is first linked as insmod
-links it, against the built-in kernel's symbols, so calls into the kernel are named. Exit status: 0 clean, 1 violations found, 2 the image cannot be checked.`;
+links it, against the built-in kernel's symbols, so calls into the kernel are named.
+Exit status: 0 clean, 1 violations found, 2 the image cannot be checked.`;
 
 export function checkNoinstrCommand(args: string[]): number {
   const p = parseOptions(args, {});
