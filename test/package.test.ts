@@ -130,14 +130,18 @@ afterAll(() => {
 });
 
 describe("the packed package, installed into another project without the network", () => {
-  it("holds the compiled library with its declarations, the core and the firmware, and nothing else", () => {
+  it("holds the compiled library with its declarations, the core, the firmware and what build-module needs, and nothing else", () => {
     const files = packed.files.map((f) => f.path);
     for (const f of ["package.json", "bin/tramplab.js", "dist/src/index.js", "dist/src/index.d.ts",
-      "build/core.wasm", "build/firmware.elf"]) {
+      "build/core.wasm", "build/firmware.elf", "firmware/module/include/linux/module.h", "firmware/include/gen/constants.h",
+      "tools/firmware-flags.json"]) {
       expect(files).toContain(f);
     }
     for (const js of files.filter((f) => f.endsWith(".js") && f.startsWith("dist/"))) expect(files).toContain(js.replace(/\.js$/, ".d.ts"));
-    expect(files.filter((f) => !/^(bin|dist\/src|build)\//.test(f) && f !== "package.json" && f !== "README.md")).toEqual([]);
+    const buildModule = (f: string) => f.startsWith("firmware/module/include/") || f === "firmware/include/gen/constants.h" ||
+      f === "tools/firmware-flags.json";
+    expect(files.filter((f) => !/^(bin|dist\/src|build)\//.test(f) && !buildModule(f) && f !== "package.json" && f !== "README.md"))
+      .toEqual([]);
   });
 
   it("runs the worked example of docs/api.md with vitest", () => {
