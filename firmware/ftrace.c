@@ -155,3 +155,13 @@ notrace void call_direct_funcs(u64 ip, u64 parent_ip, struct ftrace_ops *op, str
 	if (op->direct_call && fregs)
 		fregs->orig_rax = op->direct_call;
 }
+
+/* What a trampoline or the list function calls instead of an ops' callback when the ops asked
+ * ftrace for help (ftrace_ops_get_func): with FTRACE_OPS_FL_RCU the callback runs only where
+ * RCU is watching this vCPU (not deep in the idle loop). */
+notrace void ftrace_ops_assist_func(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
+{
+	if ((op->flags & FTRACE_OPS_FL_RCU) && !this_cpu()->rcu_watching)
+		return;
+	((ftrace_func_t)op->saved_func)(ip, parent_ip, op, fregs);
+}

@@ -308,6 +308,7 @@ export const ftraceOpsFields = [
   ["private", "u64", "tracer data (ring buffers, counters)"],
   ["calls", "u64", "times the callback ran (counted by the tracers themselves)"],
   ["directCall", "u64", "the direct trampoline sites call (register_ftrace_direct), or 0"],
+  ["savedFunc", "u64", "the ops' own callback when func is ftrace_ops_assist_func (FTRACE_OPS_FL_RCU)"],
 ];
 
 /** One entry of the text-poke vector the INT3 handler searches (struct text_poke_loc). */

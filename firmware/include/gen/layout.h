@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x3a7a13ef
+#define LAYOUT_HASH 0xe7cf09a0
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -258,7 +258,8 @@ struct ftrace_ops {
 	u64 private;	/* tracer data (ring buffers, counters) */
 	u64 calls;	/* times the callback ran (counted by the tracers themselves) */
 	u64 direct_call;	/* the direct trampoline sites call (register_ftrace_direct), or 0 */
-	u8 __pad88[40];
+	u64 saved_func;	/* the ops' own callback when func is ftrace_ops_assist_func (FTRACE_OPS_FL_RCU) */
+	u8 __pad96[32];
 };
 _Static_assert(__builtin_offsetof(struct ftrace_ops, func) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, next) == 8, "layout");
@@ -273,6 +274,7 @@ _Static_assert(__builtin_offsetof(struct ftrace_ops, id) == 60, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, private) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, calls) == 72, "layout");
 _Static_assert(__builtin_offsetof(struct ftrace_ops, direct_call) == 80, "layout");
+_Static_assert(__builtin_offsetof(struct ftrace_ops, saved_func) == 88, "layout");
 _Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
 #endif
 #define FTRACE_OPS_FUNC 0
@@ -288,6 +290,7 @@ _Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
 #define FTRACE_OPS_PRIVATE 64
 #define FTRACE_OPS_CALLS 72
 #define FTRACE_OPS_DIRECT_CALL 80
+#define FTRACE_OPS_SAVED_FUNC 88
 
 #ifndef __ASSEMBLER__
 struct text_poke_loc {

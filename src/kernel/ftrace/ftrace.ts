@@ -16,6 +16,7 @@ import type { TextPoke } from "./textpoke.js";
 import type { Trampoline, Trampolines } from "./trampoline.js";
 import type { Release, ReleasePolicy } from "./release.js";
 import { opsGuestFlags, opsTraces, type FtraceOps, type HostCall, type OpsState } from "./ops.js";
+import { FtraceOpsFlag } from "../../gen/constants.js";
 import type { RcuCallback } from "../rcu/flavour.js";
 
 /**
@@ -404,7 +405,7 @@ export class Ftrace {
     if (live.length === 1) {
       const o = live[0];
       // A dynamic or recursion-protected ops is only ever called through the list function.
-      return { func: o.dynamic || o.recursion ? listFunc : this.callbackAddr(o), op: o.addr };
+      return { func: o.dynamic || o.recursion ? listFunc : this.entryAddr(o), op: o.addr };
     }
     return { func: listFunc, op: this.sym("ftrace_list_end") };
   }
@@ -436,6 +437,11 @@ export class Ftrace {
   }
 
   // ---------------------------------------------------------------- registering ops
+
+  /** What trampolines and the list function call for the ops: its callback, or the assist function. */
+  private entryAddr(o: OpsState): bigint {
+    return o.extraFlags & FtraceOpsFlag.RCU ? this.sym("ftrace_ops_assist_func") : this.callbackAddr(o);
+  }
 
   callbackAddr(o: CallbackKind): bigint {
     const c = o.callback;
@@ -489,17 +495,17 @@ export class Ftrace {
     const filtered = o.filter.trim() !== "";
     const filterIps = filtered && o.filterSet.size === 0 ? new Set([-1]) : o.filterSet;
     const packed = packStruct(ftraceOpsFields, FTRACE_OPS_SIZE, {
-      func: this.callbackAddr(o), next, flags: opsGuestFlags(o),
+      func: this.entryAddr(o), next, flags: opsGuestFlags(o),
       filterHash: filtered ? hash(filterIps) : 0n, filterCount: filtered ? filterIps.size : 0,
       notraceHash: hash(o.notraceSet), notraceCount: o.notraceSet.size,
       trampoline: o.trampoline?.addr ?? 0n, trampolineSize: o.trampoline?.size ?? 0, id: o.id, private: o.private,
-      directCall: o.direct ?? 0n,
+      directCall: o.direct ?? 0n, savedFunc: this.callbackAddr(o),
     });
     // The caller's own struct keeps its calls counter (and what ftrace does not own).
     this.writeData(o.addr, o.external ? packed.subarray(0, ftraceOpsFields.calls.offset) : packed);
     if (o.external) {
       const at = ftraceOpsFields.directCall.offset;
-      this.writeData(o.addr + BigInt(at), packed.subarray(at, at + 8));
+      this.writeData(o.addr + BigInt(at), packed.subarray(at, at + 16)); // directCall, savedFunc
     }
   }
 
@@ -530,7 +536,7 @@ export class Ftrace {
     // A direct ops needs none: alone on a site it is called directly, shared it goes through
     // ftrace_regs_caller.
     if (!o.trampoline && this.useTrampolines && !o.direct) {
-      o.trampoline = this.d.trampolines.create(o, o.addr, this.callbackAddr(o), this.d.machine.time);
+      o.trampoline = this.d.trampolines.create(o, o.addr, this.entryAddr(o), this.d.machine.time);
     }
     o.enabled = true;
     this.ops.push(o);

@@ -84,6 +84,7 @@ export class ModuleFtrace {
     const f = this.d.ftrace;
     switch (call) {
       case ModOpsCall.REGISTER:
+        if (this.ipmodifyConflict(ops)) return fail(Errno.EBUSY);
         f.register(ops);
         return 0n;
       case ModOpsCall.UNREGISTER: {
@@ -133,6 +134,18 @@ export class ModuleFtrace {
       default:
         return fail(Errno.ENOSYS);
     }
+  }
+
+  /**
+   * Only one ops may change the return address of a function (FTRACE_OPS_FL_IPMODIFY, as live
+   * patching does): a second one on the same function is -EBUSY, as ftrace_hash_ipmodify_enable says.
+   */
+  private ipmodifyConflict(ops: FtraceOps): boolean {
+    const f = this.d.ftrace;
+    if (!(ops.data.extraFlags & FtraceOpsFlag.IPMODIFY)) return false;
+    const all = (o: { filter: string }) => (o.filter.trim() === "" ? new Set(f.records.map((_, i) => i)) : f.select(o.filter).selected);
+    const mine = all(ops);
+    return f.ops.some((o) => o.enabled && (o.extraFlags & FtraceOpsFlag.IPMODIFY) !== 0 && [...all(o)].some((i) => mine.has(i)));
   }
 
   /** ftrace_set_filter / ftrace_set_notrace: replace or add to the globs; live sites follow. */
