@@ -345,14 +345,13 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
     doc: ["`calls: { ops, value }`", "the ops' callback ran that many times (op->calls; the ops must still be registered)"],
     read: ({ x, map, count }) => {
       const m = map(["ops", "value"], ["ops", "value"]);
-      const ops = m?.has("ops") ? anyOpsName(x, m.get("ops")!, "calls.ops") : undefined;
+      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "calls.ops") : undefined;
       const value = count(m?.get("value"), "calls.value");
       return ops && value ? { ops, value } : undefined;
     },
     check: (e, { run, k, fail }) => {
-      const ops = run.opsState(e.ops);
+      const ops = run.live(e.ops).ops;
       const expected = `${e.ops}'s callback called ${describeRange(e.value)} time(s)`;
-      if (!ops) return fail(expected, "no such ops was registered");
       if (!ops.enabled) return fail(expected, "the ops is not registered now, so its calls cannot be read");
       const v = k.ftrace.calls(ops);
       return inRange(v, e.value) ? undefined : fail(expected, String(v));
