@@ -7,61 +7,13 @@ import { chmodSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadScenario, runScenario, report, passed } from "../../src/scenario/scenario.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
-import { runCli } from "../cli-child.js";
-import { scratch } from "./tools.js";
-
-/** init registers an ops on work_top and says so; exit unregisters it and says how often it ran. */
-export const TMOD_SOURCE = `
-#include <linux/module.h>
-#include <linux/ftrace.h>
-
-static int hits = 1;
-module_param(hits, int, 0644);
-
-static unsigned long calls;
-
-static void tmod_callback(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op, struct ftrace_regs *fregs)
-{
-	calls++;
-}
-
-static struct ftrace_ops tmod_ops = {
-	.func = tmod_callback,
-};
-
-static int __init tmod_init(void)
-{
-	int ret = ftrace_set_filter(&tmod_ops, (unsigned char *)"work_top", 8, 1);
-
-	if (ret)
-		return ret;
-	ret = register_ftrace_function(&tmod_ops);
-	if (ret == 0 && hits == 3)
-		pr_info("tmod: loaded with hits=3\\n");
-	else if (ret == 0)
-		pr_info("tmod: loaded\\n");
-	return ret;
-}
-
-static void __exit tmod_exit(void)
-{
-	unregister_ftrace_function(&tmod_ops);
-	pr_info("tmod: unloaded\\n");
-}
-
-module_init(tmod_init);
-module_exit(tmod_exit);
-MODULE_LICENSE("GPL");
-`;
+import { buildModule, scratch, FORGET_SOURCE, TMOD_SOURCE } from "./tools.js";
 
 let dir: string;
 
 beforeAll(async () => {
   dir = scratch();
-  writeFileSync(join(dir, "tmod.c"), TMOD_SOURCE);
-  const r = await runCli(["build-module", "-o", join(dir, "tmod.ko"), join(dir, "tmod.c")]);
-  expect(r.stderr).toBe("");
-  expect(r.status).toBe(0);
+  await Promise.all([buildModule(dir, "tmod", TMOD_SOURCE), buildModule(dir, "forget", FORGET_SOURCE)]);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -156,6 +108,22 @@ expect:
 `);
     const r = runScenario(s);
     expect(report(r), report(r, true)).toMatch(/^PASS /);
+  });
+
+  it("a module that forgets to unregister its ops: after rmmod its callback runs in freed memory, a use-after-free naming it", () => {
+    const s = load("forget.yaml", `${head}
+  - insmod: forget.ko
+  - run: 1ms
+  - rmmod: forget
+  - run: 1ms
+expect:
+  - use-after-free: { module: forget }
+  - use-after-free: { trampoline: "forget:forget_ops", count: 0 }
+  - module: { name: forget, state: freed }
+`);
+    const r = runScenario(s);
+    expect(report(r), report(r, true)).toMatch(/^PASS /);
+    expect(r.run.kernel.useAfterFrees[0].text).toContain("BUG: use-after-free in forget_callback [forget, freed]");
   });
 
   it("the module expectation says what it found when it does not hold", () => {
