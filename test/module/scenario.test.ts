@@ -81,7 +81,8 @@ expect:
 `);
     const r = runScenario(s);
     expect(report(r), report(r, true)).toMatch(/^PASS /);
-    expect(r.run.log.join("\n")).toContain("refused as expected: EINVAL: insmod: ERROR: could not insert module tmod.ko: Invalid parameters");
+    expect(r.run.log.join("\n"))
+      .toContain("refused as expected: EINVAL: insmod: ERROR: could not insert module tmod.ko: Invalid parameters");
   });
 
   it("an insmod that fails without fails, or that loads when it should fail, stops the scenario at its line", () => {

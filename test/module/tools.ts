@@ -67,31 +67,31 @@ static unsigned long calls;
 
 static void tmod_callback(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	calls++;
+  calls++;
 }
 
 static struct ftrace_ops tmod_ops = {
-	.func = tmod_callback,
+  .func = tmod_callback,
 };
 
 static int __init tmod_init(void)
 {
-	int ret = ftrace_set_filter(&tmod_ops, (unsigned char *)"work_top", 8, 1);
+  int ret = ftrace_set_filter(&tmod_ops, (unsigned char *)"work_top", 8, 1);
 
-	if (ret)
-		return ret;
-	ret = register_ftrace_function(&tmod_ops);
-	if (ret == 0 && hits == 3)
-		pr_info("tmod: loaded with hits=3\\n");
-	else if (ret == 0)
-		pr_info("tmod: loaded\\n");
-	return ret;
+  if (ret)
+    return ret;
+  ret = register_ftrace_function(&tmod_ops);
+  if (ret == 0 && hits == 3)
+    pr_info("tmod: loaded with hits=3\\n");
+  else if (ret == 0)
+    pr_info("tmod: loaded\\n");
+  return ret;
 }
 
 static void __exit tmod_exit(void)
 {
-	unregister_ftrace_function(&tmod_ops);
-	pr_info("tmod: unloaded\\n");
+  unregister_ftrace_function(&tmod_ops);
+  pr_info("tmod: unloaded\\n");
 }
 
 module_init(tmod_init);
@@ -99,6 +99,5 @@ module_exit(tmod_exit);
 MODULE_LICENSE("GPL");
 `;
 
-
 /** As TMOD_SOURCE, named forget, whose exit forgets to unregister its ops: the callback outlives the module. */
-export const FORGET_SOURCE = TMOD_SOURCE.replace(/tmod/g, "forget").replace("\tunregister_ftrace_function(&forget_ops);\n", "");
+export const FORGET_SOURCE = TMOD_SOURCE.replace(/tmod/g, "forget").replace(/^ *unregister_ftrace_function\(&forget_ops\);\n/m, "");
