@@ -40,6 +40,7 @@ describe("scenario steps insmod and rmmod", () => {
   it("insmod loads the module, whose ops traces work_top through its own trampoline; rmmod unregisters it and frees both", () => {
     const s = load("load-unload.yaml", `${head}
   - insmod: "tmod.ko hits=3"
+  - until: { task: yielder, inside: "tmod:tmod_ops", within: 5ms }
   - run: 2ms
   - expect:
     - module: { name: tmod, state: live }
@@ -58,6 +59,7 @@ expect:
     expect(report(r), report(r, true)).toMatch(/^PASS /);
     expect(r.expectationsChecked).toBe(8);
     expect(r.run.log.join("\n")).toMatch(/insmod tmod\.ko hits=3\n.*module tmod loaded at 0xffff/);
+    expect(r.run.log.join("\n")).toMatch(/run until yielder inside the trampoline of tmod:tmod_ops .*\n.*holds the trampoline: yielder\//);
     expect(r.run.log.join("\n")).toMatch(/rmmod tmod\n.*module tmod freed \(rmmod, after synchronize_rcu\(\)\)/);
   });
 
