@@ -38,6 +38,19 @@ describe("debugger insmod, lsmod, rmmod", () => {
     expect(s.execute("ftrace enabled_functions").text).toMatch(/^work_top \(1\)\s+tramp: 0x[0-9a-f]+ \(tmod_callback\+0x0\/0x[0-9a-f]+\)/);
   });
 
+  it("restoring a snapshot taken before insmod leaves no module loaded, and it loads again from there", () => {
+    const s = new Session(new Engine(Kernel.boot({ cpus: 2 })));
+    s.execute("run 100us");
+    s.execute("snapshot before");
+    const first = s.execute(`insmod ${ko}`).text;
+    s.execute("run 200us");
+    s.execute("restore before");
+    expect(s.execute("lsmod").text).toBe("Module                  Size  Used by");
+    expect(s.execute(`insmod ${ko}`).text).toBe(first);
+    expect(s.execute("lsmod").text).toMatch(/\ntmod +16384  0$/);
+    expect(s.errors).toBe(0);
+  });
+
   it("refusals are one error line in insmod's and rmmod's words, with the kernel's reason, and change nothing", () => {
     const s = new Session(new Engine(Kernel.boot({ cpus: 2 })));
     expect(s.execute(`insmod ${ko} hits=lots`).text).toBe(
