@@ -28,8 +28,15 @@ function moduleArg(x: StepContext, kind: string, key: string, arg: Field): { tex
   return f ? { text: r.str(f, `${kind}.${key}`), textAt: f.at, fails } : undefined;
 }
 
+/** A module file as read once for every step that names it: its bytes, and its name or why it has none. */
+export interface ModuleFile {
+  bytes: Uint8Array;
+  module?: string;
+  problem?: string;
+}
+
 /** insmod: the line split as insmod's shell would, its file found, read and (when it can be) named. */
-export function readInsmod(x: StepContext, arg: Field, at: Pos, scenarioFile: string, read: Map<string, Uint8Array>): Step | undefined {
+export function readInsmod(x: StepContext, arg: Field, at: Pos, scenarioFile: string, read: Map<string, ModuleFile>): Step | undefined {
   const { r } = x;
   const a = moduleArg(x, "insmod", "module", arg);
   if (!a || a.text === undefined) return undefined;
@@ -42,26 +49,29 @@ export function readInsmod(x: StepContext, arg: Field, at: Pos, scenarioFile: st
   }
   const found = locateInput(scenarioFile, parsed.file, "insmod", "module");
   if ("problem" in found) return r.fail(a.textAt, found.problem);
-  let bytes = read.get(found.path);
-  if (!bytes) {
+  let f = read.get(found.path);
+  if (!f) {
     try {
-      bytes = new Uint8Array(readInput(found.path, "module"));
+      f = named(new Uint8Array(readInput(found.path, "module")), parsed.file);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       return r.fail(a.textAt, `insmod ${parsed.file}: ${e.message.replace(`${found.path}: `, "")}`);
     }
-    read.set(found.path, bytes);
+    read.set(found.path, f);
   }
   // A file that is no module object may be the point (fails: ENOEXEC); then it has no name.
-  let module: string | undefined;
+  if (f.problem !== undefined && a.fails === undefined) return r.fail(a.textAt, `insmod ${parsed.file}: ${f.problem}`);
+  if (f.module !== undefined && !x.modules.has(f.module)) x.modules.set(f.module, at);
+  return { at, kind: "insmod", line: a.text, file: parsed.file, bytes: f.bytes, args: parsed.args, module: f.module, fails: a.fails };
+}
+
+function named(bytes: Uint8Array, file: string): ModuleFile {
   try {
-    module = moduleName(parseModuleObject(bytes, parsed.file));
+    return { bytes, module: moduleName(parseModuleObject(bytes, file)) };
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;
-    if (a.fails === undefined) return r.fail(a.textAt, `insmod ${parsed.file}: ${e.message}`);
+    return { bytes, problem: e.message };
   }
-  if (module !== undefined && !x.modules.has(module)) x.modules.set(module, at);
-  return { at, kind: "insmod", line: a.text, file: parsed.file, bytes, args: parsed.args, module, fails: a.fails };
 }
 
 export function readRmmod(x: StepContext, arg: Field, at: Pos): Step | undefined {

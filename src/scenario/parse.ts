@@ -12,7 +12,7 @@ import { locateInput } from "./golden.js";
 import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
-import { readInsmod, readRmmod } from "./parse-module.js";
+import { readInsmod, readRmmod, type ModuleFile } from "./parse-module.js";
 
 type Item = { value: Node | null; at: Pos };
 
@@ -43,7 +43,7 @@ export function parseScenario(file: string, text: string): Scenario {
   const known = new Set(ops.map((o) => o.name));
   const x: StepContext = { r, jiffy, ops: known, probes: new Map(), modules: new Map() };
   // Module files by real path: a file insmodded by several steps is read once.
-  const modules = new Map<string, Uint8Array>();
+  const modules = new Map<string, ModuleFile>();
   const steps = top.has("steps")
     ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s, file, modules)).filter((s): s is Step => s !== undefined)
     : [];
@@ -183,7 +183,7 @@ function allKeys(f: Field): string[] {
   return n.items.map((p) => (isScalar(p.key) && typeof p.key.value === "string" ? p.key.value : "")).filter(Boolean);
 }
 
-function readStep(x: StepContext, item: Item, file: string, modules: Map<string, Uint8Array>): Step | undefined {
+function readStep(x: StepContext, item: Item, file: string, modules: Map<string, ModuleFile>): Step | undefined {
   const { r } = x;
   const k = kindOf(r, item, "step", STEP_KINDS);
   if (!k) return undefined;
