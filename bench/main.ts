@@ -133,3 +133,4 @@ await main();
 await (await import("./ftrace.js")).ftraceBench(); // the ftrace benchmark (bench/ftrace.ts): trampolines vs list function, patching
 await (await import("./rcu.js")).rcuBench(); // grace-period latency per flavour and release strategy, 10/100/1000 tasks (bench/rcu.ts)
 (await import("./diff.js")).diffBench(); // the scenario golden diff on a 30,000-line trace (bench/diff.ts)
+(await import("./module-ops.js")).moduleOpsBench(); // the ops benchmark module at 1-1000 ops (bench/module-ops.ts)

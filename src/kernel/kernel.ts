@@ -165,6 +165,7 @@ export class Kernel {
         return { exited: v.getUint32(pa + taskFields.exited.offset, true) !== 0,
           code: v.getBigUint64(pa + taskFields.exitCode.offset, true) };
       },
+      oopsed: (t) => st().reports.oopses.some((o) => o.pid === t.pid),
       writeKernel: (va, bytes) => this.writeKernel(va, bytes), readKernel: (va, len) => this.readKernel(va, len),
       kstrdup: (text) => {
         const bytes = Buffer.from(text + "\0", "latin1");

@@ -36,7 +36,7 @@ export function enabledFunctions(f: Ftrace, tramps: Trampolines, symbols: Symbol
   let out = "";
   for (const r of f.records) {
     if (refCount(r) === 0 && !r.installed) continue;
-    let line = `${r.name} (${refCount(r)})`.padEnd(24) + (r.flags & FTRACE_FL_REGS ? " R" : "  ") + "   ";
+    let line = `${r.name}${r.mod ? ` [${r.mod}]` : ""} (${refCount(r)})`.padEnd(24) + (r.flags & FTRACE_FL_REGS ? " R" : "  ") + "   ";
     const t = r.flags & FTRACE_FL_TRAMP_EN ? tramps.find(r.installed) : undefined;
     if (t) {
       const target = tramps.callTarget(t);

@@ -36,22 +36,31 @@ export class ModuleFtrace {
 
   constructor(private readonly d: ModuleFtraceDeps) {}
 
-  /** The handle of the ops at `addr` (made on first use from the struct's func, flags and private). */
-  private handle(addr: bigint): FtraceOps | bigint {
+  /**
+   * The handle of the ops at `addr`. Until the ops is registered it only holds filters; the
+   * register calls make it anew from the struct as it is then (func, flags, private), as
+   * ftrace reads them at registration. A direct ops has no func of its own: ftrace gives it
+   * call_direct_funcs.
+   */
+  private handle(addr: bigint, register?: "plain" | "direct"): FtraceOps | bigint {
     const known = this.handles.get(addr);
-    if (known) return known;
+    if (known && (known.enabled || !register)) return known;
     const raw = readGuest(this.d.machine, this.d.cr3, addr, FTRACE_OPS_SIZE, KERNEL);
     if (!(raw instanceof Uint8Array)) return fail(Errno.EFAULT);
     const v = new DataView(raw.buffer, raw.byteOffset);
     const func = v.getBigUint64(ftraceOpsFields.func.offset, true);
     const flags = Number(v.getBigUint64(ftraceOpsFields.flags.offset, true) & 0xffffffffn);
-    if (func === 0n) return fail(Errno.EINVAL);
+    if (register === "plain" && func === 0n) return fail(Errno.EINVAL);
+    const direct = register === "direct";
     const s = this.d.symbols().find(addr);
     const name = s ? (s.module ? `${s.module}:${s.name}` : s.name) : `ops@0x${addr.toString(16)}`;
+    // register_ftrace_direct's flags: SAVE_REGS (shared sites need ftrace_regs_caller), DIRECT.
     const ops = new FtraceOps({
-      name, callback: { kind: "address", addr: func }, at: addr, dynamic: true, extraFlags: flags & KEPT_FLAGS,
-      saveRegs: (flags & (FtraceOpsFlag.SAVE_REGS | FtraceOpsFlag.SAVE_REGS_IF_SUPPORTED)) !== 0,
-      recursion: (flags & FtraceOpsFlag.RECURSION) !== 0, private: v.getBigUint64(ftraceOpsFields.private.offset, true),
+      name, callback: direct ? { kind: "guest", symbol: "call_direct_funcs" } : { kind: "address", addr: func }, at: addr,
+      dynamic: true, extraFlags: (flags & KEPT_FLAGS) | (direct ? FtraceOpsFlag.DIRECT : 0),
+      saveRegs: direct || (flags & (FtraceOpsFlag.SAVE_REGS | FtraceOpsFlag.SAVE_REGS_IF_SUPPORTED)) !== 0,
+      recursion: direct || (flags & FtraceOpsFlag.RECURSION) !== 0, private: v.getBigUint64(ftraceOpsFields.private.offset, true),
+      filter: known?.filter, notrace: known?.notrace,
     });
     this.handles.set(addr, ops);
     return ops;
@@ -59,7 +68,8 @@ export class ModuleFtrace {
 
   /** One call; its result, or what the calling task waits for next. */
   call(call: number, addr: bigint, a: bigint, b: bigint): bigint | JobWait {
-    const ops = this.handle(addr);
+    const register = call === ModOpsCall.REGISTER ? "plain" : call === ModOpsCall.REGISTER_DIRECT ? "direct" : undefined;
+    const ops = this.handle(addr, register);
     if (typeof ops === "bigint") return ops;
     try {
       return this.dispatch(ops, call, a, b);
@@ -93,6 +103,28 @@ export class ModuleFtrace {
         const term = `${(b & 1n) !== 0n ? "!" : ""}0x${a.toString(16)}`;
         return this.changeFilter(ops, true, term, (b & 2n) !== 0n);
       }
+      case ModOpsCall.REGISTER_DIRECT: {
+        // register_ftrace_direct: a filter must say where; the ops must not be live or a plain one.
+        if (ops.enabled || ops.filter.trim() === "" || a === 0n) return fail(Errno.EINVAL);
+        const mine = f.select(ops.filter).selected;
+        const busy = f.ops.some((o) => o.direct && [...o.filterSet].some((i) => mine.has(i)));
+        ops.data.direct = a;
+        if (busy) { ops.data.direct = undefined; return fail(Errno.EBUSY); }
+        f.register(ops);
+        return 0n;
+      }
+      case ModOpsCall.UNREGISTER_DIRECT: {
+        if (!ops.enabled || ops.data.direct === undefined) return fail(Errno.EINVAL);
+        if (ops.data.direct !== a) return fail(Errno.EINVAL);
+        const release = f.unregister(ops);
+        ops.data.direct = undefined;
+        if (b !== 0n) { ops.filter = ""; ops.notrace = ""; }
+        return release ? { kind: "release", opsAddr: ops.addr } : 0n;
+      }
+      case ModOpsCall.MODIFY_DIRECT:
+        if (ops.data.direct === undefined || a === 0n) return fail(Errno.EINVAL);
+        f.modifyDirect(ops, a);
+        return 0n;
       case ModOpsCall.FREE_FILTER:
         if (ops.enabled) return fail(Errno.EBUSY);
         ops.filter = "";

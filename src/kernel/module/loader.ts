@@ -69,7 +69,8 @@ export const MODULE_CALL_TIMEOUT = 10_000_000_000n;
 
 /** insmod/rmmod failing: the errno, and the lines the kernel log gets. */
 export class ModuleLoadError extends Error {
-  constructor(readonly errno: number, message: string) {
+  /** `stuck`: the module cannot be unwound (its init oopsed), so it stays as it was, as in the kernel. */
+  constructor(readonly errno: number, message: string, readonly stuck = false) {
     super(message);
   }
 }
@@ -91,6 +92,8 @@ export interface ModulesDeps {
   /** synchronize_rcu(), run by the host: the machine runs until a plain RCU grace period has ended. */
   synchronizeRcu: () => void;
   readTaskExit: (t: Task) => { exited: boolean; code: bigint };
+  /** The task died in an oops. */
+  oopsed: (t: Task) => boolean;
   writeKernel: (va: bigint, bytes: Uint8Array) => void;
   /** A copy of `s` (NUL-terminated) in kernel memory: a charp parameter's value. */
   kstrdup: (s: string) => bigint;
@@ -150,7 +153,7 @@ export class Modules {
     const info = moduleInfo(obj);
     const mod: LoadedModule = {
       name, file, state: "coming", bases, sizes: { ...layout.size }, pages: [],
-      symbols: linked.symbols.filter((x) => x.kind !== "other" || x.size > 0n).map((x) => ({ name: x.name, addr: x.addr, size: x.size })),
+      symbols: moduleSymbols(linked),
       init: defined("init_module"), exit: defined("cleanup_module"),
       params: args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)),
       license: info.get("license")?.[0] ?? "", loadedAt: this.d.machine.time,
@@ -175,7 +178,7 @@ export class Modules {
         if (r > 0n) this.d.log(`do_init_module: '${name}'->init suspiciously returned ${r}, it should follow 0/-E convention`);
       }
     } catch (e) {
-      if (mod.state === "coming") this.free(mod, "insmod failing");
+      if (mod.state === "coming" && !(e instanceof ModuleLoadError && e.stuck)) this.free(mod, "insmod failing");
       throw e;
     }
     mod.state = "live";
@@ -195,14 +198,22 @@ export class Modules {
     return mod;
   }
 
-  /** Runs fn() in a new task on vCPU 0 and waits for it to exit; its return value. */
+  /**
+   * Runs fn() in a new task and waits for it to exit; its return value. The task runs on the last
+   * vCPU (where insmod or rmmod would run from a shell), not where a module pins its own threads.
+   */
   private callInTask(mod: LoadedModule, fn: bigint, comm: string): bigint {
-    const t = this.d.kthread(comm, 0, this.d.sym("module_call"), fn);
+    const t = this.d.kthread(comm, this.d.machine.ncpus - 1, this.d.sym("module_call"), fn);
     this.d.wake(t);
     const done = () => this.d.readTaskExit(t).exited;
     if (!this.d.runUntil(done, MODULE_CALL_TIMEOUT)) {
       throw new ModuleLoadError(Errno.EBUSY, `${mod.name}: ${comm === "insmod" ? "init_module" : "cleanup_module"} ` +
         `did not return within ${formatTime(MODULE_CALL_TIMEOUT)} (task ${t.pid} ${t.state})`);
+    }
+    if (this.d.oopsed(t)) {
+      // The kernel kills the insmod (or rmmod) process; the module stays where it was, for good.
+      throw new ModuleLoadError(Errno.EFAULT, `${comm === "insmod" ? "init_module" : "cleanup_module"} oopsed; ` +
+        `module ${mod.name} stays ${mod.state}`, true);
     }
     return BigInt.asIntN(32, this.d.readTaskExit(t).code);
   }
@@ -291,6 +302,17 @@ export class Modules {
 }
 
 export { parseInsmodLine, ParamError, ErrnoName, BUG_TABLES_MAX };
+
+/**
+ * The symbols to name module addresses with: functions and objects, and not the init_module /
+ * cleanup_module aliases module_init() makes (the module's own name for the function reads better).
+ */
+function moduleSymbols(linked: LinkedModule): SymbolEntry[] {
+  const named = linked.symbols.filter((x) => x.kind !== "other" || x.size > 0n);
+  const alias = (x: { name: string; addr: bigint }) =>
+    (x.name === "init_module" || x.name === "cleanup_module") && named.some((y) => y !== x && y.addr === x.addr);
+  return named.filter((x) => !alias(x)).map((x) => ({ name: x.name, addr: x.addr, size: x.size }));
+}
 
 function u64s(b: Uint8Array): bigint[] {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -3,6 +3,7 @@
 #include <linux/kernel.h>
 #include <linux/jiffies.h>
 #include <linux/preempt.h>
+#include <linux/smp.h>
 
 #define TASK_COMM_LEN 16
 /* The fields of the machine's struct task a module may read (checked by the project's tests). */

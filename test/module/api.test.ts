@@ -1,0 +1,140 @@
+// A module written against the kernel's headers builds and runs unchanged; the loader's checks
+// refuse bad objects with one line and change nothing; filters name modules before they load.
+import { beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kernel } from "../../src/kernel/kernel.js";
+import { ModuleLoadError } from "../../src/kernel/module/loader.js";
+import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
+import { Errno } from "../../src/gen/constants.js";
+import { ftraceOpsFields, FTRACE_OPS_SIZE, taskFields } from "../../src/gen/layout.js";
+import { projectRoot } from "../../src/paths.js";
+import { buildModules, EXAMPLES, FIXTURES } from "./build.js";
+import { runCli } from "../cli-child.js";
+
+let ko: Map<string, Uint8Array>;
+beforeAll(async () => {
+  ko = await buildModules([join(FIXTURES, "api_tour.c"), join(EXAMPLES, "hello.c")]);
+});
+
+function boot(): Kernel {
+  const k = Kernel.boot({ cpus: 2 });
+  expect(k.runUntil(() => k.online.size === 2, 100_000_000n)).toBe(true);
+  return k;
+}
+
+const insmodFails = (k: Kernel, bytes: Uint8Array, errno: number) => {
+  let err: unknown;
+  try { k.insmod(bytes, "bad.ko", []); } catch (e) { err = e; }
+  expect(err).toBeInstanceOf(ModuleLoadError);
+  expect((err as ModuleLoadError).errno).toBe(errno);
+  expect((err as Error).message).not.toContain("\n");
+  return err as ModuleLoadError;
+};
+
+describe("a module written against the kernel's headers", () => {
+  it("uses RCU, call_rcu, the Tasks flavours, kmalloc, locks, ftrace, time and printk formats, and unloads", () => {
+    const k = boot();
+    k.insmod(ko.get("api_tour")!, "api_tour.ko", []);
+    k.rmmod("api_tour");
+    const log = k.console.join("");
+    expect(log).toContain("api_tour: call_rcu callback frees item 1");
+    expect(log).toContain("api_tour: read 1; callbacks done: 1");
+    expect(log).toContain("api_tour: irqs off under the lock: 1, preempt_count under the mutex: 0");
+    expect(log).toMatch(/api_tour: work_leaf traced [1-9]\d* times, direct calls available/);
+    expect(log).toMatch(/api_tour: tour_init \[api_tour\] tour_init\+0x4\/0x[0-9a-f]+ \[api_tour\] 0000000000001234 1000/);
+    expect(log).toMatch(/api_tour: [1-9]\d* jiffies and [1-9]\d* us passed; insmod on cpu1/);
+    expect(log).toContain("api_tour: bye");
+    expect(k.warnings).toHaveLength(0);
+    expect(k.oopses).toHaveLength(0);
+  });
+
+  it("WARN_ON_ONCE in a module is a warning at the module's address; BUG_ON is an oops that fails the load", () => {
+    const k = boot();
+    k.insmod(ko.get("api_tour")!, "api_tour.ko", [{ name: "warn", value: "y" }]);
+    expect(k.warnings).toHaveLength(2); // two WARN_ON_ONCE sites, each once
+    expect(k.symbols.format(k.warnings[0].rip)).toMatch(/^tour_init\+0x[0-9a-f]+ \[api_tour\]$/);
+    k.rmmod("api_tour");
+    const k2 = boot();
+    expect(() => k2.insmod(ko.get("api_tour")!, "api_tour.ko", [{ name: "bug", value: "1" }])).toThrow(ModuleLoadError);
+    expect(k2.oopses).toHaveLength(1);
+    expect(k2.oopses[0].vector).toBe(6);
+    expect(k2.modules.find("api_tour")!.state).toBe("coming"); // stuck, as in the kernel
+    expect(() => k2.rmmod("api_tour")).toThrow(expect.objectContaining({ errno: Errno.EBUSY }));
+  });
+
+  it("has the machine's layout of struct ftrace_ops and the task fields it may read", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tramplab-layout-"));
+    writeFileSync(join(dir, "probe.c"), [
+      "#include <linux/ftrace.h>", "#include <linux/sched.h>", "#include <stdio.h>",
+      "int main(void) { printf(\"%zu %zu %zu %zu %zu %zu %zu\\n\", offsetof(struct ftrace_ops, func), " +
+      "offsetof(struct ftrace_ops, flags), offsetof(struct ftrace_ops, private), offsetof(struct ftrace_ops, direct_call), " +
+      "sizeof(struct ftrace_ops), offsetof(struct task_struct, pid), offsetof(struct task_struct, comm)); return 0; }",
+    ].join("\n"));
+    const inc = join(projectRoot, "firmware", "module", "include");
+    execFileSync("gcc", ["-std=gnu11", "-I", inc, "-idirafter", join(projectRoot, "firmware", "include"), "-o", join(dir, "probe"),
+      join(dir, "probe.c")]);
+    const got = execFileSync(join(dir, "probe"), { encoding: "utf8" }).trim().split(" ").map(Number);
+    expect(got).toEqual([ftraceOpsFields.func.offset, ftraceOpsFields.flags.offset, ftraceOpsFields.private.offset,
+      ftraceOpsFields.directCall.offset, FTRACE_OPS_SIZE, taskFields.pid.offset, taskFields.name.offset]);
+  });
+});
+
+describe("the loader's checks", () => {
+  it("lists every unknown symbol and fails with -ENOENT, loading nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tramplab-unknown-"));
+    writeFileSync(join(dir, "needs.c"), "#include <linux/module.h>\nextern void secret_function(void);\nextern int secret_data;\n" +
+      "static int __init needs_init(void) { secret_function(); return secret_data; }\nmodule_init(needs_init);\n");
+    expect((await runCli(["build-module", "-o", join(dir, "needs.ko"), join(dir, "needs.c")])).status).toBe(0);
+    const k = boot();
+    insmodFails(k, new Uint8Array(readFileSync(join(dir, "needs.ko"))), Errno.ENOENT);
+    const log = k.console.join("");
+    expect(log).toContain("needs: Unknown symbol secret_function (err -2)");
+    expect(log).toContain("needs: Unknown symbol secret_data (err -2)");
+    expect(k.modules.all).toHaveLength(0);
+  });
+
+  it("refuses what is not a module object with -ENOEXEC and one line", () => {
+    const k = boot();
+    const before = k.ftrace.records.length;
+    insmodFails(k, new TextEncoder().encode("not an ELF file at all"), Errno.ENOEXEC);
+    insmodFails(k, readFileSync(join(projectRoot, "build", "firmware.elf")), Errno.ENOEXEC); // ET_EXEC
+    insmodFails(k, ko.get("hello")!.subarray(0, 200), Errno.ENOEXEC); // truncated
+    expect(k.modules.all).toHaveLength(0);
+    expect(k.ftrace.records.length).toBe(before);
+  });
+
+  it("rmmod of a module that is not loaded is -ENOENT", () => {
+    const k = boot();
+    expect(() => k.rmmod("nothing")).toThrow(expect.objectContaining({ errno: Errno.ENOENT }));
+  });
+
+  it("a module with an init but no exit cannot be removed (-EBUSY)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tramplab-noexit-"));
+    writeFileSync(join(dir, "stays.c"), "#include <linux/module.h>\nstatic int __init stays_init(void) { return 0; }\n" +
+      "module_init(stays_init);\nMODULE_LICENSE(\"GPL\");\n");
+    expect((await runCli(["build-module", "-o", join(dir, "stays.ko"), join(dir, "stays.c")])).status).toBe(0);
+    const k = boot();
+    k.insmod(new Uint8Array(readFileSync(join(dir, "stays.ko"))), "stays.ko", []);
+    expect(() => k.rmmod("stays")).toThrow(expect.objectContaining({ errno: Errno.EBUSY }));
+    expect(k.modules.find("stays")!.state).toBe("live");
+  });
+});
+
+describe("filters that name a module", () => {
+  it("an ops filtering on greet:mod:hello before the load traces greet once hello is loaded (ftrace_module_enable)", () => {
+    const k = boot();
+    const ops = new FtraceOps({ name: "watch", callback: { kind: "guest", symbol: "function_count_call" }, filter: "greet:mod:hello" });
+    k.ftrace.register(ops);
+    expect(ops.filterSet.size).toBe(0);
+    k.insmod(ko.get("hello")!, "hello.ko", [{ name: "count", value: "1" }]);
+    const rec = k.ftrace.record("greet")!;
+    expect(rec.mod).toBe("hello");
+    expect(rec.installed).toBe(ops.trampoline!.addr);
+    k.rmmod("hello");
+    expect(rec.gone).toBe(true);
+    k.ftrace.unregister(ops);
+  });
+});
