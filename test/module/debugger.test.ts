@@ -23,10 +23,10 @@ describe("debugger insmod, lsmod, rmmod", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const out = r.stdout.split("(tramplab) ").slice(1);
-    expect(out[0]).toMatch(new RegExp(`^insmod ${ko} hits=3\ntmod: loaded with hits=3\n` +
+    expect(out[0]).toMatch(new RegExp(`^insmod ${ko} hits=3\ntmod: loaded, hits=3\n` +
       "module tmod loaded: text at 0xffffffffc0000000, virtual time [\\d.]+ [mu]?s\n$"));
     expect(out[1]).toBe("lsmod\nModule                  Size  Used by\ntmod                   16384  0\n");
-    expect(out[3]).toMatch(/^rmmod tmod\ntmod: unloaded\n/);
+    expect(out[3]).toMatch(/^rmmod tmod\ntmod: unloaded after [1-9]\d* calls\n/);
     expect(out[3]).toMatch(/\nmodule tmod freed at virtual time [\d.]+ [mu]?s \(rmmod, after synchronize_rcu\(\)\)\n$/);
     expect(out[4]).toBe("lsmod\nModule                  Size  Used by\n");
   });
