@@ -17,6 +17,7 @@ import {
 } from "./views.js";
 import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type FtraceSettings } from "./kernelviews.js";
 import { registerValue } from "./engine.js";
+import { insmodCommand, lsmodCommand, rmmodCommand } from "./modules.js";
 
 /** What a command asks the front end to do. */
 export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
@@ -394,6 +395,14 @@ export const COMMANDS: Command[] = [
     run: (s, a) => recursionView(s.engine, numberArg(a, "recursion takes", 1, LIMITS.lines, 10)) },
   { names: ["rcu"], usage: "rcu", help: "Each RCU flavour's state and the releases waiting for them.",
     run: (s, a) => { noArgs(a, "rcu"); return rcuView(s.engine); } },
+  { names: ["insmod"], usage: "insmod FILE [PARAM=VALUE]...",
+    help: "Load a module (tramplab build-module) now: the machine runs while init_module does; prints what the kernel logged.",
+    run: (s, a) => insmodCommand(s.engine, a) },
+  { names: ["rmmod"], usage: "rmmod NAME",
+    help: "Unload a module now: cleanup_module runs, then its memory is freed after synchronize_rcu().",
+    run: (s, a) => rmmodCommand(s.engine, a) },
+  { names: ["lsmod"], usage: "lsmod", help: "The modules loaded now.",
+    run: (s, a) => { noArgs(a, "lsmod"); return lsmodCommand(s.engine); } },
   { names: ["snapshot"], usage: "snapshot NAME", help: "Save the whole state under NAME.",
     run: (s, a) => {
       if (!/^\w+$/.test(a)) throw new DebugError("usage: snapshot NAME (letters, digits, _)");

@@ -13,6 +13,8 @@ export interface StepContext {
   ops: Set<string>;
   /** Probes registered by the steps read so far: where, and where they were unregistered. */
   probes: Map<string, { at: Pos; unregistered?: Pos }>;
+  /** Modules the insmod steps read so far load (by the name in their .modinfo), and where. */
+  modules: Map<string, Pos>;
 }
 
 /** `- kind` or `- kind: argument` (a scalar or a map). */
@@ -35,6 +37,22 @@ export function kindOf(r: Reader, item: Item, what: string, kinds: readonly stri
 export function opsName(x: StepContext, f: Field | Item, what: string): string | undefined {
   const name = x.r.str(f, what);
   if (name !== undefined && !x.ops.has(name)) return x.r.fail(f.at, `${what}: no ops "${name}" is declared${suggest(name, [...x.ops])}`);
+  return name;
+}
+
+/**
+ * An ops of the scenario, or one a module registers from its own code, named MODULE:SYMBOL
+ * (the module's name and its struct ftrace_ops' symbol, as ftrace names it). The module must
+ * be loaded by an earlier insmod step; whether it registers that ops is known only when it runs.
+ */
+export function anyOpsName(x: StepContext, f: Field | Item, what: string): string | undefined {
+  const name = x.r.str(f, what);
+  if (name === undefined) return undefined;
+  const m = /^([\w-]+):([A-Za-z_.$][\w.$]*)$/.exec(name);
+  if (!m) return opsName(x, f, what);
+  if (!x.modules.has(m[1])) {
+    return x.r.fail(f.at, `${what}: no module "${m[1]}" is loaded by an earlier insmod step${suggest(m[1], [...x.modules.keys()])}`);
+  }
   return name;
 }
 

@@ -7,7 +7,9 @@ import { traceFile } from "../kernel/ftrace/tracefs.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { stackStates } from "../kernel/ftrace/recursion.js";
 import { formatTime } from "../machine/units.js";
-import { opsName, probeName, FLAVOURS } from "./context.js";
+import { suggest } from "./schema.js";
+import { anyOpsName, opsName, probeName, FLAVOURS } from "./context.js";
+import { checkModule, moduleDoc, readModule } from "./expect-module.js";
 import { MAX_GLOBAL_INDEX, parseBytes, type ExpectArg } from "./expect-read.js";
 import { compareGolden, describeRange, firstLine, inRange, recursionsOf, type CheckContext, type Failure } from "./expect-check.js";
 import type { Expectation } from "./types.js";
@@ -42,28 +44,35 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
   "no-warning": yesNo("no WARN_ON() fired", ({ k, none }) => none(k.warnings, "warning(s)", (w) => firstLine(w.text))),
 
   "use-after-free": {
-    doc: ["`use-after-free: { trampoline or probe, task, returned, count }`",
+    doc: ["`use-after-free: { trampoline or probe or module, task, returned, count }`",
       "the number of use-after-frees matching all the keys given is in `count` (default at least 1); `trampoline: OPS` is of its " +
-      "trampoline, `probe: NAME` of the probe's data (`probe_data of probe \"NAME\"`); `returned: true` means the task came back " +
-      "into the trampoline from its callback"],
+      "trampoline, `probe: NAME` of the probe's data (`probe_data of probe \"NAME\"`), `module: NAME` of an unloaded module's " +
+      "memory; `returned: true` means the task came back into the trampoline from its callback"],
     read: ({ x, r, arg, map, count }) => {
-      const m = map(["trampoline", "probe", "task", "returned", "count"], [], true);
+      const m = map(["trampoline", "probe", "module", "task", "returned", "count"], [], true);
       if (!m) return undefined;
-      if (m.has("trampoline") && m.has("probe")) {
-        return r.fail(arg.at, "use-after-free: give trampoline or probe, not both (one object was used after it was freed)");
+      if (["trampoline", "probe", "module"].filter((key) => m.has(key)).length > 1) {
+        return r.fail(arg.at, "use-after-free: give one of trampoline, probe and module (one object was used after it was freed)");
       }
-      const ops = m.has("trampoline") ? opsName(x, m.get("trampoline")!, "use-after-free.trampoline") : undefined;
+      const ops = m.has("trampoline") ? anyOpsName(x, m.get("trampoline")!, "use-after-free.trampoline") : undefined;
       const probe = m.has("probe") ? probeName(x, m.get("probe")!, "use-after-free.probe") : undefined;
+      const module = m.has("module") ? r.str(m.get("module")!, "use-after-free.module") : undefined;
+      if (module !== undefined && !x.modules.has(module)) {
+        return r.fail(m.get("module")!.at, `use-after-free.module: no module "${module}" is loaded by an insmod step` +
+          suggest(module, [...x.modules.keys()]));
+      }
       const task = m.has("task") ? r.str(m.get("task")!, "use-after-free.task") : undefined;
       const returned = m.has("returned") ? r.bool(m.get("returned")!, "use-after-free.returned") : undefined;
-      return { ops, probe, task, returned, count: count(m.get("count"), "use-after-free.count") ?? { min: 1n } };
+      return { ops, probe, module, task, returned, count: count(m.get("count"), "use-after-free.count") ?? { min: 1n } };
     },
     check: (e, { k, fail }) => {
       const match = k.useAfterFrees.filter((u) => (e.ops === undefined || u.trampoline?.ops.name === e.ops) &&
         (e.probe === undefined || u.object.what === `probe_data of probe "${e.probe}"`) &&
+        (e.module === undefined || u.object.what === `module ${e.module}`) &&
         (e.task === undefined || u.task === e.task) && (e.returned === undefined || u.returned === e.returned));
       if (inRange(BigInt(match.length), e.count)) return undefined;
-      const want = [e.ops && `in the trampoline of ${e.ops}`, e.probe && `of the data of probe ${e.probe}`, e.task && `by ${e.task}`,
+      const want = [e.ops && `in the trampoline of ${e.ops}`, e.probe && `of the data of probe ${e.probe}`,
+        e.module && `of module ${e.module}'s memory`, e.task && `by ${e.task}`,
         e.returned !== undefined && (e.returned ? "returning into it" : "not by a return")].filter(Boolean).join(" ");
       const seen = k.useAfterFrees.map((u) =>
         `${firstLine(u.text).replace(/^BUG: use-after-free in /, "")} by ${u.task}/${u.pid}${u.returned ? " (returned)" : ""}`);
@@ -136,7 +145,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       "task switched out voluntarily, with `held-at-free` tasks still inside"],
     read: ({ x, r, map, count, time, str, list }) => {
       const m = map(["ops", "freed", "steps", "delay", "after-voluntary-switch", "held-at-free"], ["ops"]);
-      const ops = m?.has("ops") ? opsName(x, m.get("ops")!, "release.ops") : undefined;
+      const ops = m?.has("ops") ? anyOpsName(x, m.get("ops")!, "release.ops") : undefined;
       if (!m || !ops) return undefined;
       const steps = list(m, "steps");
       return {
@@ -147,7 +156,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       };
     },
     check: (e, { run, k, fail }) => {
-      const r = run.live(e.ops).releases.at(-1);
+      const r = run.releasesOf(e.ops).at(-1);
       if (!r) return fail(`ops ${e.ops} released`, "it was never unregistered (or it is static: nothing to free)");
       const names = r.steps.map((s) => s.flavour.name);
       const waited = `waited for ${names.join(" + ") || "nothing"}`;
@@ -444,6 +453,8 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       return fail(`${describeRange(e.count)} oops(es)${want ? " " + want : ""}`, `${match.length} matching of ${k.oopses.length}${first}`);
     },
   },
+
+  "module": { doc: moduleDoc, read: readModule, check: checkModule },
 };
 
 function checkTrace(e: Of<"trace">, { run, k, golden, fail }: CheckContext): Failure | undefined {

@@ -9,9 +9,10 @@ import { formatHz, formatTime } from "../machine/units.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
 import { locateInput } from "./golden.js";
-import { kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
+import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
+import { readInsmod, readRmmod, type ModuleFile } from "./parse-module.js";
 
 type Item = { value: Node | null; at: Pos };
 
@@ -20,7 +21,7 @@ const TOP = ["name", "machine", "ops", "steps", "expect"];
 const MACHINE = MACHINE_OPTIONS.map((o) => o.key);
 const OPS_KINDS: readonly OpsKind[] = ["function", "counter", "slow", "host", "recursing", "faulting", "warning"];
 export const STEP_KINDS = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site",
-  "register-probe", "unregister-probe", "mark", "expect"];
+  "register-probe", "unregister-probe", "mark", "expect", "insmod", "rmmod"];
 /** Pages of the user region the probes read (SysEnterTracepoint.register takes them in turn). */
 const USER_PAGES = Number((USER_DEMAND_END - USER_DEMAND_START) / BigInt(PAGE));
 const ERRNOS = ["EBUSY", "ENODEV", "EINVAL"] as const;
@@ -40,9 +41,11 @@ export function parseScenario(file: string, text: string): Scenario {
   const jiffy = machine?.tickPeriod ?? (option("tickPeriod").default as number);
   const ops = top.has("ops") ? readOps(r, top.get("ops")!) : [];
   const known = new Set(ops.map((o) => o.name));
-  const x: StepContext = { r, jiffy, ops: known, probes: new Map() };
+  const x: StepContext = { r, jiffy, ops: known, probes: new Map(), modules: new Map() };
+  // Module files by real path: a file insmodded by several steps is read once.
+  const modules = new Map<string, ModuleFile>();
   const steps = top.has("steps")
-    ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s)).filter((s): s is Step => s !== undefined)
+    ? (r.items(top.get("steps")!, "steps") ?? []).map((s) => readStep(x, s, file, modules)).filter((s): s is Step => s !== undefined)
     : [];
   const expectations = top.has("expect")
     ? (r.items(top.get("expect")!, "expect") ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined)
@@ -180,7 +183,7 @@ function allKeys(f: Field): string[] {
   return n.items.map((p) => (isScalar(p.key) && typeof p.key.value === "string" ? p.key.value : "")).filter(Boolean);
 }
 
-function readStep(x: StepContext, item: Item): Step | undefined {
+function readStep(x: StepContext, item: Item, file: string, modules: Map<string, ModuleFile>): Step | undefined {
   const { r } = x;
   const k = kindOf(r, item, "step", STEP_KINDS);
   if (!k) return undefined;
@@ -267,6 +270,8 @@ function readStep(x: StepContext, item: Item): Step | undefined {
       const text = need(arg.value !== null) && r.str(arg, "mark");
       return text ? { at, kind, text } : undefined;
     }
+    case "insmod": return readInsmod(x, arg, at, file, modules);
+    case "rmmod": return readRmmod(x, arg, at);
     case "expect": {
       const list = r.items(arg, "step expect");
       const expectations = (list ?? []).map((e) => readExpectation(x, e)).filter((e) => e !== undefined);
@@ -325,12 +330,12 @@ function readUntil(x: StepContext, arg: Field, at: Pos): Step | undefined {
   switch (conditions[0]) {
     case "inside": {
       if (!m.has("task")) return r.fail(arg.at, "step until: inside needs the task that should be inside");
-      const task = r.str(m.get("task")!, "until.task"), ops = opsName(x, m.get("inside")!, "until.inside");
+      const task = r.str(m.get("task")!, "until.task"), ops = anyOpsName(x, m.get("inside")!, "until.inside");
       const as = m.has("as") ? r.oneOf(m.get("as")!, "until.as", ["preempted", "running", "any"] as const) : "any";
       return task && ops && as ? { at, kind: "until", within, until: { kind: "inside", task, ops, as } } : undefined;
     }
     case "freed": {
-      const ops = opsName(x, m.get("freed")!, "until.freed");
+      const ops = anyOpsName(x, m.get("freed")!, "until.freed");
       return ops ? { at, kind: "until", within, until: { kind: "freed", ops } } : undefined;
     }
     case "probe-running":

@@ -7,6 +7,8 @@ import { GlobError } from "../kernel/ftrace/glob.js";
 import { FunctionTracer, FunctionCounter, type TraceRecord } from "../kernel/ftrace/tracers.js";
 import { parseElf } from "../machine/elf.js";
 import type { Release } from "../kernel/ftrace/release.js";
+import type { OpsState } from "../kernel/ftrace/ops.js";
+import { insmodStep, moduleOps, moduleOpsReleases, rmmodStep } from "./run-module.js";
 import type { Flavour } from "../kernel/rcu/flavour.js";
 import { PAGE } from "../machine/paging.js";
 import { formatTime } from "../machine/units.js";
@@ -111,6 +113,8 @@ export class ScenarioRun {
         this.probeUnregisteredAt.set(s.probe, this.kernel.machine.time);
         return this.kernel.sysEnter.unregister(this.probes.get(s.probe)!, this.flavour(s.flavour));
       case "mark": this.kernel.poke.log.push(`# ${s.text}`); return;
+      case "insmod": return this.logLines(insmodStep(this.kernel, s, (m) => { throw new StepFailure(s.at, m); }));
+      case "rmmod": return this.logLines(rmmodStep(this.kernel, s, (m) => { throw new StepFailure(s.at, m); }));
       case "expect": return; // evaluated by the caller, which holds the expectations' logic
     }
   }
@@ -165,6 +169,21 @@ export class ScenarioRun {
 
   live(name: string): LiveOps {
     return this.ops.get(name)!;
+  }
+
+  /** An ops by the name a scenario gives it: its own, or one a module registered (MODULE:SYMBOL). */
+  opsState(name: string): OpsState | undefined {
+    const l = this.ops.get(name);
+    return l ? l.ops.data : moduleOps(this.kernel, name);
+  }
+
+  /** The releases of an ops named so, oldest first. */
+  releasesOf(name: string): Release[] {
+    return this.ops.get(name)?.releases ?? moduleOpsReleases(this.kernel, name);
+  }
+
+  private logLines(lines: string[]): void {
+    for (const l of lines) this.log.push(`               ${l}`);
   }
 
   /** Drains the function tracers' rings (after each step, so they never overrun between). */
@@ -249,15 +268,16 @@ export class ScenarioRun {
       case "probe-blocked": { const p = this.probes.get(u.probe)!; done = () => blockedIn(k, p) !== undefined; break; }
       case "probe-freed": { const p = this.probes.get(u.probe)!; done = () => p.state === "freed"; break; }
       case "freed": {
-        const l = this.live(u.ops);
-        done = () => l.releases.length > 0 && l.releases.every((r) => r.freedAt !== undefined);
+        done = () => {
+          const releases = this.releasesOf(u.ops);
+          return releases.length > 0 && releases.every((r) => r.freedAt !== undefined);
+        };
         break;
       }
       case "inside": {
         const task = k.sched.tasks.find((t) => t.name === u.task)!;
-        const ops = this.live(u.ops).ops;
         done = () => {
-          const t = ops.trampoline;
+          const t = this.opsState(u.ops)?.trampoline;
           if (!t) return false;
           const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.task === task);
           if (!held) return false;
@@ -269,7 +289,7 @@ export class ScenarioRun {
       throw new StepFailure(at, `the condition did not hold within ${formatTime(within)} (${describeUntil(u)})`);
     }
     if (u.kind === "inside") {
-      const t = this.live(u.ops).ops.trampoline!;
+      const t = this.opsState(u.ops)!.trampoline!;
       for (const h of k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE))) {
         this.log.push(`               holds the trampoline: ${h.text}`);
       }
@@ -327,5 +347,7 @@ export function describeStep(s: Step): string {
     case "unregister-probe": return `unregister probe ${s.probe}, its data freed after ${s.flavour}`;
     case "mark": return `mark "${s.text}"`;
     case "expect": return `check ${s.expectations.length} expectation(s)`;
+    case "insmod": return `insmod ${s.line}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
+    case "rmmod": return `rmmod ${s.module}${s.fails ? ` (must fail: ${s.fails})` : ""}`;
   }
 }

@@ -92,7 +92,26 @@ export type Step = { at: Pos } & (
   | { kind: "unregister-probe"; probe: string; flavour: string }
   | { kind: "mark"; text: string }
   | { kind: "expect"; expectations: Expectation[] }
+  | InsmodStep
+  | { kind: "rmmod"; module: string; fails?: string }
 );
+
+/**
+ * insmod FILE [PARAM=VALUE]...: the file (in or under the scenario's folder) is read when the
+ * scenario is, so a missing or unreadable one is an error of the file, not of the run.
+ */
+export interface InsmodStep {
+  kind: "insmod";
+  /** The line as written, and the file as written in it (messages use these). */
+  line: string;
+  file: string;
+  bytes: Uint8Array;
+  args: { name: string; value?: string }[];
+  /** The module's name from its .modinfo; undefined when the object cannot be read (an insmod meant to fail). */
+  module?: string;
+  /** An errno name (Errno in src/gen/constants.ts) the load must fail with. */
+  fails?: string;
+}
 
 export type Expectation = { at: Pos; kind: string } & (
   | { kind: "no-hazard" }
@@ -101,7 +120,7 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "no-lockup" }
   | { kind: "no-ftrace-bug" }
   | { kind: "no-warning" }
-  | { kind: "use-after-free"; ops?: string; probe?: string; task?: string; returned?: boolean; count: Range }
+  | { kind: "use-after-free"; ops?: string; probe?: string; module?: string; task?: string; returned?: boolean; count: Range }
   | { kind: "ftrace-bug"; function?: string; actual?: string; expected?: string }
   | {
     kind: "trace"; ops: string; functions?: string[]; includes: string[]; excludes: string[]; lines: RegExp[];
@@ -121,7 +140,11 @@ export type Expectation = { at: Pos; kind: string } & (
   | { kind: "stack"; name: string; entered?: Range; skipped?: Range; inTracing?: boolean; corrupt?: boolean }
   | { kind: "warning"; function?: string; task?: string; count: Range }
   | { kind: "oops"; task?: string; overflow?: string; includes: string[]; count: Range }
+  | { kind: "module"; name: string; state: ModuleState }
 );
+
+/** What the `module` expectation compares: loaded now, loaded once and freed, or never laid out. */
+export type ModuleState = "live" | "freed" | "absent";
 
 export interface Scenario {
   file: string;

@@ -97,7 +97,8 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
       case "expect": st.expectations.forEach(expectation); break;
     }
   };
-  const isDynamic = (name: string) => { const o = ops.get(name)!; return o.kind !== "function" && o.dynamic !== false; };
+  /** A module's ops (not in the scenario's table) is always dynamic: it lives in the module's memory. */
+  const isDynamic = (name: string) => { const o = ops.get(name); return !o || (o.kind !== "function" && o.dynamic !== false); };
   const expectation = (e: Expectation) => {
     // An exact count is one ref standing for both bounds: check each ref once.
     const refs = new Set(Object.values(e).flatMap((v) => Object.values((v as Range | undefined)?.refs ?? {})));
@@ -138,7 +139,7 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
         fn(e.at, e.function, "site");
         // A dynamic trampoline's name exists once its ops registered: ftrace_trampoline[OPS].
         const tramp = e.calls && /^ftrace_trampoline\[([^\]]+)\]$/.exec(e.calls);
-        if (tramp && !ops.has(tramp[1])) fail(e.at, `site.calls: no ops "${tramp[1]}" is declared`);
+        if (tramp && !ops.has(tramp[1]) && !tramp[1].includes(":")) fail(e.at, `site.calls: no ops "${tramp[1]}" is declared`);
         if (e.calls && !tramp && !probe.symbols.get(e.calls)) fail(e.at, `site.calls: the firmware has no symbol ${e.calls}`);
         break;
       }

@@ -88,7 +88,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:21:16: recursion: site and count go together (the skips at that function's site)`,
       `${f}:22:31: calls.value: no ops "recc" is declared (did you mean "rec"?)`,
       `${f}:23:40: stack.entered: "/ 0" divides by zero`,
-      `${f}:24:21: use-after-free: give trampoline or probe, not both (one object was used after it was freed)`,
+      `${f}:24:21: use-after-free: give one of trampoline, probe and module (one object was used after it was freed)`,
     ]);
   });
 
