@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kernel } from "../../src/kernel/kernel.js";
+import type { KernelConfig } from "../../src/kernel/config.js";
 import { ModuleLoadError } from "../../src/kernel/module/loader.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { Errno } from "../../src/gen/constants.js";
@@ -16,11 +17,11 @@ import { runCli } from "../cli-child.js";
 
 let ko: Map<string, Uint8Array>;
 beforeAll(async () => {
-  ko = await buildModules([join(FIXTURES, "api_tour.c"), join(EXAMPLES, "hello.c")]);
+  ko = await buildModules([join(FIXTURES, "api_tour.c"), join(EXAMPLES, "hello.c"), join(FIXTURES, "rcu_flag.c")]);
 });
 
-function boot(): Kernel {
-  const k = Kernel.boot({ cpus: 2 });
+function boot(config: Partial<KernelConfig> = {}): Kernel {
+  const k = Kernel.boot({ cpus: 2, ...config });
   expect(k.runUntil(() => k.online.size === 2, 100_000_000n)).toBe(true);
   return k;
 }
@@ -151,5 +152,18 @@ describe("check-noinstr on a module object", () => {
     expect(r.stdout).toContain("loud+0x0: call to schedule() leaves .noinstr.text section");
     expect(r.stdout).toContain("2 functions");
     expect(r.stdout).not.toContain("quiet+");
+  });
+});
+
+describe("ftrace_ops flags with the kernel's meaning", () => {
+  it("FTRACE_OPS_FL_RCU: no callback where RCU is not watching (the idle loop), while a plain ops is called there", () => {
+    // Sleepers only: the vCPUs go idle between their wakeups.
+    const k = boot({ workload: [0, 1].map((cpu) => ({ name: `sleeper/${cpu}`, kind: "kthread" as const, entry: "kthread_sleeper", arg: 2, cpu })) });
+    k.insmod(ko.get("rcu_flag")!, "rcu_flag.ko", []);
+    k.run(5_000_000n);
+    expect(k.readGlobal("plain_calls")).toBeGreaterThan(0n);
+    expect(k.readGlobal("rcu_work_calls")).toBeGreaterThan(0n);
+    expect(k.readGlobal("rcu_idle_calls")).toBe(0n);
+    k.rmmod("rcu_flag");
   });
 });
