@@ -158,7 +158,8 @@ describe("check-noinstr on a module object", () => {
 describe("ftrace_ops flags with the kernel's meaning", () => {
   it("FTRACE_OPS_FL_RCU: no callback where RCU is not watching (the idle loop), while a plain ops is called there", () => {
     // Sleepers only: the vCPUs go idle between their wakeups.
-    const k = boot({ workload: [0, 1].map((cpu) => ({ name: `sleeper/${cpu}`, kind: "kthread" as const, entry: "kthread_sleeper", arg: 2, cpu })) });
+    const sleeper = (cpu: number) => ({ name: `sleeper/${cpu}`, kind: "kthread" as const, entry: "kthread_sleeper", arg: 2, cpu });
+    const k = boot({ workload: [sleeper(0), sleeper(1)] });
     k.insmod(ko.get("rcu_flag")!, "rcu_flag.ko", []);
     k.run(5_000_000n);
     expect(k.readGlobal("plain_calls")).toBeGreaterThan(0n);
