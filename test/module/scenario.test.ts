@@ -160,8 +160,8 @@ expect:
       expect.stringMatching(/^bad-steps\.yaml:7:13: insmod \.\.\/outside\.ko (is outside the scenario's folder|does not exist)/),
       "bad-steps.yaml:8:13: insmod: unterminated ' in insmod line",
       "bad-steps.yaml:9:13: insmod not-an-object.ko: not an ELF file (bad magic number)",
-      "bad-steps.yaml:10:39: insmod.fails must be one of EPERM, ENOENT, EINTR, E2BIG, ENOEXEC, EBADF, EAGAIN, ENOMEM, EFAULT, EBUSY, EEXIST, " +
-        "ENODEV, EINVAL, ENOSPC, ENOSYS, got \"EWHAT\"",
+      "bad-steps.yaml:10:39: insmod.fails must be one of EPERM, ENOENT, EINTR, E2BIG, ENOEXEC, EBADF, EAGAIN, ENOMEM, EFAULT, " +
+        "EBUSY, EEXIST, ENODEV, EINVAL, ENOSPC, ENOSYS, got \"EWHAT\"",
       "bad-steps.yaml:11:12: rmmod: \"a b\" is not a module name (letters, digits, _ and -)",
       "bad-steps.yaml:12:21: until.freed: no module \"nomod\" is loaded by an earlier insmod step",
       "bad-steps.yaml:13:13: insmod: bad parameter name \"bad-name\"",
