@@ -82,4 +82,12 @@ function buildFirmware() {
 }
 buildFirmware();
 step("typescript (tsc)", ["dist/.built"], ["src", "test", "bench", "tsconfig.json"], bin("tsc"), ["-p", "tsconfig.json"]);
+// The example modules, built as a person builds them (tramplab build-module), into
+// scenarios/modules/ where the shipped scenarios that load them find them (not committed).
+mkdirSync(join(root, "scenarios", "modules"), { recursive: true });
+for (const f of readdirSync(join(root, "examples", "modules")).filter((x) => x.endsWith(".c")).sort()) {
+  const ko = `scenarios/modules/${f.replace(/\.c$/, ".ko")}`;
+  step(`example module ${f}`, [ko], [`examples/modules/${f}`, "examples/modules", "firmware/module/include", "build/firmware.elf"],
+    process.execPath, [join(root, "bin", "tramplab.js"), "build-module", "-o", ko, `examples/modules/${f}`]);
+}
 if (stepsRun > 0) process.stderr.write(`build: done in ${seconds(started)}\n`);

@@ -37,8 +37,10 @@ static noinline void victim_traced(void)
 }
 
 /* Takes its time, with preemption enabled: a preemption here leaves the thread inside the
- * trampoline (its return address is on the thread's stack). */
-static void notrace slow_callback(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op, struct ftrace_regs *fregs)
+ * trampoline (its return address is on the thread's stack). Not notrace, like the kernel's
+ * sample callbacks: its fentry call gives it a frame (a frameless leaf would hide the
+ * trampoline from a frame-pointer unwind) and nothing traces it here. */
+static void slow_callback(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	unsigned int i;
 

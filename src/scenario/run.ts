@@ -275,10 +275,11 @@ export class ScenarioRun {
         break;
       }
       case "inside": {
-        const task = k.sched.tasks.find((t) => t.name === u.task)!;
         done = () => {
+          // Looked up as the run goes: a module's kthread exists only once the module made it.
+          const task = k.sched.tasks.find((x) => x.name === u.task);
           const t = this.opsState(u.ops)?.trampoline;
-          if (!t) return false;
+          if (!t || !task) return false;
           const held = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).some((h) => h.task === task);
           if (!held) return false;
           return u.as === "any" || (u.as === "running" ? task.state === "running" : task.state === "runnable" && task.preempted);
