@@ -73,7 +73,7 @@ function buildFirmware() {
     const obj = join("build", "firmware", f.replace(/\.[cS]$/, ".o"));
     const args = f.endsWith(".c")
       ? [...FW_CFLAGS, "-c", `firmware/${f}`, "-o", obj]
-      : ["-Ifirmware/include", "-D__ASSEMBLER__", "-c", `firmware/${f}`, "-o", obj];
+      : ["-Ifirmware/include", "-D__ASSEMBLER__", "-g", "-c", `firmware/${f}`, "-o", obj];
     step(`firmware ${f}`, [obj], [`firmware/${f}`, "firmware/include", "tools/firmware-flags.json"], "gcc", args);
     objs.push(obj);
   }
