@@ -22,7 +22,8 @@ describe("source lines from the firmware's DWARF", () => {
   it("agrees with addr2line at every function entry and at an address inside each", () => {
     const funcs = elf.symbols.filter((s) => s.type === "func" && s.size > 8n);
     const addrs = funcs.flatMap((f) => [f.value, f.value + f.size / 2n]);
-    const out = execFileSync("addr2line", ["-e", path, ...addrs.map((a) => "0x" + a.toString(16))], { encoding: "utf8" }).trim().split("\n");
+    const args = ["-e", path, ...addrs.map((a) => "0x" + a.toString(16))];
+    const out = execFileSync("addr2line", args, { encoding: "utf8" }).trim().split("\n");
     let compared = 0;
     addrs.forEach((a, i) => {
       const theirs = out[i].replace(/ \(discriminator \d+\)$/, "");

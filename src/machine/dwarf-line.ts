@@ -31,8 +31,15 @@ class Reader {
 
   u8(): number { this.need(1); return this.b[this.at++]; }
   u16(): number { this.need(2); const v = this.b[this.at] | (this.b[this.at + 1] << 8); this.at += 2; return v; }
-  u32(): number { this.need(4); const v = new DataView(this.b.buffer, this.b.byteOffset + this.at, 4).getUint32(0, true); this.at += 4; return v; }
-  u64(): bigint { this.need(8); const v = new DataView(this.b.buffer, this.b.byteOffset + this.at, 8).getBigUint64(0, true); this.at += 8; return v; }
+  private view(n: number): DataView {
+    this.need(n);
+    const v = new DataView(this.b.buffer, this.b.byteOffset + this.at, n);
+    this.at += n;
+    return v;
+  }
+
+  u32(): number { return this.view(4).getUint32(0, true); }
+  u64(): bigint { return this.view(8).getBigUint64(0, true); }
   i8(): number { const v = this.u8(); return v > 127 ? v - 256 : v; }
   skip(n: number): void { this.need(n); this.at += n; }
 
@@ -236,8 +243,9 @@ export class LineTable {
 }
 
 /** The line table of an image, or undefined when it has none (or a damaged one: `error` says why). */
-export function lineTableOf(elf: { sections: { name: string; offset: number; size: bigint; type: number }[]; bytes: Uint8Array }):
-  { table?: LineTable; error?: string } {
+type Image = { sections: { name: string; offset: number; size: bigint; type: number }[]; bytes: Uint8Array };
+
+export function lineTableOf(elf: Image): { table?: LineTable; error?: string } {
   const section = (name: string) => {
     const s = elf.sections.find((x) => x.name === name && x.type !== 8);
     if (!s) return undefined;
