@@ -40,6 +40,7 @@ import { installModuleApi, rcuCallbacks, type ModuleApiDeps } from "./module/api
 import { ModuleFtrace } from "./module/ftrace-calls.js";
 import { Modules, BUG_TABLES_MAX, type LoadedModule } from "./module/loader.js";
 import { taskFields } from "../gen/layout.js";
+import { lineTableOf, type LineTable } from "../machine/dwarf-line.js";
 
 export type { KernelState, Lockup, Holder };
 
@@ -50,6 +51,8 @@ export class Kernel {
   private readonly baseSymbols: SymbolTable;
   private symbolCache?: { version: number; table: SymbolTable };
   private exportCache?: Map<string, bigint>;
+  /** The image's line table (null: it has none), read on first use. */
+  private lines?: LineTable | null;
   private runningCache?: { key: bigint; map: Map<Task, number> };
   /** Every subsystem's mutable state; replaced as a whole by restore(). */
   private current: KernelState;
@@ -174,6 +177,12 @@ export class Kernel {
         return va;
       },
       changed: () => { this.symbolCache = undefined; } });
+  }
+
+  /** "firmware/work.c:45": the source line of a kernel address, when the image has DWARF lines. */
+  sourceLine(addr: bigint): string | undefined {
+    this.lines ??= lineTableOf(this.booted.image).table ?? null;
+    return this.lines?.format(addr);
   }
 
   /** The kernel's exported symbols: __ksymtab's {address, name} entries. */
