@@ -5,7 +5,7 @@ import { InputError, readInputText } from "../io.js";
 import { DURATION_RULE, parseDuration } from "../numbers.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { formatTime } from "../machine/units.js";
-import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
+import { DebugError, type Engine, type Stop } from "./engine.js";
 import { ExprError } from "./expressions.js";
 import { breakpointTable, type Breakpoint } from "./breakpoints.js";
 import { eflagsTable, registersText, hex, addrText, REGISTER_NAME_WIDTH } from "./format.js";
@@ -18,22 +18,14 @@ import {
 import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type FtraceSettings } from "./kernelviews.js";
 import { registerValue } from "./engine.js";
 import { insmodCommand, lsmodCommand, rmmodCommand } from "./modules.js";
-import { FRAME_COMMANDS, infoFrameText, infoThreads, selectedPc, type FrameSelection } from "./framecmds.js";
-import { begin, collect, runUser, userHelp, type Collecting, type UserCommand } from "./usercmds.js";
+import { FRAME_COMMANDS, infoFrameText, infoThreads, selectedPc } from "./framecmds.js";
+import { begin, collect, runUser, userHelp } from "./usercmds.js";
+import type { Collecting, CommandSpec, FrameSelection, Result, UserCommand } from "./host.js";
 import { echo, printf } from "./printing.js";
 import { gpStates } from "./gpstates.js";
 
-/** What a command asks the front end to do. */
-export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
-
-export interface Command {
-  names: string[];
-  usage: string;
-  help: string;
-  /** Takes the rest of the line as typed (no /FMT split): echo, printf, define... */
-  raw?: boolean;
-  run(s: Session, args: string): Result;
-}
+export type { Result };
+export type Command = CommandSpec<Session>;
 
 interface Display { id: number; fmt: string; expr: string }
 
@@ -210,7 +202,9 @@ function breakOn(s: Session, arg: string): string {
     if (state) {
       // A state the flavour never enters would make a breakpoint that can never fire.
       const states = gpStates(e.kernel.rcu.flavours.find((f) => f.name === flavour)!);
-      if (!states.includes(state)) throw new DebugError(`${flavour} has no state "${state}" (the states it waits in: ${states.join(", ")})`);
+      if (!states.includes(state)) {
+        throw new DebugError(`${flavour} has no state "${state}" (the states it waits in: ${states.join(", ")})`);
+      }
     }
     const what = state ? `${flavour} enters state ${state}`
       : flavour ? `${flavour} grace period starts or ends` : "any grace period starts or ends";
@@ -352,6 +346,12 @@ function source(s: Session, path: string): string {
       if (r.quit) break;
     }
   } finally { s.sourcing.pop(); s.interruptible = interruptible; }
+  if (s.collecting) {
+    // A define or document block must end in the file that began it.
+    const name = s.collecting.name;
+    s.collecting = null;
+    throw new DebugError(`${path} ended inside the definition of "${name}" (no "end"); it was dropped`);
+  }
   return out.join("\n");
 }
 

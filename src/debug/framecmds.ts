@@ -2,13 +2,11 @@
 // vCPUs are the threads, numbered from 1 as gdb numbers threads (thread 1 is CPU#0). A frame
 // selection holds only while the vCPU stands where it was selected: any run, step, `set` or
 // restore of it goes back to frame 0, as a stop does in gdb.
-import type { Command, Session } from "./commands.js";
+import type { CommandSpec, SessionHost as Session } from "./host.js";
 import { DebugError, type Engine } from "./engine.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { addrText } from "./format.js";
 import { unwind, frameLine, infoFrame, backtraceText, MAX_FRAMES, type Unwind } from "./frames.js";
-
-export interface FrameSelection { level: number; stamp: string }
 
 /** What the selected vCPU's state is now, as far as a frame selection depends on it. */
 function stamp(e: Engine): string {
@@ -77,7 +75,7 @@ function thread(s: Session, arg: string): string {
   return `[Switching to thread ${n} (${threadName(e, e.cpu)})]\n${frameLine(e, unwind(e).frames[0])}`;
 }
 
-export const FRAME_COMMANDS: Command[] = [
+export const FRAME_COMMANDS: CommandSpec<Session>[] = [
   { names: ["backtrace", "bt", "where"], usage: "bt",
     help: "Frame-pointer backtrace, through trampolines and interrupt entries; ends at an entry from user mode.",
     run: (s, a) => {

@@ -6,7 +6,9 @@ import { DebugError, type Engine } from "./engine.js";
 /** Bounds of a printf: arguments, a field's width or precision, a %s string. */
 export const PRINTF_LIMITS = { args: 32, width: 1000, string: 4096 } as const;
 
-const SIMPLE: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", e: "\x1b", "\\": "\\", '"': '"', "'": "'" };
+const SIMPLE: Record<string, string> = {
+  n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", e: "\x1b", "\\": "\\", '"': '"', "'": "'",
+};
 
 /** C's escapes in `text` (\n \t \\ \" \ooo \xHH...); `end` stops at an unescaped '"' (a string literal). */
 export function unescape(text: string, end = false): { value: string; used: number } {

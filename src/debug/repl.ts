@@ -6,6 +6,11 @@ import { COMMANDS, type Session } from "./commands.js";
 
 export const PROMPT = "(tramplab) ";
 
+/** The prompt for the next line: gdb's ">" inside a define or document block. */
+export function promptOf(s: Session): string {
+  return s.collecting ? ">" : PROMPT;
+}
+
 /**
  * In batch mode nothing can interrupt a run, so one that finds no stop (`ni` over a call that
  * never returns, `finish` in a function that never does) ends after this much virtual time.
@@ -67,6 +72,7 @@ export async function interactive(s: Session, input: Readable, output: Writable)
     const go = await perform(s, line, write);
     running = false;
     if (!go) break;
+    rl.setPrompt(promptOf(s));
     rl.prompt();
   }
   rl.close();
@@ -78,7 +84,7 @@ export async function batch(s: Session, lines: Iterable<string> | AsyncIterable<
   const write = (t: string) => output.write(t + "\n");
   for await (const line of lines) {
     if (line.trim() === "" && !s.lastLine) continue;
-    output.write(PROMPT + line + "\n");
+    output.write(promptOf(s) + line + "\n");
     if (!(await perform(s, line, write))) return false;
   }
   return true;

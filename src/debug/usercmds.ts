@@ -3,15 +3,10 @@
 // a definition nests `define` blocks at most 8 deep and has at most 1000 lines; a user command
 // calls user commands (itself included) at most 16 deep; one command typed runs at most 100000
 // lines of user-command bodies in all; at most 100 commands are defined.
-import type { Result, Session } from "./commands.js";
+import type { Result, SessionHost as Session, UserCommand } from "./host.js";
 import { DebugError } from "./engine.js";
 
 export const USER_LIMITS = { nesting: 8, lines: 1000, depth: 16, run: 100_000, commands: 100, args: 10 } as const;
-
-export interface UserCommand { name: string; body: string[]; doc?: string }
-
-/** A definition being typed: the lines so far and how many inner blocks are open. */
-export interface Collecting { kind: "define" | "document"; name: string; lines: string[]; open: number }
 
 const NAME = /^[A-Za-z_][\w-]*$/;
 
