@@ -348,9 +348,9 @@ function source(s: Session, path: string): string {
   } finally { s.sourcing.pop(); s.interruptible = interruptible; }
   if (s.collecting) {
     // A define or document block must end in the file that began it.
-    const name = s.collecting.name;
+    out.push(`error: ${path} ended inside the definition of "${s.collecting.name}" (no "end"); it was dropped`);
     s.collecting = null;
-    throw new DebugError(`${path} ended inside the definition of "${name}" (no "end"); it was dropped`);
+    s.errors++;
   }
   return out.join("\n");
 }

@@ -70,7 +70,7 @@ export function infoThreads(e: Engine): string {
 function thread(s: Session, arg: string): string {
   const e = s.engine;
   if (!arg) return `[Current thread is ${e.cpu + 1} (${threadName(e, e.cpu)})]`;
-  const n = numberArg(arg, "thread takes a thread number: an integer", 1, e.machine.ncpus);
+  const n = numberArg(arg, "thread takes", 1, e.machine.ncpus);
   e.cpu = n - 1;
   return `[Switching to thread ${n} (${threadName(e, e.cpu)})]\n${frameLine(e, unwind(e).frames[0])}`;
 }
