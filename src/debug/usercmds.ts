@@ -60,9 +60,17 @@ export function runUser(s: Session, u: UserCommand, args: string): Result {
   s.userDepth++;
   try {
     for (const raw of u.body) {
-      if (--s.userLinesLeft < 0) throw new DebugError(`user commands ran more than ${USER_LIMITS.run} lines for one command`);
-      const line = substitute(raw, argv, u.name);
       const errors = s.errors;
+      let line: string;
+      try {
+        if (--s.userLinesLeft < 0) throw new DebugError(`user commands ran more than ${USER_LIMITS.run} lines for one command`);
+        line = substitute(raw, argv, u.name);
+      } catch (e) {
+        if (!(e instanceof DebugError)) throw e;
+        out.push(`error: ${e.message}`); // what ran before it stays printed
+        s.errors++;
+        break;
+      }
       const r = s.execute(line);
       if (r.text) out.push(r.text);
       if (r.quit) return { quit: true };
