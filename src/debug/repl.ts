@@ -48,7 +48,12 @@ export function completer(s: Session): (line: string) => [string[], string] {
   return (line) => {
     const m = /(\S*)$/.exec(line)!;
     const word = m[1];
-    if (!/\s/.test(line.trimStart())) return [names.filter((n) => n.startsWith(word)).map((n) => n + " "), word];
+    if (!/\s/.test(line.trimStart())) {
+      // Names of one command (disas, disassemble) complete to its full name, as gdb's do.
+      const hits = COMMANDS.filter((c) => c.names.some((n) => n.startsWith(word)));
+      if (hits.length === 1 && hits[0].names[0].startsWith(word)) return [[hits[0].names[0] + " "], word];
+      return [names.filter((n) => n.startsWith(word)).map((n) => n + " "), word];
+    }
     const bare = word.replace(/^\*/, "");
     const pool = bare.startsWith("$") ? regs : s.engine.symbols.entries.map((x) => x.name);
     const hits = [...new Set(pool.filter((n) => n.startsWith(bare)))].sort().slice(0, 200);

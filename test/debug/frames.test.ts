@@ -83,7 +83,8 @@ describe("frames", () => {
     expect(bt).toHaveLength(3);
     expect(bt[1]).toMatch(/^#1  0x[0-9a-f]+ <entry_SYSCALL_64\+0x[0-9a-f]+>  \[interrupt entry\]$/);
     const rip = s.engine.current.reg(1); // syscall left the user's rip in rcx
-    expect(bt[2]).toMatch(new RegExp(`^Backtrace stopped: entry_SYSCALL_64 was entered from user mode \\(pt_regs at 0x[0-9a-f]+: rip ${hex(rip)}, rsp 0x`));
+    expect(bt[2]).toMatch(new RegExp("^Backtrace stopped: " +
+      `entry_SYSCALL_64 was entered from user mode \\(pt_regs at 0x[0-9a-f]+: rip ${hex(rip)}, rsp 0x`));
     expect(s.execute("up").text).toBe(bt[1]);
     expect(s.execute("up").text).toBe("error: Initial frame selected; you cannot go up.");
   });

@@ -146,7 +146,8 @@ describe("define and document", () => {
     const { s } = session();
     s.execute("define outer");
     for (let i = 0; i < USER_LIMITS.nesting; i++) expect(s.execute(`define inner${i}`).text).toBe("");
-    expect(s.execute("define toomany").text).toBe(`error: definition of "outer" abandoned: more than ${USER_LIMITS.nesting} nested define blocks`);
+    expect(s.execute("define toomany").text).toBe("error: " +
+      `definition of "outer" abandoned: more than ${USER_LIMITS.nesting} nested define blocks`);
     expect(s.collecting).toBeNull();
     expect(s.execute("outer").text).toBe('error: undefined command "outer"; try "help"');
   });
