@@ -6,6 +6,11 @@ import { Kernel } from "../../src/kernel/kernel.js";
 import { Engine } from "../../src/debug/engine.js";
 import { Session } from "../../src/debug/commands.js";
 import { USER_LIMITS } from "../../src/debug/usercmds.js";
+import { batch } from "../../src/debug/repl.js";
+import { PassThrough } from "node:stream";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const hex = (v: bigint) => "0x" + v.toString(16);
 const hex16 = (v: bigint) => "0x" + v.toString(16).padStart(16, "0");
@@ -123,6 +128,25 @@ describe("define and document", () => {
     expect(s.execute("help all").text).toContain("\nUser-defined commands:\nadd1 -- Prints its argument plus one.");
   });
 
+  it("in batch mode the lines of a definition are echoed after gdb's > prompt", async () => {
+    const { s } = session();
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (d: Buffer) => { text += d.toString(); });
+    await batch(s, ["define two", "echo 2\\n", "end", "two"], out);
+    expect(text).toBe('(tramplab) define two\nType commands for definition of "two".\nEnd with a line saying just "end".\n' +
+      ">echo 2\\n\n>end\n(tramplab) two\n2\n");
+  });
+
+  it("a sourced file that ends inside a definition drops it with an error", () => {
+    const { s } = session();
+    const file = join(mkdtempSync(join(tmpdir(), "tramplab-define-")), "cmds");
+    writeFileSync(file, "define half\np 1\n");
+    expect(s.execute(`source ${file}`).text).toMatch(/error: .* ended inside the definition of "half" \(no "end"\); it was dropped$/);
+    expect(s.collecting).toBeNull();
+    expect(s.execute("half").text).toBe('error: undefined command "half"; try "help"');
+  });
+
   it("recursion stops at the call depth limit with one error, and the session goes on", () => {
     const { s } = session();
     s.execute("define again");
@@ -132,6 +156,21 @@ describe("define and document", () => {
     expect(s.execute("again").text).toBe(`error: user command "again" nested more than ${USER_LIMITS.depth} deep (recursion?)`);
     expect(s.errors).toBe(before + 1);
     expect(s.execute("p 2").text).toBe("$1 = 2");
+  });
+
+  it("one typed command runs at most the line budget of user-command bodies, then stops with one error", () => {
+    const { s } = session();
+    s.execute("define inner");
+    for (let i = 0; i < 500; i++) s.execute("output 1");
+    s.execute("end");
+    s.execute("define outer");
+    for (let i = 0; i < 1000; i++) s.execute("inner");
+    s.execute("end");
+    const before = s.errors;
+    const lines = s.execute("outer").text.split("\n");
+    expect(lines.at(-1)).toBe(`error: user commands ran more than ${USER_LIMITS.run} lines for one command`);
+    expect(lines.length).toBeLessThanOrEqual(USER_LIMITS.run + 1);
+    expect(s.errors).toBe(before + 1);
   });
 
   it("built-in commands cannot be redefined or documented; document needs a defined command", () => {
