@@ -352,8 +352,8 @@ export const COMMANDS: Command[] = [
     help: "Show state.",
     run: (s, a) => info(s, a) },
   { names: ["print", "p"], usage: "p[/FMT] EXPR",
-    help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), casts, C operators on uint64_t " +
-      "(shifts of 64 or more and division by 0 are errors).",
+    help: "Evaluate: numbers, $registers, symbols, &sym, *ADDR (8 bytes), sym[i] (8-byte elements unless cast: " +
+      "((u32*)sym)[i]), sizeof(TYPE) (C's x86-64 sizes), casts, C operators on uint64_t (shifts of 64 or more and division by 0 are errors).",
     run: (s, a) => print(s, a) },
   { names: ["output"], usage: "output[/FMT] EXPR", help: "The value of EXPR alone, as p prints it (no $N = ).",
     run: (s, a) => valueText(s, a, "output") },
@@ -365,7 +365,9 @@ export const COMMANDS: Command[] = [
   { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR",
     help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
     run: (s, a) => setCommand(s.engine, a) },
-  { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
+  { names: ["x"], usage: "x/Nfu [ADDR]",
+    help: "Examine memory: N units (b h w g) in format f (x d u o t c a s; a: 8 bytes, symbolized), letters in either order, " +
+      "or N instructions (x/Ni); without ADDR, or on an empty line, it goes on from the last x.",
     run: (s, a) => examineCommand(s, a) },
   { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
     run: (s, a) => {
