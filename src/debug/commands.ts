@@ -353,7 +353,8 @@ export const COMMANDS: Command[] = [
     run: (s, a) => info(s, a) },
   { names: ["print", "p"], usage: "p[/FMT] EXPR",
     help: "Evaluate: numbers, $registers, symbols, &sym, *ADDR (8 bytes), sym[i] (8-byte elements unless cast: " +
-      "((u32*)sym)[i]), sizeof(TYPE) (C's x86-64 sizes), casts, C operators on uint64_t (shifts of 64 or more and division by 0 are errors).",
+      "((u32*)sym)[i]), sizeof(TYPE) (C's x86-64 sizes), casts, C operators on uint64_t " +
+      "(shifts of 64 or more and division by 0 are errors).",
     run: (s, a) => print(s, a) },
   { names: ["output"], usage: "output[/FMT] EXPR", help: "The value of EXPR alone, as p prints it (no $N = ).",
     run: (s, a) => valueText(s, a, "output") },
