@@ -19,7 +19,7 @@ import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type Ftrac
 import { registerValue } from "./engine.js";
 import { parseFormat, splitFmt, examineCommand, valueText, print } from "./valuecmds.js";
 import { insmodCommand, lsmodCommand, rmmodCommand } from "./modules.js";
-import { FRAME_COMMANDS, infoFrameText, infoThreads, selectedPc } from "./framecmds.js";
+import { FRAME_COMMANDS, frameEval, infoFrameText, infoThreads, selectedPc } from "./framecmds.js";
 import { begin, collect, runUser, userHelp } from "./usercmds.js";
 import type { Collecting, CommandSpec, FrameSelection, Result, UserCommand } from "./host.js";
 import { echo, printf } from "./printing.js";
@@ -59,6 +59,10 @@ export class Session {
   nextExamine: { addr: bigint; n: number; f: string; u: Unit } | null = null;
 
   constructor(readonly engine: Engine) {}
+
+  evalExpr(expr: string): bigint {
+    return frameEval(this, expr);
+  }
 
   addDisplay(fmt: string, expr: string): Display {
     const d = { id: this.nextDisplay++, fmt, expr };
@@ -362,7 +366,7 @@ export const COMMANDS: Command[] = [
     run: (_s, a) => echo(a) },
   { names: ["printf"], usage: 'printf "FMT", EXPR...', raw: true,
     help: "C's printf: %d %i %u %x %X %o %c %s %p %% with flags, width, precision and hh h l ll z (at most 32 values).",
-    run: (s, a) => printf(s.engine, a) },
+    run: (s, a) => printf(s.engine, a, (x) => s.evalExpr(x)) },
   { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR",
     help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
     run: (s, a) => setCommand(s.engine, a) },

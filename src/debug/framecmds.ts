@@ -6,6 +6,7 @@ import type { CommandSpec, SessionHost as Session } from "./host.js";
 import { DebugError, type Engine } from "./engine.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { addrText } from "./format.js";
+import { evaluate, ExprError } from "./expressions.js";
 import { unwind, frameLine, infoFrame, backtraceText, MAX_FRAMES, type Unwind } from "./frames.js";
 
 /** What the selected vCPU's state is now, as far as a frame selection depends on it. */
@@ -24,6 +25,31 @@ export function selectedLevel(s: Session): number {
 export function selectedPc(s: Session): bigint {
   const level = selectedLevel(s);
   return level === 0 ? s.engine.current.rip : unwind(s.engine).frames[level]?.pc ?? s.engine.current.rip;
+}
+
+/**
+ * EXPR's value in the selected frame: there $pc is the frame's pc, $sp the stack pointer it had
+ * (just above its callee's return address) and $rbp its frame pointer, as gdb unwinds them.
+ * Other registers are the vCPU's (callee-saved ones are not tracked).
+ */
+export function frameEval(s: Session, expr: string): bigint {
+  const level = selectedLevel(s);
+  const e = s.engine;
+  if (level === 0) return e.eval(expr);
+  const u = unwind(e);
+  const f = u.frames[level], callee = u.frames[level - 1];
+  const sp = callee.ripAt !== undefined ? callee.ripAt + 8n : undefined;
+  const unwound: Record<string, bigint | undefined> = { pc: f.pc, rip: f.pc, sp, rsp: sp, fp: f.rbpAt, rbp: f.rbpAt };
+  const base = e.context();
+  return evaluate(expr, {
+    ...base,
+    register: (n) => {
+      if (!Object.hasOwn(unwound, n)) return base.register(n);
+      const v = unwound[n];
+      if (v === undefined) throw new ExprError(`$${n} is not known in frame ${level}`);
+      return v;
+    },
+  });
 }
 
 function select(s: Session, u: Unwind, level: number): string {

@@ -53,7 +53,7 @@ function splitArgs(text: string): string[] {
 const CONVERSION = /^%([-+ 0#]*)(\d*)(?:\.(\d*))?(hh|h|ll|l|z|j|t)?([diuxXocsp%])/;
 
 /** printf "FMT", ARGS...: C's conversions on the values of the expressions. */
-export function printf(e: Engine, arg: string): string {
+export function printf(e: Engine, arg: string, evalExpr: (expr: string) => bigint = (x) => e.eval(x)): string {
   const trimmed = arg.trimStart();
   if (!trimmed.startsWith('"')) throw new DebugError('usage: printf "FORMAT", EXPR...');
   const { value: fmt, used } = unescape(trimmed.slice(1), true);
@@ -62,7 +62,7 @@ export function printf(e: Engine, arg: string): string {
   const args = rest ? splitArgs(rest.slice(1)) : [];
   if (args.length > PRINTF_LIMITS.args) throw new DebugError(`printf takes at most ${PRINTF_LIMITS.args} arguments`);
   if (args.some((a) => a === "")) throw new DebugError("printf: an argument is empty");
-  const values = args.map((a) => e.eval(a)); // every argument is evaluated before anything is printed
+  const values = args.map((a) => evalExpr(a)); // every argument is evaluated before anything is printed
   let out = "", next = 0;
   for (let i = 0; i < fmt.length;) {
     if (fmt[i] !== "%") { out += fmt[i++]; continue; }

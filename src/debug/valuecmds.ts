@@ -13,6 +13,8 @@ export interface ValueHost {
   lastLine: string;
   /** Where a bare `x` (or an empty line after x) continues, and in which format. */
   nextExamine: { addr: bigint; n: number; f: string; u: Unit } | null;
+  /** An expression's value in the selected frame ($pc, $sp and $rbp are that frame's). */
+  evalExpr(expr: string): bigint;
 }
 
 /**
@@ -40,7 +42,7 @@ export function examineCommand(s: ValueHost, a: string): string {
   const last = s.nextExamine;
   const f = parseFormat(fmt, { n: 1, f: last?.f ?? "x", u: last?.u ?? "w" }, "x");
   if (!expr && !last) throw new DebugError("usage: x/Nfu ADDR");
-  const r = examine(s.engine, expr ? s.engine.eval(expr) : last!.addr, f.n, f.f, f.u);
+  const r = examine(s.engine, expr ? s.evalExpr(expr) : last!.addr, f.n, f.f, f.u);
   s.nextExamine = { addr: r.next, ...f };
   s.lastLine = `x/${f.n}${f.f}${f.u}`; // an empty line continues from the next address, as gdb's does
   return r.text;
@@ -57,7 +59,7 @@ export function valueText(s: ValueHost, arg: string, what: "p" | "output"): stri
   const [fmt, expr] = splitFmt(arg);
   const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "p");
   if (!expr) throw new DebugError(`usage: ${what}[/FMT] EXPR`);
-  const v = s.engine.eval(expr);
+  const v = s.evalExpr(expr);
   // Without a format, an address inside a symbol prints symbolized, anything else in decimal as
   // the uint64_t it is (p/d shows it signed).
   return f.f ? formatValue(v, f.f, 8, s.engine) : s.engine.symbols.find(v) ? addrText(s.engine.symbols, v) : v.toString();

@@ -68,6 +68,23 @@ describe("frames", () => {
     expect(s.execute("disassemble").text).toContain(`=> ${hex(s.engine.current.rip)} <+12>:`);
   });
 
+  it("in a selected frame $pc, $sp and $rbp are that frame's, as gdb unwinds them; other registers the vCPU's", () => {
+    const { s } = inWorkLeaf();
+    const e = s.engine;
+    const rbp = e.current.reg(5);
+    const ret = e.readU64(rbp + 8n)!;
+    s.execute("up");
+    expect(s.execute("p/x $pc").text).toBe(`$1 = 0x${ret.toString(16).padStart(16, "0")}`);
+    expect(s.execute("output $sp == " + hex(rbp + 16n)).text).toBe("1");
+    expect(s.execute("output $rbp == " + hex(e.readU64(rbp)!)).text).toBe("1");
+    expect(s.execute("output $rax == " + hex(e.current.reg(0))).text).toBe("1");
+    expect(s.execute("x/i $pc").text).toMatch(/^ {3}0x[0-9a-f]+ <work_middle\+0x[0-9a-f]+>:/);
+    expect(s.execute('printf "%p\\n", $pc').text).toBe(hex(ret));
+    s.execute("down");
+    expect(s.execute("output $pc == $rip").text).toBe("1");
+    expect(s.execute("output $pc").text).toBe(`${hex(e.current.rip)} <work_leaf+0xc>`);
+  });
+
   it("a step goes back to frame 0", () => {
     const { s } = inWorkLeaf();
     s.execute("up 2");
