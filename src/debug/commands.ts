@@ -5,29 +5,28 @@ import { InputError, readInputText } from "../io.js";
 import { DURATION_RULE, parseDuration } from "../numbers.js";
 import { LIMITS, numberArg } from "./arguments.js";
 import { formatTime } from "../machine/units.js";
-import { DebugError, type Engine, type Plan, type Stop } from "./engine.js";
+import { DebugError, type Engine, type Stop } from "./engine.js";
 import { ExprError } from "./expressions.js";
 import { breakpointTable, type Breakpoint } from "./breakpoints.js";
-import { eflagsTable, registersText, hex, addrText } from "./format.js";
+import { eflagsTable, registersText, hex, REGISTER_NAME_WIDTH } from "./format.js";
 import { stepPlan, nextPlan, nextPlans, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
 import { setCommand } from "./writes.js";
 import { reverseStep, reverseContinue } from "./reverse.js";
 import {
-  backtrace, infoCpus, infoTasks, infoStacks, pageWalk, examine, disasmLines, disassembleFunction, formatValue, type Unit,
+  infoCpus, infoTasks, infoStacks, pageWalk, disasmLines, disassembleFunction, formatValue, type Unit,
 } from "./views.js";
 import { ftraceCommand, pokeLog, trampolines, rcuView, recursionView, type FtraceSettings } from "./kernelviews.js";
 import { registerValue } from "./engine.js";
+import { parseFormat, splitFmt, examineCommand, valueText, print } from "./valuecmds.js";
 import { insmodCommand, lsmodCommand, rmmodCommand } from "./modules.js";
+import { FRAME_COMMANDS, frameEval, infoFrameText, infoThreads, selectedPc } from "./framecmds.js";
+import { begin, collect, runUser, userHelp } from "./usercmds.js";
+import type { Collecting, CommandSpec, FrameSelection, Result, UserCommand } from "./host.js";
+import { echo, printf } from "./printing.js";
+import { gpStates } from "./gpstates.js";
 
-/** What a command asks the front end to do. */
-export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
-
-export interface Command {
-  names: string[];
-  usage: string;
-  help: string;
-  run(s: Session, args: string): Result;
-}
+export type { Result };
+export type Command = CommandSpec<Session>;
 
 interface Display { id: number; fmt: string; expr: string }
 
@@ -48,8 +47,22 @@ export class Session {
   interruptible = false;
   /** Commands that failed (printed an `error:` line) so far; batch mode's exit status. */
   errors = 0;
+  /** The frame selected by frame, up or down (framecmds.ts). */
+  frameSelection: FrameSelection | null = null;
+  readonly userCommands = new Map<string, UserCommand>();
+  /** A define or document block being typed, until its `end`. */
+  collecting: Collecting | null = null;
+  /** How deeply user commands are running, and the body lines the typed command may still run. */
+  userDepth = 0;
+  userLinesLeft = 0;
+  /** Where a bare `x` (or an empty line after x) continues, and in which format. */
+  nextExamine: { addr: bigint; n: number; f: string; u: Unit } | null = null;
 
   constructor(readonly engine: Engine) {}
+
+  evalExpr(expr: string): bigint {
+    return frameEval(this, expr);
+  }
 
   addDisplay(fmt: string, expr: string): Display {
     const d = { id: this.nextDisplay++, fmt, expr };
@@ -83,6 +96,12 @@ export class Session {
 
   /** Parses and runs one line's handler; errors become one line of text. */
   dispatch(raw: string): Result {
+    if (this.collecting) {
+      try { return collect(this, raw); } catch (e) {
+        if (e instanceof DebugError) return this.fail(e.message);
+        throw e;
+      }
+    }
     let line = raw.trim();
     if (line.startsWith("#")) return "";
     if (line === "") {
@@ -91,13 +110,16 @@ export class Session {
     } else {
       this.history.push(line);
     }
-    const m = /^([A-Za-z_-]+)(\/\w+)?\s*(.*)$/.exec(line);
+    const m = /^([A-Za-z_][\w-]*)(\/\w+)?\s*(.*)$/.exec(line);
     if (!m) return this.fail(`cannot parse "${line}"`);
     const cmd = findCommand(m[1]);
-    if (!cmd) return this.fail(`undefined command "${m[1]}"; try "help"`);
-    this.lastLine = REPEATABLE.has(cmd.names[0]) ? line : "";
+    const user = cmd ? undefined : this.userCommands.get(m[1]);
+    if (!cmd && !user) return this.fail(`undefined command "${m[1]}"; try "help"`);
+    this.lastLine = cmd && REPEATABLE.has(cmd.names[0]) ? line : "";
     try {
-      return cmd.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
+      if (user) return runUser(this, user, line.slice(m[1].length).trim());
+      if (cmd!.raw) return cmd!.run(this, line.slice(m[1].length).trim());
+      return cmd!.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
     } catch (e) {
       if (e instanceof DebugError || e instanceof ExprError) return this.fail(e.message);
       throw e;
@@ -181,6 +203,14 @@ function breakOn(s: Session, arg: string): string {
     const [flavour, state] = rest;
     const names = e.kernel.rcu.flavours.map((f) => f.name);
     if (flavour && !names.includes(flavour)) throw new DebugError(`no RCU flavour "${flavour}" (one of ${names.join(", ")})`);
+    if (rest.length > 2) throw new DebugError("usage: break-on gp [FLAVOUR [STATE]]");
+    if (state) {
+      // A state the flavour never enters would make a breakpoint that can never fire.
+      const states = gpStates(e.kernel.rcu.flavours.find((f) => f.name === flavour)!);
+      if (!states.includes(state)) {
+        throw new DebugError(`${flavour} has no state "${state}" (the states it waits in: ${states.join(", ")})`);
+      }
+    }
     const what = state ? `${flavour} enters state ${state}`
       : flavour ? `${flavour} grace period starts or ends` : "any grace period starts or ends";
     const b = e.addBreakpoint({ kind: "gp", temporary: false, flavour, state, what });
@@ -193,35 +223,6 @@ function breakpointIds(s: Session, arg: string): Breakpoint[] {
   const e = s.engine;
   if (!arg) return e.breakpoints.filter((b) => !b.internal);
   return arg.split(/\s+/).map((x) => e.findBreakpoint(numberArg(x, "a breakpoint number must be", 1, LIMITS.id)));
-}
-
-/** /FMT of p, x and display: count (x only), format letter, unit letter. */
-function parseFormat(fmt: string, defaults: { n: number; f: string; u: Unit },
-  what: "x" | "p" | "display"): { n: number; f: string; u: Unit } {
-  const m = /^(\w*?)([xduotcais]?)([bhwg]?)$/.exec(fmt);
-  if (!m || !/^[0-9]*$/.test(m[1])) {
-    throw new DebugError(`bad format "/${fmt}" (count, then one of x d u o t c a i s, then one of b h w g)`);
-  }
-  if (m[1] && what !== "x") throw new DebugError(`${what}/${fmt}: a count is meaningless here (x/N takes one)`);
-  const n = m[1] ? numberArg(m[1], `x/${fmt}: the count must be`, 1, LIMITS.examine) : defaults.n;
-  return { n, f: m[2] || defaults.f, u: (m[3] || defaults.u) as Unit };
-}
-
-function splitFmt(arg: string): [string, string] {
-  if (!arg.startsWith("/")) return ["", arg];
-  const m = /^\/(\S*)\s*(.*)$/.exec(arg)!;
-  return [m[1], m[2]];
-}
-
-function print(s: Session, arg: string): string {
-  const [fmt, expr] = splitFmt(arg);
-  const f = parseFormat(fmt, { n: 1, f: "", u: "g" }, "p");
-  if (!expr) throw new DebugError("usage: p[/FMT] EXPR");
-  const v = s.engine.eval(expr);
-  // Without a format, an address inside a symbol prints symbolized, anything else in decimal as
-  // the uint64_t it is (p/d shows it signed).
-  const text = f.f ? formatValue(v, f.f, 8, s.engine) : s.engine.symbols.find(v) ? addrText(s.engine.symbols, v) : v.toString();
-  return `$${++s.values} = ${text}`;
 }
 
 /**
@@ -243,11 +244,13 @@ function info(s: Session, arg: string): string {
       return rest.map((r) => {
         const v = registerValue(e.current, r.replace(/^\$/, "").toLowerCase());
         if (v === undefined) throw new DebugError(`no register ${r}`);
-        return `${r.replace(/^\$/, "").padEnd(8)}${hex(v)}`;
+        return `${r.replace(/^\$/, "").padEnd(REGISTER_NAME_WIDTH)}${hex(v)}`;
       }).join("\n");
     }
     case "eflags": return eflagsTable(e.current.rflags);
-    case "breakpoints": case "b": case "watchpoints": return breakpointTable(e.breakpoints, e.symbols);
+    case "breakpoints": case "break": case "br": case "b": case "watchpoints": return breakpointTable(e.breakpoints, e.symbols);
+    case "frame": case "f": return infoFrameText(s);
+    case "threads": return infoThreads(e);
     case "cpus": return infoCpus(e);
     case "tasks": return infoTasks(e);
     case "stacks": return infoStacks(e);
@@ -263,7 +266,8 @@ function info(s: Session, arg: string): string {
       return `${hex(v)} is ${e.symbols.find(v) ? e.symbols.format(v) : "in no symbol"}`;
     }
   }
-  throw new DebugError(`info: expected registers, eflags, breakpoints, cpus, tasks, stacks, display, snapshots or symbol, got "${arg}"`);
+  throw new DebugError("info: expected registers, eflags, breakpoints, frame, threads, cpus, tasks, stacks, display, snapshots " +
+    `or symbol, got "${arg}"`);
 }
 
 /** undisplay [N...]: every number is checked before any display is removed. */
@@ -294,6 +298,12 @@ function source(s: Session, path: string): string {
       if (r.quit) break;
     }
   } finally { s.sourcing.pop(); s.interruptible = interruptible; }
+  if (s.collecting) {
+    // A define or document block must end in the file that began it.
+    out.push(`error: ${path} ended inside the definition of "${s.collecting.name}" (no "end"); it was dropped`);
+    s.collecting = null;
+    s.errors++;
+  }
   return out.join("\n");
 }
 
@@ -342,23 +352,28 @@ export const COMMANDS: Command[] = [
     run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = false)); return ""; } },
   { names: ["enable"], usage: "enable [N...]", help: "Enable breakpoints.",
     run: (s, a) => { breakpointIds(s, a).forEach((b) => (b.enabled = true)); return ""; } },
-  { names: ["info", "i"], usage: "info registers|eflags|breakpoints|cpus|tasks|stacks|display|snapshots|symbol", help: "Show state.",
+  { names: ["info", "i"], usage: "info registers|eflags|break|frame|threads|cpus|tasks|stacks|display|snapshots|symbol",
+    help: "Show state.",
     run: (s, a) => info(s, a) },
   { names: ["print", "p"], usage: "p[/FMT] EXPR",
-    help: "Evaluate: numbers, $registers, symbols, *ADDR (8 bytes), casts, C operators on uint64_t " +
+    help: "Evaluate: numbers, $registers, symbols, &sym, *ADDR (8 bytes), sym[i] (8-byte elements unless cast: " +
+      "((u32*)sym)[i]), sizeof(TYPE) (C's x86-64 sizes), casts, C operators on uint64_t " +
       "(shifts of 64 or more and division by 0 are errors).",
     run: (s, a) => print(s, a) },
+  { names: ["output"], usage: "output[/FMT] EXPR", help: "The value of EXPR alone, as p prints it (no $N = ).",
+    run: (s, a) => valueText(s, a, "output") },
+  { names: ["echo"], usage: "echo TEXT", raw: true, help: "Print TEXT; C escapes (\\n \\t \\\\ \\\" \\033...) are understood.",
+    run: (_s, a) => echo(a) },
+  { names: ["printf"], usage: 'printf "FMT", EXPR...', raw: true,
+    help: "C's printf: %d %i %u %x %X %o %c %s %p %% with flags, width, precision and hh h l ll z (at most 32 values).",
+    run: (s, a) => printf(s.engine, a, (x) => s.evalExpr(x)) },
   { names: ["set"], usage: "set $REG = EXPR | set {u64}ADDR = EXPR",
     help: "Change a register of the selected vCPU, or memory: {u8|u16|u32|u64}ADDR or var *(u64*)ADDR.",
     run: (s, a) => setCommand(s.engine, a) },
-  { names: ["x"], usage: "x/Nfu ADDR", help: "Examine memory: N units (b h w g) in format f (x d u o t c a s), or N instructions (x/Ni).",
-    run: (s, a) => {
-      const [fmt, expr] = splitFmt(a);
-      const f = parseFormat(fmt, { n: 1, f: "x", u: "w" }, "x");
-      if (!expr) throw new DebugError("usage: x/Nfu ADDR");
-      return examine(s.engine, s.engine.eval(expr), f.n, f.f, f.u);
-    },
-  },
+  { names: ["x"], usage: "x/Nfu [ADDR]",
+    help: "Examine memory: N units (b h w g) in format f (x d u o t c a s; a: 8 bytes, symbolized), letters in either order, " +
+      "or N instructions (x/Ni); without ADDR, or on an empty line, it goes on from the last x.",
+    run: (s, a) => examineCommand(s, a) },
   { names: ["display"], usage: "display[/FMT] EXPR", help: "Show EXPR after every stop (display/i $pc: the next instruction).",
     run: (s, a) => {
       if (!a) return s.showDisplays();
@@ -370,10 +385,10 @@ export const COMMANDS: Command[] = [
   },
   { names: ["undisplay"], usage: "undisplay [N...]", help: "Stop showing displays (all without N).",
     run: (s, a) => undisplay(s, a) },
-  { names: ["disassemble"], usage: "disassemble [SYM|ADDR]", help: "Disassemble a function (GAS syntax).",
-    run: (s, a) => disassembleFunction(s.engine, a) },
-  { names: ["backtrace", "bt", "where"], usage: "bt", help: "Frame-pointer backtrace, through trampolines and interrupt entries.",
-    run: (s, a) => { noArgs(a, "bt"); return backtrace(s.engine); } },
+  { names: ["disassemble", "disas"], usage: "disassemble [SYM|ADDR]",
+    help: "Disassemble a function (GAS syntax): the selected frame's, or SYM's; => marks $pc.",
+    run: (s, a) => disassembleFunction(s.engine, a, selectedPc(s)) },
+  ...FRAME_COMMANDS,
   { names: ["cpu"], usage: "cpu N", help: "Select vCPU N.",
     run: (s, a) => { s.engine.cpu = numberArg(a, "cpu takes", 0, s.engine.machine.ncpus - 1); return s.engine.where(); } },
   { names: ["page"], usage: "page VA", help: "Walk the selected vCPU's page tables for VA.",
@@ -412,10 +427,15 @@ export const COMMANDS: Command[] = [
   },
   { names: ["restore"], usage: "restore NAME", help: "Go back (or forward) to a saved snapshot.",
     run: (s, a) => { s.engine.restoreSnapshot(a); return `restored ${a}\n${s.engine.where()}`; } },
+  { names: ["define"], usage: "define NAME", raw: true,
+    help: "Define a command from the lines up to `end` ($argc, $arg0..$arg9); calls nest at most 16 deep.",
+    run: (s, a) => begin(s, "define", a, findCommand(a) !== undefined) },
+  { names: ["document"], usage: "document NAME", raw: true, help: "Give a user command the help text up to `end`.",
+    run: (s, a) => begin(s, "document", a, findCommand(a) !== undefined) },
   { names: ["source"], usage: "source FILE", help: "Run the commands in FILE.", run: (s, a) => source(s, a) },
   { names: ["history"], usage: "history", help: "The commands typed so far.",
     run: (s) => s.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join("\n") },
-  { names: ["help", "h"], usage: "help [CMD]", help: "List commands, or describe one.", run: (_s, a) => help(a) },
+  { names: ["help", "h"], usage: "help [CMD|all|user-defined]", help: "List commands, or describe one.", run: (s, a) => help(s, a) },
   { names: ["quit", "q"], usage: "quit", help: "Leave the debugger.", run: () => ({ quit: true }) },
 ];
 
@@ -423,8 +443,15 @@ export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.names.includes(name));
 }
 
-function help(arg: string): string {
+function help(s: Session, arg: string): string {
   if (!arg) return COMMANDS.map((c) => `${c.usage.padEnd(48)} ${c.help}`).join("\n");
+  if (arg === "all") {
+    // gdb's `help all`: every command with its aliases, then the user's.
+    const all = COMMANDS.map((c) => `${c.names.join(", ")} -- ${c.help}`);
+    return [...all, "", "User-defined commands:", userHelp(s)].join("\n");
+  }
+  if (arg === "user-defined") return userHelp(s);
+  if (s.userCommands.has(arg) && !findCommand(arg)) return userHelp(s, arg);
   const c = findCommand(arg);
   if (!c) throw new DebugError(`no command "${arg}"`);
   return `${c.usage}\n${c.help}${c.names.length > 1 ? `\nAliases: ${c.names.slice(1).join(", ")}` : ""}`;

@@ -27,7 +27,7 @@ type Token =
   | { t: "op"; v: string };
 
 const OPS = [
-  "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "<", ">", "(", ")", "{", "}",
+  "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "<", ">", "(", ")", "{", "}", "[", "]",
 ];
 
 /** The types of casts and sized reads: their size in bytes and whether they sign-extend. */
@@ -36,6 +36,19 @@ const TYPES: Record<string, { size: number; signed: boolean }> = {
   s8: { size: 1, signed: true }, s16: { size: 2, signed: true }, s32: { size: 4, signed: true }, s64: { size: 8, signed: true },
 };
 const TYPE_NAMES = Object.keys(TYPES).join(", ");
+
+/**
+ * sizeof(TYPE): C's sizes on x86-64 (LP64) for the basic types, after signed/unsigned are
+ * dropped (`unsigned` alone is an int); any pointer is 8; gdb's sizeof(void) is 1.
+ */
+const C_SIZES: Record<string, number> = {
+  "": 4, char: 1, short: 2, "short int": 2, int: 4, long: 8, "long int": 8, "long long": 8, "long long int": 8,
+  float: 4, double: 8, "long double": 16, _Bool: 1, bool: 1, void: 1,
+  size_t: 8, ssize_t: 8, ptrdiff_t: 8, intptr_t: 8, uintptr_t: 8,
+  int8_t: 1, uint8_t: 1, int16_t: 2, uint16_t: 2, int32_t: 4, uint32_t: 4, int64_t: 8, uint64_t: 8,
+  ...Object.fromEntries(Object.entries(TYPES).map(([k, t]) => [k, t.size])),
+};
+const C_WORDS = new Set(["signed", "unsigned", "char", "short", "int", "long", "float", "double", "_Bool", "bool", "void"]);
 
 /**
  * How deeply parentheses and unary operators may nest, and how many tokens an expression may
@@ -96,7 +109,8 @@ type Node =
   | { k: "unary"; op: string; e: Node }
   | { k: "binary"; op: string; a: Node; b: Node }
   | { k: "cast"; type: string; e: Node }
-  | { k: "read"; type: string; e: Node };
+  | { k: "read"; type: string; e: Node }
+  | { k: "sizeof"; v: bigint };
 
 // Binary operators by precedence, loosest first (C's order).
 const LEVELS: string[][] = [
@@ -200,6 +214,16 @@ class Parser {
       this.expectOp("}", `after the type ${type}`);
       return { k: "read", type, e: this.unary() };
     }
+    // &LVALUE: the address of a symbol (its value already), of *EXPR or of EXPR[i].
+    if (op === "&") {
+      this.i++;
+      const e = this.unary();
+      if (e.k === "sym") return e;
+      if (e.k === "read") return e.e;
+      throw new ExprError("Attempt to take address of value not located in memory.");
+    }
+    const t = this.toks[this.i];
+    if (t?.t === "sym" && t.v === "sizeof") { this.i++; return this.sizeofOperand(); }
     if (op === "-" || op === "~" || op === "!" || op === "*" || op === "+") {
       this.i++;
       const e = this.unary();
@@ -213,7 +237,43 @@ class Parser {
     return this.primary();
   }
 
+  /** sizeof(TYPE), or sizeof EXPR: the size of what a read or index reads, else 8 (every value is a uint64_t). */
+  private sizeofOperand(): Node {
+    if (this.peekOp() === "(") {
+      const words: string[] = [];
+      let at = this.i + 1, stars = 0;
+      for (let t = this.toks[at]; t?.t === "sym" && (C_WORDS.has(t.v) || Object.hasOwn(C_SIZES, t.v)); t = this.toks[++at]) {
+        words.push(t.v);
+      }
+      while (this.peekOp(at) === "*") { stars++; at++; }
+      if (words.length > 0 && this.peekOp(at) === ")") {
+        const name = words.filter((w) => w !== "signed" && w !== "unsigned").join(" ");
+        if (!Object.hasOwn(C_SIZES, name)) {
+          throw new ExprError(`No type "${words.join(" ")}" (sizeof knows C's basic types and ${TYPE_NAMES})`);
+        }
+        this.i = at + 1;
+        return { k: "sizeof", v: BigInt(stars > 0 ? 8 : C_SIZES[name]) };
+      }
+    }
+    const e = this.unary();
+    return { k: "sizeof", v: BigInt(e.k === "read" ? TYPES[e.type].size : 8) };
+  }
+
   private primary(): Node {
+    let v = this.primaryOnly();
+    // EXPR[i]: the element at EXPR + i * size, size that of T for a (T*) cast, else 8 (a u64).
+    while (this.peekOp() === "[") {
+      this.i++;
+      const index = this.binary(0);
+      this.expectOp("]", "to close [");
+      const type = v.k === "cast" && v.type.endsWith("*") ? v.type.slice(0, -1) : "u64";
+      const offset: Node = { k: "binary", op: "*", a: index, b: { k: "num", v: BigInt(TYPES[type].size) } };
+      v = { k: "read", type, e: { k: "binary", op: "+", a: v, b: offset } };
+    }
+    return v;
+  }
+
+  private primaryOnly(): Node {
     const t = this.toks[this.i++];
     if (!t) throw new ExprError("the expression ends too early");
     switch (t.t) {
@@ -232,7 +292,7 @@ class Parser {
 
 function evalNode(n: Node, ctx: ExprContext): bigint {
   switch (n.k) {
-    case "num": return n.v;
+    case "num": case "sizeof": return n.v;
     case "reg": {
       const v = ctx.register(n.name);
       if (v === undefined) throw new ExprError(`no register $${n.name}`);

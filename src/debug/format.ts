@@ -47,9 +47,13 @@ export function eflagsTable(rflags: bigint): string {
   return [`eflags ${hex(rflags)} ${eflagsText(rflags)}`, ...lines, `IOPL ${(rflags >> 12n) & 3n}`].join("\n");
 }
 
+/** The name column of `info registers`: gdb's 15 characters, wider than any name here (k_gs_base). */
+export const REGISTER_NAME_WIDTH = 15;
+
 /** `info registers`: general registers, rip, eflags, segment selectors, control registers. */
 export function registersText(c: CpuState, symbols: SymbolTable): string {
-  const row = (name: string, v: bigint, extra = "") => `${name.padEnd(8)}${hex(v).padEnd(20)}${extra || BigInt.asIntN(64, v).toString()}`;
+  const row = (name: string, v: bigint, extra = "") =>
+    `${name.padEnd(REGISTER_NAME_WIDTH)}${hex(v).padEnd(19)}${extra || BigInt.asIntN(64, v).toString()}`;
   const lines = REG_NAMES.map((n, i) => row(n, c.reg(i)));
   lines.push(row("rip", c.rip, `<${symbols.format(c.rip)}>`));
   lines.push(row("eflags", c.rflags, eflagsText(c.rflags)));

@@ -6,6 +6,11 @@ import { COMMANDS, type Session } from "./commands.js";
 
 export const PROMPT = "(tramplab) ";
 
+/** The prompt for the next line: gdb's ">" inside a define or document block. */
+export function promptOf(s: Session): string {
+  return s.collecting ? ">" : PROMPT;
+}
+
 /**
  * In batch mode nothing can interrupt a run, so one that finds no stop (`ni` over a call that
  * never returns, `finish` in a function that never does) ends after this much virtual time.
@@ -43,7 +48,12 @@ export function completer(s: Session): (line: string) => [string[], string] {
   return (line) => {
     const m = /(\S*)$/.exec(line)!;
     const word = m[1];
-    if (!/\s/.test(line.trimStart())) return [names.filter((n) => n.startsWith(word)).map((n) => n + " "), word];
+    if (!/\s/.test(line.trimStart())) {
+      // Names of one command (disas, disassemble) complete to its full name, as gdb's do.
+      const hits = COMMANDS.filter((c) => c.names.some((n) => n.startsWith(word)));
+      if (hits.length === 1 && hits[0].names[0].startsWith(word)) return [[hits[0].names[0] + " "], word];
+      return [names.filter((n) => n.startsWith(word)).map((n) => n + " "), word];
+    }
     const bare = word.replace(/^\*/, "");
     const pool = bare.startsWith("$") ? regs : s.engine.symbols.entries.map((x) => x.name);
     const hits = [...new Set(pool.filter((n) => n.startsWith(bare)))].sort().slice(0, 200);
@@ -67,6 +77,7 @@ export async function interactive(s: Session, input: Readable, output: Writable)
     const go = await perform(s, line, write);
     running = false;
     if (!go) break;
+    rl.setPrompt(promptOf(s));
     rl.prompt();
   }
   rl.close();
@@ -78,7 +89,7 @@ export async function batch(s: Session, lines: Iterable<string> | AsyncIterable<
   const write = (t: string) => output.write(t + "\n");
   for await (const line of lines) {
     if (line.trim() === "" && !s.lastLine) continue;
-    output.write(PROMPT + line + "\n");
+    output.write(promptOf(s) + line + "\n");
     if (!(await perform(s, line, write))) return false;
   }
   return true;

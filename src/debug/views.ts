@@ -3,44 +3,15 @@
 import { describeStacks, stackStates } from "../kernel/ftrace/recursion.js";
 import { canonical, walk, PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_PS } from "../machine/paging.js";
 import { DebugError, type Engine } from "./engine.js";
-import { frameSetup } from "./stepping.js";
+import { unwind, backtraceText } from "./frames.js";
 import { addrText, hex, readUpTo } from "./format.js";
 import { hex as hexBytes } from "../machine/disasm.js";
 import { decodeOne } from "./disasm.js";
 import { formatTime } from "../machine/units.js";
 
-/** Functions whose frames are interrupt or exception entries (their caller was interrupted). */
-const ENTRY = /^(asm_|entry_|irq_|.*_interrupt$|.*_entry$|common_interrupt|int3|exc_)/;
-const TRAMPOLINE = /tramp/;
-
-/** bt: the frame-pointer chain of the selected vCPU, symbolized, through trampolines and interrupt entries. */
-export function backtrace(e: Engine, max = 64): string {
-  const c = e.current;
-  const lines: string[] = [];
-  const frame = (i: number, pc: bigint, note = "") => {
-    const name = e.symbols.find(pc)?.name ?? "??";
-    const tag = TRAMPOLINE.test(name) ? "  [trampoline]" : ENTRY.test(name) ? "  [interrupt entry]" : "";
-    lines.push(`#${i}  ${addrText(e.symbols, pc)}${tag}${note}`);
-  };
-  frame(0, c.rip);
-  const sym = e.symbols.find(c.rip);
-  let rbp = c.reg(5);
-  let i = 1;
-  // A function stopped in its prologue has not linked its frame yet: its return address is on the stack.
-  const setup = sym ? frameSetup(e, c, sym.addr) : "set";
-  if (setup !== "set") {
-    const ret = e.readU64(setup === "none" ? c.reg(4) : c.reg(4) + 8n);
-    if (ret !== null) frame(i++, ret);
-  }
-  const seen = new Set<bigint>();
-  while (rbp !== 0n && i < max && !seen.has(rbp)) {
-    seen.add(rbp);
-    const ret = e.readU64(rbp + 8n), next = e.readU64(rbp);
-    if (ret === null || next === null || ret === 0n) break;
-    frame(i++, ret);
-    rbp = next;
-  }
-  return lines.join("\n");
+/** bt as text, no frame marked (the REPL's bt marks the selected one: framecmds.ts). */
+export function backtrace(e: Engine): string {
+  return backtraceText(e, unwind(e), -1);
 }
 
 export function infoCpus(e: Engine): string {
@@ -130,11 +101,12 @@ const UNIT = { b: 1, h: 2, w: 4, g: 8 } as const;
 export type Unit = keyof typeof UNIT;
 
 /**
- * x/Nfu: N units of memory at addr in format f (x d u o t c a), or N instructions (f = i).
- * Memory is read as the selected vCPU could read it (in user mode, user pages only).
+ * x/Nfu: N units of memory at addr in format f (x d u o t c a), or N instructions (f = i), and
+ * the address after the last one shown (where a bare x goes on). Memory is read as the
+ * selected vCPU could read it (in user mode, user pages only).
  */
-export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit): string {
-  if (f === "i") return disasmLines(e, addr, n, (x, len) => e.readAs(x, len));
+export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit): { text: string; next: bigint } {
+  if (f === "i") return disasm(e, addr, n, (x, len) => e.readAs(x, len));
   if (f === "s") return stringAt(e, addr, n);
   const size = UNIT[u];
   const perLine = Math.max(1, Math.min(8, 16 / size));
@@ -149,13 +121,13 @@ export function examine(e: Engine, addr: bigint, n: number, f: string, u: Unit):
         const message = `cannot access memory at address ${hex(bad)}${e.whyNot(bad, size)}`;
         if (cells.length === 0 && lines.length === 0) throw new DebugError(message);
         lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`, message);
-        return lines.join("\n");
+        return { text: lines.join("\n"), next: bad };
       }
       cells.push(formatValue(v, f, size, e));
     }
     lines.push(`${addrText(e.symbols, at)}:\t${cells.join("\t")}`);
   }
-  return lines.join("\n");
+  return { text: lines.join("\n"), next: addr + BigInt(n * size) };
 }
 
 export function formatValue(v: bigint, f: string, size: number, e?: Engine): string {
@@ -172,7 +144,7 @@ export function formatValue(v: bigint, f: string, size: number, e?: Engine): str
   throw new DebugError(`unknown format letter "${f}" (use x d u o t c a i s)`);
 }
 
-function stringAt(e: Engine, addr: bigint, n: number): string {
+function stringAt(e: Engine, addr: bigint, n: number): { text: string; next: bigint } {
   const lines: string[] = [];
   let a = addr;
   for (let i = 0; i < n; i++) {
@@ -187,12 +159,16 @@ function stringAt(e: Engine, addr: bigint, n: number): string {
     lines.push(`${addrText(e.symbols, a)}:\t${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`);
     a += BigInt(bytes.length + 1);
   }
-  return lines.join("\n");
+  return { text: lines.join("\n"), next: a };
 }
 
 /** N instructions from addr, the current one marked with =>. */
 export function disasmLines(e: Engine, addr: bigint, n: number,
   read: (a: bigint, len: number) => Uint8Array | null = (x, len) => e.read(x, len)): string {
+  return disasm(e, addr, n, read).text;
+}
+
+function disasm(e: Engine, addr: bigint, n: number, read: (a: bigint, len: number) => Uint8Array | null): { text: string; next: bigint } {
   const lines: string[] = [];
   let a = addr;
   while (lines.length < n) {
@@ -202,16 +178,16 @@ export function disasmLines(e: Engine, addr: bigint, n: number,
     lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);
     a += BigInt(l.bytes.length);
   }
-  return lines.join("\n");
+  return { text: lines.join("\n"), next: a };
 }
 
 /** disassemble [SYM|ADDR]: a whole function (its ELF size), or 16 instructions where no size is known. */
-export function disassembleFunction(e: Engine, arg: string): string {
+export function disassembleFunction(e: Engine, arg: string, pc = e.current.rip): string {
   let start: bigint, end: bigint | null = null;
-  const sym = arg ? e.symbols.get(arg) : e.symbols.find(e.current.rip);
+  const sym = arg ? e.symbols.get(arg) : e.symbols.find(pc);
   if (sym && sym.size > 0n && !sym.absolute) { start = sym.addr; end = sym.addr + sym.size; }
   else if (arg) start = e.eval(arg);
-  else throw new DebugError(`no function contains ${hex(e.current.rip)}; give an address`);
+  else throw new DebugError(`no function contains ${hex(pc)}; give an address`);
   const title = `Dump of assembler code ${sym ? `for function ${sym.name}` : `from ${hex(start)}`}:`;
   const lines = [title];
   let a = start;
