@@ -12,6 +12,8 @@ const RUNS_PER_PIECE = 200;
 const O_CHUNK = 2048;
 /** A client that sends `-` for the same reply more than this is not retransmitted to again. */
 const MAX_RETRANSMITS = 8;
+/** Connections waiting for the client to go. */
+const MAX_QUEUED = 4;
 /** Packets kept while the machine runs. */
 const MAX_PENDING = 64;
 
@@ -35,6 +37,7 @@ export class GdbServer {
   /** A run in progress: who started it (a client's c/s, or the machine running unattended). */
   private running: { forClient: boolean; interrupted: boolean } | null = null;
   private pending: string[] = [];
+  private queued: Socket[] = [];
   private closed!: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -47,7 +50,6 @@ export class GdbServer {
   listen(): Promise<number> {
     const server = createServer((sock) => this.accept(sock));
     this.server = server;
-    server.maxConnections = 2; // the second is told no and closed (see accept)
     return new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.o.port, this.o.host, () => {
@@ -65,13 +67,22 @@ export class GdbServer {
   close(): void {
     if (this.running) this.engine.interruptRequested = true;
     this.client?.destroy();
+    for (const s of this.queued) s.destroy();
+    this.queued = [];
     this.server?.close();
     this.server = null;
     this.resolveClosed();
   }
 
   private accept(sock: Socket): void {
-    if (this.client) { sock.end(); return; } // one client at a time
+    if (this.client) {
+      // One client at a time: the next waits (its bytes kept) until this one goes.
+      if (this.queued.length >= MAX_QUEUED) { sock.destroy(); return; }
+      sock.pause();
+      sock.on("error", () => { /* closed while waiting */ });
+      this.queued.push(sock);
+      return;
+    }
     this.client = sock;
     this.decoder = new PacketDecoder();
     this.acks = true;
@@ -92,6 +103,17 @@ export class GdbServer {
     // A run the client started stops where it is; the state stays for the next client.
     if (this.running?.forClient) { this.running.interrupted = true; this.engine.interruptRequested = true; }
     this.o.log?.("gdbstub: gdb went away; the machine is stopped");
+    this.next();
+  }
+
+  /** Attaches the next waiting client, if one is still there. */
+  private next(): void {
+    for (let s = this.queued.shift(); s; s = this.queued.shift()) {
+      if (s.destroyed) continue;
+      this.accept(s);
+      s.resume();
+      return;
+    }
   }
 
   private send(sock: Socket, data: string): void {
@@ -150,6 +172,7 @@ export class GdbServer {
       this.client = null;
       this.o.log?.("gdbstub: gdb detached; the machine runs");
       void this.drive({ forClient: false, interrupted: false }); // as qemu, a detached machine runs on
+      this.next();
       return;
     }
     // k: the session ends, as qemu quits.
