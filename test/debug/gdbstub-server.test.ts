@@ -6,6 +6,8 @@ import { Engine } from "../../src/debug/engine.js";
 import { GdbServer, parseListen } from "../../src/debug/gdbstub/server.js";
 import { frame, PACKET_SIZE, textToHex } from "../../src/debug/gdbstub/packets.js";
 import { REGISTERS } from "../../src/debug/gdbstub/registers.js";
+import { parseDebug } from "../../src/cli/debug.js";
+import { UsageError } from "../../src/cli/args.js";
 import { fullState } from "./state.js";
 import { Client } from "./gdbstub-client.js";
 
@@ -135,6 +137,16 @@ describe("gdbstub requests", () => {
     expect(parseListen("0.0.0.0:99")).toEqual({ host: "0.0.0.0", port: 99 });
     expect(parseListen("70000")).toBeNull();
     expect(parseListen("a b:1")).toBeNull();
+  });
+
+  it("debug --gdb and --gdb-wait: the address, the wait flag, and refusals of what does not apply", () => {
+    expect(parseDebug(["--gdb", ":1234"]).gdb).toEqual({ host: "127.0.0.1", port: 1234, wait: false });
+    expect(parseDebug(["--gdb-wait"]).gdb).toEqual({ host: "127.0.0.1", port: 1234, wait: true });
+    expect(parseDebug(["--gdb", "0.0.0.0:5", "--gdb-wait"]).gdb).toEqual({ host: "0.0.0.0", port: 5, wait: true });
+    expect(() => parseDebug(["--gdb", "nope"])).toThrow(UsageError);
+    expect(() => parseDebug(["--gdb"])).toThrow(/--gdb needs \[HOST:\]PORT/);
+    expect(() => parseDebug(["--gdb", "1", "--batch"])).toThrow(/-x and --batch do not apply/);
+    expect(parseDebug([]).gdb).toBeUndefined();
   });
 });
 
