@@ -2,7 +2,7 @@
 // over an ephemeral port: threads, a breakpoint, a backtrace, stepping, memory, registers,
 // a watchpoint, reverse stepping, monitor and detach.
 import { describe, it, expect, afterEach } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { Engine } from "../../src/debug/engine.js";
@@ -82,5 +82,24 @@ describe("gdb attached to the stub", () => {
     await c.end();
     const second = await gdb(port, ["info threads", "detach"]);
     expect(second).toMatch(/2 +Thread 2 \(CPU#1/);
+  });
+
+  it("tramplab debug --gdb :0 --gdb-wait serves gdb; gdb's kill ends the process with status 0", async () => {
+    const args = ["bin/tramplab.js", "debug", "--cpus", "2", "--gdb", ":0", "--gdb-wait"];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        log += d.toString();
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once("exit", () => reject(new Error(`exited before listening: ${log}`)));
+    });
+    const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+    const out = await gdb(port, ["info threads", "kill"]);
+    expect(out).toMatch(/2 +Thread 2 \(CPU#1/);
+    expect(await exited).toBe(0);
+    expect(log).toContain("gdb killed the session");
   });
 });

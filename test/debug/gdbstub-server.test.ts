@@ -13,9 +13,9 @@ import { Client } from "./gdbstub-client.js";
 
 let server: GdbServer | null = null;
 
-async function start(cpus = 2): Promise<{ k: Kernel; port: number; s: GdbServer }> {
+async function start(cpus = 2, wait = true): Promise<{ k: Kernel; port: number; s: GdbServer }> {
   const k = Kernel.boot({ cpus });
-  const s = new GdbServer(new Engine(k), { host: "127.0.0.1", port: 0, wait: true });
+  const s = new GdbServer(new Engine(k), { host: "127.0.0.1", port: 0, wait });
   server = s;
   return { k, port: await s.listen(), s };
 }
@@ -91,6 +91,17 @@ describe("gdbstub requests", () => {
     expect(await c.ask(`Hc${cpu + 1}`)).toBe("OK");
     expect(await c.ask("s")).toBe(`T05thread:${cpu + 1};`);
     expect(k.machine.cpus[cpu].rip).not.toBe(at);
+    await c.end();
+  });
+
+  it("without --gdb-wait the machine runs until gdb attaches, and attaching stops it (as qemu -s)", async () => {
+    const { k, port } = await start(2, false);
+    expect(k.machine.time).toBeGreaterThan(0n); // listen() ran the machine's first piece already
+    const c = await Client.open(port);
+    expect(await c.ask("?")).toMatch(/^T05thread:[12];$/);
+    const t = k.machine.time;
+    expect(await c.ask("g")).toMatch(/^[0-9a-f]+$/);
+    expect(k.machine.time).toBe(t); // stopped while attached
     await c.end();
   });
 

@@ -141,7 +141,7 @@ export class GdbServer {
       if (ev.kind === "toolong") { this.send(sock, "E22"); continue; }
       // While the machine runs (until an attach stops it), packets wait; a flood of them is dropped.
       if (this.running) { if (this.pending.length < MAX_PENDING) this.pending.push(ev.data); continue; }
-      this.answer(sock, ev.data, this.target.handle(ev.data));
+      this.answer(sock, ev.data, this.handle(ev.data));
       if (this.client !== sock) return;
     }
   }
@@ -150,7 +150,20 @@ export class GdbServer {
   private flush(): void {
     while (this.client && !this.running && this.pending.length > 0) {
       const p = this.pending.shift()!;
-      this.answer(this.client, p, this.target.handle(p));
+      this.answer(this.client, p, this.handle(p));
+    }
+  }
+
+  /**
+   * The target's answer. A fault in the host's own code is a bug, but one packet must not end
+   * the session or the process: it is logged and answered as an error, the machine untouched.
+   */
+  private handle(p: string): Answer {
+    try {
+      return this.target.handle(p);
+    } catch (err) {
+      this.o.log?.(`gdbstub: internal error on a ${JSON.stringify(p.slice(0, 20))} packet: ${(err as Error).message}`);
+      return { reply: "E01", output: `internal error: ${(err as Error).message}` };
     }
   }
 
@@ -187,10 +200,16 @@ export class GdbServer {
     if (!run.forClient) this.engine.start({});
     this.running = run;
     let stop: Stop | null = null;
-    for (;;) {
-      stop = this.engine.work(RUNS_PER_PIECE);
-      if (stop) break;
-      await new Promise((res) => setImmediate(res));
+    try {
+      for (;;) {
+        stop = this.engine.work(RUNS_PER_PIECE);
+        if (stop) break;
+        await new Promise((res) => setImmediate(res));
+      }
+    } catch (err) {
+      // As handle(): logged, and the client hears of a stop where the machine is.
+      this.o.log?.(`gdbstub: internal error while running: ${(err as Error).message}`);
+      stop = { cpu: this.engine.cpu, text: "" };
     }
     this.running = null;
     const interrupted = stop.text.startsWith("Interrupted.");
