@@ -215,14 +215,16 @@ describe("gdbstub under hostile input", () => {
     await d.end();
   });
 
-  it("a client that vanishes during c leaves the machine stopped; the next one can resume it", async () => {
-    const { k, port } = await start(2);
+  it("a client that vanishes during c leaves the machine stopped; the next one finds no stale breakpoint and can resume it", async () => {
+    const { k, port, s } = await start(2);
     const c = await Client.open(port);
     const at = k.symbols.get("work_leaf")!.addr;
+    expect(await c.ask(`Z0,${k.symbols.get("work_middle")!.addr.toString(16)},1`)).toBe("OK");
     c.raw(frame("c"));
     c.sock.destroy();
     const d = await Client.open(port);
     expect(await d.ask("?")).toMatch(/^T0[25]thread:[12];$/);
+    expect(s.engine.breakpoints).toEqual([]);
     expect(await d.ask(`Z0,${at.toString(16)},1`)).toBe("OK");
     expect(await d.ask("c")).toMatch(/^T05swbreak:;thread:[12];$/);
     await d.end();

@@ -88,6 +88,7 @@ export class GdbServer {
     this.acks = true;
     this.lastSent = null;
     this.pending = [];
+    this.target.reset();
     sock.setNoDelay(true);
     this.o.log?.(`gdbstub: gdb attached from ${sock.remoteAddress}:${sock.remotePort}`);
     // As qemu: attaching stops a machine that runs unattended.

@@ -25,8 +25,9 @@ export type Answer =
 const Z_KINDS: Record<string, Breakpoint["kind"]> = { 0: "break", 1: "break", 2: "watch", 3: "rwatch", 4: "awatch" };
 
 export class GdbTarget {
-  /** Thread for registers and memory (Hg); -1 would mean all, 0 any: both pick the selected vCPU. */
+  /** Thread for registers and memory (Hg), and for s and c (Hc); 0 (any or all): the selected vCPU. */
   private gThread = 0;
+  private cThread = 0;
   private readonly inserted = new Map<string, Breakpoint>();
   private readonly ftrace: FtraceSettings = { filter: "" };
   /** The last stop reply, for `?`. */
@@ -35,6 +36,18 @@ export class GdbTarget {
 
   constructor(readonly engine: Engine) {
     this.lastStop = this.stopReply(null, "05");
+  }
+
+  /**
+   * A new client starts afresh, as with qemu: breakpoints and watchpoints a vanished client
+   * left behind are removed (the new gdb does not know them), thread choices reset.
+   */
+  reset(): void {
+    for (const b of this.inserted.values()) this.engine.removeBreakpoint(b);
+    this.inserted.clear();
+    this.gThread = this.cThread = 0;
+    // The last stop stays, but not its reason: it names a breakpoint the new gdb never set.
+    this.lastStop = this.lastStop.replace(/^(T..)[^]*?(thread:[0-9a-f]+;)$/, "$1$2");
   }
 
   private get ncpus(): number { return this.engine.machine.ncpus; }
@@ -57,7 +70,7 @@ export class GdbTarget {
     const hit = s ? e.lastHit : null;
     if (hit?.kind === "break") why = hit.what === "Z1" ? "hwbreak:;" : "swbreak:;";
     else if (hit?.kind === "watch" || hit?.kind === "rwatch" || hit?.kind === "awatch") why = `${hit.kind}:${hit.addr!.toString(16)};`;
-    this.gThread = 0;
+    this.gThread = this.cThread = 0;
     this.lastStop = `T${sig}${why}thread:${(cpu + 1).toString(16)};`;
     return this.lastStop;
   }
@@ -91,7 +104,8 @@ export class GdbTarget {
       case "H": {
         const cpu = this.cpuOf(p.slice(2));
         if ((p[1] !== "g" && p[1] !== "c") || cpu === null) return ok("E22");
-        if (p[1] === "g") this.gThread = p.slice(2) === "0" || p.slice(2) === "-1" ? 0 : cpu + 1;
+        const t = p.slice(2) === "0" || p.slice(2) === "-1" ? 0 : cpu + 1;
+        if (p[1] === "g") this.gThread = t; else this.cThread = t;
         return ok("OK");
       }
       case "T": return ok(this.cpuOf(p.slice(1)) !== null && p.length > 1 ? "OK" : "E22");
@@ -102,7 +116,7 @@ export class GdbTarget {
       case "c": case "s": case "C": case "S":
         // A resume address (c ADDR) is not supported: the machine resumes where it is.
         if (!/^[cs]$|^[CS][0-9a-fA-F]{2}$/.test(p)) return ok("E22");
-        return this.resume(p[0].toLowerCase() === "s" ? this.gCpu : -1);
+        return this.resume(p[0].toLowerCase() === "s" ? (this.cThread === 0 ? this.engine.cpu : this.cThread - 1) : -1);
       case "b":
         if (p === "bs") return this.reverse(() => reverseStep(e));
         if (p === "bc") return this.reverse(() => reverseContinue(e));
@@ -145,7 +159,7 @@ export class GdbTarget {
       const m = /^([cCsS])(?:[0-9a-fA-F]{2})?(?::([0-9a-fA-F]{1,8}|-1))?$/.exec(a);
       if (!m) return { reply: "E22" };
       if (m[1].toLowerCase() === "s" && step < 0) {
-        const cpu = m[2] === undefined ? this.gCpu : this.cpuOf(m[2]);
+        const cpu = m[2] === undefined ? this.engine.cpu : this.cpuOf(m[2]);
         if (cpu === null) return { reply: "E22" };
         step = cpu;
       }
