@@ -72,7 +72,13 @@ describe("gdbstub requests", () => {
     const before = fullState(k);
     expect(await c.ask("M0,2:abcd")).toBe("E14");
     expect(await c.ask("Mzz")).toBe("E22");
+    expect(await c.ask("M0,2:ab")).toBe("E22"); // fewer bytes than the length says
     expect(fullState(k)).toBe(before);
+    const jiffies = k.symbols.get("jiffies")!.addr.toString(16);
+    expect(await c.ask(`M${jiffies},2:3412`)).toBe("OK");
+    expect(await c.ask(`m${jiffies},2`)).toBe("3412");
+    expect(await c.ask(`X${jiffies},2:#\x05`)).toBe("OK"); // binary; frame() escapes the # (0x23) as }\x03
+    expect(await c.ask(`m${jiffies},2`)).toBe("2305");
     await c.end();
   });
 
