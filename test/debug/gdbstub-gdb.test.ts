@@ -73,6 +73,16 @@ describe("gdb attached to the stub", () => {
     expect(k.machine.cpus.length).toBe(2);
   });
 
+  it("reverse-continue from the second hit of a breakpoint lands on the first, in the same state", async () => {
+    const { port } = await start(2);
+    const out = await gdb(port, ["b work_leaf", "c", "p $rsp", "p $rdi", "c", "p $rsp", "reverse-continue", "p $rsp", "p $rdi", "kill"]);
+    expect(out.match(/hit Breakpoint 1/g)?.length).toBe(3);
+    const v = [...out.matchAll(/\$\d+ = (.*)/g)].map((m) => m[1]);
+    expect(v.length).toBe(5);
+    expect([v[3], v[4]]).toEqual([v[0], v[1]]);
+    expect(out).not.toMatch(/No more reverse-execution history|Remote failure/);
+  });
+
   it("after gdb detaches, a second gdb attaches to the same machine", async () => {
     const { port } = await start(2);
     const first = await gdb(port, ["b work_leaf", "c", "detach"]);
