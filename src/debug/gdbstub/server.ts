@@ -215,8 +215,11 @@ export class GdbServer {
     this.running = null;
     const interrupted = stop.text.startsWith("Interrupted.");
     if (!this.server) return;
-    const reply = this.target.stopReply(stop, interrupted && run.forClient ? "02" : "05");
-    if (run.forClient && this.client && !run.interrupted) this.send(this.client, reply);
+    // Only the client that resumed the machine hears why it stopped; for anyone else (a client
+    // attaching later) the reason would name a breakpoint it never set.
+    const heard = run.forClient && !run.interrupted;
+    const reply = this.target.stopReply(stop, interrupted && heard ? "02" : "05", heard);
+    if (heard && this.client) this.send(this.client, reply);
     this.flush();
   }
 }

@@ -62,12 +62,15 @@ export class GdbTarget {
 
   private get gCpu(): number { return this.gThread === 0 ? this.engine.cpu : this.gThread - 1; }
 
-  /** A stop reply for the engine's stop `s` (null: the current state), signal `sig`. */
-  stopReply(s: Stop | null, sig = "05"): string {
+  /**
+   * A stop reply for the engine's stop `s` (null: the current state), signal `sig`; with
+   * `reason`, the breakpoint or watchpoint that stopped it (not for a client that was not there).
+   */
+  stopReply(s: Stop | null, sig = "05", reason = true): string {
     const e = this.engine;
     const cpu = s?.cpu ?? e.cpu;
     let why = "";
-    const hit = s ? e.lastHit : null;
+    const hit = s && reason ? e.lastHit : null;
     if (hit?.kind === "break") why = hit.what === "Z1" ? "hwbreak:;" : "swbreak:;";
     else if (hit?.kind === "watch" || hit?.kind === "rwatch" || hit?.kind === "awatch") why = `${hit.kind}:${hit.addr!.toString(16)};`;
     this.gThread = this.cThread = 0;
