@@ -10,6 +10,7 @@ import { DEBUG_USAGE } from "./usage.js";
 import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
+import { GdbServer, parseListen } from "../debug/gdbstub/server.js";
 
 interface DebugOptions {
   image?: string;
@@ -17,9 +18,13 @@ interface DebugOptions {
   batch: boolean;
   config: KernelOptions;
   help?: boolean;
+  /** --gdb [HOST:]PORT / --gdb-wait: serve gdb's remote protocol instead of the REPL. */
+  gdb?: { host: string; port: number; wait: boolean };
 }
 
-const DEBUG_OPTIONS = { ...KERNEL_OPTIONS, command: { type: "string", short: "x" }, batch: FLAG } satisfies OptionSpec;
+const DEBUG_OPTIONS = {
+  ...KERNEL_OPTIONS, command: { type: "string", short: "x" }, batch: FLAG, gdb: { type: "string" }, "gdb-wait": FLAG,
+} satisfies OptionSpec;
 
 export function parseDebug(args: string[]): DebugOptions {
   const p = parseOptions(args, DEBUG_OPTIONS);
@@ -29,6 +34,15 @@ export function parseDebug(args: string[]): DebugOptions {
     const v = p.values.get("command");
     if (!v) throw new UsageError("-x needs a file of commands");
     o.script = v;
+  }
+  if (p.values.has("gdb") || p.flags.has("gdb-wait")) {
+    const v = p.values.has("gdb") ? p.values.get("gdb") ?? "" : "1234";
+    const l = parseListen(v);
+    if (!l) throw new UsageError(`--gdb needs [HOST:]PORT (a port 0 to 65535), got ${v ? JSON.stringify(v.slice(0, 80)) : "nothing"}`);
+    if (o.script !== undefined || p.flags.has("batch")) {
+      throw new UsageError("--gdb serves gdb instead of the REPL: -x and --batch do not apply");
+    }
+    o.gdb = { ...l, wait: p.flags.has("gdb-wait") };
   }
   if (p.positionals.length > 1) throw new UsageError(`one image only (got ${p.positionals[0]} and ${p.positionals[1]})`);
   o.image = p.positionals[0];
@@ -86,5 +100,19 @@ export async function debug(args: string[]): Promise<number> {
   // The command file is read first: one that cannot be read is refused before anything boots.
   const script = o.script !== undefined ? readInputText(o.script, "commands") : undefined;
   const kernel = boot(o);
+  if (o.gdb) return serveGdb(kernel, o.gdb);
   return session(o, kernel, script);
+}
+
+/** --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process. */
+async function serveGdb(kernel: Kernel, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
+  const server = new GdbServer(new Engine(kernel), { ...g, log: (l) => process.stderr.write(l + "\n") });
+  try { await server.listen(); } catch (e) {
+    throw new InputError(`cannot listen on ${g.host}:${g.port}: ${(e as Error).message}`);
+  }
+  const stop = () => server.close();
+  process.once("SIGINT", stop);
+  await server.done();
+  process.off("SIGINT", stop);
+  return 0;
 }

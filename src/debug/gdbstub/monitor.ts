@@ -1,0 +1,44 @@
+// `monitor CMD` (qRcmd): the REPL's kernel views, by the REPL's own functions.
+import { DebugError, type Engine } from "../engine.js";
+import { LIMITS, numberArg } from "../arguments.js";
+import { ftraceCommand, pokeLog, trampolines, rcuView, type FtraceSettings } from "../kernelviews.js";
+import { infoStacks } from "../views.js";
+
+/** The longest monitor command accepted (gdb sends it hex-encoded inside one packet). */
+export const MAX_MONITOR_LINE = 1024;
+
+export const MONITOR_HELP = [
+  "monitor commands:",
+  "  ftrace filter GLOBS | on | off | enabled_functions | trace [N]   the function tracer",
+  "  tramp            dynamic trampolines",
+  "  rcu              RCU flavours and pending releases",
+  "  poke log [N]     the text-poke log",
+  "  info stacks      the kernel's stacks and which vCPUs are on them",
+].join("\n");
+
+/** Runs one monitor command; its text, or a DebugError with the reason it was refused. */
+export function monitor(e: Engine, ftrace: FtraceSettings, line: string): string {
+  if (line.length > MAX_MONITOR_LINE) throw new DebugError(`a monitor command is at most ${MAX_MONITOR_LINE} characters`);
+  const words = line.trim().split(/\s+/).filter((w) => w !== "");
+  const [cmd, ...rest] = words;
+  switch (cmd) {
+    case undefined: case "help":
+      return MONITOR_HELP;
+    case "ftrace":
+      return ftraceCommand(e, ftrace, rest);
+    case "tramp": case "trampolines":
+      if (rest.length) throw new DebugError("tramp takes no arguments");
+      return trampolines(e);
+    case "rcu":
+      if (rest.length) throw new DebugError("rcu takes no arguments");
+      return rcuView(e);
+    case "poke":
+      if (rest[0] !== "log" || rest.length > 2) throw new DebugError("usage: poke log [N]");
+      return pokeLog(e, numberArg(rest[1] ?? "", "poke log takes", 1, LIMITS.lines, 20));
+    case "info":
+      if (rest.length !== 1 || rest[0] !== "stacks") throw new DebugError("usage: info stacks");
+      return infoStacks(e);
+    default:
+      throw new DebugError(`unknown monitor command "${cmd}" ("monitor help" lists them)`);
+  }
+}
