@@ -331,10 +331,13 @@ export class Engine {
       }
       this.lastHit = b;
       this.cpu = c.index;
-      if (probe) return b.internal ? b.what : `${stopTitle(b)}, ${b.what}`;
+      // gdb's "Breakpoint 1, work_leaf () at firmware/work.c:17", when the image has lines.
+      const line = this.kernel.sourceLine(rip);
+      const title = `${stopTitle(b)}, ${b.what}${line ? ` at ${line}` : ""}`;
+      if (probe) return b.internal ? b.what : title;
       b.hits++;
       if (b.temporary || b.internal) this.removeBreakpoint(b);
-      return b.internal ? b.what : `${stopTitle(b)}, ${b.what}`;
+      return b.internal ? b.what : title;
     }
     this.skip = { cpu: c.index, rip };
     return null;

@@ -77,11 +77,14 @@ function fromUser(e: Engine, f: Frame, retSlot: bigint): string | null {
   return `Backtrace stopped: ${name} was entered from user mode (pt_regs at ${hex(regs)}: rip ${addrText(e.symbols, rip)}, rsp ${hex(sp)})`;
 }
 
-/** "#1  0xffffffff81001234 <work_middle+9>  [trampoline]" */
+/** "#1  0xffffffff81001234 <work_middle+9> at firmware/work.c:45  [trampoline]" */
 export function frameLine(e: Engine, f: Frame): string {
   const name = e.symbols.find(f.pc)?.name ?? "??";
   const tag = TRAMPOLINE.test(name) ? "  [trampoline]" : ENTRY.test(name) ? "  [interrupt entry]" : "";
-  return `#${f.level}  ${addrText(e.symbols, f.pc)}${tag}`;
+  // A return address is the instruction after the call: its line is looked up one byte back,
+  // as gdb does, so a frame names the line of the call.
+  const line = e.kernel.sourceLine(f.level === 0 ? f.pc : f.pc - 1n);
+  return `#${f.level}  ${addrText(e.symbols, f.pc)}${line ? ` at ${line}` : ""}${tag}`;
 }
 
 /** bt: every frame, the selected one marked. */
