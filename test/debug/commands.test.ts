@@ -33,7 +33,7 @@ describe("ni N", () => {
     s.execute("tbreak *kthread_busy+0x18");
     s.execute("c");
     s.execute("b work_middle");
-    expect(s.execute("ni 5").text).toMatch(/^Breakpoint 2, work_middle\n/);
+    expect(s.execute("ni 5").text).toMatch(/^Breakpoint 2, work_middle at firmware\/work\.c:\d+\n/);
     expect(s.engine.current.rip).toBe(k.symbols.get("work_middle")!.addr);
   });
 });
@@ -141,6 +141,6 @@ describe("c in batch mode", () => {
     expect(s.execute("c").text).toBe(refused);
     expect(fullState(k)).toBe(before);
     s.execute("enable 1");
-    expect(s.execute("c").text).toMatch(/^Continuing.\nBreakpoint 1, work_top\n/);
+    expect(s.execute("c").text).toMatch(/^Continuing.\nBreakpoint 1, work_top at firmware\/work\.c:\d+\n/);
   });
 });

@@ -41,7 +41,7 @@ describe("debugger engine", () => {
     const textBefore = createHash("sha256").update(s.engine.read(site, 64)!).digest("hex");
     expect(s.execute("b work_top").text).toMatch(/^Breakpoint 1 at 0x[0-9a-f]+ <work_top>$/);
     const stop = s.execute("c").text;
-    expect(stop).toMatch(/^Continuing.\nBreakpoint 1, work_top\n\[cpu\d\] => 0x[0-9a-f]+ <work_top>:/);
+    expect(stop).toMatch(/^Continuing.\nBreakpoint 1, work_top at firmware\/work\.c:\d+\n\[cpu\d\] => 0x[0-9a-f]+ <work_top>:/);
     expect(s.engine.current.rip).toBe(site);
     expect(createHash("sha256").update(s.engine.read(site, 64)!).digest("hex")).toBe(textBefore);
     // Continuing steps over it once; the next stop is the next call, with the count shown.

@@ -25,9 +25,10 @@ describe("frames", () => {
   it("up, down and frame N select frames of bt, and bt marks the selected one", () => {
     const { s } = inWorkLeaf();
     const bt = s.execute("bt").text.split("\n");
-    expect(bt[0]).toMatch(/^#0  0x[0-9a-f]+ <work_leaf\+0x[0-9a-f]+>  <- selected$/);
-    expect(bt[1]).toMatch(/^#1  0x[0-9a-f]+ <work_middle\+0x[0-9a-f]+>$/);
-    expect(bt[2]).toMatch(/^#2  0x[0-9a-f]+ <work_top\+0x[0-9a-f]+>$/);
+    // Each frame with its source line (the firmware has DWARF lines).
+    expect(bt[0]).toMatch(/^#0  0x[0-9a-f]+ <work_leaf\+0x[0-9a-f]+> at firmware\/work\.c:\d+  <- selected$/);
+    expect(bt[1]).toMatch(/^#1  0x[0-9a-f]+ <work_middle\+0x[0-9a-f]+> at firmware\/work\.c:\d+$/);
+    expect(bt[2]).toMatch(/^#2  0x[0-9a-f]+ <work_top\+0x[0-9a-f]+> at firmware\/work\.c:\d+$/);
     expect(s.execute("up").text).toBe(bt[1]);
     expect(s.execute("bt").text.split("\n")[1]).toBe(`${bt[1]}  <- selected`);
     expect(s.execute("up 2").text).toBe(bt[3]);
@@ -98,7 +99,7 @@ describe("frames", () => {
     expect(s.execute("c").text).toContain("Breakpoint 1, do_syscall_64");
     const bt = s.execute("bt").text.split("\n");
     expect(bt).toHaveLength(3);
-    expect(bt[1]).toMatch(/^#1  0x[0-9a-f]+ <entry_SYSCALL_64\+0x[0-9a-f]+>  \[interrupt entry\]$/);
+    expect(bt[1]).toMatch(/^#1  0x[0-9a-f]+ <entry_SYSCALL_64\+0x[0-9a-f]+> at firmware\/entry\.S:\d+  \[interrupt entry\]$/);
     const rip = s.engine.current.reg(1); // syscall left the user's rip in rcx
     expect(bt[2]).toMatch(new RegExp("^Backtrace stopped: " +
       `entry_SYSCALL_64 was entered from user mode \\(pt_regs at 0x[0-9a-f]+: rip ${hex(rip)}, rsp 0x`));
