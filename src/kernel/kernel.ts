@@ -145,16 +145,17 @@ export class Kernel {
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });
     const kthread = (name: string, cpu: number, entry: bigint, arg: bigint) => createKthread({ machine: m, heap: this.heap,
       stacks: booted.stacks, sched: this.sched, retFromFork: sym("ret_from_fork") }, name, cpu, entry, arg);
-    const apiDeps: ModuleApiDeps = { machine: m, cr3: this.cr3, st: () => st().moduleApi, heap: this.heap, sched: this.sched,
-      jobs: undefined as never, rcu: this.rcu, symbols: () => this.symbols, console: (text) => printk(st().reports, text, m.time),
-      kthread, sym, preemptCount: (cpu) => this.percpuU32(cpu, "preemptCount") };
+    // The jobs answer the rcuc thread through the module API's state; apiDeps is only read
+    // once the machine runs, after both exist.
     this.jobs = new HostJobs(() => st().jobs, { machine: m, sched: this.sched,
       gracePeriodDone: (name, seq) => this.rcu.flavours.find((f) => f.name === name)!.done(seq),
       work: (w) => this.moduleFtrace.call(Number(w.args[0]), w.args[1], w.args[2], w.args[3]),
       released: (addr) => !this.releases.pending().some((r) => r.ops.addr === addr),
       busy: () => this.poke.busy,
       rcuCallbacks: (w) => rcuCallbacks(apiDeps, w) });
-    apiDeps.jobs = this.jobs;
+    const apiDeps: ModuleApiDeps = { machine: m, cr3: this.cr3, st: () => st().moduleApi, heap: this.heap, sched: this.sched,
+      jobs: this.jobs, rcu: this.rcu, symbols: () => this.symbols, console: (text) => printk(st().reports, text, m.time),
+      kthread, sym, preemptCount: (cpu) => this.percpuU32(cpu, "preemptCount") };
     installModuleApi(this.interleaver.hypercalls, apiDeps);
     this.interleaver.afterRound.push(() => this.jobs.advance());
     this.modules = new Modules(() => st().modules, { machine: m, space: booted.space, frames: booted.frames, ftrace: this.ftrace,
