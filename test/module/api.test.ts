@@ -12,6 +12,7 @@ import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { Errno } from "../../src/gen/constants.js";
 import { ftraceOpsFields, FTRACE_OPS_SIZE, taskFields } from "../../src/gen/layout.js";
 import { projectRoot } from "../../src/paths.js";
+import { walk } from "../../src/machine/paging.js";
 import { buildModules, EXAMPLES, FIXTURES } from "./build.js";
 import { runCli } from "../cli-child.js";
 
@@ -80,6 +81,21 @@ describe("a module written against the kernel's headers", () => {
     const got = execFileSync(join(dir, "probe"), { encoding: "utf8" }).trim().split(" ").map(Number);
     expect(got).toEqual([ftraceOpsFields.func.offset, ftraceOpsFields.flags.offset, ftraceOpsFields.private.offset,
       ftraceOpsFields.directCall.offset, FTRACE_OPS_SIZE, taskFields.pid.offset, taskFields.name.offset]);
+  });
+});
+
+describe("where the loader puts a module", () => {
+  it("maps text read-only and executable, rodata read-only, data writable and not executable; unmaps all at rmmod", () => {
+    const k = boot();
+    const m = k.insmod(ko.get("hello")!, "hello.ko", [{ name: "count", value: "0" }]);
+    const page = (va: bigint) => walk(k.machine, k.booted.space.root, va);
+    const rights = (va: bigint) => { const t = page(va); return t && { w: t.writable, x: t.exec, u: t.user }; };
+    expect(rights(m.bases.text)).toEqual({ w: false, x: true, u: false });
+    expect(rights(m.bases.rodata)).toEqual({ w: false, x: false, u: false });
+    expect(rights(m.bases.data)).toEqual({ w: true, x: false, u: false });
+    k.rmmod("hello");
+    expect(page(m.bases.text)).toBeNull();
+    expect(page(m.bases.data)).toBeNull();
   });
 });
 
