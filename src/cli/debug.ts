@@ -105,7 +105,7 @@ export async function debug(args: string[]): Promise<number> {
 }
 
 /** --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process. */
-async function serveGdb(kernel: Kernel, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
+export async function serveGdb(kernel: Kernel, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
   const server = new GdbServer(new Engine(kernel), { ...g, log: (l) => process.stderr.write(l + "\n") });
   try { await server.listen(); } catch (e) {
     throw new InputError(`cannot listen on ${g.host}:${g.port}: ${(e as Error).message}`);

@@ -23,7 +23,8 @@ import { INTERRUPTED, interruptedNote, withInterrupts } from "./interrupt.js";
 import { torture } from "./torture.js";
 import { scenario } from "./scenario.js";
 import { checkNoinstrCommand } from "./noinstr.js";
-import { bootImage, debug } from "./debug.js";
+import { bootImage, debug, serveGdb } from "./debug.js";
+import { parseListen } from "../debug/gdbstub/server.js";
 import { loadModules, readInsmodLines, unloadModules } from "./modules.js";
 import { dmesg } from "../kernel/log.js";
 import { buildModule } from "./build-module.js";
@@ -52,6 +53,8 @@ interface RunOptions extends KernelOptions {
   image?: string;
   insmod?: string[];
   rmmod?: string[];
+  gdb?: string;
+  gdbWait?: boolean;
   help?: boolean;
 }
 
@@ -69,6 +72,9 @@ async function runUserProgram(o: RunOptions): Promise<number> {
   const kernelOptionGiven = o.cpus !== undefined || o.preempt || o.kconfig || o.seed !== undefined || o.time !== undefined ||
     o.tracer || o.filter !== undefined || o.release || o.recursion;
   if (o.image !== undefined) throw new UsageError("--image boots a kernel image; a program runs without one");
+  if (o.insmod?.length || o.rmmod?.length || o.gdb !== undefined || o.gdbWait) {
+    throw new UsageError("--insmod, --rmmod, --gdb and --gdb-wait apply to the built-in kernel, not to a program");
+  }
   if (kernelOptionGiven) {
     throw new UsageError("--cpus, --preempt, --kconfig, --seed, --time, --tracer, --filter, --release and --recursion " +
       "apply to the built-in kernel, not to a program");
@@ -97,12 +103,17 @@ async function runKernel(o: RunOptions): Promise<number> {
   if (o.filter !== undefined && !o.tracer) throw new UsageError("--filter needs --tracer function");
   if (o.image === "") throw new UsageError("--image needs an ELF file");
   const modules = readInsmodLines(o.insmod ?? []);
+  const gdb = gdbListen(o);
   const config = kernelConfig(configFields(o));
   const kernel = bootImage(config, o.image);
   const time = o.time ?? (option("time").default as bigint);
   const t0 = performance.now();
   const err = (line: string) => process.stderr.write(line + "\n");
   let modulesOk = loadModules(kernel, modules, err);
+  if (gdb) {
+    if (!modulesOk) return 1;
+    return serveGdb(kernel, gdb);
+  }
   let stop = await withInterrupts((i) => i.run(o.tracer ? traceLive(kernel, time, o) : kernel.runSlices(time)));
   if (stop && stop.kind === "time" && o.rmmod?.length) {
     modulesOk = unloadModules(kernel, o.rmmod, err) && modulesOk;
@@ -123,6 +134,18 @@ async function runKernel(o: RunOptions): Promise<number> {
     process.stderr.write(`tramplab: ${insns} instructions retired in ${wall.toFixed(1)} ms (${mips.toFixed(1)} guest MIPS)\n`);
   }
   return stop.kind === "time" && modulesOk ? 0 : 1;
+}
+
+/** --gdb / --gdb-wait as debug takes them; undefined when neither is given. */
+function gdbListen(o: RunOptions): { host: string; port: number; wait: boolean } | undefined {
+  if (o.gdb === undefined && !o.gdbWait) return undefined;
+  const v = o.gdb ?? "1234";
+  const l = parseListen(v);
+  if (!l) throw new UsageError(`--gdb needs [HOST:]PORT (a port 0 to 65535), got ${v ? JSON.stringify(v.slice(0, 80)) : "nothing"}`);
+  if (o.tracer || o.rmmod?.length || o.time !== undefined) {
+    throw new UsageError("--gdb hands the machine to gdb: --time, --tracer and --rmmod do not apply");
+  }
+  return { ...l, wait: o.gdbWait ?? false };
 }
 
 /** How long `run` goes on after --rmmod: long enough for a forgotten callback to run into freed text. */

@@ -50,7 +50,7 @@ export const RUN_SECTIONS: { title: string; keys: string[] }[] = [
   {
     title: "Options for the built-in kernel:",
     keys: ["cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion", "image",
-      "insmod", "rmmod"],
+      "insmod", "rmmod", "gdb", "gdb-wait"],
   },
   { title: "Options for a program:", keys: ["max-insns", "stats"] },
   { title: "For both:", keys: ["cpu-vendor"] },

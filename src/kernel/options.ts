@@ -230,6 +230,17 @@ export const OPTIONS: readonly Option[] = [
       "may be given again" },
   },
   {
+    // Not KernelConfig fields: `run --gdb` serves gdb's remote protocol (src/debug/gdbstub) once
+    // the kernel is up and the --insmod modules are loaded, instead of running for --time.
+    name: "gdb", key: "gdb", type: { kind: "text", needs: "[HOST:]PORT" }, applies: "run",
+    cli: { metavar: "[HOST:]PORT", help: "once the modules are loaded, serve gdb's remote protocol there (as debug --gdb; " +
+      "loopback unless a host is given) instead of running for --time" },
+  },
+  {
+    name: "gdbWait", key: "gdb-wait", type: { kind: "flag" }, applies: "run",
+    cli: { help: "with --gdb: stay stopped until gdb attaches (as qemu -S); alone, --gdb 127.0.0.1:1234" },
+  },
+  {
     name: "maxInsns", key: "max-insns", type: { kind: "count", min: 1n, max: U64_MAX }, applies: "run",
     cli: { metavar: "N", help: "stop a runaway program after N instructions, 1 to 2^64-1 (exit code 152)" },
   },
