@@ -87,3 +87,15 @@ describe("run --gdb", () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe("a hostile module's parameter table", () => {
+  it("a variable outside the module's data is refused (-EINVAL), never written", async () => {
+    writeFileSync(join(dir, "badparam.S"), ".section .rodata\nn:\t.asciz \"p\"\n" +
+      ".section __param, \"a\"\n\t.quad n\n\t.quad 0xffffffff81000000\n\t.long 1\n\t.short 0, 0\n");
+    expect((await runCli(["build-module", "-o", join(dir, "badparam.ko"), join(dir, "badparam.S")])).status).toBe(0);
+    const r = await runCli(["run", "--cpus", "2", "--time", "1ms", "--insmod", `${join(dir, "badparam.ko")} p=1`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Invalid parameters \(parameter p's variable at 0xffffffff81000000 is not in the module's data\)/);
+    expect(r.stdout).toContain("stopped: ran for the requested time");
+  });
+});

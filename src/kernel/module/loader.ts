@@ -253,7 +253,12 @@ export class Modules {
   /** parse_args over the module's __param table: unknown names are ignored with a warning. */
   private setParams(mod: LoadedModule, linked: LinkedModule, args: { name: string; value?: string }[]): void {
     const table = linked.section("__param");
-    const params = table ? readParams(table.bytes, (va, len) => this.d.readKernel(va, len)) : [];
+    // A struct kernel_param is the module's own data: its name and variable must lie in the
+    // module (a hostile object may point anywhere), read and written only there.
+    const inside = (va: bigint, len: number, groups: Group[]) =>
+      groups.some((g) => va >= mod.bases[g] && va + BigInt(len) <= mod.bases[g] + BigInt(mod.sizes[g]));
+    const read = (va: bigint, len: number) => (inside(va, len, ["rodata", "data"]) ? this.d.readKernel(va, len) : undefined);
+    const params = table ? readParams(table.bytes, read) : [];
     for (const a of args) {
       const p = params.find((x) => x.name === a.name);
       if (!p) { this.d.log(`${mod.name}: unknown parameter '${a.name}' ignored`); continue; }
@@ -261,6 +266,10 @@ export class Modules {
       if (!v) {
         this.d.log(`${mod.name}: '${a.value ?? ""}' invalid for parameter '${a.name}' (${PARAM_TYPE_NAMES[p.type] ?? "?"})`);
         throw new ModuleLoadError(Errno.EINVAL, `bad value for ${a.name}`);
+      }
+      const size = v instanceof Uint8Array ? v.length : 8;
+      if (!inside(p.arg, size, ["data", "bss"])) {
+        throw new ModuleLoadError(Errno.EINVAL, `parameter ${a.name}'s variable at ${hex(p.arg)} is not in the module's data`);
       }
       if (v instanceof Uint8Array) { this.d.writeKernel(p.arg, v); continue; }
       const ptr = new Uint8Array(8);
@@ -320,13 +329,18 @@ function u64s(b: Uint8Array): bigint[] {
 }
 
 /** struct kernel_param entries: {name pointer, variable pointer, type u32, perm u16}, 24 bytes. */
-function readParams(b: Uint8Array, read: (va: bigint, len: number) => Uint8Array): { name: string; arg: bigint; type: number }[] {
+function readParams(b: Uint8Array, read: (va: bigint, len: number) => Uint8Array | undefined):
+  { name: string; arg: bigint; type: number }[] {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return Array.from({ length: Math.floor(b.length / 24) }, (_, i) => {
+    // A name is at most 63 bytes here; one whose bytes are not all in the module is no name.
     const namePtr = v.getBigUint64(i * 24, true);
-    const raw = read(namePtr, 64);
-    const nul = raw.indexOf(0);
-    return { name: Buffer.from(raw.subarray(0, nul < 0 ? 64 : nul)).toString("latin1"), arg: v.getBigUint64(i * 24 + 8, true),
-      type: v.getUint32(i * 24 + 16, true) };
+    let name = "";
+    for (let n = 0; n < 64; n++) {
+      const c = read(namePtr + BigInt(n), 1);
+      if (!c || c[0] === 0) break;
+      name += String.fromCharCode(c[0]);
+    }
+    return { name, arg: v.getBigUint64(i * 24 + 8, true), type: v.getUint32(i * 24 + 16, true) };
   });
 }
