@@ -329,8 +329,9 @@ function u64s(b: Uint8Array): bigint[] {
 }
 
 /** struct kernel_param entries: {name pointer, variable pointer, type u32, perm u16}, 24 bytes. */
-function readParams(b: Uint8Array, read: (va: bigint, len: number) => Uint8Array | undefined):
-  { name: string; arg: bigint; type: number }[] {
+type Param = { name: string; arg: bigint; type: number };
+
+function readParams(b: Uint8Array, read: (va: bigint, len: number) => Uint8Array | undefined): Param[] {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return Array.from({ length: Math.floor(b.length / 24) }, (_, i) => {
     // A name is at most 63 bytes here; one whose bytes are not all in the module is no name.
