@@ -1,7 +1,12 @@
-// tramplab debug [IMAGE] [options]: the debugger REPL over a stopped machine.
+// tramplab debug [IMAGE | PROGRAM [ARGS...]] [options]: the debugger REPL (or gdb's remote
+// protocol) over a stopped machine: the guest kernel, or a static user program run alone.
 import { Kernel } from "../kernel/kernel.js";
 import { kernelConfig, type KernelConfig } from "../kernel/config.js";
-import { ElfError } from "../machine/elf.js";
+import { ElfError, imageSpace } from "../machine/elf.js";
+import { LoadError } from "../linux/loader.js";
+import { OPTIONS } from "../kernel/options.js";
+import { ProgramTarget } from "../debug/program.js";
+import type { DebugTarget } from "../debug/target.js";
 import { formatTime } from "../machine/units.js";
 import { FLAG, InputError, parseOptions, UsageError, type OptionSpec } from "./args.js";
 import { inputLines, readInput, readInputText } from "../io.js";
@@ -13,7 +18,10 @@ import { batch, interactive } from "../debug/repl.js";
 import { GdbServer, parseListen } from "../debug/gdbstub/server.js";
 
 interface DebugOptions {
+  /** A firmware image, or a user program (told apart by where its segments lie). */
   image?: string;
+  /** The program's arguments (after its path; `--` before any that start with -). */
+  args: string[];
   script?: string;
   batch: boolean;
   config: KernelOptions;
@@ -28,8 +36,8 @@ const DEBUG_OPTIONS = {
 
 export function parseDebug(args: string[]): DebugOptions {
   const p = parseOptions(args, DEBUG_OPTIONS);
-  if (p.help) return { batch: false, config: {}, help: true };
-  const o: DebugOptions = { batch: p.flags.has("batch"), config: kernelOptions(p) };
+  if (p.help) return { batch: false, config: {}, help: true, args: [] };
+  const o: DebugOptions = { batch: p.flags.has("batch"), config: kernelOptions(p), args: [] };
   if (p.values.has("command")) {
     const v = p.values.get("command");
     if (!v) throw new UsageError("-x needs a file of commands");
@@ -44,8 +52,8 @@ export function parseDebug(args: string[]): DebugOptions {
     }
     o.gdb = { ...l, wait: p.flags.has("gdb-wait") };
   }
-  if (p.positionals.length > 1) throw new UsageError(`one image only (got ${p.positionals[0]} and ${p.positionals[1]})`);
   o.image = p.positionals[0];
+  o.args = p.positionals.slice(1);
   return o;
 }
 
@@ -62,16 +70,54 @@ export function bootImage(config: KernelConfig, image: string | undefined): Kern
   }
 }
 
-function boot(o: DebugOptions): Kernel {
-  return bootImage(kernelConfig(o.config), o.image);
+/** The most arguments a program is given (execve's own limits are checked by the loader). */
+const MAX_ARGS = 4096;
+
+/** The kernel (the built-in one or IMAGE), or the user program the file is. */
+function boot(o: DebugOptions): DebugTarget | Kernel {
+  if (!o.image) {
+    if (o.args.length > 0) throw new UsageError(`arguments ${JSON.stringify(o.args[0].slice(0, 80))}... need a PROGRAM`);
+    return bootImage(kernelConfig(o.config), o.image);
+  }
+  const bytes = readInput(o.image, "elf");
+  let space: "user" | "kernel";
+  try { space = imageSpace(bytes); } catch (e) {
+    if (e instanceof ElfError) throw new InputError(`${o.image}: ${e.message}`);
+    throw e;
+  }
+  if (space === "kernel") {
+    if (o.args.length > 0) {
+      throw new UsageError(`${o.image} is a kernel image: it takes no arguments (got ${JSON.stringify(o.args[0].slice(0, 80))})`);
+    }
+    return bootImage(kernelConfig(o.config), o.image);
+  }
+  const kernelOnly = Object.keys(o.config).filter((k) => k !== "cpuVendor").map((k) => `--${OPTIONS.find((x) => x.name === k)?.key ?? k}`);
+  if (kernelOnly.length > 0) throw new UsageError(`${kernelOnly.join(", ")}: for the kernel, not for a program (${o.image})`);
+  if (o.args.length > MAX_ARGS) throw new UsageError(`at most ${MAX_ARGS} program arguments (got ${o.args.length})`);
+  try {
+    return new ProgramTarget(bytes, o.image, { argv: [o.image, ...o.args], env: [], cpuVendor: o.config.cpuVendor }, {
+      // Copied: the bytes may be a view of guest memory, and the stream writes later.
+      stdout: (b) => process.stdout.write(Buffer.from(b)),
+      stderr: (b) => process.stderr.write(Buffer.from(b)),
+      diagnostics: (l) => process.stderr.write(l + "\n"),
+    });
+  } catch (e) {
+    if (e instanceof ElfError || e instanceof LoadError) throw new InputError(`${o.image}: ${e.message}`);
+    throw e;
+  }
 }
 
-async function session(o: DebugOptions, kernel: Kernel, script: string | undefined): Promise<number> {
-  const s = new Session(new Engine(kernel));
+/** The first line a session prints. */
+function banner(t: Kernel | DebugTarget): string {
+  if (!(t instanceof Kernel)) return `tramplab debugger: ${t.title}, stopped at its first instruction. "help" lists the commands.`;
+  return `tramplab debugger: ${t.machine.ncpus} vCPUs, preempt=${t.config.preempt}, ` +
+    `stopped at virtual time ${formatTime(t.machine.time)}. "help" lists the commands.`;
+}
+
+async function session(o: DebugOptions, target: Kernel | DebugTarget, script: string | undefined): Promise<number> {
+  const s = new Session(new Engine(target));
   const out = process.stdout;
-  const m = kernel.machine;
-  out.write(`tramplab debugger: ${m.ncpus} vCPUs, preempt=${kernel.config.preempt}, ` +
-    `stopped at virtual time ${formatTime(m.time)}. "help" lists the commands.\n`);
+  out.write(banner(target) + "\n");
   out.write(s.engine.where() + "\n");
   if (script !== undefined) {
     if (!(await batch(s, script.split("\n"), out)) || o.batch) return batchStatus(s);
@@ -99,14 +145,16 @@ export async function debug(args: string[]): Promise<number> {
   if (o.help) { process.stdout.write(DEBUG_USAGE + "\n"); return 0; }
   // The command file is read first: one that cannot be read is refused before anything boots.
   const script = o.script !== undefined ? readInputText(o.script, "commands") : undefined;
-  const kernel = boot(o);
-  if (o.gdb) return serveGdb(kernel, o.gdb);
-  return session(o, kernel, script);
+  const target = boot(o);
+  // gdbserver's rule for a program: it waits at the first instruction (else it could end
+  // before gdb attaches); a kernel runs until gdb attaches unless --gdb-wait says otherwise.
+  if (o.gdb) return serveGdb(target, target instanceof Kernel ? o.gdb : { ...o.gdb, wait: true });
+  return session(o, target, script);
 }
 
 /** --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process. */
-export async function serveGdb(kernel: Kernel, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
-  const server = new GdbServer(new Engine(kernel), { ...g, log: (l) => process.stderr.write(l + "\n") });
+export async function serveGdb(target: Kernel | DebugTarget, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
+  const server = new GdbServer(new Engine(target), { ...g, log: (l) => process.stderr.write(l + "\n") });
   try { await server.listen(); } catch (e) {
     throw new InputError(`cannot listen on ${g.host}:${g.port}: ${(e as Error).message}`);
   }

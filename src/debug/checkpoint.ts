@@ -1,6 +1,6 @@
 // Checkpoints: the whole state needed to resume the deterministic run from a stop point —
-// machine memory, the control plane's state (a structuredClone of the kernel's state, see
-// src/kernel/state.ts), the event log, the debugger's own host state, and the cursor's place
+// machine memory, the host's state (the kernel's control plane, see src/kernel/state.ts, or
+// a program's), the event log, the debugger's own host state, and the cursor's place
 // in the round-robin.
 //
 // A full machine snapshot is large (all of RAM), so only one is kept: the base, taken when the
@@ -8,9 +8,9 @@
 import { regions } from "../gen/layout.js";
 import type { Machine } from "../machine/machine.js";
 import type { EventLogState } from "../machine/events.js";
-import type { Kernel, KernelState } from "../kernel/kernel.js";
 import type { FunctionTracer } from "../kernel/ftrace/tracers.js";
 import type { CursorState } from "./cursor.js";
+import type { DebugTarget } from "./target.js";
 
 const PAGE = 4096;
 
@@ -27,7 +27,8 @@ interface SavedHost {
 
 export interface Checkpoint {
   pages: Map<number, Uint8Array>;
-  kernel: KernelState;
+  /** The target's host state (the kernel's control plane, or a program's). */
+  target: unknown;
   events: EventLogState;
   host: SavedHost;
   cursor: CursorState;
@@ -47,15 +48,15 @@ export class CheckpointStore {
   /** Byte ranges compared and restored: everything but the decoded-block cache (derived state). */
   private readonly ranges: [number, number][];
 
-  constructor(private readonly kernel: Kernel, private readonly host: DebugHost) {
-    const m = kernel.machine;
+  constructor(private readonly target: DebugTarget, private readonly host: DebugHost) {
+    const m = target.machine;
     const all = new Uint8Array(m.memory.buffer);
     this.base = all.slice();
     this.ranges = [[0, regions.DCACHE.base], [regions.DCACHE.base + regions.DCACHE.size, all.length]];
   }
 
   take(cursor: CursorState): Checkpoint {
-    const m = this.kernel.machine;
+    const m = this.target.machine;
     m.events.drain();
     const mem = Buffer.from(m.memory.buffer);
     const base = Buffer.from(this.base.buffer);
@@ -69,7 +70,7 @@ export class CheckpointStore {
     }
     const tracer = this.host.tracer;
     return {
-      pages, cursor, kernel: this.kernel.saveState(), events: m.events.save(),
+      pages, cursor, target: this.target.saveState(), events: m.events.save(),
       host: { tracer, tracerState: tracer && structuredClone(tracer.state) },
       position: positionOf(m), clocks: m.cpus.map((c) => c.get("clock")), insns: m.cpus.map((c) => c.get("insns")),
     };
@@ -77,12 +78,12 @@ export class CheckpointStore {
 
   /** Puts machine and control plane back exactly as they were at `c`; returns its cursor state. */
   restore(c: Checkpoint): CursorState {
-    const m = this.kernel.machine;
+    const m = this.target.machine;
     const mem = new Uint8Array(m.memory.buffer);
     for (const [start, end] of this.ranges) mem.set(this.base.subarray(start, end), start);
     mem.fill(0, regions.DCACHE.base, regions.DCACHE.base + regions.DCACHE.size);
     for (const [a, bytes] of c.pages) mem.set(bytes, a);
-    this.kernel.restoreState(c.kernel);
+    this.target.restoreState(c.target);
     m.events.load(c.events);
     this.host.tracer = c.host.tracer;
     if (c.host.tracer && c.host.tracerState) c.host.tracer.state = structuredClone(c.host.tracerState);

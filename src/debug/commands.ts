@@ -118,8 +118,10 @@ export class Session {
     this.lastLine = cmd && REPEATABLE.has(cmd.names[0]) ? line : "";
     try {
       if (user) return runUser(this, user, line.slice(m[1].length).trim());
-      if (cmd!.raw) return cmd!.run(this, line.slice(m[1].length).trim());
-      return cmd!.run(this, ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
+      const r = cmd!.run(this, cmd!.raw ? line.slice(m[1].length).trim() : ((m[2] ?? "") + (m[2] && m[3] ? " " : "") + m[3]).trim());
+      // A program that ended runs no further (gdb: "The program is not being run.").
+      const ended = typeof r === "object" && "run" in r ? this.engine.target.finished() : null;
+      return ended === null ? r : this.fail(ended);
     } catch (e) {
       if (e instanceof DebugError || e instanceof ExprError) return this.fail(e.message);
       throw e;
@@ -231,7 +233,8 @@ function breakpointIds(s: Session, arg: string): Breakpoint[] {
  * exit; this machine's workload never does.
  */
 function mayContinue(s: Session): void {
-  if (s.interruptible || s.engine.canStop()) return;
+  // A program ends by itself (and a runaway one meets the batch limit); a kernel runs forever.
+  if (s.interruptible || s.engine.canStop() || !s.engine.target.kernel) return;
   throw new DebugError("c: nothing to stop at in batch mode (no breakpoint, watchpoint or event breakpoint is enabled); use run TIME");
 }
 

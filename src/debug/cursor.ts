@@ -7,9 +7,9 @@
 // A stop point is "before a tick of the vCPU whose turn it is": the quantum is drawn, the turn
 // is not over, and the next thing to happen is that vCPU running.
 import { Exit } from "../gen/layout.js";
-import type { Kernel } from "../kernel/kernel.js";
 import type { CpuState } from "../machine/machine.js";
 import type { Interleaver, StopReason } from "../machine/interleave.js";
+import type { DebugTarget } from "./target.js";
 
 /** Where the cursor is in the round-robin (part of every checkpoint). */
 export interface CursorState {
@@ -46,8 +46,8 @@ export class Cursor {
   allHalted = true;
   private readonly interleaver: Interleaver;
 
-  constructor(private readonly kernel: Kernel) {
-    this.interleaver = kernel.interleaver;
+  constructor(private readonly debugged: DebugTarget) {
+    this.interleaver = debugged.interleaver;
   }
 
   save(): CursorState {
@@ -76,7 +76,7 @@ export class Cursor {
    * runs so that Ctrl-C is seen); null when that many ran without a stop.
    */
   advance(ctl: Control, end: bigint = FOREVER, maxRuns = Infinity): CursorStop | null {
-    const m = this.kernel.machine;
+    const m = this.debugged.machine;
     // The interleaver's own turn steps: the cursor and runFor can never drift apart.
     const t = this.interleaver;
     for (let runs = 0; runs < maxRuns; runs++) {

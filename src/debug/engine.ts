@@ -2,7 +2,7 @@
 // breakpoints kept in the core's table (guest text is never written), watchpoints (the
 // machine is single-stepped while any is set), event breakpoints (text pokes, grace periods,
 // hazards), checkpoints, and named snapshots. It returns text; it never prints.
-import type { Kernel } from "../kernel/kernel.js";
+import { Kernel } from "../kernel/kernel.js";
 import type { CpuState } from "../machine/machine.js";
 import type { MachineEvent } from "../machine/events.js";
 import type { StopReason } from "../machine/interleave.js";
@@ -18,6 +18,7 @@ import { check, evaluate, ExprError, type ExprContext } from "./expressions.js";
 import { stopTitle, type Breakpoint } from "./breakpoints.js";
 import { accessesOf, overlaps, type Access } from "./watch.js";
 import { hex, insnLine } from "./format.js";
+import { kernelTarget, type DebugTarget } from "./target.js";
 
 /** A way of running: its own stop rules on top of breakpoints and watchpoints. */
 export interface Plan {
@@ -52,6 +53,8 @@ export interface Stop {
   /** Why, then where (one or more lines). */
   text: string;
   cpu: number;
+  /** The machine's own stop (a fault, the program's exit...), when that is what ended the run. */
+  machine?: StopReason;
 }
 
 /** Run this many ticks between automatic checkpoints (bounds the replay behind rsi and rc). */
@@ -91,15 +94,26 @@ export class Engine {
   private active: { plan: Plan; ctl: Control } | null = null;
   private readonly core: DebugCore;
 
-  constructor(readonly kernel: Kernel) {
-    this.cursor = new Cursor(kernel);
-    this.core = kernel.machine.core;
-    this.store = new CheckpointStore(kernel, this.host);
+  readonly target: DebugTarget;
+
+  /** Debugs the guest kernel, or another target (a user program: src/debug/program.ts). */
+  constructor(target: Kernel | DebugTarget) {
+    this.target = target instanceof Kernel ? kernelTarget(target) : target;
+    this.cursor = new Cursor(this.target);
+    this.core = this.target.machine.core;
+    this.store = new CheckpointStore(this.target, this.host);
     this.history.push(this.store.take(this.cursor.save()));
   }
 
-  get machine() { return this.kernel.machine; }
-  get symbols(): SymbolTable { return this.kernel.symbols; }
+  /** The guest kernel; commands that show the kernel's state refuse through here when a program is debugged. */
+  get kernel(): Kernel {
+    const k = this.target.kernel;
+    if (!k) throw new DebugError(`no kernel here: this session debugs ${this.target.title}`);
+    return k;
+  }
+
+  get machine() { return this.target.machine; }
+  get symbols(): SymbolTable { return this.target.symbols; }
   get current(): CpuState { return this.machine.cpus[this.cpu]; }
 
   /**
@@ -168,7 +182,7 @@ export class Engine {
   where(cpu = this.cpu): string {
     const c = this.machine.cpus[cpu];
     const state = c.get("halted") !== 0 ? " (halted)" : "";
-    const line = insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>", this.kernel.machine.cpuVendor);
+    const line = insnLine(this.symbols, (a, n) => this.read(a, n, cpu), c.rip, "=>", this.machine.cpuVendor);
     return `[cpu${cpu}${state}] ` + line.trimStart();
   }
 
@@ -216,6 +230,8 @@ export class Engine {
 
   /** Starts running by `plan`; work() then advances it. */
   start(plan: Plan): void {
+    const ended = this.target.finished();
+    if (ended !== null) throw new DebugError(ended);
     this.maybeCheckpoint();
     this.interruptRequested = false;
     this.lastHit = null;
@@ -272,11 +288,10 @@ export class Engine {
     }
     if (s.kind === "time") return { cpu: this.cpu, text: `virtual time ${formatTime(this.machine.time)}\n${this.where()}` };
     const stop: StopReason = s.stop;
-    if (stop.kind === "lockup") {
-      this.kernel.reportLockup(stop.cpu, stop.rip, stop.ticks);
-    }
     if ("cpu" in stop) this.cpu = stop.cpu;
-    return { cpu: this.cpu, text: `${this.kernel.describe(stop)}\n${this.where()}` };
+    const text = this.target.stopped(stop);
+    // After the program's end there is no instruction to show.
+    return { cpu: this.cpu, text: stop.kind === "exited" ? text : `${text}\n${this.where()}`, machine: stop };
   }
 
   private control(plan: Plan): Control {
@@ -300,7 +315,7 @@ export class Engine {
         this.pendingReads = [];
         if (!quiet && c.get("halted") === 0 && this.armed().some((b) => b.kind === "rwatch" || b.kind === "awatch")) {
           const bytes = this.read(c.rip, 15, c.index) ?? this.read(c.rip, 4096 - Number(c.rip & 0xfffn), c.index);
-          if (bytes) this.pendingReads = accessesOf(c, bytes, this.kernel.machine.cpuVendor).filter((a) => a.read);
+          if (bytes) this.pendingReads = accessesOf(c, bytes, this.machine.cpuVendor).filter((a) => a.read);
         }
         plan.beforeRun?.(c);
       },
@@ -332,7 +347,7 @@ export class Engine {
       this.lastHit = b;
       this.cpu = c.index;
       // gdb's "Breakpoint 1, work_leaf () at firmware/work.c:17", when the image has lines.
-      const line = this.kernel.sourceLine(rip);
+      const line = this.target.sourceLine(rip);
       const title = `${stopTitle(b)}, ${b.what}${line ? ` at ${line}` : ""}`;
       if (probe) return b.internal ? b.what : title;
       b.hits++;

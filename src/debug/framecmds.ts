@@ -76,9 +76,9 @@ function move(s: Session, arg: string, dir: 1 | -1): string {
   return select(s, u, dir > 0 ? Math.min(last, level + n) : Math.max(0, level - n));
 }
 
-/** "CPU#1 [kthread_busy]": a vCPU as a thread, named by the task it runs. */
+/** "CPU#1 [kthread_busy]": a vCPU as a thread, named by the task it runs (a program: its name). */
 export function threadName(e: Engine, cpu: number): string {
-  return `CPU#${cpu} [${e.kernel.sched.current[cpu].name}]`;
+  return e.target.threadName(cpu);
 }
 
 export function infoThreads(e: Engine): string {

@@ -83,7 +83,7 @@ export function frameLine(e: Engine, f: Frame): string {
   const tag = TRAMPOLINE.test(name) ? "  [trampoline]" : ENTRY.test(name) ? "  [interrupt entry]" : "";
   // A return address is the instruction after the call: its line is looked up one byte back,
   // as gdb does, so a frame names the line of the call.
-  const line = e.kernel.sourceLine(f.level === 0 ? f.pc : f.pc - 1n);
+  const line = e.target.sourceLine(f.level === 0 ? f.pc : f.pc - 1n);
   return `#${f.level}  ${addrText(e.symbols, f.pc)}${line ? ` at ${line}` : ""}${tag}`;
 }
 

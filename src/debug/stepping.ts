@@ -32,7 +32,7 @@ interface Decoded { length: number; call: boolean }
 function decodeAt(e: Engine, c: CpuState): Decoded | null {
   const bytes = readUpTo((a, n) => e.read(a, n, c.index), c.rip, 15);
   if (!bytes) return null;
-  const d = new Decoder(64, bytes, decoderOptions(e.kernel.machine.cpuVendor));
+  const d = new Decoder(64, bytes, decoderOptions(e.machine.cpuVendor));
   d.ip = c.rip;
   const insn = d.decode();
   const fc = insn.flowControl;
@@ -87,7 +87,7 @@ export function frameSetup(e: Engine, c: CpuState, start: bigint): "none" | "pus
   if (len <= 0 || len > 64) return len <= 0 ? "none" : "set";
   const bytes = e.read(start, len);
   if (!bytes) return "set";
-  const d = new Decoder(64, bytes, decoderOptions(e.kernel.machine.cpuVendor));
+  const d = new Decoder(64, bytes, decoderOptions(e.machine.cpuVendor));
   d.ip = start;
   let state: "none" | "pushed" | "set" = "none";
   while (d.canDecode) {

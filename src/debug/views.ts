@@ -15,10 +15,11 @@ export function backtrace(e: Engine): string {
 }
 
 export function infoCpus(e: Engine): string {
-  const k = e.kernel;
+  const k = e.target.kernel;
   const lines = ["  cpu  state    clock          insns        task              where"];
   for (const c of e.machine.cpus) {
-    const task = k.sched.current[c.index];
+    const t = k?.sched.current[c.index];
+    const task = t ?? { name: e.target.threadName(c.index), pid: 1 };
     const state = c.get("halted") !== 0 ? "halted" : "running";
     lines.push(`${c.index === e.cpu ? "*" : " "} ${String(c.index).padStart(3)}  ${state.padEnd(8)} ` +
       `${formatTime(c.get("clock")).padEnd(14)} ${String(c.get("insns")).padEnd(12)} ${`${task.name}/${task.pid}`.padEnd(17)} ` +
@@ -174,7 +175,7 @@ function disasm(e: Engine, addr: bigint, n: number, read: (a: bigint, len: numbe
   while (lines.length < n) {
     const bytes = readUpTo(read, a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const l = decodeOne(bytes, a, e.symbols, e.kernel.machine.cpuVendor);
+    const l = decodeOne(bytes, a, e.symbols, e.machine.cpuVendor);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${addrText(e.symbols, a)}:\t${hexBytes(l.bytes).padEnd(24)}\t${l.text}`);
     a += BigInt(l.bytes.length);
   }
@@ -194,7 +195,7 @@ export function disassembleFunction(e: Engine, arg: string, pc = e.current.rip):
   for (let i = 0; i < 4096 && (end === null ? i < 16 : a < end); i++) {
     const bytes = readUpTo((x, len) => e.read(x, len), a, 15);
     if (!bytes) { lines.push(`   ${addrText(e.symbols, a)}:\tcannot access memory`); break; }
-    const l = decodeOne(bytes, a, e.symbols, e.kernel.machine.cpuVendor);
+    const l = decodeOne(bytes, a, e.symbols, e.machine.cpuVendor);
     lines.push(`${a === e.current.rip ? "=> " : "   "}${hex(a)} <+${a - start}>:\t${l.text}`);
     a += BigInt(l.bytes.length);
   }

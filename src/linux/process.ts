@@ -4,12 +4,12 @@
 // through the checked guest-memory path with a user's rights, so a kernel, non-canonical or
 // unmapped buffer gives -EFAULT as on Linux. Faults kill the process with the signal Linux
 // would send, after a report of what, where, the bytes and the registers.
-import type { CpuVendorName } from "../machine/machine.js";
+import type { CpuVendorName, Machine } from "../machine/machine.js";
 import { Exit, Vector } from "../gen/layout.js";
 import { Errno } from "../gen/constants.js";
-import { parseElf, TASK_SIZE_MAX } from "../machine/elf.js";
+import { parseElf, TASK_SIZE_MAX, type ElfImage } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
-import { readGuest, USER_ACCESS } from "../machine/paging.js";
+import { readGuest, USER_ACCESS, type FrameState } from "../machine/paging.js";
 import { disassemble, hex } from "../machine/disasm.js";
 import { REG_NAMES, describeFlags } from "../machine/registers.js";
 import { loadProgram, STACK_TOP, STACK_LIMIT, type LoadedProgram } from "./loader.js";
@@ -73,25 +73,59 @@ export function runProgram(bytes: Uint8Array, opts: RunOptions = {}): ProgramRes
  * can stop a program that never exits. The image is parsed and loaded before the first slice.
  */
 export function runProgramSlices(bytes: Uint8Array, opts: RunOptions = {}): Slices<ProgramResult> {
+  return loadProcess(bytes, opts).run();
+}
+
+/** Parses and loads a program (ElfError, LoadError when it cannot be): a process ready at its entry point. */
+export function loadProcess(bytes: Uint8Array, opts: RunOptions = {}): Process {
   const image = parseElf(bytes);
   const argv = opts.argv ?? ["program"];
   const loaded = loadProgram(image, argv, opts.env ?? [], { seed: opts.seed, cpuVendor: opts.cpuVendor });
   const symbols = SymbolTable.fromElf(image.symbols.map((s) => (s.section === "*ABS*" ? s : { ...s, value: s.value + loaded.bias })));
-  return new Process(loaded, symbols, opts).run();
+  return new Process(loaded, image, symbols, opts);
 }
 
-class Process {
-  private readonly cpu;
-  private readonly cr3: number;
-  private readonly unsupported = new Set<number>();
-  private readonly unsupportedI386 = new Set<number>();
-  private exitCode: number | null = null;
-  private stackBottom: bigint;
+/** What changes as the process runs, besides guest memory: plain data, so the debugger can save and restore it. */
+export interface ProcessState {
+  /** Set by exit or exit_group. */
+  exitCode: number | null;
+  /** Lowest stack address mapped so far. */
+  stackBottom: bigint;
+  /** The page-frame allocator's state (the stack grows into new frames). */
+  frames: FrameState;
+  /** Unsupported system calls already reported (each is reported once). */
+  unsupported: number[];
+  unsupportedI386: number[];
+}
 
-  constructor(private readonly p: LoadedProgram, private readonly symbols: SymbolTable, private readonly opts: RunOptions) {
+/**
+ * A program and the host playing its kernel: run() runs it to the end; the debugger instead
+ * calls syscall() and resolveFault() from its own schedule (src/debug/program.ts).
+ */
+export class Process {
+  readonly cpu;
+  private readonly cr3: number;
+  state: ProcessState;
+
+  constructor(readonly p: LoadedProgram, readonly image: ElfImage, readonly symbols: SymbolTable, private readonly opts: RunOptions) {
     this.cpu = p.machine.cpus[0];
     this.cr3 = p.space.root;
-    this.stackBottom = p.stackBottom;
+    this.state = { exitCode: null, stackBottom: p.stackBottom, frames: p.space.frames.state, unsupported: [], unsupportedI386: [] };
+  }
+
+  get machine(): Machine { return this.p.machine; }
+  /** The exit status once the program called exit or exit_group, else null. */
+  get exitCode(): number | null { return this.state.exitCode; }
+
+  /** A deep copy of the state. */
+  save(): ProcessState {
+    return structuredClone(this.state);
+  }
+
+  /** Puts a saved state back (a copy of it, so it can be restored again). */
+  load(saved: ProcessState): void {
+    this.state = structuredClone(saved);
+    this.p.space.frames.state = this.state.frames;
   }
 
   *run(): Slices<ProgramResult> {
@@ -100,18 +134,17 @@ class Process {
     const t0 = performance.now();
     const slice = new SliceTimer(m);
     let signal: SignalName | undefined, fault: FaultInfo | undefined, limitReached = false;
-    while (this.exitCode === null) {
+    while (this.state.exitCode === null) {
       const done = this.cpu.get("insns");
       if (limit !== undefined && done >= limit) { limitReached = true; break; }
       const budget = limit === undefined ? SLICE : (limit - done < SLICE ? limit - done : SLICE);
       const exit = m.run(0, budget);
       if (exit === Exit.SYSCALL) this.syscall();
       else if (exit === Exit.UNSUPPORTED) {
-        this.diag(`tramplab: the program switched to 32-bit compatibility mode at 0x${this.cpu.rip.toString(16)}, ` +
-          "which the emulator does not support");
-        this.exitCode = 2;
+        this.diag(unsupportedMode(this.cpu.rip));
+        this.state.exitCode = 2;
       } else if (exit === Exit.FAULT) {
-        if (this.growStack() || this.int80()) continue;
+        if (this.resolveFault()) continue;
         fault = this.faultInfo();
         signal = signalFor(fault.vector);
         this.diag(`tramplab: program killed by ${signal}: ${fault.report}`);
@@ -119,22 +152,28 @@ class Process {
       } else if (exit !== Exit.BUDGET) {
         throw new Error(`unexpected exit ${exit} from a user-mode program`);
       }
-      if (this.exitCode === null && slice.due()) yield;
+      if (this.state.exitCode === null && slice.due()) yield;
     }
     if (limitReached) this.diag(`tramplab: stopped after ${this.cpu.get("insns")} instructions (--max-insns)`);
-    const exitCode = this.exitCode ?? (signal ? 128 + SIGNALS[signal] : 128 + SIGNALS.SIGXCPU);
+    const exitCode = this.state.exitCode ?? (signal ? 128 + SIGNALS[signal] : 128 + SIGNALS.SIGXCPU);
     return {
       exitCode, signal: signal ?? (limitReached ? "SIGXCPU" : undefined), fault, limitReached,
-      insns: this.cpu.get("insns"), wallMs: performance.now() - t0, unsupportedSyscalls: [...this.unsupported],
-      unsupportedI386Syscalls: [...this.unsupportedI386],
+      insns: this.cpu.get("insns"), wallMs: performance.now() - t0, unsupportedSyscalls: [...this.state.unsupported],
+      unsupportedI386Syscalls: [...this.state.unsupportedI386],
     };
+  }
+
+  /** A fault the host resolves as Linux would (the stack grows, int $0x80 is a system call): true, and the program resumes. */
+  resolveFault(): boolean {
+    return this.growStack() || this.int80();
   }
 
   private diag(line: string): void {
     (this.opts.diagnostics ?? ((l) => process.stderr.write(l + "\n")))(line);
   }
 
-  private syscall(): void {
+  /** Serves the system call the vCPU left by SYSCALL to make. */
+  syscall(): void {
     const c = this.cpu;
     // The kernel takes the number from eax as an int: the upper half of rax is ignored.
     const nr = Number(BigInt.asIntN(32, c.reg(0)));
@@ -143,10 +182,10 @@ class Process {
     switch (nr) {
       case SYS_WRITE: ret = this.write(Number(a0), a1, a2); break;
       case SYS_EXIT:
-      case SYS_EXIT_GROUP: this.exitCode = Number(a0 & 0xffn); return;
+      case SYS_EXIT_GROUP: this.state.exitCode = Number(a0 & 0xffn); return;
       default:
-        if (!this.unsupported.has(nr)) {
-          this.unsupported.add(nr);
+        if (!this.state.unsupported.includes(nr)) {
+          this.state.unsupported.push(nr);
           this.diag(`tramplab: unsupported system call ${nr}${SYSCALL_NAMES[nr] ? ` (${SYSCALL_NAMES[nr]})` : ""} returns -ENOSYS`);
         }
         ret = BigInt(-Errno.ENOSYS);
@@ -193,11 +232,11 @@ class Process {
     const nr = Number(BigInt.asIntN(32, c.reg(0)));
     const arg = (i: number) => c.reg(i) & 0xffff_ffffn;
     let ret: bigint;
-    if (nr === 1 || nr === 252) { this.exitCode = Number(arg(3) & 0xffn); return true; } // exit, exit_group
+    if (nr === 1 || nr === 252) { this.state.exitCode = Number(arg(3) & 0xffn); return true; } // exit, exit_group
     else if (nr === 4) ret = this.write(Number(arg(3)), arg(1), arg(2)); // write(ebx, ecx, edx)
     else {
-      if (!this.unsupportedI386.has(nr)) {
-        this.unsupportedI386.add(nr);
+      if (!this.state.unsupportedI386.includes(nr)) {
+        this.state.unsupportedI386.push(nr);
         this.diag(`tramplab: unsupported i386 system call ${nr} (int $0x80) returns -ENOSYS`);
       }
       ret = BigInt(-Errno.ENOSYS);
@@ -214,10 +253,10 @@ class Process {
     const c = this.cpu;
     if (Number(c.get("exitVector")) !== Vector.PF) return false;
     const addr = c.get("exitAddr");
-    if (addr >= this.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT)) return false;
+    if (addr >= this.state.stackBottom || addr < STACK_TOP - BigInt(STACK_LIMIT)) return false;
     const page = addr & ~0xfffn;
     try {
-      for (let va = page; va < this.stackBottom; va += BigInt(PAGE)) {
+      for (let va = page; va < this.state.stackBottom; va += BigInt(PAGE)) {
         this.p.space.mapPage(va, this.p.space.frames.alloc(), { user: true, write: true });
       }
     } catch (e) {
@@ -226,11 +265,12 @@ class Process {
       if (e instanceof RangeError) return false;
       throw e;
     }
-    this.stackBottom = page;
+    this.state.stackBottom = page;
     return true;
   }
 
-  private faultInfo(): FaultInfo {
+  /** What the fault the vCPU left with was, and the report printed when it kills the program. */
+  faultInfo(): FaultInfo {
     const c = this.cpu;
     const vector = Number(c.get("exitVector"));
     const error = c.get("exitError");
@@ -251,4 +291,9 @@ class Process {
       `[${describeFlags(c.rflags)}]`);
     return { vector, error, address, rip, report: lines.join("\n") };
   }
+}
+
+/** The diagnostic for a program that left 64-bit mode. */
+export function unsupportedMode(rip: bigint): string {
+  return `tramplab: the program switched to 32-bit compatibility mode at 0x${rip.toString(16)}, which the emulator does not support`;
 }

@@ -71,6 +71,19 @@ const PAGE_SIZE = 4096n;
 export type AddressSpaceKind = "user" | "kernel" | "any";
 const KERNEL_BOTTOM = 0xffff_8000_0000_0000n;
 
+/**
+ * Which half of memory an executable is linked for: "user" (a program, every segment below
+ * USER_TOP) or "kernel" (a firmware image, every segment in the upper half). ElfError for a file
+ * that is not an x86-64 executable or has segments in both.
+ */
+export function imageSpace(bytes: Uint8Array): "user" | "kernel" {
+  const segs = parseElf(bytes, "any").segments;
+  const user = segs.filter((s) => s.vaddr + s.memsz <= USER_TOP).length;
+  if (user === segs.length) return "user";
+  if (segs.every((s) => s.vaddr >= KERNEL_BOTTOM)) return "kernel";
+  throw new ElfError("segments in both halves of memory: neither a user program nor a kernel image");
+}
+
 export function parseElf(bytes: Uint8Array, space: AddressSpaceKind = "user"): ElfImage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (off: number, len: number, what: string) => {

@@ -35,7 +35,9 @@ export type StopReason =
   | { kind: "hazard"; cpu: number; rip: bigint }
   | { kind: "unknown-hypercall"; cpu: number; nr: bigint; rip: bigint }
   | { kind: "lockup"; cpu: number; rip: bigint; ticks: bigint }
-  | { kind: "all-halted" };
+  | { kind: "all-halted" }
+  /** A user program run without a kernel ended (its exit or exit_group system call). */
+  | { kind: "exited"; cpu: number; status: number };
 
 /** What changes as the schedule runs: plain data, so a snapshot can copy and replace it. */
 export interface InterleaveState {
@@ -49,6 +51,12 @@ export class Interleaver {
   readonly hypercalls = new Map<number, Hypercall>();
   /** Called after every round of quanta (the kernel's control plane advances its state machines). */
   readonly afterRound: (() => void)[] = [];
+  /**
+   * For a machine with no kernel in it (a user program, src/linux/process.ts): the host serves
+   * a SYSCALL or FAULT exit. A stop reason ends the run (the program exited, or a fault it
+   * cannot survive: faultStop); null resumes the vCPU.
+   */
+  hostExit?: (cpu: CpuState, exit: typeof Exit.SYSCALL | typeof Exit.FAULT) => StopReason | null;
   quantum: number;
   lockupTicks: bigint;
   private readonly random: boolean;
@@ -116,11 +124,16 @@ export class Interleaver {
           if (handler(cpu, m) === "stop") return { kind: "stopped", cpu: cpu.index, by: `hypercall ${nr}` };
           break;
         }
-        case Exit.FAULT:
-          return {
-            kind: "fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), error: cpu.get("exitError"),
-            rip: cpu.get("exitRip"), address: cpu.get("exitAddr"),
-          };
+        case Exit.SYSCALL:
+        case Exit.FAULT: {
+          if (!this.hostExit) {
+            if (exit === Exit.FAULT) return faultStop(cpu);
+            return { kind: "stopped", cpu: cpu.index, by: ExitName[exit] };
+          }
+          const stop = this.hostExit(cpu, exit);
+          if (stop) return stop;
+          break;
+        }
         case Exit.TRIPLE_FAULT:
           return { kind: "triple-fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), rip: cpu.get("exitRip") };
         case Exit.HAZARD:
@@ -158,6 +171,14 @@ export class Interleaver {
   }
 }
 
+/** The stop for the fault `cpu` just left with. */
+export function faultStop(cpu: CpuState): StopReason {
+  return {
+    kind: "fault", cpu: cpu.index, vector: Number(cpu.get("exitVector")), error: cpu.get("exitError"),
+    rip: cpu.get("exitRip"), address: cpu.get("exitAddr"),
+  };
+}
+
 /** One paragraph saying why a run stopped, for people. */
 export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (a) => "0x" + a.toString(16)): string {
   switch (s.kind) {
@@ -172,5 +193,6 @@ export function describeStop(s: StopReason, symbolize: (a: bigint) => string = (
     case "unknown-hypercall": return `cpu${s.cpu}: unknown hypercall ${s.nr} at ${symbolize(s.rip)}`;
     case "lockup": return `cpu${s.cpu}: stuck with interrupts disabled for ${formatTime(s.ticks)} at ${symbolize(s.rip)}`;
     case "all-halted": return "every vCPU is halted and nothing can wake them (no timer, no deliverable interrupt)";
+    case "exited": return s.status === 0 ? "the program exited normally" : `the program exited with code ${s.status}`;
   }
 }

@@ -69,6 +69,11 @@ export class GdbTarget {
   stopReply(s: Stop | null, sig = "05", reason = true): string {
     const e = this.engine;
     const cpu = s?.cpu ?? e.cpu;
+    const m = s?.machine;
+    // A program's end: W and its exit status; a fault that kills it: T and the signal.
+    if (m?.kind === "exited") return (this.lastStop = `W${hex2(m.status)}`);
+    const signal = m && e.target.signalOf?.(m);
+    if (signal !== undefined) sig = hex2(signal);
     let why = "";
     const hit = s && reason ? e.lastHit : null;
     if (hit?.kind === "break") why = hit.what === "Z1" ? "hwbreak:;" : "swbreak:;";
@@ -188,6 +193,13 @@ export class GdbTarget {
     if (p.startsWith("qXfer:threads:read:")) return this.xfer(p.slice(19), (annex) => (annex === "" ? this.threadsXml() : null));
     if (p.startsWith("qRcmd,")) return this.rcmd(p.slice(6));
     if (p === "QStartNoAckMode") return "OK"; // the server turns acks off after sending this
+    if (p === "qOffsets") {
+      // Where a position-independent program was loaded, so gdb relocates its symbols.
+      const bias = e.target.loadBias;
+      if (bias === undefined) return "";
+      const b = bias.toString(16);
+      return `Text=${b};Data=${b};Bss=${b}`;
+    }
     return "";
   }
 
@@ -208,8 +220,7 @@ export class GdbTarget {
   }
 
   threadName(cpu: number): string {
-    const task = this.engine.kernel.sched.current[cpu];
-    return `CPU#${cpu} [${task?.name ?? "?"}]`;
+    return this.engine.target.threadName(cpu);
   }
 
   private threadsXml(): string {
@@ -296,6 +307,10 @@ export class GdbTarget {
     this.inserted.set(key, b);
     return "OK";
   }
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, "0");
 }
 
 function hexNumber(text: string, maxDigits: number): bigint | null {
