@@ -1,6 +1,7 @@
 // The command table: gdb's spellings, one small handler per command family. A handler returns
 // text, or a run for the front end to drive (so Ctrl-C can stop it). Every handler checks its
 // arguments before it changes anything: a bad command prints one line and changes nothing.
+import { linePlan } from "./lines.js";
 import { InputError, readInputText } from "../io.js";
 import { DURATION_RULE, parseDuration } from "../numbers.js";
 import { LIMITS, numberArg } from "./arguments.js";
@@ -135,7 +136,7 @@ export class Session {
 }
 
 /** Commands an empty line repeats. */
-const REPEATABLE = new Set(["stepi", "nexti", "continue", "reverse-stepi", "x"]);
+const REPEATABLE = new Set(["stepi", "nexti", "step", "next", "continue", "reverse-stepi", "x"]);
 
 function showDisplay(s: Session, d: Display): string {
   try {
@@ -148,6 +149,11 @@ function showDisplay(s: Session, d: Display): string {
 
 function count(arg: string, what: string): number {
   return numberArg(arg, `${what} takes`, 1, LIMITS.steps, 1);
+}
+
+/** Lines for step and next: each may take many instructions, so fewer are allowed than for si. */
+function lineCount(arg: string, what: string): number {
+  return numberArg(arg, `${what} takes`, 1, 1_000_000, 1);
 }
 
 function duration(a: string): bigint {
@@ -316,6 +322,11 @@ export const COMMANDS: Command[] = [
     run: (s, a) => ({ run: stepPlan(s.engine, count(a, "si")) }) },
   { names: ["nexti", "ni"], usage: "ni [N]", help: "Like si, but a call is run until it returns.",
     run: (s, a) => ({ run: nextPlans(s.engine, count(a, "ni")) }) },
+  { names: ["step", "s"], usage: "step [N]",
+    help: "Run to the start of the next source line N times, into calls (needs the image's line table: -g).",
+    run: (s, a) => ({ run: linePlan(s.engine, false, lineCount(a, "step")) }) },
+  { names: ["next", "n"], usage: "next [N]", help: "Like step, but calls run until they return.",
+    run: (s, a) => ({ run: linePlan(s.engine, true, lineCount(a, "next")) }) },
   { names: ["continue", "c"], usage: "c",
     help: "Run until a breakpoint, watchpoint or event breakpoint, a machine stop, or Ctrl-C " +
       "(refused in batch mode with nothing to stop at).",

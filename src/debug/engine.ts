@@ -38,9 +38,10 @@ export interface Plan {
   cleanup?(): void;
   /**
    * When the run stopped by this plan's own rule (not a breakpoint, watchpoint, event or
-   * machine stop): the plan that carries on from there (ni N), or null to stop.
+   * machine stop): the plan that carries on from there (ni N), or null to stop, or the stop's
+   * title (step and next name the line they reached).
    */
-  then?(): Plan | null;
+  then?(): Plan | string | null;
 }
 
 /**
@@ -263,7 +264,8 @@ export class Engine {
     }
     this.active = null;
     plan.cleanup?.();
-    const next = this.planStopped ? plan.then?.() : null;
+    const next = this.planStopped ? plan.then?.() ?? null : null;
+    if (typeof next === "string") return this.describe(s.kind === "control" ? { ...s, why: next } : s);
     if (next) {
       // Exactly as if the next command were typed at this stop point.
       this.start(next);

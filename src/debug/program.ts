@@ -9,7 +9,7 @@
 // one run made it, however often the session goes back and forth.
 import { Exit } from "../gen/layout.js";
 import { Interleaver, faultStop, type StopReason } from "../machine/interleave.js";
-import { lineTableOf, type LineTable } from "../machine/dwarf-line.js";
+import { lineTableOf, type LineRow, type LineTable } from "../machine/dwarf-line.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { loadProcess, unsupportedMode, type Process, type ProcessState, type RunOptions } from "../linux/process.js";
 import { signalFor, SIGNALS, type SignalName } from "../linux/signals.js";
@@ -96,8 +96,15 @@ export class ProgramTarget implements DebugTarget {
   }
 
   sourceLine(addr: bigint): string | undefined {
+    const r = this.lineRow(addr);
+    return r ? `${r.file}:${r.line}` : undefined;
+  }
+
+  lineRow(addr: bigint): LineRow | undefined {
     this.lines ??= lineTableOf(this.process.image).table ?? null;
-    return this.lines?.format(addr - this.process.p.bias);
+    const bias = this.process.p.bias;
+    const r = this.lines?.find(addr - bias);
+    return r && { ...r, addr: r.addr + bias };
   }
 
   threadName(): string {

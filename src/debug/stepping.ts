@@ -42,6 +42,11 @@ function decodeAt(e: Engine, c: CpuState): Decoded | null {
   return out;
 }
 
+/** The instruction at c's rip is a call. */
+export function isCall(e: Engine, c: CpuState): boolean {
+  return decodeAt(e, c)?.call ?? false;
+}
+
 /** Stops the selected vCPU when it reaches `addr` with its stack pointer at least `minRsp`. */
 function reachPlan(e: Engine, addr: bigint, what: string, minRsp?: bigint): Plan {
   const cpu = e.cpu;

@@ -6,6 +6,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import type { Machine } from "../machine/machine.js";
 import type { Interleaver, StopReason } from "../machine/interleave.js";
 import type { SymbolTable } from "../machine/symbols.js";
+import type { LineRow } from "../machine/dwarf-line.js";
 
 export interface DebugTarget {
   readonly machine: Machine;
@@ -24,6 +25,8 @@ export interface DebugTarget {
   stopped(stop: StopReason): string;
   /** "firmware/work.c:45": the source line of an address, when the image has DWARF lines. */
   sourceLine(addr: bigint): string | undefined;
+  /** The line-table row an address belongs to (its addr: where the line's code starts), for step and next. */
+  lineRow(addr: bigint): LineRow | undefined;
   /** gdb's name of the thread that is vCPU `cpu`: "CPU#0 [swapper/0]". */
   threadName(cpu: number): string;
   /** Why the target cannot run any more (a program that exited), or null. */
@@ -49,6 +52,7 @@ export function kernelTarget(kernel: Kernel): DebugTarget {
       return kernel.describe(stop);
     },
     sourceLine: (addr) => kernel.sourceLine(addr),
+    lineRow: (addr) => kernel.lineRow(addr),
     threadName: (cpu) => `CPU#${cpu} [${kernel.sched.current[cpu]?.name ?? "?"}]`,
     finished: () => null,
   };

@@ -40,7 +40,7 @@ import { installModuleApi, rcuCallbacks, type ModuleApiDeps } from "./module/api
 import { ModuleFtrace } from "./module/ftrace-calls.js";
 import { Modules, BUG_TABLES_MAX, type LoadedModule } from "./module/loader.js";
 import { taskFields } from "../gen/layout.js";
-import { lineTableOf, type LineTable } from "../machine/dwarf-line.js";
+import { lineTableOf, type LineRow, type LineTable } from "../machine/dwarf-line.js";
 
 export type { KernelState, Lockup, Holder };
 
@@ -184,6 +184,12 @@ export class Kernel {
   sourceLine(addr: bigint): string | undefined {
     this.lines ??= lineTableOf(this.booted.image).table ?? null;
     return this.lines?.format(addr);
+  }
+
+  /** The line-table row a kernel address belongs to (its address: where that line's code starts). */
+  lineRow(addr: bigint): LineRow | undefined {
+    this.lines ??= lineTableOf(this.booted.image).table ?? null;
+    return this.lines?.find(addr);
   }
 
   /** The kernel's exported symbols: __ksymtab's {address, name} entries. */

@@ -62,6 +62,19 @@ describe("debug PROGRAM: the REPL on a user program", () => {
     expect(r.out).toContain("error: The program is not being run: the program was killed by SIGSEGV.");
   });
 
+  it("next and step walk source lines: next over square's call, step into it, back to main, out to _start", () => {
+    const r = repl([prog], ["b main", "c", "n", "n", "n", "s", "bt", "n", "n", "n 100", "n", "c"]);
+    const at = (fn: string, text: string) => `${fn} at test/programs/debugme.c:${lineOf(text)}\n`;
+    const titles = [...r.out.matchAll(/^(?:\w+ at \S+:\d+|_start\+0x[0-9a-f]+: no line number information)$/gm)].map((m) => m[0] + "\n");
+    expect(titles).toEqual([
+      at("main", "int total = 0;"), at("main", "for (int i"), at("main", "total += square"), at("square", "return x * x;"),
+      at("square", "}"), at("main", "total += square"), "_start+0x14: no line number information\n",
+    ]);
+    expect(r.out).toMatch(/#0  0x[0-9a-f]+ <square\+0x[0-9a-f]+> at .*debugme\.c:\d+  <- selected\n#1  0x[0-9a-f]+ <main\+0x[0-9a-f]+> at /);
+    expect(r.out).toContain("error: no line number information at _start+0x14: use ni or finish");
+    expect(r.out).toContain("total 14\n[Inferior 1 (process 1) exited with code 06]");
+  });
+
   it("the kernel's views refuse, naming the program", () => {
     const r = repl([prog], ["ftrace", "info tasks"]);
     expect(r.out).toMatch(/error: no kernel here: this session debugs the program .*debugme\n.*\n?error: no kernel here/);
