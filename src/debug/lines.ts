@@ -36,9 +36,15 @@ function oneInsn(e: Engine, over: boolean, o: Origin, n: number): Plan {
   return {
     ...p,
     then: () => {
-      if (++o.steps > MAX_LINE_STEPS) throw new DebugError(`${over ? "next" : "step"}: ${MAX_LINE_STEPS} instructions and still on ${o.key}`);
+      // (Titles, not errors: the run is under way, and it stops here with the reason.)
+      if (++o.steps > MAX_LINE_STEPS) return `${over ? "next" : "step"}: ${MAX_LINE_STEPS} instructions and still on ${o.key}`;
       // step entered a function with no lines (a library routine): run it to its return.
-      if (!over && call && !e.target.lineRow(c.rip)) return { ...finishPlan(e), then: () => landed(e, over, o, n) };
+      if (!over && call && !e.target.lineRow(c.rip)) {
+        try { return { ...finishPlan(e), then: () => landed(e, over, o, n) }; } catch (err) {
+          if (err instanceof DebugError) return err.message;
+          throw err;
+        }
+      }
       return landed(e, over, o, n);
     },
   };

@@ -65,7 +65,8 @@ describe("debug PROGRAM: the REPL on a user program", () => {
   it("next and step walk source lines: next over square's call, step into it, back to main, out to _start", () => {
     const r = repl([prog], ["b main", "c", "n", "n", "n", "s", "bt", "n", "n", "n 100", "n", "c"]);
     const at = (fn: string, text: string) => `${fn} at test/programs/debugme.c:${lineOf(text)}\n`;
-    const titles = [...r.out.matchAll(/^(?:\w+ at \S+:\d+|_start\+0x[0-9a-f]+: no line number information)$/gm)].map((m) => m[0] + "\n");
+    const title = /^(?:\w+ at \S+:\d+|_start\+0x[0-9a-f]+: no line number information)$/gm;
+    const titles = [...r.out.matchAll(title)].map((m) => m[0] + "\n");
     expect(titles).toEqual([
       at("main", "int total = 0;"), at("main", "for (int i"), at("main", "total += square"), at("square", "return x * x;"),
       at("square", "}"), at("main", "total += square"), "_start+0x14: no line number information\n",
