@@ -88,8 +88,10 @@ function debugUsage(): string {
   const synopsis = [...flags.map((o) => `[${flagWithMetavar(o, o.cli!.synopsis ?? o.cli!.metavar)}]`), "[-x FILE]", "[--batch]",
     "[--gdb [HOST:]PORT]", "[--gdb-wait]"];
   const shared = `${flags.map((o) => `--${o.key}`).join(", ")}: as for tramplab run (run --help)`;
-  return `${wrap(synopsis, "usage: tramplab debug [IMAGE]", 22, 100)}
+  return `${wrap(synopsis, "usage: tramplab debug [IMAGE | PROGRAM [ARGS...]]", 22, 100)}
   IMAGE       a firmware ELF built like firmware/ (default: the built-in kernel)
+  PROGRAM     a static x86-64 program, run as tramplab run runs it (arguments starting with
+              - go after --); of the options, only --cpu-vendor applies
 ${wrap(shared.split(" "), "  ", 14, 100)}
   -x FILE     run the commands in FILE first (also --command FILE)
   --batch     quit after -x FILE (also the case when standard input is not a terminal
@@ -97,7 +99,7 @@ ${wrap(shared.split(" "), "  ", 14, 100)}
   --gdb [HOST:]PORT  serve gdb's remote protocol instead of the REPL (gdb: target remote :PORT);
               127.0.0.1 unless HOST is given; the machine runs until gdb attaches
   --gdb-wait  stopped at the first instruction until gdb attaches (as qemu -S); alone, it
-              listens on 127.0.0.1:1234
+              listens on 127.0.0.1:1234 (a program always waits, as with gdbserver)
 Commands come from the terminal (help lists them), or one per line on standard input.
 Exit status when the commands come from -x FILE or standard input: 1 if any of them printed
 an error line, 0 otherwise; 2 for a bad option or an image that cannot be used.`;
