@@ -150,17 +150,29 @@ function stringAt(e: Engine, addr: bigint, n: number): { text: string; next: big
   let a = addr;
   for (let i = 0; i < n; i++) {
     const bytes: number[] = [];
+    let more = false;
     for (;;) {
       const at = a + BigInt(bytes.length);
       const b = e.readAs(at, 1);
       if (!b) throw new DebugError(`cannot access memory at address ${hex(at)}${e.whyNot(at, 1)}`);
-      if (b[0] === 0 || bytes.length >= 200) break;
+      if (b[0] === 0) break;
+      if (bytes.length >= 200) { more = true; break; }
       bytes.push(b[0]);
     }
-    lines.push(`${addrText(e.symbols, a)}:\t${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`);
-    a += BigInt(bytes.length + 1);
+    // gdb's limit of 200 characters: a longer string ends in "...", and the next one starts where it stopped.
+    lines.push(`${addrText(e.symbols, a)}:\t${quoteC(bytes)}${more ? "..." : ""}`);
+    a += BigInt(bytes.length + (more ? 0 : 1));
   }
   return { text: lines.join("\n"), next: a };
+}
+
+const C_ESCAPES: Record<number, string> = { 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\033",
+  34: "\\\"", 92: "\\\\" };
+
+/** Bytes as a C string literal, as gdb prints one: C's escapes, and octal for the rest that is not printable ASCII. */
+export function quoteC(bytes: number[]): string {
+  const body = bytes.map((b) => C_ESCAPES[b] ?? (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "\\" + b.toString(8).padStart(3, "0")));
+  return `"${body.join("")}"`;
 }
 
 /** N instructions from addr, the current one marked with =>. */

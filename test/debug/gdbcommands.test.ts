@@ -4,6 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { Engine } from "../../src/debug/engine.js";
+import { quoteC } from "../../src/debug/views.js";
 import { Session } from "../../src/debug/commands.js";
 import { USER_LIMITS } from "../../src/debug/usercmds.js";
 import { batch } from "../../src/debug/repl.js";
@@ -224,5 +225,12 @@ describe("break-on gp", () => {
       .toBe('error: rcu_tasks has no state "bogusstate" (the states it waits in: idle, wait_pregp, wait_scan_holdouts, post_gp)');
     expect(s.execute("info breakpoints").text).toBe("No breakpoints or watchpoints.");
     expect(s.execute("break-on gp rcu_tasks wait_pregp").text).toBe("Breakpoint 1: rcu_tasks enters state wait_pregp");
+  });
+});
+
+describe("x/s quotes as gdb does", () => {
+  it("C's escapes for control characters, quotes and backslashes; octal for bytes outside printable ASCII", () => {
+    expect(quoteC([...Buffer.from('a"b\\c\n\t')])).toBe('"a\\"b\\\\c\\n\\t"');
+    expect(quoteC([0x30, 0xef, 0xff, 0x7f, 0x01, 0x1b])).toBe('"0\\357\\377\\177\\001\\033"');
   });
 });

@@ -71,7 +71,8 @@ describe("debug PROGRAM: the REPL on a user program", () => {
       at("main", "int total = 0;"), at("main", "for (int i"), at("main", "total += square"), at("square", "return x * x;"),
       at("square", "}"), at("main", "total += square"), "_start+0x14: no line number information\n",
     ]);
-    expect(r.out).toMatch(/#0  0x[0-9a-f]+ <square\+0x[0-9a-f]+> at .*debugme\.c:\d+  <- selected\n#1  0x[0-9a-f]+ <main\+0x[0-9a-f]+> at /);
+    expect(r.out).toMatch(/#0  0x[0-9a-f]+ <square\+0x[0-9a-f]+> at .*debugme\.c:\d+  <- selected\n/);
+    expect(r.out).toMatch(/\n#1  0x[0-9a-f]+ <main\+0x[0-9a-f]+> at .*debugme\.c:\d+\n/);
     expect(r.out).toContain("error: no line number information at _start+0x14: use ni or finish");
     expect(r.out).toContain("total 14\n[Inferior 1 (process 1) exited with code 06]");
   });
