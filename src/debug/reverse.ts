@@ -56,6 +56,7 @@ export class ReverseRun {
   constructor(private readonly e: Engine, kind: "step" | "continue", private readonly afterSlice?: (n: number) => void) {
     this.home = e.cpu;
     this.start = e.store.take(e.cursor.save());
+    e.interruptRequested = false; // as a forward run starts: an interrupt from before is not for this run
     this.steps = kind === "step" ? reverseStepSliced(e) : reverseContinueSliced(e, (cp) => { this.reached = cp; });
   }
 
