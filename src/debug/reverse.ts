@@ -9,19 +9,100 @@
 //        point it was (see StopPoint); then replays to the last hit before the current
 //        position. A watchpoint hit is an "after" point (the writing instruction retired),
 //        a grace-period state a "round" point: the replay lands where the forward run stopped.
+//
+// Both run in slices (ReverseRun.work), between which a front end lets the event loop run, so
+// Ctrl-C (or gdb's 0x03) sets the engine's interruptRequested; the next slice then stops the
+// run at a consistent point: rsi goes back where it started (nothing changed); rc stops at the
+// oldest checkpoint it has fully scanned (no hit lies between there and where it started, so a
+// later rc carries on from there), or where it started if it scanned no whole window yet.
 import type { CpuState } from "../machine/machine.js";
 import { FOREVER } from "./cursor.js";
 import { positionOf, type Checkpoint } from "./checkpoint.js";
-import { DebugError, stepBudget, type Engine, type Stop, type StopPoint } from "./engine.js";
+import { DebugError, stepBudget, type Engine, type Plan, type Stop, type StopPoint } from "./engine.js";
 
 /** How far behind the target rsi leaves a checkpoint (instructions of the stepping vCPU). */
 const NEAR = 2000n;
+/** vCPU runs per slice of a replay (as the front ends run the machine forward). */
+const SLICE_RUNS = 200;
+
+/** A replay in slices: each `yield` is a point where the run may be interrupted. */
+type Sliced<T> = Generator<void, T, void>;
+
+/** Runs `plan` to its stop, a slice at a time. */
+function* runSliced(e: Engine, plan: Plan): Sliced<Stop> {
+  e.start(plan);
+  for (;;) {
+    const s = e.work(SLICE_RUNS);
+    if (s) return s;
+    yield;
+  }
+}
+
+/**
+ * A reverse run: work() advances it by one slice and returns the stop when it is over. Between
+ * slices the caller may set the engine's interruptRequested; `afterSlice` (tests) is told each
+ * slice's number.
+ */
+export class ReverseRun {
+  private readonly steps: Sliced<Stop>;
+  private readonly home: number;
+  /** Where the run started: an interrupted run comes back here (or to `reached`). */
+  private readonly start: Checkpoint;
+  /** rc: the oldest checkpoint whose window up to the start was scanned without a hit. */
+  private reached: Checkpoint | null = null;
+  private slices = 0;
+  private result: Stop | null = null;
+
+  constructor(private readonly e: Engine, kind: "step" | "continue", private readonly afterSlice?: (n: number) => void) {
+    this.home = e.cpu;
+    this.start = e.store.take(e.cursor.save());
+    e.interruptRequested = false; // as a forward run starts: an interrupt from before is not for this run
+    this.steps = kind === "step" ? reverseStepSliced(e) : reverseContinueSliced(e, (cp) => { this.reached = cp; });
+  }
+
+  /** One slice; the stop once the run is over (a DebugError if it cannot go back). */
+  work(): Stop | null {
+    if (this.result) return this.result;
+    const e = this.e;
+    if (e.interruptRequested) {
+      // The engine's run in progress is dropped: the restore below puts the whole machine back.
+      e.interruptRequested = false;
+      e.restoreCheckpoint(this.reached ?? this.start);
+      e.lastHit = null;
+      e.cpu = this.home;
+      this.result = { cpu: e.cpu, text: `Interrupted.\n${e.where()}` };
+      return this.result;
+    }
+    const r = this.steps.next();
+    if (r.done) { this.result = r.value; return r.value; }
+    this.afterSlice?.(++this.slices);
+    return null;
+  }
+
+  /** Runs to the end, checking for an interrupt between slices. */
+  finish(): Stop {
+    for (;;) {
+      const s = this.work();
+      if (s) return s;
+    }
+  }
+}
+
+/** rsi: back to just before the selected vCPU's previous instruction. */
+export function reverseStep(e: Engine): Stop {
+  return new ReverseRun(e, "step").finish();
+}
+
+/** rc: back to the latest breakpoint, watchpoint or event breakpoint hit before now (or to the start of the recorded history). */
+export function reverseContinue(e: Engine): Stop {
+  return new ReverseRun(e, "continue").finish();
+}
 
 /** Replays from `cp` and stops before tick `clock` of vCPU `cpu` (or after a run ending there, or at the round ending at `position`). */
-function replayTo(e: Engine, cp: Checkpoint, cpu: number, clock: bigint, at: StopPoint = "before", position = 0n): Stop {
+function* replayTo(e: Engine, cp: Checkpoint, cpu: number, clock: bigint, at: StopPoint = "before", position = 0n): Sliced<Stop> {
   e.restoreCheckpoint(cp);
   const here = (c: CpuState) => c.index === cpu && c.get("clock") === clock;
-  return e.run({
+  return yield* runSliced(e, {
     quiet: true,
     before: (c) => (at === "before" && here(c) ? "" : null),
     after: (c) => (at === "after" && here(c) ? "" : null),
@@ -30,8 +111,7 @@ function replayTo(e: Engine, cp: Checkpoint, cpu: number, clock: bigint, at: Sto
   });
 }
 
-/** rsi: back to just before the selected vCPU's previous instruction. */
-export function reverseStep(e: Engine): Stop {
+function* reverseStepSliced(e: Engine): Sliced<Stop> {
   const cpu = e.cpu;
   const k = e.current.get("insns");
   if (k === 0n) throw new DebugError(`cpu${cpu} has not executed any instruction yet`);
@@ -43,7 +123,7 @@ export function reverseStep(e: Engine): Stop {
   e.restoreCheckpoint(cp);
   const near = k - NEAR > cp.insns[cpu] ? k - NEAR : null;
   let before = 0n, found: bigint | null = null;
-  e.run({
+  yield* runSliced(e, {
     quiet: true,
     before: (c) => {
       if (near !== null && c.index === cpu && c.get("insns") === near) e.addCheckpoint();
@@ -64,26 +144,27 @@ export function reverseStep(e: Engine): Stop {
   if (found === null) throw new DebugError("replay did not reach the previous instruction (history changed)");
   // Pass 2: stop right before that tick.
   e.cpu = cpu;
-  return replayTo(e, cp, cpu, found);
+  return yield* replayTo(e, cp, cpu, found);
 }
 
 interface Hit { at: StopPoint; cpu: number; clock: bigint; position: bigint; text: string }
 
-/** rc: back to the latest breakpoint, watchpoint or event breakpoint hit before now (or to the start of the recorded history). */
-export function reverseContinue(e: Engine): Stop {
+/** rc's replays; `scanned(cp)`: the window from `cp` up to the start had no hit. */
+function* reverseContinueSliced(e: Engine, scanned: (cp: Checkpoint) => void): Sliced<Stop> {
   const home = e.cpu;
   let limit = positionOf(e.machine);
   const homeClock = e.current.get("clock");
   for (const cp of [...e.history].reverse()) {
     if (cp.position >= limit) continue;
-    const hits = hitsBetween(e, cp, limit, home, homeClock);
+    const hits = yield* hitsBetween(e, cp, limit, home, homeClock);
     const last = hits.at(-1);
     if (last) {
-      const s = replayTo(e, cp, last.cpu, last.clock, last.at, last.position);
+      const s = yield* replayTo(e, cp, last.cpu, last.clock, last.at, last.position);
       e.cpu = last.cpu;
       return { cpu: last.cpu, text: `${last.text}\n${s.text}` };
     }
     limit = cp.position;
+    scanned(cp);
   }
   const first = e.history[0];
   e.restoreCheckpoint(first);
@@ -91,7 +172,7 @@ export function reverseContinue(e: Engine): Stop {
 }
 
 /** Replays from `cp` up to position `limit` (at most), with breakpoints armed, listing the hits before it. */
-function hitsBetween(e: Engine, cp: Checkpoint, limit: bigint, home: number, homeClock: bigint): Hit[] {
+function* hitsBetween(e: Engine, cp: Checkpoint, limit: bigint, home: number, homeClock: bigint): Sliced<Hit[]> {
   e.restoreCheckpoint(cp);
   const hits: Hit[] = [];
   const at = (c: CpuState) => positionOf(e.machine) >= limit || (c.index === home && c.get("clock") >= homeClock);
@@ -105,7 +186,7 @@ function hitsBetween(e: Engine, cp: Checkpoint, limit: bigint, home: number, hom
     },
   };
   for (;;) {
-    const s = e.run(plan);
+    const s = yield* runSliced(e, plan);
     const c = e.machine.cpus[s.cpu];
     if (at(c) || !e.lastHit) return hits;
     const position = positionOf(e.machine);

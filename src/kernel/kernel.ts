@@ -39,6 +39,7 @@ import { createKthread } from "./kthread.js";
 import { installModuleApi, rcuCallbacks, type ModuleApiDeps } from "./module/api.js";
 import { ModuleFtrace } from "./module/ftrace-calls.js";
 import { Modules, BUG_TABLES_MAX, type LoadedModule } from "./module/loader.js";
+import { moduleLineTable } from "./module/debuglines.js";
 import { taskFields } from "../gen/layout.js";
 import { lineTableOf, type LineRow, type LineTable } from "../machine/dwarf-line.js";
 
@@ -182,6 +183,8 @@ export class Kernel {
 
   /** "firmware/work.c:45": the source line of a kernel address, when the image has DWARF lines. */
   sourceLine(addr: bigint): string | undefined {
+    const mod = this.modules.at(addr);
+    if (mod) return mod.lines && moduleLineTable(mod.lines).format(addr);
     this.lines ??= lineTableOf(this.booted.image).table ?? null;
     return this.lines?.format(addr);
   }

@@ -117,8 +117,8 @@ function fileName(path: string, dir: string, compDir: string): string {
   return compDir && full.startsWith(compDir + "/") ? full.slice(compDir.length + 1) : full;
 }
 
-/** Every row of every unit's line program, in the order they are defined. */
-export function readLineRows(s: LineSections): { rows: LineRow[]; ends: bigint[] } {
+/** Every row of every unit's line program, in the order they are defined; more than `maxRows` is a DwarfError. */
+export function readLineRows(s: LineSections, maxRows = MAX_ROWS): { rows: LineRow[]; ends: bigint[] } {
   const rows: LineRow[] = [];
   const ends: bigint[] = [];
   let unit = 0;
@@ -163,7 +163,7 @@ export function readLineRows(s: LineSections): { rows: LineRow[]; ends: bigint[]
     let addr = 0n, file = 1, line = 1;
     const reset = () => { addr = 0n; file = 1; line = 1; };
     const emit = () => {
-      if (rows.length >= MAX_ROWS) throw new DwarfError(`more than ${MAX_ROWS} line table rows`);
+      if (rows.length >= maxRows) throw new DwarfError(`more than ${maxRows} line table rows`);
       rows.push({ addr, file: names[file] ?? `file ${file}`, line });
     };
     while (u.at < end) {

@@ -2,7 +2,8 @@
 // the event loop reads the socket, so a 0x03 stops a `c` and a vanished client is noticed.
 // A client that vanishes leaves the machine stopped where it was; a new one can attach.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import type { Engine, Stop } from "../engine.js";
+import { DebugError, type Engine, type Stop } from "../engine.js";
+import type { ReverseRun } from "../reverse.js";
 import { frame, PacketDecoder, textToHex } from "./packets.js";
 import { GdbTarget, type Answer } from "./target.js";
 
@@ -180,6 +181,10 @@ export class GdbServer {
       void this.drive({ forClient: true, interrupted: false });
       return;
     }
+    if ("reverse" in a) {
+      void this.drive({ forClient: true, interrupted: false }, a.reverse);
+      return;
+    }
     if ("detach" in a) {
       this.send(sock, "OK");
       sock.end();
@@ -196,18 +201,27 @@ export class GdbServer {
     this.close();
   }
 
-  /** Runs the machine (an unattended run starts its own plan) until it stops; then reports to the client. */
-  private async drive(run: { forClient: boolean; interrupted: boolean }): Promise<void> {
+  /**
+   * Runs the machine (an unattended run starts its own plan; `reverse`, a reverse run's replays)
+   * until it stops; then reports to the client.
+   */
+  private async drive(run: { forClient: boolean; interrupted: boolean }, reverse?: ReverseRun): Promise<void> {
     if (!run.forClient) this.engine.start({});
     this.running = run;
     let stop: Stop | null = null;
     try {
       for (;;) {
-        stop = this.engine.work(RUNS_PER_PIECE);
+        stop = reverse ? reverse.work() : this.engine.work(RUNS_PER_PIECE);
         if (stop) break;
         await new Promise((res) => setImmediate(res));
       }
     } catch (err) {
+      if (reverse && err instanceof DebugError) {
+        this.running = null;
+        if (run.forClient && !run.interrupted && this.client && this.server) this.send(this.client, this.target.historyBegins());
+        this.flush();
+        return;
+      }
       // As handle(): logged, and the client hears of a stop where the machine is.
       this.o.log?.(`gdbstub: internal error while running: ${(err as Error).message}`);
       stop = { cpu: this.engine.cpu, text: "" };

@@ -5,7 +5,7 @@ import { writeGuest, SUPERVISOR_ACCESS } from "../../machine/paging.js";
 import { DebugError, type Engine, type Plan, type Stop } from "../engine.js";
 import type { Breakpoint } from "../breakpoints.js";
 import { continuePlan, stepPlan } from "../stepping.js";
-import { reverseContinue, reverseStep } from "../reverse.js";
+import { ReverseRun } from "../reverse.js";
 import type { FtraceSettings } from "../kernelviews.js";
 import { fromHex, PACKET_SIZE, textToHex, toHex } from "./packets.js";
 import { planWrites, readAll, readRegister, targetXml } from "./registers.js";
@@ -19,6 +19,8 @@ export type Answer =
   | { reply: string; output?: string }
   /** Run the machine by this plan (vCPU `cpu` selected). */
   | { run: Plan; cpu: number }
+  /** Run backwards (bs, bc), a slice at a time as `run` is. */
+  | { reverse: ReverseRun }
   | { detach: true }
   | { kill: true };
 
@@ -126,8 +128,7 @@ export class GdbTarget {
         if (!/^[cs]$|^[CS][0-9a-fA-F]{2}$/.test(p)) return ok("E22");
         return this.resume(p[0].toLowerCase() === "s" ? (this.cThread === 0 ? this.engine.cpu : this.cThread - 1) : -1);
       case "b":
-        if (p === "bs") return this.reverse(() => reverseStep(e));
-        if (p === "bc") return this.reverse(() => reverseContinue(e));
+        if (p === "bs" || p === "bc") return { reverse: new ReverseRun(e, p === "bs" ? "step" : "continue") };
         return ok("");
       case "v": return this.vPacket(p);
       case "q": case "Q": {
@@ -148,14 +149,9 @@ export class GdbTarget {
     return { run: continuePlan(), cpu: e.cpu };
   }
 
-  private reverse(f: () => Stop): Answer {
-    try {
-      return { reply: this.stopReply(f()) };
-    } catch (err) {
-      // The recorded history ends here: gdb's "no more reverse-execution history".
-      if (err instanceof DebugError) return { reply: `T05replaylog:begin;thread:${(this.engine.cpu + 1).toString(16)};` };
-      throw err;
-    }
+  /** A reverse run that could not go back (a DebugError): the recorded history ends here, gdb's "no more reverse-execution history". */
+  historyBegins(): string {
+    return `T05replaylog:begin;thread:${(this.engine.cpu + 1).toString(16)};`;
   }
 
   private vPacket(p: string): Answer {

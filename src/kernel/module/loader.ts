@@ -26,6 +26,7 @@ import { MODULES_START, MODULES_END } from "../memory.js";
 import { parseModuleObject, moduleInfo, moduleName, ModuleError } from "./object.js";
 import { layoutModule, GROUPS, type Group } from "./layout.js";
 import { linkModule, type LinkedModule } from "./link.js";
+import { moduleLines, type ModuleLines } from "./debuglines.js";
 import { paramBytes, parseInsmodLine, ParamError, PARAM_TYPE_NAMES } from "./params.js";
 import { POISON } from "../ftrace/trampoline.js";
 
@@ -48,6 +49,8 @@ export interface LoadedModule {
   freedAt?: bigint;
   freedBy?: string;
   bugTable?: { start: bigint; end: bigint };
+  /** Its source lines (debuglines.ts), while it is loaded: none when it has no usable .debug_line. */
+  lines?: ModuleLines;
 }
 
 /** The modules' state, plain data (KernelState.modules). */
@@ -158,6 +161,10 @@ export class Modules {
       params: args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)),
       license: info.get("license")?.[0] ?? "", loadedAt: this.d.machine.time,
     };
+    const debug = moduleLines(obj, layout, bases);
+    // Debug information is the debugger's, never a reason to refuse a module: a damaged table is said once.
+    if (debug.error) this.d.log(`${name}: no source lines: ${debug.error}`);
+    mod.lines = debug.lines;
     s.next = at + BigInt(PAGE); // an unmapped page between modules
     this.map(mod, linked);
     this.all.push(mod);
@@ -229,6 +236,7 @@ export class Modules {
     }
     for (let c = 0; c < this.d.machine.ncpus; c++) this.d.machine.core.hostFlushTlb(c);
     mod.state = "freed";
+    mod.lines = undefined;
     mod.freedAt = this.d.machine.time;
     mod.freedBy = `${why}, after synchronize_rcu()`;
     this.d.changed();

@@ -1,6 +1,7 @@
 // What every RCU flavour offers: grace periods as a visible state machine, callbacks run after
 // them, and latency figures in virtual time (kernel/rcu/tasks.h, restated).
 import { formatTime } from "../../machine/units.js";
+import type { GpStateTable } from "./states.js";
 
 export interface GpRecord {
   seq: number;
@@ -54,10 +55,13 @@ export function initialFlavourState(name: string): FlavourState {
 
 /**
  * A flavour's behaviour over its state, which it reads through `st` on every use (a restored
- * snapshot swaps the state underneath).
+ * snapshot swaps the state underneath). `St`: the states of its table in states.ts, the only
+ * ones setState takes.
  */
-export abstract class Flavour<S extends FlavourState = FlavourState> {
+export abstract class Flavour<S extends FlavourState = FlavourState, St extends string = string> {
   readonly listeners: GpListener[] = [];
+  /** Every state its machine enters (states.ts): what `break-on gp` accepts. */
+  abstract readonly gpStates: GpStateTable;
 
   /** invoke: runs a callback whose grace period has ended. */
   constructor(protected readonly st: () => S, private readonly invoke: (cb: RcuCallback) => void) {}
@@ -73,7 +77,7 @@ export abstract class Flavour<S extends FlavourState = FlavourState> {
   get stalls(): string[] { return this.s.stalls; }
   protected get current(): GpRecord | undefined { return this.s.current; }
 
-  protected setState(state: string, now: bigint): void {
+  protected setState(state: St | "idle" | "invoke_cbs", now: bigint): void {
     this.s.state = state;
     this.s.stateSince = now;
   }

@@ -10,6 +10,7 @@
 // (the kernel's resched_cpu() from force-quiescent-state): its next pass through __schedule(),
 // even one that picks the same task, is a quiescent state.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { RCU_STATES, type GpState } from "./states.js";
 
 export interface RcuState extends FlavourState {
   /** vCPUs that still owe the grace period a quiescent state. */
@@ -21,7 +22,8 @@ export function initialRcuState(): RcuState {
   return { ...initialFlavourState("rcu"), needQs: new Set(), nextUrgent: 0n };
 }
 
-export class Rcu extends Flavour<RcuState> {
+export class Rcu extends Flavour<RcuState, GpState<typeof RCU_STATES>> {
+  readonly gpStates = RCU_STATES;
   readonly urgentTicks = 3;
 
   /**

@@ -3,6 +3,7 @@
 // interrupts off — including idle and entry code where RCU is not watching. It does not care
 // about preempted tasks.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { TASKS_RUDE_STATES, type GpState } from "./states.js";
 
 export interface RudeState extends FlavourState {
   /** vCPUs that have not been through the scheduler since the grace period started. */
@@ -13,7 +14,8 @@ export function initialRudeState(): RudeState {
   return { ...initialFlavourState("rcu_tasks_rude"), need: new Set() };
 }
 
-export class TasksRudeRcu extends Flavour<RudeState> {
+export class TasksRudeRcu extends Flavour<RudeState, GpState<typeof TASKS_RUDE_STATES>> {
+  readonly gpStates = TASKS_RUDE_STATES;
   /** forceResched(cpu): make the vCPU call schedule() soon (need_resched and a kick). */
   constructor(st: () => RudeState, invoke: (cb: RcuCallback) => void, private readonly ncpus: number,
     private readonly forceResched: (cpu: number) => void) {

@@ -22,6 +22,7 @@
 // away: a task found clear cannot reach the trampoline again. Holdouts are rescanned with the
 // same backoff as Tasks RCU.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { SCAN_STATES, type GpState } from "./states.js";
 import type { Task } from "../task.js";
 import { findHold, type Hold, type TaskContext } from "../task-context.js";
 
@@ -46,7 +47,8 @@ export function initialScanState(mode: ScanMode): ScanState {
   return { ...initialFlavourState(mode), holdouts: new Map(), backoff: 1, nextScan: 0n };
 }
 
-export class TrampolineScan extends Flavour<ScanState> {
+export class TrampolineScan extends Flavour<ScanState, GpState<typeof SCAN_STATES>> {
+  readonly gpStates = SCAN_STATES;
   readonly maxBackoff = 10;
 
   constructor(st: () => ScanState, invoke: (cb: RcuCallback) => void, readonly mode: ScanMode, private readonly d: ScanDeps) {

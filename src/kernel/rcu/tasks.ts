@@ -9,6 +9,7 @@
 //   scan_holdouts       drop holdouts that switched voluntarily, ran in user mode, slept, exited
 //   post_gp             synchronize_rcu() again, then callbacks run
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { TASKS_RCU_STATES, type GpState } from "./states.js";
 import { formatTime } from "../../machine/units.js";
 import type { Rcu } from "./rcu.js";
 import type { Task } from "../task.js";
@@ -39,7 +40,8 @@ export function initialTasksRcuState(): TasksRcuState {
   };
 }
 
-export class TasksRcu extends Flavour<TasksRcuState> {
+export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_STATES>> {
+  readonly gpStates = TASKS_RCU_STATES;
   readonly maxBackoff = 10;
 
   constructor(st: () => TasksRcuState, invoke: (cb: RcuCallback) => void, private readonly d: TasksRcuDeps) {

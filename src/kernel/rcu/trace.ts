@@ -2,6 +2,7 @@
 // A grace period ends when every task that was inside a reader at the scan has left it: its
 // nesting is back to 0, or it has done another outermost unlock since.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { TASKS_TRACE_STATES, type GpState } from "./states.js";
 import type { Task } from "../task.js";
 
 export interface TraceReaderState {
@@ -19,7 +20,8 @@ export function initialTasksTraceState(): TasksTraceState {
   return { ...initialFlavourState("rcu_tasks_trace"), holdouts: new Map(), nextScan: 0n };
 }
 
-export class TasksTraceRcu extends Flavour<TasksTraceState> {
+export class TasksTraceRcu extends Flavour<TasksTraceState, GpState<typeof TASKS_TRACE_STATES>> {
+  readonly gpStates = TASKS_TRACE_STATES;
   constructor(st: () => TasksTraceState, invoke: (cb: RcuCallback) => void, private readonly tasks: () => readonly Task[],
     readonly reader: (t: Task) => TraceReaderState, private readonly tickPeriod: number) {
     super(st, invoke);
