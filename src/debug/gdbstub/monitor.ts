@@ -16,14 +16,25 @@ export const MONITOR_HELP = [
   "  info stacks      the kernel's stacks and which vCPUs are on them",
 ].join("\n");
 
+/**
+ * A monitor command the stub's user adds (`scenario` under `tramplab scenario --gdb`): its
+ * lines for `monitor help`, and what it does with the words after its name.
+ */
+export interface MonitorExtension {
+  name: string;
+  help: string[];
+  run(e: Engine, args: string[]): string;
+}
+
 /** Runs one monitor command; its text, or a DebugError with the reason it was refused. */
-export function monitor(e: Engine, ftrace: FtraceSettings, line: string): string {
+export function monitor(e: Engine, ftrace: FtraceSettings, line: string, extra?: MonitorExtension): string {
   if (line.length > MAX_MONITOR_LINE) throw new DebugError(`a monitor command is at most ${MAX_MONITOR_LINE} characters`);
   const words = line.trim().split(/\s+/).filter((w) => w !== "");
   const [cmd, ...rest] = words;
+  if (extra && cmd === extra.name) return extra.run(e, rest);
   switch (cmd) {
     case undefined: case "help":
-      return MONITOR_HELP;
+      return extra ? [MONITOR_HELP, ...extra.help].join("\n") : MONITOR_HELP;
     case "ftrace":
       return ftraceCommand(e, ftrace, rest);
     case "tramp": case "trampolines":

@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import type { Engine, Stop } from "../engine.js";
 import { frame, PacketDecoder, textToHex } from "./packets.js";
 import { GdbTarget, type Answer } from "./target.js";
+import type { MonitorExtension } from "./monitor.js";
 
 /** vCPU runs per piece of a running machine (as the REPL's front end uses). */
 const RUNS_PER_PIECE = 200;
@@ -24,6 +25,8 @@ export interface GdbServerOptions {
   wait: boolean;
   /** Notes for the user (listening, attached, detached). */
   log?: (line: string) => void;
+  /** A monitor command of the caller's (`monitor scenario`). */
+  monitor?: MonitorExtension;
 }
 
 export class GdbServer {
@@ -42,7 +45,7 @@ export class GdbServer {
   private resolveClosed!: () => void;
 
   constructor(readonly engine: Engine, private readonly o: GdbServerOptions) {
-    this.target = new GdbTarget(engine);
+    this.target = new GdbTarget(engine, o.monitor);
     this.closed = new Promise((res) => { this.resolveClosed = res; });
   }
 

@@ -9,7 +9,7 @@ import { reverseContinue, reverseStep } from "../reverse.js";
 import type { FtraceSettings } from "../kernelviews.js";
 import { fromHex, PACKET_SIZE, textToHex, toHex } from "./packets.js";
 import { planWrites, readAll, readRegister, targetXml } from "./registers.js";
-import { monitor } from "./monitor.js";
+import { monitor, type MonitorExtension } from "./monitor.js";
 
 /** The most bytes one `m` answers (hex doubles them; the reply must fit a packet). */
 const MAX_READ = PACKET_SIZE / 2 - 16;
@@ -34,7 +34,7 @@ export class GdbTarget {
   lastStop = "";
   private xml = targetXml();
 
-  constructor(readonly engine: Engine) {
+  constructor(readonly engine: Engine, private readonly extra?: MonitorExtension) {
     this.lastStop = this.stopReply(null, "05");
   }
 
@@ -198,7 +198,7 @@ export class GdbTarget {
     const bytes = fromHex(hex);
     if (!bytes) return "E22";
     try {
-      this.output = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8")) + "\n";
+      this.output = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8"), this.extra) + "\n";
       return "OK";
     } catch (err) {
       if (!(err instanceof DebugError)) throw err;
