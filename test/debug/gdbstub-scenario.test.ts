@@ -120,19 +120,21 @@ describe("scenario --gdb-step", () => {
       try { gdbStepIndex(s, v); } catch (e) { if (e instanceof UsageError) return e.message; throw e; }
       return "accepted";
     };
-    expect(refused(seed003, "1")).toBe(`--gdb-step 1: ${SEED003} has steps 1 to 7, step 1 boots: --gdb-step is 2 to 8 (8: after the last step)`);
+    expect(refused(seed003, "1"))
+      .toBe(`--gdb-step 1: ${SEED003} has steps 1 to 7, step 1 boots: --gdb-step is 2 to 8 (8: after the last step)`);
     expect(refused(seed003, "9")).toContain("--gdb-step is 2 to 8");
     expect(refused(seed003, "0")).toContain("--gdb-step is 2 to 8");
     expect(refused(atBoot, "2")).toContain("step 2 boots: --gdb-step is 3 to 5");
     expect(refused(seed003, "99999999999999999999")).toMatch(/^--gdb-step needs a step number or a step's kind/);
-    expect(refused(seed003, "rmmod")).toBe(`--gdb-step rmmod: ${SEED003} has no rmmod step after boot (its steps after boot: run, register, until, unregister)`);
+    expect(refused(seed003, "rmmod"))
+      .toBe(`--gdb-step rmmod: ${SEED003} has no rmmod step after boot (its steps after boot: run, register, until, unregister)`);
     expect(refused(atBoot, "corrupt-site")).toContain("has no corrupt-site step after boot");
-    expect(refused(seed003, "-1")).toMatch(/^--gdb-step needs a step number or a step's kind \(boot, run, .*\), got "-1"$/);
+    expect(refused(seed003, "-1")).toMatch(/^--gdb-step needs a step number or a step's kind \(boot, run, .*\), got "-1"/);
     expect(refused(seed003, "")).toMatch(/got ""$/);
     expect(refused(seed003, "x".repeat(500)).length).toBeLessThan(300);
   });
 
-  it("the command line: one FILE only, not with --update-golden, --gdb-step needs --gdb, bad values exit 2 before anything runs", async () => {
+  it("the command line: one FILE, no --update-golden, --gdb-step needs --gdb; bad values exit 2 before anything runs", async () => {
     const cases: [string[], string][] = [
       [[SEED003, "--gdb", ":0", "--gdb-step", "9"], "--gdb-step is 2 to 8"],
       [[SEED003, "--gdb", ":0", "--gdb-step", "bogus"], "--gdb-step needs a step number or a step's kind"],
