@@ -9,7 +9,8 @@ import { STEP_KINDS } from "../scenario/parse.js";
 import { StepFailure } from "../scenario/run.js";
 import { ScenarioStepper } from "../scenario/stepper.js";
 import { DebugError, type Engine } from "../debug/engine.js";
-import type { MonitorExtension } from "../debug/gdbstub/monitor.js";
+import type { MonitorExtension, MonitorJob } from "../debug/gdbstub/monitor.js";
+import type { Slices } from "../machine/slices.js";
 import { formatTime } from "../machine/units.js";
 import type { Scenario } from "../scenario/types.js";
 
@@ -96,7 +97,7 @@ function banner(st: ScenarioStepper): string {
 }
 
 /** `monitor scenario [steps | next]`. */
-function scenarioMonitor(st: ScenarioStepper): MonitorExtension {
+export function scenarioMonitor(st: ScenarioStepper): MonitorExtension {
   return {
     name: "scenario",
     help: [
@@ -113,29 +114,53 @@ function scenarioMonitor(st: ScenarioStepper): MonitorExtension {
   };
 }
 
-function next(st: ScenarioStepper, e: Engine): string {
+/**
+ * The next step, as a job the stub carries out in slices (a step may run the machine for
+ * seconds of host time: gdb's Ctrl-C stops it part way, and gdb hears how far it got).
+ */
+function next(st: ScenarioStepper, e: Engine): MonitorJob {
   if (st.failure) throw new DebugError(`${st.describe(st.failure.index)} failed; the scenario stops there`);
   if (st.next >= st.steps.length) throw new DebugError("every step of the scenario has been carried out");
   const index = st.next;
   const from = st.run.log.length;
-  let failed: StepFailure | undefined;
-  try {
-    st.step();
-  } catch (err) {
-    if (!(err instanceof StepFailure)) throw err;
-    failed = err;
-  } finally {
-    // The step ran the kernel outside gdb's run: the timeline restarts here. Reverse execution
-    // must not go back across it either: the scenario's own state (its ops, releases, which
-    // step comes next) is not in the checkpoints, so only the kernel would go back.
-    e.changed(true);
-    e.history = e.history.slice(-1);
+  const report = (failed?: string): string => {
+    const out = [`carried out ${st.describe(index)}`, ...st.run.log.slice(from)];
+    if (failed) out.push(`step failed: ${failed}`);
+    out.push(failed ? "no further step runs (as in tramplab scenario)"
+      : st.next < st.steps.length ? `next: ${st.describe(st.next)}` : "that was the last step");
+    out.push(`now at virtual time ${formatTime(e.machine.time)}; ${e.where()}`,
+      "(gdb keeps the registers it read: \"maintenance flush register-cache\" before reading them again)");
+    return out.join("\n");
+  };
+  function* slices(): Slices<string> {
+    let failed: string | undefined;
+    try {
+      yield* st.stepSlices();
+    } catch (err) {
+      if (!(err instanceof StepFailure)) throw err;
+      failed = err.message;
+    } finally {
+      restart(e);
+    }
+    return report(failed);
   }
-  const out = [`carried out ${st.describe(index)}`, ...st.run.log.slice(from)];
-  if (failed) out.push(`step failed: ${failed.message}`);
-  out.push(failed ? "no further step runs (as in tramplab scenario)"
-    : st.next < st.steps.length ? `next: ${st.describe(st.next)}` : "that was the last step");
-  out.push(`now at virtual time ${formatTime(e.machine.time)}; ${e.where()}`,
-    "(gdb keeps the registers it read: \"maintenance flush register-cache\" before reading them again)");
-  return out.join("\n");
+  return {
+    slices: slices(),
+    progress: () => `  step ${index + 1} running, at virtual time ${formatTime(e.machine.time)}`,
+    interrupt: () => {
+      st.abandon();
+      restart(e);
+      return report("interrupted part way");
+    },
+  };
+}
+
+/**
+ * A step ran the kernel outside gdb's run: the timeline restarts here. Reverse execution must
+ * not go back across it either: the scenario's own state (its ops, releases, which step comes
+ * next) is not in the checkpoints, so only the kernel would go back.
+ */
+function restart(e: Engine): void {
+  e.changed(true);
+  e.history = e.history.slice(-1);
 }

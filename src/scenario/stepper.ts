@@ -33,11 +33,28 @@ export class ScenarioStepper {
     finish(this.stepSlices());
   }
 
-  private *stepSlices(): Slices<void> {
+  /** The step being carried out by stepSlices, until it ends. */
+  private current?: number;
+
+  /**
+   * Stops the step in progress between two of its slices (Ctrl-C): it counts as failed, as
+   * no step after it can be carried out on a machine the step left half way.
+   */
+  abandon(): void {
+    const i = this.current;
+    if (i === undefined) return;
+    this.failure = { index: i, error: new StepFailure(this.steps[i].at, "interrupted part way") };
+    this.next = i + 1;
+    this.current = undefined;
+  }
+
+  /** step in slices (src/machine/slices.ts). */
+  *stepSlices(): Slices<void> {
     if (this.failure) throw this.failure.error;
     const index = this.next;
     const step = this.steps[index];
     if (!step) throw new RangeError("every step has run");
+    this.current = index;
     try {
       yield* this.run.stepSlices(step);
     } catch (e) {
@@ -46,6 +63,7 @@ export class ScenarioStepper {
     } finally {
       // A failed step is not carried out again: the next one is never reached.
       this.next = index + 1;
+      this.current = undefined;
     }
     if (this.run.k) this.run.drain();
     if (step.kind === "expect") this.run.log.push("               (expectations are not checked in a --gdb session)");

@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, runMain } from "../cli-child.js";
 import { loadScenario } from "../../src/scenario/scenario.js";
-import { gdbStepIndex } from "../../src/cli/scenario-gdb.js";
+import { gdbStepIndex, scenarioMonitor } from "../../src/cli/scenario-gdb.js";
+import { ScenarioStepper } from "../../src/scenario/stepper.js";
+import { finish } from "../../src/machine/slices.js";
+import { Engine } from "../../src/debug/engine.js";
+import { GdbServer } from "../../src/debug/gdbstub/server.js";
+import { frame, textToHex } from "../../src/debug/gdbstub/packets.js";
+import { Client } from "./gdbstub-client.js";
 import { UsageError } from "../../src/cli/args.js";
 
 const GDB = "/usr/bin/gdb";
@@ -97,6 +103,42 @@ describe("scenario --gdb: gdb attached at a step of a scenario", () => {
       expect(out).toMatch(/^failed +2 +line \d+: register tracer \(must fail: ENODEV\)\n +3 +line/m);
       expect(await exited).toBe(0);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("monitor scenario next over the protocol", () => {
+  it("0x03 stops a long step part way: it counts as failed, no step runs after it, and the stub serves on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "scengdb-"));
+    let server: GdbServer | null = null;
+    try {
+      // Its last step runs 1 s of virtual time: far more slices than the interrupt needs to land in.
+      const file = join(dir, "long.yaml");
+      writeFileSync(file, readFileSync("scenarios/seed003-tasks-rcu.yaml", "utf8").replace("  - run: 100 jiffies\n", "  - run: 1s\n"));
+      const st = new ScenarioStepper(loadScenario(file, readFileSync(file, "utf8")));
+      finish(st.upTo(6));
+      const k = st.run.k!;
+      const before = k.machine.time;
+      server = new GdbServer(new Engine(k), { host: "127.0.0.1", port: 0, wait: true, monitor: scenarioMonitor(st) });
+      const c = await Client.open(await server.listen());
+      // The interrupt comes right behind the request, as gdb sends it on Ctrl-C.
+      c.raw(Buffer.concat([frame("qRcmd," + textToHex("scenario next")), Buffer.from([3])]));
+      expect(await c.reply()).toBe("OK");
+      expect(c.console).toContain("carried out step 7 of 7, line 26: run 1 s");
+      expect(c.console).toContain("step failed: interrupted part way\nno further step runs");
+      expect(st.failure?.index).toBe(6);
+      expect(k.machine.time - before).toBeLessThan(1_000_000_000n);
+      c.console = "";
+      expect(await c.ask("qRcmd," + textToHex("scenario"))).toBe("OK");
+      expect(c.console).toMatch(/^failed +7 +line 26: run 1 s$/m);
+      c.console = "";
+      expect(await c.ask("qRcmd," + textToHex("scenario next"))).toBe("E01");
+      expect(c.console).toBe("error: step 7 of 7, line 26: run 1 s failed; the scenario stops there\n");
+      expect(await c.ask("qfThreadInfo")).toBe("m1,2");
+      await c.end();
+    } finally {
+      server?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

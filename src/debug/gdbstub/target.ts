@@ -9,7 +9,7 @@ import { reverseContinue, reverseStep } from "../reverse.js";
 import type { FtraceSettings } from "../kernelviews.js";
 import { fromHex, PACKET_SIZE, textToHex, toHex } from "./packets.js";
 import { planWrites, readAll, readRegister, targetXml } from "./registers.js";
-import { monitor, type MonitorExtension } from "./monitor.js";
+import { monitor, type MonitorExtension, type MonitorJob } from "./monitor.js";
 
 /** The most bytes one `m` answers (hex doubles them; the reply must fit a packet). */
 const MAX_READ = PACKET_SIZE / 2 - 16;
@@ -20,7 +20,9 @@ export type Answer =
   /** Run the machine by this plan (vCPU `cpu` selected). */
   | { run: Plan; cpu: number }
   | { detach: true }
-  | { kill: true };
+  | { kill: true }
+  /** A monitor command that runs for long: the server carries it out, then replies. */
+  | { job: MonitorJob };
 
 const Z_KINDS: Record<string, Breakpoint["kind"]> = { 0: "break", 1: "break", 2: "watch", 3: "rwatch", 4: "awatch" };
 
@@ -125,12 +127,8 @@ export class GdbTarget {
         if (p === "bc") return this.reverse(() => reverseContinue(e));
         return ok("");
       case "v": return this.vPacket(p);
-      case "q": case "Q": {
-        const reply = this.query(p);
-        const output = this.output;
-        this.output = "";
-        return ok(reply, output || undefined);
-      }
+      case "q": case "Q":
+        return p.startsWith("qRcmd,") ? this.rcmd(p.slice(6)) : ok(this.query(p));
       case "k": return { kill: true };
       case "D": return /^D(;[0-9a-fA-F]+)?$/.test(p) ? { detach: true } : ok("E22");
       default: return ok(""); // unknown packets: the empty reply
@@ -186,24 +184,20 @@ export class GdbTarget {
     }
     if (p.startsWith("qXfer:features:read:")) return this.xfer(p.slice(20), (annex) => (annex === "target.xml" ? this.xml : null));
     if (p.startsWith("qXfer:threads:read:")) return this.xfer(p.slice(19), (annex) => (annex === "" ? this.threadsXml() : null));
-    if (p.startsWith("qRcmd,")) return this.rcmd(p.slice(6));
     if (p === "QStartNoAckMode") return "OK"; // the server turns acks off after sending this
     return "";
   }
 
-  /** `monitor`'s text, sent as `O` packets before the reply. */
-  private output = "";
-
-  private rcmd(hex: string): string {
+  /** `monitor`: its text goes as `O` packets before the reply. */
+  private rcmd(hex: string): Answer {
     const bytes = fromHex(hex);
-    if (!bytes) return "E22";
+    if (!bytes) return { reply: "E22" };
     try {
-      this.output = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8"), this.extra) + "\n";
-      return "OK";
+      const r = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8"), this.extra);
+      return typeof r === "string" ? { reply: "OK", output: r + "\n" } : { job: r };
     } catch (err) {
       if (!(err instanceof DebugError)) throw err;
-      this.output = `error: ${err.message}\n`;
-      return "E01";
+      return { reply: "E01", output: `error: ${err.message}\n` };
     }
   }
 
