@@ -80,6 +80,9 @@ export async function scenarioGdb(s: Scenario, o: ScenarioGdbOptions): Promise<n
   return serveGdb(stepper.run.k, o, scenarioMonitor(stepper));
 }
 
+/** Steps not run that the banner names (a scenario may register a thousand ops, one step each). */
+const BANNER_STEPS = 20;
+
 /** What gdb is given, and what will not happen unless gdb asks. */
 function banner(st: ScenarioStepper): string {
   const k = st.run.k!;
@@ -90,7 +93,8 @@ function banner(st: ScenarioStepper): string {
   const rest = st.steps.map((_, i) => i).slice(st.next);
   if (rest.length) {
     lines.push(`  gdb owns the machine from here; these steps run only on "monitor scenario next", one at a time:`,
-      ...rest.map((i) => `    ${st.describe(i)}`));
+      ...rest.slice(0, BANNER_STEPS).map((i) => `    ${st.describe(i)}`));
+    if (rest.length > BANNER_STEPS) lines.push(`    and ${rest.length - BANNER_STEPS} more ("monitor scenario steps" lists them)`);
   }
   lines.push("  expectations are not checked in a --gdb session");
   return lines.join("\n");
