@@ -71,11 +71,11 @@ export async function scenarioGdb(s: Scenario, o: ScenarioGdbOptions): Promise<n
     process.stderr.write(`tramplab scenario: ${stepper.describe(stepper.next - 1)} failed before gdb could attach; nothing is served\n`);
     return 1;
   }
-  if (!stepper.run.k) throw new Error("the scenario ran to its gdb step without booting");
   if (stepper.next < end) {
     process.stderr.write(interruptedNote("scenario", `while running ${s.file}, before its step ${end + 1}`));
     return INTERRUPTED;
   }
+  if (!stepper.run.k) throw new Error("the scenario ran to its gdb step without booting");
   process.stderr.write(banner(stepper) + "\n");
   return serveGdb(stepper.run.k, o, scenarioMonitor(stepper));
 }
