@@ -16,6 +16,7 @@ import { Engine } from "../debug/engine.js";
 import { Session } from "../debug/commands.js";
 import { batch, interactive } from "../debug/repl.js";
 import { GdbServer, parseListen } from "../debug/gdbstub/server.js";
+import type { MonitorExtension } from "../debug/gdbstub/monitor.js";
 
 interface DebugOptions {
   /** A firmware image, or a user program (told apart by where its segments lie). */
@@ -152,9 +153,12 @@ export async function debug(args: string[]): Promise<number> {
   return session(o, target, script);
 }
 
-/** --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process. */
-export async function serveGdb(target: Kernel | DebugTarget, g: NonNullable<DebugOptions["gdb"]>): Promise<number> {
-  const server = new GdbServer(new Engine(target), { ...g, log: (l) => process.stderr.write(l + "\n") });
+/**
+ * --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process;
+ * `extra` adds a monitor command of the caller's.
+ */
+export async function serveGdb(target: Kernel | DebugTarget, g: NonNullable<DebugOptions["gdb"]>, extra?: MonitorExtension): Promise<number> {
+  const server = new GdbServer(new Engine(target), { ...g, log: (l) => process.stderr.write(l + "\n"), monitor: extra });
   try { await server.listen(); } catch (e) {
     throw new InputError(`cannot listen on ${g.host}:${g.port}: ${(e as Error).message}`);
   }

@@ -12,7 +12,7 @@ import { breakpointTable, type Breakpoint } from "./breakpoints.js";
 import { eflagsTable, registersText, hex, REGISTER_NAME_WIDTH } from "./format.js";
 import { stepPlan, nextPlan, nextPlans, finishPlan, advancePlan, continuePlan, runTimePlan } from "./stepping.js";
 import { setCommand } from "./writes.js";
-import { reverseStep, reverseContinue } from "./reverse.js";
+import { ReverseRun } from "./reverse.js";
 import {
   infoCpus, infoTasks, infoStacks, pageWalk, disasmLines, disassembleFunction, formatValue, type Unit,
 } from "./views.js";
@@ -91,6 +91,12 @@ export class Session {
     if (typeof r === "string") return { text: r };
     if ("quit" in r) return { text: "", quit: true };
     if ("stop" in r) return { text: this.stopText(r.stop) };
+    if ("reverse" in r) {
+      try { return { text: this.stopText(r.reverse.finish()) }; } catch (e) {
+        if (e instanceof DebugError) return { text: this.fail(e.message) };
+        throw e;
+      }
+    }
     const stop = this.stopText(this.engine.run(r.run));
     return { text: r.note ? `${r.note}\n${stop}` : stop };
   }
@@ -129,7 +135,8 @@ export class Session {
     }
   }
 
-  private fail(message: string): string {
+  /** An error line, counted (batch mode's exit status). */
+  fail(message: string): string {
     this.errors++;
     return `error: ${message}`;
   }
@@ -346,9 +353,9 @@ export const COMMANDS: Command[] = [
     run: (s, a) => ({ run: runTimePlan(s.engine, duration(a)) }) },
   { names: ["reverse-stepi", "rsi"], usage: "rsi",
     help: "Go back to just before the selected vCPU's previous instruction (replayed from a checkpoint).",
-    run: (s, a) => { noArgs(a, "rsi"); return { stop: reverseStep(s.engine) }; } },
+    run: (s, a) => { noArgs(a, "rsi"); return { reverse: new ReverseRun(s.engine, "step") }; } },
   { names: ["reverse-continue", "rc"], usage: "rc", help: "Go back to the latest breakpoint hit before now.",
-    run: (s, a) => { noArgs(a, "rc"); return { stop: reverseContinue(s.engine) }; } },
+    run: (s, a) => { noArgs(a, "rc"); return { reverse: new ReverseRun(s.engine, "continue") }; } },
   { names: ["break", "b"], usage: "b SYM|*ADDR [if EXPR]",
     help: "Stop before the instruction at SYM or ADDR executes (guest text is not changed).",
     run: (s, a) => breakSpec(s, a, false) },

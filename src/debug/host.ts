@@ -1,9 +1,10 @@
 // What the command families in their own files (framecmds.ts, usercmds.ts) need of a session,
 // so that they do not import commands.ts, which imports them.
 import type { Engine, Plan, Stop } from "./engine.js";
+import type { ReverseRun } from "./reverse.js";
 
-/** What a command asks the front end to do. */
-export type Result = string | { run: Plan; note?: string } | { stop: Stop } | { quit: true };
+/** What a command asks the front end to do: print, run forward by a plan, run back (in slices, so Ctrl-C is seen), quit. */
+export type Result = string | { run: Plan; note?: string } | { reverse: ReverseRun } | { stop: Stop } | { quit: true };
 
 /** A command's names, usage line, help and handler (commands.ts has the table). */
 export interface CommandSpec<S> {

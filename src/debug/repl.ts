@@ -3,6 +3,7 @@
 import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { COMMANDS, type Session } from "./commands.js";
+import { DebugError } from "./engine.js";
 
 export const PROMPT = "(tramplab) ";
 
@@ -23,6 +24,18 @@ async function perform(s: Session, line: string, write: (t: string) => void): Pr
   if (typeof r === "string") { if (r) write(r); return true; }
   if ("quit" in r) return false;
   if ("stop" in r) { write(s.stopText(r.stop)); return true; }
+  if ("reverse" in r) {
+    // Slice by slice, so that Ctrl-C on a terminal stops a long reverse run (reverse.ts says where it lands).
+    for (;;) {
+      let stop;
+      try { stop = r.reverse.work(); } catch (e) {
+        if (e instanceof DebugError) { write(s.fail(e.message)); return true; }
+        throw e;
+      }
+      if (stop) { write(s.stopText(stop)); return true; }
+      await new Promise((res) => setImmediate(res));
+    }
+  }
   if (r.note) write(r.note);
   const e = s.engine;
   const limit = s.interruptible ? undefined : e.machine.time + BATCH_RUN_LIMIT;

@@ -183,14 +183,14 @@ export class Kernel {
 
   /** "firmware/work.c:45": the source line of a kernel address, when the image has DWARF lines. */
   sourceLine(addr: bigint): string | undefined {
-    const mod = this.modules.at(addr);
-    if (mod) return mod.lines && moduleLineTable(mod.lines).format(addr);
-    this.lines ??= lineTableOf(this.booted.image).table ?? null;
-    return this.lines?.format(addr);
+    const r = this.lineRow(addr);
+    return r ? `${r.file}:${r.line}` : undefined;
   }
 
-  /** The line-table row a kernel address belongs to (its address: where that line's code starts). */
+  /** The line-table row a kernel or module address belongs to (its address: where that line's code starts). */
   lineRow(addr: bigint): LineRow | undefined {
+    const mod = this.modules.at(addr);
+    if (mod) return mod.lines ? moduleLineTable(mod.lines).find(addr) : undefined;
     this.lines ??= lineTableOf(this.booted.image).table ?? null;
     return this.lines?.find(addr);
   }

@@ -63,14 +63,20 @@ function firmwareOf(s: Scenario, opts: ScenarioOptions): Uint8Array {
   return opts.firmware ?? readInput(firmwarePath, "elf");
 }
 
+/** A run of the scenario, not booted yet: its steps are carried out one by one (ScenarioRun.stepSlices). */
+export function startRun(s: Scenario, opts: ScenarioOptions = {}): ScenarioRun {
+  const seed = opts.seed !== undefined ? seedValue(opts.seed) : s.machine.seed;
+  return new ScenarioRun(s, seed, firmwareOf(s, opts));
+}
+
 export function runScenario(s: Scenario, opts: ScenarioOptions = {}): ScenarioResult {
   return finish(runScenarioSlices(s, opts));
 }
 
 /** runScenario in slices (src/machine/slices.ts): `tramplab scenario` drives it so that Ctrl-C can stop it. */
 export function* runScenarioSlices(s: Scenario, opts: ScenarioOptions = {}): Slices<ScenarioResult> {
-  const seed = opts.seed !== undefined ? seedValue(opts.seed) : s.machine.seed;
-  const run = new ScenarioRun(s, seed, firmwareOf(s, opts));
+  const run = startRun(s, opts);
+  const seed = run.seed;
   const golden = goldenOf(s.file, opts.updateGolden ?? false);
   const result: ScenarioResult = { scenario: s, seed, failures: [], run, goldenWritten: golden.written, expectationsChecked: 0 };
   const expect = (list: Scenario["expectations"]) => {

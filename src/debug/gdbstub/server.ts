@@ -6,6 +6,7 @@ import { DebugError, type Engine, type Stop } from "../engine.js";
 import type { ReverseRun } from "../reverse.js";
 import { frame, PacketDecoder, textToHex } from "./packets.js";
 import { GdbTarget, type Answer } from "./target.js";
+import type { MonitorExtension, MonitorJob } from "./monitor.js";
 
 /** vCPU runs per piece of a running machine (as the REPL's front end uses). */
 const RUNS_PER_PIECE = 200;
@@ -17,6 +18,11 @@ const MAX_RETRANSMITS = 8;
 const MAX_QUEUED = 4;
 /** Packets kept while the machine runs. */
 const MAX_PENDING = 64;
+/**
+ * Host milliseconds between progress lines of a long monitor command: gdb waits 2 s
+ * (remotetimeout) for each packet of the answer, and says "Ignoring packet error" after that.
+ */
+const PROGRESS_MS = 1000;
 
 export interface GdbServerOptions {
   host: string;
@@ -25,6 +31,8 @@ export interface GdbServerOptions {
   wait: boolean;
   /** Notes for the user (listening, attached, detached). */
   log?: (line: string) => void;
+  /** A monitor command of the caller's (`monitor scenario`). */
+  monitor?: MonitorExtension;
 }
 
 export class GdbServer {
@@ -43,7 +51,7 @@ export class GdbServer {
   private resolveClosed!: () => void;
 
   constructor(readonly engine: Engine, private readonly o: GdbServerOptions) {
-    this.target = new GdbTarget(engine);
+    this.target = new GdbTarget(engine, o.monitor);
     this.closed = new Promise((res) => { this.resolveClosed = res; });
   }
 
@@ -185,6 +193,7 @@ export class GdbServer {
       void this.drive({ forClient: true, interrupted: false }, a.reverse);
       return;
     }
+    if ("job" in a) { void this.job(sock, a.job); return; }
     if ("detach" in a) {
       this.send(sock, "OK");
       sock.end();
@@ -199,6 +208,37 @@ export class GdbServer {
     sock.end();
     this.client = null;
     this.close();
+  }
+
+  /**
+   * Carries out a long monitor command between turns of the event loop, as a run: packets wait,
+   * Ctrl-C, a vanished client or close() stop it part way. Then the client hears its text.
+   */
+  private async job(sock: Socket, j: MonitorJob): Promise<void> {
+    this.engine.interruptRequested = false;
+    this.running = { forClient: true, interrupted: false };
+    let a: Answer;
+    let last = performance.now();
+    try {
+      for (;;) {
+        if (this.engine.interruptRequested) { a = { reply: "OK", output: j.interrupt() }; break; }
+        const r = j.slices.next();
+        if (r.done) { a = { reply: "OK", output: r.value }; break; }
+        if (performance.now() - last >= PROGRESS_MS && this.client === sock) {
+          this.output(sock, j.progress() + "\n");
+          last = performance.now();
+        }
+        await new Promise((res) => setImmediate(res));
+      }
+    } catch (err) {
+      if (!(err instanceof DebugError)) this.o.log?.(`gdbstub: internal error in a monitor command: ${(err as Error).message}`);
+      a = { reply: "E01", output: `error: ${(err as Error).message}` };
+    }
+    this.engine.interruptRequested = false;
+    this.running = null;
+    if (!this.server) return;
+    if (this.client === sock) this.answer(sock, "qRcmd", a);
+    this.flush();
   }
 
   /**

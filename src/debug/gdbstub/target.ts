@@ -9,7 +9,7 @@ import { ReverseRun } from "../reverse.js";
 import type { FtraceSettings } from "../kernelviews.js";
 import { fromHex, PACKET_SIZE, textToHex, toHex } from "./packets.js";
 import { planWrites, readAll, readRegister, targetXml } from "./registers.js";
-import { monitor } from "./monitor.js";
+import { monitor, type MonitorExtension, type MonitorJob } from "./monitor.js";
 
 /** The most bytes one `m` answers (hex doubles them; the reply must fit a packet). */
 const MAX_READ = PACKET_SIZE / 2 - 16;
@@ -22,7 +22,9 @@ export type Answer =
   /** Run backwards (bs, bc), a slice at a time as `run` is. */
   | { reverse: ReverseRun }
   | { detach: true }
-  | { kill: true };
+  | { kill: true }
+  /** A monitor command that runs for long: the server carries it out, then replies. */
+  | { job: MonitorJob };
 
 const Z_KINDS: Record<string, Breakpoint["kind"]> = { 0: "break", 1: "break", 2: "watch", 3: "rwatch", 4: "awatch" };
 
@@ -36,7 +38,7 @@ export class GdbTarget {
   lastStop = "";
   private xml = targetXml();
 
-  constructor(readonly engine: Engine) {
+  constructor(readonly engine: Engine, private readonly extra?: MonitorExtension) {
     this.lastStop = this.stopReply(null, "05");
   }
 
@@ -131,12 +133,8 @@ export class GdbTarget {
         if (p === "bs" || p === "bc") return { reverse: new ReverseRun(e, p === "bs" ? "step" : "continue") };
         return ok("");
       case "v": return this.vPacket(p);
-      case "q": case "Q": {
-        const reply = this.query(p);
-        const output = this.output;
-        this.output = "";
-        return ok(reply, output || undefined);
-      }
+      case "q": case "Q":
+        return p.startsWith("qRcmd,") ? this.rcmd(p.slice(6)) : ok(this.query(p));
       case "k": return { kill: true };
       case "D": return /^D(;[0-9a-fA-F]+)?$/.test(p) ? { detach: true } : ok("E22");
       default: return ok(""); // unknown packets: the empty reply
@@ -187,7 +185,6 @@ export class GdbTarget {
     }
     if (p.startsWith("qXfer:features:read:")) return this.xfer(p.slice(20), (annex) => (annex === "target.xml" ? this.xml : null));
     if (p.startsWith("qXfer:threads:read:")) return this.xfer(p.slice(19), (annex) => (annex === "" ? this.threadsXml() : null));
-    if (p.startsWith("qRcmd,")) return this.rcmd(p.slice(6));
     if (p === "QStartNoAckMode") return "OK"; // the server turns acks off after sending this
     if (p === "qOffsets") {
       // Where a position-independent program was loaded, so gdb relocates its symbols.
@@ -199,19 +196,16 @@ export class GdbTarget {
     return "";
   }
 
-  /** `monitor`'s text, sent as `O` packets before the reply. */
-  private output = "";
-
-  private rcmd(hex: string): string {
+  /** `monitor`: its text goes as `O` packets before the reply. */
+  private rcmd(hex: string): Answer {
     const bytes = fromHex(hex);
-    if (!bytes) return "E22";
+    if (!bytes) return { reply: "E22" };
     try {
-      this.output = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8")) + "\n";
-      return "OK";
+      const r = monitor(this.engine, this.ftrace, Buffer.from(bytes).toString("utf8"), this.extra);
+      return typeof r === "string" ? { reply: "OK", output: r + "\n" } : { job: r };
     } catch (err) {
       if (!(err instanceof DebugError)) throw err;
-      this.output = `error: ${err.message}\n`;
-      return "E01";
+      return { reply: "E01", output: `error: ${err.message}\n` };
     }
   }
 
