@@ -157,7 +157,8 @@ export async function debug(args: string[]): Promise<number> {
  * --gdb: the remote protocol stub until gdb kills the session or Ctrl-C ends the process;
  * `extra` adds a monitor command of the caller's.
  */
-export async function serveGdb(target: Kernel | DebugTarget, g: NonNullable<DebugOptions["gdb"]>, extra?: MonitorExtension): Promise<number> {
+export async function serveGdb(target: Kernel | DebugTarget, g: NonNullable<DebugOptions["gdb"]>,
+  extra?: MonitorExtension): Promise<number> {
   const server = new GdbServer(new Engine(target), { ...g, log: (l) => process.stderr.write(l + "\n"), monitor: extra });
   try { await server.listen(); } catch (e) {
     throw new InputError(`cannot listen on ${g.host}:${g.port}: ${(e as Error).message}`);
