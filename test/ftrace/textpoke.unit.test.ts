@@ -74,14 +74,26 @@ describe("text_poke_bp_batch against a fake machine", () => {
     ]);
   });
 
-  it("a site whose tail does not change skips the tail step and its sync", () => {
+  it("a site whose tail does not change still has its tail written and synced, as text_poke_bp_batch does", () => {
     const m = fakeMachine(1);
     const state = initialPokeState();
     const p = new TextPoke(() => state, m.d);
     const a = callInsn(SITE_A, CALLER), b = Uint8Array.of(0xe9, ...a.subarray(1));
     p.single({ addr: SITE_A, old: a, new: b });
-    expect(state.log.filter((l) => l.startsWith("  tail"))).toEqual([]);
-    expect(state.stats.syncs).toBe(2);
+    expect(state.log.filter((l) => l.startsWith("  tail"))).toHaveLength(1);
+    expect(state.stats.syncs).toBe(3);
+  });
+
+  it("ftrace_sync_ipi: every vCPU takes one IPI, logged, not counted as a text_poke sync; none in naive mode", () => {
+    const m = fakeMachine(2);
+    const state = initialPokeState();
+    const p = new TextPoke(() => state, m.d);
+    p.ftraceSyncIpi();
+    expect(state.log).toEqual(["ftrace_sync_ipi: 2 vCPUs"]);
+    expect(state.stats).toMatchObject({ syncs: 0, ipis: 2 });
+    p.naive = true;
+    p.ftraceSyncIpi();
+    expect(state.stats.ipis).toBe(2);
   });
 
   it("out-of-order sites start a new batch; a full batch is flushed at TEXT_POKE_MAX", () => {

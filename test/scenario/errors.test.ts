@@ -152,7 +152,7 @@ describe("a failing scenario says what differs, the seed, and how to replay it",
     expect(r.out).toContain(`${f}:26:5: expectation release failed\n` +
       `  expected: waits for rcu_tasks_rude + rcu_tasks\n  actual:   waited for rcu\n`);
     expect(r.out).toContain(`${f}:27:5: expectation patch-log failed\n  expected: the text of golden/wrong.log (3 lines)\n` +
-      `  actual:   43 changed lines: 2 removed, 41 added (diff below; --update-golden rewrites it, review the diff)\n`);
+      `  actual:   44 changed lines: 2 removed, 42 added (diff below; --update-golden rewrites it, review the diff)\n`);
     expect(r.out).toMatch(new RegExp(/ {4}--- golden\/wrong.log \(golden\)\n {4}\+\+\+ actual\n {4}@@ -1,3 \+1,\d+ @@\n/.source +
       / {4}-# register slow\n {5}batch 1: 1 site\n {4}- {2}int3 {2}victim_traced {2}nop5 -> cc 1f 44 00 00\n/.source +
       / {4}\+ {2}int3 {2}ftrace_call/.source));

@@ -419,8 +419,8 @@ export class Ftrace {
 
   /**
    * ftrace_modify_all_code: point ftrace_call at the list function first (safe for any mix of
-   * ops), re-patch the sites, then publish the final op and switch ftrace_call to the final
-   * function once every vCPU has synced.
+   * ops), re-patch the sites, then publish the final op and, after the ftrace_sync_ipi round,
+   * switch ftrace_call to the final function.
    */
   private modifyAllCode(): void {
     const listFunc = this.sym("ftrace_ops_list_func");
@@ -431,6 +431,10 @@ export class Ftrace {
     if (this.disabled) return;
     this.writePtr("function_trace_op", final.op);
     if (final.func !== listFunc) {
+      // The kernel's ftrace_sync_ipi round: every vCPU takes an IPI (a full barrier) before
+      // ftrace_call stops calling the list function, so none runs the final function with the
+      // op it loaded before function_trace_op changed.
+      this.d.poke.ftraceSyncIpi();
       this.setCallSite("ftrace_call", final.func);
       this.setCallSite("ftrace_regs_call", final.func);
     }

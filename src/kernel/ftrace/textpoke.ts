@@ -151,8 +151,9 @@ export class TextPoke {
     }
     this.sync();
 
-    // Step 2: the tails.
-    const tails = batch.filter((p) => p.new.length > 1 && !sameBytes(p.new.subarray(1), p.old.subarray(1)));
+    // Step 2: the tails. Every one is written, equal to the old bytes or not, as the kernel
+    // does; the sync follows if any site is longer than its int3.
+    const tails = batch.filter((p) => p.new.length > 1);
     for (const p of tails) {
       this.write(p.addr + 1n, p.new.subarray(1));
       this.logStep("tail", p.addr, Uint8Array.of(0xcc, ...p.old.subarray(1)), Uint8Array.of(0xcc, ...p.new.subarray(1)));
@@ -218,11 +219,34 @@ export class TextPoke {
    * (taking an interrupt serializes). vCPUs with interrupts off make it wait, as they would.
    */
   private sync(): void {
-    const d = this.d;
     const hitsBefore = this.int3Hits();
+    this.ipiEachCpu("text_poke sync: the sync IPI");
+    this.stats.syncs++;
+    const d = this.d;
+    const hits = this.int3Hits().map((h, i) => h - hitsBefore[i]);
+    const total = hits.reduce((a, b) => a + b, 0n);
+    this.stats.int3Hits += total;
+    const who = hits.map((h, i) => (h > 0n ? `cpu${i} x${h}` : "")).filter(Boolean).join(", ");
+    this.log.push(`  sync  ${d.ncpus} vCPUs${total > 0n ? `; int3 emulated: ${who}` : ""}`);
+  }
+
+  /**
+   * ftrace_modify_all_code's smp_call_function(ftrace_sync_ipi): an IPI every vCPU takes
+   * before ftrace_call is switched from the list function to the final one, so none can still
+   * be between loading function_trace_op and calling (see Ftrace.modifyAllCode). Shown in the
+   * poke log, not counted as a text_poke sync.
+   */
+  ftraceSyncIpi(): void {
+    if (this.naive) return; // naive writing shows what no synchronization at all does
+    this.ipiEachCpu("ftrace_sync_ipi: the IPI");
+    this.log.push(`ftrace_sync_ipi: ${this.d.ncpus} vCPUs`);
+  }
+
+  /** IPI every vCPU and run the machine until each has taken it (`what`: the error's subject). */
+  private ipiEachCpu(what: string): void {
+    const d = this.d;
     const before = d.callFunctionCounts();
     for (let cpu = 0; cpu < d.ncpus; cpu++) d.interrupt(cpu, VEC_CALL_FUNCTION);
-    this.stats.syncs++;
     this.stats.ipis += d.ncpus;
     const waiting = () => d.callFunctionCounts().flatMap((n, cpu) => (n > before[cpu] ? [] : [cpu]));
     let rounds = 0;
@@ -231,14 +255,9 @@ export class TextPoke {
         // Name where each one is stuck: a vCPU spinning with interrupts off (a soft lockup,
         // reported on the console) or stopped for good.
         const at = w.map((cpu) => `vCPU ${cpu} ${d.where(cpu)}`);
-        throw new Error(`text_poke sync: the sync IPI was never taken: ${at.join("; ")}`);
+        throw new Error(`${what} was never taken: ${at.join("; ")}`);
       }
     }
-    const hits = this.int3Hits().map((h, i) => h - hitsBefore[i]);
-    const total = hits.reduce((a, b) => a + b, 0n);
-    this.stats.int3Hits += total;
-    const who = hits.map((h, i) => (h > 0n ? `cpu${i} x${h}` : "")).filter(Boolean).join(", ");
-    this.log.push(`  sync  ${d.ncpus} vCPUs${total > 0n ? `; int3 emulated: ${who}` : ""}`);
   }
 }
 
