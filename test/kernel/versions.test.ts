@@ -8,6 +8,7 @@ import { parseScenario } from "../../src/scenario/parse.js";
 import { ScenarioErrors } from "../../src/scenario/schema.js";
 import { runSummary } from "../../src/cli/summary.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
+import { runMain } from "../cli-child.js";
 
 /** What ftrace_shutdown waits for, per version and preemption model, as release steps name it. */
 const WAITS: Record<KernelVersion, Partial<Record<PreemptModel, string>>> = {
@@ -119,5 +120,29 @@ describe("kernel versions: the scenario key and the summary", () => {
     expect(runSummary(k).split("\n")[0]).toMatch(/^tramplab: kernel 6\.12 model, 1 vCPUs, preempt=full, /);
     const rfc = Kernel.boot({ cpus: 1, kernel: "preempt-auto-rfc", preempt: "lazy", kconfig: "old", workload: [] });
     expect(runSummary(rfc).split("\n")[0]).toMatch(/^tramplab: PREEMPT_AUTO RFC \(Feb 2024, not a release\) model, old TASKS_RCU rule, /);
+  });
+});
+
+describe("kernel versions on the command line", () => {
+  it("run --kernel names the version in the summary; a bad version or a model it lacks is one error line", async () => {
+    const ok = await runMain(["run", "--kernel", "6.10", "--cpus", "1", "--time", "1ms"]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^tramplab: kernel 6\.10 model, 1 vCPUs, preempt=full, /m);
+    const bad = await runMain(["run", "--kernel", "6.9"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe('tramplab run: --kernel: unknown kernel version "6.9": use one of 5.15, 6.1, 6.6, 6.10, 6.12, 6.13, ' +
+      "preempt-auto-rfc (6.13+ or a newer 6.x: 6.13) (see 'tramplab run --help')\n");
+    const lazy = await runMain(["run", "--kernel", "5.15", "--preempt", "lazy"]);
+    expect(lazy.code).toBe(2);
+    expect(lazy.err).toBe("tramplab run: kernel 5.15 has no lazy preemption model (kernel/Kconfig.preempt offers none, " +
+      "voluntary, full); lazy is in 6.13, preempt-auto-rfc (see 'tramplab run --help')\n");
+    const rule = await runMain(["run", "--kconfig", "old"]);
+    expect(rule.err).toMatch(/^tramplab run: kernel 6\.13 builds TASKS_RCU by the new rule/);
+  });
+
+  it("run --help lists the versions and the default", async () => {
+    const help = await runMain(["run", "--help"]);
+    expect(help.out.replace(/\s+/g, " ")).toContain("--kernel VERSION the kernel release modelled where releases differ: 5.15, 6.1, " +
+      "6.6, 6.10, 6.12, 6.13 (default; also 6.13+ or a newer 6.x), or preempt-auto-rfc (seed 000's PREEMPT_AUTO patch set, not a release)");
   });
 });
