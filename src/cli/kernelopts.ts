@@ -16,7 +16,8 @@ export type KernelOptions = Partial<KernelConfig>;
  * order from before the table, kept so that which of two bad flags is reported stays the same.
  * A flag not listed is checked after these, in the table's order.
  */
-const CHECK_ORDER = ["cpus", "seed", "preempt", "kernel", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer", "filter"];
+const CHECK_ORDER = ["cpus", "seed", "preempt", "kernel", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer",
+  "filter"];
 const rank = (o: Option) => { const i = CHECK_ORDER.indexOf(o.key); return i < 0 ? CHECK_ORDER.length : i; };
 
 /** The options `tramplab run` takes a flag for, in the order they are checked. */

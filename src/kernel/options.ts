@@ -11,14 +11,10 @@ import { CPU_VENDORS } from "../machine/machine.js";
 import { formatHz } from "../machine/units.js";
 import { U64_MAX } from "../numbers.js";
 import { READ_SIDES } from "./tracepoint.js";
-import { NEWEST_KERNEL, parseKernelVersion } from "./versions.js";
+import { KCONFIG_RULES, NEWEST_KERNEL, parseKernelVersion, PREEMPT_MODELS } from "./versions.js";
 
-export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
-export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
-
-/** Which Kconfig rule decides whether TASKS_RCU is built (config.ts, deriveKconfig). */
-export type KconfigRule = "old" | "new";
-export const KCONFIG_RULES: readonly KconfigRule[] = ["old", "new"];
+// The preemption models and Kconfig rules are the versions' (versions.ts, which needs them).
+export { KCONFIG_RULES, PREEMPT_MODELS, type KconfigRule, type PreemptModel } from "./versions.js";
 
 export type RecursionSchemeName = "per-stack" | "per-task" | "none";
 export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];

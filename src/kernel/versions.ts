@@ -3,11 +3,17 @@
 // ftrace_shutdown waits for before it frees a dynamic ops' trampoline (ftrace/release.ts).
 // docs/versions.md cites the kernel's files and functions for each row, and says what was
 // checked where.
-import type { KconfigRule, PreemptModel } from "./options.js";
+
+export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
+export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
+
+/** Which Kconfig rule decides whether TASKS_RCU is built (config.ts, deriveKconfig). */
+export type KconfigRule = "old" | "new";
+export const KCONFIG_RULES: readonly KconfigRule[] = ["old", "new"];
 
 export type KernelVersion = "5.15" | "6.1" | "6.6" | "6.10" | "6.12" | "6.13" | "preempt-auto-rfc";
 
-/** Oldest first; the last release is the default. */
+/** The releases oldest first (the newest is the default), then the RFC. */
 export const KERNEL_VERSIONS: readonly KernelVersion[] = ["5.15", "6.1", "6.6", "6.10", "6.12", "6.13", "preempt-auto-rfc"];
 export const NEWEST_KERNEL: KernelVersion = "6.13";
 

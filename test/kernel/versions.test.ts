@@ -93,14 +93,17 @@ describe("kernel versions: configurations a version cannot build are refused", (
     expect(parseKernelVersion("6.13+")).toBe("6.13");
     expect(parseKernelVersion("6.18")).toBe("6.13");
     expect(parseKernelVersion("6.10")).toBe("6.10");
-    for (const bad of ["6.9", "6.11", "5.10", "7.0", "6.1000", "", "latest", "6.13-rc1"]) expect(parseKernelVersion(bad), bad).toBeUndefined();
+    for (const bad of ["6.9", "6.11", "5.10", "7.0", "6.1000", "", "latest", "6.13-rc1"]) {
+      expect(parseKernelVersion(bad), bad).toBeUndefined();
+    }
     expect(option("kernel").default).toBe(NEWEST_KERNEL);
     expect(kernelConfig().kernel).toBe("6.13");
   });
 });
 
 describe("kernel versions: the scenario key and the summary", () => {
-  const machine = (lines: string) => `name: v\nmachine:\n${lines}\n  workload: []\nsteps:\n  - boot\n  - run: 1ms\nexpect:\n  - no-use-after-free\n`;
+  const machine = (lines: string) =>
+    `name: v\nmachine:\n${lines}\n  workload: []\nsteps:\n  - boot\n  - run: 1ms\nexpect:\n  - no-use-after-free\n`;
 
   it("machine.kernel takes a quoted version, refuses an unquoted number and a version without the preemption model", () => {
     expect(parseScenario("v.yaml", machine('  kernel: "6.10"')).machine.kernel).toBe("6.10");
