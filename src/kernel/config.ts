@@ -14,6 +14,8 @@ export interface Kconfig {
   /** The TASKS_RCU rule it was derived under. */
   rule: KconfigRule;
   PREEMPTION: boolean;
+  /** `default y if PREEMPTION` (kernel/rcu/Kconfig): a tick outside preempt-disabled code is a quiescent state. */
+  PREEMPT_RCU: boolean;
   /** Selected by the function tracer (and kprobes, BPF); the symbol exists from 6.10 and in the RFC's `new` rule. */
   NEED_TASKS_RCU: boolean;
   TASKS_RCU: boolean;
@@ -39,7 +41,7 @@ export function deriveKconfig(model: PreemptModel, rule?: KconfigRule, version: 
   const NEED_TASKS_RCU = r === "new";
   const preemptAuto = model === "lazy" && !VERSIONS[version].lazyIsPreemption;
   const TASKS_RCU = r === "old" ? PREEMPTION : NEED_TASKS_RCU && (PREEMPTION || preemptAuto);
-  return { version, rule: r, PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
+  return { version, rule: r, PREEMPTION, PREEMPT_RCU: PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
 }
 
 /**

@@ -52,9 +52,9 @@ describe("kernel versions: what ftrace_shutdown waits for before freeing a dynam
     expect(waits("preempt-auto-rfc", "none", "new")).toBe("rcu_tasks_rude rcu rcu");
   });
 
-  it("6.13's PREEMPT_LAZY selects PREEMPTION: Tasks RCU is built; in the RFC lazy is not PREEMPTION", () => {
-    expect(deriveKconfig("lazy", undefined, "6.13")).toMatchObject({ PREEMPTION: true, TASKS_RCU: true, rule: "new" });
-    expect(deriveKconfig("lazy", "old", "preempt-auto-rfc")).toMatchObject({ PREEMPTION: false, TASKS_RCU: false });
+  it("6.13's PREEMPT_LAZY selects PREEMPTION: Tasks RCU and preemptible RCU are built; in the RFC lazy is not PREEMPTION", () => {
+    expect(deriveKconfig("lazy", undefined, "6.13")).toMatchObject({ PREEMPTION: true, PREEMPT_RCU: true, TASKS_RCU: true, rule: "new" });
+    expect(deriveKconfig("lazy", "old", "preempt-auto-rfc")).toMatchObject({ PREEMPTION: false, PREEMPT_RCU: false, TASKS_RCU: false });
     for (const v of ["5.15", "6.1", "6.6"] as const) expect(deriveKconfig("none", undefined, v).rule).toBe("old");
     for (const v of ["6.10", "6.12", "6.13"] as const) expect(deriveKconfig("none", undefined, v).NEED_TASKS_RCU).toBe(true);
   });
