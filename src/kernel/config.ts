@@ -3,7 +3,7 @@
 import { libraryDefault, option, OPTIONS, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
 import type { ReadSide } from "./tracepoint.js";
 import type { CpuVendorName } from "../machine/machine.js";
-import { NEWEST_KERNEL, VERSIONS, versionRule, type KernelVersion } from "./versions.js";
+import { checkKernelVersion, NEWEST_KERNEL, VERSIONS, versionRule, type KernelVersion } from "./versions.js";
 
 export { KERNEL_VERSIONS, NEWEST_KERNEL, type KernelVersion } from "./versions.js";
 export { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
@@ -35,7 +35,9 @@ export interface Kconfig {
  * is what made the old rule leave Tasks RCU out. Throws KernelVersionError for a model the
  * version does not offer, or a rule a release does not have.
  */
-export function deriveKconfig(model: PreemptModel, rule?: KconfigRule, version: KernelVersion = NEWEST_KERNEL): Kconfig {
+export function deriveKconfig(model: PreemptModel, rule?: KconfigRule, given: string = NEWEST_KERNEL): Kconfig {
+  // The library takes a version as people write it too ("6.13+"), and refuses one not modelled.
+  const version = checkKernelVersion(given);
   const r = versionRule(version, model, rule);
   const PREEMPTION = model === "full" || (model === "lazy" && VERSIONS[version].lazyIsPreemption);
   const NEED_TASKS_RCU = r === "new";

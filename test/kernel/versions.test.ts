@@ -80,6 +80,9 @@ describe("kernel versions: configurations a version cannot build are refused", (
     expect(() => deriveKconfig("lazy", undefined, "6.12")).toThrow(
       "kernel 6.12 has no lazy preemption model (kernel/Kconfig.preempt offers none, voluntary, full); lazy is in 6.13, preempt-auto-rfc");
     expect(() => Kernel.boot({ cpus: 1, preempt: "lazy", kernel: "6.6", workload: [] })).toThrow(KernelVersionError);
+    // The library refuses a version it does not model, and reads one as people write it.
+    expect(() => deriveKconfig("full", undefined, "4.19")).toThrow('unknown kernel version "4.19"');
+    expect(deriveKconfig("full", undefined, "6.14").version).toBe("6.13");
   });
 
   it("a release's other TASKS_RCU rule is refused; the RFC takes both", () => {
