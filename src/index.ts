@@ -33,6 +33,20 @@ export {
   type Kconfig,
   type RecursionSchemeName,
 } from "./kernel/config.js";
+export {
+  /** The kernel versions modelled where releases differ, oldest first, and the PREEMPT_AUTO RFC last. */
+  KERNEL_VERSIONS,
+  /** The default version. */
+  NEWEST_KERNEL,
+  /** What each version offers and waits for (preemption models, TASKS_RCU rule, ftrace_shutdown's waits). */
+  VERSIONS,
+  /** A version as people write it ("6.13+", "6.14" are 6.13); undefined if it is not modelled. */
+  parseKernelVersion,
+  /** Thrown for a version, preemption model or Kconfig rule that does not go together. */
+  KernelVersionError,
+  type KernelVersion,
+  type VersionFacts,
+} from "./kernel/versions.js";
 /** A guest task (kernel thread, user task or idle) as the scheduler sees it. */
 export type { Task, TaskState } from "./kernel/sched.js";
 
@@ -69,6 +83,9 @@ export {
   ReleasePolicyError,
   /** One line saying which grace periods a release waited for, and when. */
   describeWait,
+  /** A release step as expectations name it ("rcu_tasks_rude (skipped)" for a no-op). */
+  stepName,
+  type StepSpec,
   type Release,
   type ReleaseStep,
   type ReleasePolicy,

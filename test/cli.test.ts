@@ -34,7 +34,7 @@ describe.concurrent("tramplab's command line", () => {
       tramplab("run", "--cpus", "2", "--time", "5ms"),
     ]);
     expect(joined.status).toBe(0);
-    expect(joined.stdout).toMatch(/^tramplab: 2 vCPUs, .*virtual time 5 ms, HZ=/m);
+    expect(joined.stdout).toMatch(/^tramplab: kernel 6\.13 model, 2 vCPUs, .*virtual time 5 ms, HZ=/m);
     expect(joined.stdout).toBe(separate.stdout);
     expect(separate.status).toBe(0);
   });

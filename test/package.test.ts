@@ -165,6 +165,6 @@ describe("the packed package, installed into another project without the network
     expect(where.stdout.trim()).toBe(join(project, "node_modules", "tramplab", "build", "firmware.elf"));
     const cli = run(join(project, "node_modules", ".bin", "tramplab"), ["run", "--cpus", "1", "--time", "1ms"], dir);
     expect(cli.status, cli.output).toBe(0);
-    expect(cli.stdout).toMatch(/^tramplab: 1 vCPUs/m);
+    expect(cli.stdout).toMatch(/^tramplab: kernel 6\.13 model, 1 vCPUs/m);
   });
 });

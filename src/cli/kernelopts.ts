@@ -3,7 +3,8 @@
 // the same spellings and refuse bad values with the same words.
 import type { KernelConfig } from "../kernel/config.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
-import { choicePhrase, OPTIONS, type Option } from "../kernel/options.js";
+import { choicePhrase, libraryDefault, option, OPTIONS, type KconfigRule, type Option, type PreemptModel } from "../kernel/options.js";
+import { checkKernelVersion, versionRule, type KernelVersion } from "../kernel/versions.js";
 import { shown } from "../numbers.js";
 import { bigIntOption, durationOption, FLAG, intOption, seedOption, UsageError, VALUE, type OptionSpec, type ParsedArgs } from "./args.js";
 
@@ -15,7 +16,8 @@ export type KernelOptions = Partial<KernelConfig>;
  * order from before the table, kept so that which of two bad flags is reported stays the same.
  * A flag not listed is checked after these, in the table's order.
  */
-const CHECK_ORDER = ["cpus", "seed", "preempt", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer", "filter"];
+const CHECK_ORDER = ["cpus", "seed", "preempt", "kernel", "kconfig", "release", "cpu-vendor", "recursion", "max-insns", "time", "tracer",
+  "filter"];
 const rank = (o: Option) => { const i = CHECK_ORDER.indexOf(o.key); return i < 0 ? CHECK_ORDER.length : i; };
 
 /** The options `tramplab run` takes a flag for, in the order they are checked. */
@@ -47,6 +49,8 @@ export function flagValue(o: Option, v: string | undefined): unknown {
     case "release":
       try { checkReleasePolicy(v ?? ""); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
       return v;
+    case "kernel":
+      try { return checkKernelVersion(v ?? ""); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
     case "text":
       if (v === undefined) throw new UsageError(`${flag} needs ${t.needs}`);
       return v;
@@ -73,7 +77,15 @@ export function flagValues(p: ParsedArgs, options: readonly Option[]): Record<st
       out[o.name] = o.toLibrary ? o.toLibrary(v) : v;
     }
   }
+  if (options.some((o) => o.name === "kernel")) checkVersion(out);
   return out;
+}
+
+/** Refuses a preemption model or Kconfig rule the kernel version does not have (versions.ts). */
+function checkVersion(values: Record<string, unknown>): void {
+  const version = (values.kernel ?? libraryDefault(option("kernel"))) as KernelVersion;
+  const model = (values.preempt ?? libraryDefault(option("preempt"))) as PreemptModel;
+  try { versionRule(version, model, values.kconfig as KconfigRule | undefined); } catch (e) { throw new UsageError((e as Error).message); }
 }
 
 /** Checks the kernel options given in `p` and returns them; the ones not given are left out. */

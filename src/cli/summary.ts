@@ -3,12 +3,14 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { formatHz, formatTime } from "../machine/units.js";
 import { lsmod } from "../kernel/module/messages.js";
+import { modelTitle } from "../kernel/versions.js";
 
 export function runSummary(k: Kernel): string {
   const m = k.machine;
   const { config, sched } = k;
   const lines: string[] = [];
-  lines.push(`tramplab: ${m.ncpus} vCPUs, preempt=${config.preempt}, virtual time ${formatTime(m.time)}, ${formatHz(config.tickPeriod)}`);
+  lines.push(`tramplab: ${modelTitle(k.kconfig.version, k.kconfig.rule)}, ${m.ncpus} vCPUs, preempt=${config.preempt}, ` +
+    `virtual time ${formatTime(m.time)}, ${formatHz(config.tickPeriod)}`);
   lines.push("cpu  busy   idle   interrupts");
   for (let c = 0; c < m.ncpus; c++) {
     const total = sched.busyTicks[c] + sched.idleTicks[c] || 1;

@@ -13,6 +13,9 @@ import { INTERRUPTED, interruptedNote, withInterrupts, type Interrupts } from ".
 export const TORTURE_USAGE =
   `usage: tramplab torture [--seed S] [--iterations N] [--config K=V,...] [--shard I/N] [--iteration K [--verbose]]
 
+Its machines model the PREEMPT_AUTO patch set (--kernel preempt-auto-rfc, not a release), where
+both TASKS_RCU Kconfig rules exist and lazy preemption does not set PREEMPTION (docs/versions.md).
+
   --seed S          campaign seed, 0 to 2^64-1, decimal or 0x hex (default 1); iteration k of
                     seed S is always the same run
   --iterations N    iterations 0..N-1, N from 1 to 2^64-1 (default 50)

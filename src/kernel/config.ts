@@ -3,12 +3,20 @@
 import { libraryDefault, option, OPTIONS, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
 import type { ReadSide } from "./tracepoint.js";
 import type { CpuVendorName } from "../machine/machine.js";
+import { checkKernelVersion, NEWEST_KERNEL, VERSIONS, versionRule, type KernelVersion } from "./versions.js";
 
+export { KERNEL_VERSIONS, NEWEST_KERNEL, type KernelVersion } from "./versions.js";
 export { PREEMPT_MODELS, RECURSION_SCHEMES, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
 
 export interface Kconfig {
+  /** The release (or patch set) whose rules these are (versions.ts). */
+  version: KernelVersion;
+  /** The TASKS_RCU rule it was derived under. */
+  rule: KconfigRule;
   PREEMPTION: boolean;
-  /** Selected by the function tracer (and kprobes, BPF). */
+  /** `default y if PREEMPTION` (kernel/rcu/Kconfig): a tick outside preempt-disabled code is a quiescent state. */
+  PREEMPT_RCU: boolean;
+  /** Selected by the function tracer (and kprobes, BPF); the symbol exists from 6.10 and in the RFC's `new` rule. */
   NEED_TASKS_RCU: boolean;
   TASKS_RCU: boolean;
   TASKS_RUDE_RCU: boolean;
@@ -16,18 +24,26 @@ export interface Kconfig {
 }
 
 /**
- * What Kconfig derives from the preemption model under the rule (KconfigRule) that decides
- * whether TASKS_RCU is built (seed 000, Feb 2024):
- *   old: TASKS_RCU if PREEMPTION                        (`select TASKS_RCU if PREEMPTION`)
- *   new: TASKS_RCU if NEED_TASKS_RCU && (PREEMPTION || lazy preemption)
- * Lazy preemption is modelled as in the PREEMPT_AUTO series the thread was about, where it did
- * not select PREEMPTION; that is exactly what made the old rule leave Tasks RCU out.
+ * What Kconfig derives from the preemption model, for a version (versions.ts) and the rule
+ * that decides whether TASKS_RCU is built (the version's own unless given):
+ *   old: TASKS_RCU if PREEMPTION   (5.15: `def_bool PREEMPTION`; 6.1 to 6.9: the function
+ *                                   tracer's `select TASKS_RCU if PREEMPTION`)
+ *   new: TASKS_RCU if NEED_TASKS_RCU && (PREEMPTION || PREEMPT_AUTO)   (6.10 on; mainline has
+ *        no PREEMPT_AUTO symbol, so there it is NEED_TASKS_RCU && PREEMPTION)
+ * 6.13's PREEMPT_LAZY selects PREEMPT_BUILD and so PREEMPTION: both rules build Tasks RCU.
+ * Only the PREEMPT_AUTO RFC (seed 000's thread) has lazy preemption without PREEMPTION, which
+ * is what made the old rule leave Tasks RCU out. Throws KernelVersionError for a model the
+ * version does not offer, or a rule a release does not have.
  */
-export function deriveKconfig(model: PreemptModel, rule: KconfigRule = "new"): Kconfig {
-  const PREEMPTION = model === "full";
-  const NEED_TASKS_RCU = true;
-  const TASKS_RCU = rule === "old" ? PREEMPTION : NEED_TASKS_RCU && (PREEMPTION || model === "lazy");
-  return { PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
+export function deriveKconfig(model: PreemptModel, rule?: KconfigRule, given: string = NEWEST_KERNEL): Kconfig {
+  // The library takes a version as people write it too ("6.13+"), and refuses one not modelled.
+  const version = checkKernelVersion(given);
+  const r = versionRule(version, model, rule);
+  const PREEMPTION = model === "full" || (model === "lazy" && VERSIONS[version].lazyIsPreemption);
+  const NEED_TASKS_RCU = r === "new";
+  const preemptAuto = model === "lazy" && !VERSIONS[version].lazyIsPreemption;
+  const TASKS_RCU = r === "old" ? PREEMPTION : NEED_TASKS_RCU && (PREEMPTION || preemptAuto);
+  return { version, rule: r, PREEMPTION, PREEMPT_RCU: PREEMPTION, NEED_TASKS_RCU, TASKS_RCU, TASKS_RUDE_RCU: true, TASKS_TRACE_RCU: true };
 }
 
 /**
@@ -49,7 +65,10 @@ export interface TaskSpec {
 export interface KernelConfig {
   cpus: number;
   preempt: PreemptModel;
-  kconfig: KconfigRule;
+  /** The kernel release modelled where releases differ (versions.ts). */
+  kernel: KernelVersion;
+  /** The TASKS_RCU Kconfig rule; undefined: the version's own. */
+  kconfig?: KconfigRule;
   /** Local timer period in ticks (1 tick = 1 instruction = 1 ns of virtual time). */
   tickPeriod: number;
   /** Timer ticks a task may run before it is asked to give the CPU up. */

@@ -82,7 +82,7 @@ export class Kernel {
     const booted = this.booted = bootKernel(firmware, config);
     const m = this.machine = booted.machine;
     this.baseSymbols = booted.symbols;
-    this.kconfig = deriveKconfig(config.preempt, config.kconfig);
+    this.kconfig = deriveKconfig(config.preempt, config.kconfig, config.kernel);
     this.cr3 = booted.space.root;
     this.interleaver = new Interleaver(m, { quantum: config.quantum, seed: config.seed, lockupTicks: config.softLockupTicks });
     this.current = initialKernelState(booted, this.interleaver.state);
@@ -97,7 +97,7 @@ export class Kernel {
 
     this.rcu = new RcuSubsystem({ st: () => st().rcu, invoke: (cb) => this.runDeferred(cb), machine: m,
       tasks: () => this.sched.tasks, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
-      tickPeriod: config.tickPeriod, preemptible: config.preempt === "full", stallTicks: BigInt(config.tickPeriod) * 200n,
+      tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU, stallTicks: BigInt(config.tickPeriod) * 200n,
       context: (t) => taskContext(m, this.cr3, this.running(), t),
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
@@ -124,10 +124,12 @@ export class Kernel {
       trampolines: this.trampolines, phys: (va) => this.phys(va),
       deferFree: (cb) => this.rcu.rcu.call(cb, m.time),
       release: (policy = this.config.release) => {
-        const flavours = releaseSteps(policy, this.kconfig, this.rcu);
+        const specs = releaseSteps(policy, this.kconfig, this.rcu);
         return (ops, trampoline, memory) => {
           const now = m.time;
-          const steps = flavours.map((f) => ({ flavour: f.data }));
+          // Only an ops with a trampoline is on the trampolines' kallsyms list.
+          const steps = specs.filter((s) => trampoline || !s.kallsyms)
+            .map((s) => ({ flavour: s.flavour.data, skipped: s.skipped, kallsyms: s.kallsyms }));
           return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
         };
       } });

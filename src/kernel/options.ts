@@ -11,13 +11,10 @@ import { CPU_VENDORS } from "../machine/machine.js";
 import { formatHz } from "../machine/units.js";
 import { U64_MAX } from "../numbers.js";
 import { READ_SIDES } from "./tracepoint.js";
+import { KCONFIG_RULES, NEWEST_KERNEL, parseKernelVersion, PREEMPT_MODELS } from "./versions.js";
 
-export type PreemptModel = "none" | "voluntary" | "full" | "lazy";
-export const PREEMPT_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full", "lazy"];
-
-/** Which Kconfig rule decides whether TASKS_RCU is built (config.ts, deriveKconfig). */
-export type KconfigRule = "old" | "new";
-export const KCONFIG_RULES: readonly KconfigRule[] = ["old", "new"];
+// The preemption models and Kconfig rules are the versions' (versions.ts, which needs them).
+export { KCONFIG_RULES, PREEMPT_MODELS, type KconfigRule, type PreemptModel } from "./versions.js";
 
 export type RecursionSchemeName = "per-stack" | "per-task" | "none";
 export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];
@@ -40,6 +37,8 @@ export type ValueType =
   | { kind: "duration"; wholeJiffies?: boolean }
   /** A release policy (ftrace/release.ts: checkReleasePolicy). */
   | { kind: "release" }
+  /** A kernel version (versions.ts: checkKernelVersion). */
+  | { kind: "kernel" }
   /** Free text; `needs` says what a missing one should have been. */
   | { kind: "text"; needs: string }
   /** A command-line flag that may be given again and again; each value is kept, in order. */
@@ -99,10 +98,27 @@ export const OPTIONS: readonly Option[] = [
     torture: {},
   },
   {
+    name: "kernel", key: "kernel", type: { kind: "kernel" }, applies: "config", default: NEWEST_KERNEL,
+    toLibrary: (v) => parseKernelVersion(v as string) ?? v,
+    scenario: {
+      doc: "the release modelled where releases differ (docs/versions.md): `5.15`, `6.1`, `6.6`, `6.10`, `6.12`, `6.13` " +
+        "(also `6.13+` or a newer 6.x), or `preempt-auto-rfc` (seed 000's patch set, not a release); " +
+        "quote it, as YAML reads 6.10 as the number 6.1",
+    },
+    cli: {
+      metavar: "VERSION", debug: true,
+      help: "the kernel release modelled where releases differ: 5.15, 6.1, 6.6, 6.10, 6.12, {default} (default; also 6.13+ " +
+        "or a newer 6.x), or preempt-auto-rfc (seed 000's PREEMPT_AUTO patch set, not a release)",
+    },
+  },
+  {
     name: "kconfig", key: "kconfig", type: { kind: "enum", choices: KCONFIG_RULES, phrase: "old or new" }, applies: "config",
-    default: "new",
-    scenario: { doc: "`old` (TASKS_RCU if PREEMPTION) or `new` (TASKS_RCU if NEED_TASKS_RCU and PREEMPTION or lazy)" },
-    cli: { metavar: "RULE", help: "{choices}: the TASKS_RCU Kconfig rule (default {default})", debug: true, synopsis: "old|new" },
+    scenario: {
+      doc: "`old` (TASKS_RCU if PREEMPTION) or `new` (TASKS_RCU if NEED_TASKS_RCU and PREEMPTION or PREEMPT_AUTO); " +
+        "a release has one, the RFC both",
+      shownDefault: "the version's",
+    },
+    cli: { metavar: "RULE", help: "{choices}: the TASKS_RCU Kconfig rule (default: the version's)", debug: true, synopsis: "old|new" },
     torture: {},
   },
   {

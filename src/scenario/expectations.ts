@@ -1,6 +1,7 @@
 // Every kind of expectation in one table: how it is written and when it holds (`doc`, the rows
 // of the table in docs/scenarios.md), how its argument is read, and how it is checked after the
 // run. The order is the order error messages list the kinds in.
+import { stepName } from "../kernel/ftrace/release.js";
 import { isMap } from "yaml";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
@@ -158,7 +159,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
     check: (e, { run, k, fail }) => {
       const r = run.releasesOf(e.ops).at(-1);
       if (!r) return fail(`ops ${e.ops} released`, "it was never unregistered (or it is static: nothing to free)");
-      const names = r.steps.map((s) => s.flavour.name);
+      const names = r.steps.map(stepName);
       const waited = `waited for ${names.join(" + ") || "nothing"}`;
       if ((r.freedAt !== undefined) !== e.freed) {
         const now = r.freedAt !== undefined ? `freed at ${formatTime(r.freedAt)}` : `not freed (${k.releases.describe(k.machine.time)})`;

@@ -9,7 +9,8 @@ function shownValue(o: Option, v: unknown): string {
   switch (o.type.kind) {
     case "enum":
     case "bool":
-    case "release": return `\`${String(v)}\``;
+    case "release":
+    case "kernel": return `\`${String(v)}\``;
     case "duration": return o.type.wholeJiffies ? String(v) : formatTime(v as bigint);
     default: return String(v);
   }

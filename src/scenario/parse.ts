@@ -2,7 +2,8 @@
 // keys, wrong types and unknown step or expectation kinds are errors with their position.
 import { isMap, isScalar, type Node } from "yaml";
 import type { TaskSpec } from "../kernel/config.js";
-import { libraryDefault, MACHINE_OPTIONS, option, type Option } from "../kernel/options.js";
+import { libraryDefault, MACHINE_OPTIONS, option, type KconfigRule, type Option, type PreemptModel } from "../kernel/options.js";
+import { checkKernelVersion, KernelVersionError, versionRule, type KernelVersion } from "../kernel/versions.js";
 import { USER_DEMAND_START, USER_DEMAND_END } from "../kernel/memory.js";
 import { PAGE } from "../machine/paging.js";
 import { formatHz, formatTime } from "../machine/units.js";
@@ -76,6 +77,14 @@ function readMachine(r: Reader, f: Field, file: string): MachineSpec | undefined
   if (m.has("transition-bit") && scheme !== "per-task") {
     r.fail(m.get("transition-bit")!.keyAt, `machine.transition-bit applies to the per-task scheme only (machine.recursion is ${scheme})`);
   }
+  // A preemption model or Kconfig rule the version does not have.
+  try {
+    versionRule(spec.kernel as KernelVersion, spec.preempt as PreemptModel, spec.kconfig as KconfigRule | undefined);
+  } catch (e) {
+    if (!(e instanceof KernelVersionError)) throw e;
+    const key = ["kconfig", "preempt", "kernel"].find((k) => m.has(k));
+    r.fail(key ? m.get(key)!.keyAt : f.at, `machine: ${e.message}`);
+  }
   // An image is a file in or under the scenario's folder, as golden files are.
   if (typeof spec.image === "string") {
     const name = spec.image;
@@ -107,6 +116,15 @@ function readOption(r: Reader, o: Option, f: Field, jiffy: number): unknown {
       const p = r.str(f, what);
       if (p === undefined) return undefined;
       try { checkReleasePolicy(p); return p; } catch (e) { return r.fail(f.at, `${what}: ${(e as Error).message}`); }
+    }
+    case "kernel": {
+      // Unquoted, YAML reads 6.10 as the number 6.1: a version must be a string.
+      if (isScalar(f.value) && typeof f.value.value === "number") {
+        return r.fail(f.at, `${what} must be quoted ("${String(f.value.source ?? f.value.value)}"): YAML reads it as a number`);
+      }
+      const v = r.str(f, what);
+      if (v === undefined) return undefined;
+      try { return checkKernelVersion(v); } catch (e) { return r.fail(f.at, `${what}: ${(e as Error).message}`); }
     }
     case "text": return r.str(f, what);
     case "workload": return readWorkload(r, f);

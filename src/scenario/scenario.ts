@@ -1,5 +1,6 @@
 // Loading, running and reporting a scenario file: the library entry points that
 // `tramplab scenario` and the tests use.
+import { modelTitle, VERSIONS } from "../kernel/versions.js";
 import { firmwarePath } from "../kernel/kernel.js";
 import { readInput } from "../io.js";
 import { describeEvent } from "../kernel/timeline.js";
@@ -157,7 +158,8 @@ export function report(r: ScenarioResult, verbose = false): string {
   const s = r.scenario;
   const k = r.run.k;
   const head = `${passed(r) ? "PASS" : "FAIL"} ${s.file}${s.name ? `: ${s.name}` : ""}`;
-  const stats = `  ${s.steps.length} steps, ${r.expectationsChecked} expectations checked, ` +
+  const model = k ? modelTitle(k.kconfig.version, k.kconfig.rule) : `${VERSIONS[s.machine.kernel].title} model`;
+  const stats = `  ${model}, ${s.steps.length} steps, ${r.expectationsChecked} expectations checked, ` +
     `${formatTime(k ? k.machine.time : 0n)} of virtual time, ${seedText(r)}`;
   const lines = [head, stats, ...facts(r).map((f) => `  ${f}`)];
   if (verbose || !passed(r)) lines.push("steps:", ...r.run.log.map((l) => `  ${l}`));

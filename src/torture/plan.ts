@@ -56,6 +56,13 @@ export const FILTERS = [
   "arch_cpu_idle_enter", "victim_traced arch_cpu_idle_enter", "*_traced", "work_* !work_top",
 ];
 
+/**
+ * The version torture machines model: the PREEMPT_AUTO RFC, the one configuration where both
+ * TASKS_RCU rules build and lazy preemption does not set PREEMPTION, so that the `kconfig`
+ * and `preempt` it draws still make the difference they were drawn for (docs/versions.md).
+ */
+export const TORTURE_KERNEL = "preempt-auto-rfc";
+
 /** The timer period of torture machines, in ns (HZ=50000). */
 export const TICK = 20_000;
 

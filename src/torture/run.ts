@@ -5,7 +5,7 @@ import { Kernel } from "../kernel/kernel.js";
 import { FtraceOps } from "../kernel/ftrace/ops.js";
 import { releaseSteps } from "../kernel/ftrace/release.js";
 import { EventKind } from "../gen/layout.js";
-import { describeConfig, describeStep, TICK, type Plan } from "./plan.js";
+import { describeConfig, describeStep, TICK, TORTURE_KERNEL, type Plan } from "./plan.js";
 import { releaseSafe } from "./safety.js";
 import { formatHz, formatTime } from "../machine/units.js";
 import { finish, type Slices } from "../machine/slices.js";
@@ -39,10 +39,10 @@ export function runIteration(plan: Plan): IterationResult {
 export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   const c = plan.config;
   const k = Kernel.boot({
-    cpus: c.cpus, preempt: c.preempt, kconfig: c.kconfig, release: c.release, seed: c.interleave,
+    cpus: c.cpus, preempt: c.preempt, kernel: TORTURE_KERNEL, kconfig: c.kconfig, release: c.release, seed: c.interleave,
     timeslice: c.timeslice, tickPeriod: TICK, workload: plan.workload, softLockupTicks: 50_000_000, recursion: c.recursion,
   });
-  const flavours = releaseSteps(c.release, k.kconfig, k.rcu).map((f) => f.name);
+  const flavours = releaseSteps(c.release, k.kconfig, k.rcu).filter((s) => s.skipped === undefined).map((s) => s.flavour.name);
   const ops = plan.ops.map((p) => new FtraceOps({
     name: p.name, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(p.spin), saveRegs: p.saveRegs,
   }));

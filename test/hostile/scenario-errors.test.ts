@@ -96,9 +96,9 @@ describe("odd YAML is a list of positioned problems (loadScenario throws nothing
 
   it("null, a list, a string or a number for every key, at every level", () => {
     const odd = ["", "~", "[]", "[1, 2]", "{}", "x", "-1", ".inf", ".nan", "1e400", "99999999999999999999999", "true", '"*"'];
-    const machineKeys = ["cpus", "preempt", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion", "ist-link",
-      "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "cpu-vendor", "soft-lockup", "trampolines",
-      "workload"];
+    const machineKeys = ["cpus", "preempt", "kernel", "kconfig", "release", "seed", "quantum", "tick-period", "timeslice", "recursion",
+      "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy", "cpu-vendor", "soft-lockup",
+      "trampolines", "workload"];
     const steps = ["boot", "run", "register", "unregister", "filter", "synchronize", "interrupt", "until", "corrupt-site",
       "register-probe", "unregister-probe", "mark", "expect"];
     const expectations = ["no-hazard", "use-after-free", "ftrace-bug", "trace", "patch-log", "release", "grace-period", "counter", "global",

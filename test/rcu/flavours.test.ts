@@ -6,8 +6,10 @@ import type { TaskSpec, PreemptModel } from "../../src/kernel/config.js";
 
 const TICK = 20_000;
 
+/** Lazy preemption on the PREEMPT_AUTO RFC, where it is not PREEMPTION (so RCU is not preemptible). */
 function boot(preempt: PreemptModel, workload: TaskSpec[], cpus = 2) {
-  return Kernel.boot({ cpus, preempt, tickPeriod: TICK, timeslice: 2, workload });
+  const kernel = preempt === "lazy" ? "preempt-auto-rfc" : undefined;
+  return Kernel.boot({ cpus, preempt, kernel, tickPeriod: TICK, timeslice: 2, workload });
 }
 
 function preemptCount(k: Kernel, cpu: number): number {

@@ -46,9 +46,9 @@ describe("seed 003: a task preempted inside a dynamic trampoline while its ops i
   });
 
   it("Tasks RCU waits until the task has left and switched voluntarily: no fault, and the delay is reported", () => {
-    const { k, release, unregisteredAt } = victimRun({ preempt: "full", release: "kernel" });
+    const { k, release, unregisteredAt } = victimRun({ preempt: "full", kernel: "6.12", release: "kernel" });
     expect(k.kconfig.TASKS_RCU).toBe(true);
-    expect(release.steps.map((s) => s.flavour.name)).toEqual(["rcu_tasks_rude", "rcu_tasks"]);
+    expect(release.steps.map((s) => s.flavour.name)).toEqual(["rcu_tasks_rude", "rcu_tasks", "rcu"]);
     expect(release.freedAt).toBeDefined();
     expect(k.useAfterFrees).toEqual([]);
     expect(k.oopses).toEqual([]);
@@ -66,25 +66,26 @@ describe("seed 003: a task preempted inside a dynamic trampoline while its ops i
   });
 });
 
-describe("seed 000: lazy preemption and the Kconfig rule for TASKS_RCU", () => {
-  it("lazy + old rule: TASKS_RCU is not built, synchronize_rcu_tasks() is plain RCU, and the use-after-free is back", () => {
-    const { k, release } = victimRun({ preempt: "lazy", kconfig: "old", release: "kernel" });
+describe("seed 000: lazy preemption and the Kconfig rule for TASKS_RCU (the PREEMPT_AUTO RFC)", () => {
+  it("lazy + old rule: TASKS_RCU is not built, ftrace_shutdown skips Tasks RCU (no PREEMPTION), and the use-after-free is back", () => {
+    const { k, release } = victimRun({ preempt: "lazy", kernel: "preempt-auto-rfc", kconfig: "old", release: "kernel" });
     expect(k.kconfig.TASKS_RCU).toBe(false);
+    // The plain RCU grace period is the kallsyms one: it does not wait for a preempted task.
     expect(release.steps.map((s) => s.flavour.name)).toEqual(["rcu_tasks_rude", "rcu"]);
     expect(k.useAfterFrees.map((u) => u.task)).toEqual(["victim"]);
   });
 
   it("lazy + NEED_TASKS_RCU rule: Tasks RCU is built and waited for; no fault", () => {
-    const { k, release } = victimRun({ preempt: "lazy", kconfig: "new", release: "kernel" });
+    const { k, release } = victimRun({ preempt: "lazy", kernel: "preempt-auto-rfc", kconfig: "new", release: "kernel" });
     expect(k.kconfig.TASKS_RCU).toBe(true);
-    expect(release.steps.map((s) => s.flavour.name)).toEqual(["rcu_tasks_rude", "rcu_tasks"]);
+    expect(release.steps.map((s) => s.flavour.name)).toEqual(["rcu_tasks_rude", "rcu_tasks", "rcu"]);
     expect(release.freedAt).toBeDefined();
     expect(k.useAfterFrees).toEqual([]);
   });
 
   for (const preempt of ["none", "voluntary"] as const) {
     it(`${preempt}: a task inside the trampoline cannot be preempted there, so plain RCU is enough`, () => {
-      const { k, release, heldAtUnregister } = victimRun({ preempt, kconfig: "old", release: "rcu" });
+      const { k, release, heldAtUnregister } = victimRun({ preempt, kernel: "6.6", kconfig: "old", release: "rcu" });
       expect(heldAtUnregister.some((h) => /^victim\/\d+ \(running\)/.test(h)), "the victim was running inside when unregistered")
         .toBe(true);
       expect(release.freedAt).toBeDefined();

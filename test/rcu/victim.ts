@@ -4,7 +4,7 @@
 // trampoline or its callback — and the release policy decides whether that is survived.
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
-import type { KconfigRule, PreemptModel } from "../../src/kernel/config.js";
+import type { KconfigRule, KernelVersion, PreemptModel } from "../../src/kernel/config.js";
 import type { Release } from "../../src/kernel/ftrace/release.js";
 import { PAGE } from "../../src/machine/paging.js";
 
@@ -12,6 +12,8 @@ export const TICK = 20_000;
 
 export interface VictimOptions {
   preempt: PreemptModel;
+  /** The version modelled (default: the newest). */
+  kernel?: KernelVersion;
   kconfig?: KconfigRule;
   release: string;
   seed?: number;
@@ -30,7 +32,7 @@ export interface VictimRun {
 
 export function victimRun(o: VictimOptions): VictimRun {
   const k = Kernel.boot({
-    cpus: 2, preempt: o.preempt, kconfig: o.kconfig ?? "new", tickPeriod: TICK, timeslice: 10, seed: o.seed, release: o.release,
+    cpus: 2, preempt: o.preempt, kernel: o.kernel, kconfig: o.kconfig, tickPeriod: TICK, timeslice: 10, seed: o.seed, release: o.release,
     workload: [
       { name: "victim", kind: "kthread", entry: "kthread_victim", arg: 20, cpu: 0 },
       { name: "long", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 0 },

@@ -2,13 +2,20 @@
 // away; what remains is to wait until no CPU and no task can still be in its trampoline (or
 // its callback, reached through it), then free the trampoline and the ops' memory.
 //
-// The kernel's steps for a dynamic ops (kernel/trace/ftrace.c, restated):
+// The kernel's steps for a dynamic ops (kernel/trace/ftrace.c, restated; per version in
+// docs/versions.md):
 //   1. synchronize_rcu_tasks_rude()  every CPU schedules: none is still inside with
-//                                    preemption off, even where RCU is not watching (idle)
+//                                    preemption off, even where RCU is not watching (idle).
+//                                    From 6.13 a no-op on x86 (ARCH_WANTS_NO_INSTR): the step
+//                                    is kept, shown as skipped.
 //   2. synchronize_rcu_tasks()       every task switches voluntarily, runs in user mode or
-//                                    sleeps: none is preempted inside. Without TASKS_RCU
-//                                    this is synchronize_rcu(), which does not wait for that.
-//   3. ftrace_trampoline_free()      unmap the trampoline
+//                                    sleeps: none is preempted inside. Up to 6.9 only under
+//                                    CONFIG_PREEMPTION; from 6.10 always, and without TASKS_RCU
+//                                    it is synchronize_rcu(), which does not wait for that.
+//   3. ftrace_trampoline_free()      ftrace_remove_trampoline_from_kallsyms() unlinks the ops
+//                                    from the trampolines' kallsyms list and calls
+//                                    synchronize_rcu() (every version; only for an ops with an
+//                                    allocated trampoline), then the trampoline is unmapped
 //
 // Other policies exist to reproduce the hazards (free at once; plain RCU only) and to compare
 // seed 000's alternatives (ip-check, stack-scan in place of step 2).
@@ -18,23 +25,44 @@ import type { Flavour, FlavourState } from "../rcu/flavour.js";
 import type { OpsState } from "./ops.js";
 import type { Trampoline } from "./trampoline.js";
 import { formatTime } from "../../machine/units.js";
+import { VERSIONS } from "../versions.js";
 
 export type { ReleasePolicy } from "../config.js";
 
-export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => string[]; doc: string }> = {
+/**
+ * One wait of a release: a mechanism's name; `skipped`: why the version makes it a no-op (it
+ * is shown, not waited for); `kallsyms`: the synchronize_rcu() of removing the trampoline from
+ * kallsyms, which only an ops with a trampoline has.
+ */
+export interface StepSpec { name: string; skipped?: string; kallsyms?: boolean }
+
+const named = (...names: string[]): StepSpec[] => names.map((name) => ({ name }));
+
+/** What ftrace_shutdown of the modelled version (Kconfig.version) waits for. */
+function kernelSteps(k: Kconfig): StepSpec[] {
+  const v = VERSIONS[k.version];
+  const rude: StepSpec = v.rudeNoop
+    ? { name: "rcu_tasks_rude", skipped: "synchronize_rcu_tasks_rude() is a no-op on x86 (ARCH_WANTS_NO_INSTR) from 6.13" }
+    : { name: "rcu_tasks_rude" };
+  const tasks = v.tasksWait(k.rule) === "always" ? named(k.TASKS_RCU ? "rcu_tasks" : "rcu") : k.PREEMPTION ? named("rcu_tasks") : [];
+  return [rude, ...tasks, { name: "rcu", kallsyms: true }];
+}
+
+export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => StepSpec[]; doc: string }> = {
   kernel: {
-    steps: (k) => ["rcu_tasks_rude", k.TASKS_RCU ? "rcu_tasks" : "rcu"],
-    doc: "Tasks Rude RCU, then synchronize_rcu_tasks() (plain RCU when TASKS_RCU is not built)",
+    steps: kernelSteps,
+    doc: "what the modelled version's ftrace_shutdown waits for: Tasks Rude RCU (a no-op from 6.13), synchronize_rcu_tasks() " +
+      "(up to 6.9 only with PREEMPTION; plain RCU when TASKS_RCU is not built), then the kallsyms synchronize_rcu()",
   },
   immediate: { steps: () => [], doc: "free at once (unsafe on purpose)" },
-  rcu: { steps: () => ["rcu"], doc: "plain RCU only (unsafe on preemptible kernels)" },
-  tasks: { steps: () => ["rcu_tasks_rude", "rcu_tasks"], doc: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says" },
+  rcu: { steps: () => named("rcu"), doc: "plain RCU only (unsafe on preemptible kernels)" },
+  tasks: { steps: () => named("rcu_tasks_rude", "rcu_tasks"), doc: "Tasks Rude RCU, then Tasks RCU, whatever Kconfig says" },
   "ip-check": {
-    steps: () => ["rcu_tasks_rude", "ip-check"],
+    steps: () => named("rcu_tasks_rude", "ip-check"),
     doc: "Tasks Rude RCU, then wait while a task's IP is in the trampoline (alternative a)",
   },
   "stack-scan": {
-    steps: () => ["rcu_tasks_rude", "stack-scan"],
+    steps: () => named("rcu_tasks_rude", "stack-scan"),
     doc: "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)",
   },
 };
@@ -53,17 +81,24 @@ export function checkReleasePolicy(policy: ReleasePolicy): void {
     `or mechanisms joined by "+" from ${RELEASE_MECHANISMS.join(", ")}`);
 }
 
+/** A step of a policy with its mechanism. */
+export interface PolicyStep { flavour: Flavour; skipped?: string; kallsyms?: boolean }
+
 /** The grace-period mechanisms a policy waits for, in order. */
-export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSubsystem): Flavour[] {
+export function releaseSteps(policy: ReleasePolicy, kconfig: Kconfig, rcu: RcuSubsystem): PolicyStep[] {
   checkReleasePolicy(policy);
   const preset = RELEASE_PRESETS[policy];
-  const names = preset ? preset.steps(kconfig) : policy.split("+");
-  return names.map((n) => rcu.flavours.find((x) => x.name === n)!);
+  const specs = preset ? preset.steps(kconfig) : named(...policy.split("+"));
+  return specs.map((s) => ({ ...s, flavour: rcu.flavours.find((x) => x.name === s.name)! }));
 }
 
 export interface ReleaseStep {
   /** The mechanism's state (in the kernel state, like the release). */
   flavour: FlavourState;
+  /** Why the version makes this wait a no-op: it ends as it starts, with no grace period. */
+  skipped?: string;
+  /** The synchronize_rcu() of ftrace_remove_trampoline_from_kallsyms. */
+  kallsyms?: boolean;
   /** The grace period waited for (known once the step started). */
   seq?: number;
   startedAt?: bigint;
@@ -116,6 +151,11 @@ export class Releases {
   private advanceOne(r: Release, now: bigint): void {
     while (r.step < r.steps.length) {
       const s = r.steps[r.step];
+      if (s.skipped !== undefined) {
+        s.startedAt = s.endedAt = now;
+        r.step++;
+        continue;
+      }
       const flavour = this.d.flavour(s.flavour.name);
       if (s.seq === undefined) {
         s.seq = flavour.request(now);
@@ -145,9 +185,15 @@ export class Releases {
   }
 }
 
+/** A step as expectations and reports name it: "rcu_tasks_rude (skipped)" for a no-op. */
+export function stepName(s: ReleaseStep): string {
+  return s.skipped !== undefined ? `${s.flavour.name} (skipped)` : s.flavour.name;
+}
+
 /** "ftrace_shutdown(name), policy p: after rcu_tasks_rude gp 3 (120 us..180 us), rcu gp 9 (180 us..1.2 ms)". */
 export function describeWait(r: Release): string {
   const at = (t: bigint | undefined) => (t === undefined ? "?" : formatTime(t));
-  const waited = r.steps.map((s) => `${s.flavour.name} gp ${s.seq} (${at(s.startedAt)}..${at(s.endedAt)})`);
+  const waited = r.steps.map((s) => (s.skipped !== undefined ? `${stepName(s)} at ${at(s.startedAt)}`
+    : `${s.flavour.name} gp ${s.seq}${s.kallsyms ? " for kallsyms" : ""} (${at(s.startedAt)}..${at(s.endedAt)})`));
   return `ftrace_shutdown(${r.ops.name}), policy ${r.policy}: ` + (waited.length ? `after ${waited.join(", ")}` : "with no grace period");
 }
