@@ -108,6 +108,16 @@ describe("text_poke_bp_batch against a fake machine", () => {
     expect(state.stats.batches).toBe(2);
   });
 
+  it("tp_order_fail flushes only for a lower address: the same address again stays in the batch", () => {
+    const m = fakeMachine(1);
+    const state = initialPokeState();
+    const p = new TextPoke(() => state, m.d);
+    p.add({ addr: SITE_A, old: NOP5, new: callInsn(SITE_A, CALLER) });
+    p.add({ addr: SITE_A, old: NOP5, new: callInsn(SITE_A, CALLER) });
+    expect(state.stats.batches).toBe(0);
+    expect(state.queue).toHaveLength(2);
+  });
+
   it("a vCPU that never takes the sync IPI (interrupts off) makes the sync fail, naming it", () => {
     const m = fakeMachine(2, [1]);
     const state = initialPokeState();

@@ -97,11 +97,15 @@ export class TextPoke {
   get naive(): boolean { return this.st().naive; }
   set naive(v: boolean) { this.st().naive = v; }
 
-  /** text_poke_queue: add a site; the batch is flushed first if it is full or out of order. */
+  /**
+   * text_poke_queue: add a site; the batch is flushed first if it is full (TP_VEC_MAX) or if the
+   * new site lies below the last one queued (tp_order_fail: the INT3 handler bsearches the
+   * vector, so it must stay sorted; an equal address does not flush, as in the kernel).
+   */
   add(req: PokeRequest): void {
     const queue = this.st().queue;
     const last = queue[queue.length - 1];
-    if (queue.length >= TEXT_POKE_MAX || (last && req.addr <= last.addr)) this.finish();
+    if (queue.length >= TEXT_POKE_MAX || (last && req.addr < last.addr)) this.finish();
     this.st().queue.push(req);
   }
 
