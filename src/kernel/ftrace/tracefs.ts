@@ -70,32 +70,51 @@ function traceLine(r: TraceRecord, tasks: Map<number, Task>, symbols: SymbolTabl
   return `${comm.padStart(16)}-${String(r.pid).padEnd(7)} [${cpu}] ${flagColumns(r)} ${stamp}: ${name(r.ip)} <-${name(r.parentIp)}`;
 }
 
-/** The `trace` file: header, then one line per record. */
-export function traceFile(tracer: FunctionTracer, records: TraceRecord[], tasks: Task[], symbols: SymbolTable, ncpus: number): string {
-  const byPid = new Map(tasks.map((t) => [t.pid, t]));
-  const header = [
+/**
+ * The `trace` file's header (kernel/trace/trace.c: s_show's "# tracer: %s", print_event_info,
+ * print_func_help_header_irq with the irq-info option on and no TGID column). Its counts are
+ * get_total_entries': entries still in the buffer, and entries written less those read, which
+ * is the entries plus those overwritten before anyone read them.
+ */
+export function traceHeader(tracer: FunctionTracer, entries: number, ncpus: number): string[] {
+  const total = BigInt(entries) + tracer.lost;
+  const legend = "#                              ";
+  return [
     "# tracer: function",
     "#",
-    `# entries-in-buffer/entries-written: ${records.length}/${tracer.written}   #P:${ncpus}`,
-    ...(tracer.lost > 0n ? [`# (${tracer.lost} entries lost: ring buffer overrun)`] : []),
+    `# entries-in-buffer/entries-written: ${entries}/${total}   #P:${ncpus}`,
     "#",
-    "#                                _-----=> irqs-off/BH-disabled",
-    "#                               / _----=> need-resched",
-    "#                              | / _---=> hardirq/softirq",
-    "#                              || / _--=> preempt-depth",
-    "#                              ||| / _-=> migrate-disable",
-    "#                              |||| /     delay",
+    `${legend}  _-----=> irqs-off/BH-disabled`,
+    `${legend} / _----=> need-resched`,
+    `${legend}| / _---=> hardirq/softirq`,
+    `${legend}|| / _--=> preempt-depth`,
+    `${legend}||| / _-=> migrate-disable`,
+    `${legend}|||| /     delay`,
     "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION",
     "#              | |         |   |||||     |         |",
   ];
-  return header.concat(records.map((r) => traceLine(r, byPid, symbols))).join("\n") + "\n";
 }
 
-/** trace_pipe: the records not read yet, consumed, with lost records called out. */
+/** The `trace` file: header, then one line per record. */
+export function traceFile(tracer: FunctionTracer, records: TraceRecord[], tasks: Task[], symbols: SymbolTable, ncpus: number): string {
+  const byPid = new Map(tasks.map((t) => [t.pid, t]));
+  return traceHeader(tracer, records.length, ncpus).concat(records.map((r) => traceLine(r, byPid, symbols))).join("\n") + "\n";
+}
+
+/**
+ * trace_pipe: the records not read yet, consumed. A vCPU whose ring overwrote records before
+ * they were read gets print_trace_line's "CPU:%d [LOST %lu EVENTS]" before its next record.
+ */
 export function tracePipe(tracer: FunctionTracer, tasks: Task[], symbols: SymbolTable): string {
-  const lostBefore = tracer.lost;
+  const before = [...tracer.overruns];
   const recs = tracer.consume();
   const byPid = new Map(tasks.map((t) => [t.pid, t]));
-  const lost = tracer.lost - lostBefore;
-  return (lost > 0n ? `CPU:* [LOST ${lost} EVENTS]\n` : "") + recs.map((r) => traceLine(r, byPid, symbols) + "\n").join("");
+  const lost = tracer.overruns.map((n, c) => n - (before[c] ?? 0n));
+  let out = "";
+  for (const r of recs) {
+    if (lost[r.cpu] > 0n) out += `CPU:${r.cpu} [LOST ${lost[r.cpu]} EVENTS]\n`;
+    lost[r.cpu] = 0n;
+    out += traceLine(r, byPid, symbols) + "\n";
+  }
+  return out;
 }
