@@ -9,6 +9,7 @@
  *              return to user mode acts on it.
  * preempt_count is maintained in every model. */
 #include "kernel.h"
+#include "vsprintf.h"
 
 static inline notrace int preemptible_model(void)
 {
@@ -58,8 +59,13 @@ static notrace void __schedule(long reason, void *where)
 	 * hand its count to the next task, and gets it back when it resumes. */
 	u32 saved = pc->preempt_count;
 	if (reason == SCHED_REASON_VOLUNTARY && (saved & PREEMPT_MASK) && prev != (struct task *)pc->idle_task) {
+		/* __schedule_bug's line: comm/pid/preempt_count(). The kernel's schedule() has
+		 * disabled preemption once before it looks, so its count is one more than the task's. */
+		char line[80];
 		atomic_sleeps++;
-		printk("BUG: scheduling while atomic\n");
+		scnprintf(line, sizeof(line), "BUG: scheduling while atomic: %.16s/%u/0x%08x\n",
+			  (const char *)prev->name, prev->pid, saved + PREEMPT_OFFSET);
+		printk(line);
 		pc->preempt_count = 0;
 	}
 	pc->preempt_count += PREEMPT_OFFSET;

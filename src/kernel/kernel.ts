@@ -33,6 +33,7 @@ import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
+import { ftraceInitLines } from "./ftrace/pages.js";
 import { initialKernelState, printk, type KernelState, type Lockup } from "./state.js";
 import { HostJobs } from "./jobs.js";
 import { createKthread } from "./kthread.js";
@@ -130,7 +131,12 @@ export class Kernel {
           return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
         };
       } });
-    this.ftrace.init(this.mcountLoc());
+    // ftrace_init: "allocating" before the sites are converted, "allocated" after (even when
+    // an ftrace bug stopped the conversion, as ftrace_update_code returns 0 then).
+    const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);
+    printk(st().reports, allocating + "\n", m.time);
+    this.ftrace.init(mcount);
+    if (allocated) printk(st().reports, allocated + "\n", m.time);
     this.demand = new DemandPager(() => st().demand, m, booted.space, booted.frames);
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),

@@ -32,6 +32,14 @@ export function checkRecord(rec: DynFtrace, addrNew: () => bigint): UpdateAction
   return addrNew() !== rec.installed ? "modify_call" : "ignore";
 }
 
+/**
+ * An ftrace_bug report's headline: what failed and where. print_ip_sym writes the site on a
+ * line of its own, so this joins the report's second and third lines.
+ */
+export function bugHeadline(report: string): string {
+  return report.split("\n").slice(1, 3).join("");
+}
+
 export class FtraceError extends Error {
   constructor(readonly errno: "EBUSY" | "ENODEV" | "EINVAL", message: string) {
     super(message);
