@@ -145,7 +145,8 @@ export class Kernel {
       demand: this.demand, stacks: booted.stacks, reports: () => st().reports, online: () => st().online,
       symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext,
       jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
-      exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)) });
+      exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
+      preemption: this.kconfig.PREEMPTION });
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });

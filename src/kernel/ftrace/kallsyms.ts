@@ -10,7 +10,7 @@ import type { Trampoline } from "./trampoline.js";
  */
 export function pS(symbols: SymbolTable, addr: bigint): string {
   const s = symbols.find(addr);
-  if (!s) return `0x${addr.toString(16)}`;
+  if (!s || !inKallsyms(s.name)) return `0x${addr.toString(16)}`;
   return `${s.name}+0x${(addr - s.addr).toString(16)}/0x${s.size.toString(16)}${s.module ? ` [${s.module}]` : ""}`;
 }
 
@@ -21,4 +21,22 @@ export function pS(symbols: SymbolTable, addr: bigint): string {
  */
 export function trampAddr(t: Trampoline): string {
   return `0x${t.addr.toString(16)}`;
+}
+
+/**
+ * Whether kallsyms_lookup() finds a symbol of tramplab's table: not a dynamic trampoline's
+ * (tramplab names them ftrace_trampoline[OPS] for its own reports; the kernel cannot).
+ */
+export function inKallsyms(name: string): boolean {
+  return !name.startsWith("ftrace_trampoline[");
+}
+
+/**
+ * %pB (sprint_backtrace): a return address, named after the symbol of the call before it
+ * (addr - 1), with the offset of the address itself.
+ */
+export function pB(symbols: SymbolTable, addr: bigint): string {
+  const s = symbols.find(addr - 1n);
+  if (!s || !inKallsyms(s.name)) return `0x${addr.toString(16)}`;
+  return `${s.name}+0x${(addr - s.addr).toString(16)}/0x${s.size.toString(16)}${s.module ? ` [${s.module}]` : ""}`;
 }
