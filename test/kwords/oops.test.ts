@@ -29,8 +29,8 @@ describe("the page-fault oops of a task that returns into a freed trampoline", (
     // The code around RIP cannot be read: its page is unmapped.
     expect(lines[6]).toBe(cformat("Code: Unable to access opcode bytes at 0x%lx.", oops.rip - 42n));
     expect(lines[7]).toMatch(new RegExp(`^RSP: ${cformat("%04x", GDT_KERNEL_DS)}:[0-9a-f]{16} EFLAGS: [0-9a-f]{8}$`));
-    for (const [i, names] of [["RAX", "RBX", "RCX"], ["RDX", "RSI", "RDI"], ["RBP", "R08", "R09"], ["R10", "R11", "R12"], ["R13", "R14", "R15"]]
-      .entries()) {
+    const rows = [["RAX", "RBX", "RCX"], ["RDX", "RSI", "RDI"], ["RBP", "R08", "R09"], ["R10", "R11", "R12"], ["R13", "R14", "R15"]];
+    for (const [i, names] of rows.entries()) {
       expect(lines[8 + i]).toMatch(new RegExp(`^${names.map((n) => `${n}: [0-9a-f]{16}`).join(" ")}$`));
     }
     const trace = lines.slice(lines.indexOf("Call Trace:"));
