@@ -9,6 +9,7 @@
  *              return to user mode acts on it.
  * preempt_count is maintained in every model. */
 #include "kernel.h"
+#include "vsprintf.h"
 
 static inline notrace int preemptible_model(void)
 {
@@ -44,6 +45,18 @@ notrace void preempt_enable_notrace(void)
 		__schedule(SCHED_REASON_PREEMPT_ENABLE, __builtin_return_address(0));
 }
 
+/* The kernel's line for a sleep while atomic: comm/pid/preempt_count(). The kernel's schedule()
+ * has disabled preemption once before it looks, so its count is one more than the task's.
+ * Out of line, as in the kernel, so that __schedule's frame stays as it was. */
+static __attribute__((noinline)) notrace void __schedule_bug(struct task *prev, u32 count)
+{
+	char line[80];
+
+	scnprintf(line, sizeof(line), "BUG: scheduling while atomic: %.16s/%u/0x%08x\n",
+		  (const char *)prev->name, prev->pid, count + PREEMPT_OFFSET);
+	printk(line);
+}
+
 /* The switch itself. reason says whether the task asked to stop (SCHED_REASON_VOLUNTARY) or
  * was preempted, and how; `where` is the preemption point's caller, for the host's records. */
 u64 atomic_sleeps;
@@ -59,7 +72,7 @@ static notrace void __schedule(long reason, void *where)
 	u32 saved = pc->preempt_count;
 	if (reason == SCHED_REASON_VOLUNTARY && (saved & PREEMPT_MASK) && prev != (struct task *)pc->idle_task) {
 		atomic_sleeps++;
-		printk("BUG: scheduling while atomic\n");
+		__schedule_bug(prev, saved);
 		pc->preempt_count = 0;
 	}
 	pc->preempt_count += PREEMPT_OFFSET;

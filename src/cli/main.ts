@@ -170,8 +170,7 @@ function* traceLive(kernel: Kernel, time: bigint, o: RunOptions): Slices<StopRea
     `${s.sitesChanged - before.sitesChanged} sites patched in ${s.batches - before.batches} batches, ` +
     `${s.ipis - before.ipis} IPIs, ${s.int3Hits - before.int3Hits} int3 hits emulated`);
   w("enabled_functions:");
-  const listFunc = kernel.symbols.get("ftrace_ops_list_func")!.addr;
-  process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols, listFunc));
+  process.stdout.write(enabledFunctions(kernel.ftrace, kernel.trampolines, kernel.symbols));
   stop = yield* kernel.runSlices(third);
   const records = tracer.consume();
   kernel.ftrace.unregister(tracer.ops);

@@ -50,7 +50,7 @@ export function ftraceCommand(e: Engine, s: FtraceSettings, args: string[]): str
       return "function tracer off";
     }
     case "enabled_functions":
-      return enabledFunctions(k.ftrace, k.trampolines, k.symbols, k.symbols.get("ftrace_ops_list_func")!.addr)
+      return enabledFunctions(k.ftrace, k.trampolines, k.symbols)
         .trimEnd() || "(no function is traced)";
     case "trace": {
       if (rest.length > 1) throw new DebugError("usage: ftrace trace [N]");

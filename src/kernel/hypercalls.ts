@@ -35,6 +35,8 @@ export interface HypercallDeps {
   jiffies: (now: bigint) => void;
   /** A task exited: its struct says so (kthread_stop waits for that). */
   exited: (t: Task) => void;
+  /** CONFIG_PREEMPTION, which an oops's header names. */
+  preemption: boolean;
 }
 
 const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
@@ -91,21 +93,24 @@ function oops(d: HypercallDeps, cpu: CpuState): void {
   const reports = d.reports();
   const task = d.sched.current[cpu.index];
   const clock = cpu.get("clock");
-  const oops = makeOops(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7), Number(cpu.reg(6)), cpu.reg(2), cpu.get("cr2"));
-  const guard = oops.vector === 8 ? d.stacks.guardOf(oops.cr2) : undefined;
+  const vector = Number(cpu.reg(6)), cr2 = cpu.get("cr2");
+  // handle_stack_overflow: a double fault on a guard page dies under the overflow's name.
+  const guard = vector === 8 ? d.stacks.guardOf(cr2) : undefined;
+  const words = { preemption: d.preemption, counter: reports.oopses.length, die: guard && "kernel stack overflow (double-fault)" };
+  const oops = makeOops(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7), vector, cpu.reg(2), cr2, words);
   if (guard) {
     oops.overflow = guard.name;
     const stack = `0x${guard.base.toString(16)}..0x${guard.top.toString(16)}, ${guard.name}`;
-    oops.text = `BUG: stack guard page was hit at 0x${oops.cr2.toString(16)} (stack is ${stack})\n` +
-      `kernel stack overflow (double-fault)\n${oops.text}`;
+    oops.text = `BUG: stack guard page was hit at 0x${cr2.toString(16)} (stack is ${stack})\n${oops.text}`;
   }
   reports.oopses.push(oops);
   machine.events.record(EventKind.OOPS, cpu.index, clock, BigInt(task.pid), BigInt(oops.vector), oops.rip);
+  // The kernel's oops first, then tramplab's own account of the freed memory it ran into.
+  printk(reports, oops.text + "\n", clock);
   const freed = d.freedAt(oops.rip) ?? (oops.vector === 14 ? d.freedAt(oops.cr2) : undefined);
   if (freed) {
     const uaf = makeUseAfterFree(oops, freed, clock, machine.events.events, d.timelineContext());
     reports.useAfterFrees.push(uaf);
     printk(reports, uaf.text + "\n", clock);
   }
-  printk(reports, oops.text + "\n", clock);
 }

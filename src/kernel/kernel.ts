@@ -33,6 +33,7 @@ import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
+import { ftraceInitLines } from "./ftrace/pages.js";
 import { initialKernelState, printk, type KernelState, type Lockup } from "./state.js";
 import { HostJobs } from "./jobs.js";
 import { createKthread } from "./kthread.js";
@@ -133,7 +134,12 @@ export class Kernel {
           return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
         };
       } });
-    this.ftrace.init(this.mcountLoc());
+    // ftrace_init: "allocating" before the sites are converted, "allocated" after (even when
+    // an ftrace bug stopped the conversion, as ftrace_update_code returns 0 then).
+    const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);
+    printk(st().reports, allocating + "\n", m.time);
+    this.ftrace.init(mcount);
+    if (allocated) printk(st().reports, allocated + "\n", m.time);
     this.demand = new DemandPager(() => st().demand, m, booted.space, booted.frames);
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),
@@ -142,7 +148,8 @@ export class Kernel {
       demand: this.demand, stacks: booted.stacks, reports: () => st().reports, online: () => st().online,
       symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext,
       jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
-      exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)) });
+      exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
+      preemption: this.kconfig.PREEMPTION });
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });

@@ -5,6 +5,7 @@ import { stepName } from "../kernel/ftrace/release.js";
 import { isMap } from "yaml";
 import { EventKind, SchedReason } from "../gen/layout.js";
 import { traceFile } from "../kernel/ftrace/tracefs.js";
+import { bugHeadline } from "../kernel/ftrace/ftrace.js";
 import { describeEvent } from "../kernel/timeline.js";
 import { stackStates } from "../kernel/ftrace/recursion.js";
 import { formatTime } from "../machine/units.js";
@@ -41,7 +42,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
     none(k.useAfterFrees, "use-after-free(s)", (u) => firstLine(u.text))),
   "no-oops": yesNo("no oops was reported", ({ k, none }) => none(k.oopses, "oops(es)", (o) => firstLine(o.text))),
   "no-lockup": yesNo("no soft lockup was reported", ({ k, none }) => none(k.lockups, "soft lockup(s)", (l) => firstLine(l.text))),
-  "no-ftrace-bug": yesNo("ftrace reported no bug", ({ k, none }) => none(k.ftrace.bugs, "ftrace bug(s)", (b) => b.split("\n")[1])),
+  "no-ftrace-bug": yesNo("ftrace reported no bug", ({ k, none }) => none(k.ftrace.bugs, "ftrace bug(s)", bugHeadline)),
   "no-warning": yesNo("no WARN_ON() fired", ({ k, none }) => none(k.warnings, "warning(s)", (w) => firstLine(w.text))),
 
   "use-after-free": {
@@ -93,7 +94,7 @@ export const EXPECTATIONS: { [K in ExpectationKind]: KindSpec<K> } = {
       const bug = k.ftrace.bugs[0];
       if (!bug) return fail("an ftrace bug report", "none (ftrace is " + (k.ftrace.disabled ? "disabled" : "enabled") + ")");
       const lines = bug.split("\n");
-      const site = /\] (\S+)\+0x/.exec(lines[1])?.[1];
+      const site = /\] (\S+)\+0x/.exec(bugHeadline(bug))?.[1];
       const bytes = (label: string) =>
         lines.find((l) => l.trimStart().startsWith(label))?.split(":").slice(1).join(":").trim().replace(/:/g, " ");
       const norm = (s: string) => s.toLowerCase().split(/[\s:]+/).join(" ");

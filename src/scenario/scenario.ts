@@ -14,6 +14,7 @@ import { goldenOf } from "./golden.js";
 import { formatTime } from "../machine/units.js";
 import { finish, type Slices } from "../machine/slices.js";
 import { describeWait } from "../kernel/ftrace/release.js";
+import { bugHeadline } from "../kernel/ftrace/ftrace.js";
 import { EventKind } from "../gen/layout.js";
 import type { Scenario } from "./types.js";
 import { seedValue } from "../numbers.js";
@@ -146,7 +147,7 @@ function facts(r: ScenarioResult): string[] {
   for (const u of k.useAfterFrees) {
     out.push(`caught: ${u.text.split("\n")[1]} by ${u.task}/${u.pid} on CPU ${u.cpu}${u.returned ? ", returning into it" : ""}`);
   }
-  for (const b of k.ftrace.bugs) out.push(`ftrace bug: ${b.split("\n")[1]}`);
+  for (const b of k.ftrace.bugs) out.push(`ftrace bug: ${bugHeadline(b)}`);
   for (const s of r.run.syncs) out.push(`synchronize_${s.flavour}(): ${formatTime(s.ticks)}`);
   for (const s of r.run.stops) out.push(`a run ended early: ${s}`);
   if (r.goldenWritten.length) out.push(`golden file(s) written: ${r.goldenWritten.join(", ")}`);

@@ -45,7 +45,7 @@ describe("ftrace records and boot conversion", () => {
     expect(k.ftrace.disabled).toBe(true);
     const report = k.ftrace.bugs[0];
     expect(report).toContain("------------[ ftrace bug ]------------");
-    expect(report).toMatch(/ftrace failed to modify \[<[0-9a-f]+>\] work_top\+0x0\/0x/);
+    expect(report).toMatch(/ftrace failed to modify \n\[<[0-9a-f]{16}>\] work_top\+0x0\/0x/);
     expect(report).toContain(" actual:   e8:12:34:56:78");
     expect(report).toContain(" expected: 0f:1f:44:00:00");
     expect(report).toContain("Setting ftrace call site to call ftrace function");

@@ -73,7 +73,7 @@ describe("a callback that calls a traced function", () => {
     expect(oops.vector).toBe(8);
     expect(oops.overflow).toBe("task busy");
     expect(oops.text).toMatch(
-      /^BUG: stack guard page was hit at 0x[0-9a-f]+ \(stack is .*, task busy\)\nkernel stack overflow \(double-fault\)/);
+      /^BUG: stack guard page was hit at 0x[0-9a-f]+ \(stack is .*, task busy\)\nOops: kernel stack overflow \(double-fault\): 0000 /);
     // The recursion never got past recursion_target's fentry call: the backtrace is that call
     // and the trampoline, over and over.
     expect(oops.backtrace.filter((f) => f.startsWith("recursion_target+")).length).toBeGreaterThanOrEqual(7);

@@ -9,7 +9,7 @@ import type { GuestHeap } from "../heap.js";
 import { selectRecords, GlobError } from "./glob.js";
 import {
   type DynFtrace, FTRACE_FL_ENABLED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN, FTRACE_FL_DIRECT,
-  FTRACE_FL_DIRECT_EN,
+  FTRACE_FL_DIRECT_EN, FTRACE_FL_IPMODIFY, FTRACE_FL_MODIFIED,
   FTRACE_REF_MAX, MCOUNT_INSN_SIZE, NOP5, callInsn, hexBytes, sameBytes, refCount,
 } from "./records.js";
 import type { TextPoke } from "./textpoke.js";
@@ -18,6 +18,7 @@ import type { Release, ReleasePolicy } from "./release.js";
 import { opsGuestFlags, opsTraces, type FtraceOps, type HostCall, type OpsState } from "./ops.js";
 import { FtraceOpsFlag } from "../../gen/constants.js";
 import type { RcuCallback } from "../rcu/flavour.js";
+import { pS, trampAddr } from "./kallsyms.js";
 
 /**
  * ftrace_check_record(rec, enable = 1, update = 0): what the site needs, from its flags alone
@@ -29,6 +30,14 @@ export function checkRecord(rec: DynFtrace, addrNew: () => bigint): UpdateAction
   if (!wanted) return on ? "make_nop" : "ignore";
   if (!on) return "make_call";
   return addrNew() !== rec.installed ? "modify_call" : "ignore";
+}
+
+/**
+ * An ftrace_bug report's headline: what failed and where. print_ip_sym writes the site on a
+ * line of its own, so this joins the report's second and third lines.
+ */
+export function bugHeadline(report: string): string {
+  return report.split("\n").slice(1, 3).join("");
 }
 
 export class FtraceError extends Error {
@@ -303,16 +312,21 @@ export class Ftrace {
   /** ftrace_bug(): report, then ftrace_kill(). */
   private bug(rec: DynFtrace, type: keyof typeof BUG_TYPES, expected: Uint8Array, actual: Uint8Array): void {
     const colon = (b: Uint8Array) => hexBytes(b).replace(/ /g, ":");
-    const s = this.d.symbols().find(rec.ip);
-    const offset = (rec.ip - (s?.addr ?? rec.ip)).toString(16);
+    // print_ip_sym() is a printk of its own ("%s[<%px>] %pS\n"), so the address starts a line;
+    // the count line is a pr_cont after a line that ended, so it stands alone too.
+    const t = rec.flags & FTRACE_FL_TRAMP_EN ? this.d.trampolines.find(rec.installed) : undefined;
+    const ops = t && this.ops.find((o) => o.id === t.ops.id);
+    const tramp = !(rec.flags & FTRACE_FL_TRAMP_EN) ? ""
+      : t && ops ? `\ttramp: ${trampAddr(t)} (${pS(this.d.symbols(), this.callbackAddr(ops))})` : "\ttramp: ERROR!";
     const lines = [
       "------------[ ftrace bug ]------------",
-      `ftrace failed to modify [<${rec.ip.toString(16)}>] ${rec.name}+0x${offset}/0x${(s?.size ?? 0n).toString(16)}`,
+      "ftrace failed to modify ",
+      `[<${rec.ip.toString(16).padStart(16, "0")}>] ${pS(this.d.symbols(), rec.ip)}`,
       ` actual:   ${colon(actual)}`,
       ` expected: ${colon(expected)}`,
       BUG_TYPES[type],
       `ftrace record flags: ${(rec.flags >>> 0).toString(16)}`,
-      ` (${refCount(rec)}) ${rec.flags & FTRACE_FL_REGS ? "R" : " "}`,
+      ` (${refCount(rec)})${rec.flags & FTRACE_FL_REGS ? " R" : "  "}  ${tramp}`,
       ` expected tramp: ${this.addrCurr(rec).toString(16)}`,
     ];
     this.bugs.push(lines.join("\n"));
@@ -338,6 +352,8 @@ export class Ftrace {
     let f = rec.flags & ~(FTRACE_REF_MAX | FTRACE_FL_REGS | FTRACE_FL_TRAMP | FTRACE_FL_DIRECT);
     f |= Math.min(users.length, FTRACE_REF_MAX);
     if (users.some((o) => o.saveRegs)) f |= FTRACE_FL_REGS;
+    if (users.some((o) => o.extraFlags & FtraceOpsFlag.IPMODIFY)) f |= FTRACE_FL_IPMODIFY;
+    else f &= ~FTRACE_FL_IPMODIFY;
     if (users.length === 1 && users[0].direct) f |= FTRACE_FL_DIRECT;
     else if (users.length === 1 && users[0].trampoline) f |= FTRACE_FL_TRAMP;
     rec.flags = f;
@@ -351,9 +367,29 @@ export class Ftrace {
     return this.sym("ftrace_caller");
   }
 
-  /** ftrace_get_addr_curr: what it calls now (from what was installed). */
+  /**
+   * ftrace_get_addr_curr: what it calls now (from what was installed). A site that is a NOP has
+   * no _EN flag, and the kernel's answer for it is then FTRACE_ADDR, never 0.
+   */
   private addrCurr(rec: DynFtrace): bigint {
-    return rec.installed;
+    return rec.installed || this.sym("ftrace_caller");
+  }
+
+  /**
+   * x86's static_tramp_func: for a site not on a trampoline of its own, what the static
+   * caller's call calls now (ftrace_regs_call when the site saves registers, else ftrace_call);
+   * undefined if that is not a CALL.
+   */
+  staticTrampFunc(rec: DynFtrace): bigint | undefined {
+    const site = this.sym(rec.flags & FTRACE_FL_REGS_EN ? "ftrace_regs_call" : "ftrace_call");
+    const b = this.read(site, MCOUNT_INSN_SIZE);
+    if (b[0] !== 0xe8) return undefined;
+    return site + BigInt(MCOUNT_INSN_SIZE) + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
+  }
+
+  /** ftrace_find_rec_direct: the direct-call target of a site one direct ops traces. */
+  directOf(rec: DynFtrace): bigint | undefined {
+    return rec.flags & FTRACE_FL_DIRECT ? this.users(rec.index)[0]?.direct : undefined;
   }
 
   /** ftrace_update_record: commit the _EN flags to what was just installed. */
@@ -368,6 +404,7 @@ export class Ftrace {
       if (f & FTRACE_FL_REGS) f |= FTRACE_FL_REGS_EN;
       if (f & FTRACE_FL_TRAMP) f |= FTRACE_FL_TRAMP_EN;
       if (f & FTRACE_FL_DIRECT) f |= FTRACE_FL_DIRECT_EN;
+      if (f & (FTRACE_FL_DIRECT | FTRACE_FL_IPMODIFY)) f |= FTRACE_FL_MODIFIED;
     }
     rec.flags = f;
   }

@@ -7,9 +7,12 @@ export const FTRACE_FL_REGS = 1 << 30;
 export const FTRACE_FL_REGS_EN = 1 << 29;
 export const FTRACE_FL_TRAMP = 1 << 28;
 export const FTRACE_FL_TRAMP_EN = 1 << 27;
+export const FTRACE_FL_IPMODIFY = 1 << 26;
 export const FTRACE_FL_DISABLED = 1 << 25;
 export const FTRACE_FL_DIRECT = 1 << 24;
 export const FTRACE_FL_DIRECT_EN = 1 << 23;
+/** Ever traced by an ops that changes the IP or calls directly (kept, like DISABLED, across updates). */
+export const FTRACE_FL_MODIFIED = 1 << 19;
 export const FTRACE_REF_MAX = (1 << 19) - 1;
 
 export const MCOUNT_INSN_SIZE = 5;

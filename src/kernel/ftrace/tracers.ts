@@ -101,14 +101,23 @@ export class FunctionTracer {
   }
 }
 
-/** The latency-format flag columns: irqs-off, need-resched, hardirq/softirq, preempt-depth. */
+/**
+ * The latency-format columns, as kernel/trace/trace_output.c's trace_print_lat_fmt writes them
+ * (6.13, with the lazy letters): irqs-off ('d'; 'b'/'D' need a BH-disabled flag the model does
+ * not record), need-resched, hardirq/softirq ('Z' 'z' 'H' 'h' 's'), preempt depth in hex, then
+ * migrate-disable (never, here). Need-resched reads three kernel flags: TIF_NEED_RESCHED,
+ * TIF_NEED_RESCHED_LAZY and PREEMPT_NEED_RESCHED (folded into the preempt count). The model's
+ * per-CPU RESCHED_NEED is what preempt_enable tests, so it stands for the first and the folded
+ * bit together; RESCHED_LAZY is never folded. Hence 'N', 'l' and 'B' (both), as the kernel
+ * prints those states; 'n', 'L', 'b' and 'p' need the two halves apart.
+ */
 export function flagColumns(r: TraceRecord): string {
   const irq = r.flags & TraceFlag.IRQS_OFF ? "d" : ".";
-  const need = r.flags & TraceFlag.NEED_RESCHED;
-  const lazy = r.flags & TraceFlag.NEED_RESCHED_LAZY;
-  const resched = need && lazy ? "B" : need ? "N" : lazy ? "L" : ".";
-  const ctx = r.flags & TraceFlag.NMI ? "z" : r.flags & TraceFlag.HARDIRQ ? "h" : r.flags & TraceFlag.SOFTIRQ ? "s" : ".";
-  const depth = r.preemptDepth ? r.preemptDepth.toString(16) : ".";
+  const need = (r.flags & TraceFlag.NEED_RESCHED) !== 0, lazy = (r.flags & TraceFlag.NEED_RESCHED_LAZY) !== 0;
+  const resched = need && lazy ? "B" : need ? "N" : lazy ? "l" : ".";
+  const nmi = r.flags & TraceFlag.NMI, hard = r.flags & TraceFlag.HARDIRQ, soft = r.flags & TraceFlag.SOFTIRQ;
+  const ctx = nmi && hard ? "Z" : nmi ? "z" : hard && soft ? "H" : hard ? "h" : soft ? "s" : ".";
+  const depth = r.preemptDepth ? Math.min(r.preemptDepth, 0xf).toString(16) : ".";
   return irq + resched + ctx + depth + ".";
 }
 
