@@ -37,6 +37,8 @@ export interface HypercallDeps {
   exited: (t: Task) => void;
   /** CONFIG_PREEMPTION, which an oops's header names. */
   preemption: boolean;
+  /** utsname's release and version for the oops's CPU line ("6.12.0 #1"). */
+  release: string;
 }
 
 const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
@@ -96,7 +98,8 @@ function oops(d: HypercallDeps, cpu: CpuState): void {
   const vector = Number(cpu.reg(6)), cr2 = cpu.get("cr2");
   // handle_stack_overflow: a double fault on a guard page dies under the overflow's name.
   const guard = vector === 8 ? d.stacks.guardOf(cr2) : undefined;
-  const words = { preemption: d.preemption, counter: reports.oopses.length, die: guard && "kernel stack overflow (double-fault)" };
+  const words = { preemption: d.preemption, release: d.release, counter: reports.oopses.length,
+    die: guard && "kernel stack overflow (double-fault)" };
   const oops = makeOops(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7), vector, cpu.reg(2), cr2, words);
   if (guard) {
     oops.overflow = guard.name;
