@@ -108,6 +108,11 @@ describe("scenario --gdb: gdb attached at a step of a scenario", () => {
   });
 });
 
+/** The 1-based line of `text` in `file`. */
+function lineOf(file: string, text: string): number {
+  return readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text)) + 1;
+}
+
 describe("monitor scenario next over the protocol", () => {
   it("0x03 stops a long step part way: it counts as failed, no step runs after it, and the stub serves on", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scengdb-"));
@@ -125,16 +130,16 @@ describe("monitor scenario next over the protocol", () => {
       // The interrupt comes right behind the request, as gdb sends it on Ctrl-C.
       c.raw(Buffer.concat([frame("qRcmd," + textToHex("scenario next")), Buffer.from([3])]));
       expect(await c.reply()).toBe("OK");
-      expect(c.console).toContain("carried out step 7 of 7, line 26: run 1 s");
+      expect(c.console).toContain(`carried out step 7 of 7, line ${lineOf(file, "- run: 1s")}: run 1 s`);
       expect(c.console).toContain("step failed: interrupted part way\nno further step runs");
       expect(st.failure?.index).toBe(6);
       expect(k.machine.time - before).toBeLessThan(1_000_000_000n);
       c.console = "";
       expect(await c.ask("qRcmd," + textToHex("scenario"))).toBe("OK");
-      expect(c.console).toMatch(/^failed +7 +line 26: run 1 s$/m);
+      expect(c.console).toMatch(new RegExp(`^failed +7 +line ${lineOf(file, "- run: 1s")}: run 1 s$`, "m"));
       c.console = "";
       expect(await c.ask("qRcmd," + textToHex("scenario next"))).toBe("E01");
-      expect(c.console).toBe("error: step 7 of 7, line 26: run 1 s failed; the scenario stops there\n");
+      expect(c.console).toBe(`error: step 7 of 7, line ${lineOf(file, "- run: 1s")}: run 1 s failed; the scenario stops there\n`);
       expect(await c.ask("qfThreadInfo")).toBe("m1,2");
       await c.end();
     } finally {
