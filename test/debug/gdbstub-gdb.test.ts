@@ -2,12 +2,13 @@
 // over an ephemeral port: threads, a breakpoint, a backtrace, stepping, memory, registers,
 // a watchpoint, reverse stepping, monitor and detach.
 import { describe, it, expect, afterEach } from "vitest";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { Engine } from "../../src/debug/engine.js";
 import { GdbServer } from "../../src/debug/gdbstub/server.js";
 import { Client } from "./gdbstub-client.js";
+import { serveChild } from "./serve.js";
 
 const GDB = "/usr/bin/gdb";
 const ELF = "build/firmware.elf";
@@ -95,21 +96,10 @@ describe("gdb attached to the stub", () => {
   });
 
   it("tramplab debug --gdb :0 --gdb-wait serves gdb; gdb's kill ends the process with status 0", async () => {
-    const args = ["bin/tramplab.js", "debug", "--cpus", "2", "--gdb", ":0", "--gdb-wait"];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        log += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once("exit", () => reject(new Error(`exited before listening: ${log}`)));
-    });
-    const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+    const { port, exited, log } = await serveChild(["bin/tramplab.js", "debug", "--cpus", "2", "--gdb", ":0", "--gdb-wait"]);
     const out = await gdb(port, ["info threads", "kill"]);
     expect(out).toMatch(/2 +Thread 2 \(CPU#1/);
     expect(await exited).toBe(0);
-    expect(log).toContain("gdb killed the session");
+    expect(log()).toContain("gdb killed the session");
   });
 });

@@ -1,12 +1,13 @@
 // tramplab debug PROGRAM: the REPL and the gdb stub on a static user program built with -g
 // (test/programs/debugme.c), the same loader and system calls as `tramplab run PROGRAM`.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../src/paths.js";
 import { compile } from "../programs/build.js";
+import { serveChild } from "./serve.js";
 
 const bin = join(projectRoot, "bin/tramplab.js");
 let dir = "";
@@ -94,19 +95,8 @@ describe("debug PROGRAM: the REPL on a user program", () => {
 
 describe("gdb attached to a user program (tramplab debug PROGRAM --gdb)", () => {
   /** Starts the stub on an ephemeral port; its standard output is the program's. */
-  async function serve(args: string[]) {
-    const child = spawn(process.execPath, [bin, "debug", prog, "--gdb", ":0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let log = "", out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        log += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once("exit", () => reject(new Error(`exited before listening: ${log}`)));
-    });
-    return { child, port, output: () => out };
+  function serve(args: string[]) {
+    return serveChild([bin, "debug", prog, "--gdb", ":0", ...args]);
   }
 
   function gdb(port: number, commands: string[]): Promise<string> {

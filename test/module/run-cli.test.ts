@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, runCli } from "../cli-child.js";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
+import { serveChild } from "../debug/serve.js";
 import { projectRoot } from "../../src/paths.js";
 import { EXAMPLES } from "./build.js";
 
@@ -68,17 +69,7 @@ describe("run --insmod and --rmmod", () => {
 describe("run --gdb", () => {
   it("loads the modules, then serves gdb: a real gdb sees the module's thread and stops in the kernel", async () => {
     const args = [CLI, "run", "--cpus", "2", "--insmod", `${join(dir, "hello.ko")} count=1000`, "--gdb", ":0", "--gdb-wait"];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        log += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once("exit", () => reject(new Error(`exited before listening: ${log}`)));
-    });
-    const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+    const { port, exited } = await serveChild(args);
     const out = await new Promise<string>((resolve) => {
       execFile("gdb", ["-batch", "-nx", "-ex", `target remote :${port}`, "-ex", "monitor tramp", "-ex", "b work_leaf", "-ex", "c",
         "-ex", "kill", join(projectRoot, "build", "firmware.elf")], { maxBuffer: 1 << 20 }, (_e, so, se) => resolve(so + se));
