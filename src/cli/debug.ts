@@ -62,11 +62,16 @@ export function parseDebug(args: string[]): DebugOptions {
  * Boots a kernel from the firmware ELF `image` (the built-in one without it), as debug IMAGE and
  * run --image do; a file that cannot be read or booted is an InputError naming it.
  */
-export function bootImage(config: KernelConfig, image: string | undefined): Kernel {
+export function bootImage(config: KernelConfig, image: string | undefined, bytes?: Uint8Array): Kernel {
   if (!image) return new Kernel(config);
-  const bytes = readInput(image, "elf");
-  try { return new Kernel(config, bytes); } catch (e) {
-    if (e instanceof ElfError) throw new InputError(`${image}: ${e.message}`);
+  const elf = bytes ?? readInput(image, "elf");
+  return naming(image, () => new Kernel(config, elf));
+}
+
+/** `f()`, with an ElfError or LoadError turned into an InputError that names the file. */
+function naming<T>(file: string, f: () => T): T {
+  try { return f(); } catch (e) {
+    if (e instanceof ElfError || e instanceof LoadError) throw new InputError(`${file}: ${e.message}`);
     throw e;
   }
 }
@@ -76,36 +81,25 @@ const MAX_ARGS = 4096;
 
 /** The kernel (the built-in one or IMAGE), or the user program the file is. */
 function boot(o: DebugOptions): DebugTarget | Kernel {
-  if (!o.image) {
-    if (o.args.length > 0) throw new UsageError(`arguments ${JSON.stringify(o.args[0].slice(0, 80))}... need a PROGRAM`);
-    return bootImage(kernelConfig(o.config), o.image);
-  }
-  const bytes = readInput(o.image, "elf");
-  let space: "user" | "kernel";
-  try { space = imageSpace(bytes); } catch (e) {
-    if (e instanceof ElfError) throw new InputError(`${o.image}: ${e.message}`);
-    throw e;
-  }
-  if (space === "kernel") {
+  const file = o.image;
+  if (!file) return bootImage(kernelConfig(o.config), undefined);
+  const bytes = readInput(file, "elf");
+  if (naming(file, () => imageSpace(bytes)) === "kernel") {
     if (o.args.length > 0) {
-      throw new UsageError(`${o.image} is a kernel image: it takes no arguments (got ${JSON.stringify(o.args[0].slice(0, 80))})`);
+      throw new UsageError(`${file} is a kernel image: it takes no arguments (got ${JSON.stringify(o.args[0].slice(0, 80))})`);
     }
-    return bootImage(kernelConfig(o.config), o.image);
+    return bootImage(kernelConfig(o.config), file, bytes);
   }
   const kernelOnly = Object.keys(o.config).filter((k) => k !== "cpuVendor").map((k) => `--${OPTIONS.find((x) => x.name === k)?.key ?? k}`);
-  if (kernelOnly.length > 0) throw new UsageError(`${kernelOnly.join(", ")}: for the kernel, not for a program (${o.image})`);
+  if (kernelOnly.length > 0) throw new UsageError(`${kernelOnly.join(", ")}: for the kernel, not for a program (${file})`);
   if (o.args.length > MAX_ARGS) throw new UsageError(`at most ${MAX_ARGS} program arguments (got ${o.args.length})`);
-  try {
-    return new ProgramTarget(bytes, o.image, { argv: [o.image, ...o.args], env: [], cpuVendor: o.config.cpuVendor }, {
-      // Copied: the bytes may be a view of guest memory, and the stream writes later.
-      stdout: (b) => process.stdout.write(Buffer.from(b)),
-      stderr: (b) => process.stderr.write(Buffer.from(b)),
-      diagnostics: (l) => process.stderr.write(l + "\n"),
-    });
-  } catch (e) {
-    if (e instanceof ElfError || e instanceof LoadError) throw new InputError(`${o.image}: ${e.message}`);
-    throw e;
-  }
+  const run = { argv: [file, ...o.args], env: [], cpuVendor: o.config.cpuVendor };
+  return naming(file, () => new ProgramTarget(bytes, file, run, {
+    // Copied: the bytes may be a view of guest memory, and the stream writes later.
+    stdout: (b) => process.stdout.write(Buffer.from(b)),
+    stderr: (b) => process.stderr.write(Buffer.from(b)),
+    diagnostics: (l) => process.stderr.write(l + "\n"),
+  }));
 }
 
 /** The first line a session prints. */

@@ -8,7 +8,7 @@
 // furthest instant already reached is passed on, so the terminal shows the program's output as
 // one run made it, however often the session goes back and forth.
 import { Exit } from "../gen/layout.js";
-import { Interleaver, faultStop, type StopReason } from "../machine/interleave.js";
+import { Interleaver, describeStop, faultStop, type StopReason } from "../machine/interleave.js";
 import { lineTableOf, type LineRow, type LineTable } from "../machine/dwarf-line.js";
 import type { SymbolTable } from "../machine/symbols.js";
 import { loadProcess, unsupportedMode, type Process, type ProcessState, type RunOptions } from "../linux/process.js";
@@ -87,7 +87,7 @@ export class ProgramTarget implements DebugTarget {
       this.ended = "the program left 64-bit mode";
       return unsupportedMode(this.machine.cpus[0].rip);
     }
-    return `stopped: ${stop.kind}`;
+    return describeStop(stop, (a) => this.symbols.format(a));
   }
 
   /** The signal a fault stop means to gdb (its number), or undefined. */
