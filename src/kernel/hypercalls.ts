@@ -12,6 +12,7 @@ import type { DemandPager } from "./traps/demand.js";
 import type { KernelStacks } from "./stacks.js";
 import type { TimelineContext } from "./timeline.js";
 import { printk, type Reports } from "./state.js";
+import type { OopsDialect } from "./versions.js";
 import type { Task } from "./sched.js";
 import { makeOops } from "./oops.js";
 import { makeWarning } from "./traps/warn.js";
@@ -37,8 +38,8 @@ export interface HypercallDeps {
   exited: (t: Task) => void;
   /** CONFIG_PREEMPTION, which an oops's header names. */
   preemption: boolean;
-  /** utsname's release and version for the oops's CPU line ("6.12.0 #1"). */
-  release: string;
+  /** The modelled version's oops wording (utsname, prefix, UID). */
+  dialect: OopsDialect;
 }
 
 const ret = (cpu: CpuState, v: bigint) => cpu.setReg(0, v);
@@ -98,7 +99,7 @@ function oops(d: HypercallDeps, cpu: CpuState): void {
   const vector = Number(cpu.reg(6)), cr2 = cpu.get("cr2");
   // handle_stack_overflow: a double fault on a guard page dies under the overflow's name.
   const guard = vector === 8 ? d.stacks.guardOf(cr2) : undefined;
-  const words = { preemption: d.preemption, release: d.release, counter: reports.oopses.length,
+  const words = { preemption: d.preemption, dialect: d.dialect, counter: reports.oopses.length,
     die: guard && "kernel stack overflow (double-fault)" };
   const oops = makeOops(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7), vector, cpu.reg(2), cr2, words);
   if (guard) {

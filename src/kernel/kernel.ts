@@ -33,6 +33,7 @@ import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
+import { VERSIONS } from "./versions.js";
 import { ftraceInitLines } from "./ftrace/pages.js";
 import { initialKernelState, printk, type KernelState, type Lockup } from "./state.js";
 import { HostJobs } from "./jobs.js";
@@ -149,7 +150,7 @@ export class Kernel {
       symbols: () => this.symbols, freedAt: (a) => this.freedAt(a), timelineContext: () => this.timelineContext,
       jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
       exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
-      preemption: this.kconfig.PREEMPTION, release: utsRelease(config.kernel) });
+      preemption: this.kconfig.PREEMPTION, dialect: VERSIONS[config.kernel].oops });
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });
@@ -502,6 +503,3 @@ export type { Task };
  * The oops's "6.12.0 #1": the modelled release; the PREEMPT_AUTO patch set, posted during 6.10's
  * merge window, as a 6.10 release candidate with the set's name as its local version.
  */
-function utsRelease(v: KernelConfig["kernel"]): string {
-  return v === "preempt-auto-rfc" ? "6.10.0-rc1-preempt-auto #1" : `${v}.0 #1`;
-}

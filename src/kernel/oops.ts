@@ -7,6 +7,7 @@ import { readVirt, walk } from "../machine/paging.js";
 import { pB, pS } from "./ftrace/kallsyms.js";
 import { VectorName } from "../gen/layout.js";
 import type { Task } from "./task.js";
+import { NEWEST_KERNEL, VERSIONS, type OopsDialect } from "./versions.js";
 
 export interface Oops {
   task: string;
@@ -59,8 +60,8 @@ export interface OopsWords {
   counter: number;
   /** die()'s words when not the vector's own (a stack overflow). */
   die?: string;
-  /** utsname release and version ("6.13.0", "#1"). */
-  release?: string;
+  /** The modelled version's wording (default: 6.13's). */
+  dialect?: OopsDialect;
 }
 
 /** do_error_trap's and friends' names for die(), by vector; a page fault dies as "Oops". */
@@ -117,12 +118,14 @@ export function makeOops(m: Machine, cr3: number, symbols: SymbolTable, task: Ta
   const bt = backtrace(m, cr3, symbols, rip, reg("rbp"));
   const userMode = (reg("cs") & 3n) !== 0n;
   const str = words.die ?? DIE_STR[vector] ?? VectorName[vector] ?? `vector ${vector}`;
-  const [release, version] = (words.release ?? "6.13.0 #1").split(" ");
+  const dialect = words.dialect ?? VERSIONS[NEWEST_KERNEL].oops;
+  const [release, version] = dialect.uts.split(" ");
   const regLine = (names: string[]) => names.map((n) => `${n}: ${hex16(reg(n.toLowerCase().replace(/^r0/, "r")))}`).join(" ");
   const lines = [
     ...(vector === 14 ? faultLines(m, cr3, cr2, error, userMode) : []),
-    `Oops: ${str}: ${(error & 0xffffn).toString(16).padStart(4, "0")} [#${words.counter + 1}]${words.preemption ? " PREEMPT" : ""} SMP`,
-    `CPU: ${cpu} UID: 0 PID: ${task.pid} Comm: ${task.name.slice(0, 20)} Not tainted ${release} ${version}`,
+    `${dialect.oopsPrefix ? "Oops: " : ""}${str}: ${(error & 0xffffn).toString(16).padStart(4, "0")} [#${words.counter + 1}]` +
+      `${words.preemption ? " PREEMPT" : ""} SMP`,
+    `CPU: ${cpu}${dialect.uid ? " UID: 0" : ""} PID: ${task.pid} Comm: ${task.name.slice(0, 20)} Not tainted ${release} ${version}`,
     `RIP: ${hex4(reg("cs"))}:${pS(symbols, rip)}`,
     codeLine(m, cr3, rip),
     `RSP: ${hex4(reg("ss"))}:${hex16(reg("rsp"))} EFLAGS: ${reg("eflags").toString(16).padStart(8, "0")}`,

@@ -34,24 +34,41 @@ export interface VersionFacts {
   tasksWait: (rule: KconfigRule) => "if-preemption" | "always";
   /** synchronize_rcu_tasks_rude() returns at once on x86 (ARCH_WANTS_NO_INSTR), from 6.13. */
   rudeNoop: boolean;
+  /** How the version's oops reads (oops.ts). */
+  oops: OopsDialect;
+}
+
+/**
+ * Where the oops text changed between modelled versions: utsname's release and version on the
+ * task line; __die_header's "Oops: " prefix (arch/x86/kernel/dumpstack.c, "x86/dumpstack: Use
+ * uniform "Oops: " prefix for die() messages", tip x86/bugs for 6.10); dump_stack_print_info's
+ * "UID: %u" (lib/dump_stack.c, "lib/dump_stack: report process UID", posted June 2024 for 6.11).
+ */
+export interface OopsDialect {
+  uts: string;
+  oopsPrefix: boolean;
+  uid: boolean;
 }
 
 const MAINLINE_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full"];
 
-function release(v: string, rule: KconfigRule, after610: boolean, lazy = false): VersionFacts {
+type Wording = Omit<OopsDialect, "uts">;
+
+function release(v: string, rule: KconfigRule, after610: boolean, words: Wording, lazy = false): VersionFacts {
   return {
     title: `kernel ${v}`, models: lazy ? [...MAINLINE_MODELS, "lazy"] : MAINLINE_MODELS, rule, bothRules: false,
     lazyIsPreemption: true, tasksWait: () => (after610 ? "always" : "if-preemption"), rudeNoop: lazy,
+    oops: { uts: `${v}.0 #1`, ...words },
   };
 }
 
 export const VERSIONS: Record<KernelVersion, VersionFacts> = {
-  "5.15": release("5.15", "old", false),
-  "6.1": release("6.1", "old", false),
-  "6.6": release("6.6", "old", false),
-  "6.10": release("6.10", "new", true),
-  "6.12": release("6.12", "new", true),
-  "6.13": release("6.13", "new", true, true),
+  "5.15": release("5.15", "old", false, { oopsPrefix: false, uid: false }),
+  "6.1": release("6.1", "old", false, { oopsPrefix: false, uid: false }),
+  "6.6": release("6.6", "old", false, { oopsPrefix: false, uid: false }),
+  "6.10": release("6.10", "new", true, { oopsPrefix: true, uid: false }),
+  "6.12": release("6.12", "new", true, { oopsPrefix: true, uid: true }),
+  "6.13": release("6.13", "new", true, { oopsPrefix: true, uid: true }, true),
   // Not a release: the PREEMPT_AUTO series seed 000's thread discusses (Feb 2024, on a 6.8 base),
   // with lazy preemption taken as the thread reasons about it, not setting PREEMPTION. `old` is
   // the series as posted; `new` adds the NEED_TASKS_RCU rule and the ftrace_shutdown change
@@ -59,6 +76,8 @@ export const VERSIONS: Record<KernelVersion, VersionFacts> = {
   "preempt-auto-rfc": {
     title: "PREEMPT_AUTO RFC (Feb 2024, not a release)", models: [...MAINLINE_MODELS, "lazy"], rule: "old", bothRules: true,
     lazyIsPreemption: false, tasksWait: (rule) => (rule === "new" ? "always" : "if-preemption"), rudeNoop: false,
+    // Named as the series' later posting on 6.10-rc1 (which has the "Oops: " prefix, not the UID).
+    oops: { uts: "6.10.0-rc1-preempt-auto #1", oopsPrefix: true, uid: false },
   },
 };
 

@@ -6,6 +6,7 @@ import { describe, it, expect } from "vitest";
 import { victimRun } from "../rcu/victim.js";
 import { cformat } from "./cformat.js";
 import { GDT_KERNEL_CS, GDT_KERNEL_DS } from "../../src/gen/constants.js";
+import type { KernelVersion } from "../../src/kernel/versions.js";
 
 describe("the page-fault oops of a task that returns into a freed trampoline", () => {
   it("is x86's instruction-fetch oops for a not-present page, then the use-after-free report", () => {
@@ -44,4 +45,22 @@ describe("the page-fault oops of a task that returns into a freed trampoline", (
     expect(log.indexOf(oops.text)).toBeGreaterThanOrEqual(0);
     expect(log.indexOf(uaf.text)).toBeGreaterThan(log.indexOf(oops.text));
   });
+
+  // Older releases word the same two lines differently: 6.10 added the "Oops: " prefix, 6.11
+  // the UID; utsname names the release modelled.
+  const cases: [KernelVersion, string, string][] = [
+    ["6.6", "%s: %04lx [#%d]%s%s", "CPU: %d PID: %d Comm: %.20s %s%s %s %.*s"],
+    ["6.10", "Oops: %s: %04lx [#%d]%s%s", "CPU: %d PID: %d Comm: %.20s %s%s %s %.*s"],
+    ["6.12", "Oops: %s: %04lx [#%d]%s%s", "CPU: %d UID: %u PID: %d Comm: %.20s %s%s %s %.*s"],
+  ];
+  for (const [kernel, header, task] of cases) {
+    it(`reads as kernel ${kernel} prints it`, () => {
+      const { k } = victimRun({ preempt: "full", release: "rcu", kernel });
+      const oops = k.oopses[0];
+      const lines = oops.text.split("\n");
+      const uid = task.includes("UID") ? [0] : [];
+      expect(lines[3]).toBe(cformat(header, "Oops", 0x10, 1, " PREEMPT", " SMP"));
+      expect(lines[4]).toBe(cformat(task, oops.cpu, ...uid, oops.pid, oops.task, "", "Not tainted", `${kernel}.0`, 2, "#1"));
+    });
+  }
 });
