@@ -134,7 +134,8 @@ export class Kernel {
             .map((s) => ({ flavour: s.flavour.data, skipped: s.skipped, kallsyms: s.kallsyms }));
           return this.releases.start({ ops, trampoline, memory, policy, steps, unregisteredAt: now }, now);
         };
-      } });
+      },
+      printk: (text) => printk(st().reports, text, m.time) });
     // ftrace_init: "allocating" before the sites are converted, "allocated" after (even when
     // an ftrace bug stopped the conversion, as ftrace_update_code returns 0 then).
     const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);

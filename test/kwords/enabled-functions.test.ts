@@ -64,5 +64,7 @@ describe("ftrace_bug's lines", () => {
       cformat(" (%ld)%s%s", 1, "  ", "  "),
       cformat(" expected tramp: %lx", k.symbols.get("ftrace_caller")!.addr),
     ]);
+    // ftrace_bug printk's them: the kernel log has the report, as dmesg would.
+    expect(k.console.join("")).toContain(k.ftrace.bugs[0] + "\n");
   });
 });

@@ -72,6 +72,8 @@ export interface FtraceDeps {
    * the trampoline and memory are freed.
    */
   release: (policy?: ReleasePolicy) => (o: OpsState, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[]) => Release;
+  /** Appends to the kernel log (ftrace_bug's lines are printk'd). */
+  printk: (text: string) => void;
 }
 
 /** ftrace's state, plain data (KernelState.ftrace). */
@@ -330,6 +332,7 @@ export class Ftrace {
       ` expected tramp: ${this.addrCurr(rec).toString(16)}`,
     ];
     this.bugs.push(lines.join("\n"));
+    this.d.printk(lines.join("\n") + "\n");
     this.d.machine.events.record(EventKind.POKE, "host", this.d.machine.time, rec.ip, 0n, 1n);
     this.s.disabled = true; // ftrace_kill()
   }
