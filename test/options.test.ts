@@ -8,7 +8,7 @@ import { OPTIONS, MACHINE_OPTIONS, TORTURE_OPTIONS, libraryDefault, option, fill
 import { configFields, kernelConfig, defaultWorkload } from "../src/kernel/config.js";
 import { RUN_SECTIONS, RUN_USAGE, DEBUG_USAGE, wrap } from "../src/cli/usage.js";
 import { machineOptionsMarkdown } from "../src/scenario/machine-doc.js";
-import { parsePins, PlanError } from "../src/torture/plan.js";
+import { describeConfig, makePlan, parsePins, PlanError } from "../src/torture/plan.js";
 import { MAX_DURATION, readDuration } from "../src/numbers.js";
 import { MAX_SCENARIO_DURATION } from "../src/machine/units.js";
 
@@ -68,6 +68,11 @@ describe("the options table", () => {
     const slice = "--config timeslice must be an integer from 1 to 1000000 (jiffies), got 0";
     expect(() => parsePins("timeslice=0")).toThrow(new PlanError(slice));
     expect(() => parsePins("kconfig=mid")).toThrow(new PlanError("--config kconfig must be old or new, got mid"));
+    // A report's config line, pasted back: the kernel it names is the only one torture models.
+    const line = describeConfig(makePlan(3n, 0n).config).split(" ")[0];
+    expect(describeConfig(makePlan(4n, 7n, parsePins(line)).config).split(" ")[0]).toBe(line);
+    expect(() => parsePins("kernel=6.12")).toThrow(new PlanError("--config kernel: torture machines model preempt-auto-rfc only, got 6.12"));
+    expect(() => parsePins("kernel=preempt-auto-rfc,kernel=preempt-auto-rfc")).toThrow(new PlanError("--config: kernel is given twice"));
   });
 
   it("spells the machine section's keys in the order the docs list them", () => {

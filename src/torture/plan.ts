@@ -78,11 +78,18 @@ export class PlanError extends Error {}
  */
 export function parsePins(text: string): ConfigPins {
   const pins: ConfigPins = {};
+  let seenKernel = false;
   for (const part of text.split(",").filter(Boolean)) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part : part.slice(0, eq), value = eq < 0 ? "" : part.slice(eq + 1);
     if (!value) throw new PlanError(`--config: ${JSON.stringify(part)} is not key=value`);
-    if (Object.hasOwn(pins, key)) throw new PlanError(`--config: ${key} is given twice`);
+    if (Object.hasOwn(pins, key) || (key === "kernel" && seenKernel)) throw new PlanError(`--config: ${key} is given twice`);
+    // A report's config line names the kernel modelled; pasted back, it must name the same one.
+    if (key === "kernel") {
+      if (value !== TORTURE_KERNEL) throw new PlanError(`--config kernel: torture machines model ${TORTURE_KERNEL} only, got ${shown(value)}`);
+      seenKernel = true;
+      continue;
+    }
     const o = TORTURE_OPTIONS.find((x) => x.key === key);
     if (!o) throw new PlanError(`--config: unknown key "${key}" (${TORTURE_OPTIONS.map((x) => x.key).join(", ")})`);
     pins[o.name as keyof TortureConfig] = pinValue(o, value);
@@ -164,6 +171,6 @@ export function describeStep(s: Step, ops: OpsPlan[]): string {
 }
 
 export function describeConfig(c: TortureConfig): string {
-  return `cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},` +
+  return `kernel=${TORTURE_KERNEL},cpus=${c.cpus},preempt=${c.preempt},kconfig=${c.kconfig},release=${c.release},` +
     `timeslice=${c.timeslice},recursion=${c.recursion} (interleaving ${c.interleave})`;
 }
