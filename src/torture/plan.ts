@@ -86,7 +86,9 @@ export function parsePins(text: string): ConfigPins {
     if (Object.hasOwn(pins, key) || (key === "kernel" && seenKernel)) throw new PlanError(`--config: ${key} is given twice`);
     // A report's config line names the kernel modelled; pasted back, it must name the same one.
     if (key === "kernel") {
-      if (value !== TORTURE_KERNEL) throw new PlanError(`--config kernel: torture machines model ${TORTURE_KERNEL} only, got ${shown(value)}`);
+      if (value !== TORTURE_KERNEL) {
+        throw new PlanError(`--config kernel: torture machines model ${TORTURE_KERNEL} only, got ${shown(value)}`);
+      }
       seenKernel = true;
       continue;
     }
