@@ -17,6 +17,14 @@
 #define notrace __attribute__((no_instrument_function))
 /* Code that must never be instrumented: entry, idle, the int3 text-poke handler. */
 #define noinstr __attribute__((noinline, no_instrument_function, section(".noinstr.text")))
+/* Inside noinstr code, a stretch that may call instrumentable code (a report, a WARN): each
+ * marker is a nop whose address goes to .discard.instr_begin / .discard.instr_end, which
+ * `tramplab check-noinstr` reads as objtool does (calls allowed between; a ret between is a
+ * finding). */
+#define instrumentation_begin() __instr_marker(".discard.instr_begin")
+#define instrumentation_end() __instr_marker(".discard.instr_end")
+#define __instr_marker(sec) \
+	asm volatile("771: nop\n\t.pushsection " sec ", \"\", @progbits\n\t.quad 771b\n\t.popsection" ::: "memory")
 #define __noreturn __attribute__((noreturn))
 /* Helpers noinstr code uses must be inlined: an out-of-line copy would land in .text. */
 #define __always_inline inline __attribute__((always_inline))

@@ -13,30 +13,38 @@
 //                          jump through a read-only jump table into the same function
 //                          (a compiled switch; see jumptable.ts)
 //   undecodable bytes      reported: nothing can be said about where they lead
-// Reports use the wording kernel developers already grep for, with `{dynamic}` standing for
-// an indirect target: `func+0xoff: call to callee() leaves .noinstr.text section`.
+// Between instrumentation_begin() and instrumentation_end() noinstr code may call out (that is
+// what the annotation is for); a ret inside such a region is reported instead, since the caller
+// would go on with instrumentation still allowed. The markers are the addresses listed in the
+// .discard.instr_begin / .discard.instr_end sections (instr.ts), and the region is taken in
+// address order within one function, where objtool follows the control flow.
+// Reports use objtool's wording, which kernel developers already grep for, with `{dynamic}`
+// standing for an indirect target: `func+0xoff: call to callee() leaves .noinstr.text section`,
+// `func+0xoff: return with instrumentation enabled`; the command prints them after objtool's
+// `OBJECT: warning: objtool: ` prefix.
 import iced from "iced-x86";
 import { parseElf, type ElfImage } from "../machine/elf.js";
 import { SymbolTable } from "../machine/symbols.js";
 import { hex } from "../machine/disasm.js";
 import { jumpTableTargets } from "./jumptable.js";
+import { instrumentationMarkers, type InstrMarkers } from "./instr.js";
 import { bytesAt, findRegion, piecesOf, type CodePiece, type NoinstrRegion } from "./region.js";
 
 export { NoinstrError, type NoinstrRegion } from "./region.js";
 
 const { Decoder, DecoderOptions, Code, FlowControl, OpKind } = iced;
 
-export type FindingKind = "call" | "jump" | "conditional jump" | "indirect call" | "indirect jump" | "undecodable";
+export type FindingKind = "call" | "jump" | "conditional jump" | "indirect call" | "indirect jump" | "undecodable" | "return";
 
 export interface NoinstrFinding {
   kind: FindingKind;
   /** The offending instruction's address, and the same as `func+0xoff`. */
   ip: bigint;
   where: string;
-  /** Where it goes; undefined for indirect and undecodable ones. */
+  /** Where it goes; undefined for indirect, undecodable and return ones. */
   target?: bigint;
   /** The target as a symbol (`name`, `name+0xoff`, or an address), `{dynamic}` if indirect;
-   * undefined for undecodable bytes. */
+   * undefined for undecodable bytes and returns. */
   callee?: string;
   bytes: Uint8Array;
   /** One line, as printed by `tramplab check-noinstr`. */
@@ -47,6 +55,8 @@ export interface NoinstrReport {
   region: NoinstrRegion;
   functions: number;
   instructions: number;
+  /** instrumentation_begin() markers found in the region (each allows calls until its end). */
+  instrumentationRegions: number;
   findings: NoinstrFinding[];
 }
 
@@ -59,16 +69,21 @@ export function checkNoinstrElf(elf: ElfImage): NoinstrReport {
   const region = findRegion(elf);
   const pieces = piecesOf(elf, region);
   const names = new Namer(elf);
-  const report: NoinstrReport = { region, functions: 0, instructions: 0, findings: [] };
+  const markers = instrumentationMarkers(elf);
+  const inRegion = (a: bigint) => a >= region.start && a < region.end;
+  const report: NoinstrReport = {
+    region, functions: 0, instructions: 0, instrumentationRegions: [...markers.begin].filter(inRegion).length, findings: [],
+  };
   for (const piece of pieces) {
     if (piece.name !== undefined) report.functions++;
-    report.instructions += checkPiece(elf, region, piece, names, report.findings);
+    report.instructions += checkPiece(elf, region, piece, names, markers, report.findings);
   }
   return report;
 }
 
 /** Decodes one piece, appending its findings; returns how many instructions it holds. */
-function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, names: Namer, out: NoinstrFinding[]): number {
+function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, names: Namer, markers: InstrMarkers,
+  out: NoinstrFinding[]): number {
   const bytes = bytesAt(elf, piece.start, piece.end);
   const inside = (a: bigint) => a >= region.start && a < region.end;
   // Decoding stops at the piece's end, so an instruction cut off there decodes as invalid
@@ -76,10 +91,22 @@ function checkPiece(elf: ElfImage, region: NoinstrRegion, piece: CodePiece, name
   const decoder = new Decoder(64, bytes, DecoderOptions.None);
   decoder.ip = piece.start;
   let count = 0;
+  let instr = 0; // instrumentation_begin() depth: objtool's state->instr
   try {
     while (decoder.canDecode) {
       const insn = decoder.decode();
-      const kind = insn.code === Code.INVALID ? "undecodable" : leavingKind(insn.flowControl, NEAR_BRANCH.has(insn.op0Kind));
+      if (markers.begin.has(insn.ip)) instr++;
+      if (markers.end.has(insn.ip)) instr--;
+      if (instr > 0 && insn.flowControl === FlowControl.Return) {
+        const off = Number(insn.ip - piece.start), len = insn.length;
+        insn.free();
+        count++;
+        out.push(finding("return", undefined, piece, off, bytes.slice(off, off + len), names));
+        continue;
+      }
+      const leaving = insn.code === Code.INVALID ? "undecodable" : leavingKind(insn.flowControl, NEAR_BRANCH.has(insn.op0Kind));
+      // Inside an instrumentation_begin() region calls out are allowed; bytes that do not decode never are.
+      const kind = instr > 0 && leaving !== "undecodable" ? undefined : leaving;
       const target = kind === "call" || kind === "jump" || kind === "conditional jump" ? insn.nearBranchTarget : undefined;
       const switchJump = kind === "indirect jump" && piece.name !== undefined && jumpTableTargets(elf, insn, piece) !== undefined;
       const off = Number(insn.ip - piece.start);
@@ -103,6 +130,7 @@ function finding(kind: FindingKind, target: bigint | undefined, piece: CodePiece
     const message = `${where}: undecodable bytes (${hex(bytes)}): cannot tell whether control leaves .noinstr.text section`;
     return { kind, ip, where, bytes, message };
   }
+  if (kind === "return") return { kind, ip, where, bytes, message: `${where}: return with instrumentation enabled` };
   const callee = target === undefined ? "{dynamic}" : names.format(target);
   return { kind, ip, where, target, callee, bytes, message: `${where}: call to ${callee}() leaves .noinstr.text section` };
 }
