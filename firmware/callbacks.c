@@ -17,9 +17,16 @@ __attribute__((noinline)) void recursion_target(void)
 }
 
 /* Calls a traced function from inside the callback, every time. Without a recursion guard
- * the callback re-enters itself until the stack overflows. */
+ * the callback re-enters itself until the stack overflows. Under the trampoline-guard schemes
+ * the call is a tail call (the callback leaves no frame of its own); under mainline the unlock
+ * comes after it. */
 notrace void function_recursing_call(u64 ip, u64 parent_ip, struct ftrace_ops *op, struct pt_regs *fregs)
 {
+	if (boot_params->recursion_scheme != RECURSION_SCHEME_MAINLINE) {
+		count_call(op);
+		recursion_target();
+		return;
+	}
 	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0)
 		return;
