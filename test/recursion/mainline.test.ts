@@ -6,7 +6,7 @@ import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
 import { decision } from "../../src/kernel/ftrace/recursion.js";
 import { guardSequences } from "../../src/kernel/ftrace/guard-sites.js";
-import { EventKind, SchedReason } from "../../src/gen/layout.js";
+import { EventKind } from "../../src/gen/layout.js";
 import { FtraceOpsFlag } from "../../src/gen/constants.js";
 import type { RecursionSchemeName } from "../../src/kernel/config.js";
 
@@ -73,11 +73,12 @@ describe("mainline: a callback that calls a traced function", () => {
     expect(skipped.total).toBe(pairs);
     expect(k.oopses).toEqual([]);
     // The decisions are the callback's: FTRACE bits only (no trampoline guard, no list function).
-    const bits = new Set(k.machine.events.ofKind(EventKind.RECURSION).map((e) => `${decision(e, k.stacks).entered} ${decision(e, k.stacks).bit}`));
+    const decisions = k.machine.events.ofKind(EventKind.RECURSION).map((e) => decision(e, k.stacks));
+    const bits = new Set(decisions.map((d) => `${d.entered} ${d.bit}`));
     expect([...bits].sort()).toEqual(["false NORMAL", "true NORMAL", "true TRANSITION"]);
   });
 
-  it("an ops with FTRACE_OPS_FL_RECURSION gets ftrace_ops_assist_func: its LIST bits skip the second nested call before the callback", () => {
+  it("an ops with FTRACE_OPS_FL_RECURSION gets ftrace_ops_assist_func: its LIST bits skip the second nested call first", () => {
     const k = boot("mainline", true);
     k.run(3 * TICK);
     const ops = recursing({ recursion: true });
@@ -125,7 +126,7 @@ function rcuRun(recursion: RecursionSchemeName, withPlain: boolean) {
 
 describe("FTRACE_OPS_FL_RCU", () => {
   for (const recursion of ["mainline", "per-stack"] as const) {
-    it(`${recursion}: the ops' callback is never called where RCU is not watching; an ops without the flag is, as often as the skips counted`, () => {
+    it(`${recursion}: never called where RCU is not watching; an ops without the flag is, as often as the skips counted`, () => {
       const { seen, rcuSkips } = rcuRun(recursion, true);
       // Both ops trace every function: the sites call the list function.
       expect(seen.plain.not).toBeGreaterThan(0);

@@ -53,7 +53,7 @@ function seed003Run(recursion: RecursionSchemeName): Preemption[] {
 }
 
 describe("preemptible callbacks widen seed 003's window", () => {
-  it("mainline's callback unlock is a preemption point: far more preemptions with a trampoline return address on the stack than per-task", () => {
+  it("mainline's callback unlock is a preemption point: more preemptions with a trampoline return address on the stack", () => {
     const mainline = seed003Run("mainline");
     const perTask = seed003Run("per-task");
     const held = (p: Preemption[]) => p.filter((x) => x.held);
