@@ -8,6 +8,7 @@ import { decision } from "../../src/kernel/ftrace/recursion.js";
 import { guardSequences } from "../../src/kernel/ftrace/guard-sites.js";
 import { EventKind } from "../../src/gen/layout.js";
 import { FtraceOpsFlag } from "../../src/gen/constants.js";
+import { FunctionCounter } from "../../src/kernel/ftrace/tracers.js";
 import type { RecursionSchemeName } from "../../src/kernel/config.js";
 
 const TICK = 20_000;
@@ -145,5 +146,36 @@ describe("FTRACE_OPS_FL_RCU", () => {
     const call = k.readKernel(t.addr + BigInt(t.callOffset), 5);
     expect(t.addr + BigInt(t.callOffset) + 5n + BigInt(new DataView(call.buffer, call.byteOffset).getInt32(1, true)))
       .toBe(k.symbols.get("ftrace_ops_assist_func")!.addr);
+  });
+});
+
+describe("a second tracer on what a first tracer's callback calls (seed 002's \"one flag per tracer\")", () => {
+  function twoTracers(recursion: RecursionSchemeName) {
+    const k = boot(recursion);
+    k.run(3 * TICK);
+    const first = new FtraceOps({ name: "first", callback: { kind: "guest", symbol: "function_recursing_call" }, filter: "work_leaf" });
+    const second = new FunctionCounter(k.machine, k.heap, k.ftrace.records.length, "recursion_target", "", "second");
+    k.ftrace.register(first);
+    k.ftrace.register(second.ops);
+    const before = k.readGlobal("recursion_target_calls");
+    const seenBefore = second.hits(k.ftrace.record("recursion_target")!.index);
+    k.run(40 * TICK);
+    return {
+      calls: k.readGlobal("recursion_target_calls") - before,
+      seen: second.hits(k.ftrace.record("recursion_target")!.index) - seenBefore, skipped: k.ftrace.recursions().total,
+    };
+  }
+
+  it("per-stack: one flag for every tracer, so the second never sees the first's callback's calls; mainline: it sees each one", () => {
+    const perStack = twoTracers("per-stack");
+    expect(perStack.calls).toBeGreaterThan(50n);
+    expect(perStack.seen).toBe(0n);
+    expect(perStack.skipped).toBeGreaterThanOrEqual(perStack.calls);
+    // Mainline: the bits are per task and shared by the tracers too, but the second callback
+    // finds FTRACE NORMAL held by the first and runs on TRANSITION.
+    const mainline = twoTracers("mainline");
+    expect(mainline.calls).toBeGreaterThan(50n);
+    expect(mainline.seen).toBe(mainline.calls);
+    expect(mainline.skipped).toBe(0n);
   });
 });
