@@ -93,7 +93,7 @@ describe("debugger transcripts", () => {
     const bad = ["--recursion", "sideways"];
     const viaDebug = spawnSync(process.execPath, [bin, "debug", ...bad], { encoding: "utf8" });
     const viaRun = spawnSync(process.execPath, [bin, "run", ...bad], { encoding: "utf8" });
-    const message = "--recursion must be one of per-stack, per-task, none, got sideways";
+    const message = "--recursion must be one of per-stack, per-task, none, mainline, got sideways";
     expect(viaDebug.status).toBe(2);
     expect(viaDebug.stderr).toBe(`tramplab debug: ${message} (see 'tramplab debug --help')\n`);
     expect(viaRun.stderr).toBe(`tramplab run: ${message} (see 'tramplab run --help')\n`);
