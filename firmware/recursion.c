@@ -9,10 +9,11 @@
  * stack's header to the interrupted stack's, and shares that flag. An asynchronous interrupt
  * runs on the IRQ stack, whose flag is its own, so it can be traced.
  *
- * PER_TASK (the kernel's): bits in current->trace_recursion, one per context (NMI, IRQ,
+ * PER_TASK: the kernel's per-task bits in current->trace_recursion, one per context (NMI, IRQ,
  * SOFTIRQ, NORMAL) read from preempt_count, plus a TRANSITION bit that tolerates one nested
  * entry in the same context, for the window at interrupt entry where preempt_count still says
- * "the interrupted context":
+ * "the interrupted context"; but taken in the trampoline, around every callback, as seed 002
+ * discusses (mainline takes them in the list function and the callbacks: MAINLINE below):
  *
  *   task, NORMAL bit set in a callback        timer interrupt
  *     callback running ...          --->      irq entry: traced code runs before
@@ -23,6 +24,14 @@
  * interrupt's first traced call, counted as a recursion it was not.
  *
  * NONE: no protection (a recursing callback overflows its stack; the guard page catches it).
+ *
+ * MAINLINE: the trampolines have no guard (the host jumps over their guard code at boot:
+ * ftrace/guard-sites.ts). As mainline x86-64 has it (include/linux/trace_recursion.h,
+ * kernel/trace/ftrace.c), the list function and ftrace_ops_assist_func take the LIST bits of
+ * current->trace_recursion, and each callback its own FTRACE bits with
+ * ftrace_test_recursion_trylock(); both sets have their own TRANSITION bit. Taking a bit
+ * disables preemption; clearing it re-enables it with preempt_enable_notrace(), which
+ * reschedules right there if a tick asked for it meanwhile.
  *
  * With boot_params->recursion_events set, every decision is reported to the host (one
  * hypercall each: for tests and the event log, not for speed). */
@@ -120,6 +129,38 @@ noinstr u64 ftrace_recursion_enter(u64 ip)
 	default:
 		return 1;
 	}
+}
+
+/* MAINLINE: trace_test_and_set_recursion(). start is TRACE_FTRACE_START (a callback's
+ * ftrace_test_recursion_trylock) or TRACE_LIST_START (the list and assist functions). Returns
+ * the bit taken, or -1 (counted) when the context's bit and its TRANSITION bit are both held. */
+notrace int trace_test_and_set_recursion(u64 ip, int start)
+{
+	struct task *t = current_task();
+	int bit = context_bit() + start;
+	if (t->trace_recursion & (1u << bit)) {
+		int busy = bit;
+		bit = TRACE_CTX_TRANSITION + start;
+		if (t->trace_recursion & (1u << bit)) {
+			count_recursion(ip);
+			report(ip, 0, (u64)busy);
+			return -1;
+		}
+	}
+	t->trace_recursion |= 1u << bit;
+	report(ip, 1, (u64)bit);
+	asm volatile("" : : : "memory");
+	preempt_disable_notrace();
+	return bit;
+}
+
+/* MAINLINE: trace_clear_recursion(). Preemption comes back on first, so a reschedule asked for
+ * while the bit was held happens here, with the bit still set (it is this task's own). */
+notrace void trace_clear_recursion(int bit)
+{
+	preempt_enable_notrace();
+	asm volatile("" : : : "memory");
+	current_task()->trace_recursion &= ~(1u << bit);
 }
 
 noinstr void ftrace_recursion_exit(u64 token)

@@ -252,7 +252,7 @@ export const taskFields = [
   ["trcReaderNesting", "u32", "rcu_read_lock_trace() depth (Tasks Trace RCU readers)"],
   ["trcReaderExits", "u32", "outermost rcu_read_unlock_trace() calls so far"],
   ["traceRecursion", "u32",
-    "the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4"],
+    "current->trace_recursion: PER_TASK NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4; MAINLINE the same at 0 (FTRACE), 5 (LIST)"],
   ["jobDone", "u32", "set by the host when the work a hypercall queued (HOST_JOB_PENDING) is finished"],
   ["jobResult", "u64", "that work's result (0 or -errno)"],
   ["kthreadShouldStop", "u32", "kthread_stop() asked this kernel thread to stop"],
@@ -374,7 +374,7 @@ export const firmwareEnums = {
   },
   RecursionScheme: {
     doc: "how ftrace keeps callbacks from recursing (boot_params.recursionScheme)",
-    values: [["PER_STACK", 0], ["PER_TASK", 1], ["NONE", 2]],
+    values: [["PER_STACK", 0], ["PER_TASK", 1], ["NONE", 2], ["MAINLINE", 3]],
   },
   Ist: {
     doc: "IST slots of the TSS (1-based, as an IDT gate's ist field names them): exceptions handled on a stack of their own",

@@ -136,6 +136,31 @@ long host_job(long nr, long a, long b, long c, long d);
 /* boot_params.c */
 extern struct boot_params *boot_params;
 
+/* recursion.c: mainline's recursion bits in current->trace_recursion (RecursionScheme.MAINLINE).
+ * A callback takes the FTRACE bits, the list function and ftrace_ops_assist_func the LIST bits;
+ * taking a bit disables preemption, and clearing it is preempt_enable_notrace(): a preemption
+ * point, reached while the trampoline that called the callback is still on the stack. */
+#define TRACE_FTRACE_START 0
+#define TRACE_LIST_START 5
+int trace_test_and_set_recursion(u64 ip, int start);
+void trace_clear_recursion(int bit);
+
+/* The guard a callback takes itself in mainline (ftrace_test_recursion_trylock/unlock). Under
+ * tramplab's other schemes the trampoline already guarded the call: these take nothing. */
+static __always_inline notrace int ftrace_test_recursion_trylock(u64 ip, u64 parent_ip)
+{
+	(void)parent_ip;
+	if (boot_params->recursion_scheme != RECURSION_SCHEME_MAINLINE)
+		return 0;
+	return trace_test_and_set_recursion(ip, TRACE_FTRACE_START);
+}
+
+static __always_inline notrace void ftrace_test_recursion_unlock(int bit)
+{
+	if (boot_params->recursion_scheme == RECURSION_SCHEME_MAINLINE)
+		trace_clear_recursion(bit);
+}
+
 /* printk.c */
 void printk(const char *s);
 

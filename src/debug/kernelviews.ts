@@ -105,10 +105,17 @@ export function rcuView(e: Engine): string {
 /** recursion: the guard's scheme, the callback calls it skipped in all, and the sites that skipped most. */
 export function recursionView(e: Engine, top: number): string {
   const c = e.kernel.config;
-  const options = c.recursion === "per-stack" ? ` (IST link ${c.istLink ? "on" : "off"})`
-    : c.recursion === "per-task" ? ` (TRANSITION bit ${c.transitionBit ? "on" : "off"})` : "";
+  const options = {
+    "per-stack": ` (IST link ${c.istLink ? "on" : "off"})`,
+    "per-task": ` (TRANSITION bit ${c.transitionBit ? "on" : "off"})`,
+    "mainline": " (no guard in the trampolines: LIST bits in the list and assist functions, FTRACE bits in callbacks)",
+    "none": "",
+  }[c.recursion];
   const { total, sites } = e.kernel.ftrace.recursions();
   const lines = [`recursion guard: ${c.recursion}${options}`, `callback calls skipped: ${total}`];
+  if (c.recursion === "mainline") {
+    lines.push(`FTRACE_OPS_FL_RCU callback calls skipped where RCU was not watching: ${e.kernel.ftrace.rcuSkips()}`);
+  }
   if (c.recursion === "per-stack") {
     const held = stackStates(e.kernel.stacks).filter((s) => s.inTracing).map((s) => s.stack.name);
     lines.push(`in_tracing set on: ${held.length ? held.join(", ") : "no stack"} (info stacks has each stack's counts)`);

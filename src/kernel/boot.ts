@@ -22,7 +22,8 @@ import type { BootTask } from "./task.js";
 
 const MIB2 = 2 << 20;
 const MODEL = { none: PM.NONE, voluntary: PM.VOLUNTARY, full: PM.FULL, lazy: PM.LAZY } as const;
-const SCHEME = { "per-stack": RecursionScheme.PER_STACK, "per-task": RecursionScheme.PER_TASK, none: RecursionScheme.NONE } as const;
+const SCHEME = { "per-stack": RecursionScheme.PER_STACK, "per-task": RecursionScheme.PER_TASK, none: RecursionScheme.NONE,
+  mainline: RecursionScheme.MAINLINE } as const;
 
 export type { BootTask } from "./task.js";
 

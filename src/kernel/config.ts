@@ -92,7 +92,9 @@ export interface KernelConfig {
   release: ReleasePolicy;
   /**
    * How ftrace keeps callbacks from recursing: an in_tracing flag per kernel stack (seed 002's
-   * proposal), the kernel's per-task context bits with the transition bit, or nothing.
+   * proposal), current->trace_recursion's context bits taken in the trampoline, nothing, or
+   * `mainline`: no guard in the trampoline, the bits taken by the list function, the assist
+   * function and each callback (docs/recursion.md).
    */
   recursion: RecursionSchemeName;
   /** Per-stack scheme: a trap handled on an IST stack shares the interrupted stack's flag. */

@@ -2,6 +2,7 @@
 // plain object, state.ts) and wires the subsystems that act on it: the scheduler's policy
 // behind the hypercalls (hypercalls.ts), the RCU flavours, ftrace with its text poker,
 // trampolines and releases, the heap, the demand pager and the sys_enter tracepoint.
+import { dropTrampolineGuards } from "./ftrace/guard-sites.js";
 import { readInput } from "../io.js";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
@@ -123,7 +124,7 @@ export class Kernel {
     });
 
     this.ftrace = new Ftrace(() => st().ftrace, { machine: m, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
-      trampolines: this.trampolines, phys: (va) => this.phys(va),
+      trampolines: this.trampolines, phys: (va) => this.phys(va), mainlineRecursion: config.recursion === "mainline",
       deferFree: (cb) => this.rcu.rcu.call(cb, m.time),
       release: (policy = this.config.release) => {
         const specs = releaseSteps(policy, this.kconfig, this.rcu);
@@ -141,6 +142,10 @@ export class Kernel {
     const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);
     printk(st().reports, allocating + "\n", m.time);
     this.ftrace.init(mcount);
+    // Mainline's trampolines have no recursion guard: jump over tramplab's (ftrace/guard-sites.ts).
+    if (config.recursion === "mainline") {
+      dropTrampolineGuards({ read: (va, len) => this.readKernel(va, len), write: (va, b) => this.writeKernel(va, b), sym });
+    }
     if (allocated) printk(st().reports, allocated + "\n", m.time);
     this.demand = new DemandPager(() => st().demand, m, booted.space, booted.frames);
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
@@ -481,12 +486,13 @@ export class Kernel {
     return new DataView(b.buffer).getBigUint64(0, true);
   }
 
-  /** A u64 field of `cpu`'s per-CPU area. */
-  percpuU32(cpu: number, field: "preemptCount"): number {
+  /** A u32 field of `cpu`'s per-CPU area. */
+  percpuU32(cpu: number, field: "preemptCount" | "rcuWatching"): number {
     const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getUint32(pa, true);
   }
 
+  /** A u64 field of `cpu`'s per-CPU area. */
   percpuU64(cpu: number, field: "irqCount" | "ticks" | "callFunctionCount" | "current"): bigint {
     const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getBigUint64(pa, true);

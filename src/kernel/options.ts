@@ -16,8 +16,8 @@ import { KCONFIG_RULES, NEWEST_KERNEL, parseKernelVersion, PREEMPT_MODELS } from
 // The preemption models and Kconfig rules are the versions' (versions.ts, which needs them).
 export { KCONFIG_RULES, PREEMPT_MODELS, type KconfigRule, type PreemptModel } from "./versions.js";
 
-export type RecursionSchemeName = "per-stack" | "per-task" | "none";
-export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none"];
+export type RecursionSchemeName = "per-stack" | "per-task" | "none" | "mainline";
+export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none", "mainline"];
 
 /** What a cross-modifying-code hazard executes, as people write it (the library takes it in capitals). */
 export const XMC_POLICIES = ["new", "old", "torn", "stop"] as const;
@@ -159,12 +159,15 @@ export const OPTIONS: readonly Option[] = [
   {
     name: "recursion", key: "recursion", type: { kind: "enum", choices: RECURSION_SCHEMES }, applies: "config", default: "per-stack",
     scenario: {
-      doc: "ftrace's recursion guard: `per-stack` (an in_tracing flag per kernel stack), `per-task` (the kernel's context bits), `none`",
+      doc: "ftrace's recursion guard: `per-stack` (an in_tracing flag per kernel stack, in the trampoline), `per-task` " +
+        "(current->trace_recursion's context bits, in the trampoline), `none`, `mainline` (no guard in the trampoline: " +
+        "the list function, ftrace_ops_assist_func and each callback take the bits, as mainline does)",
     },
     cli: {
       metavar: "SCHEME", debug: true,
       help: "ftrace's recursion guard: {default} (default: an in_tracing flag per kernel stack), " +
-        "per-task (the kernel's context bits with TRANSITION) or none",
+        "per-task (current->trace_recursion's context bits with TRANSITION, in the trampoline), none, " +
+        "or mainline (the guard where mainline has it: list function, assist function, callbacks)",
     },
     torture: {},
   },

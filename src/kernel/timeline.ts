@@ -3,7 +3,7 @@
 import { EventKind, EventKindName, SchedReason, SchedReasonName, VectorName } from "../gen/layout.js";
 import type { MachineEvent } from "../machine/events.js";
 import { formatJiffies, formatTime } from "../machine/units.js";
-import { TRACE_CTX } from "./ftrace/recursion.js";
+import { bitName } from "./ftrace/recursion.js";
 
 export interface TimelineContext {
   symbolize: (addr: bigint) => string;
@@ -55,7 +55,7 @@ export function describeEvent(ev: MachineEvent, x: TimelineContext): string {
     case EventKind.FREE: what = `trampoline ${hex(ev.a)} (${ev.b} bytes) of "${x.ops(Number(ev.c))}" freed`; break;
     case EventKind.OOPS: what = `oops in ${x.task(Number(ev.a))}: ${VectorName[Number(ev.b)] ?? ev.b} at ${x.symbolize(ev.c)}`; break;
     case EventKind.RECURSION: {
-      const by = ev.c < 8n ? `per-task bit ${TRACE_CTX[Number(ev.c)]}` : `in_tracing of ${x.stack?.(ev.c) ?? hex(ev.c)}`;
+      const by = ev.c < 16n ? `per-task bit ${bitName(Number(ev.c))}` : `in_tracing of ${x.stack?.(ev.c) ?? hex(ev.c)}`;
       const outcome = ev.b === 1n ? `callbacks run (${by} taken` : `skipped as recursion (${by} busy`;
       what = `${x.symbolize(ev.a)}: ${outcome}, preempt_count ${hex(ev.d)})`;
       break;

@@ -90,10 +90,15 @@ describe("debugger transcripts", () => {
       { input: "recursion\nquit\n", encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("(tramplab) recursion\nrecursion guard: per-task (TRANSITION bit on)\ncallback calls skipped: 0\n");
+    const mainline = spawnSync(process.execPath, [bin, "debug", "--cpus", "1", "--recursion", "mainline"],
+      { input: "run 2ms\nrecursion\nquit\n", encoding: "utf8" });
+    expect(mainline.status).toBe(0);
+    expect(mainline.stdout).toMatch(/\(tramplab\) recursion\nrecursion guard: mainline \(no guard in the trampolines: LIST bits .*\)\n/);
+    expect(mainline.stdout).toContain("FTRACE_OPS_FL_RCU callback calls skipped where RCU was not watching: 0\n");
     const bad = ["--recursion", "sideways"];
     const viaDebug = spawnSync(process.execPath, [bin, "debug", ...bad], { encoding: "utf8" });
     const viaRun = spawnSync(process.execPath, [bin, "run", ...bad], { encoding: "utf8" });
-    const message = "--recursion must be one of per-stack, per-task, none, got sideways";
+    const message = "--recursion must be one of per-stack, per-task, none, mainline, got sideways";
     expect(viaDebug.status).toBe(2);
     expect(viaDebug.stderr).toBe(`tramplab debug: ${message} (see 'tramplab debug --help')\n`);
     expect(viaRun.stderr).toBe(`tramplab run: ${message} (see 'tramplab run --help')\n`);

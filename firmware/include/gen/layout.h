@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xe7cf09a0
+#define LAYOUT_HASH 0xbc9f3b39
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -135,7 +135,7 @@ struct task {
 	u8 name[16];	/* name, NUL-padded */
 	u32 trc_reader_nesting;	/* rcu_read_lock_trace() depth (Tasks Trace RCU readers) */
 	u32 trc_reader_exits;	/* outermost rcu_read_unlock_trace() calls so far */
-	u32 trace_recursion;	/* the kernel's per-task recursion bits (RecursionScheme.PER_TASK): NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4 */
+	u32 trace_recursion;	/* current->trace_recursion: PER_TASK NMI 0, IRQ 1, SOFTIRQ 2, NORMAL 3, TRANSITION 4; MAINLINE the same at 0 (FTRACE), 5 (LIST) */
 	u32 job_done;	/* set by the host when the work a hypercall queued (HOST_JOB_PENDING) is finished */
 	u64 job_result;	/* that work's result (0 or -errno) */
 	u32 kthread_should_stop;	/* kthread_stop() asked this kernel thread to stop */
@@ -409,6 +409,7 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define RECURSION_SCHEME_PER_STACK 0
 #define RECURSION_SCHEME_PER_TASK 1
 #define RECURSION_SCHEME_NONE 2
+#define RECURSION_SCHEME_MAINLINE 3
 
 /* Ist: IST slots of the TSS (1-based, as an IDT gate's ist field names them): exceptions handled on a stack of their own */
 #define IST_DOUBLE_FAULT 1

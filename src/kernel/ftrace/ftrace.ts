@@ -64,6 +64,11 @@ export interface FtraceDeps {
   trampolines: Trampolines;
   /** Physical address of a kernel virtual address (text, data, execmem). */
   phys: (va: bigint) => number;
+  /**
+   * The mainline recursion scheme: ops are routed as ftrace_ops_get_func and
+   * ftrace_ops_get_list_func route them (the assist function for RECURSION or RCU ops).
+   */
+  mainlineRecursion?: boolean;
   /** call_rcu(): run `cb` after an RCU grace period. */
   deferFree: (cb: RcuCallback) => void;
   /**
@@ -296,6 +301,11 @@ export class Ftrace {
     return { total, sites };
   }
 
+  /** Callback calls of FTRACE_OPS_FL_RCU ops not made because RCU was not watching the vCPU (ftrace_rcu_skips). */
+  rcuSkips(): bigint {
+    return this.readU64(this.sym("ftrace_rcu_skips"));
+  }
+
   /** The record of a function (by name) or site. */
   record(nameOrIp: string | bigint): DynFtrace | undefined {
     return typeof nameOrIp === "string" ? this.records.find((r) => r.name === nameOrIp) : this.records.find((r) => r.ip === nameOrIp);
@@ -444,8 +454,11 @@ export class Ftrace {
     if (live.length === 0) return { func: this.sym("ftrace_stub"), op: this.sym("ftrace_list_end") };
     if (live.length === 1) {
       const o = live[0];
-      // A dynamic or recursion-protected ops is only ever called through the list function.
-      return { func: o.dynamic || o.recursion ? listFunc : this.entryAddr(o), op: o.addr };
+      // ftrace_ops_get_list_func: a dynamic or RCU ops is only ever called through the list
+      // function. tramplab's own schemes route a recursion-protected ops there too (their guard
+      // is in the trampoline); mainline gives it the assist function (entryAddr).
+      const viaList = this.d.mainlineRecursion ? o.dynamic || (o.extraFlags & FtraceOpsFlag.RCU) !== 0 : o.dynamic || o.recursion;
+      return { func: viaList ? listFunc : this.entryAddr(o), op: o.addr };
     }
     return { func: listFunc, op: this.sym("ftrace_list_end") };
   }
@@ -482,9 +495,15 @@ export class Ftrace {
 
   // ---------------------------------------------------------------- registering ops
 
-  /** What trampolines and the list function call for the ops: its callback, or the assist function. */
+  /**
+   * ftrace_ops_get_func: what trampolines and the list function call for the ops, its callback or
+   * the assist function. The assist function is for an RCU ops, and under the mainline scheme for
+   * a RECURSION one too (since 5.11 the flag means "ftrace must guard this callback"; it was
+   * RECURSION_SAFE, "the callback guards itself", before).
+   */
   private entryAddr(o: OpsState): bigint {
-    return o.extraFlags & FtraceOpsFlag.RCU ? this.sym("ftrace_ops_assist_func") : this.callbackAddr(o);
+    const assist = (o.extraFlags & FtraceOpsFlag.RCU) !== 0 || (this.d.mainlineRecursion === true && o.recursion);
+    return assist ? this.sym("ftrace_ops_assist_func") : this.callbackAddr(o);
   }
 
   callbackAddr(o: CallbackKind): bigint {

@@ -4,7 +4,7 @@ import { EventKind, STACK_MAGIC } from "../../gen/layout.js";
 import type { MachineEvent } from "../../machine/events.js";
 import type { KernelStacks, KernelStack } from "../stacks.js";
 
-/** The per-task scheme's context bits (TRACE_CTX_*). */
+/** The context bits (TRACE_CTX_*) of the per-task scheme, and of mainline's FTRACE bits. */
 export const TRACE_CTX = ["NMI", "IRQ", "SOFTIRQ", "NORMAL", "TRANSITION"] as const;
 
 export interface StackState {
@@ -43,24 +43,29 @@ export function describeStacks(stacks: KernelStacks): string {
   return lines.join("\n");
 }
 
+/** A context bit's name: 0-4 the per-task scheme's or mainline's FTRACE bits, 5-9 mainline's LIST bits. */
+export function bitName(bit: number): string {
+  return bit < TRACE_CTX.length ? TRACE_CTX[bit] : `LIST ${TRACE_CTX[bit - TRACE_CTX.length]}`;
+}
+
 export interface Decision {
   ip: bigint;
   entered: boolean;
-  /** per-stack: the stack whose flag decided; per-task: the context bit taken (or found busy). */
+  /** per-stack: the stack whose flag decided; per-task and mainline: the context bit taken (or found busy). */
   stack?: KernelStack;
-  bit?: (typeof TRACE_CTX)[number];
+  bit?: string;
   preemptCount: number;
   pid: number;
   cpu: number;
   clock: bigint;
 }
 
-/** A RECURSION event as a decision (c < 8 is a per-task context bit, else a stack header). */
+/** A RECURSION event as a decision (c < 16 is a context bit, else a stack header). */
 export function decision(ev: MachineEvent, stacks: KernelStacks): Decision {
   if (ev.kind !== EventKind.RECURSION) throw new Error("not a RECURSION event");
-  const perTask = ev.c < 8n;
+  const perTask = ev.c < 16n;
   return {
     ip: ev.a, entered: ev.b === 1n, preemptCount: Number(ev.d), pid: Number(ev.e), cpu: ev.cpu === "host" ? -1 : ev.cpu, clock: ev.clock,
-    ...(perTask ? { bit: TRACE_CTX[Number(ev.c)] } : { stack: stacks.find(ev.c) }),
+    ...(perTask ? { bit: bitName(Number(ev.c)) } : { stack: stacks.find(ev.c) }),
   };
 }
