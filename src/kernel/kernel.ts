@@ -5,7 +5,7 @@
 import { readInput } from "../io.js";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
-import { EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
+import { EventKind, Hypercall, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { X86_EFLAGS_IF } from "../gen/constants.js";
 import { Interleaver, describeStop, type StopReason } from "../machine/interleave.js";
 import { readVirt, walk, PAGE } from "../machine/paging.js";
@@ -150,6 +150,8 @@ export class Kernel {
       jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
       exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
       preemption: this.kconfig.PREEMPTION, release: utsRelease(config.kernel) });
+    // The read side's slow paths: a reader leaving with special bits set (firmware/rcu.c).
+    this.interleaver.hypercalls.set(Hypercall.RCU_UNLOCK_SPECIAL, (cpu) => this.rcu.unlockSpecial(cpu.index, this.sched.task(cpu.reg(7))));
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });
