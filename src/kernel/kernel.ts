@@ -98,7 +98,7 @@ export class Kernel {
 
     this.rcu = new RcuSubsystem({ st: () => st().rcu, invoke: (cb) => this.runDeferred(cb), machine: m,
       tasks: () => this.sched.tasks, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
-      tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU, stallTicks: BigInt(config.tickPeriod) * 200n,
+      tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU,
       context: (t) => taskContext(m, this.cr3, this.running(), t),
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });

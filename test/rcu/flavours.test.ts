@@ -70,15 +70,19 @@ describe("Tasks RCU", () => {
     k.run(5 * TICK);
     const hog = task(k, "hog");
     const tasks = k.rcu.tasks;
+    tasks.stallTimeout = 200; // rcu_task_stall_timeout, written as its sysfs file allows (the default is 10 minutes)
     tasks.request(k.machine.time);
-    k.run(400 * TICK);
+    // The first rescan comes HZ/10 jiffies after the scan (a tenth of a second), the next one jiffy later.
+    k.run(tasks.initFract * 2 * TICK + 100 * TICK);
     expect(hog.nivcsw, "the hog was preempted many times").toBeGreaterThan(50);
     expect(tasks.completed).toBe(0);
     expect(tasks.state).toBe("wait_scan_holdouts");
     expect([...tasks.holdouts.keys()].map((t) => t.name)).toEqual(["hog"]);
     expect(tasks.stalls.length).toBeGreaterThan(0);
-    expect(tasks.stalls[0]).toMatch(/^INFO: rcu_tasks detected stalls on tasks/);
-    expect(tasks.stalls[0]).toMatch(new RegExp(`hog:${hog.pid}: P. nvcsw: 0/0 holdout: 1`));
+    const [head, line, who] = tasks.stalls[0].split("\n");
+    expect(head).toBe("INFO: rcu_tasks detected stalls on tasks:");
+    expect(line).toBe(`${hog.addr.toString(16).padStart(16, "0")}: .. nvcsw: 0/0 holdout: 1 idle_cpu: -1/0`);
+    expect(who).toMatch(new RegExp(`^  \\(tramplab: hog, pid ${hog.pid}, preempted, \\d+ involuntary switches\\)$`));
     expect(tasks.describe(k.machine.time)).toMatch(/state wait_scan_holdouts for [\d.]+ (?:ns|us|ms|s); holdouts: hog:/);
   });
 
@@ -92,7 +96,7 @@ describe("Tasks RCU", () => {
     const seen = new Set<string>();
     const tasks = k.rcu.tasks;
     const seq = tasks.request(k.machine.time);
-    k.runUntil(() => { seen.add(tasks.state); return tasks.done(seq); }, 500 * TICK);
+    k.runUntil(() => { seen.add(tasks.state); return tasks.done(seq); }, 3 * tasks.initFract * TICK);
     expect(tasks.done(seq)).toBe(true);
     expect([...seen]).toEqual(expect.arrayContaining(["wait_pregp", "wait_scan_holdouts", "post_gp"]));
     const gp = tasks.history.at(-1)!;
@@ -151,7 +155,7 @@ describe("call_rcu*() callbacks", () => {
       for (const va of blocks) f.call({ kind: "free", blocks: [{ va, size: 16 }], why: `after ${name}` }, k.machine.time);
       const freed = () => blocks.map((va) => k.heap.findGuarded(va)!).filter((b) => b.freedAt !== undefined);
       expect(freed()).toEqual([]);
-      k.runUntil(() => freed().length === 2, 2000 * TICK);
+      k.runUntil(() => freed().length === 2, 20_000 * TICK); // Tasks RCU: HZ/10 jiffies and more
       const gp = f.history[before];
       expect(gp.seq).toBe(before + 1);
       expect(freed().map((b) => [b.freedAt, b.freedBy])).toEqual([[gp.endedAt, `after ${name}`], [gp.endedAt, `after ${name}`]]);

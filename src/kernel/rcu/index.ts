@@ -53,7 +53,8 @@ export interface RcuDeps {
   tickPeriod: number;
   /** PREEMPT_RCU: ticks in kernel code outside preempt-disabled regions are quiescent. */
   preemptible: boolean;
-  stallTicks: bigint;
+  /** rcu_task_stall_timeout in jiffies (default: the kernel's, 10 minutes). */
+  stallTimeout?: number;
   /** For the scan-based alternatives: where a task is, and which memory is being released. */
   context: (t: Task) => TaskContext;
   releasing: () => { start: bigint; end: bigint }[];
@@ -74,7 +75,7 @@ export class RcuSubsystem {
     this.rcu = new Rcu(() => st().rcu, invoke, n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
       d.forceSchedule, d.tickPeriod);
     this.tasks = new TasksRcu(() => st().tasks, invoke, {
-      tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks,
+      tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTimeout: d.stallTimeout,
     });
     this.rude = new TasksRudeRcu(() => st().rude, invoke, n, d.forceSchedule);
     this.trace = new TasksTraceRcu(() => st().trace, invoke, d.tasks, (t) => this.readerState(t), d.tickPeriod);
