@@ -97,7 +97,7 @@ export class Kernel {
     this.poke = new TextPoke(() => st().poke, this.pokeDeps(sym));
 
     this.rcu = new RcuSubsystem({ st: () => st().rcu, invoke: (cb) => this.runDeferred(cb), machine: m,
-      tasks: () => this.sched.tasks, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
+      tasks: () => this.sched.tasks, current: () => this.sched.current, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
       tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU,
       context: (t) => taskContext(m, this.cr3, this.running(), t),
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
@@ -152,6 +152,7 @@ export class Kernel {
       preemption: this.kconfig.PREEMPTION, release: utsRelease(config.kernel) });
     // The read side's slow paths: a reader leaving with special bits set (firmware/rcu.c).
     this.interleaver.hypercalls.set(Hypercall.RCU_UNLOCK_SPECIAL, (cpu) => this.rcu.unlockSpecial(cpu.index, this.sched.task(cpu.reg(7))));
+    this.interleaver.hypercalls.set(Hypercall.TRC_UNLOCK_SPECIAL, (cpu) => this.rcu.trace.unlockSpecial(this.sched.task(cpu.reg(7))));
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });

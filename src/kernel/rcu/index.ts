@@ -47,6 +47,8 @@ export interface RcuDeps {
   machine: Machine;
   /** Every task of the scheduler. */
   tasks: () => readonly Task[];
+  /** The task each vCPU runs now. */
+  current: () => readonly Task[];
   /** resched_cpu(): make `cpu` pass through __schedule() soon. */
   forceSchedule: (cpu: number) => void;
   percpuPa: number;
@@ -78,7 +80,13 @@ export class RcuSubsystem {
       tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTimeout: d.stallTimeout,
     });
     this.rude = new TasksRudeRcu(() => st().rude, invoke, n, d.forceSchedule);
-    this.trace = new TasksTraceRcu(() => st().trace, invoke, d.tasks, (t) => this.readerState(t), d.tickPeriod);
+    this.trace = new TasksTraceRcu(() => st().trace, invoke, {
+      rcu: this.rcu, tickPeriod: d.tickPeriod, current: d.current,
+      nesting: (t) => this.taskU32(t, "trcReaderNesting") | 0,
+      special: (t) => this.taskU32(t, "trcReaderSpecial"),
+      setSpecial: (t, v) => this.setTaskU32(t, "trcReaderSpecial", v),
+      setNesting: (t, v) => this.setTaskU32(t, "trcReaderNesting", v),
+    });
     const scan = { tasks: d.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
     this.ipCheck = new TrampolineScan(() => st().ipCheck, invoke, "ip-check", scan);
     this.stackScan = new TrampolineScan(() => st().stackScan, invoke, "stack-scan", scan);
@@ -94,6 +102,7 @@ export class RcuSubsystem {
       }
     }
     this.rcu.qs(cpu);
+    this.trace.scheduled(cpu, prev);
     this.rude.scheduled(cpu);
     if (reason === SchedReason.VOLUNTARY) this.tasks.qs(prev);
   }
@@ -156,15 +165,6 @@ export class RcuSubsystem {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, value >>> 0, true);
     this.d.machine.writePhys(physOfDirect(t.addr) + taskFields[field].offset, b);
-  }
-
-  private readerState(t: Task): { nesting: number; exits: number } {
-    const v = new DataView(this.d.machine.ram.buffer, this.d.machine.ram.byteOffset);
-    const pa = physOfDirect(t.addr);
-    return {
-      nesting: v.getUint32(pa + taskFields.trcReaderNesting.offset, true),
-      exits: v.getUint32(pa + taskFields.trcReaderExits.offset, true),
-    };
   }
 
   advance(now: bigint): void {
