@@ -400,7 +400,7 @@ export const firmwareEnums = {
     values: [["BLOCKED", 1], ["NEED_QS", 2]],
   },
   TrcSpecial: {
-    doc: "bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs (TRC_NEED_QS, TRC_NEED_QS_CHECKED) in byte 1",
+    doc: "bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs in byte 1",
     values: [["BLOCKED", 0x1], ["NEED_QS", 0x100], ["NEED_QS_CHECKED", 0x200]],
   },
   Resched: {

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0x5a0928dc
+#define LAYOUT_HASH 0x3116c229
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -441,7 +441,7 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define RCU_SPECIAL_BLOCKED 1
 #define RCU_SPECIAL_NEED_QS 2
 
-/* TrcSpecial: bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs (TRC_NEED_QS, TRC_NEED_QS_CHECKED) in byte 1 */
+/* TrcSpecial: bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs in byte 1 */
 #define TRC_SPECIAL_BLOCKED 1
 #define TRC_SPECIAL_NEED_QS 256
 #define TRC_SPECIAL_NEED_QS_CHECKED 512
