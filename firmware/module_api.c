@@ -63,6 +63,8 @@ EXPORT_SYMBOL(schedule);
 EXPORT_SYMBOL(cond_resched);
 EXPORT_SYMBOL(preempt_disable);
 EXPORT_SYMBOL(preempt_enable);
+EXPORT_SYMBOL(__rcu_read_lock);
+EXPORT_SYMBOL(__rcu_read_unlock);
 EXPORT_SYMBOL(rcu_read_lock_trace);
 EXPORT_SYMBOL(rcu_read_unlock_trace);
 EXPORT_SYMBOL(memset);

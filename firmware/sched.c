@@ -174,20 +174,3 @@ void __noreturn task_exit(void)
 	for (;;)
 		;
 }
-
-/* Tasks Trace RCU readers: may block and fault inside. The host's grace period waits for every
- * task that was inside one to leave it (nesting back to 0, or another outermost unlock). */
-void notrace rcu_read_lock_trace(void)
-{
-	struct task *t = current_task();
-	t->trc_reader_nesting++;
-	asm volatile("" : : : "memory");
-}
-
-void notrace rcu_read_unlock_trace(void)
-{
-	struct task *t = current_task();
-	asm volatile("" : : : "memory");
-	if (--t->trc_reader_nesting == 0)
-		t->trc_reader_exits++;
-}

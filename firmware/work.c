@@ -135,6 +135,23 @@ void kthread_preempt_off(u64 rounds)
 	}
 }
 
+/* Stays inside one RCU read-side critical section for `rounds` rounds of long_work at a time,
+ * then gives the CPU up voluntarily. With preemptible RCU the reader can be preempted inside
+ * (and then holds grace periods from the blocked-tasks list); without, rcu_read_lock() is
+ * preempt_disable() and this is kthread_preempt_off. rcu_sections counts completed sections. */
+u64 rcu_sections;
+void kthread_rcu_reader(u64 rounds)
+{
+	for (;;) {
+		rcu_read_lock();
+		for (u64 i = 0; i < rounds; i++)
+			work_sink = long_work(1000);
+		rcu_read_unlock();
+		asm volatile("lock incq %0" : "+m"(rcu_sections));
+		msleep(1);
+	}
+}
+
 /* A Tasks Trace RCU reader that blocks inside its read-side section for `ticks` timer ticks,
  * then leaves it and sleeps a tick outside. reader_sections counts completed sections. */
 u64 reader_sections;

@@ -218,6 +218,7 @@ export const bootParamsFields = [
   ["demandEnd", "u64", "end of that region"],
   ["userDemandStart", "u64", "the same for user memory (probes touch it from the system-call entry)"],
   ["userDemandEnd", "u64", "end of that region"],
+  ["preemptRcu", "u32", "1: CONFIG_PREEMPT_RCU (rcu_read_lock() counts nesting in the task); 0: it disables preemption"],
 ];
 
 /** One per vCPU, reached through GS base (PERCPU_SIZE bytes). */
@@ -258,6 +259,11 @@ export const taskFields = [
   ["kthreadShouldStop", "u32", "kthread_stop() asked this kernel thread to stop"],
   ["exited", "u32", "set by the host when the task has exited (kthread_stop waits for it)"],
   ["exitCode", "u64", "a module kernel thread's return value"],
+  ["rcuReadLockNesting", "u32", "preemptible RCU: rcu_read_lock() depth (the kernel's rcu_read_lock_nesting)"],
+  ["rcuReadUnlockSpecial", "u32",
+    "preemptible RCU: RcuSpecial bits the outermost rcu_read_unlock() must act on (the kernel's rcu_read_unlock_special)"],
+  ["trcReaderSpecial", "u32",
+    "Tasks Trace RCU: TrcSpecial bits the outermost rcu_read_unlock_trace() must act on (trc_reader_special)"],
 ];
 
 /**
@@ -353,7 +359,8 @@ export const firmwareEnums = {
     values: [["CONSOLE", 1], ["SCHED_TICK", 2], ["SCHEDULE", 3], ["SLEEP", 4], ["OOPS", 5], ["TASK_EXIT", 6],
       ["BOOT_DONE", 7], ["FTRACE_CALLBACK", 9], ["RECURSION", 10], ["MAP_PAGE", 11], ["WARN", 12],
       ["KMALLOC", 13], ["KFREE", 14], ["KTIME", 15], ["SPRINT_SYMBOL", 16], ["KTHREAD_CREATE", 17], ["WAKE_UP", 18],
-      ["FTRACE_OPS", 19], ["SYNCHRONIZE", 20], ["CALL_RCU", 21], ["RCU_CALLBACKS", 22]],
+      ["FTRACE_OPS", 19], ["SYNCHRONIZE", 20], ["CALL_RCU", 21], ["RCU_CALLBACKS", 22],
+      ["RCU_UNLOCK_SPECIAL", 23], ["TRC_UNLOCK_SPECIAL", 24]],
   },
   ModOpsCall: {
     doc: "what a module asks of ftrace through HYPERCALL_FTRACE_OPS (first argument)",
@@ -387,6 +394,14 @@ export const firmwareEnums = {
   TaskKind: {
     doc: "what a task runs",
     values: [["IDLE", 0], ["KTHREAD", 1], ["USER", 2]],
+  },
+  RcuSpecial: {
+    doc: "bits of a task's rcu_read_unlock_special (preemptible RCU; kernel/rcu/tree_plugin.h)",
+    values: [["BLOCKED", 1], ["NEED_QS", 2]],
+  },
+  TrcSpecial: {
+    doc: "bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs in byte 1",
+    values: [["BLOCKED", 0x1], ["NEED_QS", 0x100], ["NEED_QS_CHECKED", 0x200]],
   },
   Resched: {
     doc: "bits of a per-CPU resched word",

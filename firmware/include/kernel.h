@@ -178,6 +178,12 @@ void irqentry_exit(struct pt_regs *regs);
 void sched_tick(struct pt_regs *regs);
 void __noreturn task_exit(void);
 void task_start(void);
+
+/* rcu.c */
+void __rcu_read_lock(void);
+void __rcu_read_unlock(void);
+static __always_inline void rcu_read_lock(void) { __rcu_read_lock(); }
+static __always_inline void rcu_read_unlock(void) { __rcu_read_unlock(); }
 void rcu_read_lock_trace(void);
 void rcu_read_unlock_trace(void);
 

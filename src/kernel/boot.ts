@@ -17,7 +17,7 @@ import {
   directMap, kernelImagePhys, DEMAND_START, DEMAND_END, USER_DEMAND_START, USER_DEMAND_END,
 } from "./memory.js";
 import { KernelStacks } from "./stacks.js";
-import type { KernelConfig, TaskSpec } from "./config.js";
+import { deriveKconfig, type KernelConfig, type TaskSpec } from "./config.js";
 import type { BootTask } from "./task.js";
 
 const MIB2 = 2 << 20;
@@ -114,6 +114,7 @@ export function bootKernel(firmware: Uint8Array, config: KernelConfig): BootedKe
     percpuBase, pageOffset: PAGE_OFFSET, userCodeVa: USER_CODE_VA,
     recursionScheme: SCHEME[config.recursion], istLink: config.istLink ? 1 : 0,
     transitionBit: config.transitionBit ? 1 : 0, recursionEvents: config.recursionEvents ? 1 : 0,
+    preemptRcu: deriveKconfig(config.preempt, config.kconfig, config.kernel).PREEMPT_RCU ? 1 : 0,
     demandStart: DEMAND_START, demandEnd: DEMAND_END, userDemandStart: USER_DEMAND_START, userDemandEnd: USER_DEMAND_END,
   }));
   const stacks = new KernelStacks(machine, space, frames);

@@ -6,7 +6,7 @@ import { dropTrampolineGuards } from "./ftrace/guard-sites.js";
 import { readInput } from "../io.js";
 import { join } from "node:path";
 import { buildDir } from "../paths.js";
-import { EventKind, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
+import { EventKind, Hypercall, PERCPU_SIZE, percpuFields } from "../gen/layout.js";
 import { X86_EFLAGS_IF } from "../gen/constants.js";
 import { Interleaver, describeStop, type StopReason } from "../machine/interleave.js";
 import { readVirt, walk, PAGE } from "../machine/paging.js";
@@ -99,8 +99,8 @@ export class Kernel {
     this.poke = new TextPoke(() => st().poke, this.pokeDeps(sym));
 
     this.rcu = new RcuSubsystem({ st: () => st().rcu, invoke: (cb) => this.runDeferred(cb), machine: m,
-      tasks: () => this.sched.tasks, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
-      tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU, stallTicks: BigInt(config.tickPeriod) * 200n,
+      tasks: () => this.sched.tasks, current: () => this.sched.current, forceSchedule: (cpu) => this.sched.forceSchedule(cpu), percpuPa,
+      tickPeriod: config.tickPeriod, preemptible: this.kconfig.PREEMPT_RCU,
       context: (t) => taskContext(m, this.cr3, this.running(), t),
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
@@ -157,6 +157,9 @@ export class Kernel {
       jiffies: (now) => this.writeGlobal(sym("jiffies"), now / BigInt(config.tickPeriod), 8),
       exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
       preemption: this.kconfig.PREEMPTION, dialect: VERSIONS[config.kernel].oops });
+    // The read side's slow paths: a reader leaving with special bits set (firmware/rcu.c).
+    this.interleaver.hypercalls.set(Hypercall.RCU_UNLOCK_SPECIAL, (cpu) => this.rcu.unlockSpecial(cpu.index, this.sched.task(cpu.reg(7))));
+    this.interleaver.hypercalls.set(Hypercall.TRC_UNLOCK_SPECIAL, (cpu) => this.rcu.trace.unlockSpecial(this.sched.task(cpu.reg(7))));
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.
     this.moduleFtrace = new ModuleFtrace({ machine: m, cr3: this.cr3, ftrace: this.ftrace, symbols: () => this.symbols });

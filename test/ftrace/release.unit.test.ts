@@ -10,7 +10,8 @@ import type { Trampoline } from "../../src/kernel/ftrace/trampoline.js";
 import type { Task } from "../../src/kernel/task.js";
 import type { OpsState } from "../../src/kernel/ftrace/ops.js";
 
-const TICK = 1000;
+// HZ=10: Tasks RCU rescans its holdouts after HZ/10 = 1 jiffy, then 2, 3, ... (few rounds).
+const TICK = 100_000_000;
 
 const preempted = (): Task => ({ pid: 1, name: "victim", kind: "kthread", addr: 0x1000n, cpu: 0, stackBase: 0n, stackTop: 0n,
   state: "runnable", wakeAt: 0n, nvcsw: 0, nivcsw: 3, runTicks: 0, sliceUsed: 0, preempted: true, preemptedAt: 0n,
@@ -27,7 +28,7 @@ function world() {
   const rcuState = initialRcuState(), rudeState = initialRudeState(), tasksState = initialTasksRcuState();
   const rcu = new Rcu(() => rcuState, invoke, 1, false, () => true, () => {}, TICK);
   const rude = new TasksRudeRcu(() => rudeState, invoke, 1, () => {});
-  const tasks = new TasksRcu(() => tasksState, invoke, { tasks: () => [victim], rcu, tickPeriod: TICK, stallTicks: 1n << 40n });
+  const tasks = new TasksRcu(() => tasksState, invoke, { tasks: () => [victim], rcu, tickPeriod: TICK, stallTimeout: 0 });
   const flavours: Flavour[] = [rcu, tasks, rude];
   const freed: string[] = [];
   const state: Release[] = [];

@@ -53,7 +53,7 @@ describe("the kernel state as plain data", () => {
     const summary = runSummary(k);
 
     // The run goes on: the release completes, the log grows.
-    k.runUntil(() => release.freedAt !== undefined, 5000 * TICK);
+    k.runUntil(() => release.freedAt !== undefined, 20_000 * TICK); // Tasks RCU waits HZ/10 jiffies and more
     expect(k.trampolines.all[0].state).toBe("freed");
     expect(k.state).not.toEqual(saved);
 

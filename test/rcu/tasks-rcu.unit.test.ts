@@ -7,7 +7,8 @@ import { TasksRcu, initialTasksRcuState } from "../../src/kernel/rcu/tasks.js";
 import type { RcuCallback } from "../../src/kernel/rcu/flavour.js";
 import type { Task } from "../../src/kernel/sched.js";
 
-const TICK = 1000;
+// A jiffy of a tenth of a second: HZ=10, so rcu_tasks' first wait (HZ/10) is one jiffy.
+const TICK = 100_000_000;
 
 function task(pid: number, name: string, kind: Task["kind"], state: Task["state"], preempted = false): Task {
   return { pid, name, kind, addr: BigInt(pid) << 12n, cpu: 0, stackBase: 0n, stackTop: 0n, state, wakeAt: 0n, nvcsw: 0, nivcsw: 0,
@@ -22,7 +23,7 @@ function world() {
   const rcuState = initialRcuState(), state = initialTasksRcuState();
   // One vCPU, always watched: it reports its quiescent states through qs().
   const rcu = new Rcu(() => rcuState, invoke, 1, false, () => true, () => {}, TICK);
-  const tr = new TasksRcu(() => state, invoke, { tasks: () => tasks, rcu, tickPeriod: TICK, stallTicks: 1000n * BigInt(TICK) });
+  const tr = new TasksRcu(() => state, invoke, { tasks: () => tasks, rcu, tickPeriod: TICK, stallTimeout: 100 });
   /** One round between quanta, as RcuSubsystem.advance runs it; the vCPU passed a quiescent state. */
   const round = (now: bigint) => {
     rcu.qs(0);
@@ -65,7 +66,7 @@ describe("Tasks RCU with fake tasks and ticks", () => {
     expect(ran).toEqual([{ kind: "free", blocks: [{ va: 0x1000n, size: 16 }], why: "test" }]);
   });
 
-  it("rescans back off by one tick each time, up to maxBackoff, and report a stall once the grace period is old", () => {
+  it("rescans wait HZ/10 jiffies, one more after each scan up to HZ, and warn of stalls every rcu_task_stall_timeout jiffies", () => {
     const { tr, round, state } = world();
     tr.request(0n);
     const scans: bigint[] = [];
@@ -76,10 +77,13 @@ describe("Tasks RCU with fake tasks and ticks", () => {
       if ((state.current?.scans ?? 0) > before) scans.push(now);
     }
     const gaps = scans.slice(1).map((t, i) => Number(t - scans[i]) / TICK);
-    expect(gaps.slice(0, 10)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 10]);
-    expect(tr.stalls.length).toBeGreaterThanOrEqual(1);
-    const [head, victim] = tr.stalls[0].split("\n");
-    expect(head).toMatch(/^INFO: rcu_tasks detected stalls on tasks \(grace period 1 is [\d.]+ ms old\):$/);
-    expect(victim).toBe("  victim:1: P. nvcsw: 0/0 holdout: 1 cpu: 0");
+    expect(tr.hz).toBe(10);
+    expect(gaps.slice(0, 12)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10]);
+    // 2000 jiffies of holdouts: a warning each time 100 jiffies have passed since the last one.
+    expect(tr.stalls.length).toBeGreaterThanOrEqual(15);
+    const [head, victim, who] = tr.stalls[0].split("\n");
+    expect(head).toBe("INFO: rcu_tasks detected stalls on tasks:");
+    expect(victim).toBe("0000000000001000: .. nvcsw: 0/0 holdout: 1 idle_cpu: -1/0");
+    expect(who).toBe("  (tramplab: victim, pid 1, preempted, 0 involuntary switches)");
   });
 });

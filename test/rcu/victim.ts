@@ -55,7 +55,7 @@ export function victimRun(o: VictimOptions): VictimRun {
   const heldAtUnregister = k.holders(t.addr, t.addr + BigInt(t.pages.length * PAGE)).map((h) => h.text);
   const unregisteredAt = k.machine.time;
   const release = k.ftrace.unregister(ops)!;
-  k.runUntil(() => release.freedAt !== undefined, 5000 * TICK);
+  k.runUntil(() => release.freedAt !== undefined, 20_000 * TICK); // Tasks RCU waits HZ/10 jiffies and more
   k.run(100 * TICK);
   return { k, ops, release, heldAtUnregister, unregisteredAt };
 }

@@ -19,7 +19,7 @@ describe("the shipped scenarios", () => {
     expect(files).toEqual(expect.arrayContaining(["seed002-per-stack-recursing-callback.yaml", "seed002-per-task-transition.yaml",
       "seed002-no-guard-stack-overflow.yaml", "seed002-warn-in-callback-ist-link.yaml", "seed002-warn-in-callback-no-ist-link.yaml",
       "seed002-interrupt-window-per-stack.yaml", "seed002-interrupt-window-per-task-no-transition.yaml",
-      "seed004-trace-rcu-safe.yaml", "seed004-plain-rcu-uaf.yaml", "seed004-preempt-read-side-uaf.yaml",
+      "seed004-trace-rcu-safe.yaml", "seed004-plain-rcu-uaf.yaml", "seed004-preempt-read-side-trace-rcu.yaml",
       "seed004-preempt-read-side-plain-rcu.yaml", "seed003-plain-rcu.yaml", "seed003-tasks-rcu.yaml", "seed000-lazy-old-kconfig.yaml",
       "seed000-lazy-new-kconfig.yaml", "seed000-none-plain-rcu.yaml", "seed000-voluntary-plain-rcu.yaml",
       "two-tracers-patch-log.yaml", "ftrace-bug-corrupted-site.yaml"]));

@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xbc9f3b39
+#define LAYOUT_HASH 0xd34ed0e6
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -39,6 +39,7 @@ struct boot_params {
 	u64 demand_end;	/* end of that region */
 	u64 user_demand_start;	/* the same for user memory (probes touch it from the system-call entry) */
 	u64 user_demand_end;	/* end of that region */
+	u32 preempt_rcu;	/* 1: CONFIG_PREEMPT_RCU (rcu_read_lock() counts nesting in the task); 0: it disables preemption */
 };
 _Static_assert(__builtin_offsetof(struct boot_params, ncpus) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, preempt_model) == 4, "layout");
@@ -54,6 +55,7 @@ _Static_assert(__builtin_offsetof(struct boot_params, demand_start) == 56, "layo
 _Static_assert(__builtin_offsetof(struct boot_params, demand_end) == 64, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, user_demand_start) == 72, "layout");
 _Static_assert(__builtin_offsetof(struct boot_params, user_demand_end) == 80, "layout");
+_Static_assert(__builtin_offsetof(struct boot_params, preempt_rcu) == 88, "layout");
 #endif
 #define BOOT_PARAMS_NCPUS 0
 #define BOOT_PARAMS_PREEMPT_MODEL 4
@@ -69,6 +71,7 @@ _Static_assert(__builtin_offsetof(struct boot_params, user_demand_end) == 80, "l
 #define BOOT_PARAMS_DEMAND_END 64
 #define BOOT_PARAMS_USER_DEMAND_START 72
 #define BOOT_PARAMS_USER_DEMAND_END 80
+#define BOOT_PARAMS_PREEMPT_RCU 88
 
 #ifndef __ASSEMBLER__
 struct percpu {
@@ -141,7 +144,10 @@ struct task {
 	u32 kthread_should_stop;	/* kthread_stop() asked this kernel thread to stop */
 	u32 exited;	/* set by the host when the task has exited (kthread_stop waits for it) */
 	u64 exit_code;	/* a module kernel thread's return value */
-	u8 __pad104[152];
+	u32 rcu_read_lock_nesting;	/* preemptible RCU: rcu_read_lock() depth (the kernel's rcu_read_lock_nesting) */
+	u32 rcu_read_unlock_special;	/* preemptible RCU: RcuSpecial bits the outermost rcu_read_unlock() must act on (the kernel's rcu_read_unlock_special) */
+	u32 trc_reader_special;	/* Tasks Trace RCU: TrcSpecial bits the outermost rcu_read_unlock_trace() must act on (trc_reader_special) */
+	u8 __pad116[140];
 };
 _Static_assert(__builtin_offsetof(struct task, pid) == 0, "layout");
 _Static_assert(__builtin_offsetof(struct task, kind) == 4, "layout");
@@ -159,6 +165,9 @@ _Static_assert(__builtin_offsetof(struct task, job_result) == 80, "layout");
 _Static_assert(__builtin_offsetof(struct task, kthread_should_stop) == 88, "layout");
 _Static_assert(__builtin_offsetof(struct task, exited) == 92, "layout");
 _Static_assert(__builtin_offsetof(struct task, exit_code) == 96, "layout");
+_Static_assert(__builtin_offsetof(struct task, rcu_read_lock_nesting) == 104, "layout");
+_Static_assert(__builtin_offsetof(struct task, rcu_read_unlock_special) == 108, "layout");
+_Static_assert(__builtin_offsetof(struct task, trc_reader_special) == 112, "layout");
 _Static_assert(sizeof(struct task) == 256, "layout");
 #endif
 #define TASK_PID 0
@@ -177,6 +186,9 @@ _Static_assert(sizeof(struct task) == 256, "layout");
 #define TASK_KTHREAD_SHOULD_STOP 88
 #define TASK_EXITED 92
 #define TASK_EXIT_CODE 96
+#define TASK_RCU_READ_LOCK_NESTING 104
+#define TASK_RCU_READ_UNLOCK_SPECIAL 108
+#define TASK_TRC_READER_SPECIAL 112
 
 #ifndef __ASSEMBLER__
 struct stack_header {
@@ -376,6 +388,8 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define HYPERCALL_SYNCHRONIZE 20
 #define HYPERCALL_CALL_RCU 21
 #define HYPERCALL_RCU_CALLBACKS 22
+#define HYPERCALL_RCU_UNLOCK_SPECIAL 23
+#define HYPERCALL_TRC_UNLOCK_SPECIAL 24
 
 /* ModOpsCall: what a module asks of ftrace through HYPERCALL_FTRACE_OPS (first argument) */
 #define MOD_OPS_CALL_REGISTER 0
@@ -423,6 +437,15 @@ _Static_assert(sizeof(struct trace_entry) == 40, "layout");
 #define TASK_KIND_IDLE 0
 #define TASK_KIND_KTHREAD 1
 #define TASK_KIND_USER 2
+
+/* RcuSpecial: bits of a task's rcu_read_unlock_special (preemptible RCU; kernel/rcu/tree_plugin.h) */
+#define RCU_SPECIAL_BLOCKED 1
+#define RCU_SPECIAL_NEED_QS 2
+
+/* TrcSpecial: bits of a task's trc_reader_special (Tasks Trace RCU, 6.x): .b.blocked in byte 0, .b.need_qs in byte 1 */
+#define TRC_SPECIAL_BLOCKED 1
+#define TRC_SPECIAL_NEED_QS 256
+#define TRC_SPECIAL_NEED_QS_CHECKED 512
 
 /* Resched: bits of a per-CPU resched word */
 #define RESCHED_NEED 1

@@ -6,11 +6,14 @@
 //   user mode (tick)       yes        yes             -                -
 //   idle (RCU not watching) yes       idle never waits  must schedule   -
 //   kernel tick, count 0   if PREEMPT_RCU  no          no               -
+//     and not in a reader
 //   preempted in a tramp.  passes!    waits           passes!          -
-//   explicit reader        -          -               -                waits until it ends
+//   explicit reader        rcu_read_lock: -           -                rcu_read_lock_trace:
+//                          waits (blocked               waits until it ends
+//                          list if preempted)
 //
 // ip-check and stack-scan (scan.ts) are the alternatives to Tasks RCU seed 000 floated.
-import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason } from "./constants.js";
+import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason, RcuSpecial } from "./constants.js";
 import type { Machine } from "../../machine/machine.js";
 import type { Task } from "../task.js";
 import type { Flavour, RcuCallback } from "./flavour.js";
@@ -44,13 +47,16 @@ export interface RcuDeps {
   machine: Machine;
   /** Every task of the scheduler. */
   tasks: () => readonly Task[];
+  /** The task each vCPU runs now. */
+  current: () => readonly Task[];
   /** resched_cpu(): make `cpu` pass through __schedule() soon. */
   forceSchedule: (cpu: number) => void;
   percpuPa: number;
   tickPeriod: number;
   /** PREEMPT_RCU: ticks in kernel code outside preempt-disabled regions are quiescent. */
   preemptible: boolean;
-  stallTicks: bigint;
+  /** rcu_task_stall_timeout in jiffies (default: the kernel's, 10 minutes). */
+  stallTimeout?: number;
   /** For the scan-based alternatives: where a task is, and which memory is being released. */
   context: (t: Task) => TaskContext;
   releasing: () => { start: bigint; end: bigint }[];
@@ -71,18 +77,32 @@ export class RcuSubsystem {
     this.rcu = new Rcu(() => st().rcu, invoke, n, d.preemptible, (cpu) => this.percpu32(cpu, "rcuWatching") !== 0,
       d.forceSchedule, d.tickPeriod);
     this.tasks = new TasksRcu(() => st().tasks, invoke, {
-      tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTicks: d.stallTicks,
+      tasks: d.tasks, rcu: this.rcu, tickPeriod: d.tickPeriod, stallTimeout: d.stallTimeout,
     });
     this.rude = new TasksRudeRcu(() => st().rude, invoke, n, d.forceSchedule);
-    this.trace = new TasksTraceRcu(() => st().trace, invoke, d.tasks, (t) => this.readerState(t), d.tickPeriod);
+    this.trace = new TasksTraceRcu(() => st().trace, invoke, {
+      rcu: this.rcu, tickPeriod: d.tickPeriod, current: d.current,
+      nesting: (t) => this.taskU32(t, "trcReaderNesting") | 0,
+      special: (t) => this.taskU32(t, "trcReaderSpecial"),
+      setSpecial: (t, v) => this.setTaskU32(t, "trcReaderSpecial", v),
+      setNesting: (t, v) => this.setTaskU32(t, "trcReaderNesting", v),
+    });
     const scan = { tasks: d.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
     this.ipCheck = new TrampolineScan(() => st().ipCheck, invoke, "ip-check", scan);
     this.stackScan = new TrampolineScan(() => st().stackScan, invoke, "stack-scan", scan);
   }
 
-  /** `cpu` entered __schedule() (switching from `prev` or not). */
+  /** `cpu` entered __schedule() (switching from `prev` or not): rcu_note_context_switch(). */
   scheduled(cpu: number, prev: Task, reason: number): void {
-    this.rcu.qs(cpu);            // rcu_note_context_switch()
+    if (this.d.preemptible && this.taskU32(prev, "rcuReadLockNesting") > 0) {
+      const special = this.taskU32(prev, "rcuReadUnlockSpecial");
+      if (!(special & RcuSpecial.BLOCKED)) {
+        this.setTaskU32(prev, "rcuReadUnlockSpecial", special | RcuSpecial.BLOCKED);
+        this.rcu.queueBlocked(prev, cpu, this.d.machine.time);
+      }
+    }
+    this.rcu.qs(cpu);
+    this.trace.scheduled(cpu, prev);
     this.rude.scheduled(cpu);
     if (reason === SchedReason.VOLUNTARY) this.tasks.qs(prev);
   }
@@ -109,19 +129,47 @@ export class RcuSubsystem {
     }
     // The interrupted context's preempt_count: the tick itself added HARDIRQ_OFFSET.
     const count = this.percpu32(cpu, "preemptCount") - HARDIRQ_OFFSET_VALUE;
-    if (this.d.preemptible && count === 0) this.rcu.qs(cpu);
+    if (!this.d.preemptible) return;
+    // rcu_flavor_sched_clock_irq(): inside a reader is no quiescent state; once the grace
+    // period is a second (HZ jiffies) old, the reader's unlock is asked to report one (need_qs).
+    const depth = this.taskU32(task, "rcuReadLockNesting");
+    if (count === 0 && depth === 0) {
+      this.rcu.qs(cpu);
+      return;
+    }
+    const special = this.taskU32(task, "rcuReadUnlockSpecial");
+    const hz = BigInt(Math.round(1e9 / this.d.tickPeriod)) * BigInt(this.d.tickPeriod);
+    if (depth > 0 && this.rcu.owes(cpu) && !(special & RcuSpecial.NEED_QS) && this.d.machine.time - this.rcu.stateSince > hz) {
+      this.setTaskU32(task, "rcuReadUnlockSpecial", special | RcuSpecial.NEED_QS);
+    }
   }
 
-  private readerState(t: Task): { nesting: number; exits: number } {
+  /**
+   * rcu_read_unlock_special() (the RCU_UNLOCK_SPECIAL hypercall from `cpu`): `t` left its
+   * outermost reader with special bits set. need_qs reports the CPU's quiescent state (rcu_qs);
+   * blocked dequeues it, and the grace period it held may end.
+   */
+  unlockSpecial(cpu: number, t: Task): void {
+    const special = this.taskU32(t, "rcuReadUnlockSpecial");
+    this.setTaskU32(t, "rcuReadUnlockSpecial", 0);
+    if (special & RcuSpecial.NEED_QS) this.rcu.qs(cpu);
+    if (special & RcuSpecial.BLOCKED) this.rcu.unblock(t);
+  }
+
+  private taskU32(t: Task, field: "rcuReadLockNesting" | "rcuReadUnlockSpecial" | "trcReaderSpecial" | "trcReaderNesting"): number {
     const v = new DataView(this.d.machine.ram.buffer, this.d.machine.ram.byteOffset);
-    const pa = physOfDirect(t.addr);
-    return {
-      nesting: v.getUint32(pa + taskFields.trcReaderNesting.offset, true),
-      exits: v.getUint32(pa + taskFields.trcReaderExits.offset, true),
-    };
+    return v.getUint32(physOfDirect(t.addr) + taskFields[field].offset, true);
+  }
+
+  private setTaskU32(t: Task, field: "rcuReadUnlockSpecial" | "trcReaderSpecial" | "trcReaderNesting", value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    this.d.machine.writePhys(physOfDirect(t.addr) + taskFields[field].offset, b);
   }
 
   advance(now: bigint): void {
+    // exit_rcu(): a task that exits inside a reader leaves it.
+    for (const b of [...this.rcu.blocked]) if (b.task.state === "dead") this.rcu.unblock(b.task);
     for (const f of this.flavours) f.advance(now);
     // Tasks RCU waits on RCU inside its own grace period: let RCU catch up in the same round.
     this.rcu.advance(now);

@@ -29,8 +29,10 @@ export const TASKS_RCU_STATES = {
 /** Tasks Rude RCU (rude.ts): waiting for every vCPU to pass through the scheduler. */
 export const TASKS_RUDE_STATES = { waits: ["idle", "wait_switches"], passes: ["invoke_cbs"] } as const;
 
-/** Tasks Trace RCU (trace.ts): waiting for the readers found at the scan. */
-export const TASKS_TRACE_STATES = { waits: ["idle", "wait_readers"], passes: ["invoke_cbs"] } as const;
+/** Tasks Trace RCU (trace.ts), as rcu_tasks_wait_gp() runs it with the trace flavour's functions. */
+export const TASKS_TRACE_STATES = {
+  waits: ["idle", "post_scan_tasklist", "wait_scan_holdouts"], passes: ["scan_tasklist", "scan_holdouts", "invoke_cbs"],
+} as const;
 
 /** The ip-check and stack-scan alternatives (scan.ts): rescanning the holdouts with backoff. */
 export const SCAN_STATES = { waits: ["idle", "wait_scan_holdouts"], passes: ["scan_holdouts", "invoke_cbs"] } as const;

@@ -2,15 +2,22 @@
 // done a voluntary context switch, run in user mode, or left the run queue (slept or exited).
 // Being preempted never counts: a preempted task may be in the middle of a trampoline.
 //
-// The grace period, as rcu_tasks_wait_gp() runs it:
-//   wait_pregp          synchronize_rcu(): no pre-GP reader looks post-GP
-//   scan_tasklist       every on-runqueue non-idle task becomes a holdout; its nvcsw is noted
-//   wait_scan_holdouts  back off (1 tick, then one more each rescan, up to `maxBackoff`)
-//   scan_holdouts       drop holdouts that switched voluntarily, ran in user mode, slept, exited
-//   post_gp             synchronize_rcu() again, then callbacks run
+// The grace period, as rcu_tasks_wait_gp() in kernel/rcu/tasks.h runs it (the same from 5.11
+// through 6.13 in what is modelled here):
+//   wait_pregp          synchronize_rcu() (rcu_tasks_pregp_step): no pre-GP reader looks post-GP
+//   scan_tasklist       every on-runqueue non-idle task becomes a holdout (rcu_tasks_pertask);
+//                       its nvcsw is noted
+//   wait_scan_holdouts  schedule_timeout_idle(fract): `fract` starts at init_fract, HZ/10
+//                       jiffies (rcu_spawn_tasks_kthread), and grows by one jiffy after each
+//                       wait until it reaches HZ
+//   scan_holdouts       check_holdout_task(): drop holdouts that switched voluntarily, ran in
+//                       user mode, slept, exited; the stall warning once rcu_task_stall_timeout
+//                       jiffies (10 minutes by default) passed since the scan or the last warning
+//   post_gp             synchronize_rcu() again (rcu_tasks_postgp), then callbacks run
+// HZ is the machine's: one jiffy is one local-timer period (HZ=50000 by default), so the first
+// wait is a tenth of a second of virtual time, as in the kernel.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 import { TASKS_RCU_STATES, type GpState } from "./states.js";
-import { formatTime } from "../../machine/units.js";
 import type { Rcu } from "./rcu.js";
 import type { Task } from "../task.js";
 
@@ -18,8 +25,13 @@ export interface TasksRcuDeps {
   tasks: () => readonly Task[];
   rcu: Rcu;
   tickPeriod: number;
-  /** Grace-period age after which holdouts are reported as stalls. */
-  stallTicks: bigint;
+  /** rcu_task_stall_timeout in jiffies (<= 0: no stall warnings); default 10 * 60 * HZ. */
+  stallTimeout?: number;
+}
+
+/** HZ of a machine whose jiffy is `tickPeriod` ns (rounded to a whole number). */
+export function hzOf(tickPeriod: number): number {
+  return Math.max(1, Math.round(1e9 / tickPeriod));
 }
 
 export interface TasksRcuState extends FlavourState {
@@ -29,23 +41,32 @@ export interface TasksRcuState extends FlavourState {
   reported: Set<Task>;
   /** The RCU grace period waited for before and after the scan. */
   rcuSeq: number;
-  backoff: number;
+  /** The next wait between holdout scans, in jiffies (rcu_tasks_wait_gp's `fract`). */
+  fract: number;
   nextScan: bigint;
-  lastStall: bigint;
+  /** When the scan or the last stall warning was (`lastreport`). */
+  lastReport: bigint;
 }
 
 export function initialTasksRcuState(): TasksRcuState {
   return {
-    ...initialFlavourState("rcu_tasks"), holdouts: new Map(), reported: new Set(), rcuSeq: 0, backoff: 1, nextScan: 0n, lastStall: 0n,
+    ...initialFlavourState("rcu_tasks"), holdouts: new Map(), reported: new Set(), rcuSeq: 0, fract: 1, nextScan: 0n, lastReport: 0n,
   };
 }
 
 export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_STATES>> {
   readonly gpStates = TASKS_RCU_STATES;
-  readonly maxBackoff = 10;
+  readonly hz: number;
+  /** rcu_tasks.init_fract: HZ / 10 jiffies. */
+  readonly initFract: number;
+  /** The rcu_task_stall_timeout module parameter (writable, as its 0644 sysfs file is), in jiffies. */
+  stallTimeout: number;
 
   constructor(st: () => TasksRcuState, invoke: (cb: RcuCallback) => void, private readonly d: TasksRcuDeps) {
     super(st, invoke);
+    this.hz = hzOf(d.tickPeriod);
+    this.initFract = Math.max(1, Math.floor(this.hz / 10));
+    this.stallTimeout = d.stallTimeout ?? 10 * 60 * this.hz;
   }
 
   get holdouts(): Map<Task, number> { return this.s.holdouts; }
@@ -89,7 +110,8 @@ export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_ST
     s.reported.clear();
     for (const t of this.d.tasks()) if (this.onRq(t) && t.kind !== "idle") s.holdouts.set(t, t.nvcsw);
     s.current!.holdouts = s.holdouts.size;
-    s.backoff = 1;
+    s.fract = this.initFract;
+    s.lastReport = now;
     this.waitHoldouts(now);
   }
 
@@ -100,37 +122,42 @@ export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_ST
       this.setState("post_gp", now);
       return;
     }
-    s.nextScan = now + BigInt(s.backoff * this.d.tickPeriod);
-    s.backoff = Math.min(s.backoff + 1, this.maxBackoff);
+    s.nextScan = now + BigInt(s.fract) * BigInt(this.d.tickPeriod);
+    if (s.fract < this.hz) s.fract++;
     this.setState("wait_scan_holdouts", now);
   }
 
-  /** check_holdout_task() for each holdout. */
+  /** check_all_holdout_tasks(): check_holdout_task() for each holdout. */
   private scanHoldouts(now: bigint): void {
     const s = this.s;
+    const needReport = this.stallTimeout > 0 && now - s.lastReport > BigInt(this.stallTimeout) * BigInt(this.d.tickPeriod);
+    if (needReport) s.lastReport = now;
     this.setState("scan_holdouts", now);
     s.current!.scans++;
+    const report: string[] = [];
     for (const [t, nvcsw] of [...s.holdouts]) {
       if (s.reported.has(t) || t.nvcsw !== nvcsw || !this.onRq(t)) {
         s.holdouts.delete(t);
         s.reported.delete(t);
+      } else if (needReport) {
+        report.push(...this.stallLines(t, nvcsw));
       }
     }
-    this.checkStall(now);
+    if (report.length) s.stalls.push(["INFO: rcu_tasks detected stalls on tasks:", ...report].join("\n"));
     this.waitHoldouts(now);
   }
 
-  private checkStall(now: bigint): void {
-    const s = this.s;
-    const age = now - s.current!.startedAt;
-    if (s.holdouts.size === 0 || age < this.d.stallTicks || now - s.lastStall < this.d.stallTicks) return;
-    s.lastStall = now;
-    const lines = [`INFO: ${this.name} detected stalls on tasks (grace period ${this.completed + 1} is ${formatTime(age)} old):`];
-    for (const [t, nvcsw] of s.holdouts) {
-      const flags = `${t.preempted ? "P" : "."}${t.inUser ? "U" : "."}`;
-      lines.push(`  ${t.name}:${t.pid}: ${flags} nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 cpu: ${t.cpu}`);
-    }
-    s.stalls.push(lines.join("\n"));
+  /**
+   * check_holdout_task()'s lines for a task still holding out: the kernel's line (%p printed
+   * as with no_hash_pointers: the task's address; not idle, no nohz_full CPU, so ".."; idle_cpu
+   * -1 as rcu_tasks_idle_cpu is without nohz_full), then, where the kernel prints
+   * sched_show_task(), tramplab's own line naming the task.
+   */
+  private stallLines(t: Task, nvcsw: number): string[] {
+    const addr = BigInt.asUintN(64, t.addr).toString(16).padStart(16, "0");
+    const how = t.preempted ? "preempted" : t.inUser ? "in user mode" : t.state;
+    return [`${addr}: .. nvcsw: ${nvcsw}/${t.nvcsw} holdout: 1 idle_cpu: -1/${t.cpu}`,
+      `  (tramplab: ${t.name}, pid ${t.pid}, ${how}, ${t.nivcsw} involuntary switches)`];
   }
 
   override describe(now: bigint): string {

@@ -1,58 +1,233 @@
-// Tasks Trace RCU: explicit readers (rcu_read_lock_trace) that may block and take page faults.
-// A grace period ends when every task that was inside a reader at the scan has left it: its
-// nesting is back to 0, or it has done another outermost unlock since.
+// Tasks Trace RCU: explicit readers (rcu_read_lock_trace) that may block and take page faults,
+// as kernel/rcu/tasks.h has them from 6.0 on (read at a 6.x revision; 6.1 to 6.13 share it):
+//
+//   scan_tasklist       rcu_tasks_trace_pregp_step(): every vCPU's current task becomes a
+//                       holdout (need_qs cleared), then every task on a CPU's blocked-readers
+//                       list (rtp_blkd_tasks) is looked at by trc_wait_for_one_reader()
+//   post_scan_tasklist  rcu_tasks_trace_postscan(): synchronize_rcu(), for tasks exiting
+//   wait_scan_holdouts  schedule_timeout_idle(fract): fract starts at HZ/200 jiffies (init_fract
+//                       without TASKS_TRACE_RCU_READ_MB) and grows by one up to HZ
+//   scan_holdouts       check_all_holdout_tasks_trace(): a holdout not yet checked is looked at
+//                       again; one whose need_qs is exactly TRC_NEED_QS_CHECKED leaves the list
+//
+// trc_wait_for_one_reader(): a task not running is inspected in place (trc_inspect_reader):
+// outside a reader it is checked (a quiescent state); inside one it is marked TRC_NEED_QS |
+// TRC_NEED_QS_CHECKED and stays a holdout until its outermost rcu_read_unlock_trace() takes the
+// special path and clears TRC_NEED_QS (rcu_read_unlock_trace_special). A running task cannot
+// be inspected without TASKS_TRACE_RCU_READ_MB: it gets an IPI whose handler,
+// trc_read_check_handler(), does the same on its own CPU if the task is still current there.
+// Simplified: the IPI's handler runs between rounds, when every vCPU is stopped, at the point
+// where the target vCPU stopped (no delivery latency; rcu_task_ipi_delay is 0, its default).
+//
+// A task switched out inside a reader goes on its CPU's blocked-readers list and is marked
+// .b.blocked (rcu_tasks_trace_qs -> rcu_tasks_trace_qs_blkd); the special unlock takes it off.
+// A task that exits inside a reader is let out by exit_tasks_rcu_finish_trace().
+//
+// 5.15 differs (the stored 5.17-era tasks.h shows the older scheme): every task of the task
+// list is looked at, readers are counted in trc_n_readers_need_end, and rcu_tasks_trace_postgp
+// waits for that count (RTGS_WAIT_READERS); there is no blocked-readers list. The readers
+// waited for are the same; tramplab models every version with the 6.x scheme.
 import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
 import { TASKS_TRACE_STATES, type GpState } from "./states.js";
+import { hzOf } from "./tasks.js";
+import type { Rcu } from "./rcu.js";
 import type { Task } from "../task.js";
+import { TrcSpecial } from "./constants.js";
 
-export interface TraceReaderState {
-  nesting: number;
-  exits: number;
+const NEED = TrcSpecial.NEED_QS, CHECKED = TrcSpecial.NEED_QS_CHECKED, NEED_MASK = NEED | CHECKED;
+
+/** What the grace period reads and writes in a task (trc_reader_nesting, trc_reader_special). */
+export interface TraceReaderAccess {
+  nesting: (t: Task) => number;
+  special: (t: Task) => number;
+  setSpecial: (t: Task, v: number) => void;
+  setNesting: (t: Task, v: number) => void;
+  /** The task each vCPU runs now (cpu_curr). */
+  current: () => readonly Task[];
+}
+
+export interface TasksTraceDeps extends TraceReaderAccess {
+  rcu: Rcu;
+  tickPeriod: number;
 }
 
 export interface TasksTraceState extends FlavourState {
-  /** Tasks inside a reader at the scan -> their count of outermost unlocks then. */
-  holdouts: Map<Task, number>;
+  /** The holdout list (trc_holdout_list), in the order added. */
+  holdouts: Map<Task, true>;
+  /** Each CPU's blocked readers (rtp_blkd_tasks): task -> the CPU it blocked on. */
+  blocked: Map<Task, number>;
+  rcuSeq: number;
+  fract: number;
   nextScan: bigint;
+  lastReport: bigint;
+  /** IPIs sent to readers' CPUs (rtp->n_ipis). */
+  ipis: number;
 }
 
 export function initialTasksTraceState(): TasksTraceState {
-  return { ...initialFlavourState("rcu_tasks_trace"), holdouts: new Map(), nextScan: 0n };
+  return { ...initialFlavourState("rcu_tasks_trace"), holdouts: new Map(), blocked: new Map(), rcuSeq: 0, fract: 1, nextScan: 0n,
+    lastReport: 0n, ipis: 0 };
 }
 
 export class TasksTraceRcu extends Flavour<TasksTraceState, GpState<typeof TASKS_TRACE_STATES>> {
   readonly gpStates = TASKS_TRACE_STATES;
-  constructor(st: () => TasksTraceState, invoke: (cb: RcuCallback) => void, private readonly tasks: () => readonly Task[],
-    readonly reader: (t: Task) => TraceReaderState, private readonly tickPeriod: number) {
+  readonly hz: number;
+  /** rcu_tasks_trace.init_fract: HZ/200 jiffies, at least 1. */
+  readonly initFract: number;
+  /** rcu_task_stall_timeout, shared with Tasks RCU in the kernel; jiffies, <= 0: no warnings. */
+  stallTimeout: number;
+
+  constructor(st: () => TasksTraceState, invoke: (cb: RcuCallback) => void, private readonly d: TasksTraceDeps) {
     super(st, invoke);
+    this.hz = hzOf(d.tickPeriod);
+    this.initFract = Math.max(1, Math.floor(this.hz / 200));
+    this.stallTimeout = 10 * 60 * this.hz;
   }
 
-  get holdouts(): Map<Task, number> { return this.s.holdouts; }
+  get holdouts(): Map<Task, true> { return this.s.holdouts; }
+  get blockedReaders(): Map<Task, number> { return this.s.blocked; }
+
+  /** rcu_tasks_trace_qs() at a context switch on `cpu`: a reader switched out goes on the blocked list. */
+  scheduled(cpu: number, prev: Task): void {
+    if (this.d.nesting(prev) <= 0) return;
+    const sp = this.d.special(prev);
+    if (sp & TrcSpecial.BLOCKED) return;
+    this.d.setSpecial(prev, sp | TrcSpecial.BLOCKED);
+    this.s.blocked.set(prev, cpu);
+  }
+
+  /** rcu_read_unlock_trace_special(), from the TRC_UNLOCK_SPECIAL hypercall: `t` leaves its outermost reader. */
+  unlockSpecial(t: Task): void {
+    let sp = this.d.special(t);
+    if ((sp & NEED_MASK) === NEED_MASK) sp &= ~NEED;
+    if (sp & TrcSpecial.BLOCKED) {
+      this.s.blocked.delete(t);
+      sp &= ~TrcSpecial.BLOCKED;
+    }
+    this.d.setSpecial(t, sp);
+    this.d.setNesting(t, 0);
+  }
+
+  /** exit_tasks_rcu_finish_trace(): a task that died is out of any reader. */
+  private exited(t: Task): void {
+    const sp = this.d.special(t);
+    if (!(sp & NEED_MASK)) this.d.setSpecial(t, sp | CHECKED);
+    if ((this.d.special(t) & NEED) || (sp & TrcSpecial.BLOCKED)) this.unlockSpecial(t);
+    else this.d.setNesting(t, 0);
+  }
 
   advance(now: bigint): void {
-    if (this.state === "idle" && this.wanted()) {
-      this.startGp(now);
-      this.holdouts.clear();
-      for (const t of this.tasks()) {
-        const r = this.reader(t);
-        if (t.state !== "dead" && r.nesting > 0) this.holdouts.set(t, r.exits);
+    const s = this.s;
+    for (const t of [...s.blocked.keys()]) if (t.state === "dead") this.exited(t);
+    switch (s.state) {
+      case "idle":
+        if (!this.wanted()) return;
+        this.startGp(now);
+        this.scanTasklist(now);
+        return;
+      case "post_scan_tasklist":
+        if (!this.d.rcu.done(s.rcuSeq)) return;
+        s.fract = this.initFract;
+        s.lastReport = now;
+        this.waitHoldouts(now);
+        return;
+      case "wait_scan_holdouts":
+        if (now >= s.nextScan) this.scanHoldouts(now);
+        return;
+    }
+  }
+
+  /** rcu_tasks_trace_pertask_prep(): need_qs cleared, no IPI outstanding. */
+  private prep(t: Task): void {
+    this.d.setSpecial(t, this.d.special(t) & ~NEED_MASK);
+  }
+
+  private scanTasklist(now: bigint): void {
+    const s = this.s;
+    this.setState("scan_tasklist", now);
+    s.holdouts.clear();
+    for (const t of this.d.current()) {
+      this.prep(t);
+      s.holdouts.set(t, true);
+    }
+    for (const t of s.blocked.keys()) {
+      if (s.holdouts.has(t)) continue;
+      this.prep(t);
+      this.waitForOneReader(t);
+    }
+    s.current!.holdouts = s.holdouts.size;
+    s.rcuSeq = this.d.rcu.request(now);
+    this.setState("post_scan_tasklist", now);
+  }
+
+  private running(t: Task): number {
+    return this.d.current().indexOf(t);
+  }
+
+  /** trc_wait_for_one_reader(): inspect a task in place, or IPI the CPU it runs on. */
+  private waitForOneReader(t: Task): void {
+    const cpu = this.running(t);
+    if (cpu < 0) {
+      // trc_inspect_reader(): not running, so its fields can be read and written directly.
+      const nesting = this.d.nesting(t), sp = this.d.special(t);
+      if (nesting === 0) {
+        if (!(sp & NEED_MASK)) this.d.setSpecial(t, sp | CHECKED);
+        return;
       }
-      this.current!.holdouts = this.holdouts.size;
-      this.setState("wait_readers", now);
-      this.s.nextScan = now;
+      if (!(sp & NEED_MASK)) this.d.setSpecial(t, sp | NEED | CHECKED);
+      this.s.holdouts.set(t, true);
+      return;
     }
-    if (this.state !== "wait_readers" || now < this.s.nextScan) return;
-    this.current!.scans++;
-    for (const [t, exits] of [...this.holdouts]) {
-      const r = this.reader(t);
-      if (t.state === "dead" || r.nesting === 0 || r.exits !== exits) this.holdouts.delete(t);
+    this.s.holdouts.set(t, true);
+    this.s.ipis++;
+    // trc_read_check_handler() on `cpu`, for the task current there.
+    if (this.d.current()[cpu] !== t) return;
+    const nesting = this.d.nesting(t), sp = this.d.special(t);
+    if (nesting === 0) this.d.setSpecial(t, (sp & ~NEED_MASK) | CHECKED);
+    else if (nesting > 0) this.d.setSpecial(t, sp | NEED | CHECKED);
+  }
+
+  private waitHoldouts(now: bigint): void {
+    const s = this.s;
+    if (s.holdouts.size === 0) {
+      this.endGp(now); // rcu_tasks_trace_postgp(): no IPI left outstanding to wait for
+      return;
     }
-    if (this.holdouts.size === 0) this.endGp(now);
-    else this.s.nextScan = now + BigInt(this.tickPeriod);
+    s.nextScan = now + BigInt(s.fract) * BigInt(this.d.tickPeriod);
+    if (s.fract < this.hz) s.fract++;
+    this.setState("wait_scan_holdouts", now);
+  }
+
+  /** check_all_holdout_tasks_trace(). */
+  private scanHoldouts(now: bigint): void {
+    const s = this.s;
+    const needReport = this.stallTimeout > 0 && now - s.lastReport > BigInt(this.stallTimeout) * BigInt(this.d.tickPeriod);
+    if (needReport) s.lastReport = now;
+    this.setState("scan_holdouts", now);
+    s.current!.scans++;
+    const report: string[] = [];
+    for (const t of [...s.holdouts.keys()]) {
+      if (t.state === "dead") this.exited(t);
+      if (!(this.d.special(t) & CHECKED)) this.waitForOneReader(t);
+      if ((this.d.special(t) & NEED_MASK) === CHECKED) s.holdouts.delete(t);
+      else if (needReport) report.push(this.stallLine(t));
+    }
+    if (report.length) s.stalls.push(["INFO: rcu_tasks_trace detected stalls on tasks:", ...report].join("\n"));
+    this.waitHoldouts(now);
+  }
+
+  /** show_stalled_task_trace()'s line (no IPI is ever left outstanding here; no nohz_full CPU). */
+  private stallLine(t: Task): string {
+    const idle = t.kind === "idle" ? "i" : ".";
+    if (this.running(t) >= 0) return `P${t.pid}: .${idle}`;
+    const sp = this.d.special(t), needqs = (sp & NEED_MASK) >> 8;
+    const blocked = sp & TrcSpecial.BLOCKED ? "B" : ".";
+    return `P${t.pid}: .${idle}.${blocked} nesting: ${this.d.nesting(t)}${" !CN"[needqs & 3]}  cpu: ${t.cpu}`;
   }
 
   override describe(now: bigint): string {
     const h = [...this.holdouts.keys()].map((t) => `${t.name}:${t.pid}`);
-    return super.describe(now) + (h.length ? `; readers: ${h.join(" ")}` : "");
+    const b = [...this.s.blocked.keys()].map((t) => `${t.name}:${t.pid}`);
+    return super.describe(now) + (h.length ? `; holdouts: ${h.join(" ")}` : "") + (b.length ? `; blocked readers: ${b.join(" ")}` : "");
   }
 }

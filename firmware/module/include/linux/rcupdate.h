@@ -1,13 +1,17 @@
-/* RCU for modules. Readers disable preemption (the read side of a kernel without preemptible
- * RCU, and safe with it); the update side waits for the host's grace periods. */
+/* RCU for modules. rcu_read_lock() calls the kernel's __rcu_read_lock(), which counts nesting
+ * in the task under CONFIG_PREEMPT_RCU and disables preemption otherwise (the kernel picks one
+ * when it is built; tramplab's kernel picks at boot, so a module works with either). The
+ * update side waits for the host's grace periods. */
 #ifndef _LINUX_RCUPDATE_H
 #define _LINUX_RCUPDATE_H
 #include <linux/compiler.h>
 #include <linux/types.h>
 #include <linux/preempt.h>
 
-static __always_inline void rcu_read_lock(void) { preempt_disable(); barrier(); }
-static __always_inline void rcu_read_unlock(void) { barrier(); preempt_enable(); }
+void __rcu_read_lock(void);
+void __rcu_read_unlock(void);
+static __always_inline void rcu_read_lock(void) { __rcu_read_lock(); }
+static __always_inline void rcu_read_unlock(void) { __rcu_read_unlock(); }
 static __always_inline void rcu_read_lock_sched(void) { preempt_disable(); }
 static __always_inline void rcu_read_unlock_sched(void) { preempt_enable(); }
 #define rcu_read_lock_bh() rcu_read_lock()

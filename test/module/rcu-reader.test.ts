@@ -1,0 +1,40 @@
+// Modules take the kernel's rcu_read_lock(): the exported __rcu_read_lock(), so a module's
+// reader is preemptible under PREEMPT_RCU and holds grace periods from the blocked-tasks list.
+import { beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { Kernel } from "../../src/kernel/kernel.js";
+import { taskFields } from "../../src/gen/layout.js";
+import { physOfDirect } from "../../src/kernel/memory.js";
+import { buildModules, FIXTURES } from "./build.js";
+
+let ko: Map<string, Uint8Array>;
+beforeAll(async () => {
+  ko = await buildModules([join(FIXTURES, "rcu_reader.c")]);
+});
+
+const TICK = 20_000;
+
+describe("a module's rcu_read_lock()", () => {
+  it("under PREEMPT_RCU: its thread is preempted inside, goes on the blocked-tasks list, and holds a grace period until it unlocks", () => {
+    const k = Kernel.boot({ cpus: 1, preempt: "full", tickPeriod: TICK, timeslice: 2, workload: [
+      { name: "hog", kind: "kthread", entry: "kthread_hog", arg: 0, cpu: 0 },
+    ] });
+    expect(k.runUntil(() => k.online.size === 1, 100 * TICK)).toBe(true);
+    k.insmod(ko.get("rcu_reader")!, "rcu_reader.ko", []);
+    const reader = k.sched.tasks.find((t) => t.name === "mod-reader")!;
+    const nesting = () => new DataView(k.machine.ram.buffer, k.machine.ram.byteOffset)
+      .getUint32(physOfDirect(reader.addr) + taskFields.rcuReadLockNesting.offset, true);
+    const rcu = k.rcu.rcu;
+    expect(k.runUntil(() => rcu.blocked.some((b) => b.task === reader) && reader.state === "runnable", 2000 * TICK)).toBe(true);
+    expect(nesting()).toBe(1);
+    const sections = k.readGlobal("rcu_reader_sections");
+    const seq = rcu.request(k.machine.time);
+    k.rcu.advance(k.machine.time); // the grace period starts: the blocked list is all it may wait for from before
+    expect(rcu.holdingGp().map((b) => b.task)).toEqual([reader]);
+    let out = -1;
+    expect(k.runUntil(() => rcu.done(seq) && (out = nesting()) >= 0, 5000 * TICK)).toBe(true);
+    expect(out, "out of its reader when the grace period ended").toBe(0);
+    expect(k.readGlobal("rcu_reader_sections")).toBeGreaterThan(sections);
+    k.rmmod("rcu_reader");
+  });
+});
