@@ -4,6 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FunctionTracer } from "../../src/kernel/ftrace/tracers.js";
+import { TraceFlag } from "../../src/gen/layout.js";
 
 const SOFTIRQ_OFFSET = 0x100n, SOFTIRQ_MASK = 0xff00n, HARDIRQ_MASK = 0xf0000n, IF = 0x200n;
 
@@ -30,6 +31,22 @@ describe("softirqs run at irq_exit on the IRQ stack, with interrupts on", () => 
     const rsp = k.readGlobal("softirq_seen_rsp"), s = irqStack(k);
     expect(rsp >= s.base && rsp < s.top, `rsp ${rsp.toString(16)} on ${s.name}`).toBe(true);
     expect(k.oopses).toEqual([]);
+  });
+
+  it("the function tracer marks the softirq's traced calls softirq, interrupts on; the task's calls are neither", () => {
+    const k = timerKernel(10);
+    const tracer = new FunctionTracer(k.machine, k.heap, 1 << 14, "work_top run_timer_softirq softirq_timer_fn");
+    k.ftrace.register(tracer.ops);
+    k.run(1_000_000);
+    const recs = tracer.consume();
+    const ip = (f: string) => k.ftrace.record(f)!.ip;
+    const ctx = (r: { flags: number }) => r.flags & (TraceFlag.SOFTIRQ | TraceFlag.HARDIRQ | TraceFlag.IRQS_OFF);
+    const handler = recs.filter((r) => r.ip === ip("run_timer_softirq") || r.ip === ip("softirq_timer_fn"));
+    expect(handler.length).toBeGreaterThan(10);
+    for (const r of handler) expect(ctx(r)).toBe(TraceFlag.SOFTIRQ);
+    const work = recs.filter((r) => r.ip === ip("work_top"));
+    expect(work.some((r) => ctx(r) === TraceFlag.SOFTIRQ), "work_top called by the timer callback").toBe(true);
+    expect(work.some((r) => ctx(r) === 0), "work_top called by the task").toBe(true);
   });
 
   it("a tick during a long softirq nests on the IRQ stack below the softirq's frames and returns into it", () => {
