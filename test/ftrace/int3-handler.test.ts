@@ -77,6 +77,41 @@ describe("the INT3 handler emulates what text_poke_loc_init accepts, as the CPU 
     expect(k.oopses).toEqual([]);
   });
 
+  it("JMP8, JMP32 and RET (padded with int3, as text_poke_loc_init allows) emulated as the CPU executes them", () => {
+    const k = probeKernel();
+    const rel = (site: string, len: bigint) => Number(sym(k, `jcc_taken_${site}`) - (sym(k, `jcc_site_${site}`) + len));
+    // A 5-byte jmp32 over the 6-byte site: the handler counts the displacement from the end of
+    // the site's len (ip += tp->len), so a padded jump would land one byte off, in the kernel too.
+    const jmp32 = new Uint8Array(5);
+    jmp32[0] = 0xe9;
+    new DataView(jmp32.buffer).setInt32(1, rel("d32", 5n), true);
+    const ret = (len: number) => Uint8Array.from({ length: len }, (_, i) => (i === 0 ? 0xc3 : 0xcc));
+    const cases = [
+      { what: "jmp32 and jmp8 to the taken side", d32: jmp32, d8: Uint8Array.of(0xeb, rel("d8", 2n)), want: 2n },
+      { what: "ret out of the probe (%eax still 0)", d32: ret(6), d8: ret(2), want: 1n },
+    ];
+    const all = (emulated: number) =>
+      SITES.every((_, s) => Array.from({ length: COMBOS }, (_, i) => result(k, s, emulated, i)).every((r) => r !== 0n));
+    for (const c of cases) {
+      k.writeKernel(sym(k, "jcc_probe_results"), new Uint8Array(2 * 2 * COMBOS * 8));
+      for (let batch = 0; batch < 50 && !all(1); batch++) {
+        for (const site of SITES) {
+          const addr = sym(k, `jcc_site_${site}`), next = c[site];
+          k.poke.add({ addr, old: k.readKernel(addr, next.length), new: next });
+        }
+        k.poke.finish();
+      }
+      expect(k.runUntil(() => all(0), 20_000_000), `${c.what}: executed`).toBe(true);
+      for (let s = 0; s < 2; s++) {
+        for (let i = 0; i < COMBOS; i++) {
+          expect(result(k, s, 1, i), `${c.what} ${SITES[s]}: emulated`).toBe(c.want);
+          expect(result(k, s, 0, i), `${c.what} ${SITES[s]}: executed`).toBe(c.want);
+        }
+      }
+    }
+    expect(k.oopses).toEqual([]);
+  });
+
   it("the #BP entry copies the CPU's frame 6 words lower, the gap idtentry leaves for an emulated call", () => {
     const k = probeKernel();
     const addr = sym(k, "jcc_site_d8"), next = jccBytes(k, "d8", 4);
