@@ -97,29 +97,29 @@ SYM_FUNC_END \name
 
 IDTENTRY asm_exc_divide_error, do_divide_error, 0
 
-/* #BP from kernel mode first moves the CPU's 5-word frame down 16 bytes: the INT3 handler
- * may emulate a `call`, which pushes a return address just below the interrupted RSP, where
- * the frame would otherwise be. Interrupts are off (interrupt gate), so the word used below
- * the stack as scratch is safe. */
+/* #BP, as the kernel's idtentry for X86_TRAP_BP (arch/x86/entry/entry_64.S) leaves it: from
+ * kernel mode the orig_rax slot and the CPU's 5-word frame are copied 6 words lower before the
+ * registers are saved. Why: the INT3 handler may emulate a `call`, which pushes a return
+ * address just below the interrupted RSP, and that is where the CPU wrote the frame; the copy
+ * is the frame iretq uses, and the 48 bytes it vacated are the gap the push lands in. From
+ * user mode nothing is emulated and the frame stays where the CPU put it. */
 SYM_FUNC_START asm_exc_int3
-	testb $3, 8(%rsp)
+	push $-1
+	testb $3, 16(%rsp)
 	jnz 1f
-	sub $16, %rsp
-	mov %rax, -8(%rsp)
-	mov 16(%rsp), %rax
-	mov %rax, 0(%rsp)
-	mov 24(%rsp), %rax
-	mov %rax, 8(%rsp)
-	mov 32(%rsp), %rax
-	mov %rax, 16(%rsp)
-	mov 40(%rsp), %rax
-	mov %rax, 24(%rsp)
-	mov 48(%rsp), %rax
-	mov %rax, 32(%rsp)
-	mov -8(%rsp), %rax
+	.rept 6
+	pushq 5*8(%rsp)
+	.endr
 1:
+	SAVE_REGS
+	SWAPGS_IF_USER
+	cld
+	mov %rsp, %rdi
+	mov PTREGS_ORIG_RAX(%rsp), %rsi
+	call do_int3
+	jmp exception_return
 SYM_FUNC_END asm_exc_int3
-IDTENTRY asm_exc_int3_body, do_int3, 0
+
 IDTENTRY asm_exc_invalid_op, do_invalid_op, 0
 IDTENTRY asm_exc_double_fault, do_double_fault, 1
 IDTENTRY asm_exc_general_protection, do_general_protection, 1

@@ -15,16 +15,24 @@ __attribute__((noinline)) void irq_enter_rcu(void)
 	asm volatile("" : : : "memory");
 }
 
+void invoke_softirq_if_pending(void);
+void run_local_timers(void);
+void note_irq_in_softirq(struct pt_regs *regs);
+extern u64 irq_stack_inuse[];
+
+/* Leaving the hardirq level, pending softirqs run here, still on the IRQ stack (softirq.c). */
 __attribute__((noinline)) void irq_exit_rcu(void)
 {
 	asm volatile("" : : : "memory");
 	this_cpu()->preempt_count -= HARDIRQ_OFFSET;
+	invoke_softirq_if_pending();
 }
 
 /* The tick's work (traced, in hardirq context). */
 __attribute__((noinline)) void update_process_times(struct pt_regs *regs)
 {
 	this_cpu()->ticks++;
+	run_local_timers();
 	sched_tick(regs);
 }
 
@@ -37,9 +45,20 @@ static notrace void sysvec_timer_on_irqstack(struct pt_regs *regs)
 	irq_exit_rcu();
 }
 
+/* run_sysvec_on_irqstack_cond: switch to the IRQ stack unless it is in use already. It is while
+ * a softirq runs there with interrupts on: an interrupt then stays on it, below the softirq's
+ * frames; switching to its top would write over them. */
 notrace void timer_interrupt(struct pt_regs *regs)
 {
-	call_on_irqstack(sysvec_timer_on_irqstack, regs);
+	u64 cpu = this_cpu()->cpu;
+	note_irq_in_softirq(regs);
+	if (irq_stack_inuse[cpu]) {
+		sysvec_timer_on_irqstack(regs);
+	} else {
+		irq_stack_inuse[cpu] = 1;
+		call_on_irqstack(sysvec_timer_on_irqstack, regs);
+		irq_stack_inuse[cpu] = 0;
+	}
 	irqentry_exit(regs);
 }
 

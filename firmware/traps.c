@@ -44,39 +44,51 @@ notrace void do_int3(struct pt_regs *regs, u64 error)
 	fault(regs, VECTOR_BP, error);
 }
 
-/* ---- #UD: WARN_ON() and BUG.
+/* ---- #UD: WARN_ON() and BUG().
  *
  * This kernel handles #UD on an IST stack of its own (Linux keeps IST for #DB, NMI, #DF and
  * #MC; any of them raises the same question). A WARN_ON() inside an ftrace callback traps
  * here, and report_bug() is traced: whether that call is traced again depends on whose
  * in_tracing flag this stack uses. ist_enter() links it to the interrupted stack's flag. */
 u64 warn_count;
-extern u64 __start___bug_table[], __stop___bug_table[];
+extern struct bug_entry __start___bug_table[], __stop___bug_table[];
 
 /* Loaded modules' __bug_tables, published by the host's loader: {start, end} pairs. */
 struct bug_table_range {
-	u64 *start, *end;
+	struct bug_entry *start, *end;
 };
 struct bug_table_range *module_bug_tables;
 u64 module_bug_tables_nr;
 
-static notrace int is_warning(u64 ip)
+static notrace u64 bug_addr(const struct bug_entry *b)
 {
-	for (u64 *p = __start___bug_table; p < __stop___bug_table; p++)
-		if (*p == ip)
-			return 1;
-	for (u64 i = 0; i < module_bug_tables_nr; i++)
-		for (u64 *p = module_bug_tables[i].start; p < module_bug_tables[i].end; p++)
-			if (*p == ip)
-				return 1;
-	return 0;
+	return (u64)&b->bug_addr_disp + (s64)b->bug_addr_disp;
 }
 
-/* Traced on purpose: the handler's instrumentable part. */
-__attribute__((noinline)) void report_bug(struct pt_regs *regs)
+static notrace const struct bug_entry *search_bug(struct bug_entry *start, struct bug_entry *end, u64 ip)
 {
-	warn_count++;
-	hypercall3(HYPERCALL_WARN, (long)regs, 0, 0);
+	for (struct bug_entry *b = start; b < end; b++)
+		if (bug_addr(b) == ip)
+			return b;
+	return NULL;
+}
+
+/* find_bug: the __bug_table entry of the ud2 at ip, the kernel's or a module's. */
+static notrace const struct bug_entry *find_bug(u64 ip)
+{
+	const struct bug_entry *b = search_bug(__start___bug_table, __stop___bug_table, ip);
+	for (u64 i = 0; !b && i < module_bug_tables_nr; i++)
+		b = search_bug(module_bug_tables[i].start, module_bug_tables[i].end, ip);
+	return b;
+}
+
+/* Traced on purpose: the handler's instrumentable part. The host prints the warning, or for a
+ * BUG the kernel's "kernel BUG at file:line!" (the oops follows from do_invalid_op). */
+__attribute__((noinline)) void report_bug(struct pt_regs *regs, const struct bug_entry *bug)
+{
+	if (bug->flags & BUGFLAG_WARNING)
+		warn_count++;
+	hypercall3(HYPERCALL_WARN, (long)regs, (long)bug, 0);
 }
 
 /* A #UD always enters at the top of its IST stack. One taken inside this handler (a WARN in
@@ -93,15 +105,16 @@ notrace void do_invalid_op(struct pt_regs *regs, u64 error)
 		panic_halt("Kernel panic - not syncing: #UD nested too deep on its IST stack\n");
 	*ist -= IST_SHIFT;
 	u64 link = ist_enter(regs);
-	int warning = !user_mode(regs) && is_warning(regs->rip);
-	if (warning) {
-		report_bug(regs);
+	const struct bug_entry *bug = user_mode(regs) ? NULL : find_bug(regs->rip);
+	int warning = bug && (bug->flags & BUGFLAG_WARNING);
+	if (bug)
+		report_bug(regs, bug);
+	if (warning)
 		regs->rip += 2; /* past the ud2 */
-	}
 	ist_exit(link);
 	*ist += IST_SHIFT;
 	if (!warning)
-		fault(regs, VECTOR_UD, error);
+		fault(regs, VECTOR_UD, 0); /* handle_invalid_op: do_error_trap with error code 0 */
 }
 
 /* On its own IST stack: report and stop this vCPU for good. */

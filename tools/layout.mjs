@@ -321,9 +321,9 @@ export const ftraceOpsFields = [
 export const pokeLocFields = [
   ["relAddr", "i32", "site address minus _stext"],
   ["disp", "i32", "displacement of the emulated call or jump"],
-  ["len", "u8", "instruction length (5)"],
-  ["opcode", "u8", "what to emulate: E8 call, E9 jmp (a NOP is jmp +0), EB jmp8, C3 ret, CC int3"],
-  ["text", "u8", "the new bytes", 5],
+  ["len", "u8", "instruction length (6 for a near Jcc)"],
+  ["opcode", "u8", "what to emulate: E8 call, E9 jmp (NOP5: +0), EB jmp8 (NOP2: +0), C3 ret, CC int3, 70-7F Jcc"],
+  ["text", "u8", "the new bytes (a near Jcc's without its 0F)", 5],
   ["old", "u8", "the first byte before int3 was written"],
 ];
 

@@ -91,16 +91,40 @@ static __always_inline notrace u64 read_cr2(void)
 	return v;
 }
 
-/* WARN_ON(cond): if cond holds, a `ud2` listed in __bug_table; the #UD handler reports it
- * (report_bug) and resumes after it. A ud2 that is not listed is a BUG: the task dies. */
+/* WARN_ON() and BUG(): a `ud2` with an entry in __bug_table, laid out as x86-64's struct bug_entry
+ * (include/asm-generic/bug.h with relative pointers): the trap's address and the file name's,
+ * each relative to its own field, then the line and the flags. The #UD handler looks the trap up
+ * (report_bug): a warning is reported and resumed after; a BUG is "kernel BUG at file:line!"
+ * and an oops. A ud2 with no entry is an oops too. */
+struct bug_entry {
+	s32 bug_addr_disp;
+	s32 file_disp;
+	u16 line;
+	u16 flags;
+};
+#define BUGFLAG_WARNING (1 << 0)
+
+#define __BUG_TRAP(flags)							\
+	asm volatile("1:\tud2\n\t"						\
+		     ".pushsection .rodata\n"					\
+		     "3:\t.asciz \"" __FILE__ "\"\n\t"				\
+		     ".popsection\n\t"						\
+		     ".pushsection __bug_table, \"a\"\n\t"			\
+		     ".balign 4\n\t"						\
+		     ".long 1b - .\n\t"						\
+		     ".long 3b - .\n\t"						\
+		     ".short %c0\n\t"						\
+		     ".short %c1\n\t"						\
+		     ".popsection" : : "i"(__LINE__), "i"(flags))
+
 #define WARN_ON(cond) ({						\
 	int __warn = !!(cond);						\
 	if (__warn)							\
-		asm volatile("1:\tud2\n\t"					\
-			     ".pushsection __bug_table, \"a\"\n\t"		\
-			     ".balign 8\n\t.quad 1b\n\t.popsection");	\
+		__BUG_TRAP(BUGFLAG_WARNING);				\
 	__warn;								\
 })
+
+#define BUG() do { __BUG_TRAP(0); __builtin_unreachable(); } while (0)
 
 static __always_inline notrace void preempt_disable_notrace(void)
 {

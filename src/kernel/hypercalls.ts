@@ -15,7 +15,7 @@ import { printk, type Reports } from "./state.js";
 import type { OopsDialect } from "./versions.js";
 import type { Task } from "./sched.js";
 import { makeOops } from "./oops.js";
-import { makeWarning } from "./traps/warn.js";
+import { makeWarning, readBugEntry, bugLines } from "./traps/warn.js";
 import { makeUseAfterFree, type FreedObject } from "./uaf.js";
 
 export interface HypercallDeps {
@@ -81,6 +81,11 @@ export function installHypercalls(table: Map<number, Hypercall>, d: HypercallDep
     machine.events.record(EventKind.RECURSION, cpu.index, cpu.get("clock"), cpu.reg(7), cpu.reg(6), cpu.reg(2), cpu.reg(10), BigInt(pid));
   });
   table.set(Nr.WARN, (cpu) => {
+    const bug = readBugEntry(machine, d.cr3, cpu.reg(6));
+    if (bug && !bug.warning) {
+      printk(d.reports(), bugLines(bug) + "\n", cpu.get("clock"));
+      return;
+    }
     const task = sched.current[cpu.index];
     const w = makeWarning(machine, d.cr3, d.symbols(), task, cpu.index, cpu.reg(7));
     d.reports().warnings.push(w);

@@ -1,7 +1,7 @@
 // The batched INT3 protocol against a fake machine: kernel text as a byte map, vCPUs that take
 // the sync IPI when the machine "runs", and the guest's counters as plain numbers.
 import { describe, it, expect } from "vitest";
-import { TextPoke, initialPokeState, type PokeDeps } from "../../src/kernel/ftrace/textpoke.js";
+import { TextPoke, initialPokeState, pokeLoc, type PokeDeps } from "../../src/kernel/ftrace/textpoke.js";
 import { NOP5, callInsn } from "../../src/kernel/ftrace/records.js";
 import { EventKind } from "../../src/gen/layout.js";
 
@@ -136,5 +136,45 @@ describe("text_poke_bp_batch against a fake machine", () => {
     expect(m.writes.map((w) => w.bytes.length)).toEqual([5]);
     expect(state.stats.syncs).toBe(0);
     expect(state.log[0]).toBe("naive batch: 1 site written in place");
+  });
+});
+
+describe("text_poke_loc_init: what the INT3 handler is told to emulate", () => {
+  const b = (...x: number[]) => Uint8Array.of(...x);
+
+  it("a NOP5 is published as JMP32 +0 and a NOP2 as JMP8 +0, as the kernel turns NOPs into jumps", () => {
+    expect(pokeLoc(NOP5)).toMatchObject({ opcode: 0xe9, disp: 0, len: 5 });
+    expect(pokeLoc(b(0x66, 0x90))).toMatchObject({ opcode: 0xeb, disp: 0, len: 2 });
+  });
+
+  it("CALL, JMP32, JMP8, RET and INT3 keep their opcode and displacement; RET and JMP may be padded with int3", () => {
+    expect(pokeLoc(b(0xe8, 0xfb, 0xff, 0xff, 0xff))).toMatchObject({ opcode: 0xe8, disp: -5, len: 5 });
+    expect(pokeLoc(b(0xe9, 0x10, 0, 0, 0))).toMatchObject({ opcode: 0xe9, disp: 16, len: 5 });
+    expect(pokeLoc(b(0xeb, 0x80, 0xcc, 0xcc, 0xcc))).toMatchObject({ opcode: 0xeb, disp: -128, len: 5 });
+    expect(pokeLoc(b(0xc3, 0xcc, 0xcc, 0xcc, 0xcc))).toMatchObject({ opcode: 0xc3, disp: 0, len: 5 });
+    expect(pokeLoc(b(0xcc))).toMatchObject({ opcode: 0xcc, len: 1 });
+  });
+
+  it("a near Jcc (0f 8x, 6 bytes) is stored as its short opcode 7x with length 6 and its text without the 0f", () => {
+    for (let cc = 0; cc < 16; cc++) {
+      const loc = pokeLoc(b(0x0f, 0x80 + cc, 0x00, 0x01, 0x00, 0x00));
+      expect(loc).toMatchObject({ opcode: 0x70 + cc, disp: 0x100, len: 6 });
+      expect([...loc.text]).toEqual([0x80 + cc, 0x00, 0x01, 0x00, 0x00]);
+      expect(pokeLoc(b(0x70 + cc, 0xfe))).toMatchObject({ opcode: 0x70 + cc, disp: -2, len: 2 });
+    }
+  });
+
+  it("anything else is refused before a byte is written, where the kernel's text_poke_loc_init BUG()s", () => {
+    const m = fakeMachine(1);
+    const state = initialPokeState();
+    const p = new TextPoke(() => state, m.d);
+    for (const bad of [b(0x48, 0x89, 0xe5), b(0x90), b(0x0f, 0x1f, 0x40, 0x00), b(0xe8, 0, 0, 0, 0, 0xcc), b(0x74, 0, 0xcc),
+      b(0xc3, 0x90), b(0x0f, 0x80, 0, 0, 0)]) {
+      expect(() => p.single({ addr: SITE_A, old: NOP5, new: bad }))
+        .toThrow(/^text_poke: cannot emulate .* INT3, RET, CALL, JMP32, JMP8, Jcc/);
+    }
+    expect(m.writes).toEqual([]);
+    expect(state.queue).toEqual([]);
+    expect(state.stats.batches).toBe(0);
   });
 });

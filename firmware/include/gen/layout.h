@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xd34ed0e6
+#define LAYOUT_HASH 0xaa090562
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
@@ -308,9 +308,9 @@ _Static_assert(sizeof(struct ftrace_ops) == 128, "layout");
 struct text_poke_loc {
 	s32 rel_addr;	/* site address minus _stext */
 	s32 disp;	/* displacement of the emulated call or jump */
-	u8 len;	/* instruction length (5) */
-	u8 opcode;	/* what to emulate: E8 call, E9 jmp (a NOP is jmp +0), EB jmp8, C3 ret, CC int3 */
-	u8 text[5];	/* the new bytes */
+	u8 len;	/* instruction length (6 for a near Jcc) */
+	u8 opcode;	/* what to emulate: E8 call, E9 jmp (NOP5: +0), EB jmp8 (NOP2: +0), C3 ret, CC int3, 70-7F Jcc */
+	u8 text[5];	/* the new bytes (a near Jcc's without its 0F) */
 	u8 old;	/* the first byte before int3 was written */
 };
 _Static_assert(__builtin_offsetof(struct text_poke_loc, rel_addr) == 0, "layout");

@@ -103,6 +103,7 @@ export class TextPoke {
    * vector, so it must stay sorted; an equal address does not flush, as in the kernel).
    */
   add(req: PokeRequest): void {
+    pokeLoc(req.new); // refused before anything is queued or written, as text_poke_loc_init BUG()s
     const queue = this.st().queue;
     const last = queue[queue.length - 1];
     if (queue.length >= TEXT_POKE_MAX || (last && req.addr < last.addr)) this.finish();
@@ -189,10 +190,12 @@ export class TextPoke {
 
   private publish(batch: PokeRequest[]): void {
     const vec = new Uint8Array(batch.length * POKE_LOC_SIZE);
-    batch.forEach((p, i) => vec.set(packStruct(pokeLocFields, POKE_LOC_SIZE, {
-      relAddr: Number(p.addr - this.d.stext), disp: emulatedDisp(p.new), len: p.new.length, opcode: emulatedOpcode(p.new),
-      text: p.new, old: p.old[0],
-    }), i * POKE_LOC_SIZE));
+    batch.forEach((p, i) => {
+      const loc = pokeLoc(p.new);
+      vec.set(packStruct(pokeLocFields, POKE_LOC_SIZE, {
+        relAddr: Number(p.addr - this.d.stext), disp: loc.disp, len: loc.len, opcode: loc.opcode, text: loc.text, old: p.old[0],
+      }), i * POKE_LOC_SIZE);
+    });
     this.write(this.d.vecAddr, vec);
     const nr = new Uint8Array(4);
     new DataView(nr.buffer).setUint32(0, batch.length, true);
@@ -265,15 +268,41 @@ export class TextPoke {
   }
 }
 
-/** The instruction the INT3 handler emulates for new bytes (a NOP5 is `jmp +0`). */
-function emulatedOpcode(b: Uint8Array): number {
-  if (sameBytes(b, NOP5)) return 0xe9;
-  return b[0];
+/** x86_nops[2]: the NOP the kernel emulates as `jmp8 +0`. */
+const NOP2 = Uint8Array.of(0x66, 0x90);
+
+/** What the guest's INT3 handler is told to emulate for a site (struct text_poke_loc's fields). */
+export interface PokeLoc {
+  opcode: number;
+  disp: number;
+  len: number;
+  /** The bytes after the 0x0f of a near Jcc, else the new bytes (at most 5). */
+  text: Uint8Array;
 }
 
-function emulatedDisp(b: Uint8Array): number {
-  if (sameBytes(b, NOP5)) return 0;
-  if (b[0] === 0xe8 || b[0] === 0xe9) return new DataView(b.buffer, b.byteOffset).getInt32(1, true);
-  if (b[0] === 0xeb) return new DataView(b.buffer, b.byteOffset).getInt8(1);
-  return 0;
+/**
+ * text_poke_loc_init (arch/x86/kernel/alternative.c): decode the new instruction into what the
+ * INT3 handler emulates, or refuse it as the kernel BUG()s on it. INT3, RET (padded with int3),
+ * CALL, JMP32 and JMP8 (padded with int3) and the short Jcc are emulated as they are; a near
+ * Jcc (0f 80..8f, 6 bytes) is stored as its short opcode with the length telling them apart;
+ * x86's NOP5 and NOP2 become JMP32 +0 and JMP8 +0. Anything else, or a length that does not
+ * match the instruction, throws: a vector entry the handler could not emulate is never published.
+ */
+export function pokeLoc(b: Uint8Array): PokeLoc {
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  const len = b.length;
+  const padded = (n: number) => len >= n && b.subarray(n).every((x) => x === 0xcc);
+  const exact = (n: number) => len === n;
+  const loc = (opcode: number, disp: number, text: Uint8Array = b) => ({ opcode, disp, len, text: text.subarray(0, 5) });
+  const op = b[0];
+  if (op === 0xcc && exact(1)) return loc(op, 0);
+  if (op === 0xc3 && padded(1)) return loc(op, 0);
+  if ((op === 0xe8 && exact(5)) || (op === 0xe9 && padded(5))) return loc(op, v.getInt32(1, true));
+  if (op === 0xeb && padded(2)) return loc(op, v.getInt8(1));
+  if (op >= 0x70 && op <= 0x7f && exact(2)) return loc(op, v.getInt8(1));
+  if (op === 0x0f && len === 6 && b[1] >= 0x80 && b[1] <= 0x8f) return loc(b[1] - 0x10, v.getInt32(2, true), b.subarray(1));
+  if (sameBytes(b, NOP5)) return loc(0xe9, 0);
+  if (sameBytes(b, NOP2)) return loc(0xeb, 0);
+  throw new Error(`text_poke: cannot emulate ${hexBytes(b)} (${len} bytes): the INT3 handler emulates INT3, RET, CALL, ` +
+    "JMP32, JMP8, Jcc and x86's NOP5 and NOP2 only");
 }

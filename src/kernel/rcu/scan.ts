@@ -18,6 +18,12 @@
 //                                         trampoline -> grace period ends -> free, unmap
 //       <resumes> ...ret -> into freed trampoline: page fault
 //
+// Interrupt levels: a task preempted at an interrupt's exit holds exactly one interrupted IP,
+// that interrupt's pt_regs->ip on its own stack (the preempted IP here). A softirq run at that
+// exit, and an interrupt nested in it, live on the IRQ stack and end before the preemption
+// (their exits see the softirq count), so neither check reads the IRQ stack; the Tasks Rude RCU
+// step before either waits out what is there (docs/softirq.md, test/kernel/softirq.test.ts).
+//
 // Each scan happens between rounds, with every vCPU stopped, after the sites were patched
 // away: a task found clear cannot reach the trampoline again. Holdouts are rescanned with the
 // same backoff as Tasks RCU.
