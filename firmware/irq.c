@@ -28,18 +28,28 @@ __attribute__((noinline)) void update_process_times(struct pt_regs *regs)
 	sched_tick(regs);
 }
 
+void tick_broadcast_ipi(void);
+
 static notrace void sysvec_timer_on_irqstack(struct pt_regs *regs)
 {
 	irq_enter_rcu();
 	this_cpu()->irq_count++;
 	wrmsr(MSR_APIC_EOI, 0);
+	tick_broadcast_ipi(); /* the tick also stands for the broadcast IPI (firmware/idle.c) */
 	update_process_times(regs);
 	irq_exit_rcu();
 }
 
+/* irqentry_enter()'s ct_irq_enter(): an interrupt that arrives where RCU is not watching (the
+ * idle halt or poll loop) makes RCU watch until it returns, so the handler's traced code is
+ * an ordinary reader. */
 notrace void timer_interrupt(struct pt_regs *regs)
 {
+	struct percpu *pc = this_cpu();
+	u32 watching = pc->rcu_watching;
+	pc->rcu_watching = 1;
 	call_on_irqstack(sysvec_timer_on_irqstack, regs);
+	pc->rcu_watching = watching;
 	irqentry_exit(regs);
 }
 

@@ -27,6 +27,7 @@ import { bootKernel, type BootedKernel } from "./boot.js";
 import { SchedPolicy, type Task } from "./sched.js";
 import type { Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
+import { VERSIONS } from "./versions.js";
 import { physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
@@ -124,6 +125,7 @@ export class Kernel {
     this.ftrace = new Ftrace(() => st().ftrace, { machine: m, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
       trampolines: this.trampolines, phys: (va) => this.phys(va),
       deferFree: (cb) => this.rcu.rcu.call(cb, m.time),
+      noinstr: { names: VERSIONS[config.kernel].noinstr, release: VERSIONS[config.kernel].title },
       release: (policy = this.config.release) => {
         const specs = releaseSteps(policy, this.kconfig, this.rcu);
         return (ops, trampoline, memory) => {
@@ -136,10 +138,17 @@ export class Kernel {
       } });
     // ftrace_init: "allocating" before the sites are converted, "allocated" after (even when
     // an ftrace bug stopped the conversion, as ftrace_update_code returns 0 then).
-    const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);
+    // A function the release builds noinstr has no __mcount_loc entry there.
+    const noinstr = VERSIONS[config.kernel].noinstr;
+    const quiet = (ip: bigint) => noinstr.includes(this.baseSymbols.find(ip)?.name ?? "");
+    const sites = this.mcountLoc(), mcount = sites.filter((ip) => !quiet(ip));
+    const [allocating, allocated] = ftraceInitLines(mcount.length);
     printk(st().reports, allocating + "\n", m.time);
-    this.ftrace.init(mcount);
+    this.ftrace.init(mcount, sites.filter(quiet));
     if (allocated) printk(st().reports, allocated + "\n", m.time);
+    // The idle boot parameters (firmware/idle.c): idle=poll, or a timer-stopping idle state.
+    this.writeGlobal(sym("cpu_idle_force_poll"), config.idle === "poll" ? 1n : 0n, 4);
+    this.writeGlobal(sym("cpuidle_timer_stop"), config.idle === "broadcast" ? 1n : 0n, 4);
     this.demand = new DemandPager(() => st().demand, m, booted.space, booted.frames);
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),
@@ -479,8 +488,8 @@ export class Kernel {
     return new DataView(b.buffer).getBigUint64(0, true);
   }
 
-  /** A u64 field of `cpu`'s per-CPU area. */
-  percpuU32(cpu: number, field: "preemptCount"): number {
+  /** A u32 field of `cpu`'s per-CPU area. */
+  percpuU32(cpu: number, field: "preemptCount" | "rcuWatching"): number {
     const pa = physOfDirect(this.booted.percpuBase) + cpu * PERCPU_SIZE + percpuFields[field].offset;
     return new DataView(this.machine.ram.buffer, this.machine.ram.byteOffset).getUint32(pa, true);
   }

@@ -34,7 +34,15 @@ export interface VersionFacts {
   tasksWait: (rule: KconfigRule) => "if-preemption" | "always";
   /** synchronize_rcu_tasks_rude() returns at once on x86 (ARCH_WANTS_NO_INSTR), from 6.13. */
   rudeNoop: boolean;
+  /**
+   * Firmware functions that are traced in older releases and noinstr in this one: ftrace_init
+   * keeps no record for them, so no ops can reach them (docs/versions.md, "Idle").
+   */
+  noinstr: readonly string[];
 }
+
+/** Made noinstr by the "cpuidle,rcu" series (6.3): the idle poll loop calls nothing traced. */
+const NOINSTR_FROM_6_3: readonly string[] = ["tick_check_broadcast_expired"];
 
 const MAINLINE_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full"];
 
@@ -42,6 +50,7 @@ function release(v: string, rule: KconfigRule, after610: boolean, lazy = false):
   return {
     title: `kernel ${v}`, models: lazy ? [...MAINLINE_MODELS, "lazy"] : MAINLINE_MODELS, rule, bothRules: false,
     lazyIsPreemption: true, tasksWait: () => (after610 ? "always" : "if-preemption"), rudeNoop: lazy,
+    noinstr: v === "5.15" || v === "6.1" ? [] : NOINSTR_FROM_6_3,
   };
 }
 
@@ -59,6 +68,7 @@ export const VERSIONS: Record<KernelVersion, VersionFacts> = {
   "preempt-auto-rfc": {
     title: "PREEMPT_AUTO RFC (Feb 2024, not a release)", models: [...MAINLINE_MODELS, "lazy"], rule: "old", bothRules: true,
     lazyIsPreemption: false, tasksWait: (rule) => (rule === "new" ? "always" : "if-preemption"), rudeNoop: false,
+    noinstr: NOINSTR_FROM_6_3,
   },
 };
 
