@@ -49,7 +49,7 @@ function optionLines(o: Option): string {
 export const RUN_SECTIONS: { title: string; keys: string[] }[] = [
   {
     title: "Options for the built-in kernel:",
-    keys: ["kernel", "cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion", "image",
+    keys: ["kernel", "cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion", "idle", "image",
       "insmod", "rmmod", "gdb", "gdb-wait"],
   },
   { title: "Options for a program:", keys: ["max-insns", "stats"] },
