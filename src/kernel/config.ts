@@ -1,6 +1,8 @@
 // The guest kernel's configuration: the preemption model and what Kconfig derives from it.
 // Each field's default, range and spellings are in the options table (options.ts).
-import { libraryDefault, option, OPTIONS, type IdleMode, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
+import {
+  libraryDefault, option, OPTIONS, type IdleMode, type KconfigRule, type PreemptModel, type RecursionSchemeName,
+} from "./options.js";
 import type { ReadSide } from "./tracepoint.js";
 import type { CpuVendorName } from "../machine/machine.js";
 import { checkKernelVersion, NEWEST_KERNEL, VERSIONS, versionRule, type KernelVersion } from "./versions.js";
