@@ -74,6 +74,25 @@ describe("idle in do_idle()'s order", () => {
     }
   });
 
+  it("arch_cpu_idle_enter's callbacks run with interrupts off: the unpatching's sync IPIs wait them out, even for a free at once", () => {
+    const k = Kernel.boot({ cpus: 2, preempt: "full", kernel: "6.13", tickPeriod: TICK, timeslice: 2, release: "immediate",
+      workload: [{ name: "burst", kind: "kthread", entry: "kthread_burst", arg: 0, cpu: 0 }] });
+    const ops = new FtraceOps({
+      name: "idle-slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "arch_cpu_idle_enter", private: 50_000n,
+    });
+    k.run(5 * TICK);
+    k.ftrace.register(ops);
+    const t = ops.trampoline!;
+    const idleInside = () => k.holders(t.addr, t.addr + 4096n).some((h) => h.task.kind === "idle");
+    expect(k.runUntil(idleInside, 500 * TICK)).toBe(true);
+    const release = k.ftrace.unregister(ops)!;
+    k.runUntil(() => release.freedAt !== undefined, 2000 * TICK);
+    k.run(50 * TICK);
+    expect(release.freedAt).toBeDefined();
+    expect(k.trampolines.all[0].heldAtFree).toEqual([]);
+    expect(k.useAfterFrees).toEqual([]);
+  });
+
   it("an interrupt taken where RCU is not watching makes RCU watch while its handler runs (irqentry_enter)", () => {
     const k = idleKernel({ kernel: "5.15", idle: "broadcast" });
     const seen = contexts(k, "update_process_times", 10);
