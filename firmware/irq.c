@@ -36,21 +36,29 @@ __attribute__((noinline)) void update_process_times(struct pt_regs *regs)
 	sched_tick(regs);
 }
 
+void tick_broadcast_ipi(void);
+
 static notrace void sysvec_timer_on_irqstack(struct pt_regs *regs)
 {
 	irq_enter_rcu();
 	this_cpu()->irq_count++;
 	wrmsr(MSR_APIC_EOI, 0);
+	tick_broadcast_ipi(); /* the tick also stands for the broadcast IPI (firmware/idle.c) */
 	update_process_times(regs);
 	irq_exit_rcu();
 }
 
 /* run_sysvec_on_irqstack_cond: switch to the IRQ stack unless it is in use already. It is while
  * a softirq runs there with interrupts on: an interrupt then stays on it, below the softirq's
- * frames; switching to its top would write over them. */
+ * frames; switching to its top would write over them. Around it, irqentry_enter()'s
+ * ct_irq_enter(): an interrupt that arrives where RCU is not watching (the idle halt or poll
+ * loop) makes RCU watch until it returns, so the handler's traced code is an ordinary reader. */
 notrace void timer_interrupt(struct pt_regs *regs)
 {
-	u64 cpu = this_cpu()->cpu;
+	struct percpu *pc = this_cpu();
+	u64 cpu = pc->cpu;
+	u32 watching = pc->rcu_watching;
+	pc->rcu_watching = 1;
 	note_irq_in_softirq(regs);
 	if (irq_stack_inuse[cpu]) {
 		sysvec_timer_on_irqstack(regs);
@@ -59,6 +67,7 @@ notrace void timer_interrupt(struct pt_regs *regs)
 		call_on_irqstack(sysvec_timer_on_irqstack, regs);
 		irq_stack_inuse[cpu] = 0;
 	}
+	pc->rcu_watching = watching;
 	irqentry_exit(regs);
 }
 

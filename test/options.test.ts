@@ -78,8 +78,8 @@ describe("the options table", () => {
 
   it("spells the machine section's keys in the order the docs list them", () => {
     expect(MACHINE_OPTIONS.map((o) => o.key)).toEqual(["cpus", "preempt", "kernel", "kconfig", "release", "seed", "quantum", "tick-period",
-      "timeslice", "recursion", "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep", "xmc-policy",
-      "cpu-vendor", "soft-lockup", "trampolines", "workload", "image"]);
+      "timeslice", "idle", "recursion", "ist-link", "transition-bit", "recursion-events", "tracepoint-read-side", "fault-sleep",
+      "xmc-policy", "cpu-vendor", "soft-lockup", "trampolines", "workload", "image"]);
     expect(option("softLockupTicks").key).toBe("soft-lockup");
   });
 });

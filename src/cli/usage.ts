@@ -49,8 +49,8 @@ function optionLines(o: Option): string {
 export const RUN_SECTIONS: { title: string; keys: string[] }[] = [
   {
     title: "Options for the built-in kernel:",
-    keys: ["kernel", "cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion", "image",
-      "insmod", "rmmod", "gdb", "gdb-wait"],
+    keys: ["kernel", "cpus", "preempt", "kconfig", "seed", "time", "tracer", "filter", "trace-lines", "release", "recursion", "idle",
+      "image", "insmod", "rmmod", "gdb", "gdb-wait"],
   },
   { title: "Options for a program:", keys: ["max-insns", "stats"] },
   { title: "For both:", keys: ["cpu-vendor"] },

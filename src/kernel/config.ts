@@ -1,6 +1,8 @@
 // The guest kernel's configuration: the preemption model and what Kconfig derives from it.
 // Each field's default, range and spellings are in the options table (options.ts).
-import { libraryDefault, option, OPTIONS, type KconfigRule, type PreemptModel, type RecursionSchemeName } from "./options.js";
+import {
+  libraryDefault, option, OPTIONS, type IdleMode, type KconfigRule, type PreemptModel, type RecursionSchemeName,
+} from "./options.js";
 import type { ReadSide } from "./tracepoint.js";
 import type { CpuVendorName } from "../machine/machine.js";
 import { checkKernelVersion, NEWEST_KERNEL, VERSIONS, versionRule, type KernelVersion } from "./versions.js";
@@ -105,6 +107,8 @@ export interface KernelConfig {
   recursionEvents: boolean;
   /** How the sys_enter tracepoint protects its probes (firmware/tracepoint.c). */
   tracepointReadSide: ReadSide;
+  /** How an idle vCPU waits (firmware/idle.c). */
+  idle: IdleMode;
 }
 
 /** Per vCPU a busy thread and a sleeper; a yielder, a user worker and a user sleeper shared out. */

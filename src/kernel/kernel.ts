@@ -28,13 +28,13 @@ import { bootKernel, type BootedKernel } from "./boot.js";
 import { SchedPolicy, type Task } from "./sched.js";
 import type { Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
+import { VERSIONS } from "./versions.js";
 import { physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
 import type { KernelStacks } from "./stacks.js";
 import { installHypercalls } from "./hypercalls.js";
-import { VERSIONS } from "./versions.js";
 import { ftraceInitLines } from "./ftrace/pages.js";
 import { initialKernelState, printk, type KernelState, type Lockup } from "./state.js";
 import { HostJobs } from "./jobs.js";
@@ -126,6 +126,7 @@ export class Kernel {
     this.ftrace = new Ftrace(() => st().ftrace, { machine: m, symbols: () => this.symbols, heap: this.heap, poke: this.poke,
       trampolines: this.trampolines, phys: (va) => this.phys(va), mainlineRecursion: config.recursion === "mainline",
       deferFree: (cb) => this.rcu.rcu.call(cb, m.time),
+      noinstr: { names: VERSIONS[config.kernel].noinstr, release: VERSIONS[config.kernel].title },
       release: (policy = this.config.release) => {
         const specs = releaseSteps(policy, this.kconfig, this.rcu);
         return (ops, trampoline, memory) => {
@@ -139,14 +140,21 @@ export class Kernel {
       printk: (text) => printk(st().reports, text, m.time) });
     // ftrace_init: "allocating" before the sites are converted, "allocated" after (even when
     // an ftrace bug stopped the conversion, as ftrace_update_code returns 0 then).
-    const mcount = this.mcountLoc(), [allocating, allocated] = ftraceInitLines(mcount.length);
+    // A function the release builds noinstr has no __mcount_loc entry there.
+    const noinstr = VERSIONS[config.kernel].noinstr;
+    const quiet = (ip: bigint) => noinstr.includes(this.baseSymbols.find(ip)?.name ?? "");
+    const sites = this.mcountLoc(), mcount = sites.filter((ip) => !quiet(ip));
+    const [allocating, allocated] = ftraceInitLines(mcount.length);
     printk(st().reports, allocating + "\n", m.time);
-    this.ftrace.init(mcount);
+    this.ftrace.init(mcount, sites.filter(quiet));
     // Mainline's trampolines have no recursion guard: jump over tramplab's (ftrace/guard-sites.ts).
     if (config.recursion === "mainline") {
       dropTrampolineGuards({ read: (va, len) => this.readKernel(va, len), write: (va, b) => this.writeKernel(va, b), sym });
     }
     if (allocated) printk(st().reports, allocated + "\n", m.time);
+    // The idle boot parameters (firmware/idle.c): idle=poll, or a timer-stopping idle state.
+    this.writeGlobal(sym("cpu_idle_force_poll"), config.idle === "poll" ? 1n : 0n, 4);
+    this.writeGlobal(sym("cpuidle_timer_stop"), config.idle === "broadcast" ? 1n : 0n, 4);
     this.demand = new DemandPager(() => st().demand, m, booted.space, booted.frames);
     this.sysEnter = new SysEnterTracepoint(() => st().tracepoint, { heap: this.heap, symbol: sym,
       writeU64: (va, v) => this.writeGlobal(va, v, 8), writeU32: (va, v) => this.writeGlobal(va, BigInt(v), 4),

@@ -16,6 +16,10 @@ import { KCONFIG_RULES, NEWEST_KERNEL, parseKernelVersion, PREEMPT_MODELS } from
 // The preemption models and Kconfig rules are the versions' (versions.ts, which needs them).
 export { KCONFIG_RULES, PREEMPT_MODELS, type KconfigRule, type PreemptModel } from "./versions.js";
 
+/** How an idle vCPU waits (firmware/idle.c): halt, the kernel's idle=poll, or a timer-stopping state polling for its broadcast. */
+export type IdleMode = "halt" | "poll" | "broadcast";
+export const IDLE_MODES: readonly IdleMode[] = ["halt", "poll", "broadcast"];
+
 export type RecursionSchemeName = "per-stack" | "per-task" | "none" | "mainline";
 export const RECURSION_SCHEMES: readonly RecursionSchemeName[] = ["per-stack", "per-task", "none", "mainline"];
 
@@ -155,6 +159,18 @@ export const OPTIONS: readonly Option[] = [
     name: "timeslice", key: "timeslice", type: { kind: "int", min: 1, max: 1_000_000 }, applies: "config", default: 3, unit: "jiffies",
     scenario: { doc: "jiffies (timer ticks) a task runs before it is asked to yield" },
     torture: { usage: "JIFFIES (timer ticks, {range}; torture runs at {hz})" },
+  },
+  {
+    name: "idle", key: "idle", type: { kind: "enum", choices: IDLE_MODES }, applies: "config", default: "halt",
+    scenario: {
+      doc: "how an idle vCPU waits (docs/versions.md): `halt` (sti;hlt), `poll` (the kernel's idle=poll) or `broadcast` " +
+        "(its timer stops in idle, so it polls for the broadcast IPI calling tick_check_broadcast_expired)",
+    },
+    cli: {
+      metavar: "MODE", debug: true,
+      help: "how an idle vCPU waits: {default} (default: sti;hlt), poll (the kernel's idle=poll) or broadcast " +
+        "(polls for the tick broadcast, calling tick_check_broadcast_expired)",
+    },
   },
   {
     name: "recursion", key: "recursion", type: { kind: "enum", choices: RECURSION_SCHEMES }, applies: "config", default: "per-stack",

@@ -36,6 +36,11 @@ export interface VersionFacts {
   rudeNoop: boolean;
   /** How the version's oops reads (oops.ts). */
   oops: OopsDialect;
+  /**
+   * Firmware functions that are traced in older releases and noinstr in this one: ftrace_init
+   * keeps no record for them, so no ops can reach them (docs/versions.md, "Idle").
+   */
+  noinstr: readonly string[];
 }
 
 /**
@@ -50,6 +55,9 @@ export interface OopsDialect {
   uid: boolean;
 }
 
+/** Made noinstr by the "cpuidle,rcu" series (6.3): the idle poll loop calls nothing traced. */
+const NOINSTR_FROM_6_3: readonly string[] = ["tick_check_broadcast_expired"];
+
 const MAINLINE_MODELS: readonly PreemptModel[] = ["none", "voluntary", "full"];
 
 type Wording = Omit<OopsDialect, "uts">;
@@ -59,6 +67,7 @@ function release(v: string, rule: KconfigRule, after610: boolean, words: Wording
     title: `kernel ${v}`, models: lazy ? [...MAINLINE_MODELS, "lazy"] : MAINLINE_MODELS, rule, bothRules: false,
     lazyIsPreemption: true, tasksWait: () => (after610 ? "always" : "if-preemption"), rudeNoop: lazy,
     oops: { uts: `${v}.0 #1`, ...words },
+    noinstr: v === "5.15" || v === "6.1" ? [] : NOINSTR_FROM_6_3,
   };
 }
 
@@ -78,6 +87,7 @@ export const VERSIONS: Record<KernelVersion, VersionFacts> = {
     lazyIsPreemption: false, tasksWait: (rule) => (rule === "new" ? "always" : "if-preemption"), rudeNoop: false,
     // Named as the series' later posting on 6.10-rc1 (which has the "Oops: " prefix, not the UID).
     oops: { uts: "6.10.0-rc1-preempt-auto #1", oopsPrefix: true, uid: false },
+    noinstr: NOINSTR_FROM_6_3,
   },
 };
 

@@ -31,7 +31,7 @@ export function validate(s: Scenario, firmware: Uint8Array, golden: Golden): Sce
     if (filter === undefined) return;
     try {
       if (mustMatch && filter.trim() !== "" && selectFunctions(filter, names).size === 0) {
-        fail(at, `${what} "${filter}" matches no traceable function`);
+        fail(at, `${what} "${filter}" matches no traceable function${probe.ftrace.noinstrNote(filter)}`);
       } else {
         selectFunctions(filter, names);
       }

@@ -46,15 +46,13 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
   const ops = plan.ops.map((p) => new FtraceOps({
     name: p.name, callback: { kind: "guest", symbol: "function_slow_call" }, private: BigInt(p.spin), saveRegs: p.saveRegs,
   }));
-  const idleRecord = k.ftrace.record("arch_cpu_idle_enter")!.index;
-  let tracesIdle = false;
   const log: string[] = [
     `config ${describeConfig(c)}, timeslice in jiffies at ${formatHz(TICK)}; release waits for ${flavours.join(" + ") || "nothing"}`,
   ];
   const result: IterationResult = { plan, safe: true, why: "", prematureFrees: 0, caught: 0, log, ticks: 0n };
 
   const check = (): string | undefined => {
-    const { safe, why } = releaseSafe(flavours, c.preempt, tracesIdle);
+    const { safe, why } = releaseSafe(flavours, c.preempt);
     result.safe = safe;
     result.why = why;
     const hazards = k.machine.events.ofKind(EventKind.HAZARD).length;
@@ -102,7 +100,6 @@ export function* iterationSlices(plan: Plan): Slices<IterationResult> {
       fail(i, `step threw: ${(e as Error).message}`);
       break;
     }
-    if (ops.some((o) => o.enabled && o.traces(idleRecord))) tracesIdle = true;
     const f = check();
     if (f) fail(i, f);
     // An unsafe configuration has shown what it does; a vCPU may be lost (an idle task cannot

@@ -3,19 +3,19 @@
 // uses; an unsafe one may, and then every such use must be caught.
 //
 // Where a CPU or task can be in a trampoline when its ops is unregistered, and what flushes it:
-//   running, preemption off, RCU not watching (idle entry)   only a forced schedule: Tasks Rude RCU
 //   preempted inside it (full and lazy preemption only)      Tasks RCU, or scanning stacks
 //   running inside it in ordinary kernel code                RCU, Tasks RCU, Rude, a stack scan
+// The idle task's traced arch_cpu_idle_enter() is ordinary code here: it runs before RCU stops
+// watching, with interrupts off (do_idle's order). Code traced where RCU is not watching and
+// interrupts are on (5.15's broadcast poll loop) needs Tasks Rude RCU; torture's kernel, the
+// PREEMPT_AUTO RFC on a 6.8 base, has none (tick_check_broadcast_expired is noinstr there).
 // The ip-check catches a task preempted with its IP in the trampoline, not one preempted in
 // the callback the trampoline called, so it covers nothing on its own.
 import type { PreemptModel } from "../kernel/config.js";
 
-export function releaseSafe(steps: readonly string[], preempt: PreemptModel, tracesIdle: boolean): { safe: boolean; why: string } {
+export function releaseSafe(steps: readonly string[], preempt: PreemptModel): { safe: boolean; why: string } {
   const has = (n: string) => steps.includes(n);
   const preemptible = preempt === "full" || preempt === "lazy";
-  if (tracesIdle && !has("rcu_tasks_rude")) {
-    return { safe: false, why: "idle code where RCU is not watching is traced and Tasks Rude RCU is not waited for" };
-  }
   if (preemptible && !has("rcu_tasks") && !has("stack-scan")) {
     return {
       safe: false,

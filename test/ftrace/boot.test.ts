@@ -30,7 +30,7 @@ describe("ftrace records and boot conversion", () => {
     expect(end > start).toBe(true);
     expect(k.ftrace.records.filter((r) => r.ip >= start && r.ip < end)).toEqual([]);
     const names = availableFilterFunctions(k.ftrace).split("\n");
-    for (const fn of ["poke_int3_handler", "default_idle", "ftrace_ops_list_func", "function_trace_call", "memcpy"]) {
+    for (const fn of ["poke_int3_handler", "default_idle_call", "ftrace_ops_list_func", "function_trace_call", "memcpy"]) {
       expect(names).not.toContain(fn);
     }
   });

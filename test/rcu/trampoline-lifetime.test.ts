@@ -133,16 +133,16 @@ describe("seed 000's alternatives to Tasks RCU, on the same runs", () => {
 
 describe("idle: a trampoline reached where RCU is not watching", () => {
   /**
-   * arch_cpu_idle_enter() is traced and runs in the idle task with preemption off, interrupts
-   * on and RCU not watching. The callback is long enough that the vCPUs are still in it after
-   * the sites were patched away.
+   * Kernel 5.15 with a timer-stopping idle state: after each wake-up cpu_idle_poll() spins with
+   * interrupts on and RCU not watching, calling the traced tick_check_broadcast_expired(). The
+   * callback is long enough that the vCPUs are still in it after the sites were patched away.
    */
   function idleRun(release: string) {
-    const k = Kernel.boot({ cpus: 2, preempt: "full", tickPeriod: TICK, timeslice: 2, release, workload: [
-      { name: "burst", kind: "kthread", entry: "kthread_burst", arg: 0, cpu: 0 },
-    ] });
+    const k = Kernel.boot({ cpus: 2, preempt: "full", kernel: "5.15", idle: "broadcast", tickPeriod: TICK, timeslice: 2, release,
+      workload: [{ name: "burst", kind: "kthread", entry: "kthread_burst", arg: 0, cpu: 0 }] });
     const ops = new FtraceOps({
-      name: "idle-slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "arch_cpu_idle_enter", private: 50_000n,
+      name: "idle-slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "tick_check_broadcast_expired",
+      private: 50_000n,
     });
     k.run(5 * TICK);
     k.ftrace.register(ops);
@@ -156,7 +156,7 @@ describe("idle: a trampoline reached where RCU is not watching", () => {
     return { k, held, release: release_ };
   }
 
-  it("plain RCU counts the idle vCPU as quiescent while it runs the trampoline: use-after-free in the idle task", () => {
+  it("plain RCU counts the polling idle vCPU as quiescent while it runs the trampoline: use-after-free in the idle task", () => {
     const { k, held } = idleRun("rcu");
     expect(held.some((h) => h.startsWith("swapper/"))).toBe(true);
     expect(k.useAfterFrees.length).toBeGreaterThan(0);
@@ -171,7 +171,7 @@ describe("idle: a trampoline reached where RCU is not watching", () => {
     expect(k.useAfterFrees.every((u) => u.task.startsWith("swapper/"))).toBe(true);
   });
 
-  it("Tasks Rude RCU makes every vCPU schedule, which the idle vCPU does only after leaving the trampoline: safe", () => {
+  it("Tasks Rude RCU makes every vCPU schedule, which the polling idle vCPU does only after leaving the trampoline: safe", () => {
     const { k, release } = idleRun("rcu_tasks_rude");
     expect(release.freedAt).toBeDefined();
     expect(k.useAfterFrees).toEqual([]);

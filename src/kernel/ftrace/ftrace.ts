@@ -79,6 +79,8 @@ export interface FtraceDeps {
   release: (policy?: ReleasePolicy) => (o: OpsState, trampoline: Trampoline | undefined, memory: { va: bigint; size: number }[]) => Release;
   /** Appends to the kernel log (ftrace_bug's lines are printk'd). */
   printk: (text: string) => void;
+  /** Functions the modelled release builds noinstr (versions.ts), and how messages name the release. */
+  noinstr: { names: readonly string[]; release: string };
 }
 
 /** ftrace's state, plain data (KernelState.ftrace). */
@@ -172,9 +174,11 @@ export class Ftrace {
   /**
    * ftrace_init(): one record per __mcount_loc entry, sorted; every `call __fentry__` becomes
    * the 5-byte NOP after its bytes are checked. The vCPUs have not started, so the sites are
-   * written directly (text_poke_early). Sites in .noinstr.text are never recorded.
+   * written directly (text_poke_early). Sites in .noinstr.text are never recorded, nor
+   * `noinstrSites`: functions the firmware compiles traced but the modelled release builds
+   * noinstr. Those become the NOP too, standing for the call the kernel's build never emits.
    */
-  init(mcountLoc: bigint[]): void {
+  init(mcountLoc: bigint[], noinstrSites: bigint[] = []): void {
     const stext = this.sym("_stext"), etext = this.sym("_etext");
     const noinstr = [this.sym("__noinstr_text_start"), this.sym("__noinstr_text_end")];
     const fentry = this.sym("__fentry__");
@@ -189,6 +193,11 @@ export class Ftrace {
       const old = callInsn(rec.ip, fentry);
       if (!this.verify(rec, old, "init")) return;
       this.writeData(rec.ip, NOP5);
+    }
+    for (const ip of noinstrSites) {
+      if (!sameBytes(this.read(ip, 5), callInsn(ip, fentry))) continue; // not a call site: leave it
+      this.writeData(ip, NOP5);
+      this.s.skippedNoinstr++;
     }
     // The guest's copy of the records (sorted), for tracers that index by record.
     const table = this.d.heap.alloc(this.records.length * 8);
@@ -519,11 +528,18 @@ export class Ftrace {
     return { selected, namesModule };
   }
 
+  /** For a filter that selects nothing: " (NAME: noinstr in kernel V, no patch site)" if it names such a function. */
+  noinstrNote(globs: string): string {
+    const { names, release } = this.d.noinstr;
+    const quiet = globs.trim().split(/\s+/).filter((g) => names.includes(g));
+    return quiet.length ? ` (${quiet.join(", ")}: noinstr in ${release}, no patch site)` : "";
+  }
+
   /** Throws FtraceError(EINVAL) if `globs` selects nothing and names no module to wait for. */
   checkFilter(globs: string): void {
     const { selected, namesModule } = this.select(globs);
     if (globs.trim() !== "" && selected.size === 0 && !namesModule) {
-      throw new FtraceError("EINVAL", `filter "${globs}" matches no traceable function`);
+      throw new FtraceError("EINVAL", `filter "${globs}" matches no traceable function${this.noinstrNote(globs)}`);
     }
   }
 
