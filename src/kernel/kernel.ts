@@ -103,6 +103,9 @@ export class Kernel {
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
     this.sched.onSchedule.push((cpu, prev, _next, reason) => this.rcu.scheduled(cpu, prev, reason));
+    // __is_kernel() (_stext.._end) || __is_module_text(), for seed 000's check at preemption time.
+    const [stext, end] = [sym("_stext"), sym("_end")];
+    this.sched.isText = (a) => (a >= stext && a < end) || this.modules.at(a) !== undefined;
     this.sched.onTick.push((cpu, task, user) => this.rcu.tick(cpu, task, user));
     const flavours = this.rcu.flavours;
     for (const f of flavours) {

@@ -168,7 +168,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
     const m = r.fields(o.value, o.at, `ops ${name}`,
-      ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);
+      ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "permanent", "ring", "spin", "warn-at"], ["tracer"]);
     if (!m) continue;
     const kind = r.oneOf(m.get("tracer") ?? o, `ops ${name}: tracer`, OPS_KINDS);
     const flag = (k: string) => (m.has(k) ? r.bool(m.get(k)!, `ops ${name}: ${k}`) : undefined);
@@ -176,6 +176,9 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
     if (ring !== undefined && (ring & (ring - 1)) !== 0) r.fail(m.get("ring")!.at, `ops ${name}: ring must be a power of two`);
     if (m.has("ring") && kind !== "function") r.fail(m.get("ring")!.keyAt, `ops ${name}: ring applies to the function tracer only`);
     if (m.has("spin") && kind !== "slow") r.fail(m.get("spin")!.keyAt, `ops ${name}: spin applies to the slow tracer only`);
+    if (m.has("permanent") && (kind === "function" || flag("save-regs") || flag("dynamic") === false)) {
+      r.fail(m.get("permanent")!.keyAt, `ops ${name}: permanent trampolines are for dynamic ops without save-regs`);
+    }
     if (m.has("dynamic") && kind === "function") r.fail(m.get("dynamic")!.keyAt, `ops ${name}: the function tracer's ops is static`);
     if (m.has("warn-at") && kind !== "warning") r.fail(m.get("warn-at")!.keyAt, `ops ${name}: warn-at applies to the warning tracer only`);
     if (kind === "warning" && !m.has("warn-at")) {
@@ -187,6 +190,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
       filter: m.has("filter") ? r.str(m.get("filter")!, `ops ${name}: filter`) ?? "" : "",
       notrace: m.has("notrace") ? r.str(m.get("notrace")!, `ops ${name}: notrace`) ?? "" : "",
       saveRegs: flag("save-regs") ?? false, recursion: flag("recursion") ?? false, dynamic: flag("dynamic"),
+      permanent: flag("permanent") ?? false,
       ring: ring ?? 1 << 14, spin: m.has("spin") ? r.int(m.get("spin")!, `ops ${name}: spin`, 0, 10_000_000) ?? 0 : 3000,
       warnAt: m.has("warn-at") ? r.str(m.get("warn-at")!, `ops ${name}: warn-at`) : undefined, warnAtAt: m.get("warn-at")?.at ?? o.keyAt,
     });

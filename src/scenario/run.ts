@@ -131,7 +131,7 @@ export class ScenarioRun {
   private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
     const common = {
       name: spec.name, filter: spec.filter, notrace: spec.notrace,
-      saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic,
+      saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic, permanent: spec.permanent,
     };
     const live = (ops: FtraceOps, extra: Partial<LiveOps> = {}): LiveOps => ({ spec, ops, records: [], releases: [], ...extra });
     switch (spec.kind) {

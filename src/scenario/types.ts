@@ -53,6 +53,8 @@ export interface OpsSpec {
   saveRegs: boolean;
   recursion: boolean;
   dynamic?: boolean;
+  /** Seed 000's permanent trampolines (a proposal): firmware/ftrace_permanent.S. */
+  permanent?: boolean;
   /** function: ring entries per vCPU (a power of two). */
   ring: number;
   /** slow: the busy loop's length (op->private of function_slow_call). */

@@ -98,12 +98,17 @@ export interface FtraceState {
   byId: Map<number, OpsState>;
   /** Guest addresses of unregistered ops whose memory is not freed yet (callbacks may still run). */
   retired: Map<bigint, OpsState>;
+  /** Permanent trampolines handed out (seed 000's proposal): slots are never reused. */
+  permanentSlots: number;
 }
+
+/** ftrace_permanent_0 .. _15 in firmware/ftrace_permanent.S. */
+export const PERMANENT_SLOTS = 16;
 
 export function initialFtraceState(): FtraceState {
   return { records: [], ops: [], disabled: false, bugs: [], skippedNoinstr: 0, recursionTable: 0n, recordTable: 0n, tableCapacity: 0,
     useTrampolines: true,
-    byId: new Map(), retired: new Map() };
+    byId: new Map(), retired: new Map(), permanentSlots: 0 };
 }
 
 /** What the callback of an ops is, as far as publishing it needs. */
@@ -362,7 +367,10 @@ export class Ftrace {
   /** ftrace_get_addr_new: what the record should call given its wanted flags. */
   private addrNew(rec: DynFtrace): bigint {
     if (rec.flags & FTRACE_FL_DIRECT) return this.users(rec.index)[0].direct!;
-    if (rec.flags & FTRACE_FL_TRAMP) return this.users(rec.index)[0].trampoline!.addr;
+    if (rec.flags & FTRACE_FL_TRAMP) {
+      const o = this.users(rec.index)[0];
+      return o.permanentSlot !== undefined ? this.sym(`ftrace_permanent_${o.permanentSlot}`) : o.trampoline!.addr;
+    }
     if (rec.flags & FTRACE_FL_REGS) return this.sym("ftrace_regs_caller");
     return this.sym("ftrace_caller");
   }
@@ -569,6 +577,7 @@ export class Ftrace {
   register(ops: FtraceOps): void {
     if (this.disabled) throw new FtraceError("ENODEV", "ftrace is disabled after an ftrace bug");
     if (ops.enabled) throw new FtraceError("EBUSY", `ops ${ops.name} is already registered`);
+    if (ops.data.permanent) this.checkPermanent(ops.data);
     this.computeHashes(ops.data);
     const o = ops.bind(() => this.s.byId);
     if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
@@ -576,7 +585,8 @@ export class Ftrace {
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
     // A direct ops needs none: alone on a site it is called directly, shared it goes through
     // ftrace_regs_caller.
-    if (!o.trampoline && this.useTrampolines && !o.direct) {
+    if (o.permanent) this.givePermanent(o);
+    else if (!o.trampoline && this.useTrampolines && !o.direct) {
       o.trampoline = this.d.trampolines.create(o, o.addr, this.entryAddr(o), this.d.machine.time);
     }
     o.enabled = true;
@@ -602,6 +612,9 @@ export class Ftrace {
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
     this.publishList();
     if (!this.disabled) this.modifyAllCode();
+    // No site calls the permanent trampoline now; empty its slot, so a task that stopped
+    // before the slot load finds nothing to call.
+    if (o.permanentSlot !== undefined) this.writeU64(this.sym("ftrace_permanent_slots") + BigInt(8 * o.permanentSlot), 0n);
     if (!o.dynamic) return undefined;
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
@@ -612,6 +625,25 @@ export class Ftrace {
     o.hashes = [];
     // Once the release frees the memory, forgetRetired() drops it from `retired`.
     return startRelease(o, t, memory);
+  }
+
+  /**
+   * Seed 000's permanent trampolines: the next never-freed trampoline, and the per-ops code
+   * it calls (the only part that is allocated, and freed on release).
+   */
+  private checkPermanent(o: OpsState): void {
+    if (!o.dynamic || o.direct || o.saveRegs) {
+      throw new FtraceError("EINVAL", `ops ${o.name}: a permanent trampoline is for a dynamic ops without save-regs or direct calls`);
+    }
+    if (o.permanentSlot === undefined && this.s.permanentSlots >= PERMANENT_SLOTS) {
+      throw new FtraceError("EBUSY", `all ${PERMANENT_SLOTS} permanent trampolines are taken (they are never reused)`);
+    }
+  }
+
+  private givePermanent(o: OpsState): void {
+    if (o.permanentSlot === undefined) o.permanentSlot = this.s.permanentSlots++;
+    o.trampoline = this.d.trampolines.createOpsCode(o, o.addr, this.entryAddr(o), this.d.machine.time);
+    this.writeU64(this.sym("ftrace_permanent_slots") + BigInt(8 * o.permanentSlot), o.trampoline.addr);
   }
 
   /** A release freed its ops' memory: no callback can run with that ops any more. */
