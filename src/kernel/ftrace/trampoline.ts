@@ -146,7 +146,8 @@ export class Trampolines {
     code.set(callInsn(addr + BigInt(callOffset), func), callOffset);
     code.set([0x5d, RET], 19);
     return this.install({
-      ops, kind: "ops-code", addr, size: code.length, pages: this.map(addr, code), callOffset, sites: new Set(), state: "live", allocatedAt: now,
+      ops, kind: "ops-code", addr, size: code.length, pages: this.map(addr, code), callOffset, sites: new Set(), state: "live",
+      allocatedAt: now,
     });
   }
 
@@ -226,7 +227,8 @@ export class Trampolines {
   /** Names for backtraces; freed ones keep theirs, marked, so reports can say what was there. */
   symbolEntries(): { name: string; addr: bigint; size: bigint }[] {
     return this.all.map((t) => ({
-      name: `${t.kind === "ops-code" ? "ftrace_ops_code" : "ftrace_trampoline"}[${t.ops.name}]${t.state === "freed" ? "(freed)" : ""}`, addr: t.addr, size: BigInt(t.size),
+      name: `${t.kind === "ops-code" ? "ftrace_ops_code" : "ftrace_trampoline"}[${t.ops.name}]` +
+        (t.state === "freed" ? "(freed)" : ""), addr: t.addr, size: BigInt(t.size),
     }));
   }
 }
