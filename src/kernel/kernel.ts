@@ -281,7 +281,10 @@ export class Kernel {
   private runDeferred(cb: RcuCallback): void {
     if (cb.kind === "free") for (const b of cb.blocks) this.heap.release(b.va, b.size, cb.why);
     else if (cb.kind === "guest") this.current.moduleApi.ready.push({ head: cb.head, func: cb.func });
-    else this.sysEnter.freeProbe(cb.probe, cb.array, cb.why);
+    else if (cb.then?.length) {
+      const next = this.rcu.flavours.find((f) => f.name === cb.then![0])!;
+      next.call({ ...cb, then: cb.then.slice(1) }, this.machine.time);
+    } else this.sysEnter.freeProbe(cb.probe, cb.array, cb.why);
   }
 
   /** The control plane's state as it is now (live: it changes as the machine runs). */

@@ -10,7 +10,7 @@ import { formatHz, formatTime } from "../machine/units.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
 import { locateInput } from "./golden.js";
-import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
+import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, SYNCHRONIZE_UNREGISTER, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
 import { readInsmod, readRmmod, type ModuleFile } from "./parse-module.js";
@@ -279,7 +279,8 @@ function readStep(x: StepContext, item: Item, file: string, modules: Map<string,
     case "unregister-probe": {
       const m = r.fields(arg.value, arg.at, "step unregister-probe", ["probe", "flavour"], ["probe", "flavour"]);
       const probe = m?.has("probe") ? probeName(x, m.get("probe")!, "unregister-probe.probe") : undefined;
-      const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", FLAVOURS) : undefined;
+      const flavour = m?.has("flavour")
+        ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", [...FLAVOURS, SYNCHRONIZE_UNREGISTER]) : undefined;
       if (!probe || !flavour) return undefined;
       const p = x.probes.get(probe)!;
       if (p.unregistered) {
@@ -306,20 +307,25 @@ function readStep(x: StepContext, item: Item, file: string, modules: Map<string,
 /** A probe name, or { probe, pages }: tracepoint_probe_register on sys_enter. */
 function readRegisterProbe(x: StepContext, arg: Field, at: Pos): Step | undefined {
   const { r } = x;
-  const m = arg.value && isMap(arg.value) ? r.fields(arg.value, arg.at, "step register-probe", ["probe", "pages"], ["probe"]) : undefined;
+  const m = arg.value && isMap(arg.value)
+    ? r.fields(arg.value, arg.at, "step register-probe", ["probe", "pages", "may-fault", "fails"], ["probe"]) : undefined;
   if (arg.value && isMap(arg.value) && !m) return undefined;
   const nameField = m ? m.get("probe") : arg;
   if (!nameField) return undefined;
   const probe = r.str(nameField, "register-probe (a probe name)");
   const pages = m?.has("pages") ? r.int(m.get("pages")!, "register-probe.pages", 1, USER_PAGES) : undefined;
+  const mayFault = m?.has("may-fault") ? r.bool(m.get("may-fault")!, "register-probe.may-fault") : undefined;
+  const fails = m?.has("fails") ? r.oneOf(m.get("fails")!, "register-probe.fails", ["EINVAL"] as const) : undefined;
   if (probe === undefined || (m?.has("pages") && pages === undefined)) return undefined;
+  if ((m?.has("may-fault") && mayFault === undefined) || (m?.has("fails") && fails === undefined)) return undefined;
   if (!/^[A-Za-z_][\w-]*$/.test(probe)) {
     return r.fail(nameField.at, `register-probe: "${probe}" is not a plain name (letters, digits, _ and -)`);
   }
   const before = x.probes.get(probe);
   if (before) return r.fail(nameField.at, `register-probe: probe "${probe}" is already registered at line ${before.at.line}`);
-  x.probes.set(probe, { at });
-  return { at, kind: "register-probe", probe, pages };
+  // A refused registration leaves no probe to unregister or wait for.
+  if (!fails) x.probes.set(probe, { at });
+  return { at, kind: "register-probe", probe, pages, mayFault, fails };
 }
 
 function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {
