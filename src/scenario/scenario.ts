@@ -134,7 +134,7 @@ function facts(r: ScenarioResult): string[] {
     if (at === undefined) continue;
     out.push(p.freedAt !== undefined
       ? `probe ${name}: data freed ${formatTime(p.freedAt - at)} after unregister, after ` +
-        `${p.releasedAfter?.includes(", then ") ? "grace periods of " : "a "}${p.releasedAfter}${p.releasedAfter?.includes(", then ") ? "" : " grace period"}`
+        (p.releasedAfter?.includes(", then ") ? `grace periods of ${p.releasedAfter}` : `a ${p.releasedAfter} grace period`)
       : `probe ${name}: data not freed yet (waiting for ${p.releasedAfter})`);
   }
   const rec = recursionsOf(k);
