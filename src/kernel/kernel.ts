@@ -27,7 +27,7 @@ import { bootKernel, type BootedKernel } from "./boot.js";
 import { SchedPolicy, type Task } from "./sched.js";
 import type { Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
-import { physOfDirect } from "./memory.js";
+import { MODULES_END, MODULES_START, physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
@@ -105,7 +105,8 @@ export class Kernel {
     this.sched.onSchedule.push((cpu, prev, _next, reason) => this.rcu.scheduled(cpu, prev, reason));
     // __is_kernel() (_stext.._end) || __is_module_text(), for seed 000's check at preemption time.
     const [stext, end] = [sym("_stext"), sym("_end")];
-    this.sched.isText = (a) => (a >= stext && a < end) || this.modules.at(a) !== undefined;
+    const moduleText = (a: bigint) => a >= MODULES_START && a < MODULES_END && this.modules.at(a) !== undefined;
+    this.sched.isText = (a) => (a >= stext && a < end) || moduleText(a);
     this.sched.onTick.push((cpu, task, user) => this.rcu.tick(cpu, task, user));
     const flavours = this.rcu.flavours;
     for (const f of flavours) {

@@ -117,6 +117,9 @@ type CallbackKind = { callback: OpsState["callback"] };
 export class Ftrace {
   /** Host callbacks by ops id: behaviour, kept out of the state. */
   private readonly hostCallbacks = new Map<number, (call: HostCall) => void>();
+  private readonly firmwareSyms = new Map<string, bigint>();
+  /** While replaceCode runs: the ops tracing each record (indexUsers). */
+  private usersByRecord?: Map<number, OpsState[]>;
 
   constructor(private readonly st: () => FtraceState, private readonly d: FtraceDeps) {}
 
@@ -135,9 +138,17 @@ export class Ftrace {
     return this.hostCallbacks.get(id);
   }
 
+  /**
+   * A firmware symbol's address. They never move, so each is looked up once: the full table is
+   * rebuilt whenever a trampoline comes or goes, and registering a thousand ops must not rebuild
+   * it a thousand times.
+   */
   private sym(name: string): bigint {
+    const known = this.firmwareSyms.get(name);
+    if (known !== undefined) return known;
     const s = this.d.symbols().get(name);
     if (!s) throw new Error(`the firmware has no ${name}`);
+    this.firmwareSyms.set(name, s.addr);
     return s.addr;
   }
 
@@ -344,7 +355,27 @@ export class Ftrace {
   /** The ops that trace record i. */
   private users(i: number): OpsState[] {
     if (this.records[i].gone) return [];
+    if (this.usersByRecord) return this.usersByRecord.get(i) ?? [];
     return this.ops.filter((o) => o.enabled && opsTraces(o, i));
+  }
+
+  /**
+   * users() of every record at once, in the same order (ops order), for one pass of
+   * replaceCode: asking each record of every ops costs records x ops per registration, which
+   * a thousand ops on a thousand functions (seed 003) cannot afford.
+   */
+  private indexUsers(): Map<number, OpsState[]> {
+    const m = new Map<number, OpsState[]>();
+    for (const o of this.ops) {
+      if (!o.enabled) continue;
+      for (const i of o.filter.trim() === "" ? this.records.keys() : o.filterSet.values()) {
+        if (o.notraceSet.has(i)) continue;
+        const list = m.get(i);
+        if (list) list.push(o);
+        else m.set(i, [o]);
+      }
+    }
+    return m;
   }
 
   /**
@@ -422,6 +453,15 @@ export class Ftrace {
    * holds (nothing is written if one does not: ftrace_bug); pass 2 queues the new bytes.
    */
   private replaceCode(): void {
+    this.usersByRecord = this.indexUsers();
+    try {
+      this.replaceCodeIndexed();
+    } finally {
+      this.usersByRecord = undefined;
+    }
+  }
+
+  private replaceCodeIndexed(): void {
     const plan: { rec: DynFtrace; action: UpdateAction; old: Uint8Array; next: Uint8Array; target: bigint }[] = [];
     for (const rec of this.records) {
       if (rec.gone) continue;
