@@ -74,7 +74,7 @@ export {
 
 // Releasing an unregistered ops: the grace periods waited for before its trampoline is freed.
 export {
-  /** The named release policies (kernel, tasks, rcu, immediate, ip-check, stack-scan) and what each waits for. */
+  /** The named release policies (kernel, tasks, rcu, immediate, ip-check, stack-scan, preempt-check) and what each waits for. */
   RELEASE_PRESETS,
   /** The mechanisms a policy can join with "+" (for example "rcu_tasks_rude+stack-scan"). */
   RELEASE_MECHANISMS,

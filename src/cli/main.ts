@@ -28,6 +28,7 @@ import { parseListen } from "../debug/gdbstub/server.js";
 import { loadModules, readInsmodLines, unloadModules } from "./modules.js";
 import { dmesg } from "../kernel/log.js";
 import { buildModule } from "./build-module.js";
+import { compareReleaseCommand } from "./compare-release.js";
 
 const USAGE = `usage: tramplab COMMAND [OPTIONS]
 
@@ -38,6 +39,7 @@ Commands:
   debug [IMAGE]         a gdb-like debugger over the stopped machine
   check-noinstr IMAGE   report calls and jumps that leave .noinstr.text (exit 1 if any)
   build-module SRC...   compile and link module sources into a relocatable object (.ko)
+  compare-release       seed 000's ways of releasing a trampoline, side by side on one victim
 
 'tramplab COMMAND --help' shows a command's options; 'tramplab --version' prints the version.`;
 
@@ -191,7 +193,7 @@ function oneLine(message: string): string {
   return message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\x7f" ? "\\u007f" : JSON.stringify(c).slice(1, -1)));
 }
 
-const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug", "build-module"];
+const COMMANDS = ["run", "torture", "scenario", "check-noinstr", "debug", "build-module", "compare-release"];
 
 function version(): string {
   return JSON.parse(readInputText(join(projectRoot, "package.json"), "project")).version;
@@ -212,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
       case "check-noinstr": return checkNoinstrCommand(rest);
       case "debug": return await debug(rest);
       case "build-module": return buildModule(rest);
+      case "compare-release": return compareReleaseCommand(rest);
       case "help":
         // `tramplab help COMMAND` is `tramplab COMMAND --help`.
         if (rest.length > 0) return await main([rest[0], "--help"]);

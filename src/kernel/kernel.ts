@@ -29,7 +29,7 @@ import { SchedPolicy, type Task } from "./sched.js";
 import type { Oops } from "./oops.js";
 import { kernelConfig, deriveKconfig, type KernelConfig, type Kconfig } from "./config.js";
 import { VERSIONS } from "./versions.js";
-import { physOfDirect } from "./memory.js";
+import { MODULES_END, MODULES_START, physOfDirect } from "./memory.js";
 import { DemandPager } from "./traps/demand.js";
 import type { Warning } from "./traps/warn.js";
 import { SysEnterTracepoint } from "./tracepoint.js";
@@ -105,6 +105,10 @@ export class Kernel {
       releasing: () => this.trampolines.all.filter((t) => t.state === "releasing")
         .map((t) => ({ start: t.addr, end: t.addr + BigInt(t.pages.length * PAGE) })) });
     this.sched.onSchedule.push((cpu, prev, _next, reason) => this.rcu.scheduled(cpu, prev, reason));
+    // __is_kernel() (_stext.._end) || __is_module_text(), for seed 000's check at preemption time.
+    const [stext, end] = [sym("_stext"), sym("_end")];
+    const moduleText = (a: bigint) => a >= MODULES_START && a < MODULES_END && this.modules.at(a) !== undefined;
+    this.sched.isText = (a) => (a >= stext && a < end) || moduleText(a);
     this.sched.onTick.push((cpu, task, user) => this.rcu.tick(cpu, task, user));
     const flavours = this.rcu.flavours;
     for (const f of flavours) {
@@ -296,7 +300,10 @@ export class Kernel {
   private runDeferred(cb: RcuCallback): void {
     if (cb.kind === "free") for (const b of cb.blocks) this.heap.release(b.va, b.size, cb.why);
     else if (cb.kind === "guest") this.current.moduleApi.ready.push({ head: cb.head, func: cb.func });
-    else this.sysEnter.freeProbe(cb.probe, cb.array, cb.why);
+    else if (cb.then?.length) {
+      const next = this.rcu.flavours.find((f) => f.name === cb.then![0])!;
+      next.call({ ...cb, then: cb.then.slice(1) }, this.machine.time);
+    } else this.sysEnter.freeProbe(cb.probe, cb.array, cb.why);
   }
 
   /** The control plane's state as it is now (live: it changes as the machine runs). */

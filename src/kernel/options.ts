@@ -129,14 +129,14 @@ export const OPTIONS: readonly Option[] = [
     name: "release", key: "release", type: { kind: "release" }, applies: "config", default: "kernel",
     scenario: {
       doc: "what unregistering a dynamic ops waits for: `kernel`, `tasks`, `rcu`, `immediate`, `ip-check`, `stack-scan`, " +
-        "or mechanisms joined by `+` (`rcu_tasks_rude+rcu_tasks`)",
+        "`preempt-check`, or mechanisms joined by `+` (`rcu_tasks_rude+rcu_tasks`)",
     },
     cli: {
       metavar: "POLICY", debug: true,
-      help: "what unregistering waits for before freeing a trampoline: {default} (default), tasks, stack-scan, ip-check, rcu, " +
-        "immediate, or mechanisms joined by +",
+      help: "what unregistering waits for before freeing a trampoline: {default} (default), tasks, stack-scan, ip-check, " +
+        "preempt-check, rcu, immediate, or mechanisms joined by +",
     },
-    torture: { usage: "POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, or mechanisms joined by +)" },
+    torture: { usage: "POLICY (kernel, tasks, stack-scan, rcu, immediate, ip-check, preempt-check, or mechanisms joined by +)" },
   },
   {
     name: "seed", key: "seed", type: { kind: "seed" }, applies: "config",

@@ -14,6 +14,9 @@ import { VEC_RESCHED } from "../gen/constants.js";
 
 export type { Task, TaskState } from "./task.js";
 
+/** The upper half of the address space, where kernel addresses live. */
+const KERNEL_HALF = 0xffff_8000_0000_0000n;
+
 export interface SwitchInfo {
   cpu: number;
   prev: Task;
@@ -63,6 +66,11 @@ export class SchedPolicy {
   readonly onSwitch: ((s: SwitchInfo) => void)[] = [];
   /** Called for every __schedule() the guest enters, switch or not (RCU watches these). */
   readonly onSchedule: ((cpu: number, prev: Task, next: Task, reason: number) => void)[] = [];
+  /**
+   * __is_kernel() || __is_module_text() of an address, for seed 000's check at preemption time
+   * (rcu/preempt-check.ts); the kernel wires it.
+   */
+  isText?: (addr: bigint) => boolean;
   /** Called for every scheduler tick, with the task it interrupted. */
   readonly onTick: ((cpu: number, task: Task, user: boolean) => void)[] = [];
 
@@ -208,6 +216,8 @@ export class SchedPolicy {
   schedule(cpu: number, prevAddr: bigint, reason: number, now: bigint, where: bigint): bigint {
     const preempt = reason !== SchedReason.VOLUNTARY;
     const prev = this.task(prevAddr);
+    // The proposed check, on the scheduler's path: preempted at a kernel address that is no text?
+    prev.preemptedOutsideText = preempt && where >= KERNEL_HALF && this.isText !== undefined && !this.isText(where);
     const blocked = prev.state === "sleeping" || prev.state === "dead";
     const keep = this.keepCurrent[cpu] && !blocked && prev.kind !== "idle";
     this.keepCurrent[cpu] = false;

@@ -29,6 +29,11 @@ export interface Task extends BootTask {
   preempted: boolean;
   /** Where it was when it was last preempted: the interrupted RIP, or the preemption point's caller. */
   preemptedAt: bigint;
+  /**
+   * Seed 000's check at preemption time (a proposal): its last pass through the scheduler was
+   * a preemption at a kernel IP outside kernel and module text (rcu/preempt-check.ts).
+   */
+  preemptedOutsideText?: boolean;
   /** Switches that were not preemptions (schedule() called by the task itself). */
   voluntarySchedules: number;
   /** Seen in user mode at its last tick. */

@@ -13,8 +13,27 @@ import { USER_DEMAND_START, USER_DEMAND_END } from "./memory.js";
 export type ReadSide = "trace" | "preempt";
 export const READ_SIDES: readonly ReadSide[] = ["trace", "preempt"];
 
+/** A registration the tracepoint refuses (the errno the kernel's call returns, and why). */
+export class TracepointError extends Error {
+  constructor(readonly errno: "EINVAL", message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The grace periods tracepoint_synchronize_unregister() waits for, in order (include/linux/
+ * tracepoint.h): Tasks Trace RCU first when the tracepoint is faultable (its readers hold
+ * rcu_read_lock_trace()), then plain RCU (the others disable preemption). The SRCU some
+ * releases also wait for (rcuidle tracepoints, PREEMPT_RT) has no reader here and is left out.
+ */
+export function synchronizeUnregisterOrder(faultable: boolean): string[] {
+  return faultable ? ["rcu_tasks_trace", "rcu"] : ["rcu"];
+}
+
 export interface Probe {
   name: string;
+  /** Registered with TRACEPOINT_MAY_FAULT (the flag of the posted faultable-tracepoint series). */
+  mayFault: boolean;
   /** The guest's struct probe_data (guarded). */
   data: bigint;
   /** The user pages it reads, demand-paged. */
@@ -58,17 +77,30 @@ export class SysEnterTracepoint {
   }
 
   get probes(): Probe[] { return this.st().probes; }
+  /** A faultable tracepoint: its readers hold rcu_read_lock_trace(), so its probes may take faults that sleep. */
+  get faultable(): boolean { return this.readSide === "trace"; }
   get live(): Probe[] { return this.probes.filter((p) => p.state === "live"); }
 
-  /** tracepoint_probe_register: probe_user_read with fresh data; each call reads `pages` user pages. */
-  register(name: string, pages = 8): Probe {
+  /**
+   * tracepoint_probe_register: probe_user_read with fresh data; each call reads `pages` user
+   * pages. `mayFault` given: the posted series' tracepoint_probe_register_prio_flags() with or
+   * without TRACEPOINT_MAY_FAULT, which refuses a faultable probe on a tracepoint that is not
+   * faultable and a non-faultable one on a faultable tracepoint (EINVAL). Left out: the probe
+   * matches the tracepoint, as every probe does where no flag exists (the series as merged).
+   */
+  register(name: string, pages = 8, mayFault?: boolean): Probe {
+    if (mayFault !== undefined && mayFault !== this.faultable) {
+      throw new TracepointError("EINVAL", mayFault
+        ? `probe "${name}" has TRACEPOINT_MAY_FAULT, and sys_enter is not faultable (its readers disable preemption)`
+        : `probe "${name}" lacks TRACEPOINT_MAY_FAULT, and sys_enter is faultable (its readers may sleep)`);
+    }
     const s = this.st();
     const userAddr = s.nextUser;
     if (userAddr + BigInt(pages * PAGE) > USER_DEMAND_END) throw new Error("the user demand region is full");
     s.nextUser += BigInt(pages * PAGE);
     const data = this.d.heap.allocGuarded(PROBE_DATA_SIZE, `probe_data of probe "${name}"`);
     this.d.heap.write(data, packStruct(probeDataFields, PROBE_DATA_SIZE, { magic: BigInt(PROBE_MAGIC), userAddr, pages: BigInt(pages) }));
-    const p: Probe = { name, data, userAddr, pages, state: "live" };
+    const p: Probe = { name, mayFault: mayFault ?? this.faultable, data, userAddr, pages, state: "live" };
     this.probes.push(p);
     const old = s.array;
     this.publish();
@@ -85,13 +117,25 @@ export class SysEnterTracepoint {
    * that block in a fault).
    */
   unregister(p: Probe, flavour: Flavour): void {
+    this.unregisterAfter(p, [flavour]);
+  }
+
+  /**
+   * Unregistering, then freeing after grace periods of each flavour in turn: the next is
+   * requested only when the one before has ended, as tracepoint_synchronize_unregister()'s
+   * synchronize calls follow each other (the module frees its data after it returns).
+   */
+  unregisterAfter(p: Probe, flavours: Flavour[]): void {
     if (p.state !== "live") throw new Error(`probe "${p.name}" is not registered`);
+    if (flavours.length === 0) throw new Error("no grace period to wait for");
     p.state = "releasing";
     const old = this.st().array;
     this.publish();
-    p.releasedAfter = flavour.name;
-    const why = `tracepoint_probe_unregister("${p.name}") after a ${flavour.name} grace period`;
-    flavour.call({ kind: "probe", probe: this.probes.indexOf(p), array: old, why }, this.d.now());
+    const names = flavours.map((f) => f.name);
+    p.releasedAfter = names.join(", then ");
+    const why = `tracepoint_probe_unregister("${p.name}") after ` +
+      (names.length > 1 ? `grace periods of ${p.releasedAfter}` : `a ${p.releasedAfter} grace period`);
+    flavours[0].call({ kind: "probe", probe: this.probes.indexOf(p), array: old, why, then: names.slice(1) }, this.d.now());
   }
 
   /** The end of tracepoint_probe_unregister, after the grace period: free the old array and the probe's data. */

@@ -29,7 +29,8 @@ export interface FreedObject {
 }
 
 export function freedTrampoline(t: Trampoline): FreedObject {
-  return { what: `the dynamic trampoline of ops "${t.ops.name}"`, start: t.addr, size: t.size, span: t.pages.length * 4096,
+  const what = t.kind === "ops-code" ? "the per-ops code (behind a permanent trampoline)" : "the dynamic trampoline";
+  return { what: `${what} of ops "${t.ops.name}"`, start: t.addr, size: t.size, span: t.pages.length * 4096,
     allocatedAt: t.allocatedAt, freedAt: t.freedAt, freedBy: t.freedBy, heldAtFree: t.heldAtFree, trampoline: t };
 }
 

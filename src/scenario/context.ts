@@ -7,6 +7,9 @@ type Item = { value: Node | null; at: Pos };
 
 export const FLAVOURS = ["rcu", "rcu_tasks", "rcu_tasks_rude", "rcu_tasks_trace"];
 
+/** unregister-probe's flavour for the grace periods tracepoint_synchronize_unregister() waits for, in its order. */
+export const SYNCHRONIZE_UNREGISTER = "tracepoint_synchronize_unregister";
+
 export interface StepContext {
   r: Reader;
   jiffy: number;

@@ -10,7 +10,7 @@ import { formatHz, formatTime } from "../machine/units.js";
 import { checkReleasePolicy } from "../kernel/ftrace/release.js";
 import { Reader, ScenarioErrors, type Field } from "./schema.js";
 import { locateInput } from "./golden.js";
-import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, type StepContext } from "./context.js";
+import { anyOpsName, kindOf, opsName, probeName, FLAVOURS, SYNCHRONIZE_UNREGISTER, type StepContext } from "./context.js";
 import type { MachineSpec, OpsKind, OpsSpec, Pos, Scenario, Step } from "./types.js";
 import { readExpectation, parseBytes, EXPECTATION_KINDS } from "./parse-expect.js";
 import { readInsmod, readRmmod, type ModuleFile } from "./parse-module.js";
@@ -168,7 +168,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
   for (const [name, o] of all ?? []) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) { r.fail(o.keyAt, `ops: "${name}" is not a plain name (letters, digits, _ and -)`); continue; }
     const m = r.fields(o.value, o.at, `ops ${name}`,
-      ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "ring", "spin", "warn-at"], ["tracer"]);
+      ["tracer", "filter", "notrace", "save-regs", "recursion", "dynamic", "permanent", "ring", "spin", "warn-at"], ["tracer"]);
     if (!m) continue;
     const kind = r.oneOf(m.get("tracer") ?? o, `ops ${name}: tracer`, OPS_KINDS);
     const flag = (k: string) => (m.has(k) ? r.bool(m.get(k)!, `ops ${name}: ${k}`) : undefined);
@@ -176,6 +176,9 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
     if (ring !== undefined && (ring & (ring - 1)) !== 0) r.fail(m.get("ring")!.at, `ops ${name}: ring must be a power of two`);
     if (m.has("ring") && kind !== "function") r.fail(m.get("ring")!.keyAt, `ops ${name}: ring applies to the function tracer only`);
     if (m.has("spin") && kind !== "slow") r.fail(m.get("spin")!.keyAt, `ops ${name}: spin applies to the slow tracer only`);
+    if (m.has("permanent") && (kind === "function" || flag("save-regs") || flag("dynamic") === false)) {
+      r.fail(m.get("permanent")!.keyAt, `ops ${name}: permanent trampolines are for dynamic ops without save-regs`);
+    }
     if (m.has("dynamic") && kind === "function") r.fail(m.get("dynamic")!.keyAt, `ops ${name}: the function tracer's ops is static`);
     if (m.has("warn-at") && kind !== "warning") r.fail(m.get("warn-at")!.keyAt, `ops ${name}: warn-at applies to the warning tracer only`);
     if (kind === "warning" && !m.has("warn-at")) {
@@ -187,6 +190,7 @@ function readOps(r: Reader, f: Field): OpsSpec[] {
       filter: m.has("filter") ? r.str(m.get("filter")!, `ops ${name}: filter`) ?? "" : "",
       notrace: m.has("notrace") ? r.str(m.get("notrace")!, `ops ${name}: notrace`) ?? "" : "",
       saveRegs: flag("save-regs") ?? false, recursion: flag("recursion") ?? false, dynamic: flag("dynamic"),
+      permanent: flag("permanent") ?? false,
       ring: ring ?? 1 << 14, spin: m.has("spin") ? r.int(m.get("spin")!, `ops ${name}: spin`, 0, 10_000_000) ?? 0 : 3000,
       warnAt: m.has("warn-at") ? r.str(m.get("warn-at")!, `ops ${name}: warn-at`) : undefined, warnAtAt: m.get("warn-at")?.at ?? o.keyAt,
     });
@@ -275,7 +279,8 @@ function readStep(x: StepContext, item: Item, file: string, modules: Map<string,
     case "unregister-probe": {
       const m = r.fields(arg.value, arg.at, "step unregister-probe", ["probe", "flavour"], ["probe", "flavour"]);
       const probe = m?.has("probe") ? probeName(x, m.get("probe")!, "unregister-probe.probe") : undefined;
-      const flavour = m?.has("flavour") ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", FLAVOURS) : undefined;
+      const flavour = m?.has("flavour")
+        ? r.oneOf(m.get("flavour")!, "unregister-probe.flavour", [...FLAVOURS, SYNCHRONIZE_UNREGISTER]) : undefined;
       if (!probe || !flavour) return undefined;
       const p = x.probes.get(probe)!;
       if (p.unregistered) {
@@ -302,20 +307,25 @@ function readStep(x: StepContext, item: Item, file: string, modules: Map<string,
 /** A probe name, or { probe, pages }: tracepoint_probe_register on sys_enter. */
 function readRegisterProbe(x: StepContext, arg: Field, at: Pos): Step | undefined {
   const { r } = x;
-  const m = arg.value && isMap(arg.value) ? r.fields(arg.value, arg.at, "step register-probe", ["probe", "pages"], ["probe"]) : undefined;
+  const m = arg.value && isMap(arg.value)
+    ? r.fields(arg.value, arg.at, "step register-probe", ["probe", "pages", "may-fault", "fails"], ["probe"]) : undefined;
   if (arg.value && isMap(arg.value) && !m) return undefined;
   const nameField = m ? m.get("probe") : arg;
   if (!nameField) return undefined;
   const probe = r.str(nameField, "register-probe (a probe name)");
   const pages = m?.has("pages") ? r.int(m.get("pages")!, "register-probe.pages", 1, USER_PAGES) : undefined;
+  const mayFault = m?.has("may-fault") ? r.bool(m.get("may-fault")!, "register-probe.may-fault") : undefined;
+  const fails = m?.has("fails") ? r.oneOf(m.get("fails")!, "register-probe.fails", ["EINVAL"] as const) : undefined;
   if (probe === undefined || (m?.has("pages") && pages === undefined)) return undefined;
+  if ((m?.has("may-fault") && mayFault === undefined) || (m?.has("fails") && fails === undefined)) return undefined;
   if (!/^[A-Za-z_][\w-]*$/.test(probe)) {
     return r.fail(nameField.at, `register-probe: "${probe}" is not a plain name (letters, digits, _ and -)`);
   }
   const before = x.probes.get(probe);
   if (before) return r.fail(nameField.at, `register-probe: probe "${probe}" is already registered at line ${before.at.line}`);
-  x.probes.set(probe, { at });
-  return { at, kind: "register-probe", probe, pages };
+  // A refused registration leaves no probe to unregister or wait for.
+  if (!fails) x.probes.set(probe, { at });
+  return { at, kind: "register-probe", probe, pages, mayFault, fails };
 }
 
 function readInterrupt(x: StepContext, arg: Field, at: Pos): Step | undefined {

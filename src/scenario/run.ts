@@ -15,7 +15,8 @@ import { formatTime } from "../machine/units.js";
 import { finish, type Slices } from "../machine/slices.js";
 import { DEMAND_START } from "../kernel/memory.js";
 import { outsideCallbacks, runningProbe, blockedIn } from "./conditions.js";
-import type { Probe } from "../kernel/tracepoint.js";
+import { synchronizeUnregisterOrder, TracepointError, type Probe } from "../kernel/tracepoint.js";
+import { SYNCHRONIZE_UNREGISTER } from "./context.js";
 import type { MachineSpec, OpsSpec, Pos, Scenario, Step, Until } from "./types.js";
 import { VEC_TIMER, VEC_CALL_FUNCTION, VEC_RESCHED } from "../gen/constants.js";
 
@@ -102,16 +103,13 @@ export class ScenarioRun {
       case "interrupt": return yield* this.interrupt(s);
       case "until": return yield* this.until(s.at, s.until, s.within);
       case "corrupt-site": return this.corrupt(s.at, s.function, s.bytes);
-      case "register-probe":
-        try {
-          this.probes.set(s.probe, this.kernel.sysEnter.register(s.probe, s.pages));
-        } catch (e) {
-          throw new StepFailure(s.at, `tracepoint_probe_register: ${(e as Error).message}`);
-        }
-        return;
-      case "unregister-probe":
+      case "register-probe": return this.registerProbe(s);
+      case "unregister-probe": {
         this.probeUnregisteredAt.set(s.probe, this.kernel.machine.time);
-        return this.kernel.sysEnter.unregister(this.probes.get(s.probe)!, this.flavour(s.flavour));
+        const tp = this.kernel.sysEnter;
+        const names = s.flavour === SYNCHRONIZE_UNREGISTER ? synchronizeUnregisterOrder(tp.faultable) : [s.flavour];
+        return tp.unregisterAfter(this.probes.get(s.probe)!, names.map((n) => this.flavour(n)));
+      }
       case "mark": this.kernel.poke.log.push(`# ${s.text}`); return;
       case "insmod": return this.logLines(insmodStep(this.kernel, s, (m) => { throw new StepFailure(s.at, m); }));
       case "rmmod": return this.logLines(rmmodStep(this.kernel, s, (m) => { throw new StepFailure(s.at, m); }));
@@ -131,7 +129,7 @@ export class ScenarioRun {
   private makeOps(k: Kernel, spec: OpsSpec): LiveOps {
     const common = {
       name: spec.name, filter: spec.filter, notrace: spec.notrace,
-      saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic,
+      saveRegs: spec.saveRegs, recursion: spec.recursion, dynamic: spec.dynamic, permanent: spec.permanent,
     };
     const live = (ops: FtraceOps, extra: Partial<LiveOps> = {}): LiveOps => ({ spec, ops, records: [], releases: [], ...extra });
     switch (spec.kind) {
@@ -209,6 +207,23 @@ export class ScenarioRun {
       throw new StepFailure(at, fails ? `expected ${fails}, got ${errno}: ${e.message}` : `${errno}: ${e.message}`);
     }
     if (fails) throw new StepFailure(at, `expected the call to fail with ${fails}, but it succeeded`);
+  }
+
+  /** tracepoint_probe_register, expected to succeed or (`fails`) to be refused with that errno. */
+  private registerProbe(s: Extract<Step, { kind: "register-probe" }>): void {
+    let probe: Probe;
+    try {
+      probe = this.kernel.sysEnter.register(s.probe, s.pages, s.mayFault);
+    } catch (e) {
+      if (!(e instanceof TracepointError)) throw new StepFailure(s.at, `tracepoint_probe_register: ${(e as Error).message}`);
+      if (s.fails === e.errno) {
+        this.log.push(`               refused as expected (${e.errno}): ${e.message}`);
+        return;
+      }
+      throw new StepFailure(s.at, `tracepoint_probe_register: ${e.errno}: ${e.message}`);
+    }
+    if (s.fails) throw new StepFailure(s.at, `tracepoint_probe_register succeeded; expected ${s.fails}`);
+    this.probes.set(s.probe, probe);
   }
 
   private flavour(name: string): Flavour {
@@ -344,7 +359,11 @@ export function describeStep(s: Step): string {
         (s.atInsn !== undefined ? `at instruction ${s.atInsn}` : `after ${s.afterInsns ?? 0n} instructions`);
     case "until": return `run until ${describeUntil(s.until)} (at most ${formatTime(s.within)})`;
     case "corrupt-site": return `corrupt ${s.function}'s site: ${[...s.bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
-    case "register-probe": return `register probe ${s.probe} on sys_enter${s.pages !== undefined ? ` (${s.pages} user pages)` : ""}`;
+    case "register-probe": {
+      const flags = s.mayFault === undefined ? "" : s.mayFault ? ", TRACEPOINT_MAY_FAULT" : ", without TRACEPOINT_MAY_FAULT";
+      return `register probe ${s.probe} on sys_enter${s.pages !== undefined ? ` (${s.pages} user pages)` : ""}${flags}` +
+        (s.fails ? `, expected to fail with ${s.fails}` : "");
+    }
     case "unregister-probe": return `unregister probe ${s.probe}, its data freed after ${s.flavour}`;
     case "mark": return `mark "${s.text}"`;
     case "expect": return `check ${s.expectations.length} expectation(s)`;

@@ -133,7 +133,8 @@ function facts(r: ScenarioResult): string[] {
     const at = r.run.probeUnregisteredAt.get(name);
     if (at === undefined) continue;
     out.push(p.freedAt !== undefined
-      ? `probe ${name}: data freed ${formatTime(p.freedAt - at)} after unregister, after a ${p.releasedAfter} grace period`
+      ? `probe ${name}: data freed ${formatTime(p.freedAt - at)} after unregister, after ` +
+        (p.releasedAfter?.includes(", then ") ? `grace periods of ${p.releasedAfter}` : `a ${p.releasedAfter} grace period`)
       : `probe ${name}: data not freed yet (waiting for ${p.releasedAfter})`);
   }
   const rec = recursionsOf(k);

@@ -53,6 +53,8 @@ export interface OpsSpec {
   saveRegs: boolean;
   recursion: boolean;
   dynamic?: boolean;
+  /** Seed 000's permanent trampolines (a proposal): firmware/ftrace_permanent.S. */
+  permanent?: boolean;
   /** function: ring entries per vCPU (a power of two). */
   ring: number;
   /** slow: the busy loop's length (op->private of function_slow_call). */
@@ -88,7 +90,7 @@ export type Step = { at: Pos } & (
   | { kind: "interrupt"; cpu: number; vector: InterruptVector; atInsn?: bigint; afterInsns?: bigint; within: bigint }
   | { kind: "until"; until: Until; within: bigint }
   | { kind: "corrupt-site"; function: string; bytes: Uint8Array }
-  | { kind: "register-probe"; probe: string; pages?: number }
+  | { kind: "register-probe"; probe: string; pages?: number; mayFault?: boolean; fails?: "EINVAL" }
   | { kind: "unregister-probe"; probe: string; flavour: string }
   | { kind: "mark"; text: string }
   | { kind: "expect"; expectations: Expectation[] }

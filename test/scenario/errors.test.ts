@@ -38,7 +38,8 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:4:9: machine.cpus must be an integer from 1 to 64`,
       `${f}:5:3: machine: unknown key "preemt" (did you mean "preempt"?)`,
       `${f}:6:12: machine.release: unknown release policy "rcuu": use one of kernel, immediate, rcu, tasks, ip-check, stack-scan, ` +
-        `or mechanisms joined by "+" from rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, ip-check, stack-scan`,
+        `preempt-check, or mechanisms joined by "+" from rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, ip-check, stack-scan, ` +
+        `preempt-check`,
       `${f}:8:44: task arg must be an integer from 0 to 2147483648`,
       `${f}:10:19: ops slow: tracer must be one of function, counter, slow, host, recursing, faulting, warning, ` +
         `got "slo" (did you mean "slow"?)`,

@@ -107,12 +107,17 @@ export interface FtraceState {
   byId: Map<number, OpsState>;
   /** Guest addresses of unregistered ops whose memory is not freed yet (callbacks may still run). */
   retired: Map<bigint, OpsState>;
+  /** Permanent trampolines handed out (seed 000's proposal): slots are never reused. */
+  permanentSlots: number;
 }
+
+/** ftrace_permanent_0 .. _15 in firmware/ftrace_permanent.S. */
+export const PERMANENT_SLOTS = 16;
 
 export function initialFtraceState(): FtraceState {
   return { records: [], ops: [], disabled: false, bugs: [], skippedNoinstr: 0, recursionTable: 0n, recordTable: 0n, tableCapacity: 0,
     useTrampolines: true,
-    byId: new Map(), retired: new Map() };
+    byId: new Map(), retired: new Map(), permanentSlots: 0 };
 }
 
 /** What the callback of an ops is, as far as publishing it needs. */
@@ -121,6 +126,9 @@ type CallbackKind = { callback: OpsState["callback"] };
 export class Ftrace {
   /** Host callbacks by ops id: behaviour, kept out of the state. */
   private readonly hostCallbacks = new Map<number, (call: HostCall) => void>();
+  private readonly firmwareSyms = new Map<string, bigint>();
+  /** While replaceCode runs: the ops tracing each record (indexUsers). */
+  private usersByRecord?: Map<number, OpsState[]>;
 
   constructor(private readonly st: () => FtraceState, private readonly d: FtraceDeps) {}
 
@@ -139,9 +147,17 @@ export class Ftrace {
     return this.hostCallbacks.get(id);
   }
 
+  /**
+   * A firmware symbol's address. They never move, so each is looked up once: the full table is
+   * rebuilt whenever a trampoline comes or goes, and registering a thousand ops must not rebuild
+   * it a thousand times.
+   */
   private sym(name: string): bigint {
+    const known = this.firmwareSyms.get(name);
+    if (known !== undefined) return known;
     const s = this.d.symbols().get(name);
     if (!s) throw new Error(`the firmware has no ${name}`);
+    this.firmwareSyms.set(name, s.addr);
     return s.addr;
   }
 
@@ -361,7 +377,27 @@ export class Ftrace {
   /** The ops that trace record i. */
   private users(i: number): OpsState[] {
     if (this.records[i].gone) return [];
+    if (this.usersByRecord) return this.usersByRecord.get(i) ?? [];
     return this.ops.filter((o) => o.enabled && opsTraces(o, i));
+  }
+
+  /**
+   * users() of every record at once, in the same order (ops order), for one pass of
+   * replaceCode: asking each record of every ops costs records x ops per registration, which
+   * a thousand ops on a thousand functions (seed 003) cannot afford.
+   */
+  private indexUsers(): Map<number, OpsState[]> {
+    const m = new Map<number, OpsState[]>();
+    for (const o of this.ops) {
+      if (!o.enabled) continue;
+      for (const i of o.filter.trim() === "" ? this.records.keys() : o.filterSet.values()) {
+        if (o.notraceSet.has(i)) continue;
+        const list = m.get(i);
+        if (list) list.push(o);
+        else m.set(i, [o]);
+      }
+    }
+    return m;
   }
 
   /**
@@ -384,7 +420,10 @@ export class Ftrace {
   /** ftrace_get_addr_new: what the record should call given its wanted flags. */
   private addrNew(rec: DynFtrace): bigint {
     if (rec.flags & FTRACE_FL_DIRECT) return this.users(rec.index)[0].direct!;
-    if (rec.flags & FTRACE_FL_TRAMP) return this.users(rec.index)[0].trampoline!.addr;
+    if (rec.flags & FTRACE_FL_TRAMP) {
+      const o = this.users(rec.index)[0];
+      return o.permanentSlot !== undefined ? this.sym(`ftrace_permanent_${o.permanentSlot}`) : o.trampoline!.addr;
+    }
     if (rec.flags & FTRACE_FL_REGS) return this.sym("ftrace_regs_caller");
     return this.sym("ftrace_caller");
   }
@@ -436,6 +475,15 @@ export class Ftrace {
    * holds (nothing is written if one does not: ftrace_bug); pass 2 queues the new bytes.
    */
   private replaceCode(): void {
+    this.usersByRecord = this.indexUsers();
+    try {
+      this.replaceCodeIndexed();
+    } finally {
+      this.usersByRecord = undefined;
+    }
+  }
+
+  private replaceCodeIndexed(): void {
     const plan: { rec: DynFtrace; action: UpdateAction; old: Uint8Array; next: Uint8Array; target: bigint }[] = [];
     for (const rec of this.records) {
       if (rec.gone) continue;
@@ -607,6 +655,7 @@ export class Ftrace {
   register(ops: FtraceOps): void {
     if (this.disabled) throw new FtraceError("ENODEV", "ftrace is disabled after an ftrace bug");
     if (ops.enabled) throw new FtraceError("EBUSY", `ops ${ops.name} is already registered`);
+    if (ops.data.permanent) this.checkPermanent(ops.data);
     this.computeHashes(ops.data);
     const o = ops.bind(() => this.s.byId);
     if (ops.callback.kind === "host") this.hostCallbacks.set(ops.id, ops.callback.fn);
@@ -614,7 +663,8 @@ export class Ftrace {
     // arch_ftrace_update_trampoline: every ops gets its own copy of the right template.
     // A direct ops needs none: alone on a site it is called directly, shared it goes through
     // ftrace_regs_caller.
-    if (!o.trampoline && this.useTrampolines && !o.direct) {
+    if (o.permanent) this.givePermanent(o);
+    else if (!o.trampoline && this.useTrampolines && !o.direct) {
       o.trampoline = this.d.trampolines.create(o, o.addr, this.entryAddr(o), this.d.machine.time);
     }
     o.enabled = true;
@@ -640,6 +690,9 @@ export class Ftrace {
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
     this.publishList();
     if (!this.disabled) this.modifyAllCode();
+    // No site calls the permanent trampoline now; empty its slot, so a task that stopped
+    // before the slot load finds nothing to call.
+    if (o.permanentSlot !== undefined) this.writeU64(this.sym("ftrace_permanent_slots") + BigInt(8 * o.permanentSlot), 0n);
     if (!o.dynamic) return undefined;
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
@@ -650,6 +703,25 @@ export class Ftrace {
     o.hashes = [];
     // Once the release frees the memory, forgetRetired() drops it from `retired`.
     return startRelease(o, t, memory);
+  }
+
+  /**
+   * Seed 000's permanent trampolines: the next never-freed trampoline, and the per-ops code
+   * it calls (the only part that is allocated, and freed on release).
+   */
+  private checkPermanent(o: OpsState): void {
+    if (!o.dynamic || o.direct || o.saveRegs) {
+      throw new FtraceError("EINVAL", `ops ${o.name}: a permanent trampoline is for a dynamic ops without save-regs or direct calls`);
+    }
+    if (o.permanentSlot === undefined && this.s.permanentSlots >= PERMANENT_SLOTS) {
+      throw new FtraceError("EBUSY", `all ${PERMANENT_SLOTS} permanent trampolines are taken (they are never reused)`);
+    }
+  }
+
+  private givePermanent(o: OpsState): void {
+    if (o.permanentSlot === undefined) o.permanentSlot = this.s.permanentSlots++;
+    o.trampoline = this.d.trampolines.createOpsCode(o, o.addr, this.entryAddr(o), this.d.machine.time);
+    this.writeU64(this.sym("ftrace_permanent_slots") + BigInt(8 * o.permanentSlot), o.trampoline.addr);
   }
 
   /** A release freed its ops' memory: no callback can run with that ops any more. */

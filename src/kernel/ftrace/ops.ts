@@ -38,6 +38,11 @@ export interface OpsOptions {
   at?: bigint;
   /** Flags of the caller's own struct that ftrace keeps as they are (FTRACE_OPS_FL_PERMANENT...). */
   extraFlags?: number;
+  /**
+   * Seed 000's permanent trampolines (a proposal, not the kernel's): its sites call a fixed
+   * trampoline that is never freed, which calls the ops' own code inside an RCU reader.
+   */
+  permanent?: boolean;
 }
 
 /** An ops' state, plain data (KernelState.ftrace.byId once registered). */
@@ -61,6 +66,9 @@ export interface OpsState {
   filterSet: Set<number>;
   notraceSet: Set<number>;
   trampoline?: Trampoline;
+  /** Permanent-trampoline mode: the ops' slot (ftrace_permanent_N) once registered; its trampoline is the per-ops code. */
+  permanent?: boolean;
+  permanentSlot?: number;
   /** Direct calls: the trampoline of the caller's own that its sites call (register_ftrace_direct). */
   direct?: bigint;
   enabled: boolean;
@@ -108,7 +116,7 @@ export class FtraceOps {
       id: this.id, name: o.name, callback: callbackData(o.callback),
       filter: o.filter ?? "", notrace: o.notrace ?? "", saveRegs: o.saveRegs ?? false, recursion: o.recursion ?? false,
       dynamic: o.dynamic ?? true, private: o.private ?? 0n, addr: o.at ?? 0n, external: o.at !== undefined,
-      extraFlags: o.extraFlags ?? 0, filterSet: new Set(), notraceSet: new Set(),
+      extraFlags: o.extraFlags ?? 0, permanent: o.permanent ?? false, filterSet: new Set(), notraceSet: new Set(),
       enabled: false, hashes: [],
     };
   }

@@ -18,7 +18,8 @@
 //                                    allocated trampoline), then the trampoline is unmapped
 //
 // Other policies exist to reproduce the hazards (free at once; plain RCU only) and to compare
-// seed 000's alternatives (ip-check, stack-scan in place of step 2).
+// seed 000's alternatives (ip-check, stack-scan, preempt-check in place of step 2; an ops on a
+// permanent trampoline is released with plain RCU, `rcu`).
 import type { Kconfig, ReleasePolicy } from "../config.js";
 import type { RcuSubsystem } from "../rcu/index.js";
 import type { Flavour, FlavourState } from "../rcu/flavour.js";
@@ -65,12 +66,16 @@ export const RELEASE_PRESETS: Record<string, { steps: (k: Kconfig) => StepSpec[]
     steps: () => named("rcu_tasks_rude", "stack-scan"),
     doc: "Tasks Rude RCU, then wait while a task's IP or stack points into it (alternative b)",
   },
+  "preempt-check": {
+    steps: () => named("rcu_tasks_rude", "preempt-check"),
+    doc: "Tasks Rude RCU, then wait for the tasks the scheduler marked as preempted outside kernel and module text",
+  },
 };
 
 export class ReleasePolicyError extends Error {}
 
 /** The grace-period mechanisms a policy can name (RcuSubsystem.flavours). */
-export const RELEASE_MECHANISMS = ["rcu", "rcu_tasks", "rcu_tasks_rude", "rcu_tasks_trace", "ip-check", "stack-scan"];
+export const RELEASE_MECHANISMS = ["rcu", "rcu_tasks", "rcu_tasks_rude", "rcu_tasks_trace", "ip-check", "stack-scan", "preempt-check"];
 
 /** Throws ReleasePolicyError unless `policy` is a preset or mechanisms joined by "+". */
 export function checkReleasePolicy(policy: ReleasePolicy): void {

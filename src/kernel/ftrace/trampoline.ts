@@ -23,6 +23,8 @@ export interface TrampolineOwner {
 
 export interface Trampoline {
   ops: TrampolineOwner;
+  /** A copy of ftrace_caller (the kernel's), or the per-ops code a permanent trampoline calls (seed 000's proposal). */
+  kind?: "ops-code";
   addr: bigint;
   /** Bytes of code (the copy and its ret); the ops pointer follows. */
   size: number;
@@ -110,11 +112,7 @@ export class Trampolines {
       code.set([0x66, 0x90], jmp);
     }
     // 3. The pages, in the executable region.
-    const pageCount = Math.ceil(code.length / PAGE);
-    const s = this.st();
-    const addr = s.next;
-    if (addr + BigInt(pageCount * PAGE) > EXECMEM_END) throw new TrampolineError("execmem is full");
-    s.next += BigInt(pageCount * PAGE);
+    const addr = this.reserve(code.length);
     // 4. The ops pointer after the code, and the ops load redirected to it.
     const view = new DataView(code.buffer);
     view.setBigUint64(size, opsAddr, true);
@@ -126,15 +124,58 @@ export class Trampolines {
     // 5. The call to the callback.
     code.set(callInsn(addr + BigInt(callOffset), func), callOffset);
     // 6. Written, then mapped executable and read-only.
+    return this.install({ ops, addr, size, pages: this.map(addr, code), callOffset, sites: new Set(), state: "live", allocatedAt: now });
+  }
+
+  /**
+   * The per-ops code a permanent trampoline (firmware/ftrace_permanent.S, seed 000's proposal)
+   * calls through a register: a frame, the ops pointer in %rdx, a call to the callback, return.
+   *     55                push %rbp
+   *     48 89 e5          mov %rsp, %rbp
+   *     48 ba <ops>       movabs $ops, %rdx
+   *     e8 <rel32>        call func
+   *     5d c3             pop %rbp; ret
+   * It is freed like a trampoline (unmapped, poisoned), so a late return into it is caught.
+   */
+  createOpsCode(ops: TrampolineOwner, opsAddr: bigint, func: bigint, now: bigint): Trampoline {
+    const code = new Uint8Array(21);
+    code.set([0x55, 0x48, 0x89, 0xe5, 0x48, 0xba]);
+    new DataView(code.buffer).setBigUint64(6, opsAddr, true);
+    const callOffset = 14;
+    const addr = this.reserve(code.length);
+    code.set(callInsn(addr + BigInt(callOffset), func), callOffset);
+    code.set([0x5d, RET], 19);
+    return this.install({
+      ops, kind: "ops-code", addr, size: code.length, pages: this.map(addr, code), callOffset, sites: new Set(), state: "live",
+      allocatedAt: now,
+    });
+  }
+
+  /** Whole pages of execmem for `bytes`; addresses are never reused. */
+  private reserve(bytes: number): bigint {
+    const s = this.st();
+    const size = BigInt(Math.ceil(bytes / PAGE) * PAGE);
+    if (s.next + size > EXECMEM_END) throw new TrampolineError("execmem is full");
+    const addr = s.next;
+    s.next += size;
+    return addr;
+  }
+
+  /** Writes `code` to fresh frames and maps them at `addr`, executable and read-only. */
+  private map(addr: bigint, code: Uint8Array): Trampoline["pages"] {
     const pages: Trampoline["pages"] = [];
-    for (let i = 0; i < pageCount; i++) {
+    for (let i = 0; i * PAGE < code.length; i++) {
       const pa = this.frames.alloc();
       this.machine.writePhys(pa, code.subarray(i * PAGE, (i + 1) * PAGE));
       const va = addr + BigInt(i * PAGE);
       this.space.mapPage(va, pa, { exec: true });
       pages.push({ va, pa });
     }
-    const t: Trampoline = { ops, addr, size, pages, callOffset, sites: new Set(), state: "live", allocatedAt: now };
+    return pages;
+  }
+
+  private install(t: Trampoline): Trampoline {
+    const s = this.st();
     s.all.push(t);
     s.version++;
     return t;
@@ -186,7 +227,8 @@ export class Trampolines {
   /** Names for backtraces; freed ones keep theirs, marked, so reports can say what was there. */
   symbolEntries(): { name: string; addr: bigint; size: bigint }[] {
     return this.all.map((t) => ({
-      name: `ftrace_trampoline[${t.ops.name}]${t.state === "freed" ? "(freed)" : ""}`, addr: t.addr, size: BigInt(t.size),
+      name: `${t.kind === "ops-code" ? "ftrace_ops_code" : "ftrace_trampoline"}[${t.ops.name}]` +
+        (t.state === "freed" ? "(freed)" : ""), addr: t.addr, size: BigInt(t.size),
     }));
   }
 }

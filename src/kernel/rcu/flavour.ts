@@ -21,8 +21,11 @@ export interface GpRecord {
 export type RcuCallback =
   /** kfree() each block (a guarded one is unmapped). */
   | { kind: "free"; blocks: { va: bigint; size: number }[]; why: string }
-  /** The tail of tracepoint_probe_unregister: free the old array and the probe's data. */
-  | { kind: "probe"; probe: number; array: bigint; why: string }
+  /**
+   * The tail of tracepoint_probe_unregister: free the old array and the probe's data, once the
+   * grace periods of the flavours named in `then` (in order, each after the last) have passed too.
+   */
+  | { kind: "probe"; probe: number; array: bigint; why: string; then?: string[] }
   /** A guest's call_rcu(head, func): func(head) runs in the rcuc thread. */
   | { kind: "guest"; head: bigint; func: bigint };
 

@@ -12,7 +12,8 @@
 //                          waits (blocked               waits until it ends
 //                          list if preempted)
 //
-// ip-check and stack-scan (scan.ts) are the alternatives to Tasks RCU seed 000 floated.
+// ip-check and stack-scan (scan.ts) and preempt-check (preempt-check.ts) are the alternatives
+// to Tasks RCU seed 000 floated.
 import { percpuFields, taskFields, PERCPU_SIZE, HARDIRQ_OFFSET_VALUE, SchedReason, RcuSpecial } from "./constants.js";
 import type { Machine } from "../../machine/machine.js";
 import type { Task } from "../task.js";
@@ -22,6 +23,7 @@ import { TasksRcu, initialTasksRcuState, type TasksRcuState } from "./tasks.js";
 import { TasksRudeRcu, initialRudeState, type RudeState } from "./rude.js";
 import { TasksTraceRcu, initialTasksTraceState, type TasksTraceState } from "./trace.js";
 import { TrampolineScan, initialScanState, type ScanState } from "./scan.js";
+import { PreemptCheck, initialPreemptCheckState, type PreemptCheckState } from "./preempt-check.js";
 import type { TaskContext } from "../task-context.js";
 import { physOfDirect } from "../memory.js";
 
@@ -33,11 +35,13 @@ export interface RcuStates {
   trace: TasksTraceState;
   ipCheck: ScanState;
   stackScan: ScanState;
+  preemptCheck: PreemptCheckState;
 }
 
 export function initialRcuStates(): RcuStates {
   return { rcu: initialRcuState(), tasks: initialTasksRcuState(), rude: initialRudeState(), trace: initialTasksTraceState(),
-    ipCheck: initialScanState("ip-check"), stackScan: initialScanState("stack-scan") };
+    ipCheck: initialScanState("ip-check"), stackScan: initialScanState("stack-scan"),
+    preemptCheck: initialPreemptCheckState() };
 }
 
 export interface RcuDeps {
@@ -70,6 +74,8 @@ export class RcuSubsystem {
   /** Seed 000's alternatives to Tasks RCU (not kernel flavours; see scan.ts). */
   readonly ipCheck: TrampolineScan;
   readonly stackScan: TrampolineScan;
+  /** Seed 000's check at preemption time (preempt-check.ts). */
+  readonly preemptCheck: PreemptCheck;
 
   constructor(private readonly d: RcuDeps) {
     const n = d.machine.ncpus;
@@ -90,6 +96,7 @@ export class RcuSubsystem {
     const scan = { tasks: d.tasks, context: d.context, ranges: d.releasing, tickPeriod: d.tickPeriod };
     this.ipCheck = new TrampolineScan(() => st().ipCheck, invoke, "ip-check", scan);
     this.stackScan = new TrampolineScan(() => st().stackScan, invoke, "stack-scan", scan);
+    this.preemptCheck = new PreemptCheck(() => st().preemptCheck, invoke, d.tasks, d.tickPeriod);
   }
 
   /** `cpu` entered __schedule() (switching from `prev` or not): rcu_note_context_switch(). */
@@ -108,7 +115,7 @@ export class RcuSubsystem {
   }
 
   get flavours(): Flavour[] {
-    return [this.rcu, this.tasks, this.rude, this.trace, this.ipCheck, this.stackScan];
+    return [this.rcu, this.tasks, this.rude, this.trace, this.ipCheck, this.stackScan, this.preemptCheck];
   }
 
   private percpu32(cpu: number, field: "preemptCount" | "rcuWatching"): number {
