@@ -104,9 +104,11 @@ describe("mainline: a callback that calls a traced function", () => {
 });
 
 /** Two ops on every traced function, host callbacks that note whether RCU watched the vCPU. */
+// Traced code where RCU is not watching: 5.15's idle loop, polling for the timer broadcast,
+// calls the traced tick_check_broadcast_expired() after ct_cpuidle_enter() (docs/versions.md).
 function rcuRun(recursion: RecursionSchemeName, withPlain: boolean) {
   const k = Kernel.boot({
-    cpus: 1, preempt: "full", tickPeriod: TICK, recursion,
+    cpus: 1, preempt: "full", tickPeriod: TICK, recursion, kernel: "5.15", idle: "broadcast",
     workload: [{ name: "sleeper", kind: "kthread", entry: "kthread_sleeper", arg: 3, cpu: 0 }],
   });
   k.run(3 * TICK);
