@@ -20,7 +20,8 @@ function run(): { k: Kernel; entered: Map<string, Set<string>>; seen: Map<string
     Object.defineProperty(data, "state", { get: () => state, set: (v: string) => { state = v; states.add(v); } });
   }
   const targets = k.rcu.flavours.map((f) => f.request(k.machine.time));
-  for (let round = 0; round < 2000 && k.rcu.flavours.some((f, i) => !f.done(targets[i])); round++) {
+  // 20000 rounds of 10 us: Tasks RCU rescans its holdouts HZ/10 jiffies (100 ms) after its scan.
+  for (let round = 0; round < 20_000 && k.rcu.flavours.some((f, i) => !f.done(targets[i])); round++) {
     k.run(10_000n);
     for (const f of k.rcu.flavours) seen.get(f.name)!.add(f.state);
   }
