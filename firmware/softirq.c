@@ -11,7 +11,6 @@
 #include "kernel.h"
 
 #define TIMER_SOFTIRQ 1
-#define SOFTIRQ_MASK 0xff00 /* the softirq depth in preempt_count (Linux: same name) */
 
 /* Per vCPU: __softirq_pending, and whether the IRQ stack is in use (hardirq_stack_inuse). */
 u64 softirq_pending[64];

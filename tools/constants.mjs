@@ -166,7 +166,8 @@ export const groups = [
     values: [
       ["PREEMPT_OFFSET", 0x1, "one preempt_disable()"], ["SOFTIRQ_OFFSET", 0x100, "one softirq level"],
       ["HARDIRQ_OFFSET", 0x10000, "one hardirq level (irq_enter)"], ["NMI_OFFSET", 0x100000, "one NMI level"],
-      ["PREEMPT_MASK", 0xff, "the preempt-disable depth"], ["HARDIRQ_MASK", 0xf0000, "the hardirq depth"],
+      ["PREEMPT_MASK", 0xff, "the preempt-disable depth"], ["SOFTIRQ_MASK", 0xff00, "the softirq depth"],
+      ["HARDIRQ_MASK", 0xf0000, "the hardirq depth"],
       ["NMI_MASK", 0xf00000, "the NMI depth"],
     ].map(([n, v, d]) => [n, v, d, n]),
   },

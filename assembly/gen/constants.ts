@@ -216,6 +216,8 @@
 @inline export const NMI_OFFSET: u32 = 0x100000;
 /** the preempt-disable depth (Linux: same name) */
 @inline export const PREEMPT_MASK: u32 = 0xFF;
+/** the softirq depth (Linux: same name) */
+@inline export const SOFTIRQ_MASK: u32 = 0xFF00;
 /** the hardirq depth (Linux: same name) */
 @inline export const HARDIRQ_MASK: u32 = 0xF0000;
 /** the NMI depth (Linux: same name) */

@@ -232,6 +232,8 @@ export const HARDIRQ_OFFSET = 0x10000;
 export const NMI_OFFSET = 0x100000;
 /** the preempt-disable depth (Linux: same name) */
 export const PREEMPT_MASK = 0xFF;
+/** the softirq depth (Linux: same name) */
+export const SOFTIRQ_MASK = 0xFF00;
 /** the hardirq depth (Linux: same name) */
 export const HARDIRQ_MASK = 0xF0000;
 /** the NMI depth (Linux: same name) */

@@ -5,8 +5,10 @@ import { describe, it, expect } from "vitest";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FunctionTracer } from "../../src/kernel/ftrace/tracers.js";
 import { TraceFlag } from "../../src/gen/layout.js";
+import * as C from "../../src/gen/constants.js";
 
-const SOFTIRQ_OFFSET = 0x100n, SOFTIRQ_MASK = 0xff00n, HARDIRQ_MASK = 0xf0000n, IF = 0x200n;
+const [SOFTIRQ_OFFSET, SOFTIRQ_MASK, HARDIRQ_MASK] = [C.SOFTIRQ_OFFSET, C.SOFTIRQ_MASK, C.HARDIRQ_MASK].map(BigInt);
+const IF = C.X86_EFLAGS_IF;
 
 /** One vCPU: a kthread making traced calls, and a timer whose callback makes `calls` more each tick. */
 function timerKernel(calls: number): Kernel {

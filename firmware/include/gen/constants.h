@@ -130,6 +130,7 @@
 #define HARDIRQ_OFFSET 0x10000	/* one hardirq level (irq_enter) (Linux: same name) */
 #define NMI_OFFSET 0x100000	/* one NMI level (Linux: same name) */
 #define PREEMPT_MASK 0xFF	/* the preempt-disable depth (Linux: same name) */
+#define SOFTIRQ_MASK 0xFF00	/* the softirq depth (Linux: same name) */
 #define HARDIRQ_MASK 0xF0000	/* the hardirq depth (Linux: same name) */
 #define NMI_MASK 0xF00000	/* the NMI depth (Linux: same name) */
 

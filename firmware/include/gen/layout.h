@@ -14,7 +14,7 @@ typedef long long s64;
 
 #define PERCPU_SIZE 4096
 #define TASK_SIZE 256
-#define LAYOUT_HASH 0xaa090562
+#define LAYOUT_HASH 0x7e1b76bf
 
 #define STACK_SIZE 16384
 #define STACK_HEADER_SIZE 48
