@@ -48,7 +48,7 @@ export function enabledFunctions(f: Ftrace, tramps: Trampolines, symbols: Symbol
       const t = permanent?.trampoline ?? tramps.find(r.installed);
       const ops = t && f.ops.find((o) => o.id === t.ops.id);
       if (permanent && t) {
-        line += `	tramp: ${pS(symbols, r.installed)} (${pS(symbols, f.callbackAddr(permanent))})`;
+        line += `\ttramp: ${pS(symbols, r.installed)} (${pS(symbols, f.callbackAddr(permanent))})`;
         func = tramps.callTarget(t);
       } else if (t && ops) {
         line += `\ttramp: ${trampAddr(t)} (${pS(symbols, f.callbackAddr(ops))})`;
