@@ -84,7 +84,7 @@ describe("bad scenario files are refused before anything runs, each problem at F
       `${f}:16:21: register-probe: probe "reader2" is already registered at line 15`,
       `${f}:17:32: unregister-probe.probe: no probe "reader3" is registered by an earlier step (did you mean "reader2"?)`,
       `${f}:18:50: unregister-probe.flavour must be one of rcu, rcu_tasks, rcu_tasks_rude, rcu_tasks_trace, ` +
-        `got "srcu" (did you mean "rcu"?)`,
+        `tracepoint_synchronize_unregister, got "srcu" (did you mean "rcu"?)`,
       `${f}:19:29: until.probe-blocked: no probe "readr2" is registered by an earlier step (did you mean "reader2"?)`,
       `${f}:21:16: recursion: site and count go together (the skips at that function's site)`,
       `${f}:22:31: calls.value: no ops "recc" is declared (did you mean "rec"?)`,

@@ -42,9 +42,15 @@ export function enabledFunctions(f: Ftrace, tramps: Trampolines, symbols: Symbol
       col(FTRACE_FL_DIRECT, "D") + "  " + (r.flags & FTRACE_FL_MODIFIED ? " M " : "   ");
     let func: bigint | undefined;
     if (r.flags & FTRACE_FL_TRAMP_EN) {
-      const t = tramps.find(r.installed);
+      // A permanent trampoline (seed 000's proposal) is firmware text; the ops' own code is behind it.
+      const permanent = f.ops.find((o) => o.permanentSlot !== undefined && o.trampoline &&
+        symbols.get(`ftrace_permanent_${o.permanentSlot}`)?.addr === r.installed);
+      const t = permanent?.trampoline ?? tramps.find(r.installed);
       const ops = t && f.ops.find((o) => o.id === t.ops.id);
-      if (t && ops) {
+      if (permanent && t) {
+        line += `\ttramp: ${pS(symbols, r.installed)} (${pS(symbols, f.callbackAddr(permanent))})`;
+        func = tramps.callTarget(t);
+      } else if (t && ops) {
         line += `\ttramp: ${trampAddr(t)} (${pS(symbols, f.callbackAddr(ops))})`;
         func = tramps.callTarget(t);
       } else line += "\ttramp: ERROR!";
