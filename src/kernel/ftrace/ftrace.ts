@@ -599,10 +599,16 @@ export class Ftrace {
     const startRelease = this.d.release(policy);
     o.enabled = false;
     this.ops.splice(this.ops.indexOf(o), 1);
+    // A vCPU may still call it while the sites are patched away (modifyAllCode lets the machine
+    // run for its IPIs): its callback must still be found.
+    this.s.retired.set(o.addr, o);
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
     this.publishList();
     if (!this.disabled) this.modifyAllCode();
-    if (!o.dynamic) return undefined;
+    if (!o.dynamic) {
+      if (this.s.retired.get(o.addr) === o) this.s.retired.delete(o.addr);
+      return undefined;
+    }
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
     // A module's ops is the module's memory; ftrace frees only what it allocated.
