@@ -687,13 +687,19 @@ export class Ftrace {
     const startRelease = this.d.release(policy);
     o.enabled = false;
     this.ops.splice(this.ops.indexOf(o), 1);
+    // A vCPU may still call it while the sites are patched away (modifyAllCode lets the machine
+    // run for its IPIs): its callback must still be found.
+    this.s.retired.set(o.addr, o);
     this.d.machine.events.record(EventKind.OPS, "host", this.d.machine.time, BigInt(o.id), 0n, o.trampoline?.addr ?? 0n);
     this.publishList();
     if (!this.disabled) this.modifyAllCode();
     // No site calls the permanent trampoline now; empty its slot, so a task that stopped
     // before the slot load finds nothing to call.
     if (o.permanentSlot !== undefined) this.writeU64(this.sym("ftrace_permanent_slots") + BigInt(8 * o.permanentSlot), 0n);
-    if (!o.dynamic) return undefined;
+    if (!o.dynamic) {
+      if (this.s.retired.get(o.addr) === o) this.s.retired.delete(o.addr);
+      return undefined;
+    }
     const t = o.trampoline;
     if (t) this.d.trampolines.retire(t);
     // A module's ops is the module's memory; ftrace frees only what it allocated.
