@@ -76,7 +76,7 @@ export function scenarioText(a: Alternative): string {
     "  - register: slow",
     `  - until: { task: victim, inside: slow, as: ${as}, within: 2000 jiffies }`,
     "  - unregister: slow",
-    "  - until: { freed: slow, within: 5000 jiffies }",
+    "  - until: { freed: slow, within: 20000 jiffies }",
     "  - run: 100 jiffies",
     "",
   ].join("\n");
