@@ -16,7 +16,8 @@
 //   post_gp             synchronize_rcu() again (rcu_tasks_postgp), then callbacks run
 // HZ is the machine's: one jiffy is one local-timer period (HZ=50000 by default), so the first
 // wait is a tenth of a second of virtual time, as in the kernel.
-import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { initialFlavourState, type RcuCallback } from "./flavour.js";
+import { HoldoutFlavour, type HoldoutPacingState } from "./holdouts.js";
 import { TASKS_RCU_STATES, type GpState } from "./states.js";
 import type { Rcu } from "./rcu.js";
 import type { Task } from "../task.js";
@@ -29,23 +30,13 @@ export interface TasksRcuDeps {
   stallTimeout?: number;
 }
 
-/** HZ of a machine whose jiffy is `tickPeriod` ns (rounded to a whole number). */
-export function hzOf(tickPeriod: number): number {
-  return Math.max(1, Math.round(1e9 / tickPeriod));
-}
-
-export interface TasksRcuState extends FlavourState {
+export interface TasksRcuState extends HoldoutPacingState {
   /** Holdouts: task -> nvcsw when the scan found it (the tasks of the scheduler's state). */
   holdouts: Map<Task, number>;
   /** Holdouts that reported a quiescent state since the scan (rcu_tasks_holdout cleared). */
   reported: Set<Task>;
   /** The RCU grace period waited for before and after the scan. */
   rcuSeq: number;
-  /** The next wait between holdout scans, in jiffies (rcu_tasks_wait_gp's `fract`). */
-  fract: number;
-  nextScan: bigint;
-  /** When the scan or the last stall warning was (`lastreport`). */
-  lastReport: bigint;
 }
 
 export function initialTasksRcuState(): TasksRcuState {
@@ -54,19 +45,12 @@ export function initialTasksRcuState(): TasksRcuState {
   };
 }
 
-export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_STATES>> {
+export class TasksRcu extends HoldoutFlavour<TasksRcuState, GpState<typeof TASKS_RCU_STATES>> {
   readonly gpStates = TASKS_RCU_STATES;
-  readonly hz: number;
-  /** rcu_tasks.init_fract: HZ / 10 jiffies. */
-  readonly initFract: number;
-  /** The rcu_task_stall_timeout module parameter (writable, as its 0644 sysfs file is), in jiffies. */
-  stallTimeout: number;
 
+  /** rcu_tasks' init_fract is HZ/10 jiffies. */
   constructor(st: () => TasksRcuState, invoke: (cb: RcuCallback) => void, private readonly d: TasksRcuDeps) {
-    super(st, invoke);
-    this.hz = hzOf(d.tickPeriod);
-    this.initFract = Math.max(1, Math.floor(this.hz / 10));
-    this.stallTimeout = d.stallTimeout ?? 10 * 60 * this.hz;
+    super(st, invoke, d.tickPeriod, 10, d.stallTimeout);
   }
 
   get holdouts(): Map<Task, number> { return this.s.holdouts; }
@@ -110,8 +94,7 @@ export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_ST
     s.reported.clear();
     for (const t of this.d.tasks()) if (this.onRq(t) && t.kind !== "idle") s.holdouts.set(t, t.nvcsw);
     s.current!.holdouts = s.holdouts.size;
-    s.fract = this.initFract;
-    s.lastReport = now;
+    this.startPacing(now);
     this.waitHoldouts(now);
   }
 
@@ -122,16 +105,14 @@ export class TasksRcu extends Flavour<TasksRcuState, GpState<typeof TASKS_RCU_ST
       this.setState("post_gp", now);
       return;
     }
-    s.nextScan = now + BigInt(s.fract) * BigInt(this.d.tickPeriod);
-    if (s.fract < this.hz) s.fract++;
+    this.pace(now);
     this.setState("wait_scan_holdouts", now);
   }
 
   /** check_all_holdout_tasks(): check_holdout_task() for each holdout. */
   private scanHoldouts(now: bigint): void {
     const s = this.s;
-    const needReport = this.stallTimeout > 0 && now - s.lastReport > BigInt(this.stallTimeout) * BigInt(this.d.tickPeriod);
-    if (needReport) s.lastReport = now;
+    const needReport = this.stallDue(now);
     this.setState("scan_holdouts", now);
     s.current!.scans++;
     const report: string[] = [];

@@ -27,9 +27,9 @@
 // list is looked at, readers are counted in trc_n_readers_need_end, and rcu_tasks_trace_postgp
 // waits for that count (RTGS_WAIT_READERS); there is no blocked-readers list. The readers
 // waited for are the same; tramplab models every version with the 6.x scheme.
-import { Flavour, initialFlavourState, type FlavourState, type RcuCallback } from "./flavour.js";
+import { initialFlavourState, type RcuCallback } from "./flavour.js";
+import { HoldoutFlavour, type HoldoutPacingState } from "./holdouts.js";
 import { TASKS_TRACE_STATES, type GpState } from "./states.js";
-import { hzOf } from "./tasks.js";
 import type { Rcu } from "./rcu.js";
 import type { Task } from "../task.js";
 import { TrcSpecial } from "./constants.js";
@@ -51,15 +51,12 @@ export interface TasksTraceDeps extends TraceReaderAccess {
   tickPeriod: number;
 }
 
-export interface TasksTraceState extends FlavourState {
+export interface TasksTraceState extends HoldoutPacingState {
   /** The holdout list (trc_holdout_list), in the order added. */
   holdouts: Map<Task, true>;
   /** Each CPU's blocked readers (rtp_blkd_tasks): task -> the CPU it blocked on. */
   blocked: Map<Task, number>;
   rcuSeq: number;
-  fract: number;
-  nextScan: bigint;
-  lastReport: bigint;
   /** IPIs sent to readers' CPUs (rtp->n_ipis). */
   ipis: number;
 }
@@ -69,19 +66,13 @@ export function initialTasksTraceState(): TasksTraceState {
     lastReport: 0n, ipis: 0 };
 }
 
-export class TasksTraceRcu extends Flavour<TasksTraceState, GpState<typeof TASKS_TRACE_STATES>> {
+export class TasksTraceRcu extends HoldoutFlavour<TasksTraceState, GpState<typeof TASKS_TRACE_STATES>> {
   readonly gpStates = TASKS_TRACE_STATES;
-  readonly hz: number;
-  /** rcu_tasks_trace.init_fract: HZ/200 jiffies, at least 1. */
-  readonly initFract: number;
-  /** rcu_task_stall_timeout, shared with Tasks RCU in the kernel; jiffies, <= 0: no warnings. */
-  stallTimeout: number;
 
+  /** rcu_tasks_trace's init_fract is HZ/200 jiffies (at least 1); rcu_task_stall_timeout is
+   * shared with Tasks RCU in the kernel, here each flavour has its own. */
   constructor(st: () => TasksTraceState, invoke: (cb: RcuCallback) => void, private readonly d: TasksTraceDeps) {
-    super(st, invoke);
-    this.hz = hzOf(d.tickPeriod);
-    this.initFract = Math.max(1, Math.floor(this.hz / 200));
-    this.stallTimeout = 10 * 60 * this.hz;
+    super(st, invoke, d.tickPeriod, 200);
   }
 
   get holdouts(): Map<Task, true> { return this.s.holdouts; }
@@ -127,8 +118,7 @@ export class TasksTraceRcu extends Flavour<TasksTraceState, GpState<typeof TASKS
         return;
       case "post_scan_tasklist":
         if (!this.d.rcu.done(s.rcuSeq)) return;
-        s.fract = this.initFract;
-        s.lastReport = now;
+        this.startPacing(now);
         this.waitHoldouts(now);
         return;
       case "wait_scan_holdouts":
@@ -193,16 +183,14 @@ export class TasksTraceRcu extends Flavour<TasksTraceState, GpState<typeof TASKS
       this.endGp(now); // rcu_tasks_trace_postgp(): no IPI left outstanding to wait for
       return;
     }
-    s.nextScan = now + BigInt(s.fract) * BigInt(this.d.tickPeriod);
-    if (s.fract < this.hz) s.fract++;
+    this.pace(now);
     this.setState("wait_scan_holdouts", now);
   }
 
   /** check_all_holdout_tasks_trace(). */
   private scanHoldouts(now: bigint): void {
     const s = this.s;
-    const needReport = this.stallTimeout > 0 && now - s.lastReport > BigInt(this.stallTimeout) * BigInt(this.d.tickPeriod);
-    if (needReport) s.lastReport = now;
+    const needReport = this.stallDue(now);
     this.setState("scan_holdouts", now);
     s.current!.scans++;
     const report: string[] = [];
