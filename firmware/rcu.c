@@ -14,6 +14,8 @@
  * notrace, and so are the Tasks Trace readers (they are used from tracing code). */
 #include "kernel.h"
 
+#define INT32_MIN_VALUE (-2147483647 - 1)
+
 void __rcu_read_lock(void)
 {
 	if (!boot_params->preempt_rcu) {
@@ -25,11 +27,15 @@ void __rcu_read_lock(void)
 }
 
 /* The host dequeues the task and reports the quiescent state; interrupts are off meanwhile, as
- * in the kernel, so the tick cannot look at a half-updated task. */
+ * in the kernel, so the tick cannot look at a half-updated task. An unlock inside a region with
+ * preemption, softirqs or interrupts disabled must not report: that region is itself a reader of
+ * the consolidated RCU. The kernel defers the report (to the next tick outside such a region or
+ * the next context switch), and so does the host when told `deferred`. */
 static notrace void rcu_read_unlock_special(struct task *t)
 {
 	u64 flags = local_irq_save();
-	hypercall3(HYPERCALL_RCU_UNLOCK_SPECIAL, (long)t, 0, 0);
+	long deferred = (this_cpu()->preempt_count & (PREEMPT_MASK | SOFTIRQ_MASK)) || !(flags & X86_EFLAGS_IF);
+	hypercall3(HYPERCALL_RCU_UNLOCK_SPECIAL, (long)t, deferred, 0);
 	local_irq_restore(flags);
 }
 
@@ -68,15 +74,24 @@ void notrace rcu_read_lock_trace(void)
 	asm volatile("" : : : "memory");
 }
 
+/* Between reading the special bits and writing the new nesting, a grace period that looked at
+ * this task (in place while it is switched out, or by its IPI) would still see the reader and
+ * set need_qs, which this unlock has already decided not to report: the grace period would wait
+ * for an unlock that happened. So, as the kernel does, the nesting first goes negative (INT_MIN
+ * plus the new depth), which a look treats as "leaving: ask again later". */
 void notrace rcu_read_unlock_trace(void)
 {
 	struct task *t = current_task();
+	int nesting = (int)t->trc_reader_nesting - 1;
+	asm volatile("" : : : "memory"); /* the critical section before the exit */
+	WRITE_ONCE(t->trc_reader_nesting, (u32)(INT32_MIN_VALUE + nesting));
 	asm volatile("" : : : "memory");
-	if (t->trc_reader_nesting == 1 && *(volatile u32 *)&t->trc_reader_special) {
-		rcu_read_unlock_trace_special(t); /* it sets the nesting to 0 itself */
-		t->trc_reader_exits++;
+	if (!*(volatile u32 *)&t->trc_reader_special || nesting) {
+		WRITE_ONCE(t->trc_reader_nesting, (u32)nesting);
+		if (nesting == 0)
+			t->trc_reader_exits++;
 		return;
 	}
-	if (--t->trc_reader_nesting == 0)
-		t->trc_reader_exits++;
+	rcu_read_unlock_trace_special(t); /* it sets the nesting to 0 itself */
+	t->trc_reader_exits++;
 }

@@ -170,7 +170,8 @@ export class Kernel {
       exited: (t) => m.writePhys(physOfDirect(t.addr) + taskFields.exited.offset, Uint8Array.of(1, 0, 0, 0)),
       preemption: this.kconfig.PREEMPTION, dialect: VERSIONS[config.kernel].oops });
     // The read side's slow paths: a reader leaving with special bits set (firmware/rcu.c).
-    this.interleaver.hypercalls.set(Hypercall.RCU_UNLOCK_SPECIAL, (cpu) => this.rcu.unlockSpecial(cpu.index, this.sched.task(cpu.reg(7))));
+    this.interleaver.hypercalls.set(Hypercall.RCU_UNLOCK_SPECIAL, (cpu) => this.rcu.unlockSpecial(cpu.index, this.sched.task(cpu.reg(7)),
+      cpu.reg(6) !== 0n));
     this.interleaver.hypercalls.set(Hypercall.TRC_UNLOCK_SPECIAL, (cpu) => this.rcu.trace.unlockSpecial(this.sched.task(cpu.reg(7))));
 
     // What modules call: the module API, ftrace's calls, and the jobs they wait on.

@@ -27,7 +27,7 @@ const reader = (k: Kernel) => k.sched.tasks.find((t) => t.name === "reader")!;
 function watchUnlocks(k: Kernel): bigint[] {
   const at: bigint[] = [];
   const orig = k.rcu.unlockSpecial.bind(k.rcu);
-  k.rcu.unlockSpecial = (cpu, t) => { at.push(k.machine.time); orig(cpu, t); };
+  k.rcu.unlockSpecial = (cpu, t, deferred) => { at.push(k.machine.time); orig(cpu, t, deferred); };
   return at;
 }
 

@@ -101,12 +101,16 @@ export class RcuSubsystem {
 
   /** `cpu` entered __schedule() (switching from `prev` or not): rcu_note_context_switch(). */
   scheduled(cpu: number, prev: Task, reason: number): void {
-    if (this.d.preemptible && this.taskU32(prev, "rcuReadLockNesting") > 0) {
+    // The nesting is a signed int in the kernel: an unbalanced unlock is not a reader.
+    const nesting = this.taskU32(prev, "rcuReadLockNesting") | 0;
+    if (this.d.preemptible && nesting > 0) {
       const special = this.taskU32(prev, "rcuReadUnlockSpecial");
       if (!(special & RcuSpecial.BLOCKED)) {
         this.setTaskU32(prev, "rcuReadUnlockSpecial", special | RcuSpecial.BLOCKED);
         this.rcu.queueBlocked(prev, cpu, this.d.machine.time);
       }
+    } else if (this.d.preemptible && nesting === 0 && this.taskU32(prev, "rcuReadUnlockSpecial")) {
+      this.deferredQs(cpu, prev); // rcu_preempt_deferred_qs(): a report its unlock had to defer
     }
     this.rcu.qs(cpu);
     this.trace.scheduled(cpu, prev);
@@ -139,8 +143,9 @@ export class RcuSubsystem {
     if (!this.d.preemptible) return;
     // rcu_flavor_sched_clock_irq(): inside a reader is no quiescent state; once the grace
     // period is a second (HZ jiffies) old, the reader's unlock is asked to report one (need_qs).
-    const depth = this.taskU32(task, "rcuReadLockNesting");
-    if (count === 0 && depth === 0) {
+    const depth = this.taskU32(task, "rcuReadLockNesting") | 0;
+    if (count === 0 && depth <= 0) {
+      if (this.taskU32(task, "rcuReadUnlockSpecial")) this.deferredQs(cpu, task);
       this.rcu.qs(cpu);
       return;
     }
@@ -156,7 +161,15 @@ export class RcuSubsystem {
    * outermost reader with special bits set. need_qs reports the CPU's quiescent state (rcu_qs);
    * blocked dequeues it, and the grace period it held may end.
    */
-  unlockSpecial(cpu: number, t: Task): void {
+  unlockSpecial(cpu: number, t: Task, deferred: boolean): void {
+    // Preemption, softirqs or interrupts were off at the unlock: that region still holds the
+    // grace period, so the report waits for a tick outside it or a context switch.
+    if (deferred) return;
+    this.deferredQs(cpu, t);
+  }
+
+  /** rcu_preempt_deferred_qs(): the reports `t`'s special bits ask for, now that it left its reader. */
+  private deferredQs(cpu: number, t: Task): void {
     const special = this.taskU32(t, "rcuReadUnlockSpecial");
     this.setTaskU32(t, "rcuReadUnlockSpecial", 0);
     if (special & RcuSpecial.NEED_QS) this.rcu.qs(cpu);

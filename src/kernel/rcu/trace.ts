@@ -164,6 +164,12 @@ export class TasksTraceRcu extends HoldoutFlavour<TasksTraceState, GpState<typeo
         if (!(sp & NEED_MASK)) this.d.setSpecial(t, sp | CHECKED);
         return;
       }
+      // Negative: switched out in the middle of rcu_read_unlock_trace(); trc_inspect_reader()
+      // gives up (-EINVAL) and the next holdout scan looks again.
+      if (nesting < 0) {
+        this.s.holdouts.set(t, true);
+        return;
+      }
       if (!(sp & NEED_MASK)) this.d.setSpecial(t, sp | NEED | CHECKED);
       this.s.holdouts.set(t, true);
       return;
