@@ -45,7 +45,10 @@ export function readBugEntry(m: Machine, cr3: number, va: bigint): BugEntry | un
   if (!b) return undefined;
   const v = new DataView(b.buffer, b.byteOffset);
   const addr = va + BigInt(v.getInt32(0, true)), fileVa = va + 4n + BigInt(v.getInt32(4, true));
-  const name = readVirt(m, cr3, fileVa, FILE_MAX) ?? new Uint8Array();
+  // The name may end close to the end of its mapping: read no further than the page it starts in
+  // if the whole FILE_MAX bytes cannot be read.
+  const inPage = Number(4096n - (fileVa & 4095n));
+  const name = readVirt(m, cr3, fileVa, FILE_MAX) ?? readVirt(m, cr3, fileVa, Math.min(FILE_MAX, inPage)) ?? new Uint8Array();
   const end = name.indexOf(0);
   const file = new TextDecoder().decode(name.subarray(0, end < 0 ? name.length : end));
   return { addr, file, line: v.getUint16(8, true), warning: (v.getUint16(10, true) & BUGFLAG_WARNING) !== 0 };
