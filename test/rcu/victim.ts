@@ -4,7 +4,7 @@
 // trampoline or its callback — and the release policy decides whether that is survived.
 import { Kernel } from "../../src/kernel/kernel.js";
 import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
-import type { KconfigRule, KernelVersion, PreemptModel } from "../../src/kernel/config.js";
+import type { KconfigRule, KernelConfig, KernelVersion, PreemptModel } from "../../src/kernel/config.js";
 import type { Release } from "../../src/kernel/ftrace/release.js";
 import { PAGE } from "../../src/machine/paging.js";
 
@@ -30,9 +30,10 @@ export interface VictimRun {
   unregisteredAt: bigint;
 }
 
-export function victimRun(o: VictimOptions): VictimRun {
+/** The machine of seeds 000 and 003, booted, with the slow ops registered on victim_traced. */
+export function bootVictim(config: Partial<KernelConfig>): { k: Kernel; ops: FtraceOps } {
   const k = Kernel.boot({
-    cpus: 2, preempt: o.preempt, kernel: o.kernel, kconfig: o.kconfig, tickPeriod: TICK, timeslice: 10, seed: o.seed, release: o.release,
+    cpus: 2, tickPeriod: TICK, timeslice: 10, ...config,
     workload: [
       { name: "victim", kind: "kthread", entry: "kthread_victim", arg: 20, cpu: 0 },
       { name: "long", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 0 },
@@ -44,6 +45,11 @@ export function victimRun(o: VictimOptions): VictimRun {
   });
   k.run(5 * TICK);
   k.ftrace.register(ops);
+  return { k, ops };
+}
+
+export function victimRun(o: VictimOptions): VictimRun {
+  const { k, ops } = bootVictim({ preempt: o.preempt, kernel: o.kernel, kconfig: o.kconfig, seed: o.seed, release: o.release });
   const t = ops.trampoline!;
   const victim = k.sched.tasks.find((x) => x.name === "victim")!;
   const when = o.when ?? (o.preempt === "full" || o.preempt === "lazy" ? "preempted" : "running");

@@ -6,31 +6,16 @@
 // lands in the trampoline's own few instructions. Same run as seed 003's, counted from real
 // switches: preemptions of the victim while its stack holds the trampoline.
 import { describe, it, expect } from "vitest";
-import { Kernel } from "../../src/kernel/kernel.js";
-import { FtraceOps } from "../../src/kernel/ftrace/ops.js";
+import { bootVictim, TICK } from "../rcu/victim.js";
 import { SchedReason } from "../../src/gen/layout.js";
 import { PAGE } from "../../src/machine/paging.js";
 import type { RecursionSchemeName } from "../../src/kernel/config.js";
 import type { Task } from "../../src/kernel/sched.js";
 
-const TICK = 20_000;
-
 interface Preemption { reason: number; held: boolean; where: string }
 
 function seed003Run(recursion: RecursionSchemeName): Preemption[] {
-  const k = Kernel.boot({
-    cpus: 2, preempt: "full", tickPeriod: TICK, timeslice: 10, release: "kernel", recursion,
-    workload: [
-      { name: "victim", kind: "kthread", entry: "kthread_victim", arg: 20, cpu: 0 },
-      { name: "long", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 0 },
-      { name: "busy1", kind: "kthread", entry: "kthread_busy", arg: 100_000, cpu: 1 },
-    ],
-  });
-  const ops = new FtraceOps({
-    name: "slow", callback: { kind: "guest", symbol: "function_slow_call" }, filter: "victim_traced", private: 3000n,
-  });
-  k.run(5 * TICK);
-  k.ftrace.register(ops);
+  const { k, ops } = bootVictim({ preempt: "full", release: "kernel", recursion });
   const t = ops.trampoline!;
   // A switch is noted when it happens and looked at once the victim is off its vCPU (its saved
   // stack is then what the unwinder reads); it stays off for a timeslice of "long"'s.
